@@ -1,0 +1,55 @@
+// Bindings exposing the counter-based draws, so reference tests can replay a sampled method.
+#include "bindings/bindings.hpp"
+
+#include "core/common.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+#include <pybind11/numpy.h>
+
+namespace py = pybind11;
+
+namespace glassbox::bindings {
+
+void bind_sampling(py::module_& m) {
+    m.def(
+        "normal_draws",
+        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, Index features) {
+            require(rows >= 0 && draws >= 0 && features >= 0, "sizes must be non-negative");
+            py::array_t<float> out({rows, draws, features});
+            auto view = out.mutable_unchecked<3>();
+            const CounterRng rng(seed, stream);
+            for (Index r = 0; r < rows; ++r)
+                for (Index s = 0; s < draws; ++s)
+                    for (Index f = 0; f < features; ++f)
+                        view(r, s, f) = static_cast<float>(rng.normal(r, s, f));
+            return out;
+        },
+        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
+        py::arg("n_features"));
+    m.def(
+        "uniform_draws",
+        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws) {
+            require(rows >= 0 && draws >= 0, "sizes must be non-negative");
+            py::array_t<double> out({rows, draws});
+            auto view = out.mutable_unchecked<2>();
+            const CounterRng rng(seed, stream);
+            for (Index r = 0; r < rows; ++r)
+                for (Index s = 0; s < draws; ++s) view(r, s) = rng.uniform(r, s);
+            return out;
+        },
+        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"));
+    m.def(
+        "index_draws",
+        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, std::int64_t n) {
+            require(rows >= 0 && draws >= 0 && n >= 1, "sizes must be non-negative and n >= 1");
+            py::array_t<std::int64_t> out({rows, draws});
+            auto view = out.mutable_unchecked<2>();
+            const CounterRng rng(seed, stream);
+            for (Index r = 0; r < rows; ++r)
+                for (Index s = 0; s < draws; ++s) view(r, s) = rng.index(r, s, n);
+            return out;
+        },
+        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"), py::arg("n"));
+}
+
+}  // namespace glassbox::bindings

@@ -1,0 +1,9 @@
+// The glassbox._core extension module: registers each area's bindings.
+#include "bindings/bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "glassbox compiled core (see glassbox/_core.pyi)";
+    glassbox::bindings::bind_network(m);
+    glassbox::bindings::bind_gradients(m);
+    glassbox::bindings::bind_sampling(m);
+}

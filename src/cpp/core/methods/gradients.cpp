@@ -1,0 +1,215 @@
+#include "core/methods/gradients.hpp"
+
+#include "core/methods/gradient_engine.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+#include <cmath>
+
+namespace glassbox {
+
+void check_targets(const Network& net, Index n_rows, const std::vector<int>& targets) {
+    require(static_cast<Index>(targets.size()) == n_rows,
+            "target: expected one target per row (" + std::to_string(n_rows) + "), got " +
+                std::to_string(targets.size()));
+    for (int t : targets) {
+        require(t >= 0 && t < net.n_outputs(),
+                "target: " + std::to_string(t) + " is out of range for a model with " +
+                    std::to_string(net.n_outputs()) + " outputs");
+    }
+}
+
+namespace {
+
+// f_target(row) for each row of X, in double.
+VectorXd target_outputs(const Network& net, const ConstRowRef& X, const std::vector<int>& targets,
+                        const RunOptions& options) {
+    RowMatrixXf outputs;
+    net.predict(X, outputs, options);
+    VectorXd picked(X.rows());
+    for (Index i = 0; i < X.rows(); ++i) picked[i] = outputs(i, targets[i]);
+    return picked;
+}
+
+// sum(values) - (f(x) - f(reference)) per row, in double.
+VectorXd completeness_gap(const RowMatrixXf& values, const VectorXd& f_inputs,
+                          const VectorXd& f_references) {
+    return values.cast<double>().rowwise().sum() - (f_inputs - f_references);
+}
+
+void check_finite_option(double value, const char* name) {
+    require(std::isfinite(value) && value >= 0.0,
+            std::string(name) + ": must be a finite non-negative number");
+}
+
+}  // namespace
+
+RowMatrixXf input_gradients(const Network& net, const ConstRowRef& X,
+                            const std::vector<int>& targets, bool take_abs,
+                            const RunOptions& options) {
+    RowMatrixXf result(X.rows(), X.cols());
+    for_each_gradient_block(
+        net, X.rows(), 1, targets, options, 0,
+        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
+            points = X.middleRows(p, count);
+        },
+        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads, const RowMatrixXf&) {
+            if (take_abs) {
+                result.middleRows(p, count) = grads.cwiseAbs();
+            } else {
+                result.middleRows(p, count) = grads;
+            }
+        });
+    return result;
+}
+
+Attribution input_x_gradient(const Network& net, const ConstRowRef& X,
+                             const std::vector<int>& targets, const RunOptions& options) {
+    Attribution out;
+    out.values = input_gradients(net, X, targets, false, options).cwiseProduct(X);
+    const RowMatrixXf zero = RowMatrixXf::Zero(1, X.cols());
+    RowMatrixXf f_zero;
+    net.predict(zero, f_zero, options);
+    out.base_values.resize(X.rows());
+    for (Index i = 0; i < X.rows(); ++i) out.base_values[i] = f_zero(0, targets[i]);
+    out.delta = completeness_gap(out.values, target_outputs(net, X, targets, options), out.base_values);
+    return out;
+}
+
+Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
+                                 const ConstRowRef& baselines, const std::vector<int>& targets,
+                                 const Quadrature& quadrature, const RunOptions& options) {
+    require(baselines.rows() == X.rows() && baselines.cols() == X.cols(),
+            "baselines: expected one row per row of X");
+    const Index steps = static_cast<Index>(quadrature.alphas.size());
+    RowMatrixXd weighted_grads = RowMatrixXd::Zero(X.rows(), X.cols());
+    for_each_gradient_block(
+        net, X.rows(), steps, targets, options, 0,
+        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / steps;
+                const float alpha = static_cast<float>(quadrature.alphas[(p + i) % steps]);
+                points.row(i) = baselines.row(row) + alpha * (X.row(row) - baselines.row(row));
+            }
+        },
+        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads, const RowMatrixXf&) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / steps;
+                weighted_grads.row(row) +=
+                    quadrature.weights[(p + i) % steps] * grads.row(i).cast<double>();
+            }
+        });
+    Attribution out;
+    out.values = ((X - baselines).cast<double>().cwiseProduct(weighted_grads)).cast<float>();
+    out.base_values = target_outputs(net, baselines, targets, options);
+    out.delta = completeness_gap(out.values, target_outputs(net, X, targets, options), out.base_values);
+    return out;
+}
+
+Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::vector<int>& targets,
+                         const NoiseTunnelOptions& tunnel, const RunOptions& options) {
+    require(tunnel.n_samples >= 1, "n_samples: must be at least 1");
+    check_finite_option(tunnel.stdev, "stdev");
+    const Index samples = tunnel.n_samples;
+    const CounterRng rng(tunnel.seed, kSmoothGradNoise);
+    const float stdev = static_cast<float>(tunnel.stdev);
+    // Sums over draws of q and q^2, where q is the per-draw attribution (or its square for
+    // SmoothGrad^2), plus the plain sum of a for VarGrad.
+    RowMatrixXd sum_q = RowMatrixXd::Zero(X.rows(), X.cols());
+    RowMatrixXd sum_q2 = RowMatrixXd::Zero(X.rows(), X.cols());
+    const bool squared = tunnel.type == NoiseTunnelType::SmoothGradSquared;
+    for_each_gradient_block(
+        net, X.rows(), samples, targets, options, 0,
+        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / samples, draw = (p + i) % samples;
+                for (Index f = 0; f < X.cols(); ++f) {
+                    points(i, f) = X(row, f) + stdev * static_cast<float>(rng.normal(row, draw, f));
+                }
+            }
+        },
+        [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads,
+            const RowMatrixXf&) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / samples;
+                for (Index f = 0; f < X.cols(); ++f) {
+                    float a = grads(i, f);
+                    if (tunnel.base == NoiseTunnelBase::AbsGradient) a = std::abs(a);
+                    if (tunnel.base == NoiseTunnelBase::InputXGradient) a *= points(i, f);
+                    const double q = squared ? static_cast<double>(a) * a : a;
+                    sum_q(row, f) += q;
+                    sum_q2(row, f) += q * q;
+                }
+            }
+        });
+    Attribution out;
+    const RowMatrixXd mean = sum_q / static_cast<double>(samples);
+    const RowMatrixXd mean_sq = sum_q2 / static_cast<double>(samples);
+    if (tunnel.type == NoiseTunnelType::VarGrad) {
+        out.values = (mean_sq - mean.cwiseProduct(mean)).cast<float>();
+        return out;
+    }
+    out.values = mean.cast<float>();
+    if (samples > 1) {
+        const RowMatrixXd variance =
+            ((mean_sq - mean.cwiseProduct(mean)) * (samples / (samples - 1.0))).cwiseMax(0.0);
+        out.std_error = (variance / static_cast<double>(samples)).cwiseSqrt().cast<float>();
+    }
+    return out;
+}
+
+Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstRowRef& references,
+                          const std::vector<int>& targets, const GradientShapOptions& shap,
+                          const RunOptions& options) {
+    require(shap.n_samples >= 1, "n_samples: must be at least 1");
+    require(references.rows() >= 1, "baselines: the reference distribution is empty");
+    require(references.cols() == X.cols(), "baselines: width does not match X");
+    check_finite_option(shap.stdev, "stdev");
+    const Index samples = shap.n_samples, d = X.cols();
+    const CounterRng noise(shap.seed, kGradientShapNoise), alphas(shap.seed, kGradientShapAlpha),
+        picks(shap.seed, kGradientShapBaseline);
+    const float stdev = static_cast<float>(shap.stdev);
+    RowMatrixXd sum_a = RowMatrixXd::Zero(X.rows(), d);
+    RowMatrixXd sum_a2 = RowMatrixXd::Zero(X.rows(), d);
+    for_each_gradient_block(
+        net, X.rows(), samples, targets, options, d,
+        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf& offset) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / samples, draw = (p + i) % samples;
+                const Index j = picks.index(row, draw, references.rows());
+                const float alpha = static_cast<float>(alphas.uniform(row, draw));
+                for (Index f = 0; f < d; ++f) {
+                    const float noisy = X(row, f) + stdev * static_cast<float>(noise.normal(row, draw, f));
+                    offset(i, f) = noisy - references(j, f);
+                    points(i, f) = references(j, f) + alpha * offset(i, f);
+                }
+            }
+        },
+        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads,
+            const RowMatrixXf& offset) {
+            for (Index i = 0; i < count; ++i) {
+                const Index row = (p + i) / samples;
+                const auto a = (grads.row(i).cwiseProduct(offset.row(i))).cast<double>().eval();
+                sum_a.row(row) += a;
+                sum_a2.row(row) += a.cwiseProduct(a);
+            }
+        });
+    Attribution out;
+    const RowMatrixXd mean = sum_a / static_cast<double>(samples);
+    out.values = mean.cast<float>();
+    if (samples > 1) {
+        const RowMatrixXd variance =
+            ((sum_a2 / static_cast<double>(samples) - mean.cwiseProduct(mean)) *
+             (samples / (samples - 1.0))).cwiseMax(0.0);
+        out.std_error = (variance / static_cast<double>(samples)).cwiseSqrt().cast<float>();
+    }
+    RowMatrixXf f_references;
+    net.predict(references, f_references, options);
+    out.base_values.resize(X.rows());
+    for (Index i = 0; i < X.rows(); ++i) {
+        out.base_values[i] = f_references.col(targets[i]).cast<double>().mean();
+    }
+    out.delta = completeness_gap(out.values, target_outputs(net, X, targets, options), out.base_values);
+    return out;
+}
+
+}  // namespace glassbox

@@ -1,0 +1,136 @@
+#include "core/network/network.hpp"
+
+#include "core/network/registry.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+
+namespace glassbox {
+namespace {
+const GradientRule kGradientRule;
+}
+
+Network::Network(Index n_inputs) : n_inputs_(n_inputs) {
+    require(n_inputs > 0, "network: n_inputs must be positive");
+}
+
+void Network::add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
+                        const LayerParams& params) {
+    const int index = static_cast<int>(nodes_.size());
+    require(!inputs.empty(), "layer '" + name + "': needs at least one input");
+    std::vector<Index> sizes;
+    for (int input : inputs) {
+        require(input >= -1 && input < index,
+                "layer '" + name + "': input index " + std::to_string(input) +
+                    " must be -1 (network input) or an earlier layer");
+        sizes.push_back(input < 0 ? n_inputs_ : nodes_[input].size);
+    }
+    std::unique_ptr<Layer> layer = make_layer(kind, params);
+    Index size = 0;
+    try {
+        size = layer->output_size(sizes);
+    } catch (const std::invalid_argument& error) {
+        throw std::invalid_argument("layer '" + name + "': " + error.what());
+    }
+    nodes_.push_back(Node{name, std::move(layer), std::move(inputs), size});
+}
+
+Index Network::n_outputs() const { return nodes_.empty() ? n_inputs_ : nodes_.back().size; }
+
+const RowMatrixXf& Network::value(const Tape& tape, int index) const {
+    return index < 0 ? tape.input : tape.activations[index];
+}
+
+const RowMatrixXf& Network::output(const Tape& tape) const {
+    return value(tape, static_cast<int>(nodes_.size()) - 1);
+}
+
+void Network::forward(Tape& tape) const {
+    tape.activations.resize(nodes_.size());
+    std::vector<const RowMatrixXf*> inputs;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        inputs.clear();
+        for (int input : nodes_[i].inputs) inputs.push_back(&value(tape, input));
+        nodes_[i].layer->forward(inputs, tape.activations[i]);
+    }
+}
+
+void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules) const {
+    const int n = static_cast<int>(nodes_.size());
+    if (n == 0) {
+        tape.input_grad = seed;
+        return;
+    }
+    tape.grads.resize(n);
+    std::vector<char> has_grad(n, 0);
+    char input_has_grad = 0;
+    tape.grads[n - 1] = seed;
+    has_grad[n - 1] = 1;
+
+    LayerIO io;
+    for (int i = n - 1; i >= 0; --i) {
+        if (!has_grad[i]) continue;  // the layer does not reach the output
+        const Node& node = nodes_[i];
+        io.inputs.clear();
+        for (int input : node.inputs) io.inputs.push_back(&value(tape, input));
+        io.output = &tape.activations[i];
+        tape.scratch.resize(std::max(tape.scratch.size(), node.inputs.size()));
+        const BackwardRule* rule = rules && (*rules)[i] ? (*rules)[i] : &kGradientRule;
+        rule->backward(*node.layer, io, tape.grads[i], tape.scratch);
+        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+            const int input = node.inputs[k];
+            RowMatrixXf& target = input < 0 ? tape.input_grad : tape.grads[input];
+            char& seen = input < 0 ? input_has_grad : has_grad[input];
+            if (seen) {
+                target += tape.scratch[k];
+            } else {
+                std::swap(target, tape.scratch[k]);  // keeps both buffers alive for reuse
+                seen = 1;
+            }
+        }
+    }
+    if (!input_has_grad) tape.input_grad.setZero(seed.rows(), n_inputs_);
+}
+
+void Network::predict(const ConstRowRef& X, RowMatrixXf& Y) const { predict(X, Y, RunOptions{}); }
+
+void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& options) const {
+    require(X.cols() == n_inputs_, "X: expected " + std::to_string(n_inputs_) + " features, got " +
+                                       std::to_string(X.cols()));
+    const Index rows = X.rows();
+    Y.resize(rows, n_outputs());
+    const Index block = plan_block_points(bytes_per_point(), options.memory_budget);
+    const Index n_blocks = (rows + block - 1) / block;
+#pragma omp parallel num_threads(resolve_threads(options.n_threads))
+    {
+        Tape tape;
+#pragma omp for schedule(dynamic, 1)
+        for (Index b = 0; b < n_blocks; ++b) {
+            const Index begin = b * block;
+            const Index count = std::min(block, rows - begin);
+            tape.input = X.middleRows(begin, count);
+            forward(tape);
+            Y.middleRows(begin, count) = output(tape);
+        }
+    }
+}
+
+std::size_t Network::bytes_per_point() const {
+    // input + input grad, and per layer its activation and its gradient
+    std::size_t floats = 2 * static_cast<std::size_t>(n_inputs_);
+    for (const Node& node : nodes_) floats += 2 * static_cast<std::size_t>(node.size);
+    return floats * sizeof(float);
+}
+
+double Network::macs_per_sample() const {
+    double total = 0.0;
+    for (const Node& node : nodes_) {
+        std::vector<Index> sizes;
+        for (int input : node.inputs) sizes.push_back(input < 0 ? n_inputs_ : nodes_[input].size);
+        total += node.layer->macs_per_sample(sizes);
+    }
+    return total;
+}
+
+}  // namespace glassbox

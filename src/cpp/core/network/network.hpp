@@ -1,0 +1,66 @@
+// Network: a DAG of layers in topological order with a recorded forward pass (the Tape) and one
+// backward routine parameterised per layer by a BackwardRule.
+#pragma once
+
+#include "core/model.hpp"
+#include "core/network/rules.hpp"
+#include "core/parallel.hpp"
+
+#include <memory>
+
+namespace glassbox {
+
+// Everything a backward pass needs from a forward pass, plus reusable buffers. One per thread.
+struct Tape {
+    RowMatrixXf input;                     // rows x n_inputs, filled by the caller
+    std::vector<RowMatrixXf> activations;  // per layer output
+    std::vector<RowMatrixXf> grads;        // per layer: d/d(output of the layer)
+    RowMatrixXf input_grad;                // d/d(input), the result of backward()
+    std::vector<RowMatrixXf> scratch;      // reused per-layer input-gradient buffers
+};
+
+class Network final : public Model {
+public:
+    explicit Network(Index n_inputs);
+
+    // Appends a layer reading `inputs` (indices of earlier layers; -1 is the network input).
+    void add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
+                   const LayerParams& params);
+
+    Index n_inputs() const override { return n_inputs_; }
+    Index n_outputs() const override;
+    bool thread_safe() const override { return true; }
+    void predict(const ConstRowRef& X, RowMatrixXf& Y) const override;
+    void predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& options) const;
+
+    // Runs the layers on tape.input and records their activations.
+    void forward(Tape& tape) const;
+    const RowMatrixXf& output(const Tape& tape) const;
+    // Pulls `seed` (rows x n_outputs, d/d output) back to tape.input_grad. `rules` gives one rule
+    // per layer (nullptr or a null entry: the plain gradient).
+    void backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules = nullptr) const;
+
+    Index n_layers() const { return static_cast<Index>(nodes_.size()); }
+    const Layer& layer(Index i) const { return *nodes_[i].layer; }
+    const std::string& layer_name(Index i) const { return nodes_[i].name; }
+    const std::vector<int>& layer_inputs(Index i) const { return nodes_[i].inputs; }
+    Index layer_size(Index i) const { return nodes_[i].size; }
+    // Tape bytes one sample needs in a forward + backward pass (for chunk planning).
+    std::size_t bytes_per_point() const;
+    // Multiply-accumulates of one sample's forward pass.
+    double macs_per_sample() const;
+
+private:
+    struct Node {
+        std::string name;
+        std::unique_ptr<Layer> layer;
+        std::vector<int> inputs;
+        Index size;
+    };
+    const RowMatrixXf& value(const Tape& tape, int index) const;
+
+    Index n_inputs_;
+    std::vector<Node> nodes_;
+};
+
+}  // namespace glassbox

@@ -1,0 +1,53 @@
+"""glassbox: fast attributions for neural networks and black-box models on the CPU.
+
+Examples
+--------
+>>> import glassbox as gb
+>>> model = gb.from_torch(torch_net)  # doctest: +SKIP
+>>> exp = gb.IntegratedGradients(model, n_steps=50)(X, baselines=0.0, target=1)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from glassbox.errors import UnsupportedLayerError
+from glassbox.explainers import (
+    GradientShap,
+    InputXGradient,
+    IntegratedGradients,
+    Saliency,
+    SmoothGrad,
+)
+from glassbox.explanation import Explanation
+from glassbox.models import (
+    CallableModel,
+    NativeModel,
+    NetworkSpec,
+    build_network,
+    from_keras,
+    from_onnx,
+    from_sklearn,
+    from_torch,
+    wrap,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CallableModel",
+    "Explanation",
+    "GradientShap",
+    "InputXGradient",
+    "IntegratedGradients",
+    "NativeModel",
+    "NetworkSpec",
+    "Saliency",
+    "SmoothGrad",
+    "UnsupportedLayerError",
+    "__version__",
+    "build_network",
+    "from_keras",
+    "from_onnx",
+    "from_sklearn",
+    "from_torch",
+    "wrap",
+]

@@ -1,0 +1,11 @@
+"""Exceptions glassbox raises on purpose."""
+
+from __future__ import annotations
+
+
+class UnsupportedLayerError(ValueError):
+    """A framework layer or operator that glassbox cannot translate into a native network.
+
+    The message names the layer (its name and type) and lists what is supported. Model-agnostic
+    methods still work on such a model through ``glassbox.wrap``.
+    """

@@ -1,0 +1,275 @@
+"""Gradient attributions: Saliency, Input x Gradient, Integrated Gradients, SmoothGrad,
+GradientSHAP. Each is a thin front over one core call; docs/methods.md has the formulas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassbox import _core
+from glassbox._validation import (
+    as_baselines,
+    as_distribution,
+    check_choice,
+    check_int,
+    check_nonnegative,
+)
+from glassbox.explainers.base import GradientExplainer
+from glassbox.explanation import Explanation
+from glassbox.models.native import NativeModel
+
+IG_METHODS = (
+    "riemann_left",
+    "riemann_right",
+    "riemann_middle",
+    "riemann_trapezoid",
+    "gausslegendre",
+)
+NT_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
+NT_BASES = ("gradient", "saliency", "input_x_gradient")
+
+
+class Saliency(GradientExplainer):
+    """Saliency map: the gradient of the target output with respect to the input.
+
+    Parameters
+    ----------
+    model : NativeModel
+    abs : bool, default True
+        Return |gradient| (Simonyan et al.; Captum's default).
+    n_threads : int, optional
+
+    Examples
+    --------
+    >>> exp = Saliency(model)(X, target=1)  # doctest: +SKIP
+    """
+
+    method = "saliency"
+
+    def __init__(
+        self,
+        model: NativeModel,
+        *,
+        abs: bool = True,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.abs = bool(abs)
+
+    def _options(self) -> dict[str, Any]:
+        return {"abs": self.abs, **super()._options()}
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch, flat, targets = self._inputs(X, target)
+        values = _core.input_gradients(
+            self.model.network, flat, targets, self.abs, self.n_threads, self.memory_budget
+        )
+        return self._explanation(batch, values, targets)
+
+
+class InputXGradient(GradientExplainer):
+    """Input x Gradient: x * d f_target / d x; ``delta`` compares the sum with f(x) - f(0).
+
+    Examples
+    --------
+    >>> exp = InputXGradient(model)(X, target=0)  # doctest: +SKIP
+    """
+
+    method = "input_x_gradient"
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch, flat, targets = self._inputs(X, target)
+        values, _, delta, base = _core.input_x_gradient(
+            self.model.network, flat, targets, self.n_threads, self.memory_budget
+        )
+        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+
+
+class IntegratedGradients(GradientExplainer):
+    """Integrated Gradients (Sundararajan et al., 2017) along the straight path from a baseline.
+
+    Parameters
+    ----------
+    model : NativeModel
+    n_steps : int, default 50
+        Quadrature points on the path.
+    method : str, default "gausslegendre"
+        One of "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
+        "gausslegendre".
+    n_threads : int, optional
+    memory_budget : int, optional
+        Bytes one worker's block of path points may use; bounds peak memory whatever the
+        number of rows and steps.
+
+    Examples
+    --------
+    >>> ig = IntegratedGradients(model, n_steps=50)  # doctest: +SKIP
+    >>> exp = ig(X, baselines=0.0, target=1)  # doctest: +SKIP
+    >>> exp.delta  # completeness gap per row  # doctest: +SKIP
+    """
+
+    method = "integrated_gradients"
+
+    def __init__(
+        self,
+        model: NativeModel,
+        *,
+        n_steps: int = 50,
+        method: str = "gausslegendre",
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.integration = check_choice(method, "method", IG_METHODS)
+        minimum = 2 if self.integration == "riemann_trapezoid" else 1
+        self.n_steps = check_int(n_steps, "n_steps", minimum)
+
+    def _options(self) -> dict[str, Any]:
+        return {"n_steps": self.n_steps, "method": self.integration, **super()._options()}
+
+    def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
+        batch, flat, targets = self._inputs(X, target)
+        base_rows = as_baselines(baselines, batch).reshape(flat.shape)
+        values, _, delta, base = _core.integrated_gradients(
+            self.model.network,
+            flat,
+            base_rows,
+            targets,
+            self.integration,
+            self.n_steps,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+
+
+class SmoothGrad(GradientExplainer):
+    """Noise tunnel (Smilkov et al., 2017): average a gradient attribution over noisy copies.
+
+    Parameters
+    ----------
+    model : NativeModel
+    n_samples : int, default 50
+        Noisy copies per row.
+    stdev : float, default 1.0
+        Standard deviation of the Gaussian noise, in input units (as Captum's ``stdevs``).
+    nt_type : str, default "smoothgrad"
+        "smoothgrad" (mean), "smoothgrad_sq" (mean of squares) or "vargrad" (variance).
+    base : str, default "gradient"
+        The attribution averaged: "gradient", "saliency" (|gradient|) or "input_x_gradient".
+    seed : int, default 0
+        Results are bit-identical for a seed, whatever the thread count.
+
+    Examples
+    --------
+    >>> exp = SmoothGrad(model, n_samples=50, stdev=0.1, seed=0)(X, target=1)  # doctest: +SKIP
+    """
+
+    method = "smoothgrad"
+
+    def __init__(
+        self,
+        model: NativeModel,
+        *,
+        n_samples: int = 50,
+        stdev: float = 1.0,
+        nt_type: str = "smoothgrad",
+        base: str = "gradient",
+        seed: int = 0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.n_samples = check_int(n_samples, "n_samples", 1)
+        self.stdev = check_nonnegative(stdev, "stdev")
+        self.nt_type = check_choice(nt_type, "nt_type", NT_TYPES)
+        self.base = check_choice(base, "base", NT_BASES)
+        self.seed = check_int(seed, "seed", 0)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "n_samples": self.n_samples,
+            "stdev": self.stdev,
+            "nt_type": self.nt_type,
+            "base": self.base,
+            "seed": self.seed,
+            **super()._options(),
+        }
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch, flat, targets = self._inputs(X, target)
+        values, stderr, _, _ = _core.noise_tunnel(
+            self.model.network,
+            flat,
+            targets,
+            self.n_samples,
+            self.stdev,
+            self.nt_type,
+            self.base,
+            self.seed,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(batch, values, targets, stderr=stderr)
+
+
+class GradientShap(GradientExplainer):
+    """GradientSHAP / expected gradients: gradients at random points between the input and
+    references drawn from a baseline distribution, times (input - reference).
+
+    Parameters
+    ----------
+    model : NativeModel
+    n_samples : int, default 5
+        Random (reference, alpha) draws per row.
+    stdev : float, default 0.0
+        Gaussian noise added to the input for each draw.
+    seed : int, default 0
+
+    Examples
+    --------
+    >>> exp = GradientShap(model, n_samples=20)(X, baselines=background, target=1)  # doctest: +SKIP
+    """
+
+    method = "gradient_shap"
+
+    def __init__(
+        self,
+        model: NativeModel,
+        *,
+        n_samples: int = 5,
+        stdev: float = 0.0,
+        seed: int = 0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.n_samples = check_int(n_samples, "n_samples", 1)
+        self.stdev = check_nonnegative(stdev, "stdev")
+        self.seed = check_int(seed, "seed", 0)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "n_samples": self.n_samples,
+            "stdev": self.stdev,
+            "seed": self.seed,
+            **super()._options(),
+        }
+
+    def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
+        batch, flat, targets = self._inputs(X, target)
+        references = as_distribution(baselines, self.model.input_shape)
+        values, stderr, delta, base = _core.gradient_shap(
+            self.model.network,
+            flat,
+            references.reshape(references.shape[0], -1),
+            targets,
+            self.n_samples,
+            self.stdev,
+            self.seed,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(
+            batch, values, targets, base_values=base, delta=delta, stderr=stderr
+        )

@@ -1,0 +1,106 @@
+"""Explanation: what every explainer returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Attributions for a batch of rows, with everything needed to read and check them.
+
+    Attributes
+    ----------
+    values : ndarray
+        Attributions, the shape of ``data`` (rows x features, or rows x C x H x W).
+    data : ndarray
+        The explained rows (float32).
+    base_values : ndarray or None
+        Per row, the model output the attributions are measured against (f at the baseline,
+        E[f(references)]), where the method has one.
+    feature_names, output_names : list of str or None
+        Names from the model adapter.
+    target : ndarray or None
+        The output explained for each row.
+    method : str
+        The explainer's name.
+    options : dict
+        The explainer's configuration.
+    delta : ndarray or None
+        Per row, the completeness gap sum(values) - (f(x) - base_value), where defined.
+    stderr : ndarray or None
+        Standard errors of sampled estimates, the shape of ``values``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exp = Explanation(values=np.ones((3, 2)), data=np.zeros((3, 2)), method="demo")
+    >>> len(exp), exp[1:].values.shape, exp[0].values.shape
+    (3, (2, 2), (2,))
+    """
+
+    values: np.ndarray
+    data: np.ndarray
+    base_values: np.ndarray | None = None
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+    target: np.ndarray | None = None
+    method: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    delta: np.ndarray | None = None
+    stderr: np.ndarray | None = None
+    single_row: bool = False
+
+    _ROW_FIELDS = ("values", "data", "base_values", "target", "delta", "stderr")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``values``."""
+        return tuple(self.values.shape)
+
+    def __len__(self) -> int:
+        if self.single_row:
+            raise TypeError("a single-row Explanation has no len()")
+        return int(self.values.shape[0])
+
+    def __getitem__(self, rows: int | slice | np.ndarray | list[int]) -> Explanation:
+        """Select rows: an int gives one row (its arrays lose the row axis), anything else a batch."""
+        if isinstance(rows, tuple):
+            raise TypeError("Explanation indexing selects rows only: use exp[rows].values[...] for more")
+        if self.single_row:
+            raise TypeError("this Explanation is a single row; it cannot be indexed again")
+        picked = {
+            name: None if getattr(self, name) is None else np.asarray(getattr(self, name))[rows]
+            for name in self._ROW_FIELDS
+        }
+        return replace(self, **picked, single_row=isinstance(rows, (int, np.integer)))
+
+    def __repr__(self) -> str:
+        parts = [f"method={self.method!r}", f"values.shape={self.values.shape}"]
+        if self.delta is not None and np.size(self.delta):
+            parts.append(f"max|delta|={float(np.max(np.abs(self.delta))):.3g}")
+        return f"Explanation({', '.join(parts)})"
+
+    def to_shap(self) -> Any:
+        """Convert to ``shap.Explanation`` (needs shap installed) for shap's plots.
+
+        Image-shaped values are flattened to rows x features.
+        """
+        try:
+            import shap
+        except ImportError as error:
+            raise ImportError("to_shap() needs shap: pip install shap") from error
+        if self.single_row:
+            values, data = self.values.reshape(-1), self.data.reshape(-1)
+        else:
+            values = self.values.reshape(self.values.shape[0], -1)
+            data = self.data.reshape(self.data.shape[0], -1)
+        return shap.Explanation(
+            values=np.asarray(values),
+            base_values=None if self.base_values is None else np.asarray(self.base_values),
+            data=np.asarray(data),
+            feature_names=self.feature_names,
+        )

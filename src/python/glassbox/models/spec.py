@@ -1,0 +1,122 @@
+"""The framework-neutral description of a network that every adapter produces.
+
+An adapter (torch, sklearn, onnx, keras) translates a framework model into a ``NetworkSpec``;
+``glassbox.models.native.build_network`` turns the spec into a native ``Network`` once, and
+``tests/reference/network.py`` evaluates the same spec literally in NumPy.
+
+A spec is a list of layers in topological order. Each layer names the layers it reads
+(``inputs``: indices into the list, ``-1`` for the network input). Sequential networks read the
+previous layer; DAG layers (residual ``add``, ``concat``) read several.
+
+Layer kinds and their ``params`` / ``weights``:
+
+==============  ============================================  =====================================
+kind            params                                        weights (float32, C-contiguous)
+==============  ============================================  =====================================
+dense           --                                            weight (out, in), bias (out,) or None
+relu            --                                            --
+leaky_relu      negative_slope (float)                        --
+elu             alpha (float)                                 --
+sigmoid         --                                            --
+tanh            --                                            --
+softplus        beta (float), threshold (float)               --
+gelu            approximate ("none" | "tanh")                 --
+silu            --                                            --
+softmax         --  (over the feature axis)                   --
+log_softmax     --  (over the feature axis)                   --
+flatten         --                                            --
+dropout         --  (identity at inference)                   --
+identity        --                                            --
+==============  ============================================  =====================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+LAYER_KINDS: tuple[str, ...] = (
+    "dense",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "gelu",
+    "silu",
+    "softmax",
+    "log_softmax",
+    "flatten",
+    "dropout",
+    "identity",
+)
+
+ACTIVATION_KINDS: frozenset[str] = frozenset(
+    {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu", "softmax", "log_softmax"}
+)
+
+
+@dataclass
+class LayerSpec:
+    """One layer of a ``NetworkSpec``.
+
+    Parameters
+    ----------
+    kind : str
+        One of ``LAYER_KINDS``.
+    name : str
+        The name the framework gives the layer (module path, ONNX node name, Keras layer name).
+    inputs : list of int
+        Indices of the layers this one reads; ``-1`` is the network input.
+    params : dict
+        Scalar hyper-parameters (see the module docstring).
+    weights : dict
+        Parameter arrays, float32 and C-contiguous.
+    """
+
+    kind: str
+    name: str
+    inputs: list[int] = field(default_factory=lambda: [-1])
+    params: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, np.ndarray | None] = field(default_factory=dict)
+
+
+@dataclass
+class NetworkSpec:
+    """A whole network: the per-sample input shape and the layers in topological order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = NetworkSpec(input_shape=(3,))
+    >>> _ = spec.add("dense", "fc", weight=np.ones((2, 3), np.float32), bias=None)
+    >>> _ = spec.add("relu", "act")
+    >>> [layer.kind for layer in spec.layers]
+    ['dense', 'relu']
+    """
+
+    input_shape: tuple[int, ...]
+    layers: list[LayerSpec] = field(default_factory=list)
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        inputs: list[int] | None = None,
+        params: dict[str, Any] | None = None,
+        **weights: np.ndarray | None,
+    ) -> int:
+        """Append a layer reading ``inputs`` (default: the previous layer) and return its index."""
+        if kind not in LAYER_KINDS:
+            raise ValueError(f"kind: expected one of {LAYER_KINDS}, got {kind!r}")
+        if inputs is None:
+            inputs = [len(self.layers) - 1]
+        clean = {
+            key: None if value is None else np.ascontiguousarray(value, dtype=np.float32)
+            for key, value in weights.items()
+        }
+        self.layers.append(LayerSpec(kind, name, list(inputs), dict(params or {}), clean))
+        return len(self.layers) - 1
