@@ -3,6 +3,7 @@
 #include "bindings/bindings.hpp"
 
 #include "core/methods/gradients.hpp"
+#include "core/methods/linear_path.hpp"
 
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
@@ -70,18 +71,20 @@ void bind_gradients(py::module_& m) {
         "integrated_gradients",
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
            const std::vector<int>& targets, const std::string& method, int n_steps, int n_threads,
-           std::size_t budget) {
+           std::size_t budget, bool fast_path) {
             const Quadrature quadrature = make_quadrature(method, n_steps);
             Attribution a;
             {
                 py::gil_scoped_release release;
                 a = integrated_gradients(net, X, baselines, targets, quadrature,
-                                         RunOptions{n_threads, budget});
+                                         RunOptions{n_threads, budget}, fast_path);
             }
             return to_tuple(std::move(a));
         },
         py::arg("network"), py::arg("X"), py::arg("baselines"), py::arg("targets"),
-        py::arg("method"), py::arg("n_steps"), py::arg("n_threads"), py::arg("memory_budget"));
+        py::arg("method"), py::arg("n_steps"), py::arg("n_threads"), py::arg("memory_budget"),
+        py::arg("fast_path") = true);
+    m.def("linear_path_applies", &linear_path_applies, py::arg("network"));
     m.def(
         "noise_tunnel",
         [](const Network& net, const ConstRowRef& X, const std::vector<int>& targets, int n_samples,

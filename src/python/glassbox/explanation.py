@@ -98,9 +98,12 @@ class Explanation:
         else:
             values = self.values.reshape(self.values.shape[0], -1)
             data = self.data.reshape(self.data.shape[0], -1)
+        base_values = None if self.base_values is None else np.asarray(self.base_values)
+        if base_values is not None and self.single_row:
+            base_values = float(base_values)
         return shap.Explanation(
             values=np.asarray(values),
-            base_values=None if self.base_values is None else np.asarray(self.base_values),
+            base_values=base_values,
             data=np.asarray(data),
             feature_names=self.feature_names,
         )

@@ -1,6 +1,7 @@
 #include "core/methods/gradients.hpp"
 
 #include "core/methods/gradient_engine.hpp"
+#include "core/methods/linear_path.hpp"
 #include "core/sampling/counter_rng.hpp"
 
 #include <cmath>
@@ -49,16 +50,15 @@ RowMatrixXf input_gradients(const Network& net, const ConstRowRef& X,
     RowMatrixXf result(X.rows(), X.cols());
     for_each_gradient_block(
         net, X.rows(), 1, targets, options, 0,
-        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
-            points = X.middleRows(p, count);
-        },
-        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads, const RowMatrixXf&) {
+        lambda_worker(
+        [&](Index p, Index count, RowMatrixXf& points) { points = X.middleRows(p, count); },
+        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
             if (take_abs) {
                 result.middleRows(p, count) = grads.cwiseAbs();
             } else {
                 result.middleRows(p, count) = grads;
             }
-        });
+        }));
     return result;
 }
 
@@ -75,29 +75,48 @@ Attribution input_x_gradient(const Network& net, const ConstRowRef& X,
     return out;
 }
 
-Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
-                                 const ConstRowRef& baselines, const std::vector<int>& targets,
-                                 const Quadrature& quadrature, const RunOptions& options) {
-    require(baselines.rows() == X.rows() && baselines.cols() == X.cols(),
-            "baselines: expected one row per row of X");
+namespace {
+
+// sum_k w_k grad f(b + alpha_k (x - b)) per row, every path point through the whole network.
+RowMatrixXd dense_path_weighted_gradients(const Network& net, const ConstRowRef& X,
+                                          const ConstRowRef& baselines,
+                                          const std::vector<int>& targets,
+                                          const Quadrature& quadrature,
+                                          const RunOptions& options) {
     const Index steps = static_cast<Index>(quadrature.alphas.size());
     RowMatrixXd weighted_grads = RowMatrixXd::Zero(X.rows(), X.cols());
     for_each_gradient_block(
         net, X.rows(), steps, targets, options, 0,
-        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
-            for (Index i = 0; i < count; ++i) {
-                const Index row = (p + i) / steps;
-                const float alpha = static_cast<float>(quadrature.alphas[(p + i) % steps]);
-                points.row(i) = baselines.row(row) + alpha * (X.row(row) - baselines.row(row));
-            }
-        },
-        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads, const RowMatrixXf&) {
-            for (Index i = 0; i < count; ++i) {
-                const Index row = (p + i) / steps;
-                weighted_grads.row(row) +=
-                    quadrature.weights[(p + i) % steps] * grads.row(i).cast<double>();
-            }
-        });
+        lambda_worker(
+            [&](Index p, Index count, RowMatrixXf& points) {
+                for (Index i = 0; i < count; ++i) {
+                    const Index row = (p + i) / steps;
+                    const float alpha = static_cast<float>(quadrature.alphas[(p + i) % steps]);
+                    points.row(i) = baselines.row(row) + alpha * (X.row(row) - baselines.row(row));
+                }
+            },
+            [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
+                for (Index i = 0; i < count; ++i) {
+                    const Index row = (p + i) / steps;
+                    weighted_grads.row(row) +=
+                        quadrature.weights[(p + i) % steps] * grads.row(i).cast<double>();
+                }
+            }));
+    return weighted_grads;
+}
+
+}  // namespace
+
+Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
+                                 const ConstRowRef& baselines, const std::vector<int>& targets,
+                                 const Quadrature& quadrature, const RunOptions& options,
+                                 bool fast_path) {
+    require(baselines.rows() == X.rows() && baselines.cols() == X.cols(),
+            "baselines: expected one row per row of X");
+    const RowMatrixXd weighted_grads =
+        fast_path && linear_path_applies(net)
+            ? linear_path_weighted_gradients(net, X, baselines, targets, quadrature, options)
+            : dense_path_weighted_gradients(net, X, baselines, targets, quadrature, options);
     Attribution out;
     out.values = ((X - baselines).cast<double>().cwiseProduct(weighted_grads)).cast<float>();
     out.base_values = target_outputs(net, baselines, targets, options);
@@ -119,7 +138,8 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
     const bool squared = tunnel.type == NoiseTunnelType::SmoothGradSquared;
     for_each_gradient_block(
         net, X.rows(), samples, targets, options, 0,
-        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf&) {
+        lambda_worker(
+        [&](Index p, Index count, RowMatrixXf& points) {
             for (Index i = 0; i < count; ++i) {
                 const Index row = (p + i) / samples, draw = (p + i) % samples;
                 for (Index f = 0; f < X.cols(); ++f) {
@@ -127,8 +147,7 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
                 }
             }
         },
-        [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads,
-            const RowMatrixXf&) {
+        [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads) {
             for (Index i = 0; i < count; ++i) {
                 const Index row = (p + i) / samples;
                 for (Index f = 0; f < X.cols(); ++f) {
@@ -140,7 +159,7 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
                     sum_q2(row, f) += q * q;
                 }
             }
-        });
+        }));
     Attribution out;
     const RowMatrixXd mean = sum_q / static_cast<double>(samples);
     const RowMatrixXd mean_sq = sum_q2 / static_cast<double>(samples);
@@ -157,6 +176,49 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
     return out;
 }
 
+namespace {
+
+// The draws and accumulation of GradientSHAP; point (row, draw) mixes reference j with the
+// (noisy) input at a random alpha.
+struct GradientShapSetup {
+    const ConstRowRef& X;
+    const ConstRowRef& references;
+    const GradientShapOptions& shap;
+    RowMatrixXd& sum_a;
+    RowMatrixXd& sum_a2;
+    CounterRng noise{shap.seed, kGradientShapNoise};
+    CounterRng alphas{shap.seed, kGradientShapAlpha};
+    CounterRng picks{shap.seed, kGradientShapBaseline};
+
+    void fill(Index p, Index count, RowMatrixXf& points, RowMatrixXf& offset) const {
+        const Index samples = shap.n_samples;
+        const float stdev = static_cast<float>(shap.stdev);
+        offset.resize(count, X.cols());
+        for (Index i = 0; i < count; ++i) {
+            const Index row = (p + i) / samples, draw = (p + i) % samples;
+            const Index j = picks.index(row, draw, references.rows());
+            const float alpha = static_cast<float>(alphas.uniform(row, draw));
+            for (Index f = 0; f < X.cols(); ++f) {
+                const float noisy = X(row, f) + stdev * static_cast<float>(noise.normal(row, draw, f));
+                offset(i, f) = noisy - references(j, f);
+                points(i, f) = references(j, f) + alpha * offset(i, f);
+            }
+        }
+    }
+
+    // Rows are disjoint between workers, so the accumulators need no locking.
+    void reduce(Index p, Index count, const RowMatrixXf& grads, const RowMatrixXf& offset) const {
+        for (Index i = 0; i < count; ++i) {
+            const Index row = (p + i) / shap.n_samples;
+            const auto a = (grads.row(i).cwiseProduct(offset.row(i))).cast<double>().eval();
+            sum_a.row(row) += a;
+            sum_a2.row(row) += a.cwiseProduct(a);
+        }
+    }
+};
+
+}  // namespace
+
 Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstRowRef& references,
                           const std::vector<int>& targets, const GradientShapOptions& shap,
                           const RunOptions& options) {
@@ -165,34 +227,20 @@ Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstR
     require(references.cols() == X.cols(), "baselines: width does not match X");
     check_finite_option(shap.stdev, "stdev");
     const Index samples = shap.n_samples, d = X.cols();
-    const CounterRng noise(shap.seed, kGradientShapNoise), alphas(shap.seed, kGradientShapAlpha),
-        picks(shap.seed, kGradientShapBaseline);
-    const float stdev = static_cast<float>(shap.stdev);
     RowMatrixXd sum_a = RowMatrixXd::Zero(X.rows(), d);
     RowMatrixXd sum_a2 = RowMatrixXd::Zero(X.rows(), d);
-    for_each_gradient_block(
-        net, X.rows(), samples, targets, options, d,
-        [&](Index p, Index count, RowMatrixXf& points, RowMatrixXf& offset) {
-            for (Index i = 0; i < count; ++i) {
-                const Index row = (p + i) / samples, draw = (p + i) % samples;
-                const Index j = picks.index(row, draw, references.rows());
-                const float alpha = static_cast<float>(alphas.uniform(row, draw));
-                for (Index f = 0; f < d; ++f) {
-                    const float noisy = X(row, f) + stdev * static_cast<float>(noise.normal(row, draw, f));
-                    offset(i, f) = noisy - references(j, f);
-                    points(i, f) = references(j, f) + alpha * offset(i, f);
-                }
-            }
-        },
-        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads,
-            const RowMatrixXf& offset) {
-            for (Index i = 0; i < count; ++i) {
-                const Index row = (p + i) / samples;
-                const auto a = (grads.row(i).cwiseProduct(offset.row(i))).cast<double>().eval();
-                sum_a.row(row) += a;
-                sum_a2.row(row) += a.cwiseProduct(a);
-            }
-        });
+    // Each worker keeps (noisy input - reference) of its block's points for the reduce step.
+    struct Worker {
+        const GradientShapSetup* setup;
+        RowMatrixXf offset;
+        void fill(Index p, Index count, RowMatrixXf& points) { setup->fill(p, count, points, offset); }
+        void reduce(Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
+            setup->reduce(p, count, grads, offset);
+        }
+    };
+    const GradientShapSetup setup{X, references, shap, sum_a, sum_a2};
+    for_each_gradient_block(net, X.rows(), samples, targets, options, d * sizeof(float),
+                            [&] { return Worker{&setup, {}}; });
     Attribution out;
     const RowMatrixXd mean = sum_a / static_cast<double>(samples);
     out.values = mean.cast<float>();

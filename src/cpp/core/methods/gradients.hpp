@@ -24,9 +24,12 @@ Attribution input_x_gradient(const Network& net, const ConstRowRef& X,
                              const std::vector<int>& targets, const RunOptions& options);
 
 // (x - b) * sum_k w_k grad f(b + alpha_k (x - b)); baselines has one row per row of X.
+// With fast_path, networks that open with Dense -> ReLU/LeakyReLU -> Dense take the exact
+// straight-path shortcut of linear_path.hpp.
 Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
                                  const ConstRowRef& baselines, const std::vector<int>& targets,
-                                 const Quadrature& quadrature, const RunOptions& options);
+                                 const Quadrature& quadrature, const RunOptions& options,
+                                 bool fast_path = true);
 
 enum class NoiseTunnelType { SmoothGrad, SmoothGradSquared, VarGrad };
 enum class NoiseTunnelBase { Gradient, AbsGradient, InputXGradient };

@@ -19,6 +19,8 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
 
     Activation type() const { return type_; }
+    // The slope left of zero for ReLU (0) and LeakyReLU; meaningless for other types.
+    float negative_slope() const { return type_ == Activation::LeakyReLU ? a_ : 0.0f; }
 
 private:
     Activation type_;

@@ -46,22 +46,24 @@ const RowMatrixXf& Network::output(const Tape& tape) const {
     return value(tape, static_cast<int>(nodes_.size()) - 1);
 }
 
-void Network::forward(Tape& tape) const {
+void Network::forward(Tape& tape, Index first) const {
     tape.activations.resize(nodes_.size());
     std::vector<const RowMatrixXf*> inputs;
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (std::size_t i = static_cast<std::size_t>(first); i < nodes_.size(); ++i) {
         inputs.clear();
         for (int input : nodes_[i].inputs) inputs.push_back(&value(tape, input));
         nodes_[i].layer->forward(inputs, tape.activations[i]);
     }
 }
 
-void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules) const {
+void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules,
+                       Index stop) const {
     const int n = static_cast<int>(nodes_.size());
     if (n == 0) {
         tape.input_grad = seed;
         return;
     }
+    const int last_run = static_cast<int>(stop) + 1;  // layers [last_run, n) run
     tape.grads.resize(n);
     std::vector<char> has_grad(n, 0);
     char input_has_grad = 0;
@@ -69,7 +71,7 @@ void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules
     has_grad[n - 1] = 1;
 
     LayerIO io;
-    for (int i = n - 1; i >= 0; --i) {
+    for (int i = n - 1; i >= last_run; --i) {
         if (!has_grad[i]) continue;  // the layer does not reach the output
         const Node& node = nodes_[i];
         io.inputs.clear();
@@ -90,7 +92,20 @@ void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules
             }
         }
     }
-    if (!input_has_grad) tape.input_grad.setZero(seed.rows(), n_inputs_);
+    if (stop >= 0) {
+        if (!has_grad[stop]) tape.grads[stop].setZero(seed.rows(), nodes_[stop].size);
+    } else if (!input_has_grad) {
+        tape.input_grad.setZero(seed.rows(), n_inputs_);
+    }
+}
+
+bool Network::reads_only_from(Index layer) const {
+    for (std::size_t i = static_cast<std::size_t>(layer) + 1; i < nodes_.size(); ++i) {
+        for (int input : nodes_[i].inputs) {
+            if (input < layer) return false;
+        }
+    }
+    return true;
 }
 
 void Network::predict(const ConstRowRef& X, RowMatrixXf& Y) const { predict(X, Y, RunOptions{}); }

@@ -33,12 +33,18 @@ public:
     void predict(const ConstRowRef& X, RowMatrixXf& Y) const override;
     void predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& options) const;
 
-    // Runs the layers on tape.input and records their activations.
-    void forward(Tape& tape) const;
+    // Runs layers first..end on tape.input and records their activations; with first > 0 the
+    // activations of the layers the rest reads must already be on the tape.
+    void forward(Tape& tape, Index first = 0) const;
     const RowMatrixXf& output(const Tape& tape) const;
     // Pulls `seed` (rows x n_outputs, d/d output) back to tape.input_grad. `rules` gives one rule
-    // per layer (nullptr or a null entry: the plain gradient).
-    void backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules = nullptr) const;
+    // per layer (nullptr or a null entry: the plain gradient). With stop >= 0 only layers after
+    // `stop` run and the result is tape.grads[stop], d/d(output of layer stop); the caller
+    // guarantees (reads_only_from) that those layers read nothing before `stop`.
+    void backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules = nullptr,
+                  Index stop = -1) const;
+    // True when every layer after `layer` reads only `layer` or later layers.
+    bool reads_only_from(Index layer) const;
 
     Index n_layers() const { return static_cast<Index>(nodes_.size()); }
     const Layer& layer(Index i) const { return *nodes_[i].layer; }

@@ -58,7 +58,7 @@ class GradientExplainer:
     ) -> Explanation:
         return Explanation(
             values=values.reshape(batch.shape),
-            data=batch,
+            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
             base_values=base_values,
             feature_names=self.model.feature_names,
             output_names=self.model.output_names,

@@ -100,6 +100,11 @@ class IntegratedGradients(GradientExplainer):
     memory_budget : int, optional
         Bytes one worker's block of path points may use; bounds peak memory whatever the
         number of rows and steps.
+    fast_path : bool, default True
+        For networks that open with Dense -> ReLU/LeakyReLU -> Dense, use the exact straight-path
+        shortcut for those layers (each first-layer unit switches at most once along the path;
+        see docs/methods.md). Results equal the full evaluation up to float rounding. False runs
+        every path point through the whole network.
 
     Examples
     --------
@@ -118,14 +123,21 @@ class IntegratedGradients(GradientExplainer):
         method: str = "gausslegendre",
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        fast_path: bool = True,
     ) -> None:
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.fast_path = bool(fast_path)
         self.integration = check_choice(method, "method", IG_METHODS)
         minimum = 2 if self.integration == "riemann_trapezoid" else 1
         self.n_steps = check_int(n_steps, "n_steps", minimum)
 
     def _options(self) -> dict[str, Any]:
-        return {"n_steps": self.n_steps, "method": self.integration, **super()._options()}
+        return {
+            "n_steps": self.n_steps,
+            "method": self.integration,
+            "fast_path": self.fast_path,
+            **super()._options(),
+        }
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
@@ -139,6 +151,7 @@ class IntegratedGradients(GradientExplainer):
             self.n_steps,
             self.n_threads,
             self.memory_budget,
+            self.fast_path,
         )
         return self._explanation(batch, values, targets, base_values=base, delta=delta)
 

@@ -1,0 +1,95 @@
+"""Typed stubs for the compiled extension glassbox._core (checked by tests/test_core_stubs.py)."""
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float32]
+
+class Network:
+    def __init__(self, n_inputs: int) -> None: ...
+    def add_layer(
+        self,
+        kind: str,
+        name: str,
+        inputs: Sequence[int],
+        scalars: Mapping[str, float],
+        arrays: Mapping[str, NDArray[np.float32]],
+    ) -> None: ...
+    def predict(
+        self, X: FloatArray, n_threads: int = 0, memory_budget: int = 67108864
+    ) -> FloatArray: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    @property
+    def n_layers(self) -> int: ...
+    @property
+    def layer_names(self) -> list[str]: ...
+    @property
+    def macs_per_sample(self) -> float: ...
+    @property
+    def bytes_per_point(self) -> int: ...
+
+AttributionTuple = tuple[
+    FloatArray, FloatArray | None, NDArray[np.float64] | None, NDArray[np.float64] | None
+]
+
+def registered_layer_kinds() -> list[str]: ...
+def default_memory_budget() -> int: ...
+def input_gradients(
+    network: Network,
+    X: FloatArray,
+    targets: Sequence[int],
+    abs: bool,
+    n_threads: int,
+    memory_budget: int,
+) -> FloatArray: ...
+def input_x_gradient(
+    network: Network, X: FloatArray, targets: Sequence[int], n_threads: int, memory_budget: int
+) -> AttributionTuple: ...
+def integrated_gradients(
+    network: Network,
+    X: FloatArray,
+    baselines: FloatArray,
+    targets: Sequence[int],
+    method: str,
+    n_steps: int,
+    n_threads: int,
+    memory_budget: int,
+    fast_path: bool = True,
+) -> AttributionTuple: ...
+def linear_path_applies(network: Network) -> bool: ...
+def noise_tunnel(
+    network: Network,
+    X: FloatArray,
+    targets: Sequence[int],
+    n_samples: int,
+    stdev: float,
+    nt_type: str,
+    base: str,
+    seed: int,
+    n_threads: int,
+    memory_budget: int,
+) -> AttributionTuple: ...
+def gradient_shap(
+    network: Network,
+    X: FloatArray,
+    references: FloatArray,
+    targets: Sequence[int],
+    n_samples: int,
+    stdev: float,
+    seed: int,
+    n_threads: int,
+    memory_budget: int,
+) -> AttributionTuple: ...
+def quadrature(method: str, n_steps: int) -> tuple[list[float], list[float]]: ...
+def normal_draws(
+    seed: int, stream: int, n_rows: int, n_draws: int, n_features: int
+) -> FloatArray: ...
+def uniform_draws(seed: int, stream: int, n_rows: int, n_draws: int) -> NDArray[np.float64]: ...
+def index_draws(
+    seed: int, stream: int, n_rows: int, n_draws: int, n: int
+) -> NDArray[np.int64]: ...
