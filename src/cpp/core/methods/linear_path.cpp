@@ -28,8 +28,8 @@ struct PathSetup {
     RowMatrixXd& weighted_grads;  // output; workers write disjoint rows
     RowMatrixXd w1;               // first Dense, (H1 x d)
     VectorXd b1;
-    RowMatrixXd w2;               // second Dense, (H2 x H1)
-    RowMatrixXd w2t;              // its transpose, so column j of w2 is a contiguous row
+    RowMatrixXf w2;               // second Dense, (H2 x H1); float halves the memory traffic
+    RowMatrixXf w2t;              // its transpose, so column j of w2 is a contiguous row
     VectorXd b2;
     double slope;                 // activation slope left of zero
 };
@@ -90,14 +90,17 @@ public:
             if (row != fill_row_) {
                 fill_row_ = row;
                 fill_path_.prepare(*s_, row);
-                u_.noalias() = s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.a);
-                v_.noalias() = s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.delta);
+                u_ = (s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.a).cast<float>())
+                         .cast<double>();
+                v_ = (s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.delta).cast<float>())
+                         .cast<double>();
             }
             for (Index e = fill_path_.event_begin[k]; e < fill_path_.event_begin[k + 1]; ++e) {
                 const Index j = fill_path_.event_units[e];
                 const double change = fill_path_.mask_last[j] - fill_path_.mask_first[j];
-                u_ += (change * fill_path_.a[j]) * s_->w2t.row(j).transpose();
-                v_ += (change * fill_path_.delta[j]) * s_->w2t.row(j).transpose();
+                const auto column = s_->w2t.row(j).transpose().cast<double>();
+                u_ += (change * fill_path_.a[j]) * column;
+                v_ += (change * fill_path_.delta[j]) * column;
             }
             z2.row(i) = (u_ + s_->quadrature.alphas[k] * v_ + s_->b2).transpose().cast<float>();
         }
@@ -116,7 +119,8 @@ public:
             }
             for (Index e = reduce_path_.event_begin[k]; e < reduce_path_.event_begin[k + 1]; ++e) {
                 const Index j = reduce_path_.event_units[e];
-                dots_[j] = s_->w2t.row(j).dot(prefix_);  // prefix_ sums the steps before k
+                // prefix_ sums the steps before k
+                dots_[j] = s_->w2t.row(j).cast<double>().dot(prefix_.transpose());
             }
             prefix_ += s_->quadrature.weights[k] * g2.row(i).transpose().cast<double>();
             if (k == steps - 1) finish_row(row);
@@ -126,7 +130,8 @@ public:
 private:
     void finish_row(Index row) {
         const RowPath& path = reduce_path_;
-        VectorXd hidden = path.mask_last.cwiseProduct(s_->w2t * prefix_);
+        const VectorXf pulled = s_->w2t * prefix_.cast<float>();
+        VectorXd hidden = path.mask_last.cwiseProduct(pulled.cast<double>());
         hidden += (path.mask_first - path.mask_last).cwiseProduct(dots_);
         s_->weighted_grads.row(row) = (s_->w1.transpose() * hidden).transpose();
     }
@@ -164,8 +169,8 @@ RowMatrixXd linear_path_weighted_gradients(const Network& net, const ConstRowRef
                           weighted_grads,
                           first.weight().cast<double>(),
                           first.bias().cast<double>(),
-                          second.weight().cast<double>(),
-                          second.weight().transpose().cast<double>(),
+                          second.weight(),
+                          second.weight().transpose(),
                           second.bias().cast<double>(),
                           as_piecewise_linear(net, 1)->negative_slope()};
     const Index steps = static_cast<Index>(quadrature.alphas.size());

@@ -192,8 +192,12 @@ def _fold_scalers(scalers: list[tuple[str, Any]]) -> tuple[np.ndarray | float, n
     for step_name, scaler in scalers:
         kind = type(scaler).__name__
         if kind in ("StandardScaler", "RobustScaler"):
-            center = getattr(scaler, "mean_" if kind == "StandardScaler" else "center_", None)
-            divisor = getattr(scaler, "scale_", None)
+            standard = kind == "StandardScaler"
+            centers = scaler.with_mean if standard else scaler.with_centering
+            scales = scaler.with_std if standard else scaler.with_scaling
+            # mean_ is fitted even when with_mean=False: the flags say what transform() uses.
+            center = getattr(scaler, "mean_" if standard else "center_", None) if centers else None
+            divisor = getattr(scaler, "scale_", None) if scales else None
             a = 1.0 if divisor is None else 1.0 / np.asarray(divisor, np.float64)
             b = 0.0 if center is None else -np.asarray(center, np.float64) * a
         elif kind == "MinMaxScaler":

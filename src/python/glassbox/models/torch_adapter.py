@@ -447,8 +447,10 @@ class _Translator:
     def _functional_linear(self, node: torch.fx.Node, source: Any, what: str) -> None:
         weight_node = _arg(node, 1, "weight")
         bias_node = _arg(node, 2, "bias")
-        if not _is_node(weight_node) or weight_node not in self.values or (
-            bias_node is not None and (not _is_node(bias_node) or bias_node not in self.values)
+        if (
+            not _is_node(weight_node)
+            or weight_node not in self.values
+            or (bias_node is not None and (not _is_node(bias_node) or bias_node not in self.values))
         ):
             raise self._unsupported(
                 node, f"function {what}", "weight and bias must be parameters of the module"
@@ -473,8 +475,7 @@ class _Translator:
         elif method in _METHOD_ACTIVATIONS:
             kind, arg_names = _METHOD_ACTIVATIONS[method]
             params = {
-                key: _arg(node, i + 1, key, default)
-                for i, (key, default) in enumerate(arg_names)
+                key: _arg(node, i + 1, key, default) for i, (key, default) in enumerate(arg_names)
             }
             params.pop("dtype", None)
             self._activation(node, node.name, what, kind, source, params)
@@ -488,7 +489,7 @@ class _Translator:
                 dims = list(dims[0])
             shape = self.shape[source]
             size = int(np.prod(shape, dtype=np.int64))
-            first, second = (dims + [None, None])[:2]
+            first, second = [*dims, None, None][:2]
             is_batch = _is_node(first) and self.values.get(first) is _BATCH
             flat = len(dims) == 2 and (
                 (is_batch and second in (-1, size)) or (first == -1 and second == size)

@@ -1,0 +1,471 @@
+"""Translate an ONNX model into a native glassbox network (``glassbox.from_onnx``).
+
+The model is read with the ``onnx`` package and checked with ``onnx.checker``; each node of its
+graph becomes one layer named after the node (``node.name``, or ``f"{op_type}_{index}"`` when the
+node has no name). Two node patterns are fused into one layer: ``MatMul`` followed by an ``Add``
+of a constant becomes one dense layer (named after the ``MatMul``), and the decompositions that
+``torch.onnx.export`` emits for GELU before opset 20 (``Div -> Erf -> Add -> Mul -> Mul``) and for
+SiLU (``Sigmoid -> Mul``) become one ``gelu`` / ``silu`` layer (named after the first node).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassbox.errors import UnsupportedLayerError
+from glassbox.models.native import build_network
+from glassbox.models.output_head import apply_output, check_output
+from glassbox.models.spec import NetworkSpec
+
+if TYPE_CHECKING:
+    import onnx
+
+    from glassbox.models.native import NativeModel
+
+SUPPORTED_OPS: tuple[str, ...] = (
+    "Gemm (transA=0)",
+    "MatMul (constant right operand, optionally followed by Add of a constant)",
+    "Relu",
+    "LeakyRelu",
+    "Elu",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Gelu",
+    "the erf GELU pattern Div-Erf-Add-Mul-Mul",
+    "the SiLU pattern Sigmoid-Mul",
+    "Softmax (axis 1 / -1)",
+    "LogSoftmax (axis 1 / -1)",
+    "Flatten (axis=1)",
+    "Reshape to (batch, -1)",
+    "Identity",
+    "Dropout",
+    "Constant",
+)
+
+_ACTIVATIONS = {
+    "Relu": "relu",
+    "LeakyRelu": "leaky_relu",
+    "Elu": "elu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Softplus": "softplus",
+    "Gelu": "gelu",
+    "Softmax": "softmax",
+    "LogSoftmax": "log_softmax",
+}
+
+
+def from_onnx(
+    model: str | os.PathLike[str] | bytes | onnx.ModelProto,
+    *,
+    output: str = "model",
+    feature_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+) -> NativeModel:
+    """Copy an ONNX model into a native glassbox network.
+
+    Parameters
+    ----------
+    model : path, bytes or onnx.ModelProto
+        A file path, the serialized model, or a loaded ``onnx.ModelProto``. The graph must have
+        one input of shape ``(batch, *sample_shape)`` and one output, and use only
+        ``SUPPORTED_OPS``.
+    output : {"model", "logits", "probabilities"}
+        ``"model"``: what the graph computes; ``"logits"``: without a final Softmax, LogSoftmax
+        or Sigmoid; ``"probabilities"``: class probabilities (a softmax is appended to logits; a
+        single logit ``z`` becomes ``[1 - sigmoid(z), sigmoid(z)]``).
+    feature_names, output_names : sequence of str, optional
+        Names of the (flattened) input features and of the outputs.
+
+    Returns
+    -------
+    NativeModel
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is a missing file or not a valid ONNX model.
+    UnsupportedLayerError
+        If the graph contains a node with no native equivalent.
+
+    Examples
+    --------
+    >>> model = from_onnx("classifier.onnx", output="probabilities")  # doctest: +SKIP
+    >>> model.layer_names  # doctest: +SKIP
+    ['/0/Gemm', '/1/Relu', '/2/Gemm', '/3/Softmax']
+    """
+    check_output(output)
+    proto = load_onnx(model)
+    spec = _Translator(proto).run()
+    spec = apply_output(spec, output, what="this ONNX model")
+    return build_network(spec, feature_names=feature_names, output_names=output_names)
+
+
+def load_onnx(model: Any) -> onnx.ModelProto:
+    """Read and check ``model`` (path, bytes or ModelProto); raise ``ValueError`` if invalid.
+
+    Examples
+    --------
+    >>> load_onnx(b"not onnx")  # doctest: +SKIP
+    Traceback (most recent call last):
+    ValueError: model: the given 8 bytes is not a valid ONNX model: ...
+    """
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("from_onnx needs the 'onnx' package: pip install onnx") from exc
+
+    if isinstance(model, onnx.ModelProto):
+        label, proto = "the given ModelProto", model
+    elif isinstance(model, (bytes, bytearray, memoryview)):
+        data = bytes(model)
+        label = f"the given {len(data)} bytes"
+        proto = _parse(lambda: onnx.load_from_string(data), label)
+    elif isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        if not path.is_file():
+            raise ValueError(f"model: no ONNX file at {str(path)!r} (file does not exist)")
+        label = repr(str(path))
+        proto = _parse(lambda: onnx.load(str(path)), label)
+    else:
+        raise TypeError(
+            f"model: expected a file path, bytes or onnx.ModelProto, got {type(model).__name__}"
+        )
+    try:
+        onnx.checker.check_model(proto)
+        if not proto.graph.node:
+            raise ValueError("the graph has no nodes")
+    except Exception as exc:
+        raise ValueError(f"model: {label} is not a valid ONNX model: {exc}") from exc
+    return proto
+
+
+def _parse(load: Any, label: str) -> onnx.ModelProto:
+    try:
+        return load()
+    except Exception as exc:
+        raise ValueError(f"model: {label} is not a valid ONNX model: {exc}") from exc
+
+
+def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
+    import onnx
+
+    return {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
+
+
+class _Translator:
+    """Walk the graph's nodes in order, appending one spec layer per (fused) node."""
+
+    def __init__(self, proto: onnx.ModelProto) -> None:
+        from onnx import numpy_helper
+
+        self.graph = proto.graph
+        self.opset = next(
+            (op.version for op in proto.opset_import if op.domain in ("", "ai.onnx")), 1
+        )
+        self.consts: dict[str, np.ndarray] = {
+            init.name: numpy_helper.to_array(init) for init in self.graph.initializer
+        }
+        for node in self.graph.node:  # constants have no inputs: collect them up front
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+                self.consts[node.output[0]] = _constant_value(node)
+        self.index: dict[str, int] = {}
+        self.shape: dict[str, tuple[int, ...]] = {}
+        self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.graph.node:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+        self.graph_outputs = {out.name for out in self.graph.output}
+        self.fused: set[int] = set()
+        self.names: dict[int, str] = {
+            id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.graph.node)
+        }
+        self.spec = NetworkSpec(input_shape=(1,))
+
+    # -- driver -------------------------------------------------------------------------------
+    def run(self) -> NetworkSpec:
+        inputs = [i for i in self.graph.input if i.name not in self.consts]
+        if len(inputs) != 1 or len(self.graph.output) != 1:
+            raise UnsupportedLayerError(
+                f"model: the graph has {len(inputs)} inputs and {len(self.graph.output)} "
+                "outputs; from_onnx supports graphs with one input and one output"
+            )
+        self.spec.input_shape = self._input_shape(inputs[0])
+        self.index[inputs[0].name] = -1
+        self.shape[inputs[0].name] = self.spec.input_shape
+        for node in self.graph.node:
+            if id(node) not in self.fused:
+                self._node(node)
+        result = self.graph.output[0].name
+        if result not in self.index:
+            raise UnsupportedLayerError(
+                f"model: the graph output {result!r} does not depend on the input"
+            )
+        source = self.index[result]
+        if source == -1 or source != len(self.spec.layers) - 1:
+            self.spec.add("identity", result, inputs=[source])
+        return self.spec
+
+    def _input_shape(self, value_info: onnx.ValueInfoProto) -> tuple[int, ...]:
+        dims = value_info.type.tensor_type.shape.dim
+        if len(dims) >= 2 and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims[1:]):
+            return tuple(int(d.dim_value) for d in dims[1:])
+        if len(dims) == 2:
+            # (batch, unknown): take the width from the first Gemm / MatMul reading the input.
+            for node in self.consumers.get(value_info.name, []):
+                weight = self._const(node.input[1]) if len(node.input) > 1 else None
+                if node.op_type in ("Gemm", "MatMul") and weight is not None and weight.ndim == 2:
+                    trans = node.op_type == "Gemm" and _attributes(node).get("transB", 0)
+                    return (int(weight.shape[1] if trans else weight.shape[0]),)
+        raise ValueError(
+            f"model: the graph input {value_info.name!r} must have shape (batch, *sample_shape) "
+            "with a fixed sample shape; got "
+            f"{[d.dim_value if d.HasField('dim_value') else d.dim_param for d in dims]}"
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _const(self, name: str) -> np.ndarray | None:
+        return self.consts.get(name)
+
+    def _unsupported(self, node: onnx.NodeProto, reason: str = "") -> Exception:
+        detail = f" ({reason})" if reason else ""
+        return UnsupportedLayerError(
+            f"layer {self.names[id(node)]!r} (ONNX op {node.op_type}) is not supported by "
+            f"from_onnx{detail}. Supported ops: {', '.join(SUPPORTED_OPS)}. Use "
+            "glassbox.wrap(...) with onnxruntime for model-agnostic methods on other models."
+        )
+
+    def _source(self, node: onnx.NodeProto) -> str:
+        if not node.input or node.input[0] not in self.index:
+            raise self._unsupported(node, "its first input is not computed from the model input")
+        for extra in node.input[1:]:
+            if extra and extra in self.index:
+                raise self._unsupported(
+                    node,
+                    "it combines two tensors computed from the input; decomposed activations "
+                    "other than the erf-GELU and SiLU patterns are not recognised (export with "
+                    "opset_version=20 to keep GELU one node)",
+                )
+        return node.input[0]
+
+    def _add(
+        self,
+        node: onnx.NodeProto,
+        kind: str,
+        source: str,
+        shape: tuple[int, ...],
+        out: str | None = None,
+        params: dict[str, Any] | None = None,
+        **weights: np.ndarray | None,
+    ) -> None:
+        idx = self.spec.add(
+            kind, self.names[id(node)], inputs=[self.index[source]], params=params, **weights
+        )
+        out = out or node.output[0]
+        self.index[out] = idx
+        self.shape[out] = shape
+
+    def _only_consumer(self, tensor: str) -> onnx.NodeProto | None:
+        users = self.consumers.get(tensor, [])
+        if len(users) != 1 or tensor in self.graph_outputs:
+            return None
+        return users[0]
+
+    # -- nodes --------------------------------------------------------------------------------
+    def _node(self, node: onnx.NodeProto) -> None:
+        op = node.op_type
+        if node.domain not in ("", "ai.onnx"):
+            raise self._unsupported(node, f"custom domain {node.domain!r}")
+        if op == "Constant":
+            return
+        if op in ("Identity", "Dropout") and node.input[0] in self.consts:
+            self.consts[node.output[0]] = self.consts[node.input[0]]
+            return
+        source = self._source(node)
+        shape = self.shape[source]
+        attrs = _attributes(node)
+        if op in ("Identity", "Dropout"):
+            if len(node.output) > 1 and node.output[1] and self.consumers.get(node.output[1]):
+                raise self._unsupported(node, "its mask output is used")
+            self._add(node, op.lower(), source, shape)
+        elif op == "Gemm":
+            self._gemm(node, source, attrs)
+        elif op == "MatMul":
+            self._matmul(node, source)
+        elif op == "Sigmoid" and self._fuse_silu(node, source):
+            return
+        elif op == "Div" and self._fuse_gelu(node, source):
+            return
+        elif op in _ACTIVATIONS:
+            kind = _ACTIVATIONS[op]
+            params = self._activation_params(node, op, attrs, shape)
+            self._add(node, kind, source, shape, params=params)
+        elif op == "Flatten":
+            if attrs.get("axis", 1) != 1:
+                raise self._unsupported(node, f"axis={attrs.get('axis')}; only axis=1 is supported")
+            self._add(node, "flatten", source, (int(np.prod(shape, dtype=np.int64)),))
+        elif op == "Reshape":
+            self._reshape(node, source, attrs)
+        else:
+            raise self._unsupported(node)
+
+    def _activation_params(
+        self, node: onnx.NodeProto, op: str, attrs: dict[str, Any], shape: tuple[int, ...]
+    ) -> dict[str, Any]:
+        if op == "LeakyRelu":
+            return {"negative_slope": float(attrs.get("alpha", 0.01))}
+        if op == "Elu":
+            return {"alpha": float(attrs.get("alpha", 1.0))}
+        if op == "Softplus":
+            # ONNX: log(exp(x) + 1); torch's threshold 20 changes it by < 3e-9.
+            return {"beta": 1.0, "threshold": 20.0}
+        if op == "Gelu":
+            approximate = attrs.get("approximate", "none")
+            if isinstance(approximate, bytes):
+                approximate = approximate.decode()
+            if approximate not in ("none", "tanh"):
+                raise self._unsupported(node, f"approximate={approximate!r}")
+            return {"approximate": approximate}
+        if op in ("Softmax", "LogSoftmax"):
+            axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
+            if len(shape) != 1 or axis not in (1, -1):
+                raise self._unsupported(
+                    node,
+                    f"axis={axis} on samples of shape {shape}; only the feature axis of 1-D "
+                    "samples is supported",
+                )
+        return {}
+
+    def _dense(
+        self,
+        node: onnx.NodeProto,
+        source: str,
+        weight: np.ndarray,
+        bias: np.ndarray | None,
+        out: str | None = None,
+    ) -> None:
+        shape = self.shape[source]
+        if len(shape) != 1 or shape[0] != weight.shape[1]:
+            raise self._unsupported(
+                node,
+                f"it maps {weight.shape[1]} features but receives samples of shape {shape}; "
+                "flatten multi-dimensional samples first",
+            )
+        self._add(node, "dense", source, (int(weight.shape[0]),), out=out, weight=weight, bias=bias)
+
+    def _gemm(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
+        weight = self._const(node.input[1])
+        bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if attrs.get("transA", 0) != 0:
+            raise self._unsupported(node, "transA=1")
+        if weight is None or weight.ndim != 2:
+            raise self._unsupported(node, "B must be a constant matrix")
+        if len(node.input) > 2 and node.input[2] and bias is None:
+            raise self._unsupported(node, "C must be a constant")
+        alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+        w = np.asarray(weight, np.float64)
+        w = alpha * (w if attrs.get("transB", 0) else w.T)
+        b = None if bias is None else self._bias(node, bias, w.shape[0], beta)
+        self._dense(node, source, w, b)
+
+    def _bias(self, node: onnx.NodeProto, bias: np.ndarray, width: int, scale: float) -> np.ndarray:
+        bias = np.asarray(bias, np.float64)
+        if bias.size == 1:
+            return np.full(width, scale * float(bias.ravel()[0]))
+        if bias.shape in ((width,), (1, width)):
+            return scale * bias.ravel()
+        raise self._unsupported(node, f"bias of shape {bias.shape} for {width} outputs")
+
+    def _matmul(self, node: onnx.NodeProto, source: str) -> None:
+        weight = self._const(node.input[1])
+        if weight is None or weight.ndim != 2:
+            raise self._unsupported(node, "the right operand must be a constant matrix")
+        w = np.asarray(weight, np.float64).T
+        add = self._only_consumer(node.output[0])
+        if add is not None and add.op_type == "Add" and add.domain in ("", "ai.onnx"):
+            other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
+            bias = self._const(other)
+            if bias is not None and (
+                bias.size == 1 or bias.shape in ((w.shape[0],), (1, w.shape[0]))
+            ):
+                self.fused.add(id(add))
+                self._dense(node, source, w, self._bias(node, bias, w.shape[0], 1.0), add.output[0])
+                return
+        self._dense(node, source, w, None)
+
+    def _reshape(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
+        target = self._const(node.input[1]) if len(node.input) > 1 else None
+        size = int(np.prod(self.shape[source], dtype=np.int64))
+        ok = target is not None and target.shape == (2,)
+        if ok:
+            first, second = (int(v) for v in target)
+            keep_batch = first == -1 or (first == 0 and not attrs.get("allowzero", 0))
+            ok = keep_batch and (second == size or (second == -1 and first == 0))
+        if not ok:
+            raise self._unsupported(node, "only a reshape to (batch, -1) is supported")
+        self._add(node, "flatten", source, (size,))
+
+    # -- fused patterns -----------------------------------------------------------------------
+    def _fuse_silu(self, node: onnx.NodeProto, source: str) -> bool:
+        """``Mul(x, Sigmoid(x))`` -> silu."""
+        mul = self._only_consumer(node.output[0])
+        if mul is None or mul.op_type != "Mul" or source not in mul.input:
+            return False
+        self.fused.add(id(mul))
+        self._add(node, "silu", source, self.shape[source], out=mul.output[0])
+        return True
+
+    def _fuse_gelu(self, node: onnx.NodeProto, source: str) -> bool:
+        """``Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)`` (any operand order) -> gelu."""
+        if not _is_scalar(self._const(node.input[1]), math.sqrt(2.0)):
+            return False
+        erf = self._only_consumer(node.output[0])
+        if erf is None or erf.op_type != "Erf":
+            return False
+        add = self._only_consumer(erf.output[0])
+        if add is None or add.op_type != "Add" or not self._other_is(add, erf.output[0], 1.0):
+            return False
+        mul = self._only_consumer(add.output[0])
+        if mul is None or mul.op_type != "Mul" or source not in mul.input:
+            return False
+        half = self._only_consumer(mul.output[0])
+        if half is None or half.op_type != "Mul" or not self._other_is(half, mul.output[0], 0.5):
+            return False
+        self.fused.update({id(erf), id(add), id(mul), id(half)})
+        shape = self.shape[source]
+        self._add(node, "gelu", source, shape, out=half.output[0], params={"approximate": "none"})
+        return True
+
+    def _other_is(self, node: onnx.NodeProto, tensor: str, value: float) -> bool:
+        others = [name for name in node.input if name != tensor]
+        return len(others) == 1 and _is_scalar(self._const(others[0]), value)
+
+
+def _is_scalar(value: np.ndarray | None, expected: float) -> bool:
+    return (
+        value is not None
+        and value.size == 1
+        and math.isclose(float(value.ravel()[0]), expected, rel_tol=1e-6)
+    )
+
+
+def _constant_value(node: onnx.NodeProto) -> np.ndarray:
+    from onnx import numpy_helper
+
+    for attr in node.attribute:
+        if attr.name == "value":
+            return numpy_helper.to_array(attr.t)
+        if attr.name in ("value_float", "value_int"):
+            return np.asarray(attr.f if attr.name == "value_float" else attr.i)
+        if attr.name in ("value_floats", "value_ints"):
+            return np.asarray(attr.floats if attr.name == "value_floats" else attr.ints)
+    raise UnsupportedLayerError(
+        f"layer {node.name!r} (ONNX op Constant) has no supported value attribute"
+    )
