@@ -28,8 +28,8 @@ struct PathSetup {
     RowMatrixXd& weighted_grads;  // output; workers write disjoint rows
     RowMatrixXd w1;               // first Dense, (H1 x d)
     VectorXd b1;
-    RowMatrixXf w2;               // second Dense, (H2 x H1); float halves the memory traffic
-    RowMatrixXf w2t;              // its transpose, so column j of w2 is a contiguous row
+    RowMatrixXf w2t;              // second Dense transposed (H1 x H2): column j is a row; float
+                                  // storage halves the memory traffic, sums run in double
     VectorXd b2;
     double slope;                 // activation slope left of zero
 };
@@ -90,10 +90,7 @@ public:
             if (row != fill_row_) {
                 fill_row_ = row;
                 fill_path_.prepare(*s_, row);
-                u_ = (s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.a).cast<float>())
-                         .cast<double>();
-                v_ = (s_->w2 * fill_path_.mask_first.cwiseProduct(fill_path_.delta).cast<float>())
-                         .cast<double>();
+                start_row_state();
             }
             for (Index e = fill_path_.event_begin[k]; e < fill_path_.event_begin[k + 1]; ++e) {
                 const Index j = fill_path_.event_units[e];
@@ -114,8 +111,8 @@ public:
             if (row != reduce_row_) {
                 reduce_row_ = row;
                 reduce_path_.prepare(*s_, row);
-                prefix_.setZero(s_->w2.rows());
-                dots_.setZero(s_->w2.cols());
+                prefix_.setZero(s_->w2t.cols());
+                dots_.setZero(s_->w2t.rows());
             }
             for (Index e = reduce_path_.event_begin[k]; e < reduce_path_.event_begin[k + 1]; ++e) {
                 const Index j = reduce_path_.event_units[e];
@@ -128,6 +125,20 @@ public:
     }
 
 private:
+    // u = W2 (m ⊙ a), v = W2 (m ⊙ delta) at the first step, accumulated in double: these values
+    // decide the signs of the next activation, so they must not carry float noise.
+    void start_row_state() {
+        u_.setZero(s_->w2t.cols());
+        v_.setZero(s_->w2t.cols());
+        for (Index j = 0; j < s_->w2t.rows(); ++j) {
+            const double mask = fill_path_.mask_first[j];
+            if (mask == 0.0) continue;
+            const auto column = s_->w2t.row(j).transpose().cast<double>();
+            u_ += (mask * fill_path_.a[j]) * column;
+            v_ += (mask * fill_path_.delta[j]) * column;
+        }
+    }
+
     void finish_row(Index row) {
         const RowPath& path = reduce_path_;
         const VectorXf pulled = s_->w2t * prefix_.cast<float>();
@@ -169,7 +180,6 @@ RowMatrixXd linear_path_weighted_gradients(const Network& net, const ConstRowRef
                           weighted_grads,
                           first.weight().cast<double>(),
                           first.bias().cast<double>(),
-                          second.weight(),
                           second.weight().transpose(),
                           second.bias().cast<double>(),
                           as_piecewise_linear(net, 1)->negative_slope()};
