@@ -47,8 +47,9 @@ void bind_gradients(py::module_& m) {
     // caller-owned buffers kept alive by the call frame and the Network is immutable.
     m.def(
         "input_gradients",
-        [](const Network& net, const ConstRowRef& X, const std::vector<int>& targets, bool take_abs,
+        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, bool take_abs,
            int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
             py::gil_scoped_release release;
             return input_gradients(net, X, targets, take_abs, RunOptions{n_threads, budget});
         },
@@ -56,8 +57,9 @@ void bind_gradients(py::module_& m) {
         py::arg("memory_budget"));
     m.def(
         "input_x_gradient",
-        [](const Network& net, const ConstRowRef& X, const std::vector<int>& targets,
+        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array,
            int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
             Attribution a;
             {
                 py::gil_scoped_release release;
@@ -70,8 +72,9 @@ void bind_gradients(py::module_& m) {
     m.def(
         "integrated_gradients",
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
-           const std::vector<int>& targets, const std::string& method, int n_steps, int n_threads,
+           const TargetArray& target_array, const std::string& method, int n_steps, int n_threads,
            std::size_t budget, bool fast_path) {
+            const std::vector<int> targets = to_targets(target_array);
             const Quadrature quadrature = make_quadrature(method, n_steps);
             Attribution a;
             {
@@ -87,9 +90,10 @@ void bind_gradients(py::module_& m) {
     m.def("linear_path_applies", &linear_path_applies, py::arg("network"));
     m.def(
         "noise_tunnel",
-        [](const Network& net, const ConstRowRef& X, const std::vector<int>& targets, int n_samples,
+        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, int n_samples,
            double stdev, const std::string& nt_type, const std::string& base, std::uint64_t seed,
            int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
             const NoiseTunnelOptions tunnel{n_samples, stdev, tunnel_type(nt_type),
                                             tunnel_base(base), seed};
             Attribution a;
@@ -105,8 +109,9 @@ void bind_gradients(py::module_& m) {
     m.def(
         "gradient_shap",
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& references,
-           const std::vector<int>& targets, int n_samples, double stdev, std::uint64_t seed,
+           const TargetArray& target_array, int n_samples, double stdev, std::uint64_t seed,
            int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
             Attribution a;
             {
                 py::gil_scoped_release release;

@@ -19,9 +19,7 @@ void bind_sampling(py::module_& m) {
             auto view = out.mutable_unchecked<3>();
             const CounterRng rng(seed, stream);
             for (Index r = 0; r < rows; ++r)
-                for (Index s = 0; s < draws; ++s)
-                    for (Index f = 0; f < features; ++f)
-                        view(r, s, f) = static_cast<float>(rng.normal(r, s, f));
+                for (Index s = 0; s < draws; ++s) rng.normals(r, s, view.mutable_data(r, s, 0), features);
             return out;
         },
         py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),

@@ -14,8 +14,9 @@ struct RunOptions {
 int resolve_threads(int requested);
 
 // How many points one worker evaluates at once: bounded by the memory budget and by a
-// cache-friendly ceiling. Depends only on the budget and the per-point cost, never on the
-// thread count, so seeded results are bit-identical for any number of threads.
-Index plan_block_points(std::size_t bytes_per_point, std::size_t memory_budget);
+// cache-friendly ceiling, and small enough that a job of `total_points` splits into enough
+// blocks to keep every core busy. Depends only on the budget, the per-point cost and the job
+// size, never on the thread count, so seeded results are bit-identical for any number of threads.
+Index plan_block_points(std::size_t bytes_per_point, std::size_t memory_budget, Index total_points);
 
 }  // namespace glassbox

@@ -42,19 +42,23 @@ def default_memory_budget() -> int: ...
 def input_gradients(
     network: Network,
     X: FloatArray,
-    targets: Sequence[int],
+    targets: NDArray[np.int64] | Sequence[int],
     abs: bool,
     n_threads: int,
     memory_budget: int,
 ) -> FloatArray: ...
 def input_x_gradient(
-    network: Network, X: FloatArray, targets: Sequence[int], n_threads: int, memory_budget: int
+    network: Network,
+    X: FloatArray,
+    targets: NDArray[np.int64] | Sequence[int],
+    n_threads: int,
+    memory_budget: int,
 ) -> AttributionTuple: ...
 def integrated_gradients(
     network: Network,
     X: FloatArray,
     baselines: FloatArray,
-    targets: Sequence[int],
+    targets: NDArray[np.int64] | Sequence[int],
     method: str,
     n_steps: int,
     n_threads: int,
@@ -65,7 +69,7 @@ def linear_path_applies(network: Network) -> bool: ...
 def noise_tunnel(
     network: Network,
     X: FloatArray,
-    targets: Sequence[int],
+    targets: NDArray[np.int64] | Sequence[int],
     n_samples: int,
     stdev: float,
     nt_type: str,
@@ -78,7 +82,7 @@ def gradient_shap(
     network: Network,
     X: FloatArray,
     references: FloatArray,
-    targets: Sequence[int],
+    targets: NDArray[np.int64] | Sequence[int],
     n_samples: int,
     stdev: float,
     seed: int,

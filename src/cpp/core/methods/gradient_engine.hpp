@@ -28,7 +28,7 @@ void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_
     check_targets(net, n_rows, targets);
     if (n_rows == 0) return;
     const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
-                                          options.memory_budget);
+                                          options.memory_budget, n_rows * points_per_row);
     const Index rows_per_chunk = std::max<Index>(1, block / points_per_row);
     const Index n_chunks = (n_rows + rows_per_chunk - 1) / rows_per_chunk;
     const Index entry_width = entry_layer < 0 ? net.n_inputs() : net.layer_size(entry_layer);

@@ -142,9 +142,8 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
         [&](Index p, Index count, RowMatrixXf& points) {
             for (Index i = 0; i < count; ++i) {
                 const Index row = (p + i) / samples, draw = (p + i) % samples;
-                for (Index f = 0; f < X.cols(); ++f) {
-                    points(i, f) = X(row, f) + stdev * static_cast<float>(rng.normal(row, draw, f));
-                }
+                rng.normals(row, draw, points.row(i).data(), X.cols());
+                points.row(i) = X.row(row) + stdev * points.row(i);
             }
         },
         [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads) {
@@ -198,11 +197,14 @@ struct GradientShapSetup {
             const Index row = (p + i) / samples, draw = (p + i) % samples;
             const Index j = picks.index(row, draw, references.rows());
             const float alpha = static_cast<float>(alphas.uniform(row, draw));
-            for (Index f = 0; f < X.cols(); ++f) {
-                const float noisy = X(row, f) + stdev * static_cast<float>(noise.normal(row, draw, f));
-                offset(i, f) = noisy - references(j, f);
-                points(i, f) = references(j, f) + alpha * offset(i, f);
+            if (stdev > 0.0f) {
+                noise.normals(row, draw, offset.row(i).data(), X.cols());
+            } else {
+                offset.row(i).setZero();  // no noise: skip the draws
             }
+            // offset = noisy input - reference; the point lies alpha of the way from the reference
+            offset.row(i) = X.row(row) + stdev * offset.row(i) - references.row(j);
+            points.row(i) = references.row(j) + alpha * offset.row(i);
         }
     }
 

@@ -115,7 +115,7 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
                                        std::to_string(X.cols()));
     const Index rows = X.rows();
     Y.resize(rows, n_outputs());
-    const Index block = plan_block_points(bytes_per_point(), options.memory_budget);
+    const Index block = plan_block_points(bytes_per_point(), options.memory_budget, rows);
     const Index n_blocks = (rows + block - 1) / block;
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {

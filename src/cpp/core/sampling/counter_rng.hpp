@@ -19,19 +19,32 @@ class CounterRng {
 public:
     CounterRng(std::uint64_t seed, std::uint64_t stream) : key_(mix64(seed ^ mix64(stream))) {}
 
-    std::uint64_t bits(std::uint64_t a, std::uint64_t b, std::uint64_t c) const {
-        return mix64(mix64(mix64(key_ ^ a) ^ b) ^ c);
-    }
+    // The key of the draws at counters (a, b); every value at (a, b, c) derives from it.
+    std::uint64_t subkey(std::uint64_t a, std::uint64_t b) const { return mix64(mix64(key_ ^ a) ^ b); }
+
     // Uniform in [0, 1) with 53 random bits.
+    static double uniform_at(std::uint64_t subkey, std::uint64_t c) {
+        return static_cast<double>(mix64(subkey ^ c) >> 11) * 0x1.0p-53;
+    }
     double uniform(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0) const {
-        return static_cast<double>(bits(a, b, c) >> 11) * 0x1.0p-53;
+        return uniform_at(subkey(a, b), c);
     }
-    // Standard normal (Box-Muller, cosine branch) from two independent uniforms.
-    double normal(std::uint64_t a, std::uint64_t b, std::uint64_t c) const {
-        const double u1 = uniform(a, b, 2 * c);
-        const double u2 = uniform(a, b, 2 * c + 1);
-        return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(6.283185307179586 * u2);
+
+    // n standard normals at counters (a, b, 0..n-1): Box-Muller, both branches of each pair
+    // (c = 2i takes the cosine, c = 2i + 1 the sine of uniforms 2i and 2i + 1).
+    template <class Out>
+    void normals(std::uint64_t a, std::uint64_t b, Out* out, std::int64_t n) const {
+        const std::uint64_t key = subkey(a, b);
+        for (std::int64_t pair = 0; 2 * pair < n; ++pair) {
+            const double u1 = uniform_at(key, 2 * pair);
+            const double u2 = uniform_at(key, 2 * pair + 1);
+            const double radius = std::sqrt(-2.0 * std::log1p(-u1));
+            const double angle = 6.283185307179586 * u2;
+            out[2 * pair] = static_cast<Out>(radius * std::cos(angle));
+            if (2 * pair + 1 < n) out[2 * pair + 1] = static_cast<Out>(radius * std::sin(angle));
+        }
     }
+
     // Uniform integer in [0, n).
     std::int64_t index(std::uint64_t a, std::uint64_t b, std::int64_t n) const {
         const auto value = static_cast<std::int64_t>(uniform(a, b) * static_cast<double>(n));
