@@ -1,4 +1,4 @@
-"""The typed stubs in glassbox/_core.pyi describe the real extension: same names, same parameters."""
+"""glassbox/_core.pyi describes the real extension: the same names, the same parameters."""
 
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ from reference import gradients as reference
 METHODS = ["riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"]
 
 
-def _mlp(widths: list[int], activations: list[str], seed: int, final: str | None = None) -> NetworkSpec:
+def _mlp(
+    widths: list[int], activations: list[str], seed: int, final: str | None = None
+) -> NetworkSpec:
     rng = np.random.default_rng(seed)
     spec = NetworkSpec(input_shape=(widths[0],))
     for i in range(len(widths) - 1):
@@ -45,7 +47,9 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(9, 6)), rng.normal(scale=0.5, size=(9, 6))
 
 
-def _inputs(spec: NetworkSpec, data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _inputs(
+    spec: NetworkSpec, data: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     width = spec.input_shape[0]
     return data[0][:, :width].astype(np.float32), data[1][:, :width].astype(np.float32)
 

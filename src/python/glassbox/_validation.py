@@ -41,7 +41,9 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
     array = np.ascontiguousarray(array, dtype=np.float32)
     if not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(f"{name}: contains NaN or Inf (first at index {tuple(int(i) for i in bad)})")
+        raise ValueError(
+            f"{name}: contains NaN or Inf (first at index {tuple(int(i) for i in bad)})"
+        )
     return array
 
 
@@ -65,7 +67,9 @@ def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
                 f" with dtype {array.dtype} and shape {array.shape}"
             )
         if array.shape[0] != n_rows:
-            raise ValueError(f"target: expected {n_rows} targets (one per row), got {array.shape[0]}")
+            raise ValueError(
+                f"target: expected {n_rows} targets (one per row), got {array.shape[0]}"
+            )
         targets = array.astype(np.int64)
     bad = (targets < 0) | (targets >= n_outputs)
     if bad.any():
@@ -93,7 +97,8 @@ def as_baselines(baselines: object, X: np.ndarray, name: str = "baselines") -> n
         array = np.broadcast_to(array[0], X.shape)
     elif array.shape != X.shape:
         raise ValueError(
-            f"{name}: expected a scalar, shape {sample_shape}, (1, {', '.join(map(str, sample_shape))})"
+            f"{name}: expected a scalar, shape {sample_shape}, "
+            f"(1, {', '.join(map(str, sample_shape))})"
             f" or {X.shape} (one per row), got {array.shape}"
         )
     array = np.ascontiguousarray(array, dtype=np.float32)
@@ -102,7 +107,9 @@ def as_baselines(baselines: object, X: np.ndarray, name: str = "baselines") -> n
     return array
 
 
-def as_distribution(references: object, input_shape: tuple[int, ...], name: str = "baselines") -> np.ndarray:
+def as_distribution(
+    references: object, input_shape: tuple[int, ...], name: str = "baselines"
+) -> np.ndarray:
     """A reference distribution: (m, *input_shape) rows, or one row (*input_shape)."""
     array = np.asarray(references)
     if array.shape == tuple(input_shape):

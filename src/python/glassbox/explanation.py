@@ -67,9 +67,11 @@ class Explanation:
         return int(self.values.shape[0])
 
     def __getitem__(self, rows: int | slice | np.ndarray | list[int]) -> Explanation:
-        """Select rows: an int gives one row (its arrays lose the row axis), anything else a batch."""
+        """Select rows: an int gives one row (arrays lose the row axis), anything else a batch."""
         if isinstance(rows, tuple):
-            raise TypeError("Explanation indexing selects rows only: use exp[rows].values[...] for more")
+            raise TypeError(
+                "Explanation indexing selects rows only: use exp[rows].values[...] for more"
+            )
         if self.single_row:
             raise TypeError("this Explanation is a single row; it cannot be indexed again")
         picked = {

@@ -14,7 +14,9 @@ void check_targets(const Network& net, Index n_rows, const std::vector<int>& tar
 // For rows [0, n_rows) with `points_per_row` points each (point p belongs to row p / points_per_row),
 // each thread makes one worker with make_worker() and, block by block, calls
 //   worker.fill(p_begin, count, entry)          write the points (count x entry width);
-//   worker.reduce(p_begin, count, entry, grads) consume d f_target / d entry at those points.
+//   worker.reduce(p_begin, count, entry, grads, outputs)
+//                                               consume d f_target / d entry at those points
+//                                               (outputs: the network's outputs there).
 // The entry is the network input (entry_layer = -1) or the output of layer entry_layer, in which
 // case only the layers after it run (Network::reads_only_from(entry_layer) must hold).
 // Rows are split into chunks processed in parallel; a chunk's points run in blocks sized by the
@@ -54,7 +56,7 @@ void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_
                 seed.setZero(count, net.n_outputs());
                 for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
                 net.backward(tape, seed, nullptr, entry_layer);
-                worker.reduce(p, count, entry, entry_grad);
+                worker.reduce(p, count, entry, entry_grad, net.output(tape));
             }
         }
     }

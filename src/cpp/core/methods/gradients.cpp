@@ -46,13 +46,18 @@ void check_finite_option(double value, const char* name) {
 
 RowMatrixXf input_gradients(const Network& net, const ConstRowRef& X,
                             const std::vector<int>& targets, bool take_abs,
-                            const RunOptions& options) {
+                            const RunOptions& options, VectorXd* target_values) {
     RowMatrixXf result(X.rows(), X.cols());
+    if (target_values) target_values->resize(X.rows());
     for_each_gradient_block(
         net, X.rows(), 1, targets, options, 0,
         lambda_worker(
         [&](Index p, Index count, RowMatrixXf& points) { points = X.middleRows(p, count); },
-        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
+        [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads,
+            const RowMatrixXf& outputs) {
+            if (target_values) {
+                for (Index i = 0; i < count; ++i) (*target_values)[p + i] = outputs(i, targets[p + i]);
+            }
             if (take_abs) {
                 result.middleRows(p, count) = grads.cwiseAbs();
             } else {
@@ -65,13 +70,14 @@ RowMatrixXf input_gradients(const Network& net, const ConstRowRef& X,
 Attribution input_x_gradient(const Network& net, const ConstRowRef& X,
                              const std::vector<int>& targets, const RunOptions& options) {
     Attribution out;
-    out.values = input_gradients(net, X, targets, false, options).cwiseProduct(X);
+    VectorXd f_inputs;  // f_target(x), from the same forward pass as the gradients
+    out.values = input_gradients(net, X, targets, false, options, &f_inputs).cwiseProduct(X);
     const RowMatrixXf zero = RowMatrixXf::Zero(1, X.cols());
     RowMatrixXf f_zero;
     net.predict(zero, f_zero, options);
     out.base_values.resize(X.rows());
     for (Index i = 0; i < X.rows(); ++i) out.base_values[i] = f_zero(0, targets[i]);
-    out.delta = completeness_gap(out.values, target_outputs(net, X, targets, options), out.base_values);
+    out.delta = completeness_gap(out.values, f_inputs, out.base_values);
     return out;
 }
 
@@ -95,7 +101,8 @@ RowMatrixXd dense_path_weighted_gradients(const Network& net, const ConstRowRef&
                     points.row(i) = baselines.row(row) + alpha * (X.row(row) - baselines.row(row));
                 }
             },
-            [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
+            [&](Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads,
+                const RowMatrixXf&) {
                 for (Index i = 0; i < count; ++i) {
                     const Index row = (p + i) / steps;
                     weighted_grads.row(row) +=
@@ -146,7 +153,8 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
                 points.row(i) = X.row(row) + stdev * points.row(i);
             }
         },
-        [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads) {
+        [&](Index p, Index count, const RowMatrixXf& points, const RowMatrixXf& grads,
+            const RowMatrixXf&) {
             for (Index i = 0; i < count; ++i) {
                 const Index row = (p + i) / samples;
                 for (Index f = 0; f < X.cols(); ++f) {
@@ -236,7 +244,8 @@ Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstR
         const GradientShapSetup* setup;
         RowMatrixXf offset;
         void fill(Index p, Index count, RowMatrixXf& points) { setup->fill(p, count, points, offset); }
-        void reduce(Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads) {
+        void reduce(Index p, Index count, const RowMatrixXf&, const RowMatrixXf& grads,
+                    const RowMatrixXf&) {
             setup->reduce(p, count, grads, offset);
         }
     };

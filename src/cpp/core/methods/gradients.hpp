@@ -14,10 +14,10 @@ struct Attribution {
     VectorXd base_values;   // f_target(reference) per row, or empty
 };
 
-// d f_target / d x at each row of X; |.| when take_abs.
+// d f_target / d x at each row of X; |.| when take_abs. With target_values, also f_target(x).
 RowMatrixXf input_gradients(const Network& net, const ConstRowRef& X,
                             const std::vector<int>& targets, bool take_abs,
-                            const RunOptions& options);
+                            const RunOptions& options, VectorXd* target_values = nullptr);
 
 // x * grad f(x); delta = sum - (f(x) - f(0)).
 Attribution input_x_gradient(const Network& net, const ConstRowRef& X,

@@ -104,7 +104,8 @@ public:
     }
 
     // Folds the gradients at the second Dense output into the row's input-gradient sum.
-    void reduce(Index p, Index count, const RowMatrixXf&, const RowMatrixXf& g2) {
+    void reduce(Index p, Index count, const RowMatrixXf&, const RowMatrixXf& g2,
+                const RowMatrixXf&) {
         const Index steps = static_cast<Index>(s_->quadrature.alphas.size());
         for (Index i = 0; i < count; ++i) {
             const Index row = (p + i) / steps, k = (p + i) % steps;

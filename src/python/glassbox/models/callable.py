@@ -24,7 +24,9 @@ class CallableModel:
            [3.]], dtype=float32)
     """
 
-    def __init__(self, fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None):
+    def __init__(
+        self, fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None
+    ):
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
         self.fn = fn
@@ -65,7 +67,9 @@ class CallableModel:
         return f"CallableModel({getattr(self.fn, '__name__', 'fn')}, n_inputs={self.n_inputs})"
 
 
-def wrap(fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None) -> CallableModel:
+def wrap(
+    fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None
+) -> CallableModel:
     """Wrap any function of a batch as a model for the model-agnostic methods.
 
     Examples

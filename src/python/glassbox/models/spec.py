@@ -37,8 +37,7 @@ from typing import Any
 
 import numpy as np
 
-LAYER_KINDS: tuple[str, ...] = (
-    "dense",
+ACTIVATION_ORDER: tuple[str, ...] = (
     "relu",
     "leaky_relu",
     "elu",
@@ -49,14 +48,9 @@ LAYER_KINDS: tuple[str, ...] = (
     "silu",
     "softmax",
     "log_softmax",
-    "flatten",
-    "dropout",
-    "identity",
 )
-
-ACTIVATION_KINDS: frozenset[str] = frozenset(
-    {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu", "softmax", "log_softmax"}
-)
+ACTIVATION_KINDS: frozenset[str] = frozenset(ACTIVATION_ORDER)
+LAYER_KINDS: tuple[str, ...] = ("dense", *ACTIVATION_ORDER, "flatten", "dropout", "identity")
 
 
 @dataclass
