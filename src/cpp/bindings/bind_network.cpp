@@ -28,7 +28,10 @@ void add_layer(Network& net, const std::string& kind, const std::string& name,
                const std::map<std::string, FloatArray>& arrays) {
     LayerParams params;
     params.scalars = scalars;
-    for (const auto& [key, array] : arrays) params.arrays[key] = to_matrix(array);
+    for (const auto& [key, array] : arrays) {
+        params.arrays[key] = to_matrix(array);
+        params.array_shapes[key] = Shape(array.shape(), array.shape() + array.ndim());
+    }
     net.add_layer(kind, name, std::move(inputs), params);
 }
 
@@ -52,7 +55,7 @@ std::vector<std::string> layer_names(const Network& net) {
 
 void bind_network(py::module_& m) {
     py::class_<Network>(m, "Network")
-        .def(py::init<Index>(), py::arg("n_inputs"))
+        .def(py::init<Shape>(), py::arg("input_shape"))
         .def("add_layer", &add_layer, py::arg("kind"), py::arg("name"), py::arg("inputs"),
              py::arg("scalars"), py::arg("arrays"))
         .def("predict", &predict, py::arg("X"), py::arg("n_threads") = 0,
@@ -61,6 +64,14 @@ void bind_network(py::module_& m) {
         .def_property_readonly("n_outputs", &Network::n_outputs)
         .def_property_readonly("n_layers", &Network::n_layers)
         .def_property_readonly("layer_names", &layer_names)
+        .def_property_readonly("input_shape", &Network::input_shape)
+        .def_property_readonly("layer_shapes",
+                               [](const Network& net) {
+                                   std::vector<Shape> shapes;
+                                   for (Index i = 0; i < net.n_layers(); ++i)
+                                       shapes.push_back(net.layer_shape(i));
+                                   return shapes;
+                               })
         .def_property_readonly("macs_per_sample", &Network::macs_per_sample)
         .def_property_readonly("bytes_per_point", &Network::bytes_per_point);
     m.def("registered_layer_kinds", &registered_layer_kinds);

@@ -18,9 +18,9 @@ void for_each_element(Index size, Fn fn) {
     for (Index i = 0; i < size; ++i) fn(i);
 }
 
-Index single_input_size(const std::vector<Index>& input_sizes, const std::string& kind) {
-    require(input_sizes.size() == 1, kind + ": expects exactly one input");
-    return input_sizes[0];
+const Shape& single_input(const std::vector<Shape>& input_shapes, const std::string& kind) {
+    require(input_shapes.size() == 1, kind + ": expects exactly one input");
+    return input_shapes[0];
 }
 
 }  // namespace
@@ -45,8 +45,8 @@ std::string ElementwiseActivation::kind() const {
     return "activation";
 }
 
-Index ElementwiseActivation::output_size(const std::vector<Index>& input_sizes) const {
-    return single_input_size(input_sizes, kind());
+Shape ElementwiseActivation::output_shape(const std::vector<Shape>& input_shapes) const {
+    return single_input(input_shapes, kind());
 }
 
 void ElementwiseActivation::forward(const std::vector<const RowMatrixXf*>& inputs,
@@ -151,8 +151,11 @@ void ElementwiseActivation::backward_gradient(const LayerIO& io, const RowMatrix
     }
 }
 
-Index RowSoftmax::output_size(const std::vector<Index>& input_sizes) const {
-    return single_input_size(input_sizes, kind());
+Shape RowSoftmax::output_shape(const std::vector<Shape>& input_shapes) const {
+    const Shape& shape = single_input(input_shapes, kind());
+    require(shape.size() == 1, kind() + ": expects a flat input (softmax over features), got shape " +
+                                   shape_string(shape));
+    return shape;
 }
 
 void RowSoftmax::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -188,8 +191,10 @@ void RowSoftmax::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_ou
     }
 }
 
-Index PassThrough::output_size(const std::vector<Index>& input_sizes) const {
-    return single_input_size(input_sizes, kind_);
+Shape PassThrough::output_shape(const std::vector<Shape>& input_shapes) const {
+    const Shape& shape = single_input(input_shapes, kind_);
+    if (kind_ == "flatten") return {shape_size(shape)};
+    return shape;
 }
 
 void PassThrough::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {

@@ -13,7 +13,7 @@ public:
     ElementwiseActivation(Activation type, double param_a = 0.0, double param_b = 0.0);
 
     std::string kind() const override;
-    Index output_size(const std::vector<Index>& input_sizes) const override;
+    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -34,7 +34,7 @@ public:
     explicit RowSoftmax(bool log) : log_(log) {}
 
     std::string kind() const override { return log_ ? "log_softmax" : "softmax"; }
-    Index output_size(const std::vector<Index>& input_sizes) const override;
+    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -50,7 +50,7 @@ public:
     explicit PassThrough(std::string kind) : kind_(std::move(kind)) {}
 
     std::string kind() const override { return kind_; }
-    Index output_size(const std::vector<Index>& input_sizes) const override;
+    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;

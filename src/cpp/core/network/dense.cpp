@@ -10,27 +10,40 @@ Dense::Dense(RowMatrixXf weight, VectorXf bias) : weight_(std::move(weight)), bi
                 std::to_string(weight_.rows()));
 }
 
-Index Dense::output_size(const std::vector<Index>& input_sizes) const {
-    require(input_sizes.size() == 1 && input_sizes[0] == weight_.cols(),
+Shape Dense::output_shape(const std::vector<Shape>& input_shapes) const {
+    require(input_shapes.size() == 1, "dense: expects exactly one input");
+    require(input_shapes[0].size() == 1,
+            "dense: expects a flat input, got shape " + shape_string(input_shapes[0]) +
+                "; add a flatten layer first");
+    require(input_shapes[0][0] == weight_.cols(),
             "dense: expects " + std::to_string(weight_.cols()) + " input features, got " +
-                std::to_string(input_sizes.empty() ? 0 : input_sizes[0]));
-    return weight_.rows();
+                std::to_string(input_shapes[0][0]));
+    return {weight_.rows()};
+}
+
+void Dense::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
+                           RowMatrixXf& z) const {
+    z.resize(x.rows(), weight.rows());
+    z.noalias() = x * weight.transpose();
+    if (bias) z.rowwise() += bias->transpose();
+}
+
+void Dense::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
+                             RowMatrixXf& c) const {
+    c.resize(s.rows(), weight.cols());
+    c.noalias() = s * weight;
 }
 
 void Dense::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
-    const RowMatrixXf& x = *inputs[0];
-    out.resize(x.rows(), weight_.rows());
-    out.noalias() = x * weight_.transpose();
-    out.rowwise() += bias_.transpose();
+    affine_forward(weight_, &bias_, *inputs[0], out);
 }
 
 void Dense::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
                               std::vector<RowMatrixXf>& grad_in) const {
-    grad_in[0].resize(grad_out.rows(), weight_.cols());
-    grad_in[0].noalias() = grad_out * weight_;
+    affine_transpose(weight_, grad_out, grad_in[0]);
 }
 
-double Dense::macs_per_sample(const std::vector<Index>& /*input_sizes*/) const {
+double Dense::macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const {
     return static_cast<double>(weight_.rows()) * static_cast<double>(weight_.cols());
 }
 

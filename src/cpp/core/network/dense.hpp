@@ -1,23 +1,27 @@
 // Dense (fully connected) layer: y = x W^T + b, W stored (out, in) row-major like torch.
 #pragma once
 
-#include "core/network/layer.hpp"
+#include "core/network/affine.hpp"
 
 namespace glassbox {
 
-class Dense final : public Layer {
+class Dense final : public AffineLayer {
 public:
     Dense(RowMatrixXf weight, VectorXf bias);
 
     std::string kind() const override { return "dense"; }
-    Index output_size(const std::vector<Index>& input_sizes) const override;
+    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
-    double macs_per_sample(const std::vector<Index>& input_sizes) const override;
+    double macs_per_sample(const std::vector<Shape>& input_shapes) const override;
 
-    const RowMatrixXf& weight() const { return weight_; }
-    const VectorXf& bias() const { return bias_; }
+    const RowMatrixXf& weight() const override { return weight_; }
+    const VectorXf& bias() const override { return bias_; }
+    void affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
+                        RowMatrixXf& z) const override;
+    void affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
+                          RowMatrixXf& c) const override;
 
 private:
     RowMatrixXf weight_;

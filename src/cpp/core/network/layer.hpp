@@ -26,20 +26,22 @@ public:
 
     // The registry name of this layer type ("dense", "relu", ...).
     virtual std::string kind() const = 0;
-    // Per-sample output width given the per-sample widths of the inputs; throws on a mismatch.
-    virtual Index output_size(const std::vector<Index>& input_sizes) const = 0;
+    // Per-sample output shape given the per-sample shapes of the inputs; throws
+    // std::invalid_argument on a mismatch.
+    virtual Shape output_shape(const std::vector<Shape>& input_shapes) const = 0;
     virtual void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const = 0;
     // d(loss)/d(inputs) from d(loss)/d(output), by the chain rule.
     virtual void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                                    std::vector<RowMatrixXf>& grad_in) const = 0;
     // Multiply-accumulates per sample of forward (for GFLOP/s accounting).
-    virtual double macs_per_sample(const std::vector<Index>& /*input_sizes*/) const { return 0.0; }
+    virtual double macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const { return 0.0; }
 };
 
 // Scalar hyper-parameters and weight arrays a layer is built from (see registry.hpp).
 struct LayerParams {
     std::map<std::string, double> scalars;
-    std::map<std::string, RowMatrixXf> arrays;
+    std::map<std::string, RowMatrixXf> arrays;        // (shape[0], prod(rest)); 1-D as one row
+    std::map<std::string, Shape> array_shapes;        // the arrays' original shapes
 
     double scalar(const std::string& key, double fallback) const {
         const auto it = scalars.find(key);

@@ -11,32 +11,42 @@ namespace {
 const GradientRule kGradientRule;
 }
 
-Network::Network(Index n_inputs) : n_inputs_(n_inputs) {
-    require(n_inputs > 0, "network: n_inputs must be positive");
+Network::Network(Shape input_shape)
+    : input_shape_(std::move(input_shape)), n_inputs_(shape_size(input_shape_)) {
+    require(!input_shape_.empty() && n_inputs_ > 0,
+            "network: input_shape must be non-empty with positive extents");
+    for (Index extent : input_shape_) require(extent > 0, "network: input_shape extents must be positive");
+}
+
+std::vector<Shape> Network::input_shapes_of(const std::vector<int>& inputs) const {
+    std::vector<Shape> shapes;
+    for (int input : inputs) shapes.push_back(input < 0 ? input_shape_ : nodes_[input].shape);
+    return shapes;
 }
 
 void Network::add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
                         const LayerParams& params) {
     const int index = static_cast<int>(nodes_.size());
     require(!inputs.empty(), "layer '" + name + "': needs at least one input");
-    std::vector<Index> sizes;
     for (int input : inputs) {
         require(input >= -1 && input < index,
                 "layer '" + name + "': input index " + std::to_string(input) +
                     " must be -1 (network input) or an earlier layer");
-        sizes.push_back(input < 0 ? n_inputs_ : nodes_[input].size);
     }
-    std::unique_ptr<Layer> layer = make_layer(kind, params);
-    Index size = 0;
+    Shape shape;
+    std::unique_ptr<Layer> layer;
     try {
-        size = layer->output_size(sizes);
+        layer = make_layer(kind, params);
+        shape = layer->output_shape(input_shapes_of(inputs));
     } catch (const std::invalid_argument& error) {
         throw std::invalid_argument("layer '" + name + "': " + error.what());
     }
-    nodes_.push_back(Node{name, std::move(layer), std::move(inputs), size});
+    nodes_.push_back(Node{name, std::move(layer), std::move(inputs), std::move(shape)});
 }
 
-Index Network::n_outputs() const { return nodes_.empty() ? n_inputs_ : nodes_.back().size; }
+Index Network::n_outputs() const {
+    return nodes_.empty() ? n_inputs_ : shape_size(nodes_.back().shape);
+}
 
 const RowMatrixXf& Network::value(const Tape& tape, int index) const {
     return index < 0 ? tape.input : tape.activations[index];
@@ -93,7 +103,7 @@ void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules
         }
     }
     if (stop >= 0) {
-        if (!has_grad[stop]) tape.grads[stop].setZero(seed.rows(), nodes_[stop].size);
+        if (!has_grad[stop]) tape.grads[stop].setZero(seed.rows(), layer_size(stop));
     } else if (!input_has_grad) {
         tape.input_grad.setZero(seed.rows(), n_inputs_);
     }
@@ -134,17 +144,13 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
 std::size_t Network::bytes_per_point() const {
     // input + input grad, and per layer its activation and its gradient
     std::size_t floats = 2 * static_cast<std::size_t>(n_inputs_);
-    for (const Node& node : nodes_) floats += 2 * static_cast<std::size_t>(node.size);
+    for (const Node& node : nodes_) floats += 2 * static_cast<std::size_t>(shape_size(node.shape));
     return floats * sizeof(float);
 }
 
 double Network::macs_per_sample() const {
     double total = 0.0;
-    for (const Node& node : nodes_) {
-        std::vector<Index> sizes;
-        for (int input : node.inputs) sizes.push_back(input < 0 ? n_inputs_ : nodes_[input].size);
-        total += node.layer->macs_per_sample(sizes);
-    }
+    for (const Node& node : nodes_) total += node.layer->macs_per_sample(input_shapes_of(node.inputs));
     return total;
 }
 

@@ -21,13 +21,15 @@ struct Tape {
 
 class Network final : public Model {
 public:
-    explicit Network(Index n_inputs);
+    // input_shape: per-sample shape, {features} or {channels, height, width}.
+    explicit Network(Shape input_shape);
 
     // Appends a layer reading `inputs` (indices of earlier layers; -1 is the network input).
     void add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
                    const LayerParams& params);
 
     Index n_inputs() const override { return n_inputs_; }
+    const Shape& input_shape() const { return input_shape_; }
     Index n_outputs() const override;
     bool thread_safe() const override { return true; }
     void predict(const ConstRowRef& X, RowMatrixXf& Y) const override;
@@ -50,7 +52,8 @@ public:
     const Layer& layer(Index i) const { return *nodes_[i].layer; }
     const std::string& layer_name(Index i) const { return nodes_[i].name; }
     const std::vector<int>& layer_inputs(Index i) const { return nodes_[i].inputs; }
-    Index layer_size(Index i) const { return nodes_[i].size; }
+    Index layer_size(Index i) const { return shape_size(nodes_[i].shape); }
+    const Shape& layer_shape(Index i) const { return nodes_[i].shape; }
     // Tape bytes one sample needs in a forward + backward pass (for chunk planning).
     std::size_t bytes_per_point() const;
     // Multiply-accumulates of one sample's forward pass.
@@ -61,10 +64,12 @@ private:
         std::string name;
         std::unique_ptr<Layer> layer;
         std::vector<int> inputs;
-        Index size;
+        Shape shape;
     };
+    std::vector<Shape> input_shapes_of(const std::vector<int>& inputs) const;
     const RowMatrixXf& value(const Tape& tape, int index) const;
 
+    Shape input_shape_;
     Index n_inputs_;
     std::vector<Node> nodes_;
 };

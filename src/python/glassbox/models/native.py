@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ def _scalars(params: dict[str, Any]) -> dict[str, float]:
 
 
 def _compile(spec: NetworkSpec) -> _core.Network:
-    network = _core.Network(int(math.prod(spec.input_shape)))
+    network = _core.Network([int(extent) for extent in spec.input_shape])
     for layer in spec.layers:
         arrays = {key: value for key, value in layer.weights.items() if value is not None}
         network.add_layer(
