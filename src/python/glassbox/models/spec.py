@@ -50,7 +50,21 @@ ACTIVATION_ORDER: tuple[str, ...] = (
     "log_softmax",
 )
 ACTIVATION_KINDS: frozenset[str] = frozenset(ACTIVATION_ORDER)
-LAYER_KINDS: tuple[str, ...] = ("dense", *ACTIVATION_ORDER, "flatten", "dropout", "identity")
+LAYER_KINDS: tuple[str, ...] = (
+    "dense",
+    *ACTIVATION_ORDER,
+    "flatten",
+    "dropout",
+    "identity",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "batch_norm",
+    "add",
+    "concat",
+    "reshape",
+)
 
 
 @dataclass
