@@ -261,6 +261,8 @@ FUNCTIONAL = {
     "view_dims": lambda x: x.view(x.size(0), x.size(1), -1).flatten(1),
     "flatten_partial": lambda x: torch.flatten(x, 2).flatten(1),
     "relu_inplace": lambda x: F.relu(x, inplace=True).flatten(1),
+    "mean": lambda x: x.mean((2, 3)),
+    "mean_keepdim": lambda x: torch.mean(x, dim=[-1, -2], keepdim=True),
 }
 
 
@@ -372,6 +374,8 @@ class _Bad(nn.Module):
             return torch.cat([y, x], dim=0)
         if self.how == "pool_indices":
             return F.max_pool2d(y, 2, return_indices=True)[0]
+        if self.how == "mean_channels":
+            return y.mean(1)
         return y.view(-1)
 
 
@@ -383,6 +387,7 @@ class _Bad(nn.Module):
         ("cat_batch", "cat"),
         ("pool_indices", "max_pool2d"),
         ("view_batch", "view"),
+        ("mean_channels", "mean"),
     ],
 )
 def test_unsupported_graphs_name_the_layer(how: str, name: str) -> None:

@@ -79,8 +79,21 @@ def resolve_reshape(target: Sequence[int], size: int) -> tuple[int, ...]:
 
 
 def _pair(params: dict[str, Any], key: str, default: int) -> tuple[int, int]:
-    value = params.get(key, (default, default))
+    value = params.get(key, default)
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
     return int(value[0]), int(value[1])
+
+
+def _padding(value: Any) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) from an int, an (h, w) pair or four values."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * 4  # type: ignore[return-value]
+    values = [int(v) for v in value]
+    if len(values) == 2:
+        return (values[0], values[1], values[0], values[1])
+    top, left, bottom, right = values
+    return top, left, bottom, right
 
 
 def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
@@ -102,7 +115,7 @@ def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> t
         return (shape[0], oh, ow)
     if kind in ("conv2d", "max_pool2d", "avg_pool2d"):
         c, h, w = shape
-        pt, pl, pb, pr = (int(v) for v in p.get("padding", (0, 0, 0, 0)))
+        pt, pl, pb, pr = _padding(p.get("padding", 0))
         sh, sw = _pair(p, "stride", 1)
         dh, dw = _pair(p, "dilation", 1)
         if kind == "conv2d":
@@ -114,6 +127,8 @@ def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> t
                 conv_out(w, kw, sw, pl, pr, dw),
             )
         kh, kw = _pair(p, "kernel", 1)
+        if "stride" not in p:
+            sh, sw = kh, kw
         ceil = bool(p.get("ceil_mode", False))
         return (c, pool_out(h, kh, sh, pt, pb, dh, ceil), pool_out(w, kw, sw, pl, pr, dw, ceil))
     return shape  # activations, batch_norm, add, dropout, identity

@@ -73,6 +73,7 @@ SUPPORTED_FUNCTIONS: tuple[str, ...] = (
     "F.max_pool2d",
     "F.avg_pool2d",
     "F.adaptive_avg_pool2d",
+    "x.mean((2, 3)) / torch.mean(x, (2, 3)) (global average pooling)",
 )
 
 _BATCH = object()  # the value of x.size(0) / x.shape[0] while tracing
@@ -642,6 +643,32 @@ class _Translator:
             node, name, "adaptive_avg_pool2d", source, (c, oh, ow), params={"output_size": (oh, ow)}
         )
 
+    def _mean(self, node: torch.fx.Node, what: str, source: Any) -> None:
+        """``x.mean((2, 3), keepdim=...)``: global average pooling (then a flatten)."""
+        dims = _arg(node, 1, "dim")
+        keepdim = _arg(node, 2, "keepdim", False)
+        c, _, _ = self._image(node, what, source)
+        axes = dims if isinstance(dims, (tuple, list)) else [dims]
+        if not all(isinstance(d, int) for d in axes) or sorted(d % 4 for d in axes) != [2, 3]:
+            raise self._unsupported(
+                node, what, f"dim={dims}; only the mean over both spatial axes (2, 3) is supported"
+            )
+        self._add(
+            node,
+            node.name,
+            "adaptive_avg_pool2d",
+            source,
+            (c, 1, 1),
+            params={"output_size": (1, 1)},
+        )
+        if not keepdim:
+            pooled = self.spec.layers[self.index[node]].name
+            idx = self.spec.add(
+                "flatten", self._unique(f"{pooled}/flatten", node), inputs=[self.index[node]]
+            )
+            self.index[node] = idx
+            self.shape[node] = (c,)
+
     def _batch_norm(
         self, node: torch.fx.Node, name: str, what: str, source: Any, module: Any
     ) -> None:
@@ -757,6 +784,10 @@ class _Translator:
         if target in (torch.cat, torch.concat):
             self._cat(node, f"function {what}")
             return
+        if target is torch.mean:
+            source = self._input(node, f"function {what}")
+            self._mean(node, f"function {what}", source)
+            return
         entry = self.functions.get(target)
         if entry is None:
             raise self._unsupported(node, f"function {what}")
@@ -844,6 +875,8 @@ class _Translator:
             self.values[node] = shape if dim is None else _dim_value(shape, dim)
         elif method == "contiguous":
             self._alias(node, source)
+        elif method == "mean":
+            self._mean(node, what, source)
         elif method in ("add", "add_"):
             alpha = node.kwargs.get("alpha", 1)
             if len(node.args) != 2 or alpha != 1:
