@@ -399,3 +399,44 @@ def test_avgpool_divisor_override_is_unsupported() -> None:
     net = nn.Sequential(nn.AvgPool2d(2, divisor_override=3), nn.Flatten())
     with pytest.raises(UnsupportedLayerError, match=r"'0'.*divisor_override"):
         from_torch(net, (1, 4, 4))
+
+
+# --------------------------------------------------------------------------------------------
+# gradients and the NumPy reference on the translated specs
+# --------------------------------------------------------------------------------------------
+
+NETS = {
+    "lenet": (lenet, (1, 28, 28)),
+    "resnet": (ResNetLike, (3, 16, 16)),
+    "inception": (Inception, (4, 9, 9)),
+}
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_input_gradients_match_torch_autograd(name: str) -> None:
+    import glassbox as gb
+
+    make, shape = NETS[name]
+    net = _randomize_bn(make())
+    X = _data(4, *shape, seed=2)
+    model = from_torch(net, shape)
+    targets = np.array([0, 1, 2, 1])
+    got = gb.Saliency(model, abs=False)(X, target=targets).values
+    x = torch.from_numpy(X).requires_grad_(True)
+    out = net(x)
+    out[torch.arange(4), torch.from_numpy(targets)].sum().backward()
+    expected = x.grad.numpy()
+    assert got.shape == X.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_reference_evaluates_the_translated_spec(name: str) -> None:
+    reference = pytest.importorskip("reference.network")
+    make, shape = NETS[name]
+    net = _randomize_bn(make())
+    X = _data(3, *shape, seed=4)
+    model = from_torch(net, shape)
+    np.testing.assert_allclose(
+        reference.forward(model.spec, X), _torch_out(net, X), rtol=RTOL, atol=ATOL
+    )
