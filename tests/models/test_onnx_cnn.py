@@ -189,6 +189,36 @@ def test_batchnorm_on_features() -> None:
     _check(_model(nodes, inits, (4,)), (4,))
 
 
+@pytest.mark.parametrize(
+    ("op", "const", "first"),
+    [
+        ("Add", np.arange(3, dtype=np.float32).reshape(3, 1, 1), False),
+        ("Sub", np.arange(3, dtype=np.float32).reshape(1, 3, 1, 1), True),
+        ("Sub", np.float32(0.5), False),
+        ("Mul", np.array([2.0, -1.0, 0.5], np.float32).reshape(3, 1, 1), True),
+        ("Div", np.full((1, 1, 1), 4.0, np.float32), True),
+    ],
+    ids=["add", "sub", "rsub-scalar", "mul", "div"],
+)
+def test_per_channel_constants_become_batch_norm(op: str, const: np.ndarray, first: bool) -> None:
+    inputs = ["c", "k"] if first else ["k", "c"]
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], name="conv"),
+        helper.make_node(op, inputs, ["a"], name="affine"),
+        helper.make_node("Flatten", ["a"], ["y"], name="flat"),
+    ]
+    inits = [_init("W", _w(3, 2, 2, 2)), _init("k", const)]
+    model = _check(_model(nodes, inits, (2, 5, 5)), (2, 5, 5))
+    assert model.spec.layers[1].kind == "batch_norm"
+
+
+def test_spatially_varying_constant_is_unsupported() -> None:
+    nodes = [helper.make_node("Add", ["x", "k"], ["y"], name="pos")]
+    inits = [_init("k", _w(1, 6, 6))]
+    with pytest.raises(UnsupportedLayerError, match=r"'pos'.*per channel"):
+        from_onnx(_model(nodes, inits, (2, 6, 6)))
+
+
 def test_residual_add_and_concat() -> None:
     nodes = [
         helper.make_node("Conv", ["x", "W1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),

@@ -49,6 +49,7 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "GlobalAveragePool",
     "BatchNormalization (inference)",
     "Add (of two computed tensors of equal shape)",
+    "Add / Sub / Mul / Div by a per-channel or scalar constant",
     "Concat (not along the batch axis)",
     "Flatten (axis=1)",
     "Reshape (constant shape keeping the batch axis)",
@@ -309,6 +310,8 @@ class _Translator:
             return
         if op == "Concat":
             self._concat(node)
+            return
+        if op in ("Add", "Sub", "Mul", "Div") and self._affine(node):
             return
         source = self._source(node)
         shape = self.shape[source]
@@ -615,6 +618,51 @@ class _Translator:
             )
         scale = gamma / np.sqrt(var + float(attrs.get("epsilon", 1e-5)))
         self._add(node, "batch_norm", source, shape, scale=scale, shift=beta - mean * scale)
+
+    def _affine(self, node: onnx.NodeProto) -> bool:
+        """``x op c`` with a constant ``c`` that is one value per channel (or a scalar): a
+        batch_norm layer (scale, shift). Returns False if the node is not of that form."""
+        if len(node.input) != 2:
+            return False
+        computed = [name in self.index for name in node.input]
+        if computed.count(True) != 1:
+            return False
+        position = computed.index(True)
+        source, other = node.input[position], node.input[1 - position]
+        const = self._const(other)
+        op = node.op_type
+        if const is None:
+            return False
+        if op == "Div" and position == 0 and self._fuse_gelu(node, source):
+            return True
+        shape = self.shape[source]
+        try:
+            full = np.broadcast_to(np.asarray(const, np.float64), (1, *shape))
+        except ValueError:
+            raise self._unsupported(
+                node, f"the constant of shape {const.shape} does not broadcast to {shape}"
+            ) from None
+        if full.ndim != len(shape) + 1 or const.ndim > len(shape) + 1:
+            raise self._unsupported(node, f"the constant of shape {const.shape} changes the shape")
+        per_channel = full.reshape(shape[0], -1)
+        if not np.all(per_channel == per_channel[:, :1]):
+            raise self._unsupported(
+                node, "only constants with one value per channel (or a scalar) are supported"
+            )
+        values = per_channel[:, 0]
+        ones, zeros = np.ones_like(values), np.zeros_like(values)
+        if op == "Add":
+            scale, shift = ones, values
+        elif op == "Sub":
+            scale, shift = (ones, -values) if position == 0 else (-ones, values)
+        elif op == "Mul":
+            scale, shift = values, zeros
+        elif position == 0:  # Div: x / c
+            scale, shift = 1.0 / values, zeros
+        else:
+            raise self._unsupported(node, "dividing a constant by a tensor is not supported")
+        self._add(node, "batch_norm", source, shape, scale=scale, shift=shift)
+        return True
 
     def _multi(
         self,
