@@ -204,6 +204,24 @@ def test_flatten_order_through_batchnorm_and_dropout() -> None:
     _check(model)
 
 
+@pytest.mark.parametrize(
+    ("scale", "offset"), [(1 / 255, 0.0), (2.0, -1.0), ([0.5, 2.0, -1.0], [0.1, 0.2, 0.3])]
+)
+def test_rescaling(scale: Any, offset: Any) -> None:
+    model = keras.Sequential(
+        [
+            keras.Input((5, 5, 3)),
+            L.Rescaling(scale, offset, name="rescale"),
+            L.Conv2D(2, 3, name="c"),
+            L.Flatten(),
+            L.Rescaling(0.5, 1.0, name="rescale_flat"),
+            L.Dense(2),
+        ]
+    )
+    native = _check(model)
+    assert native.spec.layers[0].kind == "batch_norm"
+
+
 def test_model_ending_in_a_feature_map_keeps_keras_order() -> None:
     model = keras.Sequential([keras.Input((4, 5, 3)), L.Conv2D(2, 3, padding="same")])
     native = _check(model)

@@ -48,6 +48,7 @@ SUPPORTED_LAYERS: tuple[str, ...] = (
     "GlobalAveragePooling2D",
     "GlobalMaxPooling2D",
     "BatchNormalization",
+    "Rescaling (scalar or per-channel)",
     "Add",
     "Concatenate",
     "Reshape (to vectors, or vectors to (1, 1, C) / (H, W, 1))",
@@ -303,6 +304,8 @@ class _Translator:
             return self._global_pool(layer, x)
         if type(layer) is layers.BatchNormalization:
             return self._batch_norm(layer, x)
+        if type(layer) is layers.Rescaling:
+            return self._rescaling(layer, x)
         if type(layer) is layers.Flatten:
             channels_first = getattr(layer, "data_format", None) == "channels_first"
             return self._flatten(layer.name, x, channels_first)
@@ -478,6 +481,37 @@ class _Translator:
             native_scale[x.perm], native_shift[x.perm] = scale, shift
             scale, shift = native_scale, native_shift
         out = self._add(layer.name, "batch_norm", x, scale=scale, shift=shift)
+        out.perm = x.perm
+        return out
+
+    def _rescaling(self, layer: Any, x: _Tensor) -> _Tensor:
+        """``x * scale + offset`` (scalars or one value per channel): a batch_norm layer."""
+        keras_shape = self._keras_shape(x)
+        native: list[np.ndarray] = []
+        for value in (layer.scale, layer.offset):
+            array = np.asarray(
+                self._numpy(value)
+                if hasattr(value, "shape") and not isinstance(value, np.ndarray)
+                else value,
+                np.float64,
+            )
+            if array.ndim > 0 and not self._image_layout_last():
+                array = array.reshape(array.shape + (1,) * (3 - array.ndim))
+            try:
+                full = np.broadcast_to(array, keras_shape)
+            except ValueError:
+                raise _unsupported(layer, f"scale / offset of shape {array.shape}") from None
+            if x.channels_last:
+                full = full.transpose(2, 0, 1)
+            elif x.perm is not None:
+                flat = np.empty_like(full)
+                flat[x.perm] = full
+                full = flat
+            per_channel = full.reshape(x.shape[0], -1)
+            if not np.all(per_channel == per_channel[:, :1]):
+                raise _unsupported(layer, "scale / offset must be scalars or one value per channel")
+            native.append(per_channel[:, 0])
+        out = self._add(layer.name, "batch_norm", x, scale=native[0], shift=native[1])
         out.perm = x.perm
         return out
 
