@@ -339,6 +339,45 @@ def _export(net: Any, example: Any, opset: int = 17) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.filterwarnings(*TORCH_EXPORT_WARNINGS)
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+def test_torch_exported_same_padding_with_even_kernel() -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 4, padding="same"),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(3, 2, (2, 3), padding="same", dilation=(1, 2)),
+        torch.nn.Flatten(),
+    ).eval()
+    X = _data(3, 2, 7, 6)
+    data = _export(net, torch.from_numpy(X))
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    model = from_onnx(data)
+    np.testing.assert_allclose(model.predict(X), expected, rtol=RTOL, atol=ATOL)
+
+
+def test_pad_folded_into_conv_and_other_pads_rejected() -> None:
+    def graph(mode: str, then: str) -> onnx.ModelProto:
+        nodes = [
+            helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode=mode),
+            helper.make_node(then, ["p", "W"] if then == "Conv" else ["p"], ["y"], name="next"),
+        ]
+        inits = [
+            _init("pads", np.array([0, 0, 1, 0, 0, 0, 2, 3], np.int64)),
+            _init("W", _w(3, 2, 3, 3)),
+        ]
+        return _model(nodes, inits, (2, 5, 6))
+
+    model = _check(graph("constant", "Conv"), (2, 5, 6))
+    assert model.layer_names == ["next"]
+    assert model.spec.layers[0].params["padding"] == (1, 0, 2, 3)
+    for mode, then in [("reflect", "Conv"), ("constant", "Relu")]:
+        with pytest.raises(UnsupportedLayerError, match="'pad'"):
+            from_onnx(graph(mode, then))
+
+
 def _torch_cnn(name: str) -> tuple[Any, tuple[int, ...]]:
     sys.path.insert(0, str(Path(__file__).parent))
     import test_torch_cnn as nets  # the same networks as the torch adapter tests

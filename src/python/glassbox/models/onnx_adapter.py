@@ -50,6 +50,7 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "BatchNormalization (inference)",
     "Add (of two computed tensors of equal shape)",
     "Add / Sub / Mul / Div by a per-channel or scalar constant",
+    "Pad (zeros, spatial axes) read by a Conv",
     "Concat (not along the batch axis)",
     "Flatten (axis=1)",
     "Reshape (constant shape keeping the batch axis)",
@@ -193,6 +194,7 @@ class _Translator:
                 self.consumers.setdefault(name, []).append(node)
         self.graph_outputs = {out.name for out in self.graph.output}
         self.fused: set[int] = set()
+        self.padded: dict[str, tuple[str, tuple[int, int, int, int]]] = {}
         self.names: dict[int, str] = {
             id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.graph.node)
         }
@@ -252,7 +254,7 @@ class _Translator:
         )
 
     def _source(self, node: onnx.NodeProto) -> str:
-        if not node.input or node.input[0] not in self.index:
+        if not node.input or (node.input[0] not in self.index and node.input[0] not in self.padded):
             raise self._unsupported(node, "its first input is not computed from the model input")
         for extra in node.input[1:]:
             if extra and extra in self.index:
@@ -312,6 +314,9 @@ class _Translator:
             self._concat(node)
             return
         if op in ("Add", "Sub", "Mul", "Div") and self._affine(node):
+            return
+        if op == "Pad":
+            self._pad(node)
             return
         source = self._source(node)
         shape = self.shape[source]
@@ -545,7 +550,43 @@ class _Translator:
             raise self._unsupported(node, f"input {h}x{w} is smaller than the window")
         return strides, dilations, pads, (oh, ow, 0)  # type: ignore[return-value]
 
+    def _pad(self, node: onnx.NodeProto) -> None:
+        """A zero ``Pad`` of the spatial axes read only by a ``Conv``: folded into its pads."""
+        source = self._source(node)
+        attrs = _attributes(node)
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        pads = attrs.get("pads") if len(node.input) < 2 else self._const(node.input[1])
+        value = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        value = attrs.get("value", 0.0) if value is None else float(np.ravel(value)[0])
+        users = self.consumers.get(node.output[0], [])
+        ok = (
+            mode == "constant"
+            and value == 0.0
+            and pads is not None
+            and len(node.input) < 4
+            and len(self.shape[source]) == 3
+            and len(pads) == 8
+            and all(int(p) == 0 for p in (pads[0], pads[1], pads[4], pads[5]))
+            and all(int(p) >= 0 for p in pads)
+            and len(users) == 1
+            and users[0].op_type == "Conv"
+            and users[0].input[0] == node.output[0]
+            and node.output[0] not in self.graph_outputs
+        )
+        if not ok:
+            raise self._unsupported(
+                node, "only a zero padding of the spatial axes read by a single Conv is supported"
+            )
+        c, h, w = self.shape[source]
+        top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
+        self.padded[node.output[0]] = (source, (top, left, bottom, right))
+        self.shape[node.output[0]] = (c, h + top + bottom, w + left + right)
+
     def _conv(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
+        extra = (0, 0, 0, 0)
+        if source in self.padded:
+            source, extra = self.padded[source]
         c, h, w = self._image(node, self.shape[source])
         weight = self._const(node.input[1])
         bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
@@ -559,7 +600,10 @@ class _Translator:
                 node, f"W of shape {weight.shape} with group={groups} does not take {c} channels"
             )
         kernel = (int(weight.shape[2]), int(weight.shape[3]))
-        strides, dilations, pads, (oh, ow, _) = self._window(node, attrs, h, w, kernel)
+        strides, dilations, pads, (oh, ow, _) = self._window(
+            node, attrs, h + extra[0] + extra[2], w + extra[1] + extra[3], kernel
+        )
+        pads = tuple(a + b for a, b in zip(pads, extra, strict=True))  # type: ignore[assignment]
         oh = conv_out(h, kernel[0], strides[0], pads[0], pads[2], dilations[0])
         ow = conv_out(w, kernel[1], strides[1], pads[1], pads[3], dilations[1])
         params = {"stride": strides, "padding": pads, "dilation": dilations, "groups": groups}
