@@ -139,6 +139,16 @@ def test_concatenate_along_width_and_vectors() -> None:
     _check(keras.Model(inputs, outputs))
 
 
+def test_shared_layer_called_twice_gets_unique_names() -> None:
+    inputs = keras.Input((6, 6, 2))
+    conv = L.Conv2D(2, 3, padding="same", name="shared")
+    x = conv(conv(inputs))
+    x = L.Add(name="sum")([x, inputs])
+    outputs = L.Dense(2, name="out")(L.GlobalAveragePooling2D(name="gap")(x))
+    native = _check(keras.Model(inputs, outputs))
+    assert native.layer_names[:2] == ["shared", "shared_1"]
+
+
 @pytest.mark.parametrize("multiplier", [1, 2])
 def test_depthwise_conv(multiplier: int) -> None:
     model = keras.Sequential(

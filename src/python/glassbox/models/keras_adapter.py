@@ -224,8 +224,17 @@ class _Translator:
                 f"{name}/channels_last", "dense", out, (size,), weight=weight, bias=None
             )
         if out.index == -1 or out.index != len(self.spec.layers) - 1:
-            self.spec.add("identity", name, inputs=[out.index])
+            self.spec.add("identity", self._unique(name), inputs=[out.index])
         return self.spec
+
+    def _unique(self, name: str) -> str:
+        """``name``, or ``name_1``, ``name_2``, ... for a shared layer called again."""
+        candidate, k = name, 0
+        while candidate in self.names:
+            k += 1
+            candidate = f"{name}_{k}"
+        self.names.add(candidate)
+        return candidate
 
     def _channels_last(self, model: Any) -> bool:
         formats = {
@@ -249,7 +258,7 @@ class _Translator:
         sources = source if isinstance(source, list) else [source]
         first = sources[0]
         index = self.spec.add(
-            kind, name, inputs=[s.index for s in sources], params=params, **weights
+            kind, self._unique(name), inputs=[s.index for s in sources], params=params, **weights
         )
         return _Tensor(
             index,
