@@ -1,33 +1,39 @@
 #include "core/network/conv2d.hpp"
 
-#include "core/network/spatial.hpp"
-
 #include <algorithm>
+
+#include "core/network/spatial.hpp"
 
 namespace glassbox {
 namespace {
-// Columns (output positions over the samples of a block) per GEMM: large enough to keep the GEMM
-// efficient for small feature maps, small enough for the column buffer to stay in cache.
-constexpr Index kTargetColumns = 3072;
+// Floats of the column buffer per GEMM (256 KB): it stays in the L2 cache between im2col writing
+// it and the GEMM reading it, and spans enough samples to keep the GEMM wide for small maps.
+constexpr Index kColumnBufferFloats = 64 * 1024;
+
+inline Index samples_per_block(Index n, Index K, Index P) {
+    return std::max<Index>(1, std::min<Index>(n, kColumnBufferFloats / std::max<Index>(K * P, 1)));
+}
 }  // namespace
 
 Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options)
     : weight_(std::move(weight)), bias_(std::move(bias)), opt_(options) {
-    require(weight_shape.size() == 4, "conv2d: weight must have shape (Cout, Cin/groups, kh, kw), got " +
-                                          shape_string(weight_shape));
+    require(weight_shape.size() == 4,
+            "conv2d: weight must have shape (Cout, Cin/groups, kh, kw), got " +
+                shape_string(weight_shape));
     cout_ = weight_shape[0];
     cin_g_ = weight_shape[1];
     kh_ = weight_shape[2];
     kw_ = weight_shape[3];
-    require(cout_ > 0 && cin_g_ > 0 && kh_ > 0 && kw_ > 0, "conv2d: weight extents must be positive");
+    require(cout_ > 0 && cin_g_ > 0 && kh_ > 0 && kw_ > 0,
+            "conv2d: weight extents must be positive");
     require(opt_.stride_h > 0 && opt_.stride_w > 0, "conv2d: stride must be positive");
     require(opt_.dilation_h > 0 && opt_.dilation_w > 0, "conv2d: dilation must be positive");
     require(opt_.pad_top >= 0 && opt_.pad_left >= 0 && opt_.pad_bottom >= 0 && opt_.pad_right >= 0,
             "conv2d: padding must be non-negative");
     require(opt_.groups > 0, "conv2d: groups must be positive");
-    require(cout_ % opt_.groups == 0,
-            "conv2d: groups=" + std::to_string(opt_.groups) + " does not divide the " +
-                std::to_string(cout_) + " output channels");
+    require(cout_ % opt_.groups == 0, "conv2d: groups=" + std::to_string(opt_.groups) +
+                                          " does not divide the " + std::to_string(cout_) +
+                                          " output channels");
     if (bias_.size() == 0) bias_ = VectorXf::Zero(cout_);
     require(bias_.size() == cout_, "conv2d: bias has " + std::to_string(bias_.size()) +
                                        " entries, expected " + std::to_string(cout_));
@@ -62,68 +68,83 @@ void Conv2d::check_weight(const RowMatrixXf& weight, const char* who) const {
                 std::to_string(weight_.rows()) + ", " + std::to_string(weight_.cols()) + ")");
 }
 
-// col has K = cin_g*kh*kw rows and block*P columns (row-major), one group's channels starting
-// at channel `x` points to (already offset by the group).
+namespace {
+// Output positions o in [lo, hi) whose input index o * stride + offset lies in [0, extent).
+inline void valid_range(Index offset, Index stride, Index extent, Index n_out, Index& lo,
+                        Index& hi) {
+    lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    hi = extent - offset <= 0 ? 0 : (extent - offset + stride - 1) / stride;
+    lo = std::min(lo, n_out);
+    hi = std::max(lo, std::min(hi, n_out));
+}
+}  // namespace
+
+// col has K = cin_g * kh * kw rows and block * P columns (row-major): row (c, ki, kj) holds, for
+// every sample and output position, the input element that kernel tap multiplies (0 in the
+// padding). `x` points at the group's first channel of the block's first sample.
 void Conv2d::im2col(const float* x, Index block, float* col) const {
     const Index P = oh_ * ow_;
     const Index in_size = cin_ * h_ * w_;
     const Index ld = block * P;
+    const Index sw = opt_.stride_w;
     for (Index c = 0; c < cin_g_; ++c) {
         for (Index ki = 0; ki < kh_; ++ki) {
+            const Index di = ki * opt_.dilation_h - opt_.pad_top;
+            Index i_lo, i_hi;
+            valid_range(di, opt_.stride_h, h_, oh_, i_lo, i_hi);
             for (Index kj = 0; kj < kw_; ++kj) {
-                float* row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
+                float* __restrict row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
                 const Index dj = kj * opt_.dilation_w - opt_.pad_left;
+                Index j_lo, j_hi;
+                valid_range(dj, sw, w_, ow_, j_lo, j_hi);
                 for (Index s = 0; s < block; ++s) {
-                    const float* plane = x + s * in_size + c * h_ * w_;
-                    float* dst = row + s * P;
-                    for (Index oi = 0; oi < oh_; ++oi) {
-                        const Index ih = oi * opt_.stride_h + ki * opt_.dilation_h - opt_.pad_top;
-                        float* out = dst + oi * ow_;
-                        if (ih < 0 || ih >= h_) {
-                            std::fill(out, out + ow_, 0.0f);
-                            continue;
-                        }
-                        const float* src = plane + ih * w_;
-                        if (opt_.stride_w == 1) {
-                            // valid oj: 0 <= oj + dj < w
-                            const Index lo = std::min(ow_, std::max<Index>(0, -dj));
-                            const Index hi = std::max(lo, std::min(ow_, w_ - dj));
-                            std::fill(out, out + lo, 0.0f);
-                            std::copy(src + lo + dj, src + hi + dj, out + lo);
-                            std::fill(out + hi, out + ow_, 0.0f);
+                    const float* __restrict plane = x + s * in_size + c * h_ * w_;
+                    float* __restrict dst = row + s * P;
+                    for (Index k = 0; k < i_lo * ow_; ++k) dst[k] = 0.0f;
+                    for (Index oi = i_lo; oi < i_hi; ++oi) {
+                        float* __restrict out = dst + oi * ow_;
+                        const float* __restrict src = plane + (oi * opt_.stride_h + di) * w_ + dj;
+                        for (Index oj = 0; oj < j_lo; ++oj) out[oj] = 0.0f;
+                        if (sw == 1) {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) out[oj] = src[oj];
                         } else {
-                            for (Index oj = 0; oj < ow_; ++oj) {
-                                const Index iw = oj * opt_.stride_w + dj;
-                                out[oj] = (iw >= 0 && iw < w_) ? src[iw] : 0.0f;
-                            }
+                            for (Index oj = j_lo; oj < j_hi; ++oj) out[oj] = src[oj * sw];
                         }
+                        for (Index oj = j_hi; oj < ow_; ++oj) out[oj] = 0.0f;
                     }
+                    for (Index k = i_hi * ow_; k < P; ++k) dst[k] = 0.0f;
                 }
             }
         }
     }
 }
 
+// The adjoint of im2col: adds every column entry back onto the input element it was read from.
 void Conv2d::col2im(const float* col, Index block, float* x) const {
     const Index P = oh_ * ow_;
     const Index in_size = cin_ * h_ * w_;
     const Index ld = block * P;
+    const Index sw = opt_.stride_w;
     for (Index c = 0; c < cin_g_; ++c) {
         for (Index ki = 0; ki < kh_; ++ki) {
+            const Index di = ki * opt_.dilation_h - opt_.pad_top;
+            Index i_lo, i_hi;
+            valid_range(di, opt_.stride_h, h_, oh_, i_lo, i_hi);
             for (Index kj = 0; kj < kw_; ++kj) {
-                const float* row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
+                const float* __restrict row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
                 const Index dj = kj * opt_.dilation_w - opt_.pad_left;
+                Index j_lo, j_hi;
+                valid_range(dj, sw, w_, ow_, j_lo, j_hi);
                 for (Index s = 0; s < block; ++s) {
-                    float* plane = x + s * in_size + c * h_ * w_;
-                    const float* src_block = row + s * P;
-                    for (Index oi = 0; oi < oh_; ++oi) {
-                        const Index ih = oi * opt_.stride_h + ki * opt_.dilation_h - opt_.pad_top;
-                        if (ih < 0 || ih >= h_) continue;
-                        float* dst = plane + ih * w_;
-                        const float* src = src_block + oi * ow_;
-                        for (Index oj = 0; oj < ow_; ++oj) {
-                            const Index iw = oj * opt_.stride_w + dj;
-                            if (iw >= 0 && iw < w_) dst[iw] += src[oj];
+                    float* __restrict plane = x + s * in_size + c * h_ * w_;
+                    const float* __restrict src_block = row + s * P;
+                    for (Index oi = i_lo; oi < i_hi; ++oi) {
+                        const float* __restrict src = src_block + oi * ow_;
+                        float* __restrict dst = plane + (oi * opt_.stride_h + di) * w_ + dj;
+                        if (sw == 1) {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) dst[oj] += src[oj];
+                        } else {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) dst[oj * sw] += src[oj];
                         }
                     }
                 }
@@ -135,13 +156,14 @@ void Conv2d::col2im(const float* col, Index block, float* x) const {
 void Conv2d::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
                             RowMatrixXf& z) const {
     check_weight(weight, "affine_forward");
-    require(x.cols() == cin_ * h_ * w_, "conv2d: input width does not match the layer's input shape");
+    require(x.cols() == cin_ * h_ * w_,
+            "conv2d: input width does not match the layer's input shape");
     const Index n = x.rows();
     const Index P = oh_ * ow_;
     const Index K = cin_g_ * kh_ * kw_;
     const Index cout_g = cout_ / opt_.groups;
     z.resize(n, cout_ * P);
-    const Index block = std::max<Index>(1, std::min<Index>(n, kTargetColumns / std::max<Index>(P, 1)));
+    const Index block = samples_per_block(n, K, P);
     thread_local RowMatrixXf col, prod;
     for (Index first = 0; first < n; first += block) {
         const Index count = std::min(block, n - first);
@@ -172,7 +194,7 @@ void Conv2d::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
     const Index K = cin_g_ * kh_ * kw_;
     const Index cout_g = cout_ / opt_.groups;
     c.setZero(n, cin_ * h_ * w_);
-    const Index block = std::max<Index>(1, std::min<Index>(n, kTargetColumns / std::max<Index>(P, 1)));
+    const Index block = samples_per_block(n, K, P);
     thread_local RowMatrixXf col, gathered;
     for (Index first = 0; first < n; first += block) {
         const Index count = std::min(block, n - first);

@@ -1,10 +1,11 @@
 #include "core/network/pooling.hpp"
 
-#include "core/network/spatial.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "core/network/spatial.hpp"
 
 namespace glassbox {
 namespace {
@@ -56,25 +57,29 @@ template <class Emit>
 void MaxPool2d::scan(const RowMatrixXf& x, Emit emit) const {
     const PoolGeometry& g = geo_;
     const Index plane_size = g.h * g.w;
+    // valid kernel taps per output row / column, computed once per call
+    std::vector<Index> ki0(g.oh), ki1(g.oh), kj0(g.ow), kj1(g.ow);
+    for (Index oi = 0; oi < g.oh; ++oi)
+        tap_range(oi, opt_.stride_h, opt_.pad_top, opt_.dilation_h, opt_.kernel_h, g.h, ki0[oi],
+                  ki1[oi]);
+    for (Index oj = 0; oj < g.ow; ++oj)
+        tap_range(oj, opt_.stride_w, opt_.pad_left, opt_.dilation_w, opt_.kernel_w, g.w, kj0[oj],
+                  kj1[oj]);
+    const Index dh = opt_.dilation_h, dw = opt_.dilation_w;
     for (Index r = 0; r < x.rows(); ++r) {
         for (Index c = 0; c < g.channels; ++c) {
             const float* plane = x.data() + r * x.cols() + c * plane_size;
             const Index base = c * g.oh * g.ow;
             for (Index oi = 0; oi < g.oh; ++oi) {
-                Index ki0, ki1;
-                tap_range(oi, opt_.stride_h, opt_.pad_top, opt_.dilation_h, opt_.kernel_h, g.h, ki0, ki1);
                 const Index h0 = oi * opt_.stride_h - opt_.pad_top;
                 for (Index oj = 0; oj < g.ow; ++oj) {
-                    Index kj0, kj1;
-                    tap_range(oj, opt_.stride_w, opt_.pad_left, opt_.dilation_w, opt_.kernel_w, g.w,
-                              kj0, kj1);
                     const Index w0 = oj * opt_.stride_w - opt_.pad_left;
                     Index best = -1;
                     float best_value = -std::numeric_limits<float>::infinity();
-                    for (Index ki = ki0; ki < ki1; ++ki) {
-                        const Index row = (h0 + ki * opt_.dilation_h) * g.w + w0;
-                        for (Index kj = kj0; kj < kj1; ++kj) {
-                            const Index at = row + kj * opt_.dilation_w;
+                    for (Index ki = ki0[oi]; ki < ki1[oi]; ++ki) {
+                        const Index row = (h0 + ki * dh) * g.w + w0;
+                        for (Index kj = kj0[oj]; kj < kj1[oj]; ++kj) {
+                            const Index at = row + kj * dw;
                             const float v = plane[at];
                             // torch: first maximum in window order; NaN propagates
                             if (best < 0 || v > best_value || v != v) {
@@ -220,7 +225,8 @@ void AdaptiveAvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs,
             for (Index oi = 0; oi < g.oh; ++oi) {
                 const Index h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
                 for (Index oj = 0; oj < g.ow; ++oj) {
-                    const Index w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
+                    const Index w0 = adaptive_start(oj, g.w, g.ow),
+                                w1 = adaptive_end(oj, g.w, g.ow);
                     float sum = 0.0f;
                     for (Index ih = h0; ih < h1; ++ih)
                         for (Index iw = w0; iw < w1; ++iw) sum += plane[ih * g.w + iw];
@@ -243,9 +249,9 @@ void AdaptiveAvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& 
             for (Index oi = 0; oi < g.oh; ++oi) {
                 const Index h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
                 for (Index oj = 0; oj < g.ow; ++oj) {
-                    const Index w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
-                    const float v =
-                        src[oi * g.ow + oj] / static_cast<float>((h1 - h0) * (w1 - w0));
+                    const Index w0 = adaptive_start(oj, g.w, g.ow),
+                                w1 = adaptive_end(oj, g.w, g.ow);
+                    const float v = src[oi * g.ow + oj] / static_cast<float>((h1 - h0) * (w1 - w0));
                     for (Index ih = h0; ih < h1; ++ih)
                         for (Index iw = w0; iw < w1; ++iw) plane[ih * g.w + iw] += v;
                 }

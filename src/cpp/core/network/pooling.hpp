@@ -32,6 +32,7 @@ public:
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
     const Pool2dOptions& options() const { return opt_; }
+
 private:
     // Calls emit(row, output index, argmax input index within the sample or -1, max value) for
     // every output of every row.

@@ -56,8 +56,8 @@ Pool2dOptions pool_options(const LayerParams& p, const std::string& kind, bool h
     require(kernel.size() == 2, kind + ": missing 'kernel'");
     const auto stride = sequence_param(p, kind, "stride", 2, kernel);  // torch: stride = kernel
     const auto pad = sequence_param(p, kind, "padding", 4, {0, 0, 0, 0});
-    const auto dilation = has_dilation ? sequence_param(p, kind, "dilation", 2, {1, 1})
-                                       : std::vector<Index>{1, 1};
+    const auto dilation =
+        has_dilation ? sequence_param(p, kind, "dilation", 2, {1, 1}) : std::vector<Index>{1, 1};
     o.kernel_h = kernel[0], o.kernel_w = kernel[1];
     o.stride_h = stride[0], o.stride_w = stride[1];
     o.pad_top = pad[0], o.pad_left = pad[1], o.pad_bottom = pad[2], o.pad_right = pad[3];
@@ -65,6 +65,23 @@ Pool2dOptions pool_options(const LayerParams& p, const std::string& kind, bool h
     o.ceil_mode = p.scalar("ceil_mode", 0.0) != 0.0;
     o.count_include_pad = p.scalar("count_include_pad", 1.0) != 0.0;
     return o;
+}
+
+std::unique_ptr<Layer> make_max_pool2d(const LayerParams& p) {
+    return std::make_unique<MaxPool2d>(pool_options(p, "max_pool2d", true));
+}
+
+std::unique_ptr<Layer> make_avg_pool2d(const LayerParams& p) {
+    return std::make_unique<AvgPool2d>(pool_options(p, "avg_pool2d", false));
+}
+
+std::unique_ptr<Layer> make_batch_norm(const LayerParams& p) {
+    return std::make_unique<BatchNorm>(vector_param(p, "batch_norm", "scale", true),
+                                       vector_param(p, "batch_norm", "shift", true));
+}
+
+std::unique_ptr<Layer> make_concat(const LayerParams& p) {
+    return std::make_unique<Concat>(static_cast<Index>(p.scalar("axis", 0.0)));
 }
 
 std::unique_ptr<Layer> make_adaptive_avg_pool2d(const LayerParams& p) {
@@ -111,17 +128,12 @@ const std::map<std::string, Factory>& table() {
         {"dropout", pass_through("dropout")},
         {"identity", pass_through("identity")},
         {"conv2d", make_conv2d},
-        {"max_pool2d", [](const LayerParams& p) {
-             return std::make_unique<MaxPool2d>(pool_options(p, "max_pool2d", true)); }},
-        {"avg_pool2d", [](const LayerParams& p) {
-             return std::make_unique<AvgPool2d>(pool_options(p, "avg_pool2d", false)); }},
+        {"max_pool2d", make_max_pool2d},
+        {"avg_pool2d", make_avg_pool2d},
         {"adaptive_avg_pool2d", make_adaptive_avg_pool2d},
-        {"batch_norm", [](const LayerParams& p) {
-             return std::make_unique<BatchNorm>(vector_param(p, "batch_norm", "scale", true),
-                                                vector_param(p, "batch_norm", "shift", true)); }},
+        {"batch_norm", make_batch_norm},
         {"add", [](const LayerParams&) { return std::make_unique<Add>(); }},
-        {"concat", [](const LayerParams& p) {
-             return std::make_unique<Concat>(static_cast<Index>(p.scalar("axis", 0.0))); }},
+        {"concat", make_concat},
         {"reshape", make_reshape},
     };
     return factories;

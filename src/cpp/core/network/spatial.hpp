@@ -2,9 +2,9 @@
 // geometry.
 #pragma once
 
-#include "core/network/layer.hpp"
-
 #include <cmath>
+
+#include "core/network/layer.hpp"
 
 namespace glassbox {
 
@@ -20,7 +20,8 @@ inline std::vector<Index> sequence_param(const LayerParams& p, const std::string
         const auto rank = static_cast<std::size_t>(rank_it->second);
         for (std::size_t i = 0; i < rank; ++i) {
             const auto it = p.scalars.find(key + "." + std::to_string(i));
-            require(it != p.scalars.end(), kind + ": missing '" + key + "." + std::to_string(i) + "'");
+            require(it != p.scalars.end(),
+                    kind + ": missing '" + key + "." + std::to_string(i) + "'");
             values.push_back(it->second);
         }
     } else if (p.scalars.count(key)) {
@@ -55,8 +56,9 @@ inline const Shape& image_input(const std::vector<Shape>& input_shapes, const st
 
 // Output extent of a sliding window along one axis (torch's pooling_output_shape, generalised to
 // asymmetric padding). Throws when the (dilated) window does not fit the padded input.
-inline Index window_output_size(const std::string& kind, const char* axis, Index in, Index pad_before,
-                                Index pad_after, Index k, Index stride, Index dilation, bool ceil_mode) {
+inline Index window_output_size(const std::string& kind, const char* axis, Index in,
+                                Index pad_before, Index pad_after, Index k, Index stride,
+                                Index dilation, bool ceil_mode) {
     const Index span = dilation * (k - 1) + 1;
     const Index padded = in + pad_before + pad_after;
     require(span <= padded, kind + ": kernel " + axis + " extent " + std::to_string(span) +

@@ -3,7 +3,8 @@
 namespace glassbox {
 
 // ---------------------------------------------------------------------------------------------
-BatchNorm::BatchNorm(VectorXf scale, VectorXf shift) : scale_(std::move(scale)), shift_(std::move(shift)) {
+BatchNorm::BatchNorm(VectorXf scale, VectorXf shift)
+    : scale_(std::move(scale)), shift_(std::move(shift)) {
     require(scale_.size() > 0, "batch_norm: 'scale' must be a non-empty 1-D array");
     require(shift_.size() == scale_.size(),
             "batch_norm: 'shift' has " + std::to_string(shift_.size()) + " entries, 'scale' has " +
@@ -51,8 +52,8 @@ void BatchNorm::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad
 
 // ---------------------------------------------------------------------------------------------
 Shape Add::output_shape(const std::vector<Shape>& input_shapes) const {
-    require(input_shapes.size() >= 2, "add: expects two or more inputs, got " +
-                                          std::to_string(input_shapes.size()));
+    require(input_shapes.size() >= 2,
+            "add: expects two or more inputs, got " + std::to_string(input_shapes.size()));
     for (std::size_t k = 1; k < input_shapes.size(); ++k) {
         require(input_shapes[k] == input_shapes[0],
                 "add: all inputs must have the same shape, got " + shape_string(input_shapes[0]) +
