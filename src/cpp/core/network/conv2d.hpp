@@ -42,6 +42,9 @@ private:
     // Columns of `block` consecutive samples starting at `first` into col (K, block * P).
     void im2col(const float* x, Index block, float* col) const;
     void col2im(const float* col, Index block, float* x) const;
+    bool use_direct() const;
+    void direct_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
+                        RowMatrixXf& z) const;
     void check_weight(const RowMatrixXf& weight, const char* who) const;
 
     RowMatrixXf weight_;

@@ -74,18 +74,20 @@ void MaxPool2d::scan(const RowMatrixXf& x, Emit emit) const {
                 const Index h0 = oi * opt_.stride_h - opt_.pad_top;
                 for (Index oj = 0; oj < g.ow; ++oj) {
                     const Index w0 = oj * opt_.stride_w - opt_.pad_left;
-                    Index best = -1;
+                    // first valid tap, then branch-free: the first maximum wins; NaN is taken
+                    // (torch's rule)
+                    Index best = ki0[oi] < ki1[oi] && kj0[oj] < kj1[oj]
+                                     ? (h0 + ki0[oi] * dh) * g.w + w0 + kj0[oj] * dw
+                                     : -1;
                     float best_value = -std::numeric_limits<float>::infinity();
                     for (Index ki = ki0[oi]; ki < ki1[oi]; ++ki) {
                         const Index row = (h0 + ki * dh) * g.w + w0;
                         for (Index kj = kj0[oj]; kj < kj1[oj]; ++kj) {
                             const Index at = row + kj * dw;
                             const float v = plane[at];
-                            // torch: first maximum in window order; NaN propagates
-                            if (best < 0 || v > best_value || v != v) {
-                                best = at;
-                                best_value = v;
-                            }
+                            const bool take = (v > best_value) | (v != v);
+                            best = take ? at : best;
+                            best_value = take ? v : best_value;
                         }
                     }
                     emit(r, base + oi * g.ow + oj, best < 0 ? -1 : c * plane_size + best,
@@ -97,11 +99,42 @@ void MaxPool2d::scan(const RowMatrixXf& x, Emit emit) const {
 }
 
 void MaxPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+    // Values only (the backward's scan tracks the argmax); same windows and NaN rule as scan.
     const RowMatrixXf& x = *inputs[0];
-    out.resize(x.rows(), geo_.channels * geo_.oh * geo_.ow);
-    float* y = out.data();
-    const Index cols = out.cols();
-    scan(x, [&](Index r, Index j, Index /*at*/, float value) { y[r * cols + j] = value; });
+    const PoolGeometry& g = geo_;
+    const Index plane_size = g.h * g.w, P = g.oh * g.ow;
+    out.resize(x.rows(), g.channels * P);
+    std::vector<Index> ki0(g.oh), ki1(g.oh), kj0(g.ow), kj1(g.ow);
+    for (Index oi = 0; oi < g.oh; ++oi)
+        tap_range(oi, opt_.stride_h, opt_.pad_top, opt_.dilation_h, opt_.kernel_h, g.h, ki0[oi],
+                  ki1[oi]);
+    for (Index oj = 0; oj < g.ow; ++oj)
+        tap_range(oj, opt_.stride_w, opt_.pad_left, opt_.dilation_w, opt_.kernel_w, g.w, kj0[oj],
+                  kj1[oj]);
+    const Index dh = opt_.dilation_h, dw = opt_.dilation_w;
+    for (Index r = 0; r < x.rows(); ++r) {
+        for (Index c = 0; c < g.channels; ++c) {
+            const float* __restrict plane = x.data() + r * x.cols() + c * plane_size;
+            float* __restrict dst = out.data() + r * out.cols() + c * P;
+            for (Index oi = 0; oi < g.oh; ++oi) {
+                const Index h0 = oi * opt_.stride_h - opt_.pad_top;
+                for (Index oj = 0; oj < g.ow; ++oj) {
+                    const Index w0 = oj * opt_.stride_w - opt_.pad_left;
+                    float m = -std::numeric_limits<float>::infinity();
+                    bool nan = false;  // kept apart so the max compiles to a branch-free maxss
+                    for (Index ki = ki0[oi]; ki < ki1[oi]; ++ki) {
+                        const float* src = plane + (h0 + ki * dh) * g.w + w0;
+                        for (Index kj = kj0[oj]; kj < kj1[oj]; ++kj) {
+                            const float v = src[kj * dw];
+                            m = v > m ? v : m;
+                            nan |= v != v;
+                        }
+                    }
+                    dst[oi * g.ow + oj] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+                }
+            }
+        }
+    }
 }
 
 void MaxPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
