@@ -279,6 +279,15 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], str, dict[str, Any], dict[str, Any
         {"dilation": (2, 3), "padding": (2, 2, 2, 2), "stride": (1, 2)},
         {"conv": (3, 2, 3, 2)},
     ),
+    # direct kernel: 11 channels = a block of 8 + a block of 3, 19 columns = a 16-wide tile + 3
+    "conv_direct_channel_and_column_remainders": (
+        (2, 6, 21),
+        "conv2d",
+        {"padding": (1, 0, 0, 2), "dilation": (1, 2)},
+        {"conv": (11, 2, 3, 3)},
+    ),
+    # more than 16 output channels per group: the im2col + GEMM path at stride 1
+    "conv_gemm_path_many_channels": ((3, 5, 6), "conv2d", {"padding": 1}, {"conv": (20, 3, 3, 3)}),
     "conv_kernel_equals_input": ((2, 4, 5), "conv2d", {}, {"conv": (3, 2, 4, 5)}),
     "max_k2": ((3, 6, 6), "max_pool2d", {"kernel": (2, 2)}, {}),
     "max_k3_s2_pad1_ceil": (
