@@ -13,12 +13,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 L = keras.layers
 
-from glassbox import _core  # noqa: E402
 from glassbox.errors import UnsupportedLayerError  # noqa: E402
 from glassbox.models.keras_adapter import from_keras  # noqa: E402
-
-if "conv2d" not in _core.registered_layer_kinds():  # pragma: no cover - until the layers merge
-    pytest.skip("the native image layers are not built in", allow_module_level=True)
 
 RTOL, ATOL = 1e-4, 1e-4
 

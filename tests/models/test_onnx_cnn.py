@@ -16,11 +16,7 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 
-from glassbox import _core  # noqa: E402
 from glassbox.errors import UnsupportedLayerError  # noqa: E402
-
-if "conv2d" not in _core.registered_layer_kinds():  # pragma: no cover - until the layers merge
-    pytest.skip("the native image layers are not built in", allow_module_level=True)
 from glassbox.models.onnx_adapter import from_onnx  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-4

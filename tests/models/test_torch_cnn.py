@@ -14,11 +14,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-from glassbox import _core  # noqa: E402
 from glassbox.errors import UnsupportedLayerError  # noqa: E402
-
-if "conv2d" not in _core.registered_layer_kinds():  # pragma: no cover - until the layers merge
-    pytest.skip("the native image layers are not built in", allow_module_level=True)
 from glassbox.models.torch_adapter import from_torch  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-4
