@@ -52,7 +52,7 @@ class Deconvolution(GuidedBackprop):
 def resize(maps: np.ndarray, size: tuple[int, int], mode: str) -> np.ndarray:
     """Resize (n, h, w) maps to (n, *size) as ``torch.nn.functional.interpolate`` does with
     ``mode`` "nearest" or "bilinear" (``align_corners=False``)."""
-    n, h, w = maps.shape
+    _, h, w = maps.shape
     out_h, out_w = size
 
     def axis(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,9 +160,17 @@ class GradCAM(GradientExplainer):
         maps = self._maps(flat, targets)
         if self.upsample:
             maps = resize(maps, self._input_hw(), "bilinear")
-        exp = self._explanation(batch, maps.reshape(-1), targets)
-        exp.values = maps
-        return exp
+        # the maps have the layer's (or the input's) spatial shape, not the shape of X
+        return Explanation(
+            values=maps,
+            data=batch.copy(),
+            base_values=None,
+            feature_names=self.model.feature_names,
+            output_names=self.model.output_names,
+            target=targets,
+            method=self.method,
+            options=self._options(),
+        )
 
 
 class GuidedGradCAM(GradCAM):
@@ -195,7 +203,9 @@ class GuidedGradCAM(GradCAM):
         super().__init__(
             model, layer=layer, upsample=False, n_threads=n_threads, memory_budget=memory_budget
         )
-        self.interpolate_mode = check_choice(interpolate_mode, "interpolate_mode", INTERPOLATE_MODES)
+        self.interpolate_mode = check_choice(
+            interpolate_mode, "interpolate_mode", INTERPOLATE_MODES
+        )
         self._input_hw()
 
     def _options(self) -> dict[str, Any]:
