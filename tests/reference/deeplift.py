@@ -7,7 +7,9 @@ replaced, one layer at a time:
 - DeepLIFT rescale (Shrikumar et al., 2017): an element-wise non-linearity passes
   ``g * (y - y_ref) / (x - x_ref)``; where ``|x - x_ref| < 1e-10`` it passes the gradient
   (Captum's threshold). Softmax: those element-wise multipliers minus their mean over the row
-  (Captum's rule). Every other layer (linear, reshape, log-softmax) passes the gradient.
+  (Captum's rule). Max pooling: with ``m = max(y, y_ref)``, ``g * (m - y_ref)`` routed back
+  through the input's switches plus ``g * (y - m)`` through the reference's switches, divided by
+  ``x - x_ref`` (Captum's rule). Every other layer (linear, reshape, log-softmax) passes the gradient.
   Attribution ``(x - x_ref) * multiplier``.
 - Guided backprop: ReLU passes ``g`` where ``x > 0`` and ``g > 0``, else 0.
 - Deconvnet: ReLU passes ``max(g, 0)``.
@@ -86,13 +88,19 @@ def deeplift(
     ref_outputs = _run_forward(spec, B)
 
     def rescale(index: int, layer: LayerSpec, x: np.ndarray, y: np.ndarray, g: np.ndarray):
-        if layer.kind not in RESCALED and layer.kind != "softmax":
+        if layer.kind not in RESCALED and layer.kind not in ("softmax", "max_pool2d"):
             return None
         src = _single_input(layer)
         x_ref = B if src == -1 else ref_outputs[src]
-        dx, dy = x - x_ref, y - ref_outputs[index]
-        plain = _LAYERS[layer.kind][1](layer, x, g)
+        y_ref = ref_outputs[index]
+        dx, dy = x - x_ref, y - y_ref
+        grad = _LAYERS[layer.kind][1]
+        plain = grad(layer, x, g)
         tiny = np.abs(dx) < EPS
+        if layer.kind == "max_pool2d":
+            y_max = np.maximum(y, y_ref)
+            routed = grad(layer, x, g * (y_max - y_ref)) + grad(layer, x_ref, g * (y - y_max))
+            return np.where(tiny, plain, routed / np.where(tiny, 1.0, dx))
         m = np.where(tiny, plain, g * dy / np.where(tiny, 1.0, dx))
         if layer.kind == "softmax":
             m = m - m.mean(axis=1, keepdims=True)

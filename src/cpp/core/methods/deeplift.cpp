@@ -42,8 +42,10 @@ public:
             const RowMatrixXf* out = &ref_->activations[i];
             if (kind == DeepLiftRuleKind::Rescale) {
                 owned_.push_back(std::make_unique<DeepLiftRescaleRule>(in, out));
-            } else {
+            } else if (kind == DeepLiftRuleKind::Softmax) {
                 owned_.push_back(std::make_unique<DeepLiftSoftmaxRule>(in, out));
+            } else {
+                owned_.push_back(std::make_unique<DeepLiftMaxPoolRule>(in, out));
             }
             rules_[i] = owned_.back().get();
             needed_.push_back(source);

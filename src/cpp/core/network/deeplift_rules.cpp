@@ -45,6 +45,34 @@ void DeepLiftSoftmaxRule::backward(const Layer& layer, const LayerIO& io,
     for (Index r = 0; r < m.rows(); ++r) m.row(r).array() -= m.row(r).mean();
 }
 
+void DeepLiftMaxPoolRule::backward(const Layer& layer, const LayerIO& io,
+                                   const RowMatrixXf& grad_out,
+                                   std::vector<RowMatrixXf>& grad_in) const {
+    const RowMatrixXf& x = *io.inputs[0];
+    const RowMatrixXf& y = *io.output;
+    const RowMatrixXf& x_ref = *ref_in_;
+    const RowMatrixXf& y_ref = *ref_out_;
+    require(x_ref.rows() == x.rows() && x_ref.cols() == x.cols() && y_ref.rows() == y.rows() &&
+                y_ref.cols() == y.cols(),
+            "deeplift: the reference pass does not match the explained pass");
+    const RowMatrixXf y_max = y.cwiseMax(y_ref);
+    std::vector<RowMatrixXf> through_input(1), through_reference(1);
+    layer.backward_gradient(io, grad_out.cwiseProduct(y_max - y_ref), through_input);
+    LayerIO ref_io;
+    ref_io.inputs = {&x_ref};
+    ref_io.output = &y_ref;
+    layer.backward_gradient(ref_io, grad_out.cwiseProduct(y - y_max), through_reference);
+    layer.backward_gradient(io, grad_out, grad_in);  // the fallback where |dx| < eps
+    const RowMatrixXf& a = through_input[0];
+    const RowMatrixXf& b = through_reference[0];
+    float* d = grad_in[0].data();
+    const Index n = grad_in[0].size();
+    for (Index i = 0; i < n; ++i) {
+        const float dx = x.data()[i] - x_ref.data()[i];
+        if (std::abs(dx) >= eps_) d[i] = (a.data()[i] + b.data()[i]) / dx;
+    }
+}
+
 DeepLiftRuleKind deeplift_rule_kind(const std::string& kind) {
     static const char* const kRescaled[] = {"relu", "leaky_relu", "elu",       "sigmoid", "tanh",
                                             "softplus", "gelu",   "gelu_tanh", "silu"};
@@ -52,6 +80,7 @@ DeepLiftRuleKind deeplift_rule_kind(const std::string& kind) {
         if (kind == name) return DeepLiftRuleKind::Rescale;
     }
     if (kind == "softmax") return DeepLiftRuleKind::Softmax;
+    if (kind == "max_pool2d") return DeepLiftRuleKind::MaxPool;
     return DeepLiftRuleKind::Gradient;
 }
 

@@ -45,10 +45,29 @@ private:
     float eps_;
 };
 
-enum class DeepLiftRuleKind { Gradient, Rescale, Softmax };
+// Max pooling, as Captum: with m = max(y, y_ref), the input's switches carry g * (m - y_ref), the
+// reference's switches carry g * (y - m); their sum divided by (x - x_ref) where |x - x_ref| >= eps,
+// the gradient elsewhere. Uses only the layer's own gradient (its switches), so it works for any
+// max-pooling geometry.
+class DeepLiftMaxPoolRule final : public BackwardRule {
+public:
+    DeepLiftMaxPoolRule(const RowMatrixXf* reference_input, const RowMatrixXf* reference_output,
+                        float eps = kDeepLiftEps)
+        : ref_in_(reference_input), ref_out_(reference_output), eps_(eps) {}
+
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& grad_out,
+                  std::vector<RowMatrixXf>& grad_in) const override;
+
+private:
+    const RowMatrixXf* ref_in_;
+    const RowMatrixXf* ref_out_;
+    float eps_;
+};
+
+enum class DeepLiftRuleKind { Gradient, Rescale, Softmax, MaxPool };
 
 // Which DeepLIFT rule a layer kind gets: rescale for every element-wise activation, the softmax
-// rule for "softmax", the plain gradient (linear layers, log_softmax, ...) otherwise.
+// rule for "softmax", the max-pool rule for "max_pool2d", the plain gradient (linear layers, log_softmax, ...) otherwise.
 DeepLiftRuleKind deeplift_rule_kind(const std::string& kind);
 
 // Guided backprop (Springenberg et al.) on ReLU: grad_out where both x > 0 and grad_out > 0.
