@@ -16,8 +16,9 @@ if "conv2d" not in _core.registered_layer_kinds():  # pragma: no cover - before 
 captum_attr = pytest.importorskip("captum.attr")
 torch = pytest.importorskip("torch")
 
-import glassbox as gb  # noqa: E402
 from cnn_nets import inception_spec, lenet_spec, resnet_spec  # noqa: E402
+
+import glassbox as gb  # noqa: E402
 from conftest import build, make_data  # noqa: E402
 from reference.network import forward  # noqa: E402
 from reference.torch_graph import torch_graph  # noqa: E402
@@ -45,7 +46,9 @@ def close(actual, desired, rtol: float = 2e-4, atol: float = 2e-5) -> None:
     desired = desired.detach().numpy() if isinstance(desired, torch.Tensor) else desired
     desired = np.asarray(desired, dtype=np.float64)
     scale = max(1.0, float(np.abs(desired).max(initial=0.0)))
-    np.testing.assert_allclose(np.asarray(actual, np.float64), desired, rtol=rtol, atol=atol * scale)
+    np.testing.assert_allclose(
+        np.asarray(actual, np.float64), desired, rtol=rtol, atol=atol * scale
+    )
 
 
 @pytest.fixture(scope="module", params=list(SPECS))

@@ -9,8 +9,8 @@ replaced, one layer at a time:
   (Captum's threshold). Softmax: those element-wise multipliers minus their mean over the row
   (Captum's rule). Max pooling: with ``m = max(y, y_ref)``, ``g * (m - y_ref)`` routed back
   through the input's switches plus ``g * (y - m)`` through the reference's switches, divided by
-  ``x - x_ref`` (Captum's rule). Every other layer (linear, reshape, log-softmax) passes the gradient.
-  Attribution ``(x - x_ref) * multiplier``.
+  ``x - x_ref`` (Captum's rule). Every other layer (linear, reshape, log-softmax) passes the
+  gradient. Attribution ``(x - x_ref) * multiplier``.
 - Guided backprop: ReLU passes ``g`` where ``x > 0`` and ``g > 0``, else 0.
 - Deconvnet: ReLU passes ``max(g, 0)``.
 - Grad-CAM: ``ReLU(sum_c mean_hw(dF/dA_c) * A_c)`` at a (C, H, W) layer.
