@@ -136,3 +136,15 @@ def test_deeplift_shap_blocks_and_threads_agree(cnn) -> None:
     np.testing.assert_allclose(a.values, b.values, rtol=1e-6, atol=1e-7)
     f = forward(spec, X)[:, 1] - forward(spec, R)[:, 1].mean()
     close(a.values.reshape(7, -1).sum(axis=1), f, atol=1e-4)
+
+
+def test_methods_match_the_numpy_reference(cnn) -> None:
+    from reference import deeplift as ref
+
+    name, spec, model, _ = cnn
+    X, B = data(spec, 3), data(spec, 3, seed=5) * 0.5
+    close(gb.DeepLift(model)(X, baselines=B, target=1).values, ref.deeplift(spec, X, B, 1))
+    close(gb.GuidedBackprop(model)(X, target=1).values, ref.modified_relu(spec, X, 1, "guided"))
+    close(gb.Deconvolution(model)(X, target=1).values, ref.modified_relu(spec, X, 1, "deconv"))
+    for layer in CAM_LAYERS[name]:
+        close(gb.GradCAM(model, layer=layer)(X, target=1).values, ref.grad_cam(spec, X, 1, layer))

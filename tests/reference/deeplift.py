@@ -32,7 +32,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from glassbox.models.spec import LayerSpec, NetworkSpec
-from reference.network import _LAYERS, _run_forward, _single_input, target_rows
+from reference.network import _LAYERS, _run_forward, target_rows
+
+try:  # multi-input layers (add, concat), where the reference network has them
+    from reference.network import _MULTI_INPUT
+except ImportError:  # pragma: no cover - before the layers merge
+    _MULTI_INPUT: dict = {}
 
 EPS = 1e-10
 RESCALED = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu"}
@@ -64,15 +69,17 @@ def backward(
         if g is None or (stop is not None and index <= stop):
             continue
         layer = spec.layers[index]
-        src = _single_input(layer)
-        x = X if src == -1 else outputs[src]
-        gx = override(index, layer, x, outputs[index], g) if override else None
-        if gx is None:
-            gx = _LAYERS[layer.kind][1](layer, x, g)
-        if src == -1:
-            grad_input = grad_input + gx
+        xs = [X if src == -1 else outputs[src] for src in layer.inputs]
+        if layer.kind in _MULTI_INPUT:  # add, concat: linear, always the gradient
+            gxs = _MULTI_INPUT[layer.kind][1](layer, xs, g)
         else:
-            grads[src] = gx if grads[src] is None else grads[src] + gx
+            gx = override(index, layer, xs[0], outputs[index], g) if override else None
+            gxs = [_LAYERS[layer.kind][1](layer, xs[0], g) if gx is None else gx]
+        for src, gx in zip(layer.inputs, gxs, strict=True):
+            if src == -1:
+                grad_input = grad_input + gx
+            else:
+                grads[src] = gx if grads[src] is None else grads[src] + gx
     return grad_input, outputs, grads
 
 
@@ -90,7 +97,7 @@ def deeplift(
     def rescale(index: int, layer: LayerSpec, x: np.ndarray, y: np.ndarray, g: np.ndarray):
         if layer.kind not in RESCALED and layer.kind not in ("softmax", "max_pool2d"):
             return None
-        src = _single_input(layer)
+        src = layer.inputs[0]
         x_ref = B if src == -1 else ref_outputs[src]
         y_ref = ref_outputs[index]
         dx, dy = x - x_ref, y - y_ref

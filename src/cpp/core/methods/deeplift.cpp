@@ -57,6 +57,7 @@ public:
 
     void fill(Index p, Index count, RowMatrixXf& points) {
         const DeepLiftSetup& s = *s_;
+        block_begin_ = p;
         for (Index i = 0; i < count; ++i) points.row(i) = s.X.row((p + i) / s.m);
         if (!s.cache) {  // one reference per row: run its forward pass for this block
             ref_->input = s.references.middleRows(p, count);
@@ -69,6 +70,27 @@ public:
             RowMatrixXf& to = slot < 0 ? ref_->input : ref_->activations[slot];
             to.resize(count, from.cols());
             for (Index i = 0; i < count; ++i) to.row(i) = from.row(s.reference_of(p + i));
+        }
+    }
+
+    // Every point of a row has the same input pass: run it once per distinct row of the block
+    // (in cached mode, where a row has m points) and copy it to the row's points.
+    void forward(const Network& net, Tape& tape) {
+        if (!s_->cache || s_->m == 1) {
+            net.forward(tape);
+            return;
+        }
+        const Index count = tape.input.rows(), m = s_->m;
+        const Index first_row = block_begin_ / m;
+        const Index n_distinct = (block_begin_ + count - 1) / m - first_row + 1;
+        rows_.input = s_->X.middleRows(first_row, n_distinct);
+        net.forward(rows_);
+        tape.activations.resize(net.n_layers());
+        for (Index l = 0; l < net.n_layers(); ++l) {
+            const RowMatrixXf& from = rows_.activations[l];
+            RowMatrixXf& to = tape.activations[l];
+            to.resize(count, from.cols());
+            for (Index i = 0; i < count; ++i) to.row(i) = from.row((block_begin_ + i) / m - first_row);
         }
     }
 
@@ -93,6 +115,8 @@ private:
     std::vector<std::unique_ptr<BackwardRule>> owned_;
     RuleMap rules_;
     std::vector<int> needed_;  // tape slots the rules read (-1 = input)
+    Tape rows_;                // the input pass of the block's distinct rows
+    Index block_begin_ = 0;
 };
 
 Attribution finish(RowMatrixXd&& sum, Index m, const VectorXd& f_inputs, VectorXd&& base) {

@@ -13,6 +13,7 @@ struct RowWorker {
     const RuleMap* map;
     Reduce reduce_fn;
     void fill(Index p, Index count, RowMatrixXf& points) { points = X->middleRows(p, count); }
+    void forward(const Network& net, Tape& tape) const { net.forward(tape); }
     const RuleMap* rules() const { return map; }
     void reduce(Index p, Index count, const Tape& tape, const RowMatrixXf& grads) {
         reduce_fn(p, count, tape, grads);

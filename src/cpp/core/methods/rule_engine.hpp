@@ -10,6 +10,9 @@ namespace glassbox {
 // makes one worker with make_worker(); per block it calls
 //   worker.fill(p_begin, count, input)        write the points (count x n_inputs) and prepare
 //                                             whatever the worker's rules read (reference pass);
+//   worker.forward(net, tape)                 record the forward pass of tape.input on the tape
+//                                             (net.forward(tape), or a cheaper equivalent such as
+//                                             gathering rows of a pass the worker already ran);
 //   worker.rules()                            the RuleMap for this thread (nullptr: gradient);
 //   worker.reduce(p_begin, count, tape, grads) consume d f_target / d (input, or the output of
 //                                             grad_layer when grad_layer >= 0) at those points.
@@ -46,7 +49,7 @@ void for_each_rule_block(const Network& net, Index n_rows, Index points_per_row,
                 const Index count = std::min(block, point_end - p);
                 tape.input.resize(count, net.n_inputs());
                 worker.fill(p, count, tape.input);
-                net.forward(tape);
+                worker.forward(net, tape);
                 seed.setZero(count, net.n_outputs());
                 for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
                 net.backward(tape, seed, worker.rules(), stop);
