@@ -1,7 +1,13 @@
 """DeepLift, DeepLiftShap, GuidedBackprop, Deconvolution, GradCAM and GuidedGradCAM on a LeNet-like
 CNN, a small ResNet-like CNN (BatchNorm, residual adds, a strided projection shortcut) and an
 inception-like block (concat of parallel branches, max-pool branch): Captum on a module-per-layer
-torch twin, the completeness gap, and the NumPy reference."""
+torch twin, the completeness gap, and the NumPy reference.
+
+Captum's DeepLift max-pool rule scatters with ``max_unpool``, which assigns instead of
+accumulating, so with overlapping windows (the inception block's 3x3 stride-1 pool) it loses part of
+the routed difference and its convergence delta is far from zero (a known Captum bug); there the
+DeepLIFT oracle is the NumPy reference plus completeness, and Captum is compared on the networks
+with non-overlapping pools only."""
 
 from __future__ import annotations
 
@@ -36,6 +42,8 @@ CAM_LAYERS = {
     "inception": ["cat", "branch2.2", "stem_relu"],
 }
 N = 5
+# networks whose max-pools have non-overlapping windows (Captum's DeepLift is exact on them)
+CAPTUM_DEEPLIFT = {"lenet", "resnet"}
 
 
 def t(X: np.ndarray) -> torch.Tensor:
@@ -68,21 +76,26 @@ def test_twin_matches_the_native_network(cnn) -> None:
 
 
 def test_deeplift_matches_captum_and_is_complete(cnn) -> None:
-    _, spec, model, module = cnn
+    name, spec, model, module = cnn
     X, B = data(spec), data(spec, seed=2) * 0.5
     target = [i % 4 for i in range(N)]
     exp = gb.DeepLift(model)(X, baselines=B, target=target)
+    out = np.abs(model.predict(X)).max() + np.abs(model.predict(B)).max()
+    assert np.all(np.abs(exp.delta) <= 1e-4 * (1 + out)), exp.delta
     attr, delta = captum_attr.DeepLift(module).attribute(
         t(X), t(B), target=target, return_convergence_delta=True
     )
-    close(exp.values, attr)
-    out = np.abs(model.predict(X)).max() + np.abs(model.predict(B)).max()
-    assert np.all(np.abs(exp.delta) <= 1e-4 * (1 + out)), exp.delta
-    close(exp.delta, delta, atol=1e-4)
+    if name in CAPTUM_DEEPLIFT:
+        close(exp.values, attr)
+        close(exp.delta, delta, atol=1e-4)
+    else:  # overlapping max-pool windows: Captum loses part of the difference
+        assert np.abs(delta.detach().numpy()).max() > 100 * np.abs(exp.delta).max()
 
 
 def test_deeplift_shap_matches_captum(cnn) -> None:
-    _, spec, model, module = cnn
+    name, spec, model, module = cnn
+    if name not in CAPTUM_DEEPLIFT:
+        pytest.skip("overlapping max-pool windows: Captum's DeepLift rule is wrong there")
     X, R = data(spec, 3), data(spec, 4, seed=3)
     exp = gb.DeepLiftShap(model)(X, baselines=R, target=1)
     attr, delta = captum_attr.DeepLiftShap(module).attribute(
@@ -133,7 +146,8 @@ def test_deeplift_shap_blocks_and_threads_agree(cnn) -> None:
     X, R = data(spec, 7), data(spec, 5, seed=4)
     a = gb.DeepLiftShap(model, n_threads=1)(X, baselines=R, target=1)
     b = gb.DeepLiftShap(model, n_threads=2, memory_budget=20_000)(X, baselines=R, target=1)
-    np.testing.assert_allclose(a.values, b.values, rtol=1e-6, atol=1e-7)
+    # other block sizes may round the convolutions' GEMMs differently
+    close(a.values, b.values, rtol=1e-5, atol=1e-6)
     f = forward(spec, X)[:, 1] - forward(spec, R)[:, 1].mean()
     close(a.values.reshape(7, -1).sum(axis=1), f, atol=1e-4)
 

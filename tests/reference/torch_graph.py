@@ -2,6 +2,11 @@
 that hook-based peers (Captum's DeepLift, GuidedBackprop, LayerGradCam, ...) see every ReLU and
 max-pool as its own module, and any layer can be handed to Captum by its glassbox name.
 
+Each max-pool runs after a no-op ``x * 1.0`` module: Captum's DeepLift hooks give wrong
+multipliers when a hooked ReLU feeds a hooked MaxPool directly (its convergence delta is then far
+from zero; with any op in between it is exact, cf. captum issues #1104 and #1276), and the no-op
+keeps the twin's function unchanged.
+
 Residual ``add`` and ``concat`` are small modules too (so Grad-CAM can target them); batch norm is
 the folded per-channel affine map ``x * scale + shift`` the spec stores.
 """
@@ -56,6 +61,10 @@ def torch_graph(spec: Any) -> Any:
         def forward(self, *xs: Any) -> Any:
             return torch.cat(xs, dim=self.axis + 1)
 
+    class NoOp(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x * 1.0
+
     class Reshape(nn.Module):
         def __init__(self, shape: tuple[int, ...]) -> None:
             super().__init__()
@@ -98,7 +107,8 @@ def torch_graph(spec: Any) -> Any:
                 "ceil_mode": bool(p.get("ceil_mode", False)),
             }
             if kind == "max_pool2d":
-                return nn.MaxPool2d(dilation=tuple(p.get("dilation", (1, 1))), **common)
+                pool = nn.MaxPool2d(dilation=tuple(p.get("dilation", (1, 1))), **common)
+                return nn.Sequential(NoOp(), pool)
             return nn.AvgPool2d(count_include_pad=bool(p.get("count_include_pad", True)), **common)
         if kind == "adaptive_avg_pool2d":
             return nn.AdaptiveAvgPool2d(tuple(p["output_size"]))
