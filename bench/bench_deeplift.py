@@ -3,12 +3,12 @@
 Run ``python bench/bench_deeplift.py [--quick]`` from the repository root (or ``bench/run.py`` for
 the whole table). The network is a torch ``nn.Sequential`` LeNet (conv 6@5x5, ReLU, max-pool 2,
 conv 16@5x5, ReLU, max-pool 2, fc 120, ReLU, fc 84, ReLU, fc 10; torch's default init with a fixed
-seed), copied by hand into a glassbox ``NetworkSpec`` so that both libraries run the same float32
-weights. Target class 3.
+seed; a no-op ``x * 1.0`` module before each pool works around a Captum hook bug), copied by hand
+into a glassbox ``NetworkSpec`` so that both libraries run the same float32 weights. Target 3.
 
 - DeepLiftShap, 256 rows x 50 references: Captum's ``DeepLiftShap`` expands every (row, reference)
   pair into one batch; it is fed 32 rows (1,600 pairs) at a time to keep its memory near a
-  gigabyte, which is also faster than one huge batch on this machine. glassbox computes the
+  gigabyte. glassbox computes the
   references' activations once and caches them.
 - Grad-CAM at ``conv2`` (16 x 8 x 8), 256 rows: Captum's ``LayerGradCam`` with
   ``relu_attributions=True``.
@@ -36,13 +36,22 @@ def lenet(seed: int = 0) -> Any:
     import torch
     from torch import nn
 
+    class NoOp(nn.Module):
+        """x * 1.0 before each max-pool: with a ReLU feeding a MaxPool directly, Captum's
+        DeepLift hooks produce wrong multipliers (convergence delta far from zero)."""
+
+        def forward(self, x: Any) -> Any:
+            return x * 1.0
+
     torch.manual_seed(seed)
     layers = [
         ("conv1", nn.Conv2d(1, 6, 5)),
         ("relu1", nn.ReLU()),
+        ("pool1_in", NoOp()),
         ("pool1", nn.MaxPool2d(2)),
         ("conv2", nn.Conv2d(6, 16, 5)),
         ("relu2", nn.ReLU()),
+        ("pool2_in", NoOp()),
         ("pool2", nn.MaxPool2d(2)),
         ("flatten", nn.Flatten()),
         ("fc1", nn.Linear(256, 120)),

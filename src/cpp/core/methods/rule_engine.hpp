@@ -52,6 +52,10 @@ void for_each_rule_block(const Network& net, Index n_rows, Index points_per_row,
                 worker.forward(net, tape);
                 seed.setZero(count, net.n_outputs());
                 for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
+                if (grad_layer >= 0 && stop < 0) {
+                    // a layer that does not reach the output keeps a zero gradient
+                    tape.grads[grad_layer].setZero(count, net.layer_size(grad_layer));
+                }
                 net.backward(tape, seed, worker.rules(), stop);
                 worker.reduce(p, count, static_cast<const Tape&>(tape), grads);
             }
