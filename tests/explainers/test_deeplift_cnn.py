@@ -22,9 +22,8 @@ if "conv2d" not in _core.registered_layer_kinds():  # pragma: no cover - before 
 captum_attr = pytest.importorskip("captum.attr")
 torch = pytest.importorskip("torch")
 
-from cnn_nets import inception_spec, lenet_spec, resnet_spec  # noqa: E402
-
 import glassbox as gb  # noqa: E402
+from cnn_nets import inception_spec, lenet_spec, resnet_spec  # noqa: E402
 from conftest import build, make_data  # noqa: E402
 from reference.network import forward  # noqa: E402
 from reference.torch_graph import torch_graph  # noqa: E402
