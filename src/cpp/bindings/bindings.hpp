@@ -30,5 +30,6 @@ inline std::vector<int> to_targets(const TargetArray& targets) {
 void bind_network(pybind11::module_& m);
 void bind_gradients(pybind11::module_& m);
 void bind_sampling(pybind11::module_& m);
+void bind_deeplift(pybind11::module_& m);
 
 }  // namespace glassbox::bindings

@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
     glassbox::bindings::bind_network(m);
     glassbox::bindings::bind_gradients(m);
     glassbox::bindings::bind_sampling(m);
+    glassbox::bindings::bind_deeplift(m);
 }

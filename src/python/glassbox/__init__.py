@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explainers import (
+    Deconvolution,
+    DeepLift,
+    DeepLiftShap,
+    GradCAM,
     GradientShap,
+    GuidedBackprop,
+    GuidedGradCAM,
     InputXGradient,
     IntegratedGradients,
     Saliency,
@@ -34,8 +40,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CallableModel",
+    "Deconvolution",
+    "DeepLift",
+    "DeepLiftShap",
     "Explanation",
+    "GradCAM",
     "GradientShap",
+    "GuidedBackprop",
+    "GuidedGradCAM",
     "InputXGradient",
     "IntegratedGradients",
     "NativeModel",

@@ -99,3 +99,35 @@ def normal_draws(
 ) -> FloatArray: ...
 def uniform_draws(seed: int, stream: int, n_rows: int, n_draws: int) -> NDArray[np.float64]: ...
 def index_draws(seed: int, stream: int, n_rows: int, n_draws: int, n: int) -> NDArray[np.int64]: ...
+def deeplift(
+    network: Network,
+    X: NDArray[np.float32],
+    baselines: NDArray[np.float32],
+    targets: NDArray[np.int64],
+    n_threads: int,
+    memory_budget: int,
+) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float64]]: ...
+def deeplift_shap(
+    network: Network,
+    X: NDArray[np.float32],
+    references: NDArray[np.float32],
+    targets: NDArray[np.int64],
+    n_threads: int,
+    memory_budget: int,
+) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float64]]: ...
+def modified_relu_gradients(
+    network: Network,
+    X: NDArray[np.float32],
+    targets: NDArray[np.int64],
+    mode: str,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float32]: ...
+def grad_cam(
+    network: Network,
+    X: NDArray[np.float32],
+    targets: NDArray[np.int64],
+    layer: int,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float32]: ...

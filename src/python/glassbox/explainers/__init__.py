@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassbox.explainers.deeplift import DeepLift, DeepLiftShap
 from glassbox.explainers.gradients import (
     GradientShap,
     InputXGradient,
@@ -9,5 +10,18 @@ from glassbox.explainers.gradients import (
     Saliency,
     SmoothGrad,
 )
+from glassbox.explainers.guided import Deconvolution, GradCAM, GuidedBackprop, GuidedGradCAM
 
-__all__ = ["GradientShap", "InputXGradient", "IntegratedGradients", "Saliency", "SmoothGrad"]
+__all__ = [
+    "Deconvolution",
+    "DeepLift",
+    "DeepLiftShap",
+    "GradCAM",
+    "GradientShap",
+    "GuidedBackprop",
+    "GuidedGradCAM",
+    "InputXGradient",
+    "IntegratedGradients",
+    "Saliency",
+    "SmoothGrad",
+]
