@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explainers import (
+    LRP,
+    Composite,
     GradientShap,
     InputXGradient,
     IntegratedGradients,
@@ -33,6 +35,8 @@ from glassbox.models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "LRP",
+    "Composite",
     "CallableModel",
     "Explanation",
     "GradientShap",

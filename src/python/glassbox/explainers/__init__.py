@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassbox.explainers.composites import Composite
 from glassbox.explainers.gradients import (
     GradientShap,
     InputXGradient,
@@ -9,5 +10,14 @@ from glassbox.explainers.gradients import (
     Saliency,
     SmoothGrad,
 )
+from glassbox.explainers.lrp import LRP
 
-__all__ = ["GradientShap", "InputXGradient", "IntegratedGradients", "Saliency", "SmoothGrad"]
+__all__ = [
+    "LRP",
+    "Composite",
+    "GradientShap",
+    "InputXGradient",
+    "IntegratedGradients",
+    "Saliency",
+    "SmoothGrad",
+]
