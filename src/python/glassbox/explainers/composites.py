@@ -276,7 +276,7 @@ class Composite:
         last = _first_matching(kinds[::-1], self.last_map)
         last = None if last is None else len(kinds) - 1 - last
         rules: list[Rule | None] = []
-        for index, (kind, name) in enumerate(zip(kinds, names)):
+        for index, (kind, name) in enumerate(zip(kinds, names, strict=True)):
             rule = self.name_map.get(name)
             if rule is None and index == first:
                 rule = _lookup(kind, self.first_map)
@@ -437,7 +437,7 @@ def resolve(
     """The per-layer rule descriptions the core takes, checked against the layer kinds."""
     entries: list[RuleEntry | None] = []
     for rule, kind, name, shape in zip(
-        composite.rules_for(kinds, names), kinds, names, input_shapes
+        composite.rules_for(kinds, names), kinds, names, input_shapes, strict=True
     ):
         if rule is None:
             entries.append(None)

@@ -155,7 +155,9 @@ class LRP(GradientExplainer):
         self._names = names
         self._shapes = shapes
         self._rules = resolve(self.composite, kinds, names, input_shapes)
-        self.rules = dict(zip(names, (None if r is None else r[0] for r in self._rules)))
+        self.rules = dict(
+            zip(names, (None if r is None else r[0] for r in self._rules), strict=True)
+        )
 
     def _options(self) -> dict[str, Any]:
         return {"composite": self.composite.name, "canonize": self.canonize, **super()._options()}
@@ -183,7 +185,7 @@ class LRP(GradientExplainer):
         n = batch.shape[0]
         layer_relevance = {
             self._names[i]: np.asarray(r).reshape((n, *self._shapes[i]))
-            for i, r in zip(record, relevance)
+            for i, r in zip(record, relevance, strict=True)
         }
         exp = self._explanation(batch, values, targets, delta=sums[:, 0] - output)
         return replace(
