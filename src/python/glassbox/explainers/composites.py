@@ -324,11 +324,12 @@ def _base_map(stabilizer: float) -> list[tuple[frozenset[str], Rule]]:
 @register_preset("Epsilon")
 def epsilon_composite(epsilon: float = 1e-9) -> Composite:
     """Captum's default: epsilon on every affine layer, Norm(epsilon) on sums/pooling/BN."""
+    rule = Epsilon(epsilon)
     return Composite(
         layer_map=[
             (ACTIVATIONS, Pass()),
-            (SUM | AVG_POOL | BATCH_NORM, Norm(epsilon)),
-            (AFFINE, Epsilon(epsilon)),
+            (SUM | AVG_POOL | BATCH_NORM, Norm(rule.epsilon)),
+            (AFFINE, rule),
         ],
         name="Epsilon",
     )
