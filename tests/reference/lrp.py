@@ -16,6 +16,7 @@ array([[1., 2.]])
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -82,8 +83,10 @@ def wsquare(x, w, b, r, s=1e-6):
     return _share(z, stab(z.sum(2) + b**2, s), r)
 
 
-def flat(x, w, b, r, s=1e-6):
-    z = np.ones((x.shape[0], *w.shape))
+def flat(x, w, b, r, s=1e-6, mask=None):
+    """``mask``: which (output, input) pairs are connected (a convolution's receptive fields)."""
+    ones = np.ones(w.shape) if mask is None else mask.astype(np.float64)
+    z = np.broadcast_to(ones, (x.shape[0], *w.shape))
     return _share(z, stab(z.sum(2), s), r)
 
 
@@ -141,3 +144,95 @@ def lrp(
         else:
             raise NotImplementedError(f"reference lrp: {layer.kind} with {rule}")
     return r, at_layer
+
+
+# ------------------------------------------------------------------------------------------------
+# Graphs with convolutions, pooling, batch norm, add and concat
+# ------------------------------------------------------------------------------------------------
+
+
+def conv_as_dense(
+    layer: Any, in_shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conv2d layer as the affine map it is: (W (out, in), b (out,), connected (out, in)),
+    read off the reference convolution applied to the unit basis of its input."""
+    from reference.network import _LAYERS
+
+    forward = _LAYERS["conv2d"][0]
+    d = int(np.prod(in_shape))
+    basis = np.eye(d).reshape((d, *in_shape))
+    no_bias = replace(layer, weights={"weight": layer.weights["weight"], "bias": None})
+    w = forward(no_bias, basis).reshape(d, -1).T
+    b = forward(layer, np.zeros((1, *in_shape))).reshape(-1)
+    ones = replace(layer, weights={"weight": np.ones_like(layer.weights["weight"]), "bias": None})
+    connected = forward(ones, basis).reshape(d, -1).T > 0
+    return w, b, connected
+
+
+def lrp_graph(
+    spec: NetworkSpec,
+    X: np.ndarray,
+    targets: Sequence[int],
+    rules: Sequence[tuple[str, dict[str, Any]] | None],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``lrp`` for any spec: relevance at the input (shape of X) and at every layer's output.
+
+    Affine layers take their rule (None: gradient); other layers: "pass", "norm" (x * J^T(R /
+    stab(z)), the layer's own Jacobian), or None (the gradient: max pooling, concat, reshapes).
+    """
+    from reference.network import _LAYERS, _MULTI_INPUT
+
+    X = np.asarray(X, dtype=np.float64)
+    outs = _run_forward(spec, X)
+    n = len(X)
+    last = outs[-1].reshape(n, -1)
+    seed = np.zeros_like(last)
+    seed[np.arange(n), targets] = last[np.arange(n), targets]
+    pending: dict[int, np.ndarray] = {len(spec.layers) - 1: seed.reshape(outs[-1].shape)}
+    at_layer: list[np.ndarray] = [np.zeros_like(o) for o in outs]
+    for k in range(len(spec.layers) - 1, -1, -1):
+        layer = spec.layers[k]
+        r = pending.pop(k, np.zeros_like(outs[k]))
+        at_layer[k] = r
+        xs = [X if i == -1 else outs[i] for i in layer.inputs]
+        rule = rules[k]
+        name, options = rule if rule is not None else ("gradient", {})
+        if layer.kind in ("dense", "conv2d"):
+            x = xs[0].reshape(n, -1)
+            if layer.kind == "dense":
+                w = np.asarray(layer.weights["weight"], dtype=np.float64)
+                bias = layer.weights.get("bias")
+                b = np.zeros(w.shape[0]) if bias is None else np.asarray(bias, np.float64)
+                mask = None
+            else:
+                w, b, mask = conv_as_dense(layer, xs[0].shape[1:])
+            r2 = r.reshape(n, -1)
+            if name == "gradient":
+                got = r2 @ w
+            elif name == "flat":
+                got = flat(x, w, b, r2, options.get("stabilizer", 1e-6), mask)
+            else:
+                got = DENSE_RULES[name](x, w, b, r2, options)
+            r_in = [got.reshape(xs[0].shape)]
+        elif name == "pass":
+            r_in = [r.reshape(xs[0].shape)]
+        elif layer.kind in _MULTI_INPUT:
+            backward = _MULTI_INPUT[layer.kind][1]
+            if name == "norm":
+                g = r / stab(outs[k], options.get("stabilizer", 1e-6))
+                r_in = [x * gx for x, gx in zip(xs, backward(layer, xs, g), strict=True)]
+            else:
+                r_in = backward(layer, xs, r)
+        else:
+            backward = _LAYERS[layer.kind][1]
+            if name == "norm":
+                g = r / stab(outs[k], options.get("stabilizer", 1e-6))
+                r_in = [xs[0] * backward(layer, xs[0], g)]
+            else:
+                r_in = [backward(layer, xs[0], r)]
+        for source, value in zip(layer.inputs, r_in, strict=True):
+            if source == -1:
+                pending[-1] = pending.get(-1, 0) + value
+            else:
+                pending[source] = pending.get(source, 0) + value
+    return pending.get(-1, np.zeros_like(X)), at_layer

@@ -25,7 +25,12 @@ public:
     void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
                   std::vector<RowMatrixXf>& grad_in) const override {
         ThreadRecord& record = threads_[static_cast<std::size_t>(omp_get_thread_num())];
-        record.sums.col(layer_) = relevance.cast<double>().rowwise().sum();
+        for (Index i = 0; i < relevance.rows(); ++i) {  // double sums, no temporary matrix
+            double total = 0.0;
+            const float* row = relevance.data() + i * relevance.cols();
+            for (Index j = 0; j < relevance.cols(); ++j) total += row[j];
+            record.sums(i, layer_) = total;
+        }
         if (record_slot_ >= 0) record.relevance[record_slot_] = relevance;
         inner_->backward(layer, io, relevance, grad_in);
     }
