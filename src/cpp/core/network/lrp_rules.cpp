@@ -46,9 +46,10 @@ protected:
         RowMatrixXf c;
         layer_.affine_transpose(w, s, c);
         if (assign) {
-            out = factor * x.cwiseProduct(c);
+            out.resize(x.rows(), x.cols());
+            out.array() = factor * x.array() * c.array();
         } else {
-            out += factor * x.cwiseProduct(c);
+            out.array() += factor * x.array() * c.array();
         }
     }
     const AffineLayer& layer_;
@@ -86,9 +87,13 @@ public:
                   std::vector<RowMatrixXf>& grad_in) const override {
         const RowMatrixXf& x = *io.inputs[0];
         const RowMatrixXf& z = *io.output;
-        const RowMatrixXf xp = x.cwiseMax(0.0f);
         const bool has_negative = x.minCoeff() < 0.0f;
-        const RowMatrixXf xn = has_negative ? RowMatrixXf(x.cwiseMin(0.0f)) : RowMatrixXf();
+        RowMatrixXf xp_storage, xn;
+        if (has_negative) {
+            xp_storage = x.cwiseMax(0.0f);
+            xn = x.cwiseMin(0.0f);
+        }
+        const RowMatrixXf& xp = has_negative ? xp_storage : x;  // no copy for x >= 0 (post-ReLU)
         RowMatrixXf& out = grad_in[0];
         out.setZero(x.rows(), x.cols());
         RowMatrixXf denom, extra;
@@ -139,9 +144,13 @@ public:
     void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
                   std::vector<RowMatrixXf>& grad_in) const override {
         const RowMatrixXf& x = *io.inputs[0];
-        const RowMatrixXf xp = x.cwiseMax(0.0f);
         const bool has_negative = x.minCoeff() < 0.0f;
-        const RowMatrixXf xn = has_negative ? RowMatrixXf(x.cwiseMin(0.0f)) : RowMatrixXf();
+        RowMatrixXf xp_storage, xn;
+        if (has_negative) {
+            xp_storage = x.cwiseMax(0.0f);
+            xn = x.cwiseMin(0.0f);
+        }
+        const RowMatrixXf& xp = has_negative ? xp_storage : x;  // no copy for x >= 0 (post-ReLU)
         RowMatrixXf& out = grad_in[0];
         share(w_pos_, b_pos_, w_neg_, xp, xn, has_negative, relevance, alpha_, out, true);
         if (beta_ != 0.0f) {
