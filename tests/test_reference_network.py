@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnn_nets import LAYER_CASES, layer_case_spec, multi_input_specs, torch_forward
 from conftest import ARCHS, make_data, make_image_spec, make_spec, torch_from_spec
 from glassbox.models.spec import NetworkSpec
 from reference.gradients import ig_alphas_weights
@@ -66,3 +67,36 @@ def test_reference_ig_weights(n: int) -> None:
     alphas, weights = ig_alphas_weights("gausslegendre", n)
     # Gauss-Legendre with n points integrates polynomials of degree 2n-1 exactly on [0, 1].
     assert np.dot(weights, alphas ** (2 * n - 1)) == pytest.approx(1 / (2 * n), rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# Convolutional layers, pooling, batch norm, reshape and the multi-input layers (add, concat)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_against_torch(spec: NetworkSpec, n_rows: int = 3, seed: int = 4) -> None:
+    torch = pytest.importorskip("torch")
+    X = make_data(tuple(spec.input_shape), n_rows=n_rows, seed=seed).astype(np.float64)
+    xt = torch.tensor(X, requires_grad=True)
+    out = torch_forward(spec, xt)
+    np.testing.assert_allclose(forward(spec, X), out.detach().numpy(), rtol=1e-11, atol=1e-12)
+    targets = np.arange(n_rows) % out.shape[1]
+    out[torch.arange(n_rows), torch.tensor(targets)].sum().backward()
+    np.testing.assert_allclose(gradient(spec, X, targets), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_reference_layer_matches_torch_float64(case: str) -> None:
+    _check_against_torch(layer_case_spec(case, seed=7))
+
+
+@pytest.mark.parametrize("name", sorted(multi_input_specs()))
+def test_reference_multi_input_matches_torch_float64(name: str) -> None:
+    _check_against_torch(multi_input_specs(seed=2)[name])
+
+
+@pytest.mark.parametrize("builder", ["lenet_spec", "resnet_spec", "inception_spec"])
+def test_reference_cnn_matches_torch_float64(builder: str) -> None:
+    import cnn_nets
+
+    _check_against_torch(getattr(cnn_nets, builder)(seed=5), n_rows=2)

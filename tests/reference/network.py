@@ -202,6 +202,310 @@ def _identity_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.nda
     return g
 
 
+# --------------------------------------------------------------------------------------------
+# Spatial layers on NCHW batches (n, C, H, W), written from their definitions: each output is a
+# sum / max / mean over a window of the (padded) input; each backward scatters the output
+# gradient back over the same windows.
+# --------------------------------------------------------------------------------------------
+
+
+def _pair(value: Any, default: tuple[int, int]) -> tuple[int, int]:
+    if value is None:
+        return default
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    a, b = (int(v) for v in value)
+    return a, b
+
+
+def _padding4(value: Any) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) from an int, (ph, pw) or the full 4-tuple."""
+    if value is None:
+        return 0, 0, 0, 0
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * 4  # type: ignore[return-value]
+    items = [int(v) for v in value]
+    if len(items) == 2:
+        return items[0], items[1], items[0], items[1]
+    top, left, bottom, right = items
+    return top, left, bottom, right
+
+
+def _out_size(size: int, before: int, after: int, k: int, s: int, d: int, ceil: bool) -> int:
+    """torch's pooling_output_shape with padding (before, after)."""
+    span = d * (k - 1) + 1
+    numer = size + before + after - span + (s - 1 if ceil else 0)
+    out = numer // s + 1
+    if ceil and (out - 1) * s >= size + before:
+        out -= 1
+    return out
+
+
+def _conv2d_geometry(layer: LayerSpec, x: np.ndarray) -> dict[str, Any]:
+    weight = np.asarray(layer.weights["weight"], dtype=np.float64)  # (Cout, Cin/g, kh, kw)
+    p = layer.params
+    sh, sw = _pair(p.get("stride"), (1, 1))
+    dh, dw = _pair(p.get("dilation"), (1, 1))
+    top, left, bottom, right = _padding4(p.get("padding"))
+    groups = int(p.get("groups", 1))
+    _, _, h, w = x.shape
+    kh, kw = weight.shape[2:]
+    oh = _out_size(h, top, bottom, kh, sh, dh, False)
+    ow = _out_size(w, left, right, kw, sw, dw, False)
+    return dict(
+        weight=weight,
+        sh=sh,
+        sw=sw,
+        dh=dh,
+        dw=dw,
+        pad=(top, left, bottom, right),
+        groups=groups,
+        oh=oh,
+        ow=ow,
+    )
+
+
+def _conv2d_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    # y[n, o, i, j] = b[o] + sum_{c in group(o), a, b} W[o, c, a, b] *
+    #                 xpad[n, c, i*sh + a*dh, j*sw + b*dw]
+    g = _conv2d_geometry(layer, x)
+    weight, groups, oh, ow = g["weight"], g["groups"], g["oh"], g["ow"]
+    top, left, bottom, right = g["pad"]
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n = x.shape[0]
+    cout, cin_g, kh, kw = weight.shape
+    cout_g = cout // groups
+    y = np.zeros((n, cout, oh, ow))
+    for grp in range(groups):
+        outs = slice(grp * cout_g, (grp + 1) * cout_g)
+        ins = slice(grp * cin_g, (grp + 1) * cin_g)
+        for a in range(kh):
+            for b in range(kw):
+                r0, c0 = a * g["dh"], b * g["dw"]
+                patch = xp[
+                    :,
+                    ins,
+                    r0 : r0 + g["sh"] * (oh - 1) + 1 : g["sh"],
+                    c0 : c0 + g["sw"] * (ow - 1) + 1 : g["sw"],
+                ]
+                y[:, outs] += np.einsum("oc,nchw->nohw", weight[outs, :, a, b], patch)
+    bias = layer.weights.get("bias")
+    if bias is not None:
+        y += np.asarray(bias, dtype=np.float64)[None, :, None, None]
+    return y
+
+
+def _conv2d_backward(layer: LayerSpec, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    # dL/dxpad[n, c, i*sh + a*dh, j*sw + b*dw] += sum_o W[o, c, a, b] * gy[n, o, i, j]
+    g = _conv2d_geometry(layer, x)
+    weight, groups, oh, ow = g["weight"], g["groups"], g["oh"], g["ow"]
+    top, left, bottom, right = g["pad"]
+    n, _, h, w = x.shape
+    cout, cin_g, kh, kw = weight.shape
+    cout_g = cout // groups
+    gp = np.zeros((n, x.shape[1], h + top + bottom, w + left + right))
+    for grp in range(groups):
+        outs = slice(grp * cout_g, (grp + 1) * cout_g)
+        ins = slice(grp * cin_g, (grp + 1) * cin_g)
+        for a in range(kh):
+            for b in range(kw):
+                r0, c0 = a * g["dh"], b * g["dw"]
+                gp[
+                    :,
+                    ins,
+                    r0 : r0 + g["sh"] * (oh - 1) + 1 : g["sh"],
+                    c0 : c0 + g["sw"] * (ow - 1) + 1 : g["sw"],
+                ] += np.einsum("oc,nohw->nchw", weight[outs, :, a, b], gy[:, outs])
+    return gp[:, :, top : top + h, left : left + w]
+
+
+def _pool_params(layer: LayerSpec) -> dict[str, Any]:
+    p = layer.params
+    kh, kw = _pair(p["kernel"], (1, 1))
+    sh, sw = _pair(p.get("stride"), (kh, kw))  # torch: stride defaults to the kernel
+    dh, dw = _pair(p.get("dilation"), (1, 1))
+    return dict(
+        kh=kh,
+        kw=kw,
+        sh=sh,
+        sw=sw,
+        dh=dh,
+        dw=dw,
+        pad=_padding4(p.get("padding")),
+        ceil=bool(p.get("ceil_mode", False)),
+        include_pad=bool(p.get("count_include_pad", True)),
+    )
+
+
+def _max_pool_windows(layer: LayerSpec, x: np.ndarray):  # type: ignore[no-untyped-def]
+    """Yield (i, j, flat input indices of the window's valid taps in window order)."""
+    q = _pool_params(layer)
+    _, _, h, w = x.shape
+    top, left, bottom, right = q["pad"]
+    oh = _out_size(h, top, bottom, q["kh"], q["sh"], q["dh"], q["ceil"])
+    ow = _out_size(w, left, right, q["kw"], q["sw"], q["dw"], q["ceil"])
+    for i in range(oh):
+        for j in range(ow):
+            taps = []
+            for a in range(q["kh"]):
+                for b in range(q["kw"]):
+                    r = i * q["sh"] - top + a * q["dh"]
+                    c = j * q["sw"] - left + b * q["dw"]
+                    if 0 <= r < h and 0 <= c < w:  # padding is -inf: never the max
+                        taps.append(r * w + c)
+            yield i, j, oh, ow, np.array(taps, dtype=np.int64)
+
+
+def _max_pool2d_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    n, ch, h, w = x.shape
+    flat = x.reshape(n, ch, h * w)
+    y = None
+    for i, j, oh, ow, taps in _max_pool_windows(layer, x):
+        if y is None:
+            y = np.full((n, ch, oh, ow), -np.inf)
+        if taps.size:
+            y[:, :, i, j] = flat[:, :, taps].max(axis=2)
+    assert y is not None
+    return y
+
+
+def _max_pool2d_backward(layer: LayerSpec, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    # the whole gradient of each window goes to its (first) maximum
+    n, ch, h, w = x.shape
+    flat = x.reshape(n, ch, h * w)
+    gx = np.zeros((n, ch, h * w))
+    rows, chans = np.meshgrid(np.arange(n), np.arange(ch), indexing="ij")
+    for i, j, _, _, taps in _max_pool_windows(layer, x):
+        if taps.size:
+            winner = taps[flat[:, :, taps].argmax(axis=2)]
+            np.add.at(gx, (rows, chans, winner), gy[:, :, i, j])
+    return gx.reshape(x.shape)
+
+
+def _avg_pool_windows(layer: LayerSpec, x: np.ndarray):  # type: ignore[no-untyped-def]
+    """Yield (i, j, rows slice, cols slice, divisor) following torch's avg_pool2d."""
+    q = _pool_params(layer)
+    _, _, h, w = x.shape
+    top, left, bottom, right = q["pad"]
+    oh = _out_size(h, top, bottom, q["kh"], q["sh"], 1, q["ceil"])
+    ow = _out_size(w, left, right, q["kw"], q["sw"], 1, q["ceil"])
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * q["sh"] - top, j * q["sw"] - left
+            # the window is clipped to input + padding; the divisor counts padding only when
+            # count_include_pad
+            r1, c1 = min(r0 + q["kh"], h + bottom), min(c0 + q["kw"], w + right)
+            pool_size = (r1 - r0) * (c1 - c0)
+            r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
+            divisor = pool_size if q["include_pad"] else (r1 - r0) * (c1 - c0)
+            yield i, j, oh, ow, slice(r0, r1), slice(c0, c1), divisor
+
+
+def _avg_pool2d_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    y = None
+    for i, j, oh, ow, rows, cols, divisor in _avg_pool_windows(layer, x):
+        if y is None:
+            y = np.zeros((x.shape[0], x.shape[1], oh, ow))
+        window = x[:, :, rows, cols]
+        if window.size:
+            y[:, :, i, j] = window.sum(axis=(2, 3)) / divisor
+    assert y is not None
+    return y
+
+
+def _avg_pool2d_backward(layer: LayerSpec, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    gx = np.zeros_like(x)
+    for i, j, _, _, rows, cols, divisor in _avg_pool_windows(layer, x):
+        if x[:, :, rows, cols].size:
+            gx[:, :, rows, cols] += (gy[:, :, i, j] / divisor)[:, :, None, None]
+    return gx
+
+
+def _adaptive_windows(layer: LayerSpec, x: np.ndarray):  # type: ignore[no-untyped-def]
+    oh, ow = _pair(layer.params["output_size"], (1, 1))
+    _, _, h, w = x.shape
+    for i in range(oh):
+        # torch: start = floor(i * H / oh), end = ceil((i + 1) * H / oh)
+        r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        for j in range(ow):
+            c0, c1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            yield i, j, oh, ow, slice(r0, r1), slice(c0, c1), (r1 - r0) * (c1 - c0)
+
+
+def _adaptive_avg_pool2d_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    y = None
+    for i, j, oh, ow, rows, cols, count in _adaptive_windows(layer, x):
+        if y is None:
+            y = np.zeros((x.shape[0], x.shape[1], oh, ow))
+        y[:, :, i, j] = x[:, :, rows, cols].sum(axis=(2, 3)) / count
+    assert y is not None
+    return y
+
+
+def _adaptive_avg_pool2d_backward(layer: LayerSpec, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    gx = np.zeros_like(x)
+    for i, j, _, _, rows, cols, count in _adaptive_windows(layer, x):
+        gx[:, :, rows, cols] += (gy[:, :, i, j] / count)[:, :, None, None]
+    return gx
+
+
+def _channel_view(v: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """A per-channel vector shaped to broadcast over the per-sample axis 0 of ``x``."""
+    return np.asarray(v, dtype=np.float64).reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def _batch_norm_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    # y = x * scale[c] + shift[c]
+    scale, shift = layer.weights["scale"], layer.weights["shift"]
+    return x * _channel_view(scale, x) + _channel_view(shift, x)
+
+
+def _batch_norm_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return g * _channel_view(layer.weights["scale"], x)
+
+
+def _reshape_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    return x.reshape(x.shape[0], *[int(v) for v in layer.params["shape"]])
+
+
+def _reshape_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return g.reshape(x.shape)
+
+
+# Multi-input layers: forward(layer, xs) -> y, backward(layer, xs, g) -> one gradient per input.
+
+
+def _add_forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+    if any(x.shape != xs[0].shape for x in xs):
+        raise ValueError(f"reference: add {layer.name!r} got shapes {[x.shape for x in xs]}")
+    return np.sum(xs, axis=0)
+
+
+def _add_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
+    return [g.copy() for _ in xs]  # d(sum)/d(each input) = identity
+
+
+def _concat_axis(layer: LayerSpec, x: np.ndarray) -> int:
+    axis = int(layer.params.get("axis", 0))
+    return (axis % (x.ndim - 1)) + 1  # per-sample axis -> batch axis
+
+
+def _concat_forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(xs, axis=_concat_axis(layer, xs[0]))
+
+
+def _concat_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
+    axis = _concat_axis(layer, xs[0])
+    bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+    return list(np.split(g, bounds, axis=axis))
+
+
+_MULTI_INPUT: dict[str, tuple[Any, Any]] = {
+    "add": (_add_forward, _add_backward),
+    "concat": (_concat_forward, _concat_backward),
+}
+
+
 _LAYERS: dict[str, tuple[Any, Any]] = {
     "dense": (_dense_forward, _dense_backward),
     "relu": (_relu_forward, _relu_backward),
@@ -217,13 +521,17 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "flatten": (_flatten_forward, _flatten_backward),
     "dropout": (_identity_forward, _identity_backward),
     "identity": (_identity_forward, _identity_backward),
+    "conv2d": (_conv2d_forward, _conv2d_backward),
+    "max_pool2d": (_max_pool2d_forward, _max_pool2d_backward),
+    "avg_pool2d": (_avg_pool2d_forward, _avg_pool2d_backward),
+    "adaptive_avg_pool2d": (_adaptive_avg_pool2d_forward, _adaptive_avg_pool2d_backward),
+    "batch_norm": (_batch_norm_forward, _batch_norm_backward),
+    "reshape": (_reshape_forward, _reshape_backward),
 }
 
 
-def _single_input(layer: LayerSpec) -> int:
-    if len(layer.inputs) != 1:
-        raise NotImplementedError(f"reference: layer {layer.name!r} reads {layer.inputs}")
-    return layer.inputs[0]
+def _inputs(spec_input: np.ndarray, outputs: list[np.ndarray], layer: LayerSpec) -> list:
+    return [spec_input if src == -1 else outputs[src] for src in layer.inputs]
 
 
 def _run_forward(spec: NetworkSpec, X: np.ndarray) -> list[np.ndarray]:
@@ -233,11 +541,15 @@ def _run_forward(spec: NetworkSpec, X: np.ndarray) -> list[np.ndarray]:
         raise ValueError(f"reference: X has shape {X.shape}, spec wants (n, *{spec.input_shape})")
     outputs: list[np.ndarray] = []
     for layer in spec.layers:
-        if layer.kind not in _LAYERS:
+        xs = _inputs(X, outputs, layer)
+        if layer.kind in _MULTI_INPUT:
+            outputs.append(_MULTI_INPUT[layer.kind][0](layer, xs))
+        elif layer.kind in _LAYERS:
+            if len(xs) != 1:
+                raise NotImplementedError(f"reference: layer {layer.name!r} reads {layer.inputs}")
+            outputs.append(_LAYERS[layer.kind][0](layer, xs[0]))
+        else:
             raise NotImplementedError(f"reference: layer kind {layer.kind!r}")
-        src = _single_input(layer)
-        x = X if src == -1 else outputs[src]
-        outputs.append(_LAYERS[layer.kind][0](layer, x))
     return outputs
 
 
@@ -283,11 +595,15 @@ def gradient(
         if g is None:
             continue  # this layer does not reach the output
         layer = spec.layers[index]
-        src = _single_input(layer)
-        x = X if src == -1 else outputs[src]
-        gx = _LAYERS[layer.kind][1](layer, x, g)
-        if src == -1:
-            grad_input = grad_input + gx
+        xs = _inputs(X, outputs, layer)
+        if layer.kind in _MULTI_INPUT:
+            gxs = _MULTI_INPUT[layer.kind][1](layer, xs, g)
         else:
-            grads[src] = gx if grads[src] is None else grads[src] + gx
+            gxs = [_LAYERS[layer.kind][1](layer, xs[0], g)]
+        # a node read by several consumers (or twice by one) gets the sum of their gradients
+        for src, gx in zip(layer.inputs, gxs, strict=True):
+            if src == -1:
+                grad_input = grad_input + gx
+            else:
+                grads[src] = gx if grads[src] is None else grads[src] + gx
     return grad_input

@@ -18,7 +18,17 @@ def _native_kind(kind: str, params: dict[str, Any]) -> str:
 
 
 def _scalars(params: dict[str, Any]) -> dict[str, float]:
-    return {key: float(value) for key, value in params.items() if isinstance(value, (int, float))}
+    """Numbers (bools as 0/1) as they are; a sequence ``key=(a, b)`` as ``key.0``, ``key.1`` and
+    ``key.rank`` (how the core reads stride, padding, kernel, shape, ...). Strings are dropped."""
+    scalars: dict[str, float] = {}
+    for key, value in params.items():
+        if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+            scalars[key] = float(value)
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            items = [float(item) for item in np.asarray(value).ravel()]
+            scalars[f"{key}.rank"] = float(len(items))
+            scalars.update({f"{key}.{i}": item for i, item in enumerate(items)})
+    return scalars
 
 
 def _compile(spec: NetworkSpec) -> _core.Network:

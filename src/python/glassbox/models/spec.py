@@ -27,7 +27,25 @@ log_softmax     --  (over the feature axis)                   --
 flatten         --                                            --
 dropout         --  (identity at inference)                   --
 identity        --                                            --
+conv2d          stride (sh, sw), padding (top, left, bottom,  weight (Cout, Cin/groups, kh, kw),
+                right), dilation (dh, dw), groups (int)       bias (Cout,) or None
+max_pool2d      kernel (kh, kw), stride (default kernel),     --
+                padding (4), dilation (dh, dw), ceil_mode
+avg_pool2d      kernel, stride (default kernel), padding      --
+                (4), ceil_mode, count_include_pad (True)
+adaptive_avg_   output_size (oh, ow); (1, 1) is global        --
+pool2d          average pooling
+batch_norm      --  (y = x * scale + shift per channel of     scale (C,), shift (C,)
+                (C, H, W) or per feature of (F,))
+add             --  (2+ inputs of equal shape, summed)        --
+concat          axis (per-sample axis, 0 = channels)          --
+reshape         shape (per-sample target, one -1 allowed)     --
 ==============  ============================================  =====================================
+
+Per-sample shapes are NCHW without N: ``(C, H, W)`` for images, ``(F,)`` for vectors. Sequence
+params are tuples of ints (a single int or an ``(h, w)`` pair is also accepted for padding and is
+broadcast); bools are passed as 0/1. Pooling follows torch (``-inf`` padding for max pooling,
+``ceil_mode`` windows must start inside the input or the top/left padding).
 """
 
 from __future__ import annotations
@@ -50,7 +68,19 @@ ACTIVATION_ORDER: tuple[str, ...] = (
     "log_softmax",
 )
 ACTIVATION_KINDS: frozenset[str] = frozenset(ACTIVATION_ORDER)
-LAYER_KINDS: tuple[str, ...] = ("dense", *ACTIVATION_ORDER, "flatten", "dropout", "identity")
+SPATIAL_KINDS: tuple[str, ...] = ("conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
+LAYER_KINDS: tuple[str, ...] = (
+    "dense",
+    *ACTIVATION_ORDER,
+    "flatten",
+    "dropout",
+    "identity",
+    *SPATIAL_KINDS,
+    "batch_norm",
+    "add",
+    "concat",
+    "reshape",
+)
 
 
 @dataclass

@@ -1,0 +1,356 @@
+#include "core/network/conv2d.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/network/spatial.hpp"
+
+#ifndef GLASSBOX_CONV_DIRECT_MAX
+#define GLASSBOX_CONV_DIRECT_MAX 16
+#endif
+
+namespace glassbox {
+namespace {
+// Floats of the column buffer per GEMM (256 KB): it stays in the L2 cache between im2col writing
+// it and the GEMM reading it, and spans enough samples to keep the GEMM wide for small maps.
+// Output channels per group up to which the direct kernel is used (see use_direct).
+constexpr Index kDirectMaxChannels = static_cast<Index>(GLASSBOX_CONV_DIRECT_MAX);
+constexpr Index kColumnBufferFloats = 64 * 1024;
+
+inline Index samples_per_block(Index n, Index K, Index P) {
+    return std::max<Index>(1, std::min<Index>(n, kColumnBufferFloats / std::max<Index>(K * P, 1)));
+}
+
+// Direct convolution for stride_w == 1: each output tile of T columns x OB channels is
+// accumulated in registers over all kernel taps, reading a zero-padded copy of the sample (so no
+// bounds checks) and the weights as (K, cout_g, kTile) with every weight repeated across a vector
+// (so the kernel multiplies whole vectors). It avoids im2col's extra pass over memory, which
+// dominates when a conv has few output channels.
+constexpr Index kTile = 8;      // one AVX vector of floats
+constexpr Index kMaxTile = 16;  // the widest tile (extra columns of the padded copy)
+
+struct DirectGeometry {
+    Index cin_g, kh, kw, dh, dw, sh;  // per group input channels, kernel, dilation, row stride
+    Index padded_h, padded_w;         // the padded sample's plane
+    Index oh, ow;
+};
+
+template <int OB, int T>
+void direct_block(const DirectGeometry& d, const float* __restrict padded,
+                  const float* __restrict wt, Index wt_stride, const float* bias,
+                  float* __restrict out) {
+    const Index P = d.oh * d.ow;
+    for (Index oi = 0; oi < d.oh; ++oi) {
+        for (Index oj0 = 0; oj0 < d.ow; oj0 += T) {
+            float acc[OB][T];
+            for (int o = 0; o < OB; ++o)
+                for (int t = 0; t < T; ++t) acc[o][t] = bias ? bias[o] : 0.0f;
+            const float* __restrict wk = wt;
+            for (Index c = 0; c < d.cin_g; ++c) {
+                for (Index ki = 0; ki < d.kh; ++ki) {
+                    const float* __restrict in =
+                        padded + (c * d.padded_h + oi * d.sh + ki * d.dh) * d.padded_w + oj0;
+                    for (Index kj = 0; kj < d.kw; ++kj, wk += wt_stride) {
+                        float v[T];
+                        for (int t = 0; t < T; ++t) v[t] = in[kj * d.dw + t];
+                        for (int o = 0; o < OB; ++o)
+                            for (int t = 0; t < T; ++t)
+                                acc[o][t] += wk[o * kTile + t % kTile] * v[t];
+                    }
+                }
+            }
+            float* __restrict dst = out + oi * d.ow + oj0;
+            if (oj0 + T <= d.ow) {
+                for (int o = 0; o < OB; ++o)
+                    for (int t = 0; t < T; ++t) dst[o * P + t] = acc[o][t];
+            } else {
+                const Index n = d.ow - oj0;
+                for (int o = 0; o < OB; ++o)
+                    for (Index t = 0; t < n; ++t) dst[o * P + t] = acc[o][t];
+            }
+        }
+    }
+}
+
+using DirectBlockFn = void (*)(const DirectGeometry&, const float*, const float*, Index,
+                               const float*, float*);
+// [OB - 1][wide]: wide tiles (two vectors) while the accumulators fit in 16 vector registers
+constexpr DirectBlockFn kDirectBlocks[8][2] = {
+    {direct_block<1, 8>, direct_block<1, 16>}, {direct_block<2, 8>, direct_block<2, 16>},
+    {direct_block<3, 8>, direct_block<3, 16>}, {direct_block<4, 8>, direct_block<4, 16>},
+    {direct_block<5, 8>, direct_block<5, 16>}, {direct_block<6, 8>, direct_block<6, 16>},
+    {direct_block<7, 8>, direct_block<7, 8>},  {direct_block<8, 8>, direct_block<8, 8>}};
+constexpr Index kMaxBlock = 8;
+}  // namespace
+
+Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options)
+    : weight_(std::move(weight)), bias_(std::move(bias)), opt_(options) {
+    require(weight_shape.size() == 4,
+            "conv2d: weight must have shape (Cout, Cin/groups, kh, kw), got " +
+                shape_string(weight_shape));
+    cout_ = weight_shape[0];
+    cin_g_ = weight_shape[1];
+    kh_ = weight_shape[2];
+    kw_ = weight_shape[3];
+    require(cout_ > 0 && cin_g_ > 0 && kh_ > 0 && kw_ > 0,
+            "conv2d: weight extents must be positive");
+    require(opt_.stride_h > 0 && opt_.stride_w > 0, "conv2d: stride must be positive");
+    require(opt_.dilation_h > 0 && opt_.dilation_w > 0, "conv2d: dilation must be positive");
+    require(opt_.pad_top >= 0 && opt_.pad_left >= 0 && opt_.pad_bottom >= 0 && opt_.pad_right >= 0,
+            "conv2d: padding must be non-negative");
+    require(opt_.groups > 0, "conv2d: groups must be positive");
+    require(cout_ % opt_.groups == 0, "conv2d: groups=" + std::to_string(opt_.groups) +
+                                          " does not divide the " + std::to_string(cout_) +
+                                          " output channels");
+    if (bias_.size() == 0) bias_ = VectorXf::Zero(cout_);
+    require(bias_.size() == cout_, "conv2d: bias has " + std::to_string(bias_.size()) +
+                                       " entries, expected " + std::to_string(cout_));
+}
+
+Shape Conv2d::output_shape(const std::vector<Shape>& input_shapes) const {
+    const Shape& in = image_input(input_shapes, "conv2d");
+    require(in[0] % opt_.groups == 0, "conv2d: groups=" + std::to_string(opt_.groups) +
+                                          " does not divide the " + std::to_string(in[0]) +
+                                          " input channels");
+    require(in[0] / opt_.groups == cin_g_,
+            "conv2d: weight expects " + std::to_string(cin_g_ * opt_.groups) + " input channels (" +
+                std::to_string(cin_g_) + " per group x " + std::to_string(opt_.groups) +
+                " groups), got input shape " + shape_string(in));
+    cin_ = in[0];
+    h_ = in[1];
+    w_ = in[2];
+    oh_ = window_output_size("conv2d", "height", h_, opt_.pad_top, opt_.pad_bottom, kh_,
+                             opt_.stride_h, opt_.dilation_h, false);
+    ow_ = window_output_size("conv2d", "width", w_, opt_.pad_left, opt_.pad_right, kw_,
+                             opt_.stride_w, opt_.dilation_w, false);
+    return {cout_, oh_, ow_};
+}
+
+double Conv2d::macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const {
+    return static_cast<double>(cout_) * cin_g_ * kh_ * kw_ * oh_ * ow_;
+}
+
+void Conv2d::check_weight(const RowMatrixXf& weight, const char* who) const {
+    require(weight.rows() == weight_.rows() && weight.cols() == weight_.cols(),
+            std::string("conv2d: ") + who + " weight must have the layer's shape (" +
+                std::to_string(weight_.rows()) + ", " + std::to_string(weight_.cols()) + ")");
+}
+
+namespace {
+// Output positions o in [lo, hi) whose input index o * stride + offset lies in [0, extent).
+inline void valid_range(Index offset, Index stride, Index extent, Index n_out, Index& lo,
+                        Index& hi) {
+    lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    hi = extent - offset <= 0 ? 0 : (extent - offset + stride - 1) / stride;
+    lo = std::min(lo, n_out);
+    hi = std::max(lo, std::min(hi, n_out));
+}
+}  // namespace
+
+// col has K = cin_g * kh * kw rows and block * P columns (row-major): row (c, ki, kj) holds, for
+// every sample and output position, the input element that kernel tap multiplies (0 in the
+// padding). `x` points at the group's first channel of the block's first sample.
+void Conv2d::im2col(const float* x, Index block, float* col) const {
+    const Index P = oh_ * ow_;
+    const Index in_size = cin_ * h_ * w_;
+    const Index ld = block * P;
+    const Index sw = opt_.stride_w;
+    for (Index c = 0; c < cin_g_; ++c) {
+        for (Index ki = 0; ki < kh_; ++ki) {
+            const Index di = ki * opt_.dilation_h - opt_.pad_top;
+            Index i_lo, i_hi;
+            valid_range(di, opt_.stride_h, h_, oh_, i_lo, i_hi);
+            for (Index kj = 0; kj < kw_; ++kj) {
+                float* __restrict row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
+                const Index dj = kj * opt_.dilation_w - opt_.pad_left;
+                Index j_lo, j_hi;
+                valid_range(dj, sw, w_, ow_, j_lo, j_hi);
+                for (Index s = 0; s < block; ++s) {
+                    const float* __restrict plane = x + s * in_size + c * h_ * w_;
+                    float* __restrict dst = row + s * P;
+                    for (Index k = 0; k < i_lo * ow_; ++k) dst[k] = 0.0f;
+                    for (Index oi = i_lo; oi < i_hi; ++oi) {
+                        float* __restrict out = dst + oi * ow_;
+                        const float* __restrict src = plane + (oi * opt_.stride_h + di) * w_ + dj;
+                        for (Index oj = 0; oj < j_lo; ++oj) out[oj] = 0.0f;
+                        if (sw == 1) {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) out[oj] = src[oj];
+                        } else {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) out[oj] = src[oj * sw];
+                        }
+                        for (Index oj = j_hi; oj < ow_; ++oj) out[oj] = 0.0f;
+                    }
+                    for (Index k = i_hi * ow_; k < P; ++k) dst[k] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+// The adjoint of im2col: adds every column entry back onto the input element it was read from.
+void Conv2d::col2im(const float* col, Index block, float* x) const {
+    const Index P = oh_ * ow_;
+    const Index in_size = cin_ * h_ * w_;
+    const Index ld = block * P;
+    const Index sw = opt_.stride_w;
+    for (Index c = 0; c < cin_g_; ++c) {
+        for (Index ki = 0; ki < kh_; ++ki) {
+            const Index di = ki * opt_.dilation_h - opt_.pad_top;
+            Index i_lo, i_hi;
+            valid_range(di, opt_.stride_h, h_, oh_, i_lo, i_hi);
+            for (Index kj = 0; kj < kw_; ++kj) {
+                const float* __restrict row = col + ((c * kh_ + ki) * kw_ + kj) * ld;
+                const Index dj = kj * opt_.dilation_w - opt_.pad_left;
+                Index j_lo, j_hi;
+                valid_range(dj, sw, w_, ow_, j_lo, j_hi);
+                for (Index s = 0; s < block; ++s) {
+                    float* __restrict plane = x + s * in_size + c * h_ * w_;
+                    const float* __restrict src_block = row + s * P;
+                    for (Index oi = i_lo; oi < i_hi; ++oi) {
+                        const float* __restrict src = src_block + oi * ow_;
+                        float* __restrict dst = plane + (oi * opt_.stride_h + di) * w_ + dj;
+                        if (sw == 1) {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) dst[oj] += src[oj];
+                        } else {
+                            for (Index oj = j_lo; oj < j_hi; ++oj) dst[oj * sw] += src[oj];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+bool Conv2d::use_direct() const {
+    // im2col + GEMM wins once each column feeds enough output channels to amortise its copy
+    // (measured: direct is faster for the 6- and 16-channel convs of LeNet, slower from 32 up)
+    return opt_.stride_w == 1 && cout_ / opt_.groups <= kDirectMaxChannels;
+}
+
+void Conv2d::direct_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
+                            RowMatrixXf& z) const {
+    const Index n = x.rows();
+    const Index P = oh_ * ow_;
+    const Index K = cin_g_ * kh_ * kw_;
+    const Index cout_g = cout_ / opt_.groups;
+    DirectGeometry d{cin_g_,
+                     kh_,
+                     kw_,
+                     opt_.dilation_h,
+                     opt_.dilation_w,
+                     opt_.stride_h,
+                     h_ + opt_.pad_top + opt_.pad_bottom,
+                     w_ + opt_.pad_left + opt_.pad_right + kTile,
+                     oh_,
+                     ow_};
+    // weights as (group, K, cout_g, kTile): each weight repeated across a tile, so the kernel
+    // multiplies whole vectors without broadcasts
+    thread_local std::vector<float> wt, padded;
+    wt.resize(static_cast<std::size_t>(cout_ * K * kTile));
+    for (Index g = 0; g < opt_.groups; ++g)
+        for (Index o = 0; o < cout_g; ++o)
+            for (Index k = 0; k < K; ++k)
+                std::fill_n(wt.data() + ((g * K + k) * cout_g + o) * kTile, kTile,
+                            weight(g * cout_g + o, k));
+    const Index plane = d.padded_h * d.padded_w;
+    padded.assign(static_cast<std::size_t>(cin_ * plane), 0.0f);
+    z.resize(n, cout_ * P);
+    for (Index r = 0; r < n; ++r) {
+        const float* xr = x.data() + r * x.cols();
+        for (Index c = 0; c < cin_; ++c) {
+            for (Index ih = 0; ih < h_; ++ih) {
+                const float* __restrict src = xr + (c * h_ + ih) * w_;
+                float* __restrict dst =
+                    padded.data() + c * plane + (ih + opt_.pad_top) * d.padded_w + opt_.pad_left;
+                for (Index iw = 0; iw < w_; ++iw) dst[iw] = src[iw];
+            }
+        }
+        float* zr = z.data() + r * z.cols();
+        for (Index g = 0; g < opt_.groups; ++g) {
+            for (Index o0 = 0; o0 < cout_g; o0 += kMaxBlock) {
+                const Index ob = std::min(kMaxBlock, cout_g - o0);
+                const Index channel = g * cout_g + o0;
+                kDirectBlocks[ob - 1][ow_ >= kMaxTile ? 1 : 0](
+                    d, padded.data() + g * cin_g_ * plane,
+                    wt.data() + (g * K * cout_g + o0) * kTile, cout_g * kTile,
+                    bias ? bias->data() + channel : nullptr, zr + channel * P);
+            }
+        }
+    }
+}
+
+void Conv2d::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
+                            RowMatrixXf& z) const {
+    check_weight(weight, "affine_forward");
+    require(x.cols() == cin_ * h_ * w_,
+            "conv2d: input width does not match the layer's input shape");
+    if (use_direct()) {
+        direct_forward(weight, bias, x, z);
+        return;
+    }
+    const Index n = x.rows();
+    const Index P = oh_ * ow_;
+    const Index K = cin_g_ * kh_ * kw_;
+    const Index cout_g = cout_ / opt_.groups;
+    z.resize(n, cout_ * P);
+    const Index block = samples_per_block(n, K, P);
+    thread_local RowMatrixXf col, prod;
+    for (Index first = 0; first < n; first += block) {
+        const Index count = std::min(block, n - first);
+        col.resize(K, count * P);
+        prod.resize(cout_g, count * P);
+        for (Index g = 0; g < opt_.groups; ++g) {
+            im2col(x.data() + first * x.cols() + g * cin_g_ * h_ * w_, count, col.data());
+            prod.noalias() = weight.middleRows(g * cout_g, cout_g) * col;
+            for (Index s = 0; s < count; ++s) {
+                float* zrow = z.data() + (first + s) * z.cols();
+                for (Index o = 0; o < cout_g; ++o) {
+                    const Index channel = g * cout_g + o;
+                    Eigen::Map<Eigen::RowVectorXf> dst(zrow + channel * P, P);
+                    dst = prod.row(o).segment(s * P, P);
+                    if (bias) dst.array() += (*bias)(channel);
+                }
+            }
+        }
+    }
+}
+
+void Conv2d::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
+                              RowMatrixXf& c) const {
+    check_weight(weight, "affine_transpose");
+    const Index P = oh_ * ow_;
+    require(s.cols() == cout_ * P, "conv2d: transpose input width does not match the output shape");
+    const Index n = s.rows();
+    const Index K = cin_g_ * kh_ * kw_;
+    const Index cout_g = cout_ / opt_.groups;
+    c.setZero(n, cin_ * h_ * w_);
+    const Index block = samples_per_block(n, K, P);
+    thread_local RowMatrixXf col, gathered;
+    for (Index first = 0; first < n; first += block) {
+        const Index count = std::min(block, n - first);
+        col.resize(K, count * P);
+        gathered.resize(cout_g, count * P);
+        for (Index g = 0; g < opt_.groups; ++g) {
+            for (Index r = 0; r < count; ++r) {
+                const float* srow = s.data() + (first + r) * s.cols();
+                for (Index o = 0; o < cout_g; ++o) {
+                    gathered.row(o).segment(r * P, P) =
+                        Eigen::Map<const Eigen::RowVectorXf>(srow + (g * cout_g + o) * P, P);
+                }
+            }
+            col.noalias() = weight.middleRows(g * cout_g, cout_g).transpose() * gathered;
+            col2im(col.data(), count, c.data() + first * c.cols() + g * cin_g_ * h_ * w_);
+        }
+    }
+}
+
+void Conv2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+    affine_forward(weight_, &bias_, *inputs[0], out);
+}
+
+void Conv2d::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
+                               std::vector<RowMatrixXf>& grad_in) const {
+    affine_transpose(weight_, grad_out, grad_in[0]);
+}
+
+}  // namespace glassbox
