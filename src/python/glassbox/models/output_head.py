@@ -24,6 +24,7 @@ from typing import Final
 
 import numpy as np
 
+from glassbox.models.shapes import layer_shapes
 from glassbox.models.spec import LayerSpec, NetworkSpec
 
 OUTPUTS: Final = ("model", "logits", "probabilities")
@@ -54,29 +55,6 @@ def check_output(output: object) -> str:
     if not isinstance(output, str) or output not in OUTPUTS:
         raise ValueError(f"output: expected one of {OUTPUTS}, got {output!r}")
     return output
-
-
-def layer_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
-    """Per-sample output shape of every layer of ``spec``.
-
-    Examples
-    --------
-    >>> spec = NetworkSpec(input_shape=(2, 3))
-    >>> _ = spec.add("flatten", "flat")
-    >>> _ = spec.add("dense", "fc", weight=np.ones((4, 6), np.float32), bias=None)
-    >>> layer_shapes(spec)
-    [(6,), (4,)]
-    """
-    shapes: list[tuple[int, ...]] = []
-    for layer in spec.layers:
-        source = layer.inputs[0]
-        shape = tuple(spec.input_shape) if source == -1 else shapes[source]
-        if layer.kind == "dense":
-            shape = (int(layer.weights["weight"].shape[0]),)
-        elif layer.kind == "flatten":
-            shape = (int(np.prod(shape, dtype=np.int64)),)
-        shapes.append(shape)
-    return shapes
 
 
 def output_width(spec: NetworkSpec) -> int:

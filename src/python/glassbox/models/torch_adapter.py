@@ -22,6 +22,7 @@ import numpy as np
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.native import build_network
 from glassbox.models.output_head import apply_output, check_output
+from glassbox.models.shapes import conv_out, pool_out, resolve_reshape
 from glassbox.models.spec import NetworkSpec
 
 if TYPE_CHECKING:
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
 SUPPORTED_MODULES: tuple[str, ...] = (
     "Linear",
+    "Conv2d (padding_mode='zeros')",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm1d / BatchNorm2d (running statistics)",
     "Flatten",
     "Dropout (and Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout)",
     "Identity",
@@ -59,13 +65,22 @@ SUPPORTED_FUNCTIONS: tuple[str, ...] = (
     "F.softmax / torch.softmax / x.softmax()",
     "F.log_softmax / torch.log_softmax / x.log_softmax()",
     "F.dropout",
-    "torch.flatten(x, 1) / x.flatten(1)",
-    "x.view(x.size(0), -1) / x.reshape(x.shape[0], -1)",
+    "torch.flatten / x.flatten",
+    "x.view(...) / x.reshape(...) keeping the batch axis",
     "x.contiguous()",
+    "x + y / torch.add / x.add (residual adds of equal shapes)",
+    "torch.cat / torch.concat",
+    "F.max_pool2d",
+    "F.avg_pool2d",
+    "F.adaptive_avg_pool2d",
+    "x.mean((2, 3)) / torch.mean(x, (2, 3)) (global average pooling)",
 )
 
 _BATCH = object()  # the value of x.size(0) / x.shape[0] while tracing
-_SHAPE = object()  # the value of x.size() / x.shape
+
+
+class _Shape(tuple):  # type: ignore[type-arg]
+    """The value of ``x.size()`` / ``x.shape`` while tracing: the per-sample shape."""
 
 
 def from_torch(
@@ -86,8 +101,10 @@ def from_torch(
         from the supported layers (``SUPPORTED_MODULES``) and functions
         (``SUPPORTED_FUNCTIONS``). It is not modified.
     input_shape : int or tuple of int, optional
-        Shape of one sample (without the batch axis). Default: the shape of ``example_input``
-        without its batch axis, else ``(in_features,)`` of the first linear layer.
+        Shape of one sample (without the batch axis), e.g. ``(C, H, W)`` for images (NCHW, as
+        torch takes them). Default: the shape of ``example_input`` without its batch axis, else
+        ``(in_features,)`` of the first linear layer. Required for networks with convolution,
+        pooling or 2-D batch-norm layers.
     output : {"model", "logits", "probabilities"}
         ``"model"``: what the module computes; ``"logits"``: without a final softmax,
         log-softmax or sigmoid; ``"probabilities"``: class probabilities (a softmax is appended
@@ -168,6 +185,13 @@ def _resolve_input_shape(
         return shape
     if example_shape is not None:
         return example_shape
+    spatial = _first_spatial_layer(graph_module)
+    if spatial is not None:
+        raise ValueError(
+            f"input_shape: required for a network with image layers ({spatial}); pass the "
+            "shape of one sample, e.g. input_shape=(3, 32, 32) for (n, 3, 32, 32) inputs, or "
+            "example_input="
+        )
     in_features = _first_linear_in_features(graph_module)
     if in_features is None:
         raise ValueError(
@@ -191,6 +215,28 @@ def _check_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
             f"(the shape of one sample), got {input_shape!r}"
         )
     return shape
+
+
+def _first_spatial_layer(graph_module: torch.fx.GraphModule) -> str | None:
+    """The name of the first node that needs an image-shaped input, if any."""
+    import torch.nn as nn
+
+    spatial_modules = (
+        nn.Conv2d,
+        nn.MaxPool2d,
+        nn.AvgPool2d,
+        nn.AdaptiveAvgPool2d,
+        nn.BatchNorm2d,
+    )
+    spatial_functions = {"max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "conv2d"}
+    for node in graph_module.graph.nodes:
+        if node.op == "call_module":
+            if isinstance(graph_module.get_submodule(node.target), spatial_modules):
+                return f"layer {node.target!r}"
+        elif node.op == "call_function":
+            if getattr(node.target, "__name__", "") in spatial_functions:
+                return f"function {node.name!r}"
+    return None
 
 
 def _first_linear_in_features(graph_module: torch.fx.GraphModule) -> int | None:
@@ -377,14 +423,278 @@ class _Translator:
     ) -> None:
         shape = self.shape[source]
         rank = len(shape) + 1
-        if start not in (1, 1 - rank) or end not in (-1, rank - 1):
+        ok = isinstance(start, int) and isinstance(end, int) and -rank <= start < rank
+        ok = ok and -rank <= end < rank
+        first, last = (start % rank, end % rank) if ok else (0, 0)
+        if not ok or first == 0 or last < first:
             raise self._unsupported(
                 node,
                 what,
-                f"flatten(start_dim={start}, end_dim={end}); only flattening every axis after "
-                "the batch axis (start_dim=1, end_dim=-1) is supported",
+                f"flatten(start_dim={start}, end_dim={end}); the batch axis must stay "
+                "(start_dim >= 1)",
             )
-        self._add(node, name, "flatten", source, (int(np.prod(shape, dtype=np.int64)),))
+        if first == 1 and last == rank - 1:
+            self._add(node, name, "flatten", source, (int(np.prod(shape, dtype=np.int64)),))
+            return
+        merged = int(np.prod(shape[first - 1 : last], dtype=np.int64))
+        target = (*shape[: first - 1], merged, *shape[last:])
+        self._reshape(node, name, source, target)
+
+    def _reshape(
+        self, node: torch.fx.Node, name: str, source: Any, target: tuple[int, ...]
+    ) -> None:
+        if len(target) == 1:
+            self._add(node, name, "flatten", source, target)
+        else:
+            self._add(node, name, "reshape", source, target, params={"shape": list(target)})
+
+    def _view(self, node: torch.fx.Node, what: str, source: Any, dims: list[Any]) -> None:
+        """``x.view(*dims)`` / ``x.reshape(*dims)``: the first dim must be the batch."""
+        shape = self.shape[source]
+        size = int(np.prod(shape, dtype=np.int64))
+        rest: list[int] = []
+        for dim in dims[1:]:
+            value = self.values.get(dim) if _is_node(dim) else dim
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                rest.append(int(value))
+            else:
+                rest = []
+                break
+        first = dims[0] if dims else None
+        is_batch = _is_node(first) and self.values.get(first) is _BATCH
+        ok = len(rest) == len(dims) - 1 and len(rest) > 0
+        if ok:
+            try:
+                target = resolve_reshape(rest, size)
+            except ValueError:
+                ok = False
+        # (-1, *rest) keeps the batch only if rest has exactly one sample's values
+        if ok and not is_batch and not (first == -1 and -1 not in rest):
+            ok = False
+        if not ok:
+            raise self._unsupported(
+                node,
+                what,
+                f"the per-sample shape {shape} can only be reshaped to a fixed per-sample shape "
+                "with the batch axis first, e.g. x.view(x.size(0), -1) or "
+                "x.reshape(-1, 16, 4, 4)",
+            )
+        self._reshape(node, node.name, source, target)
+
+    def _multi(
+        self,
+        node: torch.fx.Node,
+        name: str,
+        kind: str,
+        sources: list[Any],
+        shape: tuple[int, ...],
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        inputs = [self.index[source] for source in sources]
+        idx = self.spec.add(kind, self._unique(name, node), inputs=inputs, params=params)
+        self.index[node] = idx
+        self.shape[node] = shape
+
+    def _sum(self, node: torch.fx.Node, what: str, operands: list[Any]) -> None:
+        """A residual add of tensors of equal shape."""
+        if not all(_is_node(o) and o in self.index for o in operands):
+            raise self._unsupported(
+                node,
+                what,
+                "only sums of tensors computed by the model (residual adds) are supported; "
+                "adding constants is not",
+            )
+        shapes = {self.shape[o] for o in operands}
+        if len(shapes) != 1:
+            raise self._unsupported(
+                node,
+                what,
+                f"it adds tensors of shapes {sorted(shapes)}; broadcasting is not supported",
+            )
+        self._multi(node, node.name, "add", list(operands), self.shape[operands[0]])
+
+    def _cat(self, node: torch.fx.Node, what: str) -> None:
+        tensors = _arg(node, 0, "tensors")
+        dim = _arg(node, 1, "dim", 0)
+        if not isinstance(tensors, (list, tuple)) or not all(
+            _is_node(t) and t in self.index for t in tensors
+        ):
+            raise self._unsupported(node, what, "it must join tensors computed by the model")
+        shapes = [self.shape[t] for t in tensors]
+        rank = len(shapes[0]) + 1
+        if not isinstance(dim, int) or not -rank <= dim < rank or dim % rank == 0:
+            raise self._unsupported(node, what, f"dim={dim}; the batch axis cannot be joined")
+        axis = dim % rank - 1
+        rest = {s[:axis] + s[axis + 1 :] for s in shapes}
+        if len(rest) != 1 or any(len(s) != rank - 1 for s in shapes):
+            raise self._unsupported(node, what, f"shapes {shapes} differ off dim {dim}")
+        total = sum(s[axis] for s in shapes)
+        shape = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
+        if len(tensors) == 1:
+            self._alias(node, tensors[0])
+            return
+        self._multi(node, node.name, "concat", list(tensors), shape, params={"axis": axis})
+
+    def _image(self, node: torch.fx.Node, what: str, source: Any) -> tuple[int, int, int]:
+        shape = self.shape[source]
+        if len(shape) != 3:
+            raise self._unsupported(
+                node,
+                what,
+                f"it needs (C, H, W) samples but receives samples of shape {shape}; pass "
+                "input_shape=(C, H, W)",
+            )
+        return shape
+
+    def _conv(self, node: torch.fx.Node, name: str, what: str, source: Any, module: Any) -> None:
+        c, h, w = self._image(node, what, source)
+        if module.padding_mode != "zeros":
+            raise self._unsupported(
+                node, what, f"padding_mode={module.padding_mode!r}; only 'zeros' is supported"
+            )
+        if len(module.kernel_size) != 2 or module.in_channels != c:
+            raise self._unsupported(
+                node, what, f"it takes {module.in_channels} channels but receives {c}"
+            )
+        kh, kw = (int(k) for k in module.kernel_size)
+        sh, sw = (int(v) for v in module.stride)
+        dh, dw = (int(v) for v in module.dilation)
+        if module.padding == "valid":
+            pads = (0, 0, 0, 0)
+        elif module.padding == "same":
+            # torch: total = d (k - 1), the extra pixel of an odd total at the end
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            pads = (th // 2, tw // 2, th - th // 2, tw - tw // 2)
+        else:
+            ph, pw = (int(v) for v in module.padding)
+            pads = (ph, pw, ph, pw)
+        weight = _to_numpy(module.weight)
+        bias = None if module.bias is None else _to_numpy(module.bias)
+        params = {
+            "stride": (sh, sw),
+            "padding": pads,
+            "dilation": (dh, dw),
+            "groups": int(module.groups),
+        }
+        shape = (
+            int(module.out_channels),
+            conv_out(h, kh, sh, pads[0], pads[2], dh),
+            conv_out(w, kw, sw, pads[1], pads[3], dw),
+        )
+        if shape[1] < 1 or shape[2] < 1:
+            raise self._unsupported(node, what, f"input {h}x{w} is smaller than the kernel")
+        self._add(node, name, "conv2d", source, shape, params=params, weight=weight, bias=bias)
+
+    def _pool(
+        self,
+        node: torch.fx.Node,
+        name: str,
+        what: str,
+        source: Any,
+        kind: str,
+        kernel: Any,
+        stride: Any,
+        padding: Any,
+        dilation: Any,
+        ceil_mode: Any,
+        extra: dict[str, Any],
+    ) -> None:
+        c, h, w = self._image(node, what, source)
+        try:
+            kh, kw = _pair(kernel)
+            sh, sw = (kh, kw) if stride is None or stride == [] or stride == () else _pair(stride)
+            ph, pw = _pair(padding)
+            dh, dw = _pair(dilation)
+        except (TypeError, ValueError):
+            raise self._unsupported(
+                node, what, "kernel / stride / padding must be constants"
+            ) from None
+        ceil = bool(ceil_mode)
+        params: dict[str, Any] = {
+            "kernel": (kh, kw),
+            "stride": (sh, sw),
+            "padding": (ph, pw, ph, pw),
+            "ceil_mode": ceil,
+        }
+        if kind == "max_pool2d":
+            params["dilation"] = (dh, dw)
+        params.update(extra)
+        shape = (
+            c,
+            pool_out(h, kh, sh, ph, ph, dh, ceil),
+            pool_out(w, kw, sw, pw, pw, dw, ceil),
+        )
+        if shape[1] < 1 or shape[2] < 1:
+            raise self._unsupported(node, what, f"input {h}x{w} is smaller than the window")
+        self._add(node, name, kind, source, shape, params=params)
+
+    def _adaptive(
+        self, node: torch.fx.Node, name: str, what: str, source: Any, output_size: Any
+    ) -> None:
+        c, h, w = self._image(node, what, source)
+        if isinstance(output_size, int) or output_size is None:
+            output_size = (output_size, output_size)
+        try:
+            oh = h if output_size[0] is None else int(output_size[0])
+            ow = w if output_size[1] is None else int(output_size[1])
+        except (TypeError, ValueError, IndexError):
+            raise self._unsupported(node, what, f"output_size={output_size!r}") from None
+        self._add(
+            node, name, "adaptive_avg_pool2d", source, (c, oh, ow), params={"output_size": (oh, ow)}
+        )
+
+    def _mean(self, node: torch.fx.Node, what: str, source: Any) -> None:
+        """``x.mean((2, 3), keepdim=...)``: global average pooling (then a flatten)."""
+        dims = _arg(node, 1, "dim")
+        keepdim = _arg(node, 2, "keepdim", False)
+        c, _, _ = self._image(node, what, source)
+        axes = dims if isinstance(dims, (tuple, list)) else [dims]
+        if not all(isinstance(d, int) for d in axes) or sorted(d % 4 for d in axes) != [2, 3]:
+            raise self._unsupported(
+                node, what, f"dim={dims}; only the mean over both spatial axes (2, 3) is supported"
+            )
+        self._add(
+            node,
+            node.name,
+            "adaptive_avg_pool2d",
+            source,
+            (c, 1, 1),
+            params={"output_size": (1, 1)},
+        )
+        if not keepdim:
+            pooled = self.spec.layers[self.index[node]].name
+            idx = self.spec.add(
+                "flatten", self._unique(f"{pooled}/flatten", node), inputs=[self.index[node]]
+            )
+            self.index[node] = idx
+            self.shape[node] = (c,)
+
+    def _batch_norm(
+        self, node: torch.fx.Node, name: str, what: str, source: Any, module: Any
+    ) -> None:
+        import torch.nn as nn
+
+        shape = self.shape[source]
+        want = 3 if isinstance(module, nn.BatchNorm2d) else 1
+        if len(shape) != want or shape[0] != module.num_features:
+            raise self._unsupported(
+                node,
+                what,
+                f"it normalises {module.num_features} features but receives samples of shape "
+                f"{shape}"
+                + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else ""),
+            )
+        if module.running_mean is None or module.running_var is None:
+            raise self._unsupported(
+                node, what, "track_running_stats=False (no running statistics to use at inference)"
+            )
+        mean = module.running_mean.detach().cpu().double().numpy()
+        var = module.running_var.detach().cpu().double().numpy()
+        gamma = np.ones_like(mean) if module.weight is None else _to_numpy(module.weight)
+        beta = np.zeros_like(mean) if module.bias is None else _to_numpy(module.bias)
+        scale = np.asarray(gamma, np.float64) / np.sqrt(var + float(module.eps))
+        shift = np.asarray(beta, np.float64) - mean * scale
+        self._add(node, name, "batch_norm", source, shape, scale=scale, shift=shift)
 
     # -- node kinds ---------------------------------------------------------------------------
     def _module(self, node: torch.fx.Node) -> None:
@@ -397,6 +707,44 @@ class _Translator:
         if _plain(module, nn.Linear):
             bias = None if module.bias is None else _to_numpy(module.bias)
             self._dense(node, name, what, source, _to_numpy(module.weight), bias)
+        elif _plain(module, nn.Conv2d):
+            self._conv(node, name, what, source, module)
+        elif _plain(module, nn.MaxPool2d):
+            if module.return_indices:
+                raise self._unsupported(node, what, "return_indices=True")
+            self._pool(
+                node,
+                name,
+                what,
+                source,
+                "max_pool2d",
+                module.kernel_size,
+                module.stride,
+                module.padding,
+                module.dilation,
+                module.ceil_mode,
+                {},
+            )
+        elif _plain(module, nn.AvgPool2d):
+            if module.divisor_override is not None:
+                raise self._unsupported(node, what, "divisor_override is not supported")
+            self._pool(
+                node,
+                name,
+                what,
+                source,
+                "avg_pool2d",
+                module.kernel_size,
+                module.stride,
+                module.padding,
+                1,
+                module.ceil_mode,
+                {"count_include_pad": bool(module.count_include_pad)},
+            )
+        elif _plain(module, nn.AdaptiveAvgPool2d):
+            self._adaptive(node, name, what, source, module.output_size)
+        elif _plain(module, nn.BatchNorm2d) or _plain(module, nn.BatchNorm1d):
+            self._batch_norm(node, name, what, source, module)
         elif _plain(module, nn.Flatten):
             self._flatten(node, name, what, source, module.start_dim, module.end_dim)
         elif isinstance(module, nn.modules.dropout._DropoutNd) and _own_forward(module):
@@ -410,22 +758,42 @@ class _Translator:
             self._activation(node, name, what, kind, source, params)
 
     def _function(self, node: torch.fx.Node) -> None:
+        import torch
         import torch.nn.functional as F
 
         target = node.target
         what = getattr(target, "__name__", str(target))
         first = node.args[0] if node.args else None
         if target is builtins.getattr and _is_node(first) and node.args[1] == "shape":
-            self.values[node] = _SHAPE
+            if first in self.shape:
+                self.values[node] = _Shape(self.shape[first])
+                return
+        if (
+            target is operator.getitem
+            and _is_node(first)
+            and isinstance(self.values.get(first), _Shape)
+        ):
+            self.values[node] = _dim_value(self.values[first], node.args[1])
             return
-        if target is operator.getitem and _is_node(first) and self.values.get(first) is _SHAPE:
-            self.values[node] = _BATCH if node.args[1] == 0 else None
+        if target in (operator.add, operator.iadd, torch.add):
+            alpha = node.kwargs.get("alpha", 1)
+            if len(node.args) != 2 or alpha != 1:
+                raise self._unsupported(node, f"function {what}", f"alpha={alpha}")
+            self._sum(node, f"function {what}", list(node.args))
+            return
+        if target in (torch.cat, torch.concat):
+            self._cat(node, f"function {what}")
+            return
+        if target is torch.mean:
+            source = self._input(node, f"function {what}")
+            self._mean(node, f"function {what}", source)
             return
         entry = self.functions.get(target)
         if entry is None:
             raise self._unsupported(node, f"function {what}")
         kind, arg_names = entry
-        source = self._input(node, f"function {what}")
+        what = f"function {what}"
+        source = self._input(node, what)
         if kind == "linear":
             self._functional_linear(node, source, what)
             return
@@ -436,13 +804,47 @@ class _Translator:
             self._add(node, node.name, "dropout", source, self.shape[source])
         elif kind == "flatten":
             start, end = params["start_dim"], params["end_dim"]
-            self._flatten(node, node.name, f"function {what}", source, start, end)
+            self._flatten(node, node.name, what, source, start, end)
+        elif kind == "max_pool2d":
+            if params["return_indices"]:
+                raise self._unsupported(node, what, "return_indices=True")
+            self._pool(
+                node,
+                node.name,
+                what,
+                source,
+                kind,
+                params["kernel_size"],
+                params["stride"],
+                params["padding"],
+                params["dilation"],
+                params["ceil_mode"],
+                {},
+            )
+        elif kind == "avg_pool2d":
+            if params["divisor_override"] is not None:
+                raise self._unsupported(node, what, "divisor_override is not supported")
+            self._pool(
+                node,
+                node.name,
+                what,
+                source,
+                kind,
+                params["kernel_size"],
+                params["stride"],
+                params["padding"],
+                1,
+                params["ceil_mode"],
+                {"count_include_pad": bool(params["count_include_pad"])},
+            )
+        elif kind == "adaptive_avg_pool2d":
+            self._adaptive(node, node.name, what, source, params["output_size"])
         else:
             if target is F.softmax or target is F.log_softmax:
                 params.pop("_stacklevel", None)
             params.pop("dtype", None)
             params.pop("inplace", None)
-            self._activation(node, node.name, f"function {what}", kind, source, params)
+            self._activation(node, node.name, what, kind, source, params)
 
     def _functional_linear(self, node: torch.fx.Node, source: Any, what: str) -> None:
         weight_node = _arg(node, 1, "weight")
@@ -469,9 +871,17 @@ class _Translator:
         source = node.args[0]
         if method == "size":
             dim = _arg(node, 1, "dim")
-            self.values[node] = _SHAPE if dim is None else (_BATCH if dim == 0 else None)
+            shape = _Shape(self.shape[source])
+            self.values[node] = shape if dim is None else _dim_value(shape, dim)
         elif method == "contiguous":
             self._alias(node, source)
+        elif method == "mean":
+            self._mean(node, what, source)
+        elif method in ("add", "add_"):
+            alpha = node.kwargs.get("alpha", 1)
+            if len(node.args) != 2 or alpha != 1:
+                raise self._unsupported(node, what, f"alpha={alpha}")
+            self._sum(node, what, list(node.args))
         elif method in _METHOD_ACTIVATIONS:
             kind, arg_names = _METHOD_ACTIVATIONS[method]
             params = {
@@ -487,22 +897,29 @@ class _Translator:
             dims = list(node.args[1:])
             if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
                 dims = list(dims[0])
-            shape = self.shape[source]
-            size = int(np.prod(shape, dtype=np.int64))
-            first, second = [*dims, None, None][:2]
-            is_batch = _is_node(first) and self.values.get(first) is _BATCH
-            flat = len(dims) == 2 and (
-                (is_batch and second in (-1, size)) or (first == -1 and second == size)
-            )
-            if not flat:
-                raise self._unsupported(
-                    node,
-                    what,
-                    "only flattening to (batch, -1) is supported, e.g. x.view(x.size(0), -1)",
-                )
-            self._add(node, node.name, "flatten", source, (size,))
+            self._view(node, what, source, dims)
         else:
             raise self._unsupported(node, what)
+
+
+def _dim_value(shape: _Shape, index: Any) -> Any:
+    """``x.shape[index]`` while tracing: ``_BATCH`` for the batch axis, else the extent."""
+    if not isinstance(index, int) or isinstance(index, bool):
+        return None
+    rank = len(shape) + 1
+    if not -rank <= index < rank:
+        return None
+    index %= rank
+    return _BATCH if index == 0 else int(shape[index - 1])
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    first, second = value
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        raise TypeError(value)
+    return int(first), int(second)
 
 
 def _is_node(value: Any) -> bool:
@@ -570,10 +987,36 @@ def _function_table() -> dict[Any, tuple[str, tuple[tuple[str, Any], ...]]]:
         ((F.dropout, torch.dropout), "dropout", ()),
         ((torch.flatten,), "flatten", (("start_dim", 0), ("end_dim", -1))),
         ((F.linear,), "linear", ()),
+        (
+            (F.max_pool2d, getattr(F, "max_pool2d_with_indices", None)),
+            "max_pool2d",
+            (
+                ("kernel_size", None),
+                ("stride", None),
+                ("padding", 0),
+                ("dilation", 1),
+                ("ceil_mode", False),
+                ("return_indices", False),
+            ),
+        ),
+        (
+            (F.avg_pool2d,),
+            "avg_pool2d",
+            (
+                ("kernel_size", None),
+                ("stride", None),
+                ("padding", 0),
+                ("ceil_mode", False),
+                ("count_include_pad", True),
+                ("divisor_override", None),
+            ),
+        ),
+        ((F.adaptive_avg_pool2d,), "adaptive_avg_pool2d", (("output_size", None),)),
     ]
     for targets, kind, arg_names in entries:
         for target in targets:
-            table[target] = (kind, arg_names)
+            if target is not None:
+                table[target] = (kind, arg_names)
     return table
 
 
