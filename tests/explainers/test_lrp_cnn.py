@@ -231,3 +231,67 @@ def test_default_matches_captum_default_on_lenet() -> None:
     expected = attr.LRP(net).attribute(x, target=0).detach().numpy()
     got = gb.LRP(build(spec))(X, target=0).values
     np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4 * np.abs(expected).max())
+
+
+# ------------------------------------------------------------------------------------------------
+# End to end: a torch ResNet-like module through from_torch (fx names, BatchNorm, residual adds)
+# ------------------------------------------------------------------------------------------------
+
+
+def _torch_resnet():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, c: int) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            out = torch.relu(self.bn1(self.conv1(x)))
+            return torch.relu(self.bn2(self.conv2(out)) + x)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(2, 6, 3, padding=1)
+            self.bn1 = nn.BatchNorm2d(6)
+            self.layer1 = nn.Sequential(Block(6), Block(6))
+            self.pool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(6, 3)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            x = torch.relu(self.bn1(self.conv1(x)))
+            return self.fc(torch.flatten(self.pool(self.layer1(x)), 1))
+
+    torch.manual_seed(0)
+    net = Net()
+    gen = torch.Generator().manual_seed(1)
+    for module in net.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            with torch.no_grad():
+                module.running_mean.copy_(torch.randn(module.num_features, generator=gen) * 0.3)
+                module.running_var.copy_(torch.rand(module.num_features, generator=gen) + 0.5)
+                module.weight.copy_(torch.rand(module.num_features, generator=gen) + 0.5)
+                module.bias.copy_(torch.randn(module.num_features, generator=gen) * 0.2)
+    return net.eval()
+
+
+def test_torch_resnet_end_to_end() -> None:
+    model = gb.from_torch(_torch_resnet(), (2, 7, 7))
+    spec = model.spec
+    assert "batch_norm" in [layer.kind for layer in spec.layers]
+    X = _data(spec, 3, seed=8)
+    explainer = gb.LRP(model, "EpsilonPlusFlat")
+    assert "batch_norm" not in [layer.kind for layer in fold_batch_norms(spec).layers]
+    exp = explainer(X, target=1, layers=["layer1.0.conv2", "layer1.1.bn2"])
+    assert exp.values.shape == X.shape
+    assert exp.layer_relevance["layer1.0.conv2"].shape == (3, 6, 7, 7)
+    # the folded network inside the explainer predicts what the model predicts
+    np.testing.assert_allclose(
+        build(fold_batch_norms(spec)).predict(X), model.predict(X), rtol=1e-4, atol=1e-5
+    )
+    _compare(spec, C.make_composite("EpsilonPlusFlat"), X, target=1, canonize=True)
