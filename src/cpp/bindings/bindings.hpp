@@ -29,6 +29,7 @@ inline std::vector<int> to_targets(const TargetArray& targets) {
 
 void bind_network(pybind11::module_& m);
 void bind_gradients(pybind11::module_& m);
+void bind_lrp(pybind11::module_& m);
 void bind_sampling(pybind11::module_& m);
 void bind_deeplift(pybind11::module_& m);
 

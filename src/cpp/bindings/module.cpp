@@ -5,6 +5,7 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "glassbox compiled core (see glassbox/_core.pyi)";
     glassbox::bindings::bind_network(m);
     glassbox::bindings::bind_gradients(m);
+    glassbox::bindings::bind_lrp(m);
     glassbox::bindings::bind_sampling(m);
     glassbox::bindings::bind_deeplift(m);
 }

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explainers import (
+    LRP,
+    Composite,
     Deconvolution,
     DeepLift,
     DeepLiftShap,
@@ -39,7 +41,9 @@ from glassbox.models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "LRP",
     "CallableModel",
+    "Composite",
     "Deconvolution",
     "DeepLift",
     "DeepLiftShap",

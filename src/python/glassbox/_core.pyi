@@ -93,6 +93,16 @@ def gradient_shap(
     n_threads: int,
     memory_budget: int,
 ) -> AttributionTuple: ...
+def lrp(
+    network: Network,
+    X: FloatArray,
+    targets: NDArray[np.int64] | Sequence[int],
+    rules: list[tuple[str, dict[str, float], dict[str, FloatArray]] | None],
+    record: Sequence[int],
+    n_threads: int,
+    memory_budget: int,
+) -> tuple[FloatArray, list[FloatArray], NDArray[np.float64], NDArray[np.float64]]: ...
+def lrp_rules() -> list[str]: ...
 def quadrature(method: str, n_steps: int) -> tuple[list[float], list[float]]: ...
 def normal_draws(
     seed: int, stream: int, n_rows: int, n_draws: int, n_features: int

@@ -33,6 +33,13 @@ class Explanation:
         Per row, the completeness gap sum(values) - (f(x) - base_value), where defined.
     stderr : ndarray or None
         Standard errors of sampled estimates, the shape of ``values``.
+    layer_relevance : dict of str -> ndarray, or None
+        LRP: relevance at the output of each requested layer, (rows, *layer shape).
+    conservation : ndarray or None
+        LRP: per row, the total relevance at the input and at each layer's output (columns named
+        by ``conservation_layers``); the last column is the relevance put in at the output.
+    conservation_layers : list of str or None
+        Column names of ``conservation``: "<input>" then the layer names.
 
     Examples
     --------
@@ -53,8 +60,11 @@ class Explanation:
     delta: np.ndarray | None = None
     stderr: np.ndarray | None = None
     single_row: bool = False
+    layer_relevance: dict[str, np.ndarray] | None = None
+    conservation: np.ndarray | None = None
+    conservation_layers: list[str] | None = None
 
-    _ROW_FIELDS = ("values", "data", "base_values", "target", "delta", "stderr")
+    _ROW_FIELDS = ("values", "data", "base_values", "target", "delta", "stderr", "conservation")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -78,7 +88,15 @@ class Explanation:
             name: None if getattr(self, name) is None else np.asarray(getattr(self, name))[rows]
             for name in self._ROW_FIELDS
         }
-        return replace(self, **picked, single_row=isinstance(rows, (int, np.integer)))
+        layers = None
+        if self.layer_relevance is not None:
+            layers = {name: np.asarray(r)[rows] for name, r in self.layer_relevance.items()}
+        return replace(
+            self,
+            **picked,
+            layer_relevance=layers,
+            single_row=isinstance(rows, (int, np.integer)),
+        )
 
     def __repr__(self) -> str:
         parts = [f"method={self.method!r}", f"values.shape={self.values.shape}"]

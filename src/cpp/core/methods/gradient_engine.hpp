@@ -26,7 +26,7 @@ template <class MakeWorker>
 void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_row,
                              const std::vector<int>& targets, const RunOptions& options,
                              std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
-                             Index entry_layer = -1) {
+                             Index entry_layer = -1, const RuleMap* rules = nullptr) {
     check_targets(net, n_rows, targets);
     if (n_rows == 0) return;
     const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
@@ -55,7 +55,7 @@ void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_
                 net.forward(tape, entry_layer + 1);
                 seed.setZero(count, net.n_outputs());
                 for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
-                net.backward(tape, seed, nullptr, entry_layer);
+                net.backward(tape, seed, rules, entry_layer);
                 worker.reduce(p, count, entry, entry_grad, net.output(tape));
             }
         }

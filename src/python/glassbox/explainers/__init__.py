@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassbox.explainers.composites import Composite
 from glassbox.explainers.deeplift import DeepLift, DeepLiftShap
 from glassbox.explainers.gradients import (
     GradientShap,
@@ -11,8 +12,11 @@ from glassbox.explainers.gradients import (
     SmoothGrad,
 )
 from glassbox.explainers.guided import Deconvolution, GradCAM, GuidedBackprop, GuidedGradCAM
+from glassbox.explainers.lrp import LRP
 
 __all__ = [
+    "LRP",
+    "Composite",
     "Deconvolution",
     "DeepLift",
     "DeepLiftShap",

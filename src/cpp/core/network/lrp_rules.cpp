@@ -1,0 +1,360 @@
+#include "core/network/lrp_rules.hpp"
+
+#include <cmath>
+#include <functional>
+
+namespace glassbox {
+namespace {
+
+// r / stab(z), stab(z) = z + eps * sign(z) with sign(0) = +1 (Zennit's and Captum's stabiliser).
+RowMatrixXf stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps) {
+    return (r.array() / (z.array() >= 0.0f).select(z.array() + eps, z.array() - eps)).matrix();
+}
+
+// The same with one denominator row shared by every sample.
+RowMatrixXf stabilized_ratio_row(const RowMatrixXf& r, const RowMatrixXf& z_row, float eps) {
+    const Eigen::Array<float, 1, Eigen::Dynamic> denom =
+        (z_row.array() >= 0.0f).select(z_row.array() + eps, z_row.array() - eps);
+    return (r.array().rowwise() / denom).matrix();
+}
+
+float checked(const LrpRuleSpec& spec, const std::string& key, double fallback, double minimum) {
+    const auto it = spec.scalars.find(key);
+    const double value = it == spec.scalars.end() ? fallback : it->second;
+    require(std::isfinite(value) && value >= minimum,
+            "rule '" + spec.name + "': " + key + " must be a finite number >= " +
+                std::to_string(minimum) + ", got " + std::to_string(value));
+    return static_cast<float>(value);
+}
+
+const AffineLayer& as_affine(const LrpRuleSpec& spec, const Layer& layer) {
+    const auto* affine = dynamic_cast<const AffineLayer*>(&layer);
+    require(affine != nullptr, "rule '" + spec.name + "' applies to affine layers (dense, conv2d), "
+                                   "not to a '" + layer.kind() + "' layer");
+    return *affine;
+}
+
+// Base of the affine rules: the layer, its input split into positive and negative parts.
+class AffineRule : public BackwardRule {
+public:
+    explicit AffineRule(const AffineLayer& layer) : layer_(layer) {}
+
+protected:
+    // c = x .* (W'^T s), accumulated into out (or assigned when `assign`).
+    void add_product(const RowMatrixXf& w, const RowMatrixXf& s, const RowMatrixXf& x,
+                     RowMatrixXf& out, float factor, bool assign) const {
+        RowMatrixXf c;
+        layer_.affine_transpose(w, s, c);
+        if (assign) {
+            out.resize(x.rows(), x.cols());
+            out.array() = factor * x.array() * c.array();
+        } else {
+            out.array() += factor * x.array() * c.array();
+        }
+    }
+    const AffineLayer& layer_;
+};
+
+// LRP-epsilon: R_i = x_i sum_j w_ji R_j / stab_eps(z_j), z = W x + b (bias included).
+class EpsilonRule final : public AffineRule {
+public:
+    EpsilonRule(const AffineLayer& layer, float epsilon) : AffineRule(layer), epsilon_(epsilon) {}
+    void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const RowMatrixXf s = stabilized_ratio(relevance, *io.output, epsilon_);
+        add_product(layer_.weight(), s, *io.inputs[0], grad_in[0], 1.0f, true);
+    }
+
+private:
+    float epsilon_;
+};
+
+// Generalised LRP-gamma (Zennit's Gamma): positive outputs (z > 0) share relevance by the
+// contributions x+ (w + g w+) + x- (w + g w-) + (b + g b+), negative outputs (z < 0) by
+// x+ (w + g w-) + x- (w + g w+) + (b + g b-); outputs with z == 0 pass nothing.
+class GammaRule final : public AffineRule {
+public:
+    GammaRule(const AffineLayer& layer, float gamma, float stabilizer)
+        : AffineRule(layer), stabilizer_(stabilizer) {
+        const RowMatrixXf& w = layer.weight();
+        const VectorXf& b = layer.bias();
+        w_up_ = w + gamma * w.cwiseMax(0.0f);
+        w_down_ = w + gamma * w.cwiseMin(0.0f);
+        b_up_ = b + gamma * b.cwiseMax(0.0f);
+        b_down_ = b + gamma * b.cwiseMin(0.0f);
+    }
+    void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const RowMatrixXf& x = *io.inputs[0];
+        const RowMatrixXf& z = *io.output;
+        const bool has_negative = x.minCoeff() < 0.0f;
+        RowMatrixXf xp_storage, xn;
+        if (has_negative) {
+            xp_storage = x.cwiseMax(0.0f);
+            xn = x.cwiseMin(0.0f);
+        }
+        const RowMatrixXf& xp = has_negative ? xp_storage : x;  // no copy for x >= 0 (post-ReLU)
+        RowMatrixXf& out = grad_in[0];
+        out.setZero(x.rows(), x.cols());
+        RowMatrixXf denom, extra;
+        // positive outputs
+        layer_.affine_forward(w_up_, &b_up_, xp, denom);
+        if (has_negative) {
+            layer_.affine_forward(w_down_, nullptr, xn, extra);
+            denom += extra;
+        }
+        RowMatrixXf g = (z.array() > 0.0f)
+                            .select(stabilized_ratio(relevance, denom, stabilizer_).array(), 0.0f)
+                            .matrix();
+        add_product(w_up_, g, xp, out, 1.0f, false);
+        if (has_negative) add_product(w_down_, g, xn, out, 1.0f, false);
+        // negative outputs
+        if ((z.array() < 0.0f).any()) {
+            layer_.affine_forward(w_down_, &b_down_, xp, denom);
+            if (has_negative) {
+                layer_.affine_forward(w_up_, nullptr, xn, extra);
+                denom += extra;
+            }
+            g = (z.array() < 0.0f)
+                    .select(stabilized_ratio(relevance, denom, stabilizer_).array(), 0.0f)
+                    .matrix();
+            add_product(w_down_, g, xp, out, 1.0f, false);
+            if (has_negative) add_product(w_up_, g, xn, out, 1.0f, false);
+        }
+    }
+
+private:
+    float stabilizer_;
+    RowMatrixXf w_up_, w_down_;
+    VectorXf b_up_, b_down_;
+};
+
+// LRP-alpha-beta (alpha - beta = 1): alpha times the relevance shared by the positive
+// contributions x+ w+ + x- w- + b+, minus beta times that shared by the negative ones
+// x+ w- + x- w+ + b-. z+ is alpha = 1, beta = 0.
+class AlphaBetaRule final : public AffineRule {
+public:
+    AlphaBetaRule(const AffineLayer& layer, float alpha, float beta, float stabilizer)
+        : AffineRule(layer), alpha_(alpha), beta_(beta), stabilizer_(stabilizer) {
+        w_pos_ = layer.weight().cwiseMax(0.0f);
+        w_neg_ = layer.weight().cwiseMin(0.0f);
+        b_pos_ = layer.bias().cwiseMax(0.0f);
+        b_neg_ = layer.bias().cwiseMin(0.0f);
+    }
+    void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const RowMatrixXf& x = *io.inputs[0];
+        const bool has_negative = x.minCoeff() < 0.0f;
+        RowMatrixXf xp_storage, xn;
+        if (has_negative) {
+            xp_storage = x.cwiseMax(0.0f);
+            xn = x.cwiseMin(0.0f);
+        }
+        const RowMatrixXf& xp = has_negative ? xp_storage : x;  // no copy for x >= 0 (post-ReLU)
+        RowMatrixXf& out = grad_in[0];
+        share(w_pos_, b_pos_, w_neg_, xp, xn, has_negative, relevance, alpha_, out, true);
+        if (beta_ != 0.0f) {
+            share(w_neg_, b_neg_, w_pos_, xp, xn, has_negative, relevance, -beta_, out, false);
+        }
+    }
+
+private:
+    // factor * (x+ .* W_a^T g + x- .* W_b^T g), g = R / stab(x+ W_a + b_a + x- W_b).
+    void share(const RowMatrixXf& w_a, const VectorXf& b_a, const RowMatrixXf& w_b,
+               const RowMatrixXf& xp, const RowMatrixXf& xn, bool has_negative,
+               const RowMatrixXf& relevance, float factor, RowMatrixXf& out, bool assign) const {
+        RowMatrixXf denom, extra;
+        layer_.affine_forward(w_a, &b_a, xp, denom);
+        if (has_negative) {
+            layer_.affine_forward(w_b, nullptr, xn, extra);
+            denom += extra;
+        }
+        const RowMatrixXf g = stabilized_ratio(relevance, denom, stabilizer_);
+        add_product(w_a, g, xp, out, factor, assign);
+        if (has_negative) add_product(w_b, g, xn, out, factor, false);
+    }
+
+    float alpha_, beta_, stabilizer_;
+    RowMatrixXf w_pos_, w_neg_;
+    VectorXf b_pos_, b_neg_;
+};
+
+// zB (box) rule for inputs bounded by low <= x <= high: z = W x - W+ low - W- high (the bias
+// terms cancel), R_i = x_i (W^T g)_i - low_i (W+^T g)_i - high_i (W-^T g)_i, g = R / stab(z).
+class ZBoxRule final : public AffineRule {
+public:
+    ZBoxRule(const AffineLayer& layer, RowMatrixXf low, RowMatrixXf high, float stabilizer)
+        : AffineRule(layer), low_(std::move(low)), high_(std::move(high)), stabilizer_(stabilizer) {
+        w_pos_ = layer.weight().cwiseMax(0.0f);
+        w_neg_ = layer.weight().cwiseMin(0.0f);
+        RowMatrixXf high_part;
+        layer.affine_forward(w_pos_, nullptr, low_, offset_);
+        layer.affine_forward(w_neg_, nullptr, high_, high_part);
+        offset_ += high_part;
+    }
+    void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const RowMatrixXf& x = *io.inputs[0];
+        RowMatrixXf z;
+        layer_.affine_forward(layer_.weight(), nullptr, x, z);
+        z.rowwise() -= offset_.row(0);
+        const RowMatrixXf g = stabilized_ratio(relevance, z, stabilizer_);
+        RowMatrixXf& out = grad_in[0];
+        add_product(layer_.weight(), g, x, out, 1.0f, true);
+        RowMatrixXf c;
+        layer_.affine_transpose(w_pos_, g, c);
+        out -= (c.array().rowwise() * low_.row(0).array()).matrix();
+        layer_.affine_transpose(w_neg_, g, c);
+        out -= (c.array().rowwise() * high_.row(0).array()).matrix();
+    }
+
+private:
+    RowMatrixXf low_, high_;
+    float stabilizer_;
+    RowMatrixXf w_pos_, w_neg_, offset_;
+};
+
+// Rules that ignore the input values: R_i = sum_j v_ji R_j / stab(sum_i' v_ji' + c_j), with
+// v = w^2, c = b^2 (w^2 rule, as Zennit squares every parameter) or v = 1, c = 0 (flat rule;
+// for convolutions the sum runs over the receptive field inside the padded border).
+class InputFreeRule final : public AffineRule {
+public:
+    InputFreeRule(const AffineLayer& layer, bool square, float stabilizer, Index input_width)
+        : AffineRule(layer), stabilizer_(stabilizer) {
+        if (square) {
+            w_ = layer.weight().array().square().matrix();
+            const VectorXf b = layer.bias().array().square().matrix();
+            layer.affine_forward(w_, &b, RowMatrixXf::Ones(1, input_width), denom_);
+        } else {
+            w_ = RowMatrixXf::Ones(layer.weight().rows(), layer.weight().cols());
+            layer.affine_forward(w_, nullptr, RowMatrixXf::Ones(1, input_width), denom_);
+        }
+    }
+    void backward(const Layer&, const LayerIO&, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        layer_.affine_transpose(w_, stabilized_ratio_row(relevance, denom_, stabilizer_),
+                                grad_in[0]);
+    }
+
+private:
+    float stabilizer_;
+    RowMatrixXf w_, denom_;
+};
+
+// Pass-through: the relevance at the output is the relevance at the input (element-wise layers).
+class PassRule final : public BackwardRule {
+public:
+    void backward(const Layer&, const LayerIO&, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        grad_in[0] = relevance;
+    }
+};
+
+// Norm (Zennit's rule for sums and average pooling; the epsilon rule of any layer through its own
+// gradient): R_in = x .* J^T (R / stab(z)), z the layer's output. Splits an Add in proportion to
+// each input's contribution.
+class NormRule final : public BackwardRule {
+public:
+    explicit NormRule(float stabilizer) : stabilizer_(stabilizer) {}
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        layer.backward_gradient(io, stabilized_ratio(relevance, *io.output, stabilizer_), grad_in);
+        for (std::size_t k = 0; k < io.inputs.size(); ++k) {
+            grad_in[k].array() *= io.inputs[k]->array();
+        }
+    }
+
+private:
+    float stabilizer_;
+};
+
+using Factory = std::function<std::unique_ptr<BackwardRule>(const LrpRuleSpec&, const Layer&,
+                                                            Index)>;
+constexpr double kStabilizer = 1e-6;  // Zennit's default stabiliser
+
+RowMatrixXf bound(const LrpRuleSpec& spec, const std::string& key, Index width) {
+    const auto it = spec.arrays.find(key);
+    require(it != spec.arrays.end(),
+            "rule 'zbox': needs the input bounds 'low' and 'high' (missing '" + key + "')");
+    require(it->second.size() == width, "rule 'zbox': '" + key + "' must have " +
+                                            std::to_string(width) + " entries (the layer's input), got " +
+                                            std::to_string(it->second.size()));
+    require(it->second.allFinite(), "rule 'zbox': '" + key + "' must be finite");
+    return Eigen::Map<const RowMatrixXf>(it->second.data(), 1, width);
+}
+
+const std::map<std::string, std::pair<bool, Factory>>& table() {
+    static const std::map<std::string, std::pair<bool, Factory>> factories = {
+        {"epsilon", {true, [](const LrpRuleSpec& s, const Layer& l, Index) {
+             return std::make_unique<EpsilonRule>(as_affine(s, l), checked(s, "epsilon", 1e-6, 0.0));
+         }}},
+        {"gamma", {true, [](const LrpRuleSpec& s, const Layer& l, Index) {
+             return std::make_unique<GammaRule>(as_affine(s, l), checked(s, "gamma", 0.25, 0.0),
+                                                checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"alpha_beta", {true, [](const LrpRuleSpec& s, const Layer& l, Index) {
+             const float alpha = checked(s, "alpha", 2.0, 0.0);
+             const float beta = checked(s, "beta", 1.0, 0.0);
+             require(std::abs(static_cast<double>(alpha) - beta - 1.0) < 1e-6,
+                     "rule 'alpha_beta': alpha - beta must equal 1, got alpha=" +
+                         std::to_string(alpha) + ", beta=" + std::to_string(beta));
+             return std::make_unique<AlphaBetaRule>(as_affine(s, l), alpha, beta,
+                                                    checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"zplus", {true, [](const LrpRuleSpec& s, const Layer& l, Index) {
+             return std::make_unique<AlphaBetaRule>(as_affine(s, l), 1.0f, 0.0f,
+                                                    checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"zbox", {true, [](const LrpRuleSpec& s, const Layer& l, Index width) {
+             const AffineLayer& affine = as_affine(s, l);
+             RowMatrixXf low = bound(s, "low", width), high = bound(s, "high", width);
+             require((low.array() <= high.array()).all(), "rule 'zbox': needs low <= high");
+             return std::make_unique<ZBoxRule>(affine, std::move(low), std::move(high),
+                                               checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"wsquare", {true, [](const LrpRuleSpec& s, const Layer& l, Index width) {
+             return std::make_unique<InputFreeRule>(
+                 as_affine(s, l), true, checked(s, "stabilizer", kStabilizer, 0.0), width);
+         }}},
+        {"flat", {true, [](const LrpRuleSpec& s, const Layer& l, Index width) {
+             return std::make_unique<InputFreeRule>(
+                 as_affine(s, l), false, checked(s, "stabilizer", kStabilizer, 0.0), width);
+         }}},
+        {"pass", {false, [](const LrpRuleSpec&, const Layer&, Index) {
+             return std::make_unique<PassRule>();
+         }}},
+        {"norm", {false, [](const LrpRuleSpec& s, const Layer&, Index) {
+             return std::make_unique<NormRule>(checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"gradient", {false, [](const LrpRuleSpec&, const Layer&, Index) {
+             return std::make_unique<GradientRule>();
+         }}},
+    };
+    return factories;
+}
+
+}  // namespace
+
+std::unique_ptr<BackwardRule> make_lrp_rule(const LrpRuleSpec& spec, const Layer& layer,
+                                            Index input_width) {
+    const auto it = table().find(spec.name);
+    if (it == table().end()) {
+        std::string known;
+        for (const auto& entry : table()) known += (known.empty() ? "" : ", ") + entry.first;
+        throw std::invalid_argument("unknown LRP rule '" + spec.name + "'; known rules: " + known);
+    }
+    return it->second.second(spec, layer, input_width);
+}
+
+std::vector<std::string> registered_lrp_rules() {
+    std::vector<std::string> names;
+    for (const auto& entry : table()) names.push_back(entry.first);
+    return names;
+}
+
+bool lrp_rule_needs_affine(const std::string& name) {
+    const auto it = table().find(name);
+    return it != table().end() && it->second.first;
+}
+
+}  // namespace glassbox
