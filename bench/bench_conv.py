@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from common import MIN_REPEATS
+from common import MIN_REPEATS, Row
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -34,6 +34,63 @@ def _conv_only(spec: Any, index: int, input_shape: tuple[int, ...]) -> Any:
     single = NetworkSpec(input_shape=input_shape)
     single.add("conv2d", layer.name, params=dict(layer.params), **layer.weights)
     return single
+
+
+def measure(
+    n_rows: int, threads: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> list[tuple[str, float, float]]:
+    """(name, flops, median seconds) of each conv layer alone, the convs together, whole LeNet."""
+    rng = np.random.default_rng(0)
+
+    def median_seconds(fn: Callable[[], Any]) -> float:
+        fn()
+        times = []
+        for _ in range(max(repeats, MIN_REPEATS)):
+            start = clock()
+            fn()
+            times.append(clock() - start)
+        return statistics.median(times)
+
+    from cnn_nets import lenet_spec
+    from glassbox.models.native import build_network
+
+    spec = lenet_spec(seed=0)
+    X = rng.standard_normal((n_rows, 1, 28, 28), dtype=np.float32)
+    model = build_network(spec)
+    shapes = [tuple(spec.input_shape), *(tuple(s) for s in model.network.layer_shapes)]
+    convs = [i for i, layer in enumerate(spec.layers) if layer.kind == "conv2d"]
+    rows = []
+    conv_flops = conv_seconds = 0.0
+    for i in convs:
+        net = build_network(_conv_only(spec, i, shapes[i]))
+        inputs = rng.standard_normal((n_rows, *shapes[i]), dtype=np.float32)
+        seconds = median_seconds(lambda n=net, x=inputs: n.predict(x, n_threads=threads))
+        flops = 2.0 * net.network.macs_per_sample * n_rows
+        conv_flops += flops
+        conv_seconds += seconds
+        rows.append((f"{spec.layers[i].name} {shapes[i]} -> {shapes[i + 1]}", flops, seconds))
+    rows.append(("conv layers together", conv_flops, conv_seconds))
+    whole = median_seconds(lambda: model.predict(X, n_threads=threads))
+    rows.append(("whole LeNet forward", 2.0 * model.network.macs_per_sample * n_rows, whole))
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Rows for bench/run.py: the conv layers and the whole LeNet forward, all cores."""
+    import os
+
+    n_rows = 64 if quick else 256
+    threads = os.cpu_count() or 1
+    measured = measure(n_rows, threads, MIN_REPEATS if quick else 15)
+    picked = {name: (flops, seconds) for name, flops, seconds in measured}
+    out = []
+    for name, label in (
+        ("conv layers together", "Conv2d forward (LeNet's two conv layers)"),
+        ("whole LeNet forward", "LeNet forward (predict)"),
+    ):
+        flops, seconds = picked[name]
+        out.append(Row(label, f"{n_rows} rows, 1x28x28", seconds, gflops=flops / seconds / 1e9))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,42 +105,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--cpu-time needs --threads 1")
     clock = time.process_time if args.cpu_time else time.perf_counter
 
-    def median_seconds(fn: Callable[[], Any]) -> float:
-        fn()
+    def sgemm(n: int = 2048) -> float:
+        a = rng.standard_normal((n, n), dtype=np.float32)
         times = []
         for _ in range(max(args.repeats, MIN_REPEATS)):
             start = clock()
-            fn()
+            a @ a
             times.append(clock() - start)
-        return statistics.median(times)
-
-    def sgemm(n: int = 2048) -> float:
-        a = rng.standard_normal((n, n), dtype=np.float32)
-        return 2.0 * n**3 / median_seconds(lambda: a @ a) / 1e9
-
-    from cnn_nets import lenet_spec
-    from glassbox.models.native import build_network
-
-    spec = lenet_spec(seed=0)
-    X = rng.standard_normal((args.rows, 1, 28, 28), dtype=np.float32)
-    model = build_network(spec)
-    shapes = [tuple(spec.input_shape), *(tuple(s) for s in model.network.layer_shapes)]
-    convs = [i for i, layer in enumerate(spec.layers) if layer.kind == "conv2d"]
+        return 2.0 * n**3 / statistics.median(times) / 1e9
 
     sgemm_before = sgemm()
-    rows = []
-    conv_flops = conv_seconds = 0.0
-    for i in convs:
-        net = build_network(_conv_only(spec, i, shapes[i]))
-        inputs = rng.standard_normal((args.rows, *shapes[i]), dtype=np.float32)
-        seconds = median_seconds(lambda n=net, x=inputs: n.predict(x, n_threads=args.threads))
-        flops = 2.0 * net.network.macs_per_sample * args.rows
-        conv_flops += flops
-        conv_seconds += seconds
-        rows.append((f"{spec.layers[i].name} {shapes[i]} -> {shapes[i + 1]}", flops, seconds))
-    rows.append(("conv layers together", conv_flops, conv_seconds))
-    whole = median_seconds(lambda: model.predict(X, n_threads=args.threads))
-    rows.append(("whole LeNet forward", 2.0 * model.network.macs_per_sample * args.rows, whole))
+    rows = measure(args.rows, args.threads, args.repeats, clock)
     best = max(sgemm_before, sgemm())
 
     print(

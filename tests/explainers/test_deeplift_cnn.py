@@ -93,15 +93,17 @@ def test_deeplift_matches_captum_and_is_complete(cnn) -> None:
 
 def test_deeplift_shap_matches_captum(cnn) -> None:
     name, spec, model, module = cnn
-    if name not in CAPTUM_DEEPLIFT:
-        pytest.skip("overlapping max-pool windows: Captum's DeepLift rule is wrong there")
     X, R = data(spec, 3), data(spec, 4, seed=3)
     exp = gb.DeepLiftShap(model)(X, baselines=R, target=1)
     attr, delta = captum_attr.DeepLiftShap(module).attribute(
         t(X), t(R), target=1, return_convergence_delta=True
     )
-    close(exp.values, attr)
-    close(exp.delta, delta.detach().numpy().reshape(3, 4).mean(axis=1), atol=1e-4)
+    captum_delta = delta.detach().numpy().reshape(3, 4).mean(axis=1)
+    if name in CAPTUM_DEEPLIFT:
+        close(exp.values, attr)
+        close(exp.delta, captum_delta, atol=1e-4)
+    else:  # overlapping max-pool windows: Captum loses part of the difference, glassbox does not
+        assert np.abs(captum_delta).max() > 100 * np.abs(exp.delta).max()
 
 
 def test_guided_backprop_and_deconvolution_match_captum(cnn) -> None:
