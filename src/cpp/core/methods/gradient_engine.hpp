@@ -22,18 +22,20 @@ void check_targets(const Network& net, Index n_rows, const std::vector<int>& tar
 // Rows are split into chunks processed in parallel; a chunk's points run in blocks sized by the
 // memory budget, in order, so a worker sees each row's points contiguously and in ascending
 // order. Chunking does not depend on the thread count: results are bit-identical for any count.
-template <class MakeWorker>
-void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_row,
-                             const std::vector<int>& targets, const RunOptions& options,
-                             std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
-                             Index entry_layer = -1, const RuleMap* rules = nullptr) {
+// The skeleton every block engine shares: chunks of whole rows in parallel (chunking independent
+// of the thread count), each chunk's points in budget-sized blocks in order, one worker and one
+// Tape per thread, and the one-hot seed of each block's targets. `step(worker, tape, seed, p,
+// count)` does a block's forward, backward and reduce.
+template <class MakeWorker, class Step>
+void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
+                      const std::vector<int>& targets, const RunOptions& options,
+                      std::size_t extra_bytes_per_point, MakeWorker&& make_worker, Step&& step) {
     check_targets(net, n_rows, targets);
     if (n_rows == 0) return;
     const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
                                           options.memory_budget, n_rows * points_per_row);
     const Index rows_per_chunk = std::max<Index>(1, block / points_per_row);
     const Index n_chunks = (n_rows + rows_per_chunk - 1) / rows_per_chunk;
-    const Index entry_width = entry_layer < 0 ? net.n_inputs() : net.layer_size(entry_layer);
 
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {
@@ -42,24 +44,38 @@ void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_
         tape.activations.resize(net.n_layers());
         tape.grads.resize(net.n_layers());
         RowMatrixXf seed;
-        RowMatrixXf& entry = entry_layer < 0 ? tape.input : tape.activations[entry_layer];
-        const RowMatrixXf& entry_grad = entry_layer < 0 ? tape.input_grad : tape.grads[entry_layer];
 #pragma omp for schedule(dynamic, 1)
         for (Index chunk = 0; chunk < n_chunks; ++chunk) {
             const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
             const Index point_end = row_end * points_per_row;
             for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
                 const Index count = std::min(block, point_end - p);
-                entry.resize(count, entry_width);
-                worker.fill(p, count, entry);
-                net.forward(tape, entry_layer + 1);
                 seed.setZero(count, net.n_outputs());
                 for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
-                net.backward(tape, seed, rules, entry_layer);
-                worker.reduce(p, count, entry, entry_grad, net.output(tape));
+                step(worker, tape, seed, p, count);
             }
         }
     }
+}
+
+template <class MakeWorker>
+void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_row,
+                             const std::vector<int>& targets, const RunOptions& options,
+                             std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
+                             Index entry_layer = -1, const RuleMap* rules = nullptr) {
+    const Index entry_width = entry_layer < 0 ? net.n_inputs() : net.layer_size(entry_layer);
+    run_point_blocks(
+        net, n_rows, points_per_row, targets, options, extra_bytes_per_point, make_worker,
+        [&](auto& worker, Tape& tape, const RowMatrixXf& seed, Index p, Index count) {
+            RowMatrixXf& entry = entry_layer < 0 ? tape.input : tape.activations[entry_layer];
+            entry.resize(count, entry_width);
+            worker.fill(p, count, entry);
+            net.forward(tape, entry_layer + 1);
+            net.backward(tape, seed, rules, entry_layer);
+            const RowMatrixXf& entry_grad =
+                entry_layer < 0 ? tape.input_grad : tape.grads[entry_layer];
+            worker.reduce(p, count, entry, entry_grad, net.output(tape));
+        });
 }
 
 // Adapts a pair of lambdas (fill, reduce) to the worker interface, for stateless methods.

@@ -6,7 +6,8 @@
 
 namespace glassbox {
 
-// Like for_each_gradient_block, with the full forward pass from the input every block. Each thread
+// Like for_each_gradient_block (and built on the same run_point_blocks skeleton), with the full
+// forward pass from the input every block. Each thread
 // makes one worker with make_worker(); per block it calls
 //   worker.fill(p_begin, count, input)        write the points (count x n_inputs) and prepare
 //                                             whatever the worker's rules read (reference pass);
@@ -16,51 +17,28 @@ namespace glassbox {
 //   worker.rules()                            the RuleMap for this thread (nullptr: gradient);
 //   worker.reduce(p_begin, count, tape, grads) consume d f_target / d (input, or the output of
 //                                             grad_layer when grad_layer >= 0) at those points.
-// Rows are split into chunks independent of the thread count (bit-identical results), a chunk's
-// points run in blocks sized by the memory budget, in order.
 template <class MakeWorker>
 void for_each_rule_block(const Network& net, Index n_rows, Index points_per_row,
                          const std::vector<int>& targets, const RunOptions& options,
                          std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
                          Index grad_layer = -1) {
-    check_targets(net, n_rows, targets);
-    if (n_rows == 0) return;
-    const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
-                                          options.memory_budget, n_rows * points_per_row);
-    const Index rows_per_chunk = std::max<Index>(1, block / points_per_row);
-    const Index n_chunks = (n_rows + rows_per_chunk - 1) / rows_per_chunk;
     // Stop the backward pass at grad_layer when nothing later reads an earlier layer; otherwise
     // run it to the input (the gradient at grad_layer is complete once its readers have run).
     const Index stop = grad_layer >= 0 && net.reads_only_from(grad_layer) ? grad_layer : -1;
-
-#pragma omp parallel num_threads(resolve_threads(options.n_threads))
-    {
-        auto worker = make_worker();
-        Tape tape;
-        tape.activations.resize(net.n_layers());
-        tape.grads.resize(net.n_layers());
-        RowMatrixXf seed;
-        const RowMatrixXf& grads = grad_layer < 0 ? tape.input_grad : tape.grads[grad_layer];
-#pragma omp for schedule(dynamic, 1)
-        for (Index chunk = 0; chunk < n_chunks; ++chunk) {
-            const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
-            const Index point_end = row_end * points_per_row;
-            for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
-                const Index count = std::min(block, point_end - p);
-                tape.input.resize(count, net.n_inputs());
-                worker.fill(p, count, tape.input);
-                worker.forward(net, tape);
-                seed.setZero(count, net.n_outputs());
-                for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
-                if (grad_layer >= 0 && stop < 0) {
-                    // a layer that does not reach the output keeps a zero gradient
-                    tape.grads[grad_layer].setZero(count, net.layer_size(grad_layer));
-                }
-                net.backward(tape, seed, worker.rules(), stop);
-                worker.reduce(p, count, static_cast<const Tape&>(tape), grads);
+    run_point_blocks(
+        net, n_rows, points_per_row, targets, options, extra_bytes_per_point, make_worker,
+        [&](auto& worker, Tape& tape, const RowMatrixXf& seed, Index p, Index count) {
+            tape.input.resize(count, net.n_inputs());
+            worker.fill(p, count, tape.input);
+            worker.forward(net, tape);
+            if (grad_layer >= 0 && stop < 0) {
+                // a layer that does not reach the output keeps a zero gradient
+                tape.grads[grad_layer].setZero(count, net.layer_size(grad_layer));
             }
-        }
-    }
+            net.backward(tape, seed, worker.rules(), stop);
+            const RowMatrixXf& grads = grad_layer < 0 ? tape.input_grad : tape.grads[grad_layer];
+            worker.reduce(p, count, static_cast<const Tape&>(tape), grads);
+        });
 }
 
 }  // namespace glassbox
