@@ -27,60 +27,15 @@ array([[2.]])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from glassbox.models.spec import LayerSpec, NetworkSpec
-from reference.network import _LAYERS, _run_forward, target_rows
-
-try:  # multi-input layers (add, concat), where the reference network has them
-    from reference.network import _MULTI_INPUT
-except ImportError:  # pragma: no cover - before the layers merge
-    _MULTI_INPUT: dict = {}
+from reference.network import _LAYERS, _run_forward, backward
 
 EPS = 1e-10
 RESCALED = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu"}
-
-# override(index, layer, x, y, g) -> gradient for the layer input, or None for the plain rule
-Override = Callable[[int, LayerSpec, np.ndarray, np.ndarray, np.ndarray], "np.ndarray | None"]
-
-
-def backward(
-    spec: NetworkSpec,
-    X: np.ndarray,
-    target: int | Sequence[int] | np.ndarray | None,
-    override: Override | None = None,
-    stop: int | None = None,
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
-    """The backward walk with per-layer overrides; returns (input gradient, layer outputs,
-    gradient with respect to each layer's output)."""
-    X = np.asarray(X, dtype=np.float64)
-    outputs = _run_forward(spec, X)
-    n, k = outputs[-1].shape
-    rows = target_rows(target, n, k)
-    grads: list[np.ndarray | None] = [None] * len(spec.layers)
-    seed = np.zeros((n, k))
-    seed[np.arange(n), rows] = 1.0
-    grads[-1] = seed
-    grad_input = np.zeros_like(X)
-    for index in range(len(spec.layers) - 1, -1, -1):
-        g = grads[index]
-        if g is None or (stop is not None and index <= stop):
-            continue
-        layer = spec.layers[index]
-        xs = [X if src == -1 else outputs[src] for src in layer.inputs]
-        if layer.kind in _MULTI_INPUT:  # add, concat: linear, always the gradient
-            gxs = _MULTI_INPUT[layer.kind][1](layer, xs, g)
-        else:
-            gx = override(index, layer, xs[0], outputs[index], g) if override else None
-            gxs = [_LAYERS[layer.kind][1](layer, xs[0], g) if gx is None else gx]
-        for src, gx in zip(layer.inputs, gxs, strict=True):
-            if src == -1:
-                grad_input = grad_input + gx
-            else:
-                grads[src] = gx if grads[src] is None else grads[src] + gx
-    return grad_input, outputs, grads
 
 
 def deeplift(

@@ -20,7 +20,7 @@ array([[ 1., -2.]])
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -572,14 +572,24 @@ def forward(spec: NetworkSpec, X: np.ndarray) -> np.ndarray:
     return _run_forward(spec, X)[-1]
 
 
-def gradient(
-    spec: NetworkSpec, X: np.ndarray, target: int | Sequence[int] | np.ndarray | None
-) -> np.ndarray:
-    """``d output[row, target[row]] / d X[row]`` for every row, float64 of the shape of ``X``.
+# override(index, layer, x, y, g) -> gradient for the layer's input, or None for the plain rule
+Override = Callable[[int, LayerSpec, np.ndarray, np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+def backward(
+    spec: NetworkSpec,
+    X: np.ndarray,
+    target: int | Sequence[int] | np.ndarray | None,
+    override: Override | None = None,
+    stop: int | None = None,
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
+    """The backward walk: (input gradient, every layer's output, gradient w.r.t. each output).
 
     Backpropagation by hand: seed the output with a one-hot row per sample, then walk the layers
     in reverse, each layer turning the gradient of its output into the gradient of its input and
-    adding it to whichever layer (or the network input) it read from.
+    adding it to whichever layer (or the network input) it read from. ``override`` may replace a
+    single-input layer's backward (DeepLIFT, guided backprop); layers at or before ``stop`` are
+    not walked.
     """
     X = np.asarray(X, dtype=np.float64)
     outputs = _run_forward(spec, X)
@@ -592,18 +602,26 @@ def gradient(
     grad_input = np.zeros_like(X)
     for index in range(len(spec.layers) - 1, -1, -1):
         g = grads[index]
-        if g is None:
-            continue  # this layer does not reach the output
+        if g is None or (stop is not None and index <= stop):
+            continue  # this layer does not reach the output, or lies before the stop
         layer = spec.layers[index]
         xs = _inputs(X, outputs, layer)
-        if layer.kind in _MULTI_INPUT:
+        if layer.kind in _MULTI_INPUT:  # add, concat: linear, always the gradient
             gxs = _MULTI_INPUT[layer.kind][1](layer, xs, g)
         else:
-            gxs = [_LAYERS[layer.kind][1](layer, xs[0], g)]
+            gx = override(index, layer, xs[0], outputs[index], g) if override else None
+            gxs = [_LAYERS[layer.kind][1](layer, xs[0], g) if gx is None else gx]
         # a node read by several consumers (or twice by one) gets the sum of their gradients
         for src, gx in zip(layer.inputs, gxs, strict=True):
             if src == -1:
                 grad_input = grad_input + gx
             else:
                 grads[src] = gx if grads[src] is None else grads[src] + gx
-    return grad_input
+    return grad_input, outputs, grads
+
+
+def gradient(
+    spec: NetworkSpec, X: np.ndarray, target: int | Sequence[int] | np.ndarray | None
+) -> np.ndarray:
+    """``d output[row, target[row]] / d X[row]`` for every row, float64 of the shape of ``X``."""
+    return backward(spec, X, target)[0]
