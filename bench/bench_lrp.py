@@ -16,11 +16,15 @@ The peer column is Captum; the torch time is in the notes (ratio = torch time / 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from common import Row, format_text, time_it
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 TARGET = 3
 
@@ -61,52 +65,10 @@ def make_spec(seed: int = 0) -> Any:
 
 
 def to_torch(spec: Any) -> Any:
-    """The same network as a torch ``nn.Sequential`` (float32, eval mode)."""
-    import torch
-    from torch import nn
+    """The same network as a torch ``nn.Sequential`` shaped for Captum's LRP (the tests' twin)."""
+    from reference.torch_graph import captum_lrp_sequential
 
-    modules: list[nn.Module] = []
-    for layer in spec.layers:
-        if layer.kind == "conv2d":
-            w = layer.weights["weight"]
-            module = nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:])
-        elif layer.kind == "dense":
-            w = layer.weights["weight"]
-            module = nn.Linear(w.shape[1], w.shape[0])
-        elif layer.kind == "relu":
-            module = nn.ReLU()
-        elif layer.kind == "max_pool2d":
-            module = nn.MaxPool2d(2, 2)
-        else:
-            module = nn.Flatten()
-        if layer.kind in ("conv2d", "dense"):
-            with torch.no_grad():
-                module.weight.copy_(torch.from_numpy(layer.weights["weight"]))
-                module.bias.copy_(torch.from_numpy(layer.weights["bias"]))
-        modules.append(module)
-    at = next(i for i, m in enumerate(modules) if isinstance(m, nn.Flatten))
-    modules[at : at + 2] = [_FlattenThen(modules[at + 1])]
-    return nn.Sequential(*modules).eval()
-
-
-def _flatten_then_class() -> Any:
-    from torch import nn
-
-    class FlattenThen(nn.Module):
-        """Flatten inside a container: Captum's LRP has no rule for a Flatten module."""
-
-        def __init__(self, inner: nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x: Any) -> Any:
-            return self.inner(x.flatten(1))
-
-    return FlattenThen
-
-
-def _FlattenThen(inner: Any) -> Any:
-    return _flatten_then_class()(inner)
+    return captum_lrp_sequential(spec)
 
 
 def _captum(net: Any, x: Any) -> np.ndarray:

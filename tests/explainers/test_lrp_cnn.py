@@ -147,45 +147,10 @@ def test_wrong_image_shape_and_unknown_layer() -> None:
 
 
 def _torch_lenet(spec):
-    torch = pytest.importorskip("torch")
-    from torch import nn
+    pytest.importorskip("torch")
+    from reference.torch_graph import captum_lrp_sequential
 
-    modules = []
-    for layer in spec.layers:
-        if layer.kind == "conv2d":
-            w = layer.weights["weight"]
-            m = nn.Conv2d(
-                w.shape[1], w.shape[0], w.shape[2:], bias=layer.weights["bias"] is not None
-            )
-        elif layer.kind == "dense":
-            w = layer.weights["weight"]
-            m = nn.Linear(w.shape[1], w.shape[0], bias=layer.weights["bias"] is not None)
-        elif layer.kind == "relu":
-            m = nn.ReLU()
-        elif layer.kind == "max_pool2d":
-            m = nn.MaxPool2d(2, 2)
-        else:
-            m = nn.Flatten()
-        if layer.kind in ("conv2d", "dense"):
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(layer.weights["weight"]))
-                if layer.weights["bias"] is not None:
-                    m.bias.copy_(torch.from_numpy(layer.weights["bias"]))
-        modules.append(m)
-
-    class FlattenThen(nn.Module):
-        """Flatten inside a container: Captum's LRP has no rule for a Flatten module."""
-
-        def __init__(self, inner: nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):  # type: ignore[no-untyped-def]
-            return self.inner(x.flatten(1))
-
-    at = next(i for i, m in enumerate(modules) if isinstance(m, nn.Flatten))
-    modules[at : at + 2] = [FlattenThen(modules[at + 1])]
-    return nn.Sequential(*modules).double().eval()
+    return captum_lrp_sequential(spec).double()
 
 
 @pytest.mark.parametrize("which", ["epsilon", "gamma", "alpha1_beta0"])

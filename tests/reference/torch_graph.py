@@ -163,3 +163,49 @@ def torch_graph(spec: Any) -> Any:
             return outputs[-1]
 
     return Graph().eval()
+
+
+def captum_lrp_sequential(spec: Any) -> Any:
+    """A ``torch.nn.Sequential`` twin (float32, eval mode) of a sequential conv/dense/ReLU/2x2
+    max-pool/flatten spec, shaped for Captum's LRP.
+
+    Captum's LRP has no rule for a Flatten module, so the flatten is folded into the module that
+    follows it.
+    """
+    import torch
+    from torch import nn
+
+    class FlattenThen(nn.Module):
+        """Flatten, then the wrapped module (one module, so Captum sees no Flatten)."""
+
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> Any:
+            return self.inner(x.flatten(1))
+
+    modules: list[nn.Module] = []
+    for layer in spec.layers:
+        if layer.kind in ("conv2d", "dense"):
+            w, b = layer.weights["weight"], layer.weights.get("bias")
+            if layer.kind == "conv2d":
+                m: nn.Module = nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:], bias=b is not None)
+            else:
+                m = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+            with torch.no_grad():
+                m.weight.copy_(torch.from_numpy(np.asarray(w, dtype=np.float32)))
+                if b is not None:
+                    m.bias.copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
+        elif layer.kind == "relu":
+            m = nn.ReLU()
+        elif layer.kind == "max_pool2d":
+            m = nn.MaxPool2d(2, 2)
+        elif layer.kind == "flatten":
+            m = nn.Flatten()
+        else:
+            raise NotImplementedError(f"captum_lrp_sequential: layer kind {layer.kind!r}")
+        modules.append(m)
+    at = next(i for i, m in enumerate(modules) if isinstance(m, nn.Flatten))
+    modules[at : at + 2] = [FlattenThen(modules[at + 1])]
+    return nn.Sequential(*modules).eval()

@@ -51,6 +51,23 @@ inline void tap_range(Index o, Index stride, Index pad, Index dilation, Index k,
     hi = in - start <= 0 ? 0 : std::min(k, (in - start + dilation - 1) / dilation);
     if (hi < lo) hi = lo;
 }
+
+// The valid kernel taps [k0, k1) of every output row (ki) and column (kj) of a pooling window.
+struct TapRanges {
+    std::vector<Index> ki0, ki1, kj0, kj1;
+};
+
+TapRanges tap_ranges(const Pool2dOptions& opt, const PoolGeometry& g) {
+    TapRanges t{std::vector<Index>(g.oh), std::vector<Index>(g.oh), std::vector<Index>(g.ow),
+                std::vector<Index>(g.ow)};
+    for (Index oi = 0; oi < g.oh; ++oi)
+        tap_range(oi, opt.stride_h, opt.pad_top, opt.dilation_h, opt.kernel_h, g.h, t.ki0[oi],
+                  t.ki1[oi]);
+    for (Index oj = 0; oj < g.ow; ++oj)
+        tap_range(oj, opt.stride_w, opt.pad_left, opt.dilation_w, opt.kernel_w, g.w, t.kj0[oj],
+                  t.kj1[oj]);
+    return t;
+}
 }  // namespace
 
 template <class Emit>
@@ -58,13 +75,8 @@ void MaxPool2d::scan(const RowMatrixXf& x, Emit emit) const {
     const PoolGeometry& g = geo_;
     const Index plane_size = g.h * g.w;
     // valid kernel taps per output row / column, computed once per call
-    std::vector<Index> ki0(g.oh), ki1(g.oh), kj0(g.ow), kj1(g.ow);
-    for (Index oi = 0; oi < g.oh; ++oi)
-        tap_range(oi, opt_.stride_h, opt_.pad_top, opt_.dilation_h, opt_.kernel_h, g.h, ki0[oi],
-                  ki1[oi]);
-    for (Index oj = 0; oj < g.ow; ++oj)
-        tap_range(oj, opt_.stride_w, opt_.pad_left, opt_.dilation_w, opt_.kernel_w, g.w, kj0[oj],
-                  kj1[oj]);
+    const TapRanges taps = tap_ranges(opt_, g);
+    const auto &ki0 = taps.ki0, &ki1 = taps.ki1, &kj0 = taps.kj0, &kj1 = taps.kj1;
     const Index dh = opt_.dilation_h, dw = opt_.dilation_w;
     for (Index r = 0; r < x.rows(); ++r) {
         for (Index c = 0; c < g.channels; ++c) {
@@ -104,13 +116,8 @@ void MaxPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrix
     const PoolGeometry& g = geo_;
     const Index plane_size = g.h * g.w, P = g.oh * g.ow;
     out.resize(x.rows(), g.channels * P);
-    std::vector<Index> ki0(g.oh), ki1(g.oh), kj0(g.ow), kj1(g.ow);
-    for (Index oi = 0; oi < g.oh; ++oi)
-        tap_range(oi, opt_.stride_h, opt_.pad_top, opt_.dilation_h, opt_.kernel_h, g.h, ki0[oi],
-                  ki1[oi]);
-    for (Index oj = 0; oj < g.ow; ++oj)
-        tap_range(oj, opt_.stride_w, opt_.pad_left, opt_.dilation_w, opt_.kernel_w, g.w, kj0[oj],
-                  kj1[oj]);
+    const TapRanges taps = tap_ranges(opt_, g);
+    const auto &ki0 = taps.ki0, &ki1 = taps.ki1, &kj0 = taps.kj0, &kj1 = taps.kj1;
     const Index dh = opt_.dilation_h, dw = opt_.dilation_w;
     for (Index r = 0; r < x.rows(); ++r) {
         for (Index c = 0; c < g.channels; ++c) {
