@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
     glassbox::bindings::bind_lrp(m);
     glassbox::bindings::bind_sampling(m);
     glassbox::bindings::bind_deeplift(m);
+    glassbox::bindings::bind_model_bridge(m);
 }

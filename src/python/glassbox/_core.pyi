@@ -1,6 +1,6 @@
 """Typed stubs for the compiled extension glassbox._core (checked by tests/test_core_stubs.py)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,14 @@ AttributionTuple = tuple[
 ]
 
 def registered_layer_kinds() -> list[str]: ...
+def evaluate_model(
+    model: Network | Callable[[NDArray[np.float32]], object],
+    X: NDArray[np.float32],
+    n_outputs: int,
+    n_threads: int = 0,
+    memory_budget: int = ...,
+    chunk_rows: int = 0,
+) -> NDArray[np.float32]: ...
 def default_memory_budget() -> int: ...
 def input_gradients(
     network: Network,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassbox.models.agnostic import as_model
 from glassbox.models.callable import CallableModel, wrap
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.spec import LayerSpec, NetworkSpec
@@ -48,6 +49,7 @@ __all__ = [
     "LayerSpec",
     "NativeModel",
     "NetworkSpec",
+    "as_model",
     "build_network",
     "from_keras",
     "from_onnx",

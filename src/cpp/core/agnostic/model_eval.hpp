@@ -1,0 +1,70 @@
+// The evaluation loop every model-agnostic method shares: rows of a virtual batch (coalitions x
+// background, permuted copies, grid points, perturbed samples, ...) are written in chunks,
+// evaluated by any Model, and folded into the method's result, so no method ever materialises
+// the whole batch.
+#pragma once
+
+#include "core/model.hpp"
+#include "core/network/network.hpp"
+#include "core/parallel.hpp"
+
+#include <algorithm>
+
+namespace glassbox {
+
+// Rows per chunk for a model-agnostic job: bounded by the memory budget (the chunk's input and
+// output rows plus `extra_floats_per_row` of the method's own), at least `min_rows` (a Python
+// callable must get thousands of rows per call), and never more than the job. Depends only on
+// the budget, the widths and the job size, never on the thread count.
+inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Index total_rows,
+                             Index extra_floats_per_row = 0, Index min_rows = 1024) {
+    const auto* net = dynamic_cast<const Network*>(&model);
+    const std::size_t per_row =
+        sizeof(float) * static_cast<std::size_t>(model.n_inputs() + model.n_outputs() +
+                                                 extra_floats_per_row) +
+        (net ? net->bytes_per_point() : 0);
+    const Index by_budget =
+        static_cast<Index>(memory_budget / std::max<std::size_t>(per_row, 1));
+    return std::max<Index>(1, std::min(total_rows, std::max(min_rows, by_budget)));
+}
+
+// Evaluates rows [0, total_rows) of a virtual batch in chunks of `chunk_rows`:
+//   fill(first, count, X)      writes rows [first, first + count) into X (count x n_inputs);
+//   reduce(first, count, Y)    consumes their outputs Y (count x n_outputs).
+// A thread-safe model (a native Network) runs chunks in parallel under OpenMP, each chunk
+// single-threaded inside; fill and reduce are then called concurrently for different chunks and
+// must only touch per-chunk state. Any other model (a Python callable, which takes the GIL) runs
+// the chunks in order on the calling thread. Chunk boundaries do not depend on the thread count.
+template <class Fill, class Reduce>
+void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows,
+                          const RunOptions& options, Fill&& fill, Reduce&& reduce) {
+    if (total_rows <= 0) return;
+    chunk_rows = std::max<Index>(1, chunk_rows);
+    const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
+    const auto* net = dynamic_cast<const Network*>(&model);
+    auto run_chunk = [&](Index chunk, RowMatrixXf& X, RowMatrixXf& Y) {
+        const Index first = chunk * chunk_rows;
+        const Index count = std::min(chunk_rows, total_rows - first);
+        X.resize(count, model.n_inputs());
+        fill(first, count, X);
+        if (net) {
+            net->predict(X, Y, RunOptions{1, options.memory_budget});
+        } else {
+            model.predict(X, Y);
+        }
+        reduce(first, count, static_cast<const RowMatrixXf&>(Y));
+    };
+    if (model.thread_safe()) {
+#pragma omp parallel num_threads(resolve_threads(options.n_threads))
+        {
+            RowMatrixXf X, Y;
+#pragma omp for schedule(dynamic, 1)
+            for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(chunk, X, Y);
+        }
+    } else {
+        RowMatrixXf X, Y;
+        for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(chunk, X, Y);
+    }
+}
+
+}  // namespace glassbox
