@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-from glassbox import _core
 from cnn_nets import (
     LAYER_CASES,
     inception_spec,
@@ -18,6 +17,7 @@ from cnn_nets import (
     torch_forward,
 )
 from conftest import build, make_data
+from glassbox import _core
 from glassbox.models.spec import NetworkSpec
 from reference.network import forward, gradient
 
@@ -231,7 +231,14 @@ def test_invalid_pool_add_concat_reshape_params() -> None:
 
 @pytest.mark.parametrize(
     ("kernel", "stride", "hw"),
-    [(2, 2, (8, 8)), (2, 2, (7, 9)), (3, 3, (9, 6)), (3, 3, (10, 11)), (3, 2, (9, 9)), (2, 1, (5, 6))],
+    [
+        (2, 2, (8, 8)),
+        (2, 2, (7, 9)),
+        (3, 3, (9, 6)),
+        (3, 3, (10, 11)),
+        (3, 2, (9, 9)),
+        (2, 1, (5, 6)),
+    ],
 )
 @pytest.mark.parametrize("with_nan", [False, True])
 def test_max_pool_fast_paths_match_torch_with_ties_and_nan(
