@@ -24,13 +24,15 @@ inline Index samples_per_block(Index n, Index K, Index P) {
     return std::max<Index>(1, std::min<Index>(n, kColumnBufferFloats / std::max<Index>(K * P, 1)));
 }
 
-// Direct convolution for stride_w == 1: each output tile of T columns x OB channels is
-// accumulated in registers over all kernel taps, reading a zero-padded copy of the sample (so no
-// bounds checks) and the weights as (K, cout_g, kTile) with every weight repeated across a vector
-// (so the kernel multiplies whole vectors). It avoids im2col's extra pass over memory, which
-// dominates when a conv has few output channels.
-constexpr Index kTile = 8;      // one AVX vector of floats
-constexpr Index kMaxTile = 16;  // the widest tile (extra columns of the padded copy)
+// Direct convolution for stride_w == 1: each output tile of R rows x NP vectors of columns x OB
+// channels is accumulated in vector registers over all kernel taps, reading a zero-padded copy of
+// the sample (so no bounds checks) and the weights as (K, cout_g), each broadcast across a
+// vector. Written with Eigen's packet primitives (AVX2 / SSE / NEON alike) so the register tiling
+// is explicit rather than left to the auto-vectoriser. It avoids im2col's extra pass over memory,
+// which dominates when a conv has few output channels.
+using Packet = Eigen::internal::packet_traits<float>::type;
+constexpr Index kTile = Eigen::internal::unpacket_traits<Packet>::size;  // floats per vector
+constexpr Index kMaxTile = 2 * kTile;  // the widest tile (extra columns of the padded copy)
 
 struct DirectGeometry {
     Index cin_g, kh, kw, dh, dw, sh;  // per group input channels, kernel, dilation, row stride
@@ -38,69 +40,80 @@ struct DirectGeometry {
     Index oh, ow;
 };
 
-// One tile: R output rows x T columns x OB channels, accumulated in registers over every tap.
-template <int OB, int T, int R>
+// One tile: R output rows x NP vectors x OB channels, starting at output (oi0, oj0).
+template <int OB, int NP, int R>
 inline void direct_tile(const DirectGeometry& d, const float* __restrict padded,
                         const float* __restrict wt, Index wt_stride, const float* bias,
                         float* __restrict out, Index oi0, Index oj0) {
+    using namespace Eigen::internal;
     const Index P = d.oh * d.ow;
     const Index row_step = d.sh * d.padded_w;
-    float acc[R][OB][T];
-    for (int r = 0; r < R; ++r)
-        for (int o = 0; o < OB; ++o)
-            for (int t = 0; t < T; ++t) acc[r][o][t] = bias ? bias[o] : 0.0f;
+    Packet acc[R][OB][NP];
+    for (int o = 0; o < OB; ++o) {
+        const Packet b = pset1<Packet>(bias ? bias[o] : 0.0f);
+        for (int r = 0; r < R; ++r)
+            for (int p = 0; p < NP; ++p) acc[r][o][p] = b;
+    }
     const float* __restrict wk = wt;
     for (Index c = 0; c < d.cin_g; ++c) {
         for (Index ki = 0; ki < d.kh; ++ki) {
             const float* __restrict in =
                 padded + (c * d.padded_h + oi0 * d.sh + ki * d.dh) * d.padded_w + oj0;
             for (Index kj = 0; kj < d.kw; ++kj, wk += wt_stride) {
+                const float* __restrict src = in + kj * d.dw;
                 for (int r = 0; r < R; ++r) {
-                    float v[T];
-                    for (int t = 0; t < T; ++t) v[t] = in[r * row_step + kj * d.dw + t];
-                    for (int o = 0; o < OB; ++o)
-                        for (int t = 0; t < T; ++t) acc[r][o][t] += wk[o * kTile + t % kTile] * v[t];
+                    Packet v[NP];
+                    for (int p = 0; p < NP; ++p) v[p] = ploadu<Packet>(src + r * row_step + p * kTile);
+                    for (int o = 0; o < OB; ++o) {
+                        const Packet w = pset1<Packet>(wk[o]);
+                        for (int p = 0; p < NP; ++p) acc[r][o][p] = pmadd(w, v[p], acc[r][o][p]);
+                    }
                 }
             }
         }
     }
-    const Index n = std::min<Index>(T, d.ow - oj0);
+    const Index n = std::min<Index>(NP * kTile, d.ow - oj0);
     for (int r = 0; r < R; ++r) {
         float* __restrict dst = out + (oi0 + r) * d.ow + oj0;
-        if (n == T) {
-            for (int o = 0; o < OB; ++o)
-                for (int t = 0; t < T; ++t) dst[o * P + t] = acc[r][o][t];
-        } else {
-            for (int o = 0; o < OB; ++o)
-                for (Index t = 0; t < n; ++t) dst[o * P + t] = acc[r][o][t];
+        for (int o = 0; o < OB; ++o) {
+            if (n == NP * kTile) {
+                for (int p = 0; p < NP; ++p) pstoreu(dst + o * P + p * kTile, acc[r][o][p]);
+            } else {
+                alignas(64) float tail[NP * kTile];
+                for (int p = 0; p < NP; ++p) pstoreu(tail + p * kTile, acc[r][o][p]);
+                for (Index t = 0; t < n; ++t) dst[o * P + t] = tail[t];
+            }
         }
     }
 }
 
-// Output rows per tile: enough independent accumulators (about 12 vectors) to hide the FMA
-// latency when a tile has few channels (the transpose of a 1-channel-input conv has OB = 1).
-constexpr int rows_per_tile(int OB, int T) {
-    const int r = 12 / (OB * (T / 8));
-    return r < 1 ? 1 : (r > 4 ? 4 : r);
+// Output rows per tile: as many (up to 4) as keep the accumulators, one row's input vectors and
+// a broadcast weight within 16 vector registers; with few channels several rows hide the FMA
+// latency (the transpose of a 1-channel-input conv has OB = 1).
+constexpr int rows_per_tile(int OB, int NP) {
+    int r = 4;
+    while (r > 1 && r * NP * OB + NP + 1 > 16) --r;
+    return r;
 }
 
-template <int OB, int T>
+template <int OB, int NP>
 void direct_block(const DirectGeometry& d, const float* __restrict padded,
                   const float* __restrict wt, Index wt_stride, const float* bias,
                   float* __restrict out) {
-    constexpr int R = rows_per_tile(OB, T);
+    constexpr int R = rows_per_tile(OB, NP);
+    constexpr Index T = NP * kTile;
     // one band of `rows` output rows: full T-wide tiles, then a one-vector tile when the rest
     // fits one (24 columns = 16 + 8 instead of two 16-wide tiles with 8 wasted lanes)
     auto band = [&](auto rows, Index oi) {
         constexpr int RR = decltype(rows)::value;
         Index oj0 = 0;
         for (; oj0 + T <= d.ow; oj0 += T)
-            direct_tile<OB, T, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
+            direct_tile<OB, NP, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
         if (oj0 == d.ow) return;
-        if (T > kTile && d.ow - oj0 <= kTile) {
-            direct_tile<OB, kTile, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
+        if (NP > 1 && d.ow - oj0 <= kTile) {
+            direct_tile<OB, 1, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
         } else {
-            direct_tile<OB, T, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
+            direct_tile<OB, NP, RR>(d, padded, wt, wt_stride, bias, out, oi, oj0);
         }
     };
     Index oi = 0;
@@ -112,10 +125,10 @@ using DirectBlockFn = void (*)(const DirectGeometry&, const float*, const float*
                                const float*, float*);
 // [OB - 1][wide]: wide tiles (two vectors) while the accumulators fit in 16 vector registers
 constexpr DirectBlockFn kDirectBlocks[8][2] = {
-    {direct_block<1, 8>, direct_block<1, 16>}, {direct_block<2, 8>, direct_block<2, 16>},
-    {direct_block<3, 8>, direct_block<3, 16>}, {direct_block<4, 8>, direct_block<4, 16>},
-    {direct_block<5, 8>, direct_block<5, 16>}, {direct_block<6, 8>, direct_block<6, 16>},
-    {direct_block<7, 8>, direct_block<7, 8>},  {direct_block<8, 8>, direct_block<8, 8>}};
+    {direct_block<1, 1>, direct_block<1, 2>}, {direct_block<2, 1>, direct_block<2, 2>},
+    {direct_block<3, 1>, direct_block<3, 2>}, {direct_block<4, 1>, direct_block<4, 2>},
+    {direct_block<5, 1>, direct_block<5, 2>}, {direct_block<6, 1>, direct_block<6, 2>},
+    {direct_block<7, 1>, direct_block<7, 1>}, {direct_block<8, 1>, direct_block<8, 1>}};
 constexpr Index kMaxBlock = 8;
 }  // namespace
 
@@ -281,15 +294,14 @@ void direct_conv(const ConvGeometry& geo, const RowMatrixXf& weight, const Vecto
                      geo.w + geo.pad_left + geo.pad_right + kMaxTile,
                      geo.oh,
                      geo.ow};
-    // weights as (group, K, cout_g, kTile): each weight repeated across a tile, so the kernel
-    // multiplies whole vectors without broadcasts
+    // weights as (group, K, cout_g): a tap's weights for a block of channels are adjacent and
+    // compact, so a block's weights stay in L1 across tiles
     thread_local std::vector<float> wt, padded;
-    wt.resize(static_cast<std::size_t>(geo.cout * K * kTile));
+    wt.resize(static_cast<std::size_t>(geo.cout * K));
     for (Index g = 0; g < geo.groups; ++g)
         for (Index o = 0; o < cout_g; ++o)
             for (Index k = 0; k < K; ++k)
-                std::fill_n(wt.data() + ((g * K + k) * cout_g + o) * kTile, kTile,
-                            weight(g * cout_g + o, k));
+                wt[static_cast<std::size_t>((g * K + k) * cout_g + o)] = weight(g * cout_g + o, k);
     const Index plane = d.padded_h * d.padded_w;
     padded.assign(static_cast<std::size_t>(geo.cin * plane), 0.0f);
     const Index in_size = geo.cin * geo.h * geo.w;
@@ -310,7 +322,7 @@ void direct_conv(const ConvGeometry& geo, const RowMatrixXf& weight, const Vecto
                 const Index channel = g * cout_g + o0;
                 kDirectBlocks[ob - 1][geo.ow >= kMaxTile ? 1 : 0](
                     d, padded.data() + g * cin_g * plane,
-                    wt.data() + (g * K * cout_g + o0) * kTile, cout_g * kTile,
+                    wt.data() + g * K * cout_g + o0, cout_g,
                     bias ? bias->data() + channel : nullptr, zr + channel * P);
             }
         }
