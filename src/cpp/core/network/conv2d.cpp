@@ -31,7 +31,7 @@ inline Index samples_per_block(Index n, Index K, Index P) {
 // is explicit rather than left to the auto-vectoriser. It avoids im2col's extra pass over memory,
 // which dominates when a conv has few output channels.
 using Packet = Eigen::internal::packet_traits<float>::type;
-constexpr Index kTile = Eigen::internal::unpacket_traits<Packet>::size;  // floats per vector
+constexpr Index kTile = Eigen::internal::packet_traits<float>::size;  // floats per vector
 constexpr Index kMaxTile = 2 * kTile;  // the widest tile (extra columns of the padded copy)
 
 struct DirectGeometry {
