@@ -16,8 +16,6 @@ namespace {
 // it and the GEMM reading it, and spans enough samples to keep the GEMM wide for small maps.
 // Output channels per group up to which the direct kernel is used (see use_direct).
 constexpr Index kDirectMaxChannels = static_cast<Index>(GLASSBOX_CONV_DIRECT_MAX);
-// Output channels per group up to which the transpose uses the direct kernel (transpose_is_direct).
-constexpr Index kDirectMaxTransposeChannels = 8;
 constexpr Index kColumnBufferFloats = 64 * 1024;
 
 inline Index samples_per_block(Index n, Index K, Index P) {
@@ -341,39 +339,6 @@ ConvGeometry Conv2d::geometry() const {
                         oh_,           ow_};
 }
 
-// The transpose of a stride-1 convolution is the convolution of the output-shaped signal,
-// padded by (k - 1) * dilation - pad on each side, with the kernel flipped and its channel axes
-// swapped (within each group). Valid when no padding exceeds (k - 1) * dilation.
-bool Conv2d::transpose_is_direct() const {
-    // Measured on LeNet: direct wins when the GEMM's inner dimension (output channels per group)
-    // is short, so col2im's pass over the (K, P) column matrix dominates (6 channels: 1.3x
-    // faster); from 16 channels GEMM + col2im is faster.
-    const Index span_h = (kh_ - 1) * opt_.dilation_h, span_w = (kw_ - 1) * opt_.dilation_w;
-    return opt_.stride_h == 1 && opt_.stride_w == 1 && cin_g_ <= kDirectMaxChannels &&
-           cout_ / opt_.groups <= kDirectMaxTransposeChannels && opt_.pad_top <= span_h &&
-           opt_.pad_bottom <= span_h && opt_.pad_left <= span_w && opt_.pad_right <= span_w;
-}
-
-void Conv2d::direct_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
-                              RowMatrixXf& c) const {
-    const Index span_h = (kh_ - 1) * opt_.dilation_h, span_w = (kw_ - 1) * opt_.dilation_w;
-    const Index cout_g = cout_ / opt_.groups, taps = kh_ * kw_;
-    // flipped[g * cin_g + i][o * taps + (kh-1-ki) * kw + (kw-1-kj)] = weight[g * cout_g + o][i * taps + ki * kw + kj]
-    thread_local RowMatrixXf flipped;
-    flipped.resize(cin_, cout_g * taps);
-    for (Index g = 0; g < opt_.groups; ++g)
-        for (Index o = 0; o < cout_g; ++o)
-            for (Index i = 0; i < cin_g_; ++i)
-                for (Index t = 0; t < taps; ++t)
-                    flipped(g * cin_g_ + i, o * taps + (taps - 1 - t)) =
-                        weight(g * cout_g + o, i * taps + t);
-    const ConvGeometry geo{cout_, oh_, ow_, cin_, opt_.groups, kh_, kw_, 1, opt_.dilation_h,
-                           opt_.dilation_w, span_h - opt_.pad_top, span_w - opt_.pad_left,
-                           span_h - opt_.pad_bottom, span_w - opt_.pad_right, h_, w_};
-    c.resize(s.rows(), cin_ * h_ * w_);
-    direct_conv(geo, flipped, nullptr, s.data(), s.rows(), c.data());
-}
-
 void Conv2d::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
                             RowMatrixXf& z) const {
     check_weight(weight, "affine_forward");
@@ -416,10 +381,6 @@ void Conv2d::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
     check_weight(weight, "affine_transpose");
     const Index P = oh_ * ow_;
     require(s.cols() == cout_ * P, "conv2d: transpose input width does not match the output shape");
-    if (transpose_is_direct()) {
-        direct_transpose(weight, s, c);
-        return;
-    }
     const Index n = s.rows();
     const Index K = cin_g_ * kh_ * kw_;
     const Index cout_g = cout_ / opt_.groups;

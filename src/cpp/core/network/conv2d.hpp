@@ -51,8 +51,6 @@ private:
     void col2im(const float* col, Index block, float* x) const;
     bool use_direct() const;
     ConvGeometry geometry() const;  // this layer's problem, for the direct kernel (stride_w 1)
-    bool transpose_is_direct() const;
-    void direct_transpose(const RowMatrixXf& weight, const RowMatrixXf& s, RowMatrixXf& c) const;
     void check_weight(const RowMatrixXf& weight, const char* who) const;
 
     RowMatrixXf weight_;
