@@ -56,9 +56,9 @@ def _parse(features: object, n_features: int) -> tuple[list[int], list[tuple[int
     ):
         pairs = []
         for pair in features:
-            a, b = check_features(pair, n_features)
             if len(pair) != 2:
                 raise ValueError(f"features: expected pairs of two features, got {pair!r}")
+            a, b = check_features(pair, n_features)
             pairs.append((a, b))
         return sorted({f for pair in pairs for f in pair}), pairs, False
     else:
@@ -68,9 +68,11 @@ def _parse(features: object, n_features: int) -> tuple[list[int], list[tuple[int
     return chosen, list(itertools.combinations(chosen, 2)), True
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    # a partial dependence that is constant has no interaction to explain
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    # a partial dependence that is constant up to float32 rounding (tiny next to the outputs'
+    # own size) has no interaction to explain: its ratio of rounding errors would be noise
+    meaningful = denominator > 1e-10 * scale
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=meaningful)
 
 
 def h_statistic(
@@ -146,26 +148,28 @@ def h_statistic(
         )
     ).reshape(len(sets), m, run.n_outputs)[:, :, outputs]
     pd = means - means.mean(axis=1, keepdims=True)
+    f_x = evaluate(run.model, sample, n_threads=run.n_threads, memory_budget=run.memory_budget)[
+        :, outputs
+    ].astype(np.float64)
+    scale = (f_x**2).sum(axis=0)
+    f_x -= f_x.mean(axis=0)
     single = {f: pd[i] for i, f in enumerate(chosen)}
     pairwise = np.stack(
         [
             _ratio(
                 ((pd[len(chosen) + i] - single[a] - single[b]) ** 2).sum(axis=0),
                 (pd[len(chosen) + i] ** 2).sum(axis=0),
+                scale,
             )
             for i, (a, b) in enumerate(pairs)
         ]
     )
     total = None
     if overall:
-        f_x = evaluate(run.model, sample, n_threads=run.n_threads, memory_budget=run.memory_budget)[
-            :, outputs
-        ].astype(np.float64)
-        f_x -= f_x.mean(axis=0)
         rest = pd[len(chosen) + len(pairs) :]
         total = np.stack(
             [
-                _ratio(((f_x - single[f] - rest[j]) ** 2).sum(axis=0), (f_x**2).sum(axis=0))
+                _ratio(((f_x - single[f] - rest[j]) ** 2).sum(axis=0), (f_x**2).sum(axis=0), scale)
                 for j, f in enumerate(chosen)
             ]
         )

@@ -122,6 +122,17 @@ def _class_indices(
     return y, n_classes
 
 
+def _is_regressor(model: object) -> bool:
+    """Whether a scikit-learn-style estimator declares itself a regressor."""
+    tags = getattr(model, "__sklearn_tags__", None)
+    if callable(tags):
+        try:
+            return getattr(tags(), "estimator_type", None) == "regressor"
+        except Exception:  # an estimator with broken tags: fall back to the old attribute
+            pass
+    return getattr(model, "_estimator_type", None) == "regressor"
+
+
 def _check_task(
     metric: str, model: object, run: Run, X: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, int]:
@@ -134,7 +145,7 @@ def _check_task(
                 f"model has {k} outputs (use a classification metric)"
             )
         return y, 1
-    if getattr(model, "_estimator_type", None) == "regressor":
+    if _is_regressor(model):
         raise ValueError(f"metric: {metric!r} is a classification metric; the model is a regressor")
     labels, n_classes = _class_indices(y, model, metric, k)
     if k > 1 and k != n_classes:
