@@ -143,12 +143,7 @@ def run(quick: bool = False) -> list[Row]:
     return rows
 
 
-def main() -> None:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    args = parser.parse_args()
-    print(format_text(run(args.quick)))
-
-
-if __name__ == "__main__":
-    main()
+    print(format_text(run(parser.parse_args().quick)))

@@ -136,3 +136,22 @@ def test_bad_input(regression) -> None:
     with pytest.raises(ValueError, match="target"):
         gb.partial_dependence(estimator, X, 0, target=3)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("budget", [None, 4096])
+def test_a_python_model_is_called_on_chunks_of_thousands_of_rows(budget) -> None:
+    sizes: list[int] = []
+
+    def fn(Z: np.ndarray) -> np.ndarray:
+        sizes.append(len(Z))
+        return Z[:, 0] * Z[:, 1]
+
+    X = np.random.default_rng(0).normal(size=(300, 4))
+    model = gb.wrap(fn, n_inputs=4, n_outputs=1)  # given: no probing call
+    gb.partial_dependence(model, X, (0, 1), grid_resolution=10, memory_budget=budget)
+    assert sum(sizes) == 100 * 300
+    assert all(size >= 1024 for size in sizes[:-1])
+    sizes.clear()
+    gb.permutation_importance(model, X, X[:, 0] * X[:, 1], metric="r2", memory_budget=budget)
+    assert sum(sizes) == 300 + 4 * 5 * 300
+    assert all(size >= 1024 for size in sizes[1:-1])

@@ -57,8 +57,11 @@ void bind_inspection(py::module_& m) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const auto setup = setup_of(n_repeats, seed, max_samples);
             py::gil_scoped_release release;
+            // a Python model gets the block in one call: the caller sized it for the budget
+            const Index rows = job_count * (max_samples > 0 ? max_samples : X.rows());
             return inspection::permuted_predictions(*arg, X, groups, setup, job_first, job_count,
-                                                    RunOptions{n_threads, budget});
+                                                    RunOptions{n_threads, budget},
+                                                    (*arg).thread_safe() ? 0 : rows);
         },
         py::arg("model"), py::arg("X"), py::arg("groups"), py::arg("n_outputs"),
         py::arg("n_repeats"), py::arg("seed"), py::arg("max_samples"), py::arg("job_first"),

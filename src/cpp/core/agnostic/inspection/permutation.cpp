@@ -9,6 +9,8 @@
 namespace glassbox::inspection {
 namespace {
 
+constexpr Index kMinBlockRows = 1024;
+
 void check_setup(const Model& model, const ConstRowRef& X, const Groups& groups,
                  const PermutationSetup& setup) {
     require(X.rows() > 0, "X: is empty");
@@ -45,7 +47,7 @@ Index PermutationRows::source(Index group, Index repeat, Index i) const {
 
 RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const Groups& groups,
                                  const PermutationSetup& setup, Index job_first, Index job_count,
-                                 const RunOptions& options) {
+                                 const RunOptions& options, Index chunk_rows) {
     check_setup(model, X, groups, setup);
     const Index n_jobs = static_cast<Index>(groups.size()) * setup.n_repeats;
     require(job_first >= 0 && job_count >= 0 && job_first + job_count <= n_jobs,
@@ -53,8 +55,9 @@ RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const
     const Index m = samples_of(X, setup), p = X.cols(), k = model.n_outputs();
     const PermutationRows rows(setup.seed, X.rows(), m);
     RowMatrixXf out(job_count * m, k);
+    if (chunk_rows <= 0) chunk_rows = job_chunk_rows(model, options.memory_budget, job_count * m);
     for_each_job_row(
-        model, job_count, m, job_chunk_rows(model, options.memory_budget, job_count * m), options,
+        model, job_count, m, chunk_rows, options,
         [&](Index job, Index i, float* x) {
             const Index g = (job_first + job) / setup.n_repeats;
             const Index r = (job_first + job) % setup.n_repeats;
@@ -91,15 +94,19 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
     result.baseline = metric_score(metric, baseline, y.data(), weights, n_classes);
     result.scores.resize(n_groups, setup.n_repeats);
 
-    // jobs in blocks whose outputs fit the budget; each job is then scored on one thread
-    const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * k);
-    const Index block = std::max<Index>(
-        1, std::min<Index>(n_jobs, static_cast<Index>(options.memory_budget / job_bytes)));
+    // jobs in blocks whose outputs fit the budget, but of at least kMinBlockRows rows so that a
+    // Python model still gets thousands of rows per call; each job is then scored on one thread
+    const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * (k + X.cols()));
+    const Index by_budget = static_cast<Index>(options.memory_budget / job_bytes);
+    const Index block =
+        std::min<Index>(n_jobs, std::max<Index>(by_budget, (kMinBlockRows + m - 1) / m));
     const PermutationRows rows(setup.seed, X.rows(), m);
     std::exception_ptr error;
     for (Index first = 0; first < n_jobs; first += block) {
         const Index count = std::min(block, n_jobs - first);
-        const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, options);
+        // a Python model evaluates a block in one call (the block already fits the budget)
+        const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, options,
+                                                   model.thread_safe() ? 0 : count * m);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(options.n_threads))
         for (Index j = 0; j < count; ++j) {
             const Index g = (first + j) / setup.n_repeats, r = (first + j) % setup.n_repeats;

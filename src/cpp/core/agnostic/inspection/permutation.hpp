@@ -37,10 +37,10 @@ struct PermutationSetup {
 };
 
 // Outputs for jobs [job_first, job_first + job_count) (job = group * n_repeats + repeat), as
-// (job_count * n_samples) x n_outputs rows, job-major.
+// (job_count * n_samples) x n_outputs rows, job-major. chunk_rows <= 0: planned from the budget.
 RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const Groups& groups,
                                  const PermutationSetup& setup, Index job_first, Index job_count,
-                                 const RunOptions& options);
+                                 const RunOptions& options, Index chunk_rows = 0);
 
 struct PermutationScores {
     double baseline = 0;  // the score on all of X
