@@ -194,3 +194,19 @@ def test_bad_input_is_rejected_before_work(problems) -> None:
     with pytest.raises(ValueError, match="X: contains NaN"):
         gb.permutation_importance(classifier, np.where(X > 2, np.nan, X), y)
     np.testing.assert_array_equal(X, X_before)
+
+
+def test_string_labels_go_through_the_estimators_classes(problems) -> None:
+    from sklearn.neural_network import MLPClassifier
+
+    _, X, y = problems["binary"]
+    names = np.array(["no", "yes"])[y]
+    estimator = ref.fit_quietly(
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0), X, names
+    )
+    result = gb.permutation_importance(estimator, X, names, metric="roc_auc", n_repeats=2)
+    scorer = get_scorer("roc_auc")
+    expected = result.baseline_score - scorer(estimator, result.permuted_data(X, 1, 0), names)
+    assert result.importances[1, 0] == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(ValueError, match="classes_"):
+        gb.permutation_importance(estimator, X, np.where(y, "yes", "maybe"), metric="accuracy")

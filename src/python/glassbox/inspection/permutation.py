@@ -101,11 +101,9 @@ def _class_indices(
     classes = getattr(model, "classes_", None)
     if classes is not None:
         classes = np.asarray(classes)
-        position = np.searchsorted(classes, y) if np.all(np.diff(classes) > 0) else None
-        if (
-            position is None
-            or np.any(position >= len(classes))
-            or np.any(classes[np.minimum(position, len(classes) - 1)] != y)
+        position = np.searchsorted(classes, y)  # scikit-learn's classes_ are sorted
+        if np.any(position >= len(classes)) or np.any(
+            classes[np.minimum(position, len(classes) - 1)] != y
         ):
             raise ValueError(
                 f"y: metric {metric!r} needs labels from the model's classes_ {classes.tolist()}"
@@ -278,7 +276,11 @@ def permutation_importance(
     """
     run, batch = prepare(model, X, n_threads, memory_budget)
     n_rows, n_features = batch.shape
-    target = _vector(y, n_rows, "y")
+    labels = np.asarray(y)
+    if labels.dtype.kind in "OUS" and hasattr(model, "classes_") and labels.shape == (n_rows,):
+        target = labels  # string class labels, mapped through the estimator's classes_
+    else:
+        target = _vector(y, n_rows, "y")
     weights = None if sample_weight is None else _vector(sample_weight, n_rows, "sample_weight")
     if weights is not None and (weights.min() < 0 or weights.sum() <= 0):
         raise ValueError("sample_weight: expected non-negative weights with a positive sum")
