@@ -155,3 +155,12 @@ def test_a_python_model_is_called_on_chunks_of_thousands_of_rows(budget) -> None
     gb.permutation_importance(model, X, X[:, 0] * X[:, 1], metric="r2", memory_budget=budget)
     assert sum(sizes) == 300 + 4 * 5 * 300
     assert all(size >= 1024 for size in sizes[1:-1])
+
+
+def test_jobs_spanning_several_chunks_sum_like_the_reference() -> None:
+    # 2500 rows per grid point with 1024-row chunks: every job is split across chunks
+    X = np.random.default_rng(3).normal(size=(2500, 3))
+    model = gb.wrap(lambda Z: np.c_[Z[:, 0] * Z[:, 1], np.tanh(Z[:, 2] + Z[:, 0])], n_inputs=3)
+    result = gb.partial_dependence(model, X, 0, grid=[-0.5, 0.0, 0.7], memory_budget=1)
+    average, _ = ref.partial_dependence(model.predict, X, [0], [np.array([-0.5, 0.0, 0.7])])
+    np.testing.assert_allclose(result.average, average, atol=1e-6)

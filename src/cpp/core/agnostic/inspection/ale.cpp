@@ -18,10 +18,10 @@ RowMatrixXd ale_differences(const Model& model, const ConstRowRef& X,
             "bins: expected one lower and upper edge per row and feature");
     for (Index c : features) require(c >= 0 && c < X.cols(), "features: out of range");
     const Index corners = Index{1} << d, k = model.n_outputs();
+    const Index chunk_rows = job_chunk_rows(model, options.memory_budget, X.rows() * corners);
     // corner bit q set: feature q at its upper edge
     return job_sums(
-        model, X.rows(), corners, k, job_chunk_rows(model, options.memory_budget, X.rows() * corners),
-        options,
+        model, X.rows(), corners, k, chunk_rows, options,
         [&](Index row, Index corner, float* x) {
             std::copy_n(X.row(row).data(), X.cols(), x);
             for (Index q = 0; q < d; ++q) {
