@@ -164,3 +164,29 @@ def test_jobs_spanning_several_chunks_sum_like_the_reference() -> None:
     result = gb.partial_dependence(model, X, 0, grid=[-0.5, 0.0, 0.7], memory_budget=1)
     average, _ = ref.partial_dependence(model.predict, X, [0], [np.array([-0.5, 0.0, 0.7])])
     np.testing.assert_allclose(result.average, average, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["average", "both"])
+def test_sample_weight_weights_the_average_like_scikit_learn(regression, kind: str) -> None:
+    estimator, X, _ = regression
+    weights = np.random.default_rng(2).uniform(0, 3, size=X.shape[0])
+    ours = gb.partial_dependence(
+        gb.from_sklearn(estimator),
+        X,
+        (0, 2),
+        kind=kind,
+        grid_resolution=6,
+        sample_weight=weights,
+    )
+    theirs = sk_partial_dependence(
+        estimator,
+        X,
+        [0, 2],
+        kind="average",
+        grid_resolution=6,
+        method="brute",
+        sample_weight=weights,
+    )
+    np.testing.assert_allclose(ours.average, theirs["average"], atol=1e-5)
+    with pytest.raises(ValueError, match="sample_weight"):
+        gb.partial_dependence(estimator, X, 0, sample_weight=weights[:-1])

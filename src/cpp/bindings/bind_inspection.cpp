@@ -105,8 +105,8 @@ void bind_inspection(py::module_& m) {
         "replaced_predictions",
         [](const py::object& model, const ConstRowRef& background, const ConstRowRef& points,
            const std::vector<std::vector<Index>>& sets, const std::vector<Index>& job_set,
-           const std::vector<Index>& job_point, Index n_outputs, bool individual, int n_threads,
-           std::size_t budget) -> py::object {
+           const std::vector<Index>& job_point, const VectorXd& weights, Index n_outputs,
+           bool individual, int n_threads, std::size_t budget) -> py::object {
             const ModelArg arg = to_model(model, background.cols(), n_outputs);
             const inspection::ReplacedJobs jobs{sets, job_set, job_point};
             const RunOptions options{n_threads, budget};
@@ -121,15 +121,18 @@ void bind_inspection(py::module_& m) {
             RowMatrixXd out;
             {
                 py::gil_scoped_release release;
-                out = inspection::replaced_means(*arg, background, points, jobs, options);
+                out = inspection::replaced_means(*arg, background, points, jobs, weights,
+                                                 options);
             }
             return py::cast(std::move(out));
         },
         py::arg("model"), py::arg("background"), py::arg("points"), py::arg("sets"),
-        py::arg("job_set"), py::arg("job_point"), py::arg("n_outputs"), py::arg("individual"),
+        py::arg("job_set"), py::arg("job_point"), py::arg("sample_weight"), py::arg("n_outputs"),
+        py::arg("individual"),
         py::arg("n_threads"), py::arg("memory_budget"),
         "Per job (set, point): outputs on the background rows with the set's columns taken from "
-        "the point; their mean (jobs, n_outputs) or all of them (jobs * rows, n_outputs).");
+        "the point; their (weighted) mean (jobs, n_outputs) or all of them (jobs * rows, "
+        "n_outputs).");
     m.def(
         "ale_differences",
         [](const py::object& model, const ConstRowRef& X, const std::vector<Index>& features,

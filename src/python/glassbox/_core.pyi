@@ -198,6 +198,7 @@ def replaced_predictions(
     sets: Sequence[Sequence[int]],
     job_set: Sequence[int],
     job_point: Sequence[int],
+    sample_weight: NDArray[np.float64],
     n_outputs: int,
     individual: bool,
     n_threads: int,

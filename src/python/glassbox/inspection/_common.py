@@ -91,3 +91,28 @@ def select_outputs(target: object, n_outputs: int) -> list[int]:
 def check_seed(seed: object) -> int:
     """A non-negative int seed."""
     return check_int(seed, "seed", 0)
+
+
+def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:
+    """A finite float64 vector of one value per row."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.shape[0] != n_rows:
+        raise ValueError(
+            f"{name}: expected shape ({n_rows},) (one per row of X), got {array.shape}"
+        )
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name}: expected numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: contains NaN or Inf")
+    return array
+
+
+def check_weights(sample_weight: object, n_rows: int) -> np.ndarray | None:
+    """None, or one non-negative finite weight per row with a positive sum (float64)."""
+    if sample_weight is None:
+        return None
+    weights = check_vector(sample_weight, n_rows, "sample_weight")
+    if weights.min() < 0 or weights.sum() <= 0:
+        raise ValueError("sample_weight: expected non-negative weights with a positive sum")
+    return weights

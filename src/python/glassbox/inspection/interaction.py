@@ -141,6 +141,7 @@ def h_statistic(
             sets,
             np.repeat(np.arange(len(sets)), m).tolist(),
             np.tile(np.arange(m), len(sets)).tolist(),
+            np.empty(0),
             run.n_outputs,
             False,
             run.n_threads,
@@ -153,26 +154,18 @@ def h_statistic(
     ].astype(np.float64)
     scale = (f_x**2).sum(axis=0)
     f_x -= f_x.mean(axis=0)
-    single = {f: pd[i] for i, f in enumerate(chosen)}
-    pairwise = np.stack(
-        [
-            _ratio(
-                ((pd[len(chosen) + i] - single[a] - single[b]) ** 2).sum(axis=0),
-                (pd[len(chosen) + i] ** 2).sum(axis=0),
-                scale,
-            )
-            for i, (a, b) in enumerate(pairs)
-        ]
-    )
+    # pd stacks the centered terms (set, row, target): singles, then pairs, then complements
+    n_single, n_pairs = len(chosen), len(pairs)
+    single, joint = pd[:n_single], pd[n_single : n_single + n_pairs]
+    position = {f: i for i, f in enumerate(chosen)}
+    first = [position[a] for a, _ in pairs]
+    second = [position[b] for _, b in pairs]
+    residual = joint - single[first] - single[second]
+    pairwise = _ratio((residual**2).sum(axis=1), (joint**2).sum(axis=1), scale)
     total = None
     if overall:
-        rest = pd[len(chosen) + len(pairs) :]
-        total = np.stack(
-            [
-                _ratio(((f_x - single[f] - rest[j]) ** 2).sum(axis=0), (f_x**2).sum(axis=0), scale)
-                for j, f in enumerate(chosen)
-            ]
-        )
+        residual = f_x[None] - single - pd[n_single + n_pairs :]
+        total = _ratio((residual**2).sum(axis=1), (f_x**2).sum(axis=0), scale)
     return HStatistic(
         pairwise=pairwise, pairs=pairs, overall=total, features=chosen, targets=outputs, rows=rows
     )

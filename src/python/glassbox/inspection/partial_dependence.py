@@ -9,7 +9,12 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_choice, check_int
-from glassbox.inspection._common import check_features, prepare, select_outputs
+from glassbox.inspection._common import (
+    check_features,
+    check_weights,
+    prepare,
+    select_outputs,
+)
 from glassbox.inspection.grid import (
     categorical_mask,
     check_percentiles,
@@ -48,6 +53,7 @@ def partial_dependence(
     centered: bool = False,
     target: int | Sequence[int] | None = None,
     extrapolate: bool = False,
+    sample_weight: object = None,
     n_threads: int | None = None,
     memory_budget: int | None = None,
 ) -> PartialDependence:
@@ -80,6 +86,8 @@ def partial_dependence(
         Outputs to report (default: all).
     extrapolate : bool
         Allow a custom grid outside the data's range.
+    sample_weight : array of shape (n_rows,), optional
+        Weights of the rows in the average (the ICE curves are unweighted), as scikit-learn.
     n_threads, memory_budget : int, optional
 
     Returns
@@ -103,6 +111,7 @@ def partial_dependence(
     categorical = categorical_mask(categorical_features, n_features)
     custom = custom_axes(grid, feats)
     outputs = select_outputs(target, run.n_outputs)
+    weights = check_weights(sample_weight, n_rows)
     # the grid is built from the data as given (float64 when X is), like scikit-learn's
     data = np.asarray(X)
     axes = [
@@ -131,6 +140,7 @@ def partial_dependence(
             [feats],
             [0] * n_points,
             list(range(n_points)),
+            np.empty(0) if weights is None else weights,
             run.n_outputs,
             individual_needed,
             run.n_threads,
@@ -141,7 +151,7 @@ def partial_dependence(
     if individual_needed:
         curves = raw.reshape(n_points, n_rows, run.n_outputs)[:, :, outputs]
         individual = curves.transpose(2, 1, 0).reshape(len(outputs), n_rows, *shape)
-        average = individual.astype(np.float64).mean(axis=1)
+        average = np.average(individual.astype(np.float64), axis=1, weights=weights)
     else:
         average = raw[:, outputs].T.reshape(len(outputs), *shape)
     if centered:

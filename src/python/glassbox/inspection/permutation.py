@@ -10,7 +10,14 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_int
-from glassbox.inspection._common import Run, check_features, check_seed, prepare
+from glassbox.inspection._common import (
+    Run,
+    check_features,
+    check_seed,
+    check_vector,
+    check_weights,
+    prepare,
+)
 from glassbox.models.agnostic import evaluate
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
@@ -78,20 +85,6 @@ def _groups(groups: object, n_features: int) -> list[list[int]]:
     if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or not groups:
         raise TypeError("groups: expected a non-empty sequence of feature-index sequences")
     return [check_features(group, n_features, "groups") for group in groups]
-
-
-def _vector(values: object, n_rows: int, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1 or array.shape[0] != n_rows:
-        raise ValueError(
-            f"{name}: expected shape ({n_rows},) (one per row of X), got {array.shape}"
-        )
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise TypeError(f"{name}: expected numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name}: contains NaN or Inf")
-    return array
 
 
 def _class_indices(
@@ -280,10 +273,8 @@ def permutation_importance(
     if labels.dtype.kind in "OUS" and hasattr(model, "classes_") and labels.shape == (n_rows,):
         target = labels  # string class labels, mapped through the estimator's classes_
     else:
-        target = _vector(y, n_rows, "y")
-    weights = None if sample_weight is None else _vector(sample_weight, n_rows, "sample_weight")
-    if weights is not None and (weights.min() < 0 or weights.sum() <= 0):
-        raise ValueError("sample_weight: expected non-negative weights with a positive sum")
+        target = check_vector(y, n_rows, "y")
+    weights = check_weights(sample_weight, n_rows)
     repeats = check_int(n_repeats, "n_repeats", 1)
     group_list = _groups(groups, n_features)
     n_samples = _max_samples(max_samples, n_rows)

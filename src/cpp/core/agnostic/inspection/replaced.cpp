@@ -44,16 +44,22 @@ struct ReplacedRow {
 
 RowMatrixXd replaced_means(const Model& model, const ConstRowRef& background,
                            const ConstRowRef& points, const ReplacedJobs& jobs,
-                           const RunOptions& options) {
+                           const VectorXd& weights, const RunOptions& options) {
     check_jobs(model, background, points, jobs);
     const auto n_jobs = static_cast<Index>(jobs.job_set.size());
     const Index n = background.rows(), k = model.n_outputs();
+    const bool weighted = weights.size() > 0;
+    require(!weighted || weights.size() == n, "sample_weight: expected one weight per row");
+    const double total = weighted ? weights.sum() : static_cast<double>(n);
+    require(total > 0, "sample_weight: the weights sum to zero");
     RowMatrixXd sums = job_sums(
         model, n_jobs, n, k, job_chunk_rows(model, options.memory_budget, n_jobs * n), options,
-        ReplacedRow{background, points, jobs}, [k](Index, Index, const float* y, double* acc) {
-            for (Index o = 0; o < k; ++o) acc[o] += y[o];
+        ReplacedRow{background, points, jobs},
+        [&](Index, Index row, const float* y, double* acc) {
+            const double w = weighted ? weights[row] : 1.0;
+            for (Index o = 0; o < k; ++o) acc[o] += w * y[o];
         });
-    return sums / static_cast<double>(n);
+    return sums / total;
 }
 
 RowMatrixXf replaced_outputs(const Model& model, const ConstRowRef& background,

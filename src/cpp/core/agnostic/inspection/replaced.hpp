@@ -16,10 +16,11 @@ struct ReplacedJobs {
     std::vector<Index> job_point;          // per job: which row of `points`
 };
 
-// Mean output over the background rows per job: jobs x n_outputs (double).
+// Mean output over the background rows per job, weighted by `weights` (one per background row;
+// empty: uniform): jobs x n_outputs (double).
 RowMatrixXd replaced_means(const Model& model, const ConstRowRef& background,
                            const ConstRowRef& points, const ReplacedJobs& jobs,
-                           const RunOptions& options);
+                           const VectorXd& weights, const RunOptions& options);
 
 // Every output: (jobs * background rows) x n_outputs, job-major (ICE curves).
 RowMatrixXf replaced_outputs(const Model& model, const ConstRowRef& background,
