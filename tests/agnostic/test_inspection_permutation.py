@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import get_scorer
 
 import glassbox as gb
@@ -210,3 +212,21 @@ def test_string_labels_go_through_the_estimators_classes(problems) -> None:
     assert result.importances[1, 0] == pytest.approx(expected, abs=1e-6)
     with pytest.raises(ValueError, match="classes_"):
         gb.permutation_importance(estimator, X, np.where(y, "yes", "maybe"), metric="accuracy")
+
+
+@given(
+    coefficients=st.lists(st.floats(0.5, 3), min_size=2, max_size=2),
+    seed=st.integers(0, 2**32 - 1),
+    n_repeats=st.integers(1, 4),
+)
+def test_unused_features_have_zero_importance_and_used_ones_positive(
+    coefficients: list[float], seed: int, n_repeats: int
+) -> None:
+    X = np.random.default_rng(seed % 1000).normal(size=(80, 4))
+    a, b = coefficients
+    model = gb.wrap(lambda Z: a * Z[:, 0] - b * Z[:, 2], n_inputs=4)
+    y = a * X[:, 0] - b * X[:, 2]
+    result = gb.permutation_importance(model, X, y, metric="mse", n_repeats=n_repeats, seed=seed)
+    np.testing.assert_array_equal(result.importances[[1, 3]], 0)
+    assert np.all(result.importances[[0, 2]] > 0)
+    assert result.baseline_score == pytest.approx(0, abs=1e-9)
