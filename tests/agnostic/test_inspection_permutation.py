@@ -230,3 +230,59 @@ def test_unused_features_have_zero_importance_and_used_ones_positive(
     np.testing.assert_array_equal(result.importances[[1, 3]], 0)
     assert np.all(result.importances[[0, 2]] > 0)
     assert result.baseline_score == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_core_metrics_match_scikit_learn_and_the_reference(weighted: bool) -> None:
+    from sklearn import metrics
+
+    from glassbox import _core
+
+    rng = np.random.default_rng(5)
+    n = 200
+    w = rng.uniform(0.1, 2, n) if weighted else None
+    core_w = np.empty(0) if w is None else w
+    probs = rng.dirichlet(np.ones(3), size=n).astype(np.float32)
+    y3 = rng.integers(0, 3, n).astype(np.float64)
+    exact = probs.astype(np.float64) / probs.sum(axis=1, keepdims=True, dtype=np.float64)
+    binary = np.round(rng.uniform(size=(n, 1)), 1).astype(np.float32)  # many tied scores
+    y2 = (rng.uniform(size=n) < binary[:, 0]).astype(np.float64)
+    values = rng.normal(size=(n, 1)).astype(np.float32)
+    target = rng.normal(size=n)
+    cases = [
+        ("accuracy", probs, y3, 3, metrics.accuracy_score(y3, probs.argmax(1), sample_weight=w)),
+        (
+            "balanced_accuracy",
+            probs,
+            y3,
+            3,
+            metrics.balanced_accuracy_score(y3, probs.argmax(1), sample_weight=w),
+        ),
+        (
+            "log_loss",
+            probs,
+            y3,
+            3,
+            -metrics.log_loss(y3, exact, sample_weight=w, labels=[0, 1, 2]),
+        ),
+        ("roc_auc", binary, y2, 2, metrics.roc_auc_score(y2, binary[:, 0], sample_weight=w)),
+        ("r2", values, target, 1, metrics.r2_score(target, values[:, 0], sample_weight=w)),
+        (
+            "mse",
+            values,
+            target,
+            1,
+            -metrics.mean_squared_error(target, values[:, 0], sample_weight=w),
+        ),
+        (
+            "mae",
+            values,
+            target,
+            1,
+            -metrics.mean_absolute_error(target, values[:, 0], sample_weight=w),
+        ),
+    ]
+    for metric, P, y, n_classes, expected in cases:
+        got = _core.metric_score(metric, P, y, core_w, n_classes)
+        assert got == pytest.approx(expected, rel=1e-6, abs=1e-9), metric
+        assert got == pytest.approx(ref.score(metric, P, y, w), rel=1e-6, abs=1e-9), metric

@@ -68,6 +68,14 @@ double metric_score(Metric metric, const Eigen::Ref<const RowMatrixXf>& P, const
     require(n > 0, "y: no rows to score");
     require(is_classification(metric) || k == 1,
             "metric: regression metrics need a single-output model");
+    if (is_classification(metric)) {
+        require(n_classes >= 2 && n_classes <= std::max<Index>(k, 2),
+                "y: the number of classes does not match the model's outputs");
+        for (Index i = 0; i < n; ++i) {
+            require(y[i] >= 0 && y[i] < static_cast<double>(n_classes) && y[i] == std::floor(y[i]),
+                    "y: class labels must be integers in [0, n_classes)");
+        }
+    }
     double total = 0;
     for (Index i = 0; i < n; ++i) total += weight(w, i);
     require(total > 0, "sample_weight: the weights sum to zero");
