@@ -69,3 +69,26 @@ __all__ = [
     "from_torch",
     "wrap",
 ]
+
+# --- inspection (issue 5: permutation importance, PDP/ICE, ALE, H-statistic) ---
+from glassbox.inspection import (
+    ALE,
+    HStatistic,
+    PartialDependence,
+    PermutationImportance,
+    ale,
+    h_statistic,
+    partial_dependence,
+    permutation_importance,
+)
+
+__all__ += [
+    "ALE",
+    "HStatistic",
+    "PartialDependence",
+    "PermutationImportance",
+    "ale",
+    "h_statistic",
+    "partial_dependence",
+    "permutation_importance",
+]
