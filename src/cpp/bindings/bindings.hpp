@@ -33,5 +33,7 @@ void bind_lrp(pybind11::module_& m);
 void bind_sampling(pybind11::module_& m);
 void bind_deeplift(pybind11::module_& m);
 void bind_model_bridge(pybind11::module_& m);
+// issue 4: Shapley engine
+void bind_shapley(pybind11::module_& m);
 
 }  // namespace glassbox::bindings

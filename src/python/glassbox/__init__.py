@@ -25,6 +25,14 @@ from glassbox.explainers import (
     Saliency,
     SmoothGrad,
 )
+
+# --- issue 4: Shapley engine ---
+from glassbox.explainers.shapley import (
+    ExactShapley,
+    KernelShap,
+    PermutationShapley,
+    ShapleyInteractions,
+)
 from glassbox.explanation import Explanation
 from glassbox.models import (
     CallableModel,
@@ -69,3 +77,5 @@ __all__ = [
     "from_torch",
     "wrap",
 ]
+# --- issue 4: Shapley engine ---
+__all__ += ["ExactShapley", "KernelShap", "PermutationShapley", "ShapleyInteractions"]
