@@ -45,6 +45,26 @@ py::tuple sampled_tuple(shapley::SampledResult&& r) {
                           r.n_draws);
 }
 
+// A sampled estimator: (values, stderr, f(x), E f(background), n_evaluated, n_draws).
+void def_sampled(py::module_& m, const char* name,
+                 shapley::SampledResult (*method)(const shapley::Game&,
+                                                  const shapley::SampledOptions&)) {
+    m.def(
+        name,
+        [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
+                 const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
+                 double tol, std::uint64_t seed, int n_threads, std::size_t budget,
+                 Index chunk_rows) {
+            const shapley::SampledOptions options{n_samples, tol, seed};
+            return sampled_tuple(run_game(
+                model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
+                [&](const shapley::Game& game) { return method(game, options); }));
+        },
+        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
+        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+}
+
 }  // namespace
 
 void bind_shapley(py::module_& m) {
@@ -65,34 +85,8 @@ void bind_shapley(py::module_& m) {
         py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
         py::arg("n_groups"), py::arg("n_outputs"), py::arg("interactions"), py::arg("n_threads"),
         py::arg("memory_budget"), py::arg("chunk_rows") = 0);
-    m.def(
-        "kernel_shap",
-        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
-           const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
-           double tol, std::uint64_t seed, int n_threads, std::size_t budget, Index chunk_rows) {
-            const shapley::SampledOptions options{n_samples, tol, seed};
-            return sampled_tuple(run_game(
-                model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
-                [&](const shapley::Game& game) { return shapley::kernel_shap(game, options); }));
-        },
-        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
-        py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
-        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0);
-    m.def(
-        "permutation_shapley",
-        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
-           const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
-           double tol, std::uint64_t seed, int n_threads, std::size_t budget, Index chunk_rows) {
-            const shapley::SampledOptions options{n_samples, tol, seed};
-            return sampled_tuple(run_game(
-                model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
-                [&](const shapley::Game& game) {
-                    return shapley::permutation_shapley(game, options);
-                }));
-        },
-        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
-        py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
-        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+    def_sampled(m, "kernel_shap", &shapley::kernel_shap);
+    def_sampled(m, "permutation_shapley", &shapley::permutation_shapley);
     m.def(
         "coalition_values",
         [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,

@@ -163,26 +163,24 @@ class ShapleyExplainer:
         values: np.ndarray,
         fx: np.ndarray,
         base: np.ndarray,
-        target: object,
+        targets: np.ndarray | None,
         *,
         stderr: np.ndarray | None = None,
         options: dict[str, Any] | None = None,
     ) -> Explanation:
         """Select the target outputs of (n, ..., k) arrays and assemble the Explanation.
 
-        target=None keeps every output (the last axis) unless the model has only one.
+        targets=None keeps every output (the last axis) unless the model has only one.
         """
         n, k = batch.shape[0], self.model.n_outputs
         base_rows = np.broadcast_to(base, (n, k))
         delta_all = values.reshape(n, -1, k).sum(axis=1) - (fx - base_rows)
-        if target is None:
-            targets = None
+        if targets is None:
             if k == 1:
                 values, base_rows, delta_all = values[..., 0], base_rows[:, 0], delta_all[:, 0]
                 stderr = None if stderr is None else stderr[..., 0]
             picked = (values, base_rows, delta_all, stderr)
         else:
-            targets = as_targets(target, n, k)
             rows = np.arange(n)
             picked = (
                 values[rows, ..., targets],
@@ -204,8 +202,12 @@ class ShapleyExplainer:
             stderr=None if stderr is None else np.ascontiguousarray(stderr),
         )
 
-    def _batch(self, X: object) -> np.ndarray:
-        return as_batch(X, (self.model.n_inputs,))
+    def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray | None]:
+        """The checked batch and per-row targets (None: every output), before any work."""
+        batch = as_batch(X, (self.model.n_inputs,))
+        if target is None:
+            return batch, None
+        return batch, as_targets(target, batch.shape[0], self.model.n_outputs)
 
     def __repr__(self) -> str:
         options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
@@ -253,10 +255,10 @@ class ExactShapley(ShapleyExplainer):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k))."""
-        batch = self._batch(X)
+        batch, targets = self._inputs(X, target)
         values, _, fx, base = self._run(batch)
         n, k = batch.shape[0], self.model.n_outputs
-        return self._explanation(batch, values.reshape(n, self.n_groups, k), fx, base, target)
+        return self._explanation(batch, values.reshape(n, self.n_groups, k), fx, base, targets)
 
 
 class ShapleyInteractions(ExactShapley):
@@ -283,10 +285,10 @@ class ShapleyInteractions(ExactShapley):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``: values (n, d, d) or (n, d, d, k) for target=None."""
-        batch = self._batch(X)
+        batch, targets = self._inputs(X, target)
         _, inter, fx, base = self._run(batch)
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._explanation(batch, inter.reshape(n, d, d, k), fx, base, target)
+        return self._explanation(batch, inter.reshape(n, d, d, k), fx, base, targets)
 
 
 class _SampledShapley(ShapleyExplainer):
@@ -337,7 +339,7 @@ class _SampledShapley(ShapleyExplainer):
         ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
         coalitions evaluated (each on every background row).
         """
-        batch = self._batch(X)
+        batch, targets = self._inputs(X, target)
         run = getattr(_core, self.core_function)
         values, stderr, fx, base, n_evaluated, n_draws = run(
             *self._core_args(batch),
@@ -353,7 +355,7 @@ class _SampledShapley(ShapleyExplainer):
             values.reshape(n, d, k),
             fx,
             base,
-            target,
+            targets,
             stderr=stderr.reshape(n, d, k),
             options={"n_evaluated": int(n_evaluated), "n_draws": int(n_draws)},
         )

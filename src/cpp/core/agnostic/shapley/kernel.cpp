@@ -69,7 +69,6 @@ public:
     // draw cap is hit. Returns false when no more can be drawn.
     bool grow(Index target) {
         if (plan_.exhaustive()) return false;
-        const Index d = plan_.d;
         while ((set_.size() - n_enumerated_ < target || n_pairs() < 2) && n_pairs() < max_draws_) {
             draw_kernel_pair(plan_, rng_, n_pairs(), bits_, scratch_);
             pairs_.push_back(set_.insert(bits_.data()));
@@ -77,7 +76,6 @@ public:
             mask_tail(bits_);
             pairs_.push_back(set_.insert(bits_.data()));
         }
-        (void)d;
         return n_pairs() < max_draws_;
     }
 
@@ -244,28 +242,17 @@ KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed) {
 }
 
 SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
-    check_game(game);
     const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
-    SampledResult result;
-    Endpoints ends = endpoint_values(game);
-    result.fx = std::move(ends.fx);
-    result.base = std::move(ends.base);
-    result.values.resize(n, d * k);
-    result.stderr_ = RowMatrixXd::Zero(n, d * k);
+    require(d == 1 || options.n_samples >= min_kernel_samples(d),
+            "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
+                " coalitions for " + std::to_string(d) + " features or groups, got " +
+                std::to_string(options.n_samples));
+    SampledResult result = start_sampled(game);
+    if (d == 1) return result;
     VectorXd delta(n * k);
     for (Index i = 0; i < n; ++i) {
         for (Index o = 0; o < k; ++o) delta(i * k + o) = result.fx(i, o) - result.base(o);
     }
-    if (d == 1) {  // one player takes the whole difference
-        for (Index i = 0; i < n; ++i) {
-            for (Index o = 0; o < k; ++o) result.values(i, o) = delta(i * k + o);
-        }
-        return result;
-    }
-    require(options.n_samples >= min_kernel_samples(d),
-            "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
-                " coalitions for " + std::to_string(d) + " features or groups, got " +
-                std::to_string(options.n_samples));
     KernelSampler sampler(d, options.n_samples, options.seed);
     const Index budget = sampler.plan().sample_budget;
     Index target = options.tol > 0.0 ? std::min(budget, std::max<Index>(128, 4 * d)) : budget;
@@ -278,22 +265,17 @@ SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
         RowMatrixXd Y = Eigen::Map<const RowMatrixXd>(store.data(), sampler.set().size(), n * k);
         for (Index col = 0; col < n * k; ++col) Y.col(col).array() -= result.base(col % k);
         solve_kernel(sampler, Y, delta, game.options.n_threads, phi, se);
-        if (!more || target >= budget || sampler.plan().exhaustive()) break;
-        bool converged = true;
-        for (Index col = 0; col < n * k && converged; ++col) {
-            const double range = phi.col(col).maxCoeff() - phi.col(col).minCoeff();
-            converged = se.col(col).maxCoeff() <= options.tol * range;
-        }
-        if (converged) break;
-        target = std::min(budget, 2 * target);
-    }
-    for (Index i = 0; i < n; ++i) {
-        for (Index g = 0; g < d; ++g) {
-            for (Index o = 0; o < k; ++o) {
-                result.values(i, g * k + o) = phi(g, i * k + o);
-                result.stderr_(i, g * k + o) = se(g, i * k + o);
+        for (Index i = 0; i < n; ++i) {
+            for (Index g = 0; g < d; ++g) {
+                for (Index o = 0; o < k; ++o) {
+                    result.values(i, g * k + o) = phi(g, i * k + o);
+                    result.stderr_(i, g * k + o) = se(g, i * k + o);
+                }
             }
         }
+        if (!more || target >= budget || sampler.plan().exhaustive()) break;
+        if (converged(result, d, options.tol)) break;
+        target = std::min(budget, 2 * target);
     }
     result.n_evaluated = sampler.set().size();
     result.n_draws = sampler.n_pairs();

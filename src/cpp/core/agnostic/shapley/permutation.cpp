@@ -19,24 +19,13 @@ void draw_permutation(const CounterRng& rng, Index j, Index d, std::vector<Index
 }
 
 SampledResult permutation_shapley(const Game& game, const SampledOptions& options) {
-    check_game(game);
     const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
-    SampledResult result;
-    Endpoints ends = endpoint_values(game);
-    result.fx = std::move(ends.fx);
-    result.base = std::move(ends.base);
-    result.values = RowMatrixXd::Zero(n, d * k);
-    result.stderr_ = RowMatrixXd::Zero(n, d * k);
-    if (d == 1) {
-        for (Index i = 0; i < n; ++i) {
-            for (Index o = 0; o < k; ++o) result.values(i, o) = result.fx(i, o) - result.base(o);
-        }
-        return result;
-    }
-    require(options.n_samples >= 4 * (d - 1),
+    require(d == 1 || options.n_samples >= 4 * (d - 1),
             "n_samples: PermutationShapley needs at least 4 * (d - 1) = " +
                 std::to_string(4 * (d - 1)) + " coalitions (two antithetic pairs) for " +
                 std::to_string(d) + " features or groups, got " + std::to_string(options.n_samples));
+    SampledResult result = start_sampled(game);
+    if (d == 1) return result;
     const Index max_pairs = std::max<Index>(2, options.n_samples / (2 * (d - 1)));
     const CounterRng rng(options.seed, kPermutationStream);
     CoalitionSet set(d);
@@ -100,18 +89,7 @@ SampledResult permutation_shapley(const Game& game, const SampledOptions& option
             }
         }
         if (target >= max_pairs) break;
-        bool converged = true;
-        for (Index col = 0; col < n * k && converged; ++col) {
-            const Index i = col / k, o = col % k;
-            double lo = INFINITY, hi = -INFINITY, worst = 0.0;
-            for (Index g = 0; g < d; ++g) {
-                lo = std::min(lo, result.values(i, g * k + o));
-                hi = std::max(hi, result.values(i, g * k + o));
-                worst = std::max(worst, result.stderr_(i, g * k + o));
-            }
-            converged = worst <= options.tol * (hi - lo);
-        }
-        if (converged) break;
+        if (converged(result, d, options.tol)) break;
         target = std::min(max_pairs, 2 * target);
     }
     result.n_evaluated = set.size();

@@ -25,6 +25,13 @@ struct SampledResult {
     Index n_draws = 0;      // sampled pairs (KernelSHAP) or antithetic permutation pairs
 };
 
+// Checks the game, evaluates f(x) and E f(background), zeroes values and stderr; for a single
+// group (d = 1) the values are already final: f(x) - E f(background).
+SampledResult start_sampled(const Game& game);
+
+// The tol stopping rule: for every row and output, max stderr <= tol * (max phi - min phi).
+bool converged(const SampledResult& result, Index d, double tol);
+
 // ---- KernelSHAP ------------------------------------------------------------------------------
 
 // The deterministic part of the KernelSHAP design: the coalition sizes enumerated completely
