@@ -90,7 +90,9 @@ ExactResult exact_shapley(const Game& game, bool interactions) {
     for (Index r0 = 0; r0 < n; r0 += block_rows) {
         const Index r1 = std::min(n, r0 + block_rows);
         coalition_values(game, gray, 0, n_coalitions, r0, r1, table.data());
-#pragma omp parallel num_threads(resolve_threads(game.options.n_threads))
+        const double cost = static_cast<double>(n_coalitions) * static_cast<double>(d) *
+                            (interactions ? static_cast<double>(d) : 1.0);
+#pragma omp parallel num_threads(loop_threads(game, (r1 - r0) * k, cost))
         {
             std::vector<double> v(static_cast<std::size_t>(n_coalitions));
 #pragma omp for schedule(dynamic, 1)

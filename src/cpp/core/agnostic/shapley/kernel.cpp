@@ -118,8 +118,8 @@ RowMatrixXd design_matrix(const CoalitionSet& set) {
 
 // Solves the constrained WLS for every (row, output) column and, from the pairs, the sandwich
 // standard errors. Y: (C x nk) v(S) - v(empty); delta: (nk) v(full) - v(empty).
-void solve_kernel(const KernelSampler& sampler, const RowMatrixXd& Y, const VectorXd& delta,
-                  int n_threads, RowMatrixXd& phi, RowMatrixXd& se) {
+void solve_kernel(const Game& game, const KernelSampler& sampler, const RowMatrixXd& Y,
+                  const VectorXd& delta, RowMatrixXd& phi, RowMatrixXd& se) {
     const CoalitionSet& set = sampler.set();
     const Index d = set.n_groups(), cols = Y.cols();
     const RowMatrixXd Z = design_matrix(set);
@@ -146,7 +146,8 @@ void solve_kernel(const KernelSampler& sampler, const RowMatrixXd& Y, const Vect
     const RowMatrixXd residual = Y - Z * phi;
     const double half = sampler.plan().sampled_mass / (2.0 * static_cast<double>(J));
     const std::vector<Index>& pairs = sampler.pairs();
-#pragma omp parallel num_threads(resolve_threads(n_threads))
+    const double cost = static_cast<double>(J) * static_cast<double>(d * (d + 2));
+#pragma omp parallel num_threads(loop_threads(game, cols, cost))
     {
         Eigen::MatrixXd Q(J, d);
 #pragma omp for schedule(dynamic, 1)
@@ -264,7 +265,7 @@ SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
                                 store);
         RowMatrixXd Y = Eigen::Map<const RowMatrixXd>(store.data(), sampler.set().size(), n * k);
         for (Index col = 0; col < n * k; ++col) Y.col(col).array() -= result.base(col % k);
-        solve_kernel(sampler, Y, delta, game.options.n_threads, phi, se);
+        solve_kernel(game, sampler, Y, delta, phi, se);
         for (Index i = 0; i < n; ++i) {
             for (Index g = 0; g < d; ++g) {
                 for (Index o = 0; o < k; ++o) {

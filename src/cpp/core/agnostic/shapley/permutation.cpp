@@ -52,7 +52,7 @@ SampledResult permutation_shapley(const Game& game, const SampledOptions& option
         }
         append_coalition_values(game, set, static_cast<Index>(store.size()) / (n * k), store);
         const Index J = pairs;
-#pragma omp parallel num_threads(resolve_threads(game.options.n_threads))
+#pragma omp parallel num_threads(loop_threads(game, n * k, 2.0 * static_cast<double>(J * d)))
         {
             std::vector<double> e(static_cast<std::size_t>(J * d));
 #pragma omp for schedule(dynamic, 1)

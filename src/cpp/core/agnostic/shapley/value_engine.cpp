@@ -33,6 +33,13 @@ void write_group(const Game& game, Eigen::Ref<RowMatrixXf> block, Index i, Index
     }
 }
 
+// One chunk needs no thread team: on a busy machine waking one costs more than the work.
+RunOptions chunk_options(const Game& game, Index total_rows, Index chunk_rows) {
+    RunOptions options = game.options;
+    if (total_rows <= chunk_rows) options.n_threads = 1;
+    return options;
+}
+
 }  // namespace
 
 void check_game(const Game& game) {
@@ -57,7 +64,7 @@ Endpoints endpoint_values(const Game& game) {
                             : std::min(plan_chunk_rows(game.model, game.options.memory_budget, n + m),
                                        game.model.thread_safe() ? kNativeChunkRows : n + m);
     for_each_model_chunk(
-        game.model, n + m, chunk, game.options,
+        game.model, n + m, chunk, chunk_options(game, n + m, chunk),
         [&](Index first, Index count, RowMatrixXf& rows) {
             for (Index r = first; r < first + count; ++r) {
                 rows.row(r - first) = r < n ? game.X.row(r) : game.B.row(r - n);
@@ -86,7 +93,8 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
     if (total_units <= 0) return;
     const Index units_per_chunk = plan_units(game, total_units);
     for_each_model_chunk(
-        game.model, total_units * m, units_per_chunk * m, game.options,
+        game.model, total_units * m, units_per_chunk * m,
+        chunk_options(game, total_units * m, units_per_chunk * m),
         [&](Index first, Index count, RowMatrixXf& rows) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
@@ -124,6 +132,11 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
                 }
             }
         });
+}
+
+int loop_threads(const Game& game, Index jobs, double cost) {
+    return jobs > 1 && static_cast<double>(jobs) * cost > 2e6 ? resolve_threads(game.options.n_threads)
+                                                                : 1;
 }
 
 void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,

@@ -43,6 +43,10 @@ Endpoints endpoint_values(const Game& game);
 void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
                       Index row_begin, Index row_end, double* out);
 
+// Threads for a per-(row, output) loop of `jobs` jobs of `cost` operations each: one when the
+// loop is too small to pay for waking a thread team (seeded results do not depend on it).
+int loop_threads(const Game& game, Index jobs, double cost);
+
 // Appends v(S) of coalitions [coal_begin, set.size()) for all rows to a coalition-major store
 // (store[(c * n + i) * k + o]), the layout the sampled estimators grow round by round.
 void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,
