@@ -122,3 +122,17 @@ def test_a_single_group_takes_the_whole_difference(explainer: type) -> None:
     want = f(X.astype(np.float64)) - f(B.astype(np.float64)).mean()
     np.testing.assert_allclose(exp.values[:, 0], want, rtol=1e-5)
     assert exp.feature_names == ["x0+x1+x2"]
+
+
+@pytest.mark.parametrize("explainer", [gb.KernelShap, gb.PermutationShapley])
+def test_additive_model_with_many_groups_is_exact(explainer: type) -> None:
+    """d = 130 groups (three words per coalition): for an additive model every coalition value is
+    the sum of its groups' terms, so both estimators are exact whatever they sample."""
+    d = 130
+    w = np.random.default_rng(6).normal(size=d)
+    X, B = ref.make_problem(d, n_rows=2, n_background=3)
+    model = gb.wrap(lambda Z: np.asarray(Z, np.float64) @ w, n_inputs=d)
+    exp = explainer(model, background=B, n_samples=1100, seed=1)(X)
+    want = (X - B.mean(axis=0)) * w
+    np.testing.assert_allclose(exp.values, want, rtol=1e-4, atol=1e-4)
+    assert exp.stderr.max() < 1e-4
