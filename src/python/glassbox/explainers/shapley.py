@@ -98,7 +98,10 @@ def _agnostic_model(model: object, width: int | None) -> AgnosticModel:
 class ShapleyExplainer:
     """What every Shapley explainer shares: the model, background, groups and run options.
 
-    Subclasses call the core in ``_compute`` and shape the result in ``__call__``.
+    Subclasses call their core function in ``__call__`` and hand the arrays to ``_explanation``,
+    which selects the target outputs. ``seed`` is ignored by the exact explainers (kept so every
+    Shapley explainer takes the same arguments). Rows are flat: an image model's inputs are
+    explained as (n, n_inputs) rows, with groups to explain regions.
     """
 
     method = "shapley"
