@@ -102,3 +102,17 @@ def test_standard_errors_are_honest(name: str) -> None:
         covered += int((np.abs(exp.values - exact) <= 3 * exp.stderr).sum())
         total += exact.size
     assert covered / total >= 0.95
+
+
+@given(seed=seeds, labels=st.lists(st.integers(0, 3), min_size=D, max_size=D))
+def test_random_groups_match_the_reference(seed: int, labels: list[int]) -> None:
+    """Any partition of the features (given as a dict, in label order) gives the Shapley values
+    of the grouped game."""
+    present = sorted(set(labels))
+    groups = {f"g{g}": [j for j in range(D) if labels[j] == g] for g in present}
+    X, B = ref.make_problem(D, n_rows=1, n_background=3, seed=seed)
+    model = _model(seed)
+    exp = gb.ExactShapley(model, background=B, groups=groups)(X)
+    want = ref.shapley_values(model.predict, X, B, list(groups.values()))
+    np.testing.assert_allclose(exp.values, want, rtol=1e-5, atol=1e-6)
+    assert exp.feature_names == list(groups)
