@@ -34,5 +34,6 @@ void bind_sampling(pybind11::module_& m);
 void bind_deeplift(pybind11::module_& m);
 void bind_model_bridge(pybind11::module_& m);
 void bind_inspection(pybind11::module_& m);
+void bind_shapley(pybind11::module_& m);
 
 }  // namespace glassbox::bindings

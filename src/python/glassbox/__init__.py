@@ -25,6 +25,14 @@ from glassbox.explainers import (
     Saliency,
     SmoothGrad,
 )
+
+# --- issue 4: Shapley engine ---
+from glassbox.explainers.shapley import (
+    ExactShapley,
+    KernelShap,
+    PermutationShapley,
+    ShapleyInteractions,
+)
 from glassbox.explanation import Explanation
 from glassbox.models import (
     CallableModel,
@@ -92,3 +100,5 @@ __all__ += [
     "partial_dependence",
     "permutation_importance",
 ]
+# --- issue 4: Shapley engine ---
+__all__ += ["ExactShapley", "KernelShap", "PermutationShapley", "ShapleyInteractions"]

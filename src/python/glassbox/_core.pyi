@@ -214,3 +214,68 @@ def ale_differences(
     n_threads: int,
     memory_budget: int,
 ) -> NDArray[np.float64]: ...
+
+# --- issue 4: Shapley engine ---------------------------------------------------------------
+ShapleyModel = Network | Callable[[NDArray[np.float32]], object]
+SampledTuple = tuple[
+    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], int, int
+]
+
+def shapley_exact(
+    model: ShapleyModel,
+    X: FloatArray,
+    background: FloatArray,
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    n_outputs: int,
+    interactions: bool,
+    n_threads: int,
+    memory_budget: int,
+    chunk_rows: int = 0,
+) -> tuple[
+    NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64], NDArray[np.float64]
+]: ...
+def kernel_shap(
+    model: ShapleyModel,
+    X: FloatArray,
+    background: FloatArray,
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    n_outputs: int,
+    n_samples: int,
+    tol: float,
+    seed: int,
+    n_threads: int,
+    memory_budget: int,
+    chunk_rows: int = 0,
+) -> SampledTuple: ...
+def permutation_shapley(
+    model: ShapleyModel,
+    X: FloatArray,
+    background: FloatArray,
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    n_outputs: int,
+    n_samples: int,
+    tol: float,
+    seed: int,
+    n_threads: int,
+    memory_budget: int,
+    chunk_rows: int = 0,
+) -> SampledTuple: ...
+def coalition_values(
+    model: ShapleyModel,
+    X: FloatArray,
+    background: FloatArray,
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    n_outputs: int,
+    masks: NDArray[np.uint8],
+    n_threads: int,
+    memory_budget: int,
+    chunk_rows: int = 0,
+) -> NDArray[np.float64]: ...
+def kernel_shap_design(
+    n_groups: int, n_samples: int, seed: int
+) -> tuple[NDArray[np.uint8], NDArray[np.float64], int]: ...
+def shapley_permutations(n_groups: int, n_pairs: int, seed: int) -> NDArray[np.int64]: ...

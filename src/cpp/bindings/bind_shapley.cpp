@@ -1,0 +1,142 @@
+// Bindings for the Shapley engine: exact values and interactions, KernelSHAP, permutation
+// sampling, the coalition value function, and the sampling designs (for reference tests).
+// Validation of user input happens in Python; the core re-checks what it relies on.
+#include "bindings/bindings.hpp"
+
+#include "bindings/model_bridge.hpp"
+#include "core/agnostic/shapley/exact.hpp"
+#include "core/agnostic/shapley/sampled.hpp"
+
+#include <pybind11/eigen.h>
+
+namespace py = pybind11;
+
+namespace glassbox::bindings {
+namespace {
+
+using GroupArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using MaskArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+
+shapley::Groups to_groups(const GroupArray& group_of, Index n_groups) {
+    require(group_of.ndim() == 1, "groups: expected a 1-D array of group indices per feature");
+    return shapley::make_groups(
+        std::vector<std::int64_t>(group_of.data(), group_of.data() + group_of.size()), n_groups);
+}
+
+// Runs `method` on the game with the GIL released: the arrays are views of caller-owned buffers
+// kept alive by the call frame, a Network is immutable, and a Python callable takes the GIL back
+// for each chunk it evaluates.
+template <class Method>
+auto run_game(const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
+              const GroupArray& group_of, Index n_groups, Index n_outputs, int n_threads,
+              std::size_t budget, Index chunk_rows, Method&& method) {
+    const ModelArg arg = to_model(model, X.cols(), n_outputs);
+    const shapley::Groups groups = to_groups(group_of, n_groups);
+    const shapley::Game game{*arg, X, background, groups, RunOptions{n_threads, budget},
+                             chunk_rows};
+    shapley::check_game(game);
+    py::gil_scoped_release release;
+    return method(game);
+}
+
+py::tuple sampled_tuple(shapley::SampledResult&& r) {
+    return py::make_tuple(py::cast(std::move(r.values)), py::cast(std::move(r.stderr_)),
+                          py::cast(std::move(r.fx)), py::cast(std::move(r.base)), r.n_evaluated,
+                          r.n_draws);
+}
+
+// A sampled estimator: (values, stderr, f(x), E f(background), n_evaluated, n_draws).
+void def_sampled(py::module_& m, const char* name,
+                 shapley::SampledResult (*method)(const shapley::Game&,
+                                                  const shapley::SampledOptions&)) {
+    m.def(
+        name,
+        [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
+                 const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
+                 double tol, std::uint64_t seed, int n_threads, std::size_t budget,
+                 Index chunk_rows) {
+            const shapley::SampledOptions options{n_samples, tol, seed};
+            return sampled_tuple(run_game(
+                model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
+                [&](const shapley::Game& game) { return method(game, options); }));
+        },
+        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
+        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+}
+
+}  // namespace
+
+void bind_shapley(py::module_& m) {
+    m.def(
+        "shapley_exact",
+        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
+           const GroupArray& group_of, Index n_groups, Index n_outputs, bool interactions,
+           int n_threads, std::size_t budget, Index chunk_rows) {
+            shapley::ExactResult r = run_game(
+                model, X, background, group_of, n_groups, n_outputs, n_threads, budget,
+                chunk_rows,
+                [&](const shapley::Game& game) { return shapley::exact_shapley(game, interactions); });
+            py::object inter = py::none();
+            if (interactions) inter = py::cast(std::move(r.interactions));
+            return py::make_tuple(py::cast(std::move(r.values)), inter, py::cast(std::move(r.fx)),
+                                  py::cast(std::move(r.base)));
+        },
+        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("interactions"), py::arg("n_threads"),
+        py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+    def_sampled(m, "kernel_shap", &shapley::kernel_shap);
+    def_sampled(m, "permutation_shapley", &shapley::permutation_shapley);
+    m.def(
+        "coalition_values",
+        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
+           const GroupArray& group_of, Index n_groups, Index n_outputs, const MaskArray& masks,
+           int n_threads, std::size_t budget, Index chunk_rows) {
+            require(masks.ndim() == 2 && masks.shape(1) == n_groups,
+                    "masks: expected shape (n_coalitions, " + std::to_string(n_groups) + ")");
+            shapley::CoalitionSet set(n_groups);
+            shapley::Bits bits(n_groups);
+            for (py::ssize_t c = 0; c < masks.shape(0); ++c) {
+                bits.clear();
+                for (Index g = 0; g < n_groups; ++g) {
+                    if (*masks.data(c, g)) bits.set(g);
+                }
+                set.append(bits.data());
+            }
+            const Index n = X.rows(), C = set.size();
+            RowMatrixXd out(n, C * n_outputs);
+            run_game(model, X, background, group_of, n_groups, n_outputs, n_threads, budget,
+                     chunk_rows, [&](const shapley::Game& game) {
+                         shapley::coalition_values(game, set, 0, C, 0, n, out.data());
+                         return 0;
+                     });
+            return out;
+        },
+        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("masks"), py::arg("n_threads"),
+        py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+    m.def(
+        "kernel_shap_design",
+        [](Index n_groups, Index n_samples, std::uint64_t seed) {
+            shapley::KernelDesign design = shapley::kernel_design(n_groups, n_samples, seed);
+            return py::make_tuple(py::cast(std::move(design.masks)),
+                                  py::cast(std::move(design.weights)), design.n_pairs);
+        },
+        py::arg("n_groups"), py::arg("n_samples"), py::arg("seed"));
+    m.def(
+        "shapley_permutations",
+        [](Index n_groups, Index n_pairs, std::uint64_t seed) {
+            require(n_groups >= 1 && n_pairs >= 0, "sizes must be positive");
+            py::array_t<std::int64_t> out({n_pairs, n_groups});
+            const CounterRng rng(seed, shapley::kPermutationStream);
+            std::vector<Index> perm;
+            for (Index j = 0; j < n_pairs; ++j) {
+                shapley::draw_permutation(rng, j, n_groups, perm);
+                std::copy(perm.begin(), perm.end(), out.mutable_data(j, 0));
+            }
+            return out;
+        },
+        py::arg("n_groups"), py::arg("n_pairs"), py::arg("seed"));
+}
+
+}  // namespace glassbox::bindings

@@ -1,0 +1,286 @@
+// KernelSHAP: the sampling design (enumerated sizes + paired samples), the constrained weighted
+// least squares and its sandwich standard errors.
+#include "core/agnostic/shapley/sampled.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+
+namespace glassbox::shapley {
+namespace {
+
+double binomial(Index n, Index s) {
+    double value = 1.0;
+    for (Index t = 0; t < s; ++t) value = value * static_cast<double>(n - t) / static_cast<double>(t + 1);
+    return value;
+}
+
+// Calls visit(bits) for every subset of {0..d-1} of size s, in lexicographic order.
+template <class Visit>
+void for_each_subset(Index d, Index s, Visit&& visit) {
+    std::vector<Index> pick(static_cast<std::size_t>(s));
+    for (Index t = 0; t < s; ++t) pick[static_cast<std::size_t>(t)] = t;
+    Bits bits(d);
+    while (true) {
+        bits.clear();
+        for (Index g : pick) bits.set(g);
+        visit(bits);
+        Index t = s - 1;
+        while (t >= 0 && pick[static_cast<std::size_t>(t)] == d - s + t) --t;
+        if (t < 0) return;
+        ++pick[static_cast<std::size_t>(t)];
+        for (Index u = t + 1; u < s; ++u) pick[static_cast<std::size_t>(u)] = pick[static_cast<std::size_t>(u - 1)] + 1;
+    }
+}
+
+// The growing KernelSHAP design: enumerated coalitions first (fixed weights), then sampled pairs
+// (each half weighted sampled_mass / (2 * pairs), duplicates counted with their multiplicity but
+// stored and evaluated once).
+class KernelSampler {
+public:
+    KernelSampler(Index d, Index n_samples, std::uint64_t seed)
+        : plan_(plan_kernel(d, n_samples)), rng_(seed, kKernelStream), set_(d), bits_(d) {
+        for (Index s = 1; s <= plan_.enumerated_pairs; ++s) {
+            const double w = plan_.size_mass[static_cast<std::size_t>(s)] / binomial(d, s);
+            for_each_subset(d, s, [&](const Bits& z) {
+                set_.append(z.data());
+                weights_.push_back(w);
+                if (2 * s != d) {
+                    Bits complement(d);
+                    for (std::size_t w8 = 0; w8 < z.words.size(); ++w8) complement.words[w8] = ~z.words[w8];
+                    mask_tail(complement);
+                    set_.append(complement.data());
+                    weights_.push_back(w);
+                }
+            });
+        }
+        n_enumerated_ = set_.size();
+        max_draws_ = 8 * plan_.sample_budget + 64;
+    }
+
+    const KernelPlan& plan() const { return plan_; }
+    const CoalitionSet& set() const { return set_; }
+    Index n_enumerated() const { return n_enumerated_; }
+    Index n_pairs() const { return static_cast<Index>(pairs_.size()) / 2; }
+    const std::vector<Index>& pairs() const { return pairs_; }
+
+    // Draws pairs until `target` distinct sampled coalitions exist (at least two pairs), or the
+    // draw cap is hit. Returns false when no more can be drawn.
+    bool grow(Index target) {
+        if (plan_.exhaustive()) return false;
+        while ((set_.size() - n_enumerated_ < target || n_pairs() < 2) && n_pairs() < max_draws_) {
+            draw_kernel_pair(plan_, rng_, n_pairs(), bits_, scratch_);
+            pairs_.push_back(set_.insert(bits_.data()));
+            for (auto& word : bits_.words) word = ~word;
+            mask_tail(bits_);
+            pairs_.push_back(set_.insert(bits_.data()));
+        }
+        return n_pairs() < max_draws_;
+    }
+
+    // Regression weight of every stored coalition.
+    VectorXd weights() const {
+        VectorXd w = VectorXd::Zero(set_.size());
+        for (Index c = 0; c < n_enumerated_; ++c) w(c) = weights_[static_cast<std::size_t>(c)];
+        if (n_pairs() > 0) {
+            const double half = plan_.sampled_mass / (2.0 * static_cast<double>(n_pairs()));
+            for (Index c : pairs_) w(c) += half;
+        }
+        return w;
+    }
+
+private:
+    void mask_tail(Bits& bits) const {
+        const Index d = plan_.d;
+        if (d % 64) bits.words.back() &= (std::uint64_t{1} << (d % 64)) - 1;
+    }
+
+    KernelPlan plan_;
+    CounterRng rng_;
+    CoalitionSet set_;
+    Bits bits_;
+    std::vector<Index> scratch_;
+    std::vector<double> weights_;
+    std::vector<Index> pairs_;  // 2 per pair: the coalition and its complement
+    Index n_enumerated_ = 0;
+    Index max_draws_ = 0;
+};
+
+// 0/1 design matrix (C x d) of a coalition set.
+RowMatrixXd design_matrix(const CoalitionSet& set) {
+    RowMatrixXd Z = RowMatrixXd::Zero(set.size(), set.n_groups());
+    for (Index c = 0; c < set.size(); ++c) {
+        for (Index g = 0; g < set.n_groups(); ++g) Z(c, g) = set.contains(c, g) ? 1.0 : 0.0;
+    }
+    return Z;
+}
+
+// Solves the constrained WLS for every (row, output) column and, from the pairs, the sandwich
+// standard errors. Y: (C x nk) v(S) - v(empty); delta: (nk) v(full) - v(empty).
+void solve_kernel(const Game& game, const KernelSampler& sampler, const RowMatrixXd& Y,
+                  const VectorXd& delta, RowMatrixXd& phi, RowMatrixXd& se) {
+    const CoalitionSet& set = sampler.set();
+    const Index d = set.n_groups(), cols = Y.cols();
+    const RowMatrixXd Z = design_matrix(set);
+    const VectorXd w = sampler.weights();
+    const Eigen::MatrixXd A = Z.transpose() * w.asDiagonal() * Z;
+    const RowMatrixXd rhs = Z.transpose() * (w.asDiagonal() * Y);
+    Eigen::MatrixXd inverse;
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
+    const auto diag = ldlt.vectorD();
+    if (ldlt.info() == Eigen::Success && diag.minCoeff() > 1e-12 * diag.cwiseAbs().maxCoeff()) {
+        inverse = ldlt.solve(Eigen::MatrixXd::Identity(d, d));
+    } else {  // too few distinct coalitions for a unique fit: the minimum-norm solution
+        inverse = Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd>(A).pseudoInverse();
+    }
+    const VectorXd a1 = inverse.rowwise().sum();
+    const double s = a1.sum();
+    const RowMatrixXd P = inverse * rhs;
+    // the projection that keeps sum(phi) = delta: M = A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)
+    const Eigen::MatrixXd M = inverse - a1 * a1.transpose() / s;
+    phi = P - a1 * ((P.colwise().sum().transpose() - delta) / s).transpose();
+    se = RowMatrixXd::Zero(d, cols);
+    const Index J = sampler.n_pairs();
+    if (J < 2) return;
+    const RowMatrixXd residual = Y - Z * phi;
+    const double half = sampler.plan().sampled_mass / (2.0 * static_cast<double>(J));
+    const std::vector<Index>& pairs = sampler.pairs();
+    const double cost = static_cast<double>(J) * static_cast<double>(d * (d + 2));
+#pragma omp parallel num_threads(loop_threads(game, cols, cost))
+    {
+        Eigen::MatrixXd Q(J, d);
+#pragma omp for schedule(dynamic, 1)
+        for (Index col = 0; col < cols; ++col) {
+            // the pair's score z r(z) + z' r(z'): its influence on the fit is M times it
+            for (Index j = 0; j < J; ++j) {
+                const Index a = pairs[static_cast<std::size_t>(2 * j)];
+                const Index b = pairs[static_cast<std::size_t>(2 * j + 1)];
+                const double ra = residual(a, col), rb = residual(b, col);
+                for (Index g = 0; g < d; ++g) Q(j, g) = half * (Z(a, g) * ra + Z(b, g) * rb);
+            }
+            Q.rowwise() -= Q.colwise().mean();
+            const Eigen::MatrixXd U = Q * M;
+            const double scale = static_cast<double>(J) / static_cast<double>(J - 1);
+            for (Index g = 0; g < d; ++g) se(g, col) = std::sqrt(scale * U.col(g).squaredNorm());
+        }
+    }
+}
+
+}  // namespace
+
+Index min_kernel_samples(Index d) {
+    const Index everything = d >= 62 ? Index{1} << 62 : (Index{1} << d) - 2;
+    return std::min(everything, 2 * d + 2);
+}
+
+KernelPlan plan_kernel(Index d, Index n_samples) {
+    KernelPlan plan;
+    plan.d = d;
+    plan.size_mass.assign(static_cast<std::size_t>(d + 1), 0.0);
+    double total = 0.0;
+    for (Index s = 1; s < d; ++s) {
+        plan.size_mass[static_cast<std::size_t>(s)] =
+            static_cast<double>(d - 1) / static_cast<double>(s * (d - s));
+        total += plan.size_mass[static_cast<std::size_t>(s)];
+    }
+    for (double& m : plan.size_mass) m /= total;
+    double budget = static_cast<double>(n_samples), remaining = 1.0;
+    for (Index s = 1; 2 * s <= d; ++s) {
+        const bool middle = 2 * s == d;
+        const double count = binomial(d, s) * (middle ? 1.0 : 2.0);
+        const double mass = plan.size_mass[static_cast<std::size_t>(s)] * (middle ? 1.0 : 2.0);
+        if (budget * mass / remaining < count - 1e-8) break;
+        budget -= count;
+        remaining -= mass;
+        plan.enumerated_pairs = s;
+    }
+    plan.sampled_mass = 2 * (plan.enumerated_pairs + 1) > d ? 0.0 : std::max(remaining, 0.0);
+    plan.sample_budget = plan.exhaustive() ? 0 : static_cast<Index>(std::floor(budget));
+    return plan;
+}
+
+void draw_kernel_pair(const KernelPlan& plan, const CounterRng& rng, Index j, Bits& bits,
+                      std::vector<Index>& scratch) {
+    const Index d = plan.d, lo = plan.enumerated_pairs + 1, hi = d - plan.enumerated_pairs - 1;
+    const std::uint64_t key = rng.subkey(static_cast<std::uint64_t>(j), 0);
+    double u = CounterRng::uniform_at(key, 0) * plan.sampled_mass;
+    Index size = hi;
+    for (Index s = lo; s < hi; ++s) {
+        u -= plan.size_mass[static_cast<std::size_t>(s)];
+        if (u < 0.0) {
+            size = s;
+            break;
+        }
+    }
+    scratch.resize(static_cast<std::size_t>(d));
+    for (Index g = 0; g < d; ++g) scratch[static_cast<std::size_t>(g)] = g;
+    bits.clear();
+    for (Index t = 0; t < size; ++t) {
+        const auto r = t + std::min<Index>(d - t - 1, static_cast<Index>(
+                               CounterRng::uniform_at(key, static_cast<std::uint64_t>(t + 1)) *
+                               static_cast<double>(d - t)));
+        std::swap(scratch[static_cast<std::size_t>(t)], scratch[static_cast<std::size_t>(r)]);
+        bits.set(scratch[static_cast<std::size_t>(t)]);
+    }
+}
+
+KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed) {
+    require(d >= 2, "d: KernelSHAP's design needs at least 2 groups");
+    require(n_samples >= min_kernel_samples(d),
+            "n_samples: must be at least " + std::to_string(min_kernel_samples(d)));
+    KernelSampler sampler(d, n_samples, seed);
+    sampler.grow(sampler.plan().sample_budget);
+    KernelDesign design;
+    const CoalitionSet& set = sampler.set();
+    design.masks.resize(set.size(), d);
+    for (Index c = 0; c < set.size(); ++c) {
+        for (Index g = 0; g < d; ++g) design.masks(c, g) = set.contains(c, g) ? 1 : 0;
+    }
+    design.weights = sampler.weights();
+    design.n_pairs = sampler.n_pairs();
+    return design;
+}
+
+SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
+    const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
+    require(d == 1 || options.n_samples >= min_kernel_samples(d),
+            "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
+                " coalitions for " + std::to_string(d) + " features or groups, got " +
+                std::to_string(options.n_samples));
+    SampledResult result = start_sampled(game);
+    if (d == 1) return result;
+    VectorXd delta(n * k);
+    for (Index i = 0; i < n; ++i) {
+        for (Index o = 0; o < k; ++o) delta(i * k + o) = result.fx(i, o) - result.base(o);
+    }
+    KernelSampler sampler(d, options.n_samples, options.seed);
+    const Index budget = sampler.plan().sample_budget;
+    Index target = options.tol > 0.0 ? std::min(budget, std::max<Index>(128, 4 * d)) : budget;
+    std::vector<double> store;
+    RowMatrixXd phi, se;
+    while (true) {
+        const bool more = sampler.grow(target);
+        append_coalition_values(game, sampler.set(), static_cast<Index>(store.size()) / (n * k),
+                                store);
+        RowMatrixXd Y = Eigen::Map<const RowMatrixXd>(store.data(), sampler.set().size(), n * k);
+        for (Index col = 0; col < n * k; ++col) Y.col(col).array() -= result.base(col % k);
+        solve_kernel(game, sampler, Y, delta, phi, se);
+        for (Index i = 0; i < n; ++i) {
+            for (Index g = 0; g < d; ++g) {
+                for (Index o = 0; o < k; ++o) {
+                    result.values(i, g * k + o) = phi(g, i * k + o);
+                    result.stderr_(i, g * k + o) = se(g, i * k + o);
+                }
+            }
+        }
+        if (!more || target >= budget || sampler.plan().exhaustive()) break;
+        if (converged(result, d, options.tol)) break;
+        target = std::min(budget, 2 * target);
+    }
+    result.n_evaluated = sampler.set().size();
+    result.n_draws = sampler.n_pairs();
+    return result;
+}
+
+}  // namespace glassbox::shapley

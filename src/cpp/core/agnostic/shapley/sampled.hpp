@@ -1,0 +1,85 @@
+// The sampled Shapley estimators: KernelSHAP and antithetic permutation sampling.
+#pragma once
+
+#include "core/agnostic/shapley/value_engine.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+namespace glassbox::shapley {
+
+// Counter-based streams (glassbox's Shapley range is 10-19).
+constexpr std::uint64_t kKernelStream = 10;       // (pair, 0, c): size draw c=0, subset c>=1
+constexpr std::uint64_t kPermutationStream = 11;  // (pair, 0, c): Fisher-Yates draws
+
+struct SampledOptions {
+    Index n_samples = 0;  // budget: distinct coalitions evaluated (besides the empty and full one)
+    double tol = 0.0;     // > 0: stop once max stderr <= tol * (max phi - min phi) everywhere
+    std::uint64_t seed = 0;
+};
+
+struct SampledResult {
+    RowMatrixXd values;  // n x (d * k)
+    RowMatrixXd stderr_;  // n x (d * k)
+    RowMatrixXd fx;      // n x k
+    VectorXd base;       // k
+    Index n_evaluated = 0;  // distinct coalitions evaluated per row
+    Index n_draws = 0;      // sampled pairs (KernelSHAP) or antithetic permutation pairs
+};
+
+// Checks the game, evaluates f(x) and E f(background), zeroes values and stderr; for a single
+// group (d = 1) the values are already final: f(x) - E f(background).
+SampledResult start_sampled(const Game& game);
+
+// The tol stopping rule: for every row and output, max stderr <= tol * (max phi - min phi).
+bool converged(const SampledResult& result, Index d, double tol);
+
+// ---- KernelSHAP ------------------------------------------------------------------------------
+
+// The deterministic part of the KernelSHAP design: the coalition sizes enumerated completely
+// (paired sizes s and d - s, from the outside in, while the budget's share of their kernel weight
+// covers all their coalitions, as shap does), with their weights, and the sizes left to sample.
+struct KernelPlan {
+    Index d = 0;
+    Index enumerated_pairs = 0;  // sizes 1..e and d-e..d-1 are enumerated
+    std::vector<double> size_mass;  // kernel mass per size 0..d (normalised over sizes 1..d-1)
+    double sampled_mass = 0.0;      // the mass left to the sampled sizes
+    Index sample_budget = 0;        // distinct sampled coalitions to aim for
+    bool exhaustive() const { return sampled_mass <= 0.0; }
+};
+KernelPlan plan_kernel(Index d, Index n_samples);
+
+// Draws sampled pair j: size s with probability proportional to its kernel mass among the sizes
+// left to sample, then s groups uniformly (a partial Fisher-Yates shuffle); `bits` gets the
+// coalition, the pair's other half is its complement.
+void draw_kernel_pair(const KernelPlan& plan, const CounterRng& rng, Index j, Bits& bits,
+                      std::vector<Index>& scratch);
+
+// The minimum budget: min(2^d - 2, 2d + 2) distinct coalitions.
+Index min_kernel_samples(Index d);
+
+// KernelSHAP (Lundberg & Lee 2017): the efficiency-constrained weighted least squares fit of
+// v(S) - v(empty) by sum_{g in S} phi_g, in double, one factorisation for every row and output
+// (all rows share the design). stderr: the sandwich (delta-method) estimate over i.i.d. sampled
+// pairs, cf. Covert & Lee 2021; zero when every coalition is enumerated.
+SampledResult kernel_shap(const Game& game, const SampledOptions& options);
+
+// The design KernelSHAP evaluates for (d, n_samples, seed): coalitions (C x d, 0/1) and their
+// regression weights, for reference tests; the pair draws give the multiplicities.
+struct KernelDesign {
+    Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> masks;
+    VectorXd weights;
+    Index n_pairs = 0;
+};
+KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed);
+
+// ---- permutation sampling --------------------------------------------------------------------
+
+// Permutation j of d groups (Fisher-Yates on stream kPermutationStream); its antithetic partner
+// is the reverse.
+void draw_permutation(const CounterRng& rng, Index j, Index d, std::vector<Index>& perm);
+
+// Antithetic permutation sampling: each pair (a permutation and its reverse) gives the average of
+// its two marginal-contribution vectors; phi is their mean over pairs, stderr their standard
+// deviation / sqrt(pairs). n_samples caps the coalitions: pairs = max(2, n_samples / (2 (d-1))).
+SampledResult permutation_shapley(const Game& game, const SampledOptions& options);
+
+}  // namespace glassbox::shapley

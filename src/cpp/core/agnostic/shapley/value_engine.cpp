@@ -1,0 +1,158 @@
+#include "core/agnostic/shapley/value_engine.hpp"
+
+#include "core/agnostic/model_eval.hpp"
+
+#include <algorithm>
+
+namespace glassbox::shapley {
+namespace {
+
+// A native network runs chunks in parallel: keep them cache-sized so a job splits into many.
+constexpr Index kNativeChunkRows = 4096;
+
+// (row, coalition) blocks of m rows per chunk: whole blocks, budget-bounded, thousands of rows
+// per call for a Python callable. Depends only on the budget, model and sizes, never on threads.
+Index plan_units(const Game& game, Index total_units) {
+    const Index m = game.B.rows();
+    Index rows = game.chunk_rows;
+    if (rows <= 0) {
+        rows = plan_chunk_rows(game.model, game.options.memory_budget, total_units * m);
+        if (game.model.thread_safe()) rows = std::min(rows, kNativeChunkRows);
+    }
+    return std::max<Index>(1, std::min(total_units, rows / m));
+}
+
+// Writes group g of every row of `block` from x (in the coalition) or from the background.
+void write_group(const Game& game, Eigen::Ref<RowMatrixXf> block, Index i, Index g, bool from_x) {
+    for (Index col : game.groups.columns[static_cast<std::size_t>(g)]) {
+        if (from_x) {
+            block.col(col).setConstant(game.X(i, col));
+        } else {
+            block.col(col) = game.B.col(col);
+        }
+    }
+}
+
+// One chunk needs no thread team: on a busy machine waking one costs more than the work.
+RunOptions chunk_options(const Game& game, Index total_rows, Index chunk_rows) {
+    RunOptions options = game.options;
+    if (total_rows <= chunk_rows) options.n_threads = 1;
+    return options;
+}
+
+}  // namespace
+
+void check_game(const Game& game) {
+    const Index p = game.model.n_inputs();
+    require(game.X.cols() == p, "X: expected " + std::to_string(p) + " columns, got " +
+                                    std::to_string(game.X.cols()));
+    require(game.B.cols() == p, "background: expected " + std::to_string(p) +
+                                    " columns (the model's inputs), got " +
+                                    std::to_string(game.B.cols()));
+    require(game.B.rows() >= 1, "background: is empty; pass at least one row");
+    require(game.groups.n_features == p, "groups: cover " +
+                                             std::to_string(game.groups.n_features) +
+                                             " features, the model has " + std::to_string(p));
+}
+
+Endpoints endpoint_values(const Game& game) {
+    const Index n = game.X.rows(), m = game.B.rows(), k = game.n_outputs();
+    Endpoints out{RowMatrixXd(n, k), VectorXd::Zero(k)};
+    RowMatrixXd fb(m, k);
+    const Index chunk =
+        game.chunk_rows > 0 ? game.chunk_rows
+                            : std::min(plan_chunk_rows(game.model, game.options.memory_budget, n + m),
+                                       game.model.thread_safe() ? kNativeChunkRows : n + m);
+    for_each_model_chunk(
+        game.model, n + m, chunk, chunk_options(game, n + m, chunk),
+        [&](Index first, Index count, RowMatrixXf& rows) {
+            for (Index r = first; r < first + count; ++r) {
+                rows.row(r - first) = r < n ? game.X.row(r) : game.B.row(r - n);
+            }
+        },
+        [&](Index first, Index count, const RowMatrixXf& Y) {
+            for (Index r = first; r < first + count; ++r) {
+                if (r < n) {
+                    out.fx.row(r) = Y.row(r - first).cast<double>();
+                } else {
+                    fb.row(r - n) = Y.row(r - first).cast<double>();
+                }
+            }
+        });
+    // summed in row order after the parallel loop: the same bits for any thread count
+    for (Index b = 0; b < m; ++b) out.base += fb.row(b).transpose();
+    out.base /= static_cast<double>(m);
+    return out;
+}
+
+void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
+                      Index row_begin, Index row_end, double* out) {
+    const Index m = game.B.rows(), k = game.n_outputs(), words = set.words();
+    const Index C = coal_end - coal_begin;
+    const Index total_units = (row_end - row_begin) * C;
+    if (total_units <= 0) return;
+    const Index units_per_chunk = plan_units(game, total_units);
+    for_each_model_chunk(
+        game.model, total_units * m, units_per_chunk * m,
+        chunk_options(game, total_units * m, units_per_chunk * m),
+        [&](Index first, Index count, RowMatrixXf& rows) {
+            const Index u0 = first / m, nu = count / m;
+            for (Index u = u0; u < u0 + nu; ++u) {
+                const Index i = row_begin + u / C, c = coal_begin + u % C;
+                auto block = rows.middleRows((u - u0) * m, m);
+                const std::uint64_t* bits = set.row(c);
+                if (u > u0 && u % C != 0) {
+                    // the previous block is this row's previous coalition: patch the difference
+                    block = rows.middleRows((u - 1 - u0) * m, m);
+                    const std::uint64_t* prev = set.row(c - 1);
+                    for (Index w = 0; w < words; ++w) {
+                        for (std::uint64_t diff = prev[w] ^ bits[w]; diff; diff &= diff - 1) {
+                            const Index g = w * 64 + __builtin_ctzll(diff);
+                            write_group(game, block, i, g, set.contains(c, g));
+                        }
+                    }
+                } else {
+                    block = game.B;
+                    for (Index w = 0; w < words; ++w) {
+                        for (std::uint64_t in = bits[w]; in; in &= in - 1) {
+                            write_group(game, block, i, w * 64 + __builtin_ctzll(in), true);
+                        }
+                    }
+                }
+            }
+        },
+        [&](Index first, Index count, const RowMatrixXf& Y) {
+            const Index u0 = first / m, nu = count / m;
+            for (Index u = u0; u < u0 + nu; ++u) {
+                double* slot = out + u * k;
+                for (Index o = 0; o < k; ++o) {
+                    double sum = 0.0;
+                    for (Index b = 0; b < m; ++b) sum += Y((u - u0) * m + b, o);
+                    slot[o] = sum / static_cast<double>(m);
+                }
+            }
+        });
+}
+
+int loop_threads(const Game& game, Index jobs, double cost) {
+    return jobs > 1 && static_cast<double>(jobs) * cost > 2e6 ? resolve_threads(game.options.n_threads)
+                                                                : 1;
+}
+
+void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,
+                             std::vector<double>& store) {
+    const Index n = game.X.rows(), k = game.n_outputs(), C = set.size() - coal_begin;
+    if (C <= 0) return;
+    std::vector<double> fresh(static_cast<std::size_t>(n * C * k));
+    coalition_values(game, set, coal_begin, set.size(), 0, n, fresh.data());
+    const std::size_t offset = store.size();
+    store.resize(offset + fresh.size());
+    for (Index c = 0; c < C; ++c) {
+        for (Index i = 0; i < n; ++i) {
+            std::copy_n(fresh.data() + (i * C + c) * k, k,
+                        store.data() + offset + static_cast<std::size_t>((c * n + i) * k));
+        }
+    }
+}
+
+}  // namespace glassbox::shapley

@@ -1,0 +1,461 @@
+"""Shapley values of any model: exact (all 2^d coalitions), KernelSHAP, antithetic permutation
+sampling, and exact pairwise interaction values. Each explainer is a thin front over one core call
+of the Shapley engine (src/cpp/core/agnostic/shapley); docs/methods.md has the definitions.
+
+The game: for an explained row x, v(S) = mean over background rows b of f(x on the features of the
+groups in S, b elsewhere) (the interventional / marginal value function, shap's Independent
+masker); one baseline row is a background of one row ("baseline Shapley"). Players are single
+features or user-defined groups of features. Every output of the model is explained at once.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from glassbox import _core
+from glassbox._validation import as_batch, as_targets, check_int, check_nonnegative, check_threads
+from glassbox.explanation import Explanation
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+
+#: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
+MAX_EXACT_GROUPS = 20
+
+
+def as_groups(
+    groups: object, n_features: int, feature_names: list[str] | None
+) -> tuple[np.ndarray, list[str] | None]:
+    """Per-feature group indices (int64, (n_features,)) and the group names.
+
+    ``groups`` is None (one group per feature), a list of lists of feature indices, or a dict
+    name -> list of indices; the groups must partition the features.
+
+    Examples
+    --------
+    >>> as_groups({"a": [0, 2], "b": [1]}, 3, None)
+    (array([0, 1, 0]), ['a', 'b'])
+    """
+    if groups is None:
+        return np.arange(n_features, dtype=np.int64), feature_names
+    if isinstance(groups, Mapping):
+        names: list[str] | None = [str(key) for key in groups]
+        members = list(groups.values())
+    elif isinstance(groups, (list, tuple)):
+        names, members = None, list(groups)
+    else:
+        raise TypeError(
+            "groups: expected None, a list of lists of feature indices or a dict name -> indices,"
+            f" got {type(groups).__name__}"
+        )
+    if not members:
+        raise ValueError("groups: is empty; pass at least one group")
+    group_of = np.full(n_features, -1, dtype=np.int64)
+    for g, member in enumerate(members):
+        indices = [member] if isinstance(member, numbers.Integral) else list(member)
+        if not indices:
+            raise ValueError(f"groups: group {g} is empty")
+        for j in indices:
+            if isinstance(j, bool) or not isinstance(j, numbers.Integral):
+                raise TypeError(f"groups: group {g} holds {j!r}; expected feature indices (ints)")
+            if not 0 <= int(j) < n_features:
+                raise ValueError(
+                    f"groups: feature index {int(j)} in group {g} is out of range for "
+                    f"{n_features} features"
+                )
+            if group_of[int(j)] >= 0:
+                raise ValueError(
+                    f"groups: feature {int(j)} is in groups {int(group_of[int(j)])} and {g}; "
+                    "groups must not overlap"
+                )
+            group_of[int(j)] = g
+    missing = np.flatnonzero(group_of < 0)
+    if missing.size:
+        raise ValueError(
+            f"groups: features {missing.tolist()} are in no group; the groups must cover all "
+            f"{n_features} features"
+        )
+    if names is None:
+        label = feature_names or [f"x{j}" for j in range(n_features)]
+        names = [
+            "+".join(label[j] for j in np.flatnonzero(group_of == g)) for g in range(len(members))
+        ]
+    return group_of, names
+
+
+def _agnostic_model(model: object, width: int | None) -> AgnosticModel:
+    """``as_model`` that takes the background's width only when the model does not know its own."""
+    try:
+        return as_model(model)
+    except TypeError:
+        if width is None:
+            raise
+        return as_model(model, n_inputs=width)
+
+
+class ShapleyExplainer:
+    """What every Shapley explainer shares: the model, background, groups and run options.
+
+    Subclasses call their core function in ``__call__`` and hand the arrays to ``_explanation``,
+    which selects the target outputs. ``seed`` is ignored by the exact explainers (kept so every
+    Shapley explainer takes the same arguments). Rows are flat: an image model's inputs are
+    explained as (n, n_inputs) rows, with groups to explain regions.
+    """
+
+    method = "shapley"
+    max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        background: object,
+        groups: object = None,
+        seed: int = 0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        if background is None:
+            raise TypeError("background: expected an array of rows (or one baseline row), got None")
+        raw = np.asarray(background) if not isinstance(background, (str, bytes)) else background
+        width = raw.shape[-1] if isinstance(raw, np.ndarray) and raw.ndim >= 1 else None
+        self.model = _agnostic_model(model, width)
+        p = self.model.n_inputs
+        if isinstance(raw, np.ndarray) and raw.ndim == 1:
+            raw = raw[None]  # one baseline row is a background of one row
+        self.background = as_batch(raw, (p,), "background")
+        self.group_of, self.group_names = as_groups(groups, p, self.model.feature_names)
+        self.n_groups = int(self.group_of.max()) + 1
+        if self.max_groups is not None and self.n_groups > self.max_groups:
+            raise ValueError(
+                f"groups: {self.n_groups} features or groups is too many for "
+                f"{type(self).__name__} (2^d coalitions; at most {self.max_groups}); use "
+                "gb.KernelShap or gb.PermutationShapley, or pass groups= to explain fewer groups"
+            )
+        self.seed = check_int(seed, "seed", 0)
+        self.n_threads = check_threads(n_threads)
+        self.memory_budget = (
+            int(_core.default_memory_budget())
+            if memory_budget is None
+            else check_int(memory_budget, "memory_budget", 1)
+        )
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "n_background": int(self.background.shape[0]),
+            "n_groups": self.n_groups,
+            "seed": self.seed,
+            "n_threads": self.n_threads or None,
+        }
+
+    def _core_args(self, batch: np.ndarray) -> tuple[Any, ...]:
+        return (
+            core_model(self.model),
+            batch,
+            self.background,
+            self.group_of,
+            self.n_groups,
+            self.model.n_outputs,
+        )
+
+    def _explanation(
+        self,
+        batch: np.ndarray,
+        values: np.ndarray,
+        fx: np.ndarray,
+        base: np.ndarray,
+        targets: np.ndarray | None,
+        *,
+        stderr: np.ndarray | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> Explanation:
+        """Select the target outputs of (n, ..., k) arrays and assemble the Explanation.
+
+        targets=None keeps every output (the last axis) unless the model has only one.
+        """
+        n, k = batch.shape[0], self.model.n_outputs
+        base_rows = np.broadcast_to(base, (n, k))
+        delta_all = values.reshape(n, -1, k).sum(axis=1) - (fx - base_rows)
+        if targets is None:
+            if k == 1:
+                values, base_rows, delta_all = values[..., 0], base_rows[:, 0], delta_all[:, 0]
+                stderr = None if stderr is None else stderr[..., 0]
+            picked = (values, base_rows, delta_all, stderr)
+        else:
+            rows = np.arange(n)
+            picked = (
+                values[rows, ..., targets],
+                base_rows[rows, targets],
+                delta_all[rows, targets],
+                None if stderr is None else stderr[rows, ..., targets],
+            )
+        values, base_rows, delta, stderr = picked
+        return Explanation(
+            values=np.ascontiguousarray(values),
+            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
+            base_values=np.ascontiguousarray(base_rows),
+            feature_names=self.group_names,
+            output_names=self.model.output_names,
+            target=targets,
+            method=self.method,
+            options={**self._options(), **(options or {})},
+            delta=np.ascontiguousarray(delta),
+            stderr=None if stderr is None else np.ascontiguousarray(stderr),
+        )
+
+    def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray | None]:
+        """The checked batch and per-row targets (None: every output), before any work."""
+        batch = as_batch(X, (self.model.n_inputs,))
+        if target is None:
+            return batch, None
+        return batch, as_targets(target, batch.shape[0], self.model.n_outputs)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
+        return f"{type(self).__name__}({options})"
+
+
+class ExactShapley(ShapleyExplainer):
+    """Exact Shapley values from all 2^d coalitions (d features or groups, at most 20).
+
+    Coalitions are evaluated in Gray-code order (each differs from the previous one by one group),
+    many rows' coalitions per model call; values are exact up to float rounding.
+
+    Parameters
+    ----------
+    model : NativeModel, CallableModel, estimator or callable
+        Anything ``glassbox.as_model`` accepts; a native network runs under OpenMP.
+    background : array (m, p) or (p,)
+        Background rows (the interventional value function averages over them); one row is a
+        baseline.
+    groups : list of lists, dict name -> indices, or None
+        Feature groups that partition the features; values are per group.
+    n_threads, memory_budget : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] * X[:, 1], n_inputs=2)
+    >>> exp = gb.ExactShapley(model, background=np.zeros(2))(np.ones((1, 2), np.float32))
+    >>> exp.values
+    array([[0.5, 0.5]])
+    """
+
+    method = "exact_shapley"
+    interactions = False
+    max_groups = MAX_EXACT_GROUPS
+
+    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, Any]:
+        values, inter, fx, base = _core.shapley_exact(
+            *self._core_args(batch),
+            self.interactions,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return values, inter, fx, base
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        """Explain the rows of ``X``; target=None explains every output (values (n, d, k))."""
+        batch, targets = self._inputs(X, target)
+        values, _, fx, base = self._run(batch)
+        n, k = batch.shape[0], self.model.n_outputs
+        return self._explanation(batch, values.reshape(n, self.n_groups, k), fx, base, targets)
+
+
+class ShapleyInteractions(ExactShapley):
+    """Exact pairwise Shapley interaction values (d features or groups, at most 20).
+
+    Convention (shap's TreeExplainer): ``values[i, g, h]`` for g != h is half the Shapley
+    interaction index I_gh = sum_{S without g, h} |S|! (d - |S| - 2)! / (d - 1)!
+    (v(S+g+h) - v(S+g) - v(S+h) + v(S)); the diagonal holds the main effect
+    phi_g - sum_{h != g} values[i, g, h], so each row sums to the Shapley value phi_g and the whole
+    matrix to f(x) - E f(background). ``delta`` is that efficiency gap.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] * X[:, 1], n_inputs=2)
+    >>> exp = gb.ShapleyInteractions(model, background=np.zeros(2))(np.ones((1, 2), np.float32))
+    >>> exp.values[0]
+    array([[0. , 0.5],
+           [0.5, 0. ]])
+    """
+
+    method = "shapley_interactions"
+    interactions = True
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        """Explain the rows of ``X``: values (n, d, d) or (n, d, d, k) for target=None."""
+        batch, targets = self._inputs(X, target)
+        _, inter, fx, base = self._run(batch)
+        n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
+        return self._explanation(batch, inter.reshape(n, d, d, k), fx, base, targets)
+
+
+class _SampledShapley(ShapleyExplainer):
+    """Shared configuration of the sampled estimators: budget, tolerance, seed."""
+
+    core_function = "kernel_shap"
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        background: object,
+        groups: object = None,
+        seed: int = 0,
+        n_samples: int | None = None,
+        tol: float | None = None,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(
+            model,
+            background=background,
+            groups=groups,
+            seed=seed,
+            n_threads=n_threads,
+            memory_budget=memory_budget,
+        )
+        d = self.n_groups
+        self.n_samples = 2048 + 2 * d if n_samples is None else check_int(n_samples, "n_samples", 1)
+        minimum = self._min_samples(d)
+        if d >= 2 and self.n_samples < minimum:
+            raise ValueError(
+                f"n_samples: {type(self).__name__} needs at least {minimum} coalitions for "
+                f"{d} features or groups, got {self.n_samples}"
+            )
+        self.tol = 0.0 if tol is None else check_nonnegative(tol, "tol")
+
+    @staticmethod
+    def _min_samples(d: int) -> int:
+        return min(2**d - 2, 2 * d + 2) if d < 62 else 2 * d + 2
+
+    def _options(self) -> dict[str, Any]:
+        return {"n_samples": self.n_samples, "tol": self.tol or None, **super()._options()}
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
+
+        ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
+        coalitions evaluated (each on every background row).
+        """
+        batch, targets = self._inputs(X, target)
+        run = getattr(_core, self.core_function)
+        values, stderr, fx, base, n_evaluated, n_draws = run(
+            *self._core_args(batch),
+            self.n_samples,
+            self.tol,
+            self.seed,
+            self.n_threads,
+            self.memory_budget,
+        )
+        n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
+        return self._explanation(
+            batch,
+            values.reshape(n, d, k),
+            fx,
+            base,
+            targets,
+            stderr=stderr.reshape(n, d, k),
+            options={"n_evaluated": int(n_evaluated), "n_draws": int(n_draws)},
+        )
+
+
+class KernelShap(_SampledShapley):
+    """KernelSHAP (Lundberg & Lee, 2017) with paired sampling and standard errors.
+
+    The coalition sizes whose share of the kernel weight the budget covers are enumerated
+    completely (as shap does); the other sizes are sampled in complementary pairs, each distinct
+    coalition evaluated once. The efficiency-constrained weighted least squares is solved in double
+    precision, once for every row and output (all rows share the design). ``stderr`` is the sandwich
+    (delta-method) standard error over the i.i.d. sampled pairs (Covert & Lee, 2021); zero when
+    every coalition is enumerated.
+
+    Parameters
+    ----------
+    model, background, groups, n_threads, memory_budget
+        As for ``ExactShapley``.
+    seed : int, default 0
+        Results are bit-identical for a seed, whatever the thread count.
+    n_samples : int, optional
+        Budget: distinct coalitions evaluated per row (each on every background row), besides
+        the empty and the full coalition; default 2048 + 2d (shap's default). At least
+        min(2^d - 2, 2d + 2).
+    tol : float, optional
+        Stop early (the budget doubling from 128 coalitions) once, for every row and output, the
+        largest standard error is at most ``tol`` times the range of the values.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X @ np.arange(3.0), n_inputs=3)
+    >>> exp = gb.KernelShap(model, background=np.zeros(3), n_samples=6)(np.ones((1, 3), np.float32))
+    >>> np.round(exp.values, 6)
+    array([[0., 1., 2.]])
+    """
+
+    method = "kernel_shap"
+    core_function = "kernel_shap"
+
+
+class PermutationShapley(_SampledShapley):
+    """Shapley values by antithetic permutation sampling, with standard errors.
+
+    Each pair draws a random order of the groups and also uses its reverse; a pair's estimate is
+    the mean of the two orders' marginal contributions, phi is the mean over pairs and ``stderr``
+    their standard deviation / sqrt(pairs). Efficiency holds exactly for every pair.
+
+    Parameters
+    ----------
+    model, background, groups, seed, n_threads, memory_budget
+        As for ``KernelShap``.
+    n_samples : int, optional
+        Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
+        At least 4 (d - 1). Repeated coalitions are evaluated once.
+    tol : float, optional
+        Stop early (pairs doubling from 8) once the largest standard error is at most ``tol``
+        times the range of the values, for every row and output.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X @ np.arange(3.0), n_inputs=3)
+    >>> exp = gb.PermutationShapley(model, background=np.zeros(3))(np.ones((1, 3), np.float32))
+    >>> np.round(exp.values, 6)
+    array([[0., 1., 2.]])
+    """
+
+    method = "permutation_shapley"
+    core_function = "permutation_shapley"
+
+    @staticmethod
+    def _min_samples(d: int) -> int:
+        return 4 * (d - 1)
+
+
+def shapley_permutations(n_groups: int, n_pairs: int, seed: int = 0) -> np.ndarray:
+    """The permutations PermutationShapley draws for a seed (each pair also uses the reverse).
+
+    Examples
+    --------
+    >>> sorted(shapley_permutations(4, 1)[0].tolist())
+    [0, 1, 2, 3]
+    """
+    return np.asarray(_core.shapley_permutations(n_groups, n_pairs, seed))
+
+
+def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """The coalitions (C, d) 0/1, their regression weights and the number of sampled pairs that
+    KernelShap uses for a seed (for replaying its regression in tests).
+
+    Examples
+    --------
+    >>> masks, weights, pairs = kernel_shap_design(3, 6)
+    >>> masks.shape, round(float(weights.sum()), 6)
+    ((6, 3), 1.0)
+    """
+    masks, weights, n_pairs = _core.kernel_shap_design(n_groups, n_samples, seed)
+    return np.asarray(masks), np.asarray(weights), np.asarray(n_pairs)
