@@ -69,3 +69,10 @@ __all__ = [
     "from_torch",
     "wrap",
 ]
+
+# --- local model-agnostic methods (issue 5: LIME, occlusion, feature ablation, surrogate) ---
+from glassbox.explainers.lime import Lime
+from glassbox.explainers.occlusion import FeatureAblation, Occlusion
+from glassbox.surrogate import SurrogateTree, surrogate_tree
+
+__all__ += ["FeatureAblation", "Lime", "Occlusion", "SurrogateTree", "surrogate_tree"]
