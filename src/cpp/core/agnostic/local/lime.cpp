@@ -82,6 +82,7 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
     s.bin_std.resize(D);
     s.bin_min.resize(D);
     s.bin_max.resize(D);
+    s.bin_normal.resize(D);
     s.values.resize(D);
     s.cumulative.resize(D);
     s.mean.assign(D, 0.0);
@@ -126,6 +127,9 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
             s.bin_std[J].push_back((m.empty() ? 0.0 : std_of(m, mean)) + 1e-11);
             s.bin_min[J].push_back(b == 0 ? sorted.front() : e[static_cast<std::size_t>(b - 1)]);
             s.bin_max[J].push_back(b == n_bins - 1 ? sorted.back() : e[static_cast<std::size_t>(b)]);
+            const double sd = s.bin_std[J].back();
+            s.bin_normal[J].emplace_back((s.bin_min[J].back() - mean) / sd,
+                                         (s.bin_max[J].back() - mean) / sd);
         }
         value_frequencies(bins, s.values[J], s.cumulative[J]);
     }
@@ -177,13 +181,14 @@ void lime_sample(const LimeStats& stats, const float* row, Index r, Index s, std
         }
         const auto b = static_cast<std::size_t>(value);
         interpretable[j] = static_cast<Index>(b) == stats.bin_of(j, row[j]) ? 1.0 : 0.0;
-        const double mean = stats.bin_mean[J][b], sd = stats.bin_std[J][b];
-        const double lo = (stats.bin_min[J][b] - mean) / sd, hi = (stats.bin_max[J][b] - mean) / sd;
         // a one-value bin: lime returns its standardised bound here (a slip); we return the value
+        const double lo = stats.bin_min[J][b], hi = stats.bin_max[J][b];
         const double x =
-            lo == hi ? stats.bin_min[J][b]
-                     : mean + sd * truncated_normal_ppf(
-                                       lo, hi, CounterRng::uniform_at(bin_key, static_cast<std::uint64_t>(j)));
+            lo == hi ? lo
+                     : stats.bin_mean[J][b] +
+                           stats.bin_std[J][b] *
+                               stats.bin_normal[J][b].quantile(CounterRng::uniform_at(
+                                   bin_key, static_cast<std::uint64_t>(j)));
         input[j] = static_cast<float>(x);
     }
 }

@@ -3,6 +3,7 @@
 // neighbourhood of each row drawn from them, and the kernel-weighted ridge fit per row.
 #pragma once
 
+#include "core/agnostic/local/normal.hpp"
 #include "core/common.hpp"
 #include "core/model.hpp"
 #include "core/parallel.hpp"
@@ -30,6 +31,8 @@ struct LimeStats {
     // binned features: inner bin edges (unique quantiles) and the training values' per-bin
     // mean, std (+1e-11, as lime), lower and upper bound
     std::vector<std::vector<double>> edges, bin_mean, bin_std, bin_min, bin_max;
+    // per bin, the standardised bounds' truncated normal (empty where the bin is one value)
+    std::vector<std::vector<TruncatedNormal>> bin_normal;
     // sampled features: the distinct training values (bin ids for binned features) and the
     // cumulative frequencies, normalised so the last is 1
     std::vector<std::vector<double>> values, cumulative;
