@@ -238,3 +238,25 @@ def test_bad_data() -> None:
         lime(X[:2], target=3)
     with pytest.raises(ValueError, match="target"):
         lime(X[:2])  # three outputs need a target
+
+
+def test_tied_column_with_empty_bins() -> None:
+    """A 0/1 column: its quartile bins include empty ones; samples stay 0 or ~1."""
+    rng = np.random.default_rng(8)
+    X = np.stack([rng.normal(size=400), rng.integers(0, 2, 400)], axis=1).astype(np.float32)
+    lime = gb.Lime(lambda A: A[:, 0] + 2 * A[:, 1], X, num_samples=300, seed=2)
+    edges, observed = lime.stats.edges[1], lime.stats.values[1]
+    assert len(observed) == 2 and len(edges) + 1 > 2  # some bin holds no training value
+    inputs, interpretable = lime.samples(X[:3])
+    np.testing.assert_allclose(np.unique(np.round(inputs[:, :, 1], 4)), [0.0, 1.0])
+    stats = ref.lime_stats(X, [], "quartile")
+    draws = (
+        _core.lime_uniforms(2, ref.LIME_VALUE_STREAM, 3, 300, 2),
+        _core.lime_uniforms(2, ref.LIME_WITHIN_BIN_STREAM, 3, 300, 2),
+        np.zeros((3, 300, 2)),
+    )
+    want_inputs, want_interpretable = ref.lime_samples(stats, X[:3], 300, *draws)
+    np.testing.assert_array_equal(interpretable, want_interpretable)
+    np.testing.assert_allclose(inputs, want_inputs, rtol=1e-5, atol=1e-6)
+    exp = lime(X[:3])
+    assert np.all(np.abs(exp.values[:, 1]) > np.abs(exp.values[:, 0]))

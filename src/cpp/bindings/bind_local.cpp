@@ -76,11 +76,13 @@ void bind_local(py::module_& m) {
             py::array_t<double> interpretable({n, num_samples, d});
             float* in = inputs.mutable_data();
             double* z = interpretable.mutable_data();
-            for (Index r = 0; r < n; ++r)
+            for (Index r = 0; r < n; ++r) {
+                const LimeRowSampler sampler(stats, X.row(r).data(), r, seed);
                 for (Index s = 0; s < num_samples; ++s) {
                     const Index at = (r * num_samples + s) * d;
-                    lime_sample(stats, X.row(r).data(), r, s, seed, in + at, z + at);
+                    sampler.sample(s, in + at, z + at);
                 }
+            }
             return py::make_tuple(inputs, interpretable);
         },
         py::arg("stats"), py::arg("X"), py::arg("num_samples"), py::arg("seed"),

@@ -136,52 +136,56 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
     return s;
 }
 
-void lime_sample(const LimeStats& stats, const float* row, Index r, Index s, std::uint64_t seed,
-                 float* input, double* interpretable) {
+LimeRowSampler::LimeRowSampler(const LimeStats& stats, const float* row, Index r,
+                               std::uint64_t seed)
+    : stats_(stats), row_(row), r_(r), value_rng_(seed, kLimeValue), bin_rng_(seed, kLimeWithinBin),
+      normal_rng_(seed, kLimeNormal), code_(static_cast<std::size_t>(stats.n_features)) {
+    for (Index j = 0; j < stats.n_features; ++j) {
+        const auto J = static_cast<std::size_t>(j);
+        code_[J] = stats.binned[J] ? static_cast<double>(stats.bin_of(j, row[j])) : row[j];
+        has_continuous_ |= !stats.sampled[J];
+    }
+}
+
+void LimeRowSampler::sample(Index s, float* input, double* interpretable) const {
+    const LimeStats& stats = stats_;
     const Index d = stats.n_features;
     if (s == 0) {
         for (Index j = 0; j < d; ++j) {
             const auto J = static_cast<std::size_t>(j);
-            input[j] = row[j];
-            interpretable[j] = stats.sampled[J] ? 1.0 : (row[j] - stats.mean[J]) / stats.scale[J];
+            input[j] = row_[j];
+            interpretable[j] = stats.sampled[J] ? 1.0 : (row_[j] - stats.mean[J]) / stats.scale[J];
         }
         return;
     }
-    const CounterRng value_rng(seed, kLimeValue), bin_rng(seed, kLimeWithinBin);
-    const std::uint64_t value_key = value_rng.subkey(r, s), bin_key = bin_rng.subkey(r, s);
-    double normals[64];
-    const CounterRng normal_rng(seed, kLimeNormal);
-    std::vector<double> many;
-    double* z = normals;
-    if (d > 64) {
-        many.resize(static_cast<std::size_t>(d));
-        z = many.data();
+    const std::uint64_t value_key = value_rng_.subkey(r_, s), bin_key = bin_rng_.subkey(r_, s);
+    if (has_continuous_) {
+        // the normals land in `interpretable` and are standardised back in place below
+        normal_rng_.normals(r_, s, interpretable, d);
     }
-    bool has_continuous = false;
-    for (Index j = 0; j < d; ++j) has_continuous |= !stats.sampled[static_cast<std::size_t>(j)];
-    if (has_continuous) normal_rng.normals(r, s, z, d);
     for (Index j = 0; j < d; ++j) {
         const auto J = static_cast<std::size_t>(j);
         if (!stats.sampled[J]) {
-            const double x = z[j] * stats.scale[J] + stats.mean[J];
+            const double x = interpretable[j] * stats.scale[J] + stats.mean[J];
             input[j] = static_cast<float>(x);
             interpretable[j] = (x - stats.mean[J]) / stats.scale[J];
             continue;
         }
-        // numpy's choice(): the first value whose cumulative frequency exceeds u
+        // numpy's choice(): the first value whose cumulative frequency exceeds u (a short,
+        // branch-free count)
         const auto& cum = stats.cumulative[J];
         const double u = CounterRng::uniform_at(value_key, static_cast<std::uint64_t>(j));
-        auto k = static_cast<std::size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+        std::size_t k = 0;
+        for (double c : cum) k += c <= u;
         k = std::min(k, cum.size() - 1);
         const double value = stats.values[J][k];
+        interpretable[j] = value == code_[J] ? 1.0 : 0.0;
         if (!stats.binned[J]) {
             input[j] = static_cast<float>(value);
-            interpretable[j] = value == static_cast<double>(row[j]) ? 1.0 : 0.0;
             continue;
         }
-        const auto b = static_cast<std::size_t>(value);
-        interpretable[j] = static_cast<Index>(b) == stats.bin_of(j, row[j]) ? 1.0 : 0.0;
         // a one-value bin: lime returns its standardised bound here (a slip); we return the value
+        const auto b = static_cast<std::size_t>(value);
         const double lo = stats.bin_min[J][b], hi = stats.bin_max[J][b];
         const double x =
             lo == hi ? lo
@@ -375,10 +379,12 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
         [&](Index first, Index count, RowMatrixXf& batch) {
             RowMatrixXd& Z = scratch[static_cast<std::size_t>(first / chunk_rows)];
             Z.resize(count, d);
-            for (Index v = 0; v < count; ++v) {
-                const Index r = (first + v) / S, s = (first + v) % S;
-                lime_sample(stats, X.row(r).data(), r, s, options.seed, batch.row(v).data(),
-                            Z.row(v).data());
+            for (Index offset = 0; offset < count; offset += S) {
+                const Index r = (first + offset) / S;
+                const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+                for (Index s = 0; s < S; ++s) {
+                    sampler.sample(s, batch.row(offset + s).data(), Z.row(offset + s).data());
+                }
             }
         },
         [&](Index first, Index count, const RowMatrixXf& Y) {

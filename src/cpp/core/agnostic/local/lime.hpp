@@ -7,6 +7,7 @@
 #include "core/common.hpp"
 #include "core/model.hpp"
 #include "core/parallel.hpp"
+#include "core/sampling/counter_rng.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -66,10 +67,22 @@ struct LimeResult {
     VectorXd prediction;        // the model at the row (the first sample)
 };
 
-// Sample `s` of row `r` (sample 0 is the row itself): writes the model input (n_features
-// floats) and the interpretable, scaled representation the local model is fitted on.
-void lime_sample(const LimeStats& stats, const float* row, Index r, Index s, std::uint64_t seed,
-                 float* input, double* interpretable);
+// Draws the neighbourhood of row `r` (its position in the batch keys the random streams).
+// Sample 0 is the row itself. Each sample gives the model input (n_features floats) and the
+// interpretable, scaled representation the local model is fitted on.
+class LimeRowSampler {
+public:
+    LimeRowSampler(const LimeStats& stats, const float* row, Index r, std::uint64_t seed);
+    void sample(Index s, float* input, double* interpretable) const;
+
+private:
+    const LimeStats& stats_;
+    const float* row_;
+    Index r_;
+    CounterRng value_rng_, bin_rng_, normal_rng_;
+    std::vector<double> code_;  // the row's bin (binned) or value (categorical) per feature
+    bool has_continuous_ = false;
+};
 
 LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStats& stats,
                         const std::vector<int>& targets, const LimeOptions& options,
