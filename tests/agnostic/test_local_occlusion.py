@@ -187,6 +187,8 @@ def test_bad_baselines_masks_and_targets() -> None:
         gb.FeatureAblation(net.model, feature_mask=np.zeros(5))(Xt, target=0)
     with pytest.raises(ValueError, match="X"):
         gb.FeatureAblation(net.model)(make_data(4, n_rows=2), target=0)
+    with pytest.raises(TypeError, match="X"):
+        gb.FeatureAblation(net.model)([[1.0, 2.0], [3.0]], target=0)
     bad = Xt.copy()
     bad[0, 0] = np.inf
     with pytest.raises(ValueError, match="X"):

@@ -45,7 +45,10 @@ class AgnosticExplainer:
         """X as float32 (n, *sample shape): the model's input shape, or for a callable any
         sample shape with n_inputs values (e.g. images for a function of flattened rows)."""
         shape = tuple(self.model.input_shape)
-        array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
+        try:
+            array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
+        except ValueError:  # ragged: as_batch says so
+            array = None
         if (
             isinstance(array, np.ndarray)
             and len(shape) == 1

@@ -88,7 +88,10 @@ RowMatrixXd ablate(const Model& model, const ConstRowRef& X, const ConstRowRef& 
     for (Index s = 0; s < n_sets; ++s) {
         sets.for_each_run(s, [&](Index begin, Index length) { counts.segment(begin, length).array() += 1.0; });
     }
-#pragma omp parallel for schedule(static) num_threads(resolve_threads(run.n_threads))
+    // spreading the drops is cheap next to the model evaluations: threads only for large jobs
+    // (a parallel region costs more than a small job's whole spread)
+    const bool large = static_cast<double>(n) * counts.sum() >= double(1 << 22);
+#pragma omp parallel for schedule(static) num_threads(resolve_threads(run.n_threads)) if (large)
     for (Index r = 0; r < n; ++r) {
         const double* out = outputs.data() + r * per_row;
         for (Index s = 0; s < n_sets; ++s) {
