@@ -279,6 +279,15 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], str, dict[str, Any], dict[str, Any
         {"dilation": (2, 3), "padding": (2, 2, 2, 2), "stride": (1, 2)},
         {"conv": (3, 2, 3, 2)},
     ),
+    # stride 1 with dilation and asymmetric padding; 5 channels = one block of several rows
+    "conv_stride1_dilated_direct_transpose": (
+        (11, 7, 19),
+        "conv2d",
+        {"dilation": (2, 1), "padding": (1, 0, 3, 1)},
+        {"conv": (5, 11, 3, 2)},
+    ),
+    # padding wider than the kernel's reach
+    "conv_1x1_padded": ((2, 5, 5), "conv2d", {"padding": (1, 1, 1, 1)}, {"conv": (3, 2, 1, 1)}),
     # direct kernel: 11 channels = a block of 8 + a block of 3, 19 columns = a 16-wide tile + 3
     "conv_direct_channel_and_column_remainders": (
         (2, 6, 21),

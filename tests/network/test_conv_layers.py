@@ -17,6 +17,7 @@ from cnn_nets import (
     torch_forward,
 )
 from conftest import build, make_data
+from glassbox import _core
 from glassbox.models.spec import NetworkSpec
 from reference.network import forward, gradient
 
@@ -226,3 +227,41 @@ def test_invalid_pool_add_concat_reshape_params() -> None:
     spec.add("batch_norm", "bn", scale=np.ones(3))
     with pytest.raises(ValueError, match=r"layer 'bn': batch_norm: missing 'shift'"):
         build(spec)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "hw"),
+    [
+        (2, 2, (8, 8)),
+        (2, 2, (7, 9)),
+        (3, 3, (9, 6)),
+        (3, 3, (10, 11)),
+        (3, 2, (9, 9)),
+        (2, 1, (5, 6)),
+    ],
+)
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_max_pool_fast_paths_match_torch_with_ties_and_nan(
+    kernel: int, stride: int, hw: tuple[int, int], with_nan: bool
+) -> None:
+    # Full-window pools take compile-time kernels (tiled when stride == kernel); ties (small
+    # integers) must still send the gradient to the first maximum, and a NaN must win its window
+    # (the core is called directly: the public API rejects NaN inputs).
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(kernel * 10 + stride)
+    X = rng.integers(0, 3, size=(3, 2, *hw)).astype(np.float32)
+    if with_nan:
+        X[1, 1, 2, 3] = np.nan
+    xt = torch.tensor(X, requires_grad=True)
+    pooled = torch.nn.functional.max_pool2d(xt, kernel, stride).flatten(1)
+    weights = rng.normal(size=(1, pooled.shape[1])).astype(np.float32)
+    (pooled @ torch.tensor(weights[0])).sum().backward()
+
+    spec = NetworkSpec(input_shape=(2, *hw))
+    spec.add("max_pool2d", "pool", params={"kernel": (kernel, kernel), "stride": (stride, stride)})
+    spec.add("flatten", "flat")
+    flat = X.reshape(3, -1)
+    np.testing.assert_array_equal(build(spec).network.predict(flat), pooled.detach().numpy())
+    spec.add("dense", "mix", weight=weights, bias=None)
+    grad = _core.input_gradients(build(spec).network, flat, [0, 0, 0], False, 1, 1 << 24)
+    np.testing.assert_array_equal(grad.reshape(X.shape), xt.grad.numpy())

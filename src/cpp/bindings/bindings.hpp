@@ -33,6 +33,7 @@ void bind_lrp(pybind11::module_& m);
 void bind_sampling(pybind11::module_& m);
 void bind_deeplift(pybind11::module_& m);
 void bind_model_bridge(pybind11::module_& m);
+void bind_inspection(pybind11::module_& m);
 
 // local model-agnostic methods (issue 5: LIME, occlusion, feature ablation)
 void bind_local(pybind11::module_& m);

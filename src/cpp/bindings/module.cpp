@@ -9,5 +9,6 @@ PYBIND11_MODULE(_core, m) {
     glassbox::bindings::bind_sampling(m);
     glassbox::bindings::bind_deeplift(m);
     glassbox::bindings::bind_model_bridge(m);
+    glassbox::bindings::bind_inspection(m);
     glassbox::bindings::bind_local(m);
 }

@@ -70,9 +70,32 @@ __all__ = [
     "wrap",
 ]
 
+# --- inspection (issue 5: permutation importance, PDP/ICE, ALE, H-statistic) ---
+from glassbox.inspection import (
+    ALE,
+    HStatistic,
+    PartialDependence,
+    PermutationImportance,
+    ale,
+    h_statistic,
+    partial_dependence,
+    permutation_importance,
+)
+
+__all__ += [
+    "ALE",
+    "HStatistic",
+    "PartialDependence",
+    "PermutationImportance",
+    "ale",
+    "h_statistic",
+    "partial_dependence",
+    "permutation_importance",
+]
+
 # --- local model-agnostic methods (issue 5: LIME, occlusion, feature ablation, surrogate) ---
-from glassbox.explainers.lime import Lime
-from glassbox.explainers.occlusion import FeatureAblation, Occlusion
-from glassbox.surrogate import SurrogateTree, surrogate_tree
+from glassbox.explainers.lime import Lime  # noqa: E402
+from glassbox.explainers.occlusion import FeatureAblation, Occlusion  # noqa: E402
+from glassbox.surrogate import SurrogateTree, surrogate_tree  # noqa: E402
 
 __all__ += ["FeatureAblation", "Lime", "Occlusion", "SurrogateTree", "surrogate_tree"]

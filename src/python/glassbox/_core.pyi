@@ -150,6 +150,71 @@ def grad_cam(
     memory_budget: int,
 ) -> NDArray[np.float32]: ...
 
+# --- inspection (issue 5: permutation importance, PDP/ICE, ALE, H-statistic) ---
+_AnyModel = Network | Callable[[NDArray[np.float32]], object]
+
+def permutation_scores(
+    model: _AnyModel,
+    X: NDArray[np.float32],
+    y: NDArray[np.float64],
+    sample_weight: NDArray[np.float64],
+    groups: Sequence[Sequence[int]],
+    n_outputs: int,
+    metric: str,
+    n_classes: int,
+    n_repeats: int,
+    seed: int,
+    max_samples: int,
+    n_threads: int,
+    memory_budget: int,
+) -> tuple[float, NDArray[np.float64]]: ...
+def permuted_predictions(
+    model: _AnyModel,
+    X: NDArray[np.float32],
+    groups: Sequence[Sequence[int]],
+    n_outputs: int,
+    n_repeats: int,
+    seed: int,
+    max_samples: int,
+    job_first: int,
+    job_count: int,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float32]: ...
+def permutation_indices(
+    seed: int, n_rows: int, max_samples: int, n_groups: int, n_repeats: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]: ...
+def metric_score(
+    metric: str,
+    predictions: NDArray[np.float32],
+    y: NDArray[np.float64],
+    sample_weight: NDArray[np.float64],
+    n_classes: int,
+) -> float: ...
+def replaced_predictions(
+    model: _AnyModel,
+    background: NDArray[np.float32],
+    points: NDArray[np.float32],
+    sets: Sequence[Sequence[int]],
+    job_set: Sequence[int],
+    job_point: Sequence[int],
+    sample_weight: NDArray[np.float64],
+    n_outputs: int,
+    individual: bool,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float64] | NDArray[np.float32]: ...
+def ale_differences(
+    model: _AnyModel,
+    X: NDArray[np.float32],
+    features: Sequence[int],
+    lower: NDArray[np.float32],
+    upper: NDArray[np.float32],
+    n_outputs: int,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float64]: ...
+
 # --- local model-agnostic methods (issue 5: LIME, occlusion, feature ablation) ---
 class LimeStats:
     n_features: int

@@ -14,6 +14,13 @@ struct Conv2dOptions {
     Index groups = 1;
 };
 
+// Everything a convolution kernel needs to know about one convolution problem.
+struct ConvGeometry {
+    Index cin, h, w, cout, groups, kh, kw, sh, dh, dw;
+    Index pad_top, pad_left, pad_bottom, pad_right;
+    Index oh, ow;
+};
+
 class Conv2d final : public AffineLayer {
 public:
     // weight: (Cout, Cin/groups * kh * kw) with the original shape (Cout, Cin/groups, kh, kw).
@@ -43,8 +50,7 @@ private:
     void im2col(const float* x, Index block, float* col) const;
     void col2im(const float* col, Index block, float* x) const;
     bool use_direct() const;
-    void direct_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
-                        RowMatrixXf& z) const;
+    ConvGeometry geometry() const;  // this layer's problem, for the direct kernel (stride_w 1)
     void check_weight(const RowMatrixXf& weight, const char* who) const;
 
     RowMatrixXf weight_;

@@ -10,6 +10,21 @@ namespace {
 RowMatrixXf stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps) {
     return (r.array() / (z.array() >= 0.0f).select(z.array() + eps, z.array() - eps)).matrix();
 }
+void stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps, RowMatrixXf& out) {
+    out.resize(r.rows(), r.cols());
+    out.array() = r.array() / (z.array() >= 0.0f).select(z.array() + eps, z.array() - eps);
+}
+
+// Per-thread work matrices of the affine rules, kept between calls (a rule finishes before its
+// thread starts the next one), so the backward pass does not allocate and fault in fresh pages
+// for every layer of every block.
+struct RuleScratch {
+    RowMatrixXf xp, xn, denom, extra, ratio, product;
+};
+RuleScratch& scratch() {
+    thread_local RuleScratch work;
+    return work;
+}
 
 // The same with one denominator row shared by every sample.
 RowMatrixXf stabilized_ratio_row(const RowMatrixXf& r, const RowMatrixXf& z_row, float eps) {
@@ -43,7 +58,7 @@ protected:
     // c = x .* (W'^T s), accumulated into out (or assigned when `assign`).
     void add_product(const RowMatrixXf& w, const RowMatrixXf& s, const RowMatrixXf& x,
                      RowMatrixXf& out, float factor, bool assign) const {
-        RowMatrixXf c;
+        RowMatrixXf& c = scratch().product;
         layer_.affine_transpose(w, s, c);
         if (assign) {
             out.resize(x.rows(), x.cols());
@@ -61,7 +76,8 @@ public:
     EpsilonRule(const AffineLayer& layer, float epsilon) : AffineRule(layer), epsilon_(epsilon) {}
     void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
                   std::vector<RowMatrixXf>& grad_in) const override {
-        const RowMatrixXf s = stabilized_ratio(relevance, *io.output, epsilon_);
+        RowMatrixXf& s = scratch().ratio;
+        stabilized_ratio(relevance, *io.output, epsilon_, s);
         add_product(layer_.weight(), s, *io.inputs[0], grad_in[0], 1.0f, true);
     }
 
@@ -145,12 +161,13 @@ public:
                   std::vector<RowMatrixXf>& grad_in) const override {
         const RowMatrixXf& x = *io.inputs[0];
         const bool has_negative = x.minCoeff() < 0.0f;
-        RowMatrixXf xp_storage, xn;
+        RuleScratch& work = scratch();
         if (has_negative) {
-            xp_storage = x.cwiseMax(0.0f);
-            xn = x.cwiseMin(0.0f);
+            work.xp = x.cwiseMax(0.0f);
+            work.xn = x.cwiseMin(0.0f);
         }
-        const RowMatrixXf& xp = has_negative ? xp_storage : x;  // no copy for x >= 0 (post-ReLU)
+        const RowMatrixXf& xp = has_negative ? work.xp : x;  // no copy for x >= 0 (post-ReLU)
+        const RowMatrixXf& xn = work.xn;
         RowMatrixXf& out = grad_in[0];
         share(w_pos_, b_pos_, w_neg_, xp, xn, has_negative, relevance, alpha_, out, true);
         if (beta_ != 0.0f) {
@@ -163,13 +180,14 @@ private:
     void share(const RowMatrixXf& w_a, const VectorXf& b_a, const RowMatrixXf& w_b,
                const RowMatrixXf& xp, const RowMatrixXf& xn, bool has_negative,
                const RowMatrixXf& relevance, float factor, RowMatrixXf& out, bool assign) const {
-        RowMatrixXf denom, extra;
+        RuleScratch& work = scratch();
+        RowMatrixXf &denom = work.denom, &extra = work.extra, &g = work.ratio;
         layer_.affine_forward(w_a, &b_a, xp, denom);
         if (has_negative) {
             layer_.affine_forward(w_b, nullptr, xn, extra);
             denom += extra;
         }
-        const RowMatrixXf g = stabilized_ratio(relevance, denom, stabilizer_);
+        stabilized_ratio(relevance, denom, stabilizer_, g);
         add_product(w_a, g, xp, out, factor, assign);
         if (has_negative) add_product(w_b, g, xn, out, factor, false);
     }

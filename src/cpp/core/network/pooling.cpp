@@ -70,9 +70,122 @@ TapRanges tap_ranges(const Pool2dOptions& opt, const PoolGeometry& g) {
 }
 }  // namespace
 
+namespace {
+// Windows that lie wholly inside the input (no padding, no dilation, no partial ceil_mode window):
+// the common 2x2 / 3x3 pools then run with compile-time taps and no per-window range lookups.
+bool full_windows(const Pool2dOptions& o, const PoolGeometry& g) {
+    return o.pad_top == 0 && o.pad_left == 0 && o.pad_bottom == 0 && o.pad_right == 0 &&
+           o.dilation_h == 1 && o.dilation_w == 1 && (g.oh - 1) * o.stride_h + o.kernel_h <= g.h &&
+           (g.ow - 1) * o.stride_w + o.kernel_w <= g.w;
+}
+
+// The argmax scan over full KH x KW windows (same first-maximum and NaN rule as the general scan).
+template <int KH, int KW, class Emit>
+void scan_full(const RowMatrixXf& x, const Pool2dOptions& o, const PoolGeometry& g, Emit& emit) {
+    const Index plane_size = g.h * g.w;
+    for (Index r = 0; r < x.rows(); ++r) {
+        for (Index c = 0; c < g.channels; ++c) {
+            const float* plane = x.data() + r * x.cols() + c * plane_size;
+            const Index base = c * g.oh * g.ow;
+            for (Index oi = 0; oi < g.oh; ++oi) {
+                const Index row0 = oi * o.stride_h * g.w;
+                for (Index oj = 0; oj < g.ow; ++oj) {
+                    const Index corner = row0 + oj * o.stride_w;
+                    float v[KH * KW];
+                    for (int ki = 0; ki < KH; ++ki)
+                        for (int kj = 0; kj < KW; ++kj) v[ki * KW + kj] = plane[corner + ki * g.w + kj];
+                    // max and NaN flag without data-dependent branches (random inputs would
+                    // mispredict them); the argmax is then the first tap equal to the max
+                    float best_value = v[0];
+                    bool nan = v[0] != v[0];
+                    for (int k = 1; k < KH * KW; ++k) {
+                        best_value = v[k] > best_value ? v[k] : best_value;
+                        nan |= v[k] != v[k];
+                    }
+                    int tap = KH * KW - 1;
+                    if (!nan) {
+                        for (int k = KH * KW - 2; k >= 0; --k) tap = v[k] == best_value ? k : tap;
+                    } else {  // rare: the general rule (the last NaN in window order wins)
+                        best_value = -std::numeric_limits<float>::infinity();
+                        for (int k = 0; k < KH * KW; ++k) {
+                            const bool take = (v[k] > best_value) | (v[k] != v[k]);
+                            tap = take ? k : tap;
+                            best_value = take ? v[k] : best_value;
+                        }
+                    }
+                    const Index best = corner + (tap / KW) * g.w + tap % KW;
+                    emit(r, base + oi * g.ow + oj, c * plane_size + best, best_value);
+                }
+            }
+        }
+    }
+}
+
+// Values only over full KH x KW windows (same NaN rule as MaxPool2d::forward).
+template <int KH, int KW>
+void forward_full(const RowMatrixXf& x, const Pool2dOptions& o, const PoolGeometry& g,
+                  RowMatrixXf& out) {
+    const Index plane_size = g.h * g.w, P = g.oh * g.ow;
+    for (Index r = 0; r < x.rows(); ++r) {
+        for (Index c = 0; c < g.channels; ++c) {
+            const float* __restrict plane = x.data() + r * x.cols() + c * plane_size;
+            float* __restrict dst = out.data() + r * out.cols() + c * P;
+            for (Index oi = 0; oi < g.oh; ++oi) {
+                const float* __restrict top = plane + oi * o.stride_h * g.w;
+                for (Index oj = 0; oj < g.ow; ++oj) {
+                    float m = -std::numeric_limits<float>::infinity();
+                    bool nan = false;
+                    for (int ki = 0; ki < KH; ++ki) {
+                        for (int kj = 0; kj < KW; ++kj) {
+                            const float v = top[ki * g.w + oj * o.stride_w + kj];
+                            m = v > m ? v : m;
+                            nan |= v != v;
+                        }
+                    }
+                    dst[oi * g.ow + oj] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+                }
+            }
+        }
+    }
+}
+
+// The gradient for non-overlapping full windows (stride == kernel, the usual 2x2 pool): every
+// input element is written once (the output gradient at its window's argmax, 0 elsewhere), with
+// branch-free selects over a row of windows. Returns false, having written nothing for that row
+// of windows only, when the row holds a NaN: the caller then uses the general scan.
+template <int KH, int KW>
+bool tiled_row_backward(const float* __restrict top, const float* __restrict g_out, Index ow,
+                        Index w, float* __restrict g_in) {
+    bool nan = false;
+    for (Index oj = 0; oj < ow; ++oj) {
+        float v[KH * KW];
+        for (int ki = 0; ki < KH; ++ki)
+            for (int kj = 0; kj < KW; ++kj) v[ki * KW + kj] = top[ki * w + oj * KW + kj];
+        float m = v[0];
+        for (int k = 1; k < KH * KW; ++k) {
+            m = v[k] > m ? v[k] : m;
+            nan |= v[k] != v[k];
+        }
+        nan |= v[0] != v[0];
+        const float g = g_out[oj];
+        bool taken = false;  // the first tap equal to the max takes the gradient
+        for (int k = 0; k < KH * KW; ++k) {
+            const bool here = !taken & (v[k] == m);
+            taken |= here;
+            g_in[(k / KW) * w + oj * KW + k % KW] = here ? g : 0.0f;
+        }
+    }
+    return !nan;
+}
+}  // namespace
+
 template <class Emit>
 void MaxPool2d::scan(const RowMatrixXf& x, Emit emit) const {
     const PoolGeometry& g = geo_;
+    if (full_windows(opt_, g)) {
+        if (opt_.kernel_h == 2 && opt_.kernel_w == 2) return scan_full<2, 2>(x, opt_, g, emit);
+        if (opt_.kernel_h == 3 && opt_.kernel_w == 3) return scan_full<3, 3>(x, opt_, g, emit);
+    }
     const Index plane_size = g.h * g.w;
     // valid kernel taps per output row / column, computed once per call
     const TapRanges taps = tap_ranges(opt_, g);
@@ -116,6 +229,10 @@ void MaxPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrix
     const PoolGeometry& g = geo_;
     const Index plane_size = g.h * g.w, P = g.oh * g.ow;
     out.resize(x.rows(), g.channels * P);
+    if (full_windows(opt_, g)) {
+        if (opt_.kernel_h == 2 && opt_.kernel_w == 2) return forward_full<2, 2>(x, opt_, g, out);
+        if (opt_.kernel_h == 3 && opt_.kernel_w == 3) return forward_full<3, 3>(x, opt_, g, out);
+    }
     const TapRanges taps = tap_ranges(opt_, g);
     const auto &ki0 = taps.ki0, &ki1 = taps.ki1, &kj0 = taps.kj0, &kj1 = taps.kj1;
     const Index dh = opt_.dilation_h, dw = opt_.dilation_w;
@@ -148,10 +265,40 @@ void MaxPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
                                   std::vector<RowMatrixXf>& grad_in) const {
     // The argmax is recomputed from the recorded input: no extra state on the Tape.
     const RowMatrixXf& x = *io.inputs[0];
-    grad_in[0].setZero(x.rows(), x.cols());
+    const PoolGeometry& geo = geo_;
     float* d = grad_in[0].data();
-    const float* g = grad_out.data();
     const Index in_cols = x.cols(), out_cols = grad_out.cols();
+    const bool tiled = full_windows(opt_, geo) && opt_.stride_h == opt_.kernel_h &&
+                       opt_.stride_w == opt_.kernel_w &&
+                       ((opt_.kernel_h == 2 && opt_.kernel_w == 2) ||
+                        (opt_.kernel_h == 3 && opt_.kernel_w == 3));
+    if (tiled) {
+        // input rows / columns past the last window get no gradient
+        const bool exact = geo.oh * opt_.kernel_h == geo.h && geo.ow * opt_.kernel_w == geo.w;
+        if (exact) {
+            grad_in[0].resize(x.rows(), x.cols());
+        } else {
+            grad_in[0].setZero(x.rows(), x.cols());
+        }
+        d = grad_in[0].data();
+        const auto row_backward =
+            opt_.kernel_h == 2 ? tiled_row_backward<2, 2> : tiled_row_backward<3, 3>;
+        bool any_nan = false;
+        for (Index r = 0; r < x.rows(); ++r) {
+            for (Index c = 0; c < geo.channels; ++c) {
+                for (Index oi = 0; oi < geo.oh; ++oi) {
+                    const Index in_at = r * in_cols + (c * geo.h + oi * opt_.kernel_h) * geo.w;
+                    const Index out_at = r * out_cols + (c * geo.oh + oi) * geo.ow;
+                    any_nan |= !row_backward(x.data() + in_at, grad_out.data() + out_at, geo.ow,
+                                             geo.w, d + in_at);
+                }
+            }
+        }
+        if (!any_nan) return;  // else redo everything by the general rule (rare)
+    }
+    grad_in[0].setZero(x.rows(), x.cols());
+    d = grad_in[0].data();
+    const float* g = grad_out.data();
     scan(x, [&](Index r, Index j, Index at, float /*value*/) {
         if (at >= 0) d[r * in_cols + at] += g[r * out_cols + j];
     });

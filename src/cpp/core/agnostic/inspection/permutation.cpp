@@ -1,0 +1,132 @@
+// Permutation importance (see permutation.hpp).
+#include "core/agnostic/inspection/permutation.hpp"
+
+#include "core/agnostic/inspection/job_rows.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace glassbox::inspection {
+namespace {
+
+constexpr Index kMinBlockRows = 1024;
+
+void check_setup(const Model& model, const ConstRowRef& X, const Groups& groups,
+                 const PermutationSetup& setup) {
+    require(X.rows() > 0, "X: is empty");
+    require(X.cols() == model.n_inputs(), "X: width does not match the model");
+    require(setup.n_repeats >= 1, "n_repeats: must be at least 1");
+    require(setup.n_samples >= 0 && setup.n_samples <= X.rows(),
+            "max_samples: must be between 1 and the number of rows");
+    for (const auto& group : groups) {
+        require(!group.empty(), "groups: a group is empty");
+        for (Index c : group) require(c >= 0 && c < X.cols(), "groups: feature out of range");
+    }
+}
+
+Index samples_of(const ConstRowRef& X, const PermutationSetup& setup) {
+    return setup.n_samples > 0 ? setup.n_samples : X.rows();
+}
+
+}  // namespace
+
+PermutationRows::PermutationRows(std::uint64_t seed, Index n_rows, Index n_samples)
+    : shuffle_(seed, kPermutationShuffle), rows_(seed, kPermutationRows), n_rows_(n_rows),
+      n_samples_(n_samples) {}
+
+Index PermutationRows::row(Index group, Index i) const {
+    if (n_samples_ == n_rows_) return i;
+    return KeyedPermutation(rows_.subkey(static_cast<std::uint64_t>(group), 0), n_rows_)(i);
+}
+
+Index PermutationRows::source(Index group, Index repeat, Index i) const {
+    const auto key = shuffle_.subkey(static_cast<std::uint64_t>(group),
+                                     static_cast<std::uint64_t>(repeat));
+    return KeyedPermutation(key, n_samples_)(i);
+}
+
+RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const Groups& groups,
+                                 const PermutationSetup& setup, Index job_first, Index job_count,
+                                 const RunOptions& options, Index chunk_rows) {
+    check_setup(model, X, groups, setup);
+    const Index n_jobs = static_cast<Index>(groups.size()) * setup.n_repeats;
+    require(job_first >= 0 && job_count >= 0 && job_first + job_count <= n_jobs,
+            "jobs: range out of bounds");
+    const Index m = samples_of(X, setup), p = X.cols(), k = model.n_outputs();
+    const PermutationRows rows(setup.seed, X.rows(), m);
+    RowMatrixXf out(job_count * m, k);
+    if (chunk_rows <= 0) chunk_rows = job_chunk_rows(model, options.memory_budget, job_count * m);
+    for_each_job_row(
+        model, job_count, m, chunk_rows, options,
+        [&](Index job, Index i, float* x) {
+            const Index g = (job_first + job) / setup.n_repeats;
+            const Index r = (job_first + job) % setup.n_repeats;
+            std::copy_n(X.row(rows.row(g, i)).data(), p, x);
+            const Index source = rows.row(g, rows.source(g, r, i));
+            for (Index c : groups[static_cast<std::size_t>(g)]) x[c] = X(source, c);
+        },
+        [&](Index, Index job, Index i, const float* y) {
+            std::copy_n(y, k, out.row(job * m + i).data());
+        });
+    return out;
+}
+
+PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
+                                     const VectorXd& y, const VectorXd& w, const Groups& groups,
+                                     const PermutationSetup& setup, Metric metric,
+                                     Index n_classes, const RunOptions& options) {
+    check_setup(model, X, groups, setup);
+    require(y.size() == X.rows(), "y: expected one value per row of X");
+    require(w.size() == 0 || w.size() == X.rows(), "sample_weight: expected one weight per row");
+    const Index m = samples_of(X, setup), k = model.n_outputs();
+    const Index n_groups = static_cast<Index>(groups.size());
+    const Index n_jobs = n_groups * setup.n_repeats;
+    const double* weights = w.size() ? w.data() : nullptr;
+
+    PermutationScores result;
+    RowMatrixXf baseline(X.rows(), k);
+    for_each_job_row(
+        model, 1, X.rows(), job_chunk_rows(model, options.memory_budget, X.rows()), options,
+        [&](Index, Index i, float* x) { std::copy_n(X.row(i).data(), X.cols(), x); },
+        [&](Index, Index, Index i, const float* out) {
+            std::copy_n(out, k, baseline.row(i).data());
+        });
+    result.baseline = metric_score(metric, baseline, y.data(), weights, n_classes);
+    result.scores.resize(n_groups, setup.n_repeats);
+
+    // jobs in blocks whose outputs fit the budget, but of at least kMinBlockRows rows so that a
+    // Python model still gets thousands of rows per call; each job is then scored on one thread
+    const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * (k + X.cols()));
+    const Index by_budget = static_cast<Index>(options.memory_budget / job_bytes);
+    const Index block =
+        std::min<Index>(n_jobs, std::max<Index>(by_budget, (kMinBlockRows + m - 1) / m));
+    const PermutationRows rows(setup.seed, X.rows(), m);
+    std::exception_ptr error;
+    for (Index first = 0; first < n_jobs; first += block) {
+        const Index count = std::min(block, n_jobs - first);
+        // a Python model evaluates a block in one call (the block already fits the budget)
+        const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, options,
+                                                   model.thread_safe() ? 0 : count * m);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(options.n_threads))
+        for (Index j = 0; j < count; ++j) {
+            const Index g = (first + j) / setup.n_repeats, r = (first + j) % setup.n_repeats;
+            VectorXd y_sub(m), w_sub(weights ? m : 0);
+            for (Index i = 0; i < m; ++i) {
+                y_sub[i] = y[rows.row(g, i)];
+                if (weights) w_sub[i] = weights[rows.row(g, i)];
+            }
+            // an exception must not leave the parallel region: keep the first and rethrow
+            try {
+                result.scores(g, r) = metric_score(metric, P.middleRows(j * m, m), y_sub.data(),
+                                                   weights ? w_sub.data() : nullptr, n_classes);
+            } catch (...) {
+#pragma omp critical(glassbox_permutation_error)
+                if (!error) error = std::current_exception();
+            }
+        }
+        if (error) std::rethrow_exception(error);
+    }
+    return result;
+}
+
+}  // namespace glassbox::inspection

@@ -1,0 +1,118 @@
+"""What the inspection functions share: model and data checks, run options, output selection."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassbox import _core
+from glassbox._validation import as_batch, check_int, check_threads
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+
+
+@dataclass(frozen=True)
+class Run:
+    """A checked model with the options every core call takes."""
+
+    model: AgnosticModel
+    n_threads: int
+    memory_budget: int
+
+    @property
+    def core(self) -> object:
+        return core_model(self.model)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.model.n_outputs
+
+
+def prepare(
+    model: object, X: object, n_threads: int | None, memory_budget: int | None
+) -> tuple[Run, np.ndarray]:
+    """The model as an agnostic model and X as a checked float32 (n, n_features) batch."""
+    shape = np.shape(X) if not isinstance(X, (str, bytes)) and X is not None else ()
+    if len(shape) != 2:
+        raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
+    batch = as_batch(X, (int(shape[1]),))
+    agnostic = as_model(model, n_inputs=batch.shape[1])
+    budget = (
+        int(_core.default_memory_budget())
+        if memory_budget is None
+        else check_int(memory_budget, "memory_budget", 1)
+    )
+    return Run(agnostic, check_threads(n_threads), budget), batch
+
+
+def check_feature(value: object, n_features: int, name: str = "features") -> int:
+    """One feature index in [0, n_features) (negative indices count from the end)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected feature indices (ints), got {type(value).__name__}")
+    index = int(value)
+    if not -n_features <= index < n_features:
+        raise ValueError(f"{name}: feature {index} is out of range for {n_features} features")
+    return index % n_features
+
+
+def check_features(values: object, n_features: int, name: str = "features") -> list[int]:
+    """A non-empty list of distinct feature indices."""
+    if isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
+        raise TypeError(f"{name}: expected a feature index or a non-empty sequence of them")
+    features = [check_feature(v, n_features, name) for v in values]
+    if len(set(features)) != len(features):
+        raise ValueError(f"{name}: features repeat in {features}")
+    return features
+
+
+def select_outputs(target: object, n_outputs: int) -> list[int]:
+    """The outputs a result reports: all of them for None, else the given index or indices."""
+    if target is None:
+        return list(range(n_outputs))
+    values = [target] if isinstance(target, (numbers.Integral, np.integer)) else target
+    if isinstance(target, bool) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"target: expected None, an int or a sequence of ints, got {target!r}")
+    outputs = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+            raise TypeError(f"target: expected ints, got {type(value).__name__}")
+        if not 0 <= int(value) < n_outputs:
+            raise ValueError(
+                f"target: {int(value)} is out of range for a model with {n_outputs} outputs"
+            )
+        outputs.append(int(value))
+    return outputs
+
+
+def check_seed(seed: object) -> int:
+    """A non-negative int seed."""
+    return check_int(seed, "seed", 0)
+
+
+def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:
+    """A finite float64 vector of one value per row."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.shape[0] != n_rows:
+        raise ValueError(
+            f"{name}: expected shape ({n_rows},) (one per row of X), got {array.shape}"
+        )
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name}: expected numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: contains NaN or Inf")
+    return array
+
+
+def check_weights(sample_weight: object, n_rows: int) -> np.ndarray | None:
+    """None, or one non-negative finite weight per row with a positive sum (float64)."""
+    if sample_weight is None:
+        return None
+    weights = check_vector(sample_weight, n_rows, "sample_weight")
+    if weights.min() < 0 or weights.sum() <= 0:
+        raise ValueError("sample_weight: expected non-negative weights with a positive sum")
+    return weights

@@ -1,0 +1,331 @@
+"""Permutation importance: how much a score drops when a feature (group) is permuted."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassbox import _core
+from glassbox._validation import check_int
+from glassbox.inspection._common import (
+    Run,
+    check_features,
+    check_seed,
+    check_vector,
+    check_weights,
+    prepare,
+)
+from glassbox.models.agnostic import evaluate
+
+CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
+REGRESSION = ("r2", "mse", "mae")
+#: The random streams of permutation importance (seeded draws: ``(seed, stream, group, ...)``).
+SHUFFLE_STREAM, ROWS_STREAM = 20, 21
+
+
+@dataclass(frozen=True)
+class PermutationImportance:
+    """The result of :func:`permutation_importance` (scikit-learn's attribute names).
+
+    ``importances[g, r]`` is the baseline score minus the score with group ``g`` permuted in
+    repeat ``r`` (scores are "higher is better": losses are negated, as scikit-learn's
+    ``neg_*`` scorers). ``permutation_indices()`` gives the exact rows each job read.
+    """
+
+    importances_mean: np.ndarray
+    importances_std: np.ndarray
+    importances: np.ndarray
+    baseline_score: float
+    metric: str
+    groups: list[list[int]]
+    n_rows: int
+    max_samples: int
+    n_repeats: int
+    seed: int
+
+    def permutation_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, sources)``: job (g, r) scored ``X[rows[g]]`` with the columns of group ``g``
+        taken from ``X[rows[g][sources[g, r]]]`` (shapes (groups, max_samples) and
+        (groups, repeats, max_samples)); y and sample_weight were indexed by ``rows[g]``."""
+        rows, sources = _core.permutation_indices(
+            self.seed, self.n_rows, self.max_samples, len(self.groups), self.n_repeats
+        )
+        return np.asarray(rows), np.asarray(sources)
+
+    def permuted_data(self, X: np.ndarray, group: int, repeat: int) -> np.ndarray:
+        """The rows job (``group``, ``repeat``) evaluated, as a new array (for oracle tests)."""
+        rows, sources = self.permutation_indices()
+        data = np.array(X)[rows[group]]
+        columns = self.groups[group]
+        data[:, columns] = np.array(X)[rows[group][sources[group, repeat]]][:, columns]
+        return data
+
+
+def _max_samples(max_samples: object, n_rows: int) -> int:
+    if max_samples is None:
+        return n_rows
+    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool):
+        count = check_int(max_samples, "max_samples", 1)
+        if count > n_rows:
+            raise ValueError(f"max_samples: {count} is more than the {n_rows} rows of X")
+        return count
+    if isinstance(max_samples, numbers.Real) and 0 < float(max_samples) <= 1:
+        return max(1, int(float(max_samples) * n_rows))
+    raise ValueError(
+        f"max_samples: expected an int in [1, n_rows] or a float in (0, 1], got {max_samples!r}"
+    )
+
+
+def _groups(groups: object, n_features: int) -> list[list[int]]:
+    if groups is None:
+        return [[feature] for feature in range(n_features)]
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or not groups:
+        raise TypeError("groups: expected a non-empty sequence of feature-index sequences")
+    return [check_features(group, n_features, "groups") for group in groups]
+
+
+def _class_indices(
+    y: np.ndarray, model: object, metric: str, n_outputs: int
+) -> tuple[np.ndarray, int]:
+    """y as class indices 0..n_classes-1 (through the estimator's ``classes_`` when it has it)."""
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        classes = np.asarray(classes)
+        position = np.searchsorted(classes, y)  # scikit-learn's classes_ are sorted
+        if np.any(position >= len(classes)) or np.any(
+            classes[np.minimum(position, len(classes) - 1)] != y
+        ):
+            raise ValueError(
+                f"y: metric {metric!r} needs labels from the model's classes_ {classes.tolist()}"
+            )
+        return position.astype(np.float64), len(classes)
+    n_classes = 2 if n_outputs == 1 else n_outputs
+    if not np.array_equal(y, np.round(y)):
+        raise ValueError(f"y: metric {metric!r} needs class labels; y has continuous values")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(
+            f"y: metric {metric!r} needs labels 0..{n_classes - 1} (one per model "
+            f"output), got values from {y.min():g} to {y.max():g}"
+        )
+    return y, n_classes
+
+
+def _is_regressor(model: object) -> bool:
+    """Whether a scikit-learn-style estimator declares itself a regressor."""
+    tags = getattr(model, "__sklearn_tags__", None)
+    if callable(tags):
+        try:
+            return getattr(tags(), "estimator_type", None) == "regressor"
+        except Exception:  # an estimator with broken tags: fall back to the old attribute
+            pass
+    return getattr(model, "_estimator_type", None) == "regressor"
+
+
+def _check_task(
+    metric: str, model: object, run: Run, X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """y prepared for a built-in metric; a metric that does not fit the task raises here."""
+    k = run.n_outputs
+    if metric in REGRESSION:
+        if k != 1:
+            raise ValueError(
+                f"metric: {metric!r} needs a single-output model (a regressor); the "
+                f"model has {k} outputs (use a classification metric)"
+            )
+        return y, 1
+    if _is_regressor(model):
+        raise ValueError(f"metric: {metric!r} is a classification metric; the model is a regressor")
+    labels, n_classes = _class_indices(y, model, metric, k)
+    if k > 1 and k != n_classes:
+        raise ValueError(f"y: {n_classes} classes but the model has {k} outputs")
+    if metric == "roc_auc" and (n_classes != 2 or len(np.unique(labels)) != 2):
+        raise ValueError("metric: 'roc_auc' needs a binary task (y with exactly two classes)")
+    if metric == "log_loss":
+        outputs = evaluate(run.model, X, n_threads=run.n_threads, memory_budget=run.memory_budget)
+        if outputs.min() < 0 or outputs.max() > 1:
+            raise ValueError(
+                "metric: 'log_loss' needs class probabilities; the model's outputs "
+                f"range from {outputs.min():g} to {outputs.max():g}"
+            )
+    return labels, n_classes
+
+
+def _callable_scores(
+    metric: Callable[..., float],
+    run: Run,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    groups: list[list[int]],
+    n_repeats: int,
+    seed: int,
+    n_samples: int,
+) -> tuple[float, np.ndarray]:
+    """Baseline and (groups, repeats) scores of a Python metric: the core evaluates the permuted
+    rows in job blocks that fit the memory budget; the metric is called once per job."""
+
+    def score(y_part: np.ndarray, outputs: np.ndarray, w: np.ndarray | None) -> float:
+        pred = outputs[:, 0] if outputs.shape[1] == 1 else outputs
+        value = metric(y_part, pred) if w is None else metric(y_part, pred, sample_weight=w)
+        return float(value)
+
+    k = run.n_outputs
+    baseline = score(
+        y, evaluate(run.model, X, n_threads=run.n_threads, memory_budget=run.memory_budget), weights
+    )
+    rows, _ = _core.permutation_indices(seed, X.shape[0], n_samples, len(groups), 1)
+    n_jobs = len(groups) * n_repeats
+    # blocks of jobs whose outputs fit the budget, each of at least 1024 rows (one model call)
+    width = 4 * n_samples * (k + X.shape[1])
+    block = min(n_jobs, max(run.memory_budget // width, -(-1024 // n_samples)))
+    scores = np.empty(n_jobs)
+    for first in range(0, n_jobs, block):
+        count = min(block, n_jobs - first)
+        outputs = np.asarray(
+            _core.permuted_predictions(
+                run.core,
+                X,
+                groups,
+                k,
+                n_repeats,
+                seed,
+                n_samples,
+                first,
+                count,
+                run.n_threads,
+                run.memory_budget,
+            )
+        ).reshape(count, n_samples, k)
+        for j in range(count):
+            g = (first + j) // n_repeats
+            w = None if weights is None else weights[rows[g]]
+            scores[first + j] = score(y[rows[g]], outputs[j], w)
+    return baseline, scores.reshape(len(groups), n_repeats)
+
+
+def permutation_importance(
+    model: object,
+    X: object,
+    y: object,
+    *,
+    metric: str | Callable[..., float] = "accuracy",
+    n_repeats: int = 5,
+    groups: Sequence[Sequence[int]] | None = None,
+    max_samples: int | float | None = None,
+    sample_weight: object = None,
+    seed: int = 0,
+    greater_is_better: bool = True,
+    n_threads: int | None = None,
+    memory_budget: int | None = None,
+) -> PermutationImportance:
+    """Permutation feature importance with scikit-learn's semantics.
+
+    For each feature (or group of features permuted together) and repeat, the rows of X (a
+    subsample of ``max_samples`` rows per group, as scikit-learn) are scored with that group's
+    columns permuted; the importance is the baseline score on all of X minus that score.
+    Permuted columns are written into the core's chunk buffers, never into copies of X;
+    jobs run under OpenMP for native networks, and a Python model gets chunks of many rows.
+
+    Parameters
+    ----------
+    model : NativeModel, CallableModel, estimator or callable
+        Classifiers output class probabilities or scores (label = argmax; a single column is the
+        probability of class 1); regressors one value per row.
+    X : array of shape (n_rows, n_features)
+    y : array of shape (n_rows,)
+        Class labels (indices of the model's outputs, or values of an estimator's ``classes_``)
+        or regression targets.
+    metric : str or callable
+        "accuracy", "balanced_accuracy", "log_loss", "roc_auc", "r2", "mse" or "mae", or a function.
+        Built-in metrics are computed in C++ (losses negated). A callable
+        ``metric(y, pred[, sample_weight=...])`` gets the model's outputs ((n,) for one output,
+        else (n, n_outputs)) and is called once per (group, repeat).
+    n_repeats : int
+        Permutations per group (>= 1).
+    groups : sequence of sequences of int, optional
+        Features permuted together; default: each feature alone.
+    max_samples : int or float, optional
+        Rows scored per group: a count, or a fraction of the rows.
+    sample_weight : array of shape (n_rows,), optional
+    seed : int
+        Permutations are keyed by ``(seed, stream 20, group, repeat)``, subsamples by
+        ``(seed, stream 21, group)``; ``result.permutation_indices()`` returns them.
+    greater_is_better : bool
+        For a callable metric: False when it is a loss (its value is negated).
+    n_threads, memory_budget : int, optional
+
+    Returns
+    -------
+    PermutationImportance
+
+    Examples
+    --------
+    >>> import glassbox as gb
+    >>> result = gb.permutation_importance(model, X, y, metric="r2")  # doctest: +SKIP
+    >>> result.importances_mean  # doctest: +SKIP
+    """
+    run, batch = prepare(model, X, n_threads, memory_budget)
+    n_rows, n_features = batch.shape
+    labels = np.asarray(y)
+    if labels.dtype.kind in "OUS" and hasattr(model, "classes_") and labels.shape == (n_rows,):
+        target = labels  # string class labels, mapped through the estimator's classes_
+    else:
+        target = check_vector(y, n_rows, "y")
+    weights = check_weights(sample_weight, n_rows)
+    repeats = check_int(n_repeats, "n_repeats", 1)
+    group_list = _groups(groups, n_features)
+    n_samples = _max_samples(max_samples, n_rows)
+    seed = check_seed(seed)
+    if callable(metric):
+        sign = 1.0 if greater_is_better else -1.0
+        baseline, scores = _callable_scores(
+            lambda *a, **k: sign * metric(*a, **k),
+            run,
+            batch,
+            target,
+            weights,
+            group_list,
+            repeats,
+            seed,
+            n_samples,
+        )
+        name = getattr(metric, "__name__", "callable")
+    else:
+        if not isinstance(metric, str) or metric not in CLASSIFICATION + REGRESSION:
+            raise ValueError(
+                f"metric: expected one of {', '.join(CLASSIFICATION + REGRESSION)} "
+                f"or a callable, got {metric!r}"
+            )
+        labels, n_classes = _check_task(metric, model, run, batch, target)
+        baseline, scores = _core.permutation_scores(
+            run.core,
+            batch,
+            labels,
+            np.empty(0) if weights is None else weights,
+            group_list,
+            run.n_outputs,
+            metric,
+            n_classes,
+            repeats,
+            seed,
+            n_samples,
+            run.n_threads,
+            run.memory_budget,
+        )
+        name = metric
+    importances = float(baseline) - np.asarray(scores, dtype=np.float64)
+    return PermutationImportance(
+        importances_mean=importances.mean(axis=1),
+        importances_std=importances.std(axis=1),
+        importances=importances,
+        baseline_score=float(baseline),
+        metric=name,
+        groups=group_list,
+        n_rows=n_rows,
+        max_samples=n_samples,
+        n_repeats=repeats,
+        seed=seed,
+    )
