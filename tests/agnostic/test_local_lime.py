@@ -260,3 +260,15 @@ def test_tied_column_with_empty_bins() -> None:
     np.testing.assert_allclose(inputs, want_inputs, rtol=1e-5, atol=1e-6)
     exp = lime(X[:3])
     assert np.all(np.abs(exp.values[:, 1]) > np.abs(exp.values[:, 0]))
+
+
+def test_model_errors_surface() -> None:
+    X = make_data(3, n_rows=50)
+
+    def fails(A: np.ndarray) -> np.ndarray:
+        raise RuntimeError("model failed")
+
+    with pytest.raises(RuntimeError, match="model failed"):
+        gb.Lime(gb.wrap(fails, n_inputs=3, n_outputs=1), X, num_samples=20)(X[:2])
+    with pytest.raises(ValueError, match="NaN"):
+        gb.Lime(gb.wrap(lambda A: A[:, :1] * np.nan, n_inputs=3, n_outputs=1), X)(X[:2])
