@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
     glassbox::bindings::bind_model_bridge(m);
     glassbox::bindings::bind_inspection(m);
     glassbox::bindings::bind_shapley(m);
+    glassbox::bindings::bind_local(m);
 }

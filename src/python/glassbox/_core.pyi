@@ -279,3 +279,72 @@ def kernel_shap_design(
     n_groups: int, n_samples: int, seed: int
 ) -> tuple[NDArray[np.uint8], NDArray[np.float64], int]: ...
 def shapley_permutations(n_groups: int, n_pairs: int, seed: int) -> NDArray[np.int64]: ...
+
+# --- local model-agnostic methods (issue 5: LIME, occlusion, feature ablation) ---
+class LimeStats:
+    n_features: int
+    binned: list[bool]
+    sampled: list[bool]
+    edges: list[list[float]]
+    bin_mean: list[list[float]]
+    bin_std: list[list[float]]
+    bin_min: list[list[float]]
+    bin_max: list[list[float]]
+    values: list[list[float]]
+    cumulative: list[list[float]]
+    mean: list[float]
+    scale: list[float]
+    def __init__(
+        self, training_data: NDArray[np.float32], categorical: list[bool], discretizer: int
+    ) -> None: ...
+    def bin_of(self, feature: int, value: float) -> int: ...
+
+def lime_samples(
+    stats: LimeStats, X: NDArray[np.float32], num_samples: int, seed: int
+) -> tuple[NDArray[np.float32], NDArray[np.float64]]: ...
+def lime_uniforms(
+    seed: int, stream: int, n_rows: int, n_samples: int, n_features: int
+) -> NDArray[np.float64]: ...
+def lime_tabular(
+    model: object,
+    X: NDArray[np.float32],
+    stats: LimeStats,
+    targets: NDArray[np.int64],
+    n_outputs: int,
+    num_samples: int,
+    num_features: int,
+    feature_selection: str,
+    kernel_width: float,
+    seed: int,
+    n_threads: int,
+    memory_budget: int,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]: ...
+def occlusion(
+    model: object,
+    X: NDArray[np.float32],
+    baselines: NDArray[np.float32],
+    sample_shape: list[int],
+    window: list[int],
+    strides: list[int],
+    targets: NDArray[np.int64],
+    n_outputs: int,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float64]: ...
+def feature_ablation(
+    model: object,
+    X: NDArray[np.float32],
+    baselines: NDArray[np.float32],
+    group_of: NDArray[np.int64],
+    n_groups: int,
+    targets: NDArray[np.int64],
+    n_outputs: int,
+    n_threads: int,
+    memory_budget: int,
+) -> NDArray[np.float64]: ...

@@ -40,6 +40,11 @@ class Explanation:
         by ``conservation_layers``); the last column is the relevance put in at the output.
     conservation_layers : list of str or None
         Column names of ``conservation``: "<input>" then the layer names.
+    score : ndarray or None
+        LIME: per row, the weighted R^2 of the local model on its neighbourhood (the intercept
+        is in ``base_values``).
+    local_prediction : ndarray or None
+        LIME: per row, the local model's value at the row.
 
     Examples
     --------
@@ -63,8 +68,20 @@ class Explanation:
     layer_relevance: dict[str, np.ndarray] | None = None
     conservation: np.ndarray | None = None
     conservation_layers: list[str] | None = None
+    score: np.ndarray | None = None
+    local_prediction: np.ndarray | None = None
 
-    _ROW_FIELDS = ("values", "data", "base_values", "target", "delta", "stderr", "conservation")
+    _ROW_FIELDS = (
+        "values",
+        "data",
+        "base_values",
+        "target",
+        "delta",
+        "stderr",
+        "conservation",
+        "score",
+        "local_prediction",
+    )
 
     @property
     def shape(self) -> tuple[int, ...]:

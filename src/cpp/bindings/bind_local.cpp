@@ -1,0 +1,166 @@
+// Bindings for the local model-agnostic methods: LIME tabular (statistics, samples, fits),
+// occlusion and feature ablation. Input checks with readable messages happen in Python; the core
+// re-checks what it relies on.
+#include "bindings/bindings.hpp"
+
+#include "bindings/model_bridge.hpp"
+#include "core/agnostic/local/ablation.hpp"
+#include "core/agnostic/local/lime.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace glassbox::bindings {
+namespace {
+
+FeatureSelection selection_of(const std::string& name) {
+    if (name == "none") return FeatureSelection::None;
+    if (name == "forward") return FeatureSelection::Forward;
+    if (name == "highest_weights") return FeatureSelection::HighestWeights;
+    if (name == "auto") return FeatureSelection::Auto;
+    throw std::invalid_argument(
+        "feature_selection: expected 'auto', 'forward', 'highest_weights' or 'none', got '" + name +
+        "'");
+}
+
+std::vector<char> flags(const std::vector<bool>& values) {
+    return std::vector<char>(values.begin(), values.end());
+}
+
+}  // namespace
+
+void bind_local(py::module_& m) {
+    py::class_<LimeStats>(m, "LimeStats",
+                          "What LIME learns from the training data (lime's discretizer, value "
+                          "frequencies and scaler).")
+        .def(py::init([](const ConstRowRef& training, const std::vector<bool>& categorical,
+                         int discretizer) {
+                 return fit_lime_stats(training, flags(categorical), discretizer);
+             }),
+             py::arg("training_data"), py::arg("categorical"), py::arg("discretizer"))
+        .def(
+            "bin_of",
+            [](const LimeStats& s, Index feature, double value) {
+                require(feature >= 0 && feature < s.n_features, "feature: out of range");
+                return s.bin_of(feature, value);
+            },
+            py::arg("feature"), py::arg("value"),
+            "The bin of `value` for a binned feature (the number of bin edges below it).")
+        .def_property_readonly("n_features", [](const LimeStats& s) { return s.n_features; })
+        .def_property_readonly("binned", [](const LimeStats& s) {
+            return std::vector<bool>(s.binned.begin(), s.binned.end());
+        })
+        .def_property_readonly("sampled", [](const LimeStats& s) {
+            return std::vector<bool>(s.sampled.begin(), s.sampled.end());
+        })
+        .def_readonly("edges", &LimeStats::edges)
+        .def_readonly("bin_mean", &LimeStats::bin_mean)
+        .def_readonly("bin_std", &LimeStats::bin_std)
+        .def_readonly("bin_min", &LimeStats::bin_min)
+        .def_readonly("bin_max", &LimeStats::bin_max)
+        .def_readonly("values", &LimeStats::values)
+        .def_readonly("cumulative", &LimeStats::cumulative)
+        .def_readonly("mean", &LimeStats::mean)
+        .def_readonly("scale", &LimeStats::scale);
+
+    m.def(
+        "lime_samples",
+        [](const LimeStats& stats, const ConstRowRef& X, Index num_samples, std::uint64_t seed) {
+            require(X.cols() == stats.n_features, "X: wrong number of features");
+            require(num_samples >= 1, "num_samples: must be at least 1");
+            const Index n = X.rows(), d = X.cols();
+            py::array_t<float> inputs({n, num_samples, d});
+            py::array_t<double> interpretable({n, num_samples, d});
+            float* in = inputs.mutable_data();
+            double* z = interpretable.mutable_data();
+            for (Index r = 0; r < n; ++r) {
+                const LimeRowSampler sampler(stats, X.row(r).data(), r, seed);
+                for (Index s = 0; s < num_samples; ++s) {
+                    const Index at = (r * num_samples + s) * d;
+                    sampler.sample(s, in + at, z + at);
+                }
+            }
+            return py::make_tuple(inputs, interpretable);
+        },
+        py::arg("stats"), py::arg("X"), py::arg("num_samples"), py::arg("seed"),
+        "The neighbourhoods LIME evaluates: (model inputs, interpretable data), each (n, "
+        "num_samples, n_features); sample 0 is the row itself.");
+    m.def(
+        "lime_uniforms",
+        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index samples, Index features) {
+            require(rows >= 0 && samples >= 0 && features >= 0, "sizes must be non-negative");
+            py::array_t<double> out({rows, samples, features});
+            auto view = out.mutable_unchecked<3>();
+            const CounterRng rng(seed, stream);
+            for (Index r = 0; r < rows; ++r)
+                for (Index s = 0; s < samples; ++s)
+                    for (Index j = 0; j < features; ++j) view(r, s, j) = rng.uniform(r, s, j);
+            return out;
+        },
+        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_samples"),
+        py::arg("n_features"),
+        "The uniforms u(seed, stream, row, sample, feature) LIME draws bins and values from.");
+    m.def(
+        "lime_tabular",
+        [](const py::object& model, const ConstRowRef& X, const LimeStats& stats,
+           const TargetArray& target_array, Index n_outputs, Index num_samples,
+           Index num_features, const std::string& selection, double kernel_width,
+           std::uint64_t seed, int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
+            const ModelArg arg = to_model(model, X.cols(), n_outputs);
+            const LimeOptions options{num_samples, num_features, selection_of(selection),
+                                      kernel_width, seed};
+            LimeResult result;
+            {
+                // safe: X and stats are kept alive by the call frame; a Python model takes the
+                // GIL itself, chunk by chunk
+                py::gil_scoped_release release;
+                result = lime_tabular(*arg, X, stats, targets, options, RunOptions{n_threads, budget});
+            }
+            return py::make_tuple(std::move(result.values), std::move(result.intercept),
+                                  std::move(result.score), std::move(result.local_prediction),
+                                  std::move(result.prediction));
+        },
+        py::arg("model"), py::arg("X"), py::arg("stats"), py::arg("targets"), py::arg("n_outputs"),
+        py::arg("num_samples"), py::arg("num_features"), py::arg("feature_selection"),
+        py::arg("kernel_width"), py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"));
+    m.def(
+        "occlusion",
+        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& baselines,
+           const Shape& shape, const Shape& window, const Shape& strides,
+           const TargetArray& target_array, Index n_outputs, int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
+            const ModelArg arg = to_model(model, X.cols(), n_outputs);
+            const SlidingWindows windows(shape, window, strides);
+            // safe: the arrays are kept alive by the call frame; see lime_tabular
+            py::gil_scoped_release release;
+            return occlusion(*arg, X, baselines, windows, targets, RunOptions{n_threads, budget});
+        },
+        py::arg("model"), py::arg("X"), py::arg("baselines"), py::arg("sample_shape"),
+        py::arg("window"), py::arg("strides"), py::arg("targets"), py::arg("n_outputs"),
+        py::arg("n_threads"), py::arg("memory_budget"));
+    m.def(
+        "feature_ablation",
+        [](const py::object& model, const ConstRowRef& X, const ConstRowRef& baselines,
+           const TargetArray& group_array, Index n_groups, const TargetArray& target_array,
+           Index n_outputs, int n_threads, std::size_t budget) {
+            const std::vector<int> targets = to_targets(target_array);
+            const ModelArg arg = to_model(model, X.cols(), n_outputs);
+            require(group_array.ndim() == 1, "feature_mask: expected one group index per feature");
+            const std::vector<Index> group_of(group_array.data(),
+                                              group_array.data() + group_array.size());
+            const FeatureGroups groups(group_of, n_groups);
+            // safe: the arrays are kept alive by the call frame; see lime_tabular
+            py::gil_scoped_release release;
+            return feature_ablation(*arg, X, baselines, groups, targets,
+                                    RunOptions{n_threads, budget});
+        },
+        py::arg("model"), py::arg("X"), py::arg("baselines"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("targets"), py::arg("n_outputs"), py::arg("n_threads"),
+        py::arg("memory_budget"));
+}
+
+}  // namespace glassbox::bindings

@@ -1,0 +1,404 @@
+// LIME tabular: training statistics, the per-row neighbourhood, and the weighted ridge fits.
+#include "core/agnostic/local/lime.hpp"
+
+#include "core/agnostic/local/normal.hpp"
+#include "core/agnostic/model_eval.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+namespace glassbox {
+namespace {
+
+// NumPy's default ("linear") percentile of sorted values, with its exact interpolation formula,
+// so the bin edges equal lime's bit for bit.
+double percentile_sorted(const std::vector<double>& sorted, double q) {
+    const Index n = static_cast<Index>(sorted.size());
+    const double virtual_index = static_cast<double>(n - 1) * (q / 100.0);
+    const double previous = std::floor(virtual_index);
+    const auto i = static_cast<Index>(previous);
+    if (i >= n - 1) return sorted[n - 1];
+    const double gamma = virtual_index - previous;
+    const double a = sorted[i], b = sorted[i + 1], diff = b - a;
+    // volatile: a fused multiply-add (-march=native) would round differently from NumPy
+    volatile double step = gamma >= 0.5 ? diff * (1.0 - gamma) : diff * gamma;
+    return gamma >= 0.5 ? b - step : a + step;
+}
+
+// Distinct values of `column` (sorted) and their cumulative relative frequencies.
+void value_frequencies(const std::vector<double>& column, std::vector<double>& values,
+                       std::vector<double>& cumulative) {
+    std::map<double, Index> counts;
+    for (double v : column) ++counts[v];
+    values.clear();
+    cumulative.clear();
+    double total = 0.0;
+    for (const auto& [value, count] : counts) {
+        values.push_back(value);
+        total += static_cast<double>(count);
+        cumulative.push_back(total);
+    }
+    for (double& c : cumulative) c /= total;
+}
+
+double mean_of(const std::vector<double>& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+double std_of(const std::vector<double>& v, double mean) {
+    double sum = 0.0;
+    for (double x : v) sum += (x - mean) * (x - mean);
+    return std::sqrt(sum / static_cast<double>(v.size()));
+}
+
+}  // namespace
+
+Index LimeStats::bin_of(Index j, double x) const {
+    const auto& e = edges[static_cast<std::size_t>(j)];
+    return static_cast<Index>(std::lower_bound(e.begin(), e.end(), x) - e.begin());
+}
+
+LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& categorical,
+                         int discretizer) {
+    const Index n = training.rows(), d = training.cols();
+    require(n >= 1, "training_data: needs at least one row");
+    require(static_cast<Index>(categorical.size()) == d,
+            "categorical_features: expected one flag per feature");
+    require(discretizer == 0 || discretizer == 4 || discretizer == 10,
+            "discretizer: expected 'quartile', 'decile' or None");
+    LimeStats s;
+    s.n_features = d;
+    const auto D = static_cast<std::size_t>(d);
+    s.binned.assign(D, 0);
+    s.sampled.assign(D, 0);
+    s.edges.resize(D);
+    s.bin_mean.resize(D);
+    s.bin_std.resize(D);
+    s.bin_min.resize(D);
+    s.bin_max.resize(D);
+    s.bin_normal.resize(D);
+    s.values.resize(D);
+    s.cumulative.resize(D);
+    s.mean.assign(D, 0.0);
+    s.scale.assign(D, 1.0);
+    std::vector<double> column(static_cast<std::size_t>(n));
+    for (Index j = 0; j < d; ++j) {
+        const auto J = static_cast<std::size_t>(j);
+        for (Index i = 0; i < n; ++i) column[static_cast<std::size_t>(i)] = training(i, j);
+        if (categorical[J]) {
+            s.sampled[J] = 1;
+            value_frequencies(column, s.values[J], s.cumulative[J]);
+            continue;
+        }
+        if (discretizer == 0) {
+            // StandardScaler(with_mean=False) still records the mean, and lime centres with it
+            s.mean[J] = mean_of(column);
+            const double sd = std_of(column, s.mean[J]);
+            s.scale[J] = sd < 10.0 * std::numeric_limits<double>::epsilon() ? 1.0 : sd;
+            continue;
+        }
+        s.binned[J] = s.sampled[J] = 1;
+        std::vector<double> sorted = column;
+        std::sort(sorted.begin(), sorted.end());
+        const int n_edges = discretizer - 1;
+        std::vector<double>& e = s.edges[J];
+        for (int k = 1; k <= n_edges; ++k) {
+            e.push_back(percentile_sorted(sorted, 100.0 * k / discretizer));
+        }
+        e.erase(std::unique(e.begin(), e.end()), e.end());
+        const Index n_bins = static_cast<Index>(e.size()) + 1;
+        std::vector<std::vector<double>> members(static_cast<std::size_t>(n_bins));
+        std::vector<double> bins(static_cast<std::size_t>(n));
+        for (Index i = 0; i < n; ++i) {
+            const Index b = s.bin_of(j, column[static_cast<std::size_t>(i)]);
+            members[static_cast<std::size_t>(b)].push_back(column[static_cast<std::size_t>(i)]);
+            bins[static_cast<std::size_t>(i)] = static_cast<double>(b);
+        }
+        for (Index b = 0; b < n_bins; ++b) {
+            const auto& m = members[static_cast<std::size_t>(b)];
+            const double mean = m.empty() ? 0.0 : mean_of(m);
+            s.bin_mean[J].push_back(mean);
+            s.bin_std[J].push_back((m.empty() ? 0.0 : std_of(m, mean)) + 1e-11);
+            s.bin_min[J].push_back(b == 0 ? sorted.front() : e[static_cast<std::size_t>(b - 1)]);
+            s.bin_max[J].push_back(b == n_bins - 1 ? sorted.back() : e[static_cast<std::size_t>(b)]);
+            const double sd = s.bin_std[J].back();
+            s.bin_normal[J].emplace_back((s.bin_min[J].back() - mean) / sd,
+                                         (s.bin_max[J].back() - mean) / sd);
+        }
+        value_frequencies(bins, s.values[J], s.cumulative[J]);
+    }
+    return s;
+}
+
+LimeRowSampler::LimeRowSampler(const LimeStats& stats, const float* row, Index r,
+                               std::uint64_t seed)
+    : stats_(stats), row_(row), r_(r), value_rng_(seed, kLimeValue), bin_rng_(seed, kLimeWithinBin),
+      normal_rng_(seed, kLimeNormal), code_(static_cast<std::size_t>(stats.n_features)) {
+    for (Index j = 0; j < stats.n_features; ++j) {
+        const auto J = static_cast<std::size_t>(j);
+        code_[J] = stats.binned[J] ? static_cast<double>(stats.bin_of(j, row[j])) : row[j];
+        has_continuous_ |= !stats.sampled[J];
+    }
+}
+
+void LimeRowSampler::sample(Index s, float* input, double* interpretable) const {
+    const LimeStats& stats = stats_;
+    const Index d = stats.n_features;
+    if (s == 0) {
+        for (Index j = 0; j < d; ++j) {
+            const auto J = static_cast<std::size_t>(j);
+            input[j] = row_[j];
+            interpretable[j] = stats.sampled[J] ? 1.0 : (row_[j] - stats.mean[J]) / stats.scale[J];
+        }
+        return;
+    }
+    const std::uint64_t value_key = value_rng_.subkey(r_, s), bin_key = bin_rng_.subkey(r_, s);
+    if (has_continuous_) {
+        // the normals land in `interpretable` and are standardised back in place below
+        normal_rng_.normals(r_, s, interpretable, d);
+    }
+    for (Index j = 0; j < d; ++j) {
+        const auto J = static_cast<std::size_t>(j);
+        if (!stats.sampled[J]) {
+            const double x = interpretable[j] * stats.scale[J] + stats.mean[J];
+            input[j] = static_cast<float>(x);
+            interpretable[j] = (x - stats.mean[J]) / stats.scale[J];
+            continue;
+        }
+        // numpy's choice(): the first value whose cumulative frequency exceeds u (a short,
+        // branch-free count)
+        const auto& cum = stats.cumulative[J];
+        const double u = CounterRng::uniform_at(value_key, static_cast<std::uint64_t>(j));
+        std::size_t k = 0;
+        for (double c : cum) k += c <= u;
+        k = std::min(k, cum.size() - 1);
+        const double value = stats.values[J][k];
+        interpretable[j] = value == code_[J] ? 1.0 : 0.0;
+        if (!stats.binned[J]) {
+            input[j] = static_cast<float>(value);
+            continue;
+        }
+        // a one-value bin: lime returns its standardised bound here (a slip); we return the value
+        const auto b = static_cast<std::size_t>(value);
+        const double lo = stats.bin_min[J][b], hi = stats.bin_max[J][b];
+        const double x =
+            lo == hi ? lo
+                     : stats.bin_mean[J][b] +
+                           stats.bin_std[J][b] *
+                               stats.bin_normal[J][b].quantile(CounterRng::uniform_at(
+                                   bin_key, static_cast<std::uint64_t>(j)));
+        input[j] = static_cast<float>(x);
+    }
+}
+
+namespace {
+
+// Kernel-weighted least squares on the neighbourhood of one row, in double, after centring by
+// the weighted means (as scikit-learn's Ridge with an intercept and sample weights).
+class LocalFit {
+public:
+    LocalFit(const Eigen::Ref<const RowMatrixXd>& Z, const VectorXd& y, const VectorXd& w)
+        : Z_(Z), y_(y), w_(w) {
+        const double total = w.sum();
+        x_mean_ = (Z.transpose() * w) / total;
+        y_mean_ = w.dot(y) / total;
+        centred_ = Z.rowwise() - x_mean_.transpose();
+        const VectorXd yc = y.array() - y_mean_;
+        const RowMatrixXd weighted = centred_.array().colwise() * w.array().sqrt();
+        gram_ = weighted.transpose() * weighted;
+        cross_ = centred_.transpose() * (w.array() * yc.array()).matrix();
+        total_ss_ = (w.array() * yc.array().square()).sum();
+    }
+
+    Index n_features() const { return Z_.cols(); }
+
+    VectorXd coefficients(const std::vector<Index>& used, double alpha) const {
+        const Index k = static_cast<Index>(used.size());
+        Eigen::MatrixXd A(k, k);
+        VectorXd rhs(k);
+        for (Index a = 0; a < k; ++a) {
+            rhs(a) = cross_(used[a]);
+            for (Index b = 0; b < k; ++b) A(a, b) = gram_(used[a], used[b]);
+            A(a, a) += alpha;
+        }
+        return A.ldlt().solve(rhs);
+    }
+
+    // R^2 of the unregularised fit on `used` (forward selection): explained / total sum of squares.
+    double least_squares_score(const std::vector<Index>& used) const {
+        const VectorXd beta = coefficients(used, 0.0);
+        double explained = 0.0;
+        for (std::size_t a = 0; a < used.size(); ++a) explained += beta(Index(a)) * cross_(used[a]);
+        return total_ss_ > 0.0 ? explained / total_ss_ : 1.0;
+    }
+
+    double intercept(const std::vector<Index>& used, const VectorXd& beta) const {
+        double value = y_mean_;
+        for (std::size_t a = 0; a < used.size(); ++a) value -= x_mean_(used[a]) * beta(Index(a));
+        return value;
+    }
+
+    double predict(Index sample, const std::vector<Index>& used, const VectorXd& beta,
+                   double intercept) const {
+        double value = intercept;
+        for (std::size_t a = 0; a < used.size(); ++a) value += Z_(sample, used[a]) * beta(Index(a));
+        return value;
+    }
+
+    // Weighted R^2 (scikit-learn's r2_score with sample weights) from the residuals.
+    double score(const std::vector<Index>& used, const VectorXd& beta, double intercept) const {
+        double residual = 0.0;
+        for (Index s = 0; s < Z_.rows(); ++s) {
+            const double e = y_(s) - predict(s, used, beta, intercept);
+            residual += w_(s) * e * e;
+        }
+        if (total_ss_ > 0.0) return 1.0 - residual / total_ss_;
+        return residual == 0.0 ? 1.0 : 0.0;
+    }
+
+    const Eigen::Ref<const RowMatrixXd>& Z() const { return Z_; }
+
+private:
+    Eigen::Ref<const RowMatrixXd> Z_;
+    const VectorXd& y_;
+    const VectorXd& w_;
+    VectorXd x_mean_, cross_;
+    double y_mean_ = 0.0, total_ss_ = 0.0;
+    RowMatrixXd centred_;
+    Eigen::MatrixXd gram_;
+};
+
+std::vector<Index> forward_selection(const LocalFit& fit, Index num_features) {
+    const Index d = fit.n_features();
+    std::vector<Index> used;
+    std::vector<char> taken(static_cast<std::size_t>(d), 0);
+    for (Index step = 0; step < std::min(num_features, d); ++step) {
+        Index best = -1;
+        double best_score = -1e8;
+        used.push_back(0);
+        for (Index j = 0; j < d; ++j) {
+            if (taken[static_cast<std::size_t>(j)]) continue;
+            used.back() = j;
+            const double score = fit.least_squares_score(used);
+            if (best < 0 || score > best_score) {
+                best = j;
+                best_score = score;
+            }
+        }
+        used.back() = best;
+        taken[static_cast<std::size_t>(best)] = 1;
+    }
+    return used;
+}
+
+std::vector<Index> highest_weights(const LocalFit& fit, Index num_features) {
+    const Index d = fit.n_features();
+    std::vector<Index> all(static_cast<std::size_t>(d));
+    std::iota(all.begin(), all.end(), Index{0});
+    const VectorXd beta = fit.coefficients(all, 0.01);
+    std::vector<double> key(static_cast<std::size_t>(d));
+    for (Index j = 0; j < d; ++j) key[static_cast<std::size_t>(j)] = std::abs(beta(j) * fit.Z()(0, j));
+    std::stable_sort(all.begin(), all.end(), [&](Index a, Index b) {
+        return key[static_cast<std::size_t>(a)] > key[static_cast<std::size_t>(b)];
+    });
+    all.resize(static_cast<std::size_t>(std::min(num_features, d)));
+    return all;
+}
+
+// Fits one row: kernel weights from distances to sample 0, feature selection, Ridge(alpha=1).
+void fit_row(const Eigen::Ref<const RowMatrixXd>& Z, const VectorXd& y, const LimeOptions& options,
+             double kernel_width, LimeResult& result, Index r) {
+    const Index d = Z.cols();
+    const VectorXd distance_sq = (Z.rowwise() - Z.row(0)).rowwise().squaredNorm();
+    const VectorXd w = (-distance_sq.array() / (kernel_width * kernel_width)).exp().sqrt();
+    const LocalFit fit(Z, y, w);
+    FeatureSelection selection = options.selection;
+    if (selection == FeatureSelection::Auto) {
+        selection = options.num_features <= 6 ? FeatureSelection::Forward
+                                              : FeatureSelection::HighestWeights;
+    }
+    std::vector<Index> used;
+    if (selection == FeatureSelection::Forward) {
+        used = forward_selection(fit, options.num_features);
+    } else if (selection == FeatureSelection::HighestWeights) {
+        used = highest_weights(fit, options.num_features);
+    } else {
+        used.resize(static_cast<std::size_t>(d));
+        std::iota(used.begin(), used.end(), Index{0});
+    }
+    const VectorXd beta = fit.coefficients(used, 1.0);
+    const double intercept = fit.intercept(used, beta);
+    result.values.row(r).setZero();
+    for (std::size_t a = 0; a < used.size(); ++a) result.values(r, used[a]) = beta(Index(a));
+    result.intercept(r) = intercept;
+    result.score(r) = fit.score(used, beta, intercept);
+    result.local_prediction(r) = fit.predict(0, used, beta, intercept);
+    result.prediction(r) = y(0);
+}
+
+}  // namespace
+
+LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStats& stats,
+                        const std::vector<int>& targets, const LimeOptions& options,
+                        const RunOptions& run) {
+    const Index n = X.rows(), d = X.cols(), S = options.num_samples;
+    require(d == stats.n_features && d == model.n_inputs(),
+            "X: expected " + std::to_string(stats.n_features) + " features (the training data's)");
+    require(S >= 1, "num_samples: must be at least 1");
+    require(options.num_features >= 1, "num_features: must be at least 1");
+    require(static_cast<Index>(targets.size()) == n, "target: expected one target per row");
+    for (int t : targets) require(t >= 0 && t < model.n_outputs(), "target: out of range");
+    const double kernel_width =
+        options.kernel_width > 0.0 ? options.kernel_width : 0.75 * std::sqrt(double(d));
+
+    LimeResult result;
+    result.values.setZero(n, d);
+    result.intercept.setZero(n);
+    result.score.setZero(n);
+    result.local_prediction.setZero(n);
+    result.prediction.setZero(n);
+    if (n == 0) return result;
+
+    // A chunk holds whole rows' neighbourhoods (several rows when the budget allows), so each
+    // row's fit runs in the reduce of the chunk that evaluated it. The interpretable samples
+    // (doubles) live in per-chunk scratch from fill to reduce.
+    const Index budget_rows = plan_chunk_rows(model, run.memory_budget, n * S, 2 * d, S);
+    const Index rows_per_chunk = std::max<Index>(1, std::min(budget_rows / S, (n + 7) / 8));
+    const Index chunk_rows = rows_per_chunk * S;
+    const Index n_chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
+    std::vector<RowMatrixXd> scratch(static_cast<std::size_t>(n_chunks));
+
+    for_each_model_chunk(
+        model, n * S, chunk_rows, run,
+        [&](Index first, Index count, RowMatrixXf& batch) {
+            RowMatrixXd& Z = scratch[static_cast<std::size_t>(first / chunk_rows)];
+            Z.resize(count, d);
+            for (Index offset = 0; offset < count; offset += S) {
+                const Index r = (first + offset) / S;
+                const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+                for (Index s = 0; s < S; ++s) {
+                    sampler.sample(s, batch.row(offset + s).data(), Z.row(offset + s).data());
+                }
+            }
+        },
+        [&](Index first, Index count, const RowMatrixXf& Y) {
+            RowMatrixXd& Z = scratch[static_cast<std::size_t>(first / chunk_rows)];
+            VectorXd y(S);
+            for (Index offset = 0; offset < count; offset += S) {
+                const Index r = (first + offset) / S;
+                const int t = targets[static_cast<std::size_t>(r)];
+                for (Index s = 0; s < S; ++s) y(s) = Y(offset + s, t);
+                fit_row(Z.middleRows(offset, S), y, options, kernel_width, result, r);
+            }
+            Z = RowMatrixXd();  // free the chunk's samples as soon as they are used
+        });
+    return result;
+}
+
+}  // namespace glassbox

@@ -1,0 +1,167 @@
+"""LIME for tabular data (Ribeiro et al., 2016) with lime's ``LimeTabularExplainer`` semantics,
+batched over rows in the compiled core. docs/methods.md has the definition and the differences.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from glassbox import _core
+from glassbox._validation import as_batch, as_targets, check_choice, check_int
+from glassbox.explainers.occlusion import AgnosticExplainer
+from glassbox.explanation import Explanation
+from glassbox.models.agnostic import core_model
+
+DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
+FEATURE_SELECTIONS = ("auto", "forward", "highest_weights", "none")
+
+
+class Lime(AgnosticExplainer):
+    """LIME tabular: a kernel-weighted ridge model fitted to the model around each row.
+
+    For each row, ``num_samples`` perturbed samples are drawn from statistics of
+    ``training_data`` (the first sample is the row itself). With ``discretize_continuous``,
+    continuous features are cut into quartile or decile bins; a sample takes each feature's bin
+    with its training frequency and a value in the bin from a normal truncated to the bin (the
+    bin's training mean and std), and its interpretable representation is 1 where the bin equals
+    the row's. Without binning, continuous features are drawn as mean + std * N(0, 1) and
+    represented standardised. Categorical features take training values with their frequencies
+    (1 = same value as the row). Samples are weighted by sqrt(exp(-d^2 / width^2)) of their
+    Euclidean distance d to the row in that representation; ``num_features`` features are
+    selected (``"forward"``: greedy weighted least squares R^2; ``"highest_weights"``: largest
+    |coefficient x row value| of a ridge fit with alpha 0.01; ``"auto"``: forward when
+    num_features <= 6; ``"none"``: all) and a weighted ridge regression (alpha 1, intercept) on
+    them gives the explanation.
+
+    Parameters
+    ----------
+    model : any model ``as_model`` accepts
+    training_data : array (m, n_features)
+        Where the sampling statistics come from.
+    num_samples : int, default 5000
+        Samples per row, including the row itself.
+    num_features : int, default 10
+        Features in each explanation (ignored by ``feature_selection="none"``).
+    discretize_continuous : bool, default True
+    discretizer : {"quartile", "decile", None}, default "quartile"
+    kernel_width : float, optional
+        Default 0.75 * sqrt(n_features).
+    feature_selection : {"auto", "forward", "highest_weights", "none"}, default "auto"
+    categorical_features : sequence of int, optional
+        Columns whose values are categories (never binned).
+    seed : int, default 0
+        Results are bit-identical for a seed, whatever the thread count.
+    n_threads, memory_budget : int, optional
+
+    Returns (from ``__call__``)
+    ---------------------------
+    Explanation with ``values`` (the local model's weights of the selected features, 0
+    elsewhere), ``base_values`` (its intercept), ``score`` (its weighted R^2 on the
+    neighbourhood) and ``local_prediction`` (its value at the row).
+
+    Examples
+    --------
+    >>> lime = Lime(model, training_data=X_train, num_samples=5000, seed=0)  # doctest: +SKIP
+    >>> exp = lime(X_test[:10], target=1)  # doctest: +SKIP
+    >>> exp.values.shape, exp.score  # doctest: +SKIP
+    """
+
+    method = "lime"
+
+    def __init__(
+        self,
+        model: object,
+        training_data: object,
+        *,
+        num_samples: int = 5000,
+        num_features: int = 10,
+        discretize_continuous: bool = True,
+        discretizer: str | None = "quartile",
+        kernel_width: float | None = None,
+        feature_selection: str = "auto",
+        categorical_features: object = None,
+        seed: int = 0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        width = np.shape(training_data)[1] if np.ndim(training_data) == 2 else None
+        super().__init__(model, n_inputs=width, n_threads=n_threads, memory_budget=memory_budget)
+        d = self.model.n_inputs
+        training = as_batch(training_data, (d,), "training_data")
+        self.num_samples = check_int(num_samples, "num_samples", 1)
+        self.num_features = check_int(num_features, "num_features", 1)
+        if discretizer not in DISCRETIZERS:
+            raise ValueError(
+                f"discretizer: expected 'quartile', 'decile' or None, got {discretizer!r}"
+            )
+        self.discretizer = discretizer if discretize_continuous else None
+        self.feature_selection = check_choice(
+            feature_selection, "feature_selection", FEATURE_SELECTIONS
+        )
+        if kernel_width is not None:
+            if isinstance(kernel_width, bool) or not isinstance(kernel_width, numbers.Real):
+                raise TypeError(f"kernel_width: expected a number, got {kernel_width!r}")
+            if not np.isfinite(kernel_width) or kernel_width <= 0:
+                raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
+        self.kernel_width = None if kernel_width is None else float(kernel_width)
+        self.categorical_features = _categorical(categorical_features, d)
+        self.seed = check_int(seed, "seed", 0)
+        flags = np.zeros(d, dtype=bool)
+        flags[list(self.categorical_features)] = True
+        self.stats = _core.LimeStats(training, flags.tolist(), DISCRETIZERS[self.discretizer])
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "num_samples": self.num_samples,
+            "num_features": self.num_features,
+            "discretizer": self.discretizer,
+            "kernel_width": self.kernel_width,
+            "feature_selection": self.feature_selection,
+            "categorical_features": self.categorical_features,
+            "seed": self.seed,
+            **super()._options(),
+        }
+
+    def samples(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """The neighbourhoods ``__call__`` evaluates for rows ``X`` (for checks and plots):
+        model inputs and interpretable data, each (n, num_samples, n_features)."""
+        batch = as_batch(X, (self.model.n_inputs,))
+        inputs, interpretable = _core.lime_samples(self.stats, batch, self.num_samples, self.seed)
+        return np.asarray(inputs), np.asarray(interpretable)
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch = as_batch(X, (self.model.n_inputs,))
+        targets = as_targets(target, batch.shape[0], self.model.n_outputs)
+        values, intercept, score, local, _ = _core.lime_tabular(
+            core_model(self.model),
+            batch,
+            self.stats,
+            targets,
+            self.model.n_outputs,
+            self.num_samples,
+            self.num_features,
+            self.feature_selection,
+            self.kernel_width or 0.0,
+            self.seed,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(
+            batch, values, targets, base_values=intercept, score=score, local_prediction=local
+        )
+
+
+def _categorical(features: object, d: int) -> tuple[int, ...]:
+    if features is None:
+        return ()
+    array = np.asarray(features)
+    if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError("categorical_features: expected a sequence of column indices (ints)")
+    if array.size and (array.min() < 0 or array.max() >= d):
+        raise ValueError(f"categorical_features: column indices must be in 0..{d - 1}")
+    if np.unique(array).size != array.size:
+        raise ValueError("categorical_features: a column is listed twice")
+    return tuple(int(i) for i in array)

@@ -1,0 +1,292 @@
+"""Occlusion and feature ablation: attributions from the output drop when features are replaced
+by a baseline (Captum's ``Occlusion`` and ``FeatureAblation``). docs/methods.md has the formulas.
+
+Both accept any model ``as_model`` accepts. Every (row, window / group) pair is one row of a
+virtual batch that the core writes in chunks and evaluates under OpenMP (native networks) or in
+calls of thousands of rows (Python callables).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from glassbox import _core
+from glassbox._validation import as_baselines, as_batch, as_targets, check_int, check_threads
+from glassbox.explanation import Explanation
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+
+
+class AgnosticExplainer:
+    """Base of the local model-agnostic explainers: the model and the run options."""
+
+    method = "agnostic"
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        n_inputs: int | None = None,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        self.model: AgnosticModel = as_model(model, n_inputs)
+        self.n_threads = check_threads(n_threads)
+        self.memory_budget = (
+            int(_core.default_memory_budget())
+            if memory_budget is None
+            else check_int(memory_budget, "memory_budget", 1)
+        )
+
+    def _batch(self, X: object, name: str = "X") -> np.ndarray:
+        """X as float32 (n, *sample shape): the model's input shape, or for a callable any
+        sample shape with n_inputs values (e.g. images for a function of flattened rows)."""
+        shape = tuple(self.model.input_shape)
+        try:
+            array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
+        except ValueError:  # ragged: as_batch says so
+            array = None
+        if (
+            isinstance(array, np.ndarray)
+            and len(shape) == 1
+            and array.ndim > 2
+            and int(np.prod(array.shape[1:])) == shape[0]
+        ):
+            shape = tuple(int(s) for s in array.shape[1:])
+        return as_batch(X, shape, name)
+
+    def _flat_inputs(
+        self, batch: np.ndarray, baselines: object, target: object
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (n, d) rows, baselines broadcast to them, and per-row targets, for the core."""
+        targets = as_targets(target, batch.shape[0], self.model.n_outputs)
+        flat = batch.reshape(batch.shape[0], -1)
+        return flat, as_baselines(baselines, batch).reshape(flat.shape), targets
+
+    def _options(self) -> dict[str, Any]:
+        return {"n_threads": self.n_threads or None}
+
+    def _explanation(
+        self, batch: np.ndarray, values: np.ndarray, targets: np.ndarray, **fields: Any
+    ) -> Explanation:
+        return Explanation(
+            values=np.asarray(values).reshape(batch.shape),
+            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
+            feature_names=self.model.feature_names,
+            output_names=self.model.output_names,
+            target=targets,
+            method=self.method,
+            options=self._options(),
+            **fields,
+        )
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
+        return f"{type(self).__name__}({options})"
+
+
+def _axis_ints(value: object, rank: int, name: str, minimum: int) -> tuple[int, ...]:
+    """An int (every axis) or one int per axis of a sample, each >= minimum."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        values: Sequence[object] = (value,) * rank
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        values = value
+    else:
+        raise TypeError(f"{name}: expected an int or a tuple of {rank} ints, got {value!r}")
+    if len(values) != rank:
+        raise ValueError(
+            f"{name}: expected {rank} extents (one per axis of a sample), got {len(values)}"
+        )
+    return tuple(check_int(v, name, minimum) for v in values)
+
+
+class Occlusion(AgnosticExplainer):
+    """Occlusion (Zeiler & Fergus, 2014): slide a window over each sample, replace it by the
+    baseline, and credit each feature with the mean output drop over the windows covering it.
+
+    Same semantics as Captum's ``Occlusion``: windows start at 0 on every axis and move by
+    ``strides`` until the axis is covered (the last window may be cut off at the edge); a
+    feature's attribution is the average of f(x) - f(x with the window replaced) over the windows
+    that contain it.
+
+    Parameters
+    ----------
+    model : any model ``as_model`` accepts
+    sliding_window_shapes : tuple of int
+        Window extent per axis of a sample, e.g. (1, 4, 4) for (C, H, W) images or (2,) for rows.
+    strides : int or tuple of int, default 1
+        Step per axis; at most the window's extent on axes the window does not fill.
+    baselines : float or array, default 0
+        Replacement values: a scalar, one sample, or one sample per row.
+    n_threads, memory_budget : int, optional
+
+    Examples
+    --------
+    >>> occlusion = Occlusion(model, sliding_window_shapes=(1, 4, 4), strides=2)  # doctest: +SKIP
+    >>> exp = occlusion(images, target=3)  # doctest: +SKIP
+    """
+
+    method = "occlusion"
+
+    def __init__(
+        self,
+        model: object,
+        sliding_window_shapes: object,
+        *,
+        strides: object = 1,
+        baselines: object = 0.0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        if isinstance(sliding_window_shapes, numbers.Integral):
+            sliding_window_shapes = (sliding_window_shapes,)
+        if not isinstance(sliding_window_shapes, Sequence) or isinstance(
+            sliding_window_shapes, str
+        ):
+            raise TypeError(
+                f"sliding_window_shapes: expected a tuple of ints, got {sliding_window_shapes!r}"
+            )
+        rank = len(sliding_window_shapes)
+        self.sliding_window_shapes = _axis_ints(
+            sliding_window_shapes, rank, "sliding_window_shapes", 1
+        )
+        self.strides = _axis_ints(strides, rank, "strides", 1)
+        self.baselines = baselines
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "sliding_window_shapes": self.sliding_window_shapes,
+            "strides": self.strides,
+            **super()._options(),
+        }
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch = self._batch(X)
+        shape = batch.shape[1:]
+        window, strides = self.sliding_window_shapes, self.strides
+        if len(window) != len(shape):
+            raise ValueError(
+                f"sliding_window_shapes: expected {len(shape)} extents (one per axis of a sample "
+                f"{shape}), got {window}"
+            )
+        for axis, (extent, size, step) in enumerate(zip(shape, window, strides, strict=True)):
+            if size > extent:
+                raise ValueError(
+                    f"sliding_window_shapes: the window {window} is larger than the sample "
+                    f"{shape} on axis {axis}"
+                )
+            if size < extent and step > size:
+                raise ValueError(
+                    f"strides: {strides} may not exceed the window {window} on axis {axis} "
+                    "(features would be skipped)"
+                )
+        flat, base, targets = self._flat_inputs(batch, self.baselines, target)
+        values = _core.occlusion(
+            core_model(self.model),
+            flat,
+            base,
+            list(shape),
+            list(window),
+            list(strides),
+            targets,
+            self.model.n_outputs,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(batch, values, targets)
+
+
+def _groups(feature_mask: object, shape: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """Per flattened feature, its group in [0, n_groups) or -1 (never replaced)."""
+    d = int(np.prod(shape))
+    if feature_mask is None:
+        return np.arange(d, dtype=np.int64), d
+    mask = None
+    try:
+        array = np.asarray(feature_mask)
+    except ValueError:  # ragged list of groups
+        array = None
+    if array is not None and array.dtype != object and array.shape in (shape, (1, *shape)):
+        if not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"feature_mask: expected integer group ids, got dtype {array.dtype}")
+        mask = array.reshape(-1)
+    if mask is not None:
+        _, group_of = np.unique(mask, return_inverse=True)
+        return group_of.astype(np.int64).reshape(-1), int(group_of.max()) + 1
+    if not isinstance(feature_mask, Sequence) or isinstance(feature_mask, str):
+        raise TypeError(
+            f"feature_mask: expected None, an int array of shape {shape} (group ids, as Captum) "
+            f"or a list of groups of feature indices; got {type(feature_mask).__name__}"
+        )
+    members = [np.asarray(group).reshape(-1) for group in feature_mask]
+    if not members or any(m.size == 0 for m in members):
+        raise ValueError("feature_mask: every group needs at least one feature")
+    flat = np.concatenate(members)
+    if not np.issubdtype(flat.dtype, np.integer):
+        raise TypeError(f"feature_mask: group members must be feature indices, got {flat.dtype}")
+    if flat.min() < 0 or flat.max() >= d:
+        raise ValueError(f"feature_mask: feature indices must be in 0..{d - 1}")
+    if np.unique(flat).size != flat.size:
+        raise ValueError("feature_mask: groups overlap (a feature is listed twice)")
+    group_of = np.full(d, -1, dtype=np.int64)
+    group_of[flat] = np.repeat(np.arange(len(members)), [m.size for m in members])
+    return group_of, len(members)
+
+
+class FeatureAblation(AgnosticExplainer):
+    """Feature ablation: replace each group of features by the baseline; every feature of the
+    group is credited with the output drop f(x) - f(x with the group replaced).
+
+    Same semantics as Captum's ``FeatureAblation`` for one input tensor.
+
+    Parameters
+    ----------
+    model : any model ``as_model`` accepts
+    feature_mask : None, int array, or list of groups
+        None: every feature alone. An int array the shape of a sample (Captum's mask): features
+        with equal ids form a group. A list of groups (sequences of flattened feature indices,
+        disjoint): features in no group are never replaced and get 0.
+    baselines : float or array, default 0
+        Replacement values: a scalar, one sample, or one sample per row.
+    n_threads, memory_budget : int, optional
+
+    Examples
+    --------
+    >>> exp = FeatureAblation(model, feature_mask=[[0, 1], [2]])(X, target=1)  # doctest: +SKIP
+    """
+
+    method = "feature_ablation"
+
+    def __init__(
+        self,
+        model: object,
+        feature_mask: object = None,
+        *,
+        baselines: object = 0.0,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        self.feature_mask = feature_mask
+        self.baselines = baselines
+
+    def __call__(self, X: object, target: object = None) -> Explanation:
+        batch = self._batch(X)
+        group_of, n_groups = _groups(self.feature_mask, batch.shape[1:])
+        flat, base, targets = self._flat_inputs(batch, self.baselines, target)
+        values = _core.feature_ablation(
+            core_model(self.model),
+            flat,
+            base,
+            group_of,
+            n_groups,
+            targets,
+            self.model.n_outputs,
+            self.n_threads,
+            self.memory_budget,
+        )
+        return self._explanation(batch, values, targets)

@@ -1,0 +1,180 @@
+"""Global surrogate: a decision tree fitted to a model's own predictions, with its fidelity on
+held-out rows and its rules as text. scikit-learn is an optional dependency, imported lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glassbox._validation import as_batch, check_choice, check_int
+from glassbox.models.agnostic import as_model, evaluate
+
+TASKS = ("auto", "classification", "regression")
+
+
+@dataclass(frozen=True)
+class SurrogateTree:
+    """A decision tree that mimics a model.
+
+    Attributes
+    ----------
+    tree : sklearn.tree.DecisionTreeClassifier or DecisionTreeRegressor
+        Fitted to the model's predictions on the training rows.
+    fidelity : float
+        How well the tree reproduces the model on held-out rows: accuracy of the predicted
+        labels (classification) or R^2 of the outputs (regression, averaged over outputs).
+    fidelity_metric : str
+        "accuracy" or "r2".
+    train_fidelity : float
+        The same figure on the rows the tree was fitted on.
+    rules : str
+        The tree as readable if/else rules (scikit-learn's ``export_text``).
+    task : str
+        "classification" (tree on the model's argmax labels) or "regression" (tree on its
+        outputs).
+    n_train, n_test : int
+        Rows used to fit and to measure fidelity.
+    """
+
+    tree: Any
+    fidelity: float
+    fidelity_metric: str
+    train_fidelity: float
+    rules: str
+    task: str
+    n_train: int
+    n_test: int
+
+    def __str__(self) -> str:
+        return (
+            f"Surrogate {self.task} tree (depth {self.tree.get_depth()}, "
+            f"{self.tree.get_n_leaves()} leaves): held-out {self.fidelity_metric} "
+            f"{self.fidelity:.4f} on {self.n_test} rows (train {self.train_fidelity:.4f} on "
+            f"{self.n_train})\n{self.rules}"
+        )
+
+
+def surrogate_tree(
+    model: object,
+    X: object,
+    *,
+    max_depth: int | None = 3,
+    X_test: object = None,
+    test_size: float = 0.25,
+    task: str = "auto",
+    target: int | None = None,
+    min_samples_leaf: int = 1,
+    feature_names: list[str] | None = None,
+    seed: int = 0,
+    n_threads: int | None = None,
+    memory_budget: int | None = None,
+) -> SurrogateTree:
+    """Fit a decision tree to ``model``'s predictions on ``X`` and measure its fidelity.
+
+    Parameters
+    ----------
+    model : any model ``as_model`` accepts
+    X : array (n, n_features)
+        Rows to fit on (and, without ``X_test``, to hold ``test_size`` of them out).
+    max_depth : int or None, default 3
+        Depth of the tree; shallow trees give readable rules.
+    X_test : array, optional
+        Held-out rows for the fidelity; default: a random ``test_size`` split of ``X``.
+    test_size : float, default 0.25
+        Fraction of ``X`` held out when ``X_test`` is not given (0 < test_size < 1).
+    task : {"auto", "classification", "regression"}, default "auto"
+        "classification": a classifier on the model's argmax labels (fidelity = accuracy);
+        "regression": a regressor on the model's outputs (all of them, or column ``target``;
+        fidelity = R^2). "auto": classification when the model has several outputs, else
+        regression. Probabilities can be mimicked as numbers with task="regression".
+    target : int, optional
+        Regression on one output column only.
+    min_samples_leaf : int, default 1
+    feature_names : list of str, optional
+        Names in the rules; default the model's, else x0, x1, ...
+    seed : int, default 0
+        The split and the tree's tie-breaking.
+
+    Examples
+    --------
+    >>> result = surrogate_tree(model, X, max_depth=3)  # doctest: +SKIP
+    >>> print(result)  # doctest: +SKIP
+    """
+    try:
+        from sklearn.metrics import accuracy_score, r2_score
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+    except ImportError as error:
+        raise ImportError("surrogate_tree needs scikit-learn: pip install scikit-learn") from error
+    width = np.shape(X)[1] if np.ndim(X) == 2 else None
+    m = as_model(model, width)
+    rows = as_batch(X, (m.n_inputs,), "X")
+    if max_depth is not None:
+        max_depth = check_int(max_depth, "max_depth", 1)
+    min_samples_leaf = check_int(min_samples_leaf, "min_samples_leaf", 1)
+    seed = check_int(seed, "seed", 0)
+    task = check_choice(task, "task", TASKS)
+    n_outputs = m.n_outputs
+    if task == "auto":
+        task = "classification" if n_outputs > 1 else "regression"
+    if target is not None:
+        target = check_int(target, "target", 0)
+        if target >= n_outputs:
+            raise ValueError(f"target: {target} is out of range for {n_outputs} outputs")
+        if task == "classification":
+            raise ValueError("target: only for task='regression' (a classifier uses all outputs)")
+    if task == "classification" and n_outputs < 2:
+        raise ValueError("task: 'classification' needs a model with one output per class")
+    if X_test is None:
+        if not 0.0 < float(test_size) < 1.0:
+            raise ValueError(f"test_size: must be between 0 and 1, got {test_size}")
+        order = np.random.default_rng(seed).permutation(rows.shape[0])
+        n_test = round(rows.shape[0] * float(test_size))
+        if n_test < 1 or n_test >= rows.shape[0]:
+            raise ValueError(
+                f"test_size: {test_size} of {rows.shape[0]} rows leaves no train or test rows"
+            )
+        train, test = rows[order[n_test:]], rows[order[:n_test]]
+    else:
+        train, test = rows, as_batch(X_test, (m.n_inputs,), "X_test")
+    threads = 0 if n_threads is None else check_int(n_threads, "n_threads", 1)
+    outputs = [
+        evaluate(m, part, n_threads=threads, memory_budget=memory_budget) for part in (train, test)
+    ]
+    if task == "classification":
+        labels = [out.argmax(axis=1) for out in outputs]
+        tree = DecisionTreeClassifier(
+            max_depth=max_depth, min_samples_leaf=min_samples_leaf, random_state=seed
+        ).fit(train, labels[0])
+        scores = [
+            accuracy_score(lab, tree.predict(part))
+            for lab, part in zip(labels, (train, test), strict=True)
+        ]
+        metric = "accuracy"
+    else:
+        values = [out if target is None else out[:, target] for out in outputs]
+        values = [v[:, 0] if v.ndim == 2 and v.shape[1] == 1 else v for v in values]
+        tree = DecisionTreeRegressor(
+            max_depth=max_depth, min_samples_leaf=min_samples_leaf, random_state=seed
+        ).fit(train, values[0])
+        scores = [
+            float(r2_score(v, tree.predict(part)))
+            for v, part in zip(values, (train, test), strict=True)
+        ]
+        metric = "r2"
+    names = feature_names or m.feature_names or [f"x{j}" for j in range(m.n_inputs)]
+    if len(names) != m.n_inputs:
+        raise ValueError(f"feature_names: expected {m.n_inputs} names, got {len(names)}")
+    rules = export_text(tree, feature_names=list(names), decimals=4)
+    return SurrogateTree(
+        tree=tree,
+        fidelity=float(scores[1]),
+        fidelity_metric=metric,
+        train_fidelity=float(scores[0]),
+        rules=rules,
+        task=task,
+        n_train=int(train.shape[0]),
+        n_test=int(test.shape[0]),
+    )
