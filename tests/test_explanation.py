@@ -133,3 +133,16 @@ def test_to_shap_without_shap_says_how_to_install(shap_exp: Explanation, monkeyp
     monkeypatch.setitem(sys.modules, "shap", None)  # makes `import shap` raise ImportError
     with pytest.raises(ImportError, match="pip install shap"):
         shap_exp.to_shap()
+
+
+def test_to_shap_keeps_the_output_axis_of_multi_output_shapley_values() -> None:
+    pytest.importorskip("shap")
+    model = gb.wrap(lambda X: np.stack([X.sum(axis=1), X[:, 0] * 2.0], axis=1), n_inputs=3)
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    exp = gb.ExactShapley(model, background=np.zeros((1, 3), np.float32))(X)
+    assert exp.values.shape == (4, 3, 2)
+    converted = exp.to_shap()
+    assert converted.values.shape == (4, 3, 2) and converted.data.shape == (4, 3)
+    np.testing.assert_allclose(converted.values[:, :, 1], np.c_[2 * X[:, 0], np.zeros((4, 2))])
+    one = exp[1].to_shap()
+    assert one.values.shape == (3, 2) and np.shape(one.base_values) == (2,)

@@ -124,19 +124,20 @@ class Explanation:
     def to_shap(self) -> Any:
         """Convert to ``shap.Explanation`` (needs shap installed) for shap's plots.
 
-        Image-shaped values are flattened to rows x features.
+        Image-shaped values are flattened to rows x features; a trailing output axis (Shapley
+        values of every output at once) is kept, as shap does for multi-output models.
         """
         try:
             import shap
         except ImportError as error:
             raise ImportError("to_shap() needs shap: pip install shap") from error
-        if self.single_row:
-            values, data = self.values.reshape(-1), self.data.reshape(-1)
-        else:
-            values = self.values.reshape(self.values.shape[0], -1)
-            data = self.data.reshape(self.data.shape[0], -1)
+        outputs = self.values.ndim == self.data.ndim + 1
+        lead = () if self.single_row else (self.values.shape[0],)
+        tail = (self.values.shape[-1],) if outputs else ()
+        values = self.values.reshape(*lead, -1, *tail)
+        data = self.data.reshape(*lead, -1)
         base_values = None if self.base_values is None else np.asarray(self.base_values)
-        if base_values is not None and self.single_row:
+        if base_values is not None and self.single_row and base_values.ndim == 0:
             base_values = float(base_values)
         return shap.Explanation(
             values=np.asarray(values),
