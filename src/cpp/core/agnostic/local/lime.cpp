@@ -179,7 +179,7 @@ void LimeRowSampler::sample(Index s, float* input, double* interpretable) const 
         for (double c : cum) k += c <= u;
         k = std::min(k, cum.size() - 1);
         const double value = stats.values[J][k];
-        interpretable[j] = value == code_[J] ? 1.0 : 0.0;
+        interpretable[j] = static_cast<double>(value == code_[J]);
         if (!stats.binned[J]) {
             input[j] = static_cast<float>(value);
             continue;

@@ -57,7 +57,11 @@ public:
     double quantile(double u) const {
         if (mirrored_) u = 1.0 - u;  // sample -X with X on [-b, -a], whose mass sits near 0
         const double p = cdf_lo_ + u * mass_;
-        double x = p < 0.5 ? normal_ppf(p) : -normal_ppf(tail_hi_ + (1.0 - u) * mass_);
+        // one inverse-CDF call on whichever side keeps precision; selects rather than branches
+        // (the side is a coin flip per sample, which a branch would mispredict)
+        const bool lower = p < 0.5;
+        const double x_side = normal_ppf(lower ? p : tail_hi_ + (1.0 - u) * mass_);
+        double x = lower ? x_side : -x_side;
         if (mirrored_) x = -x;
         return std::min(std::max(x, a_), b_);
     }
