@@ -147,3 +147,12 @@ def check_threads(n_threads: object) -> int:
     if n_threads is None:
         return 0
     return check_int(n_threads, "n_threads", 1)
+
+
+def check_memory_budget(memory_budget: object) -> int:
+    """Bytes one worker's chunk may use: None (the core's default) or a positive int."""
+    if memory_budget is None:
+        from glassbox import _core  # the extension, imported only when a budget is resolved
+
+        return int(_core.default_memory_budget())
+    return check_int(memory_budget, "memory_budget", 1)

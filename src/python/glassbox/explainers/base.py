@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox import _core
-from glassbox._validation import as_batch, as_targets, check_int, check_threads
+from glassbox._validation import as_batch, as_targets, check_memory_budget, check_threads
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel
 
@@ -31,11 +30,7 @@ class GradientExplainer:
             )
         self.model = model
         self.n_threads = check_threads(n_threads)
-        self.memory_budget = (
-            int(_core.default_memory_budget())
-            if memory_budget is None
-            else check_int(memory_budget, "memory_budget", 1)
-        )
+        self.memory_budget = check_memory_budget(memory_budget)
 
     def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The checked batch, its (n, d) view for the core, and per-row targets."""

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_baselines, as_batch, as_targets, check_int, check_threads
+from glassbox._validation import (
+    as_baselines,
+    as_batch,
+    as_targets,
+    check_int,
+    check_memory_budget,
+    check_threads,
+)
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
@@ -35,11 +42,7 @@ class AgnosticExplainer:
     ) -> None:
         self.model: AgnosticModel = as_model(model, n_inputs)
         self.n_threads = check_threads(n_threads)
-        self.memory_budget = (
-            int(_core.default_memory_budget())
-            if memory_budget is None
-            else check_int(memory_budget, "memory_budget", 1)
-        )
+        self.memory_budget = check_memory_budget(memory_budget)
 
     def _batch(self, X: object, name: str = "X") -> np.ndarray:
         """X as float32 (n, *sample shape): the model's input shape, or for a callable any

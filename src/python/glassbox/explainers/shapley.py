@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, as_targets, check_int, check_nonnegative, check_threads
+from glassbox._validation import (
+    as_batch,
+    as_targets,
+    check_int,
+    check_memory_budget,
+    check_nonnegative,
+    check_threads,
+)
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
@@ -136,11 +143,7 @@ class ShapleyExplainer:
             )
         self.seed = check_int(seed, "seed", 0)
         self.n_threads = check_threads(n_threads)
-        self.memory_budget = (
-            int(_core.default_memory_budget())
-            if memory_budget is None
-            else check_int(memory_budget, "memory_budget", 1)
-        )
+        self.memory_budget = check_memory_budget(memory_budget)
 
     def _options(self) -> dict[str, Any]:
         return {

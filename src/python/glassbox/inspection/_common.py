@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassbox import _core
-from glassbox._validation import as_batch, check_int, check_threads
+from glassbox._validation import as_batch, check_int, check_memory_budget, check_threads
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
 
@@ -39,11 +38,7 @@ def prepare(
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
     batch = as_batch(X, (int(shape[1]),))
     agnostic = as_model(model, n_inputs=batch.shape[1])
-    budget = (
-        int(_core.default_memory_budget())
-        if memory_budget is None
-        else check_int(memory_budget, "memory_budget", 1)
-    )
+    budget = check_memory_budget(memory_budget)
     return Run(agnostic, check_threads(n_threads), budget), batch
 
 

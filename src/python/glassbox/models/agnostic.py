@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int
+from glassbox._validation import check_int, check_memory_budget
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
 
@@ -74,7 +74,7 @@ def evaluate(
     chunk_rows: int = 0,
 ) -> np.ndarray:
     """Outputs of ``model`` on a checked float32 (n, n_inputs) batch, via the core chunk loop."""
-    budget = _core.default_memory_budget() if memory_budget is None else memory_budget
+    budget = check_memory_budget(memory_budget)
     return np.asarray(
         _core.evaluate_model(core_model(model), X, model.n_outputs, n_threads, budget, chunk_rows)
     )
