@@ -148,52 +148,82 @@ LimeRowSampler::LimeRowSampler(const LimeStats& stats, const float* row, Index r
 }
 
 void LimeRowSampler::sample(Index s, float* input, double* interpretable) const {
+    sample_block(s, 1, input, interpretable);
+}
+
+// Samples [s0, s0 + count) as rows of input / interpretable (count x n_features). Feature by
+// feature over the block: each feature's tables and branches are set up once, and the samples of
+// one feature are independent of each other, so their random draw -> bin -> quantile chains
+// overlap in the pipeline. The arithmetic per value is the same as one sample at a time.
+void LimeRowSampler::sample_block(Index s0, Index count, float* input,
+                                  double* interpretable) const {
     const LimeStats& stats = stats_;
     const Index d = stats.n_features;
-    if (s == 0) {
-        for (Index j = 0; j < d; ++j) {
-            const auto J = static_cast<std::size_t>(j);
-            input[j] = row_[j];
-            interpretable[j] = stats.sampled[J] ? 1.0 : (row_[j] - stats.mean[J]) / stats.scale[J];
-        }
-        return;
-    }
-    const std::uint64_t value_key = value_rng_.subkey(r_, s), bin_key = bin_rng_.subkey(r_, s);
-    if (has_continuous_) {
+    thread_local std::vector<std::uint64_t> value_keys, bin_keys;
+    value_keys.resize(static_cast<std::size_t>(count));
+    bin_keys.resize(static_cast<std::size_t>(count));
+    for (Index i = 0; i < count; ++i) {
+        value_keys[static_cast<std::size_t>(i)] = value_rng_.subkey(r_, s0 + i);
+        bin_keys[static_cast<std::size_t>(i)] = bin_rng_.subkey(r_, s0 + i);
         // the normals land in `interpretable` and are standardised back in place below
-        normal_rng_.normals(r_, s, interpretable, d);
+        if (has_continuous_) normal_rng_.normals(r_, s0 + i, interpretable + i * d, d);
     }
     for (Index j = 0; j < d; ++j) {
         const auto J = static_cast<std::size_t>(j);
+        float* in = input + j;
+        double* z = interpretable + j;
         if (!stats.sampled[J]) {
-            const double x = interpretable[j] * stats.scale[J] + stats.mean[J];
-            input[j] = static_cast<float>(x);
-            interpretable[j] = (x - stats.mean[J]) / stats.scale[J];
+            const double mean = stats.mean[J], scale = stats.scale[J];
+            for (Index i = 0; i < count; ++i) {
+                const double x = z[i * d] * scale + mean;
+                in[i * d] = static_cast<float>(x);
+                z[i * d] = (x - mean) / scale;
+            }
             continue;
         }
         // numpy's choice(): the first value whose cumulative frequency exceeds u (a short,
         // branch-free count)
-        const auto& cum = stats.cumulative[J];
-        const double u = CounterRng::uniform_at(value_key, static_cast<std::uint64_t>(j));
-        std::size_t k = 0;
-        for (double c : cum) k += c <= u;
-        k = std::min(k, cum.size() - 1);
-        const double value = stats.values[J][k];
-        interpretable[j] = static_cast<double>(value == code_[J]);
+        const double* cum = stats.cumulative[J].data();
+        const std::size_t n_values = stats.cumulative[J].size();
+        const double* values = stats.values[J].data();
+        const double code = code_[J];
+        const auto choose = [&](Index i) {
+            const double u = CounterRng::uniform_at(value_keys[static_cast<std::size_t>(i)],
+                                                    static_cast<std::uint64_t>(j));
+            std::size_t k = 0;
+            for (std::size_t c = 0; c < n_values; ++c) k += cum[c] <= u;
+            const double value = values[std::min(k, n_values - 1)];
+            z[i * d] = static_cast<double>(value == code);
+            return value;
+        };
         if (!stats.binned[J]) {
-            input[j] = static_cast<float>(value);
+            for (Index i = 0; i < count; ++i) in[i * d] = static_cast<float>(choose(i));
             continue;
         }
-        // a one-value bin: lime returns its standardised bound here (a slip); we return the value
-        const auto b = static_cast<std::size_t>(value);
-        const double lo = stats.bin_min[J][b], hi = stats.bin_max[J][b];
-        const double x =
-            lo == hi ? lo
-                     : stats.bin_mean[J][b] +
-                           stats.bin_std[J][b] *
-                               stats.bin_normal[J][b].quantile(CounterRng::uniform_at(
-                                   bin_key, static_cast<std::uint64_t>(j)));
-        input[j] = static_cast<float>(x);
+        const double* lo = stats.bin_min[J].data();
+        const double* hi = stats.bin_max[J].data();
+        const double* mean = stats.bin_mean[J].data();
+        const double* sd = stats.bin_std[J].data();
+        const TruncatedNormal* normal = stats.bin_normal[J].data();
+        for (Index i = 0; i < count; ++i) {
+            const auto bin = static_cast<std::size_t>(choose(i));
+            // a one-value bin: lime returns its standardised bound here (a slip); we return the
+            // value
+            const double u = CounterRng::uniform_at(bin_keys[static_cast<std::size_t>(i)],
+                                                    static_cast<std::uint64_t>(j));
+            const double x = lo[bin] == hi[bin]
+                                 ? lo[bin]
+                                 : mean[bin] + sd[bin] * normal[bin].quantile(u);
+            in[i * d] = static_cast<float>(x);
+        }
+    }
+    if (s0 == 0) {  // sample 0 is the row itself
+        for (Index j = 0; j < d; ++j) {
+            const auto J = static_cast<std::size_t>(j);
+            input[j] = row_[j];
+            interpretable[j] =
+                stats.sampled[J] ? 1.0 : (row_[j] - stats.mean[J]) / stats.scale[J];
+        }
     }
 }
 
@@ -382,8 +412,12 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
             for (Index offset = 0; offset < count; offset += S) {
                 const Index r = (first + offset) / S;
                 const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
-                for (Index s = 0; s < S; ++s) {
-                    sampler.sample(s, batch.row(offset + s).data(), Z.row(offset + s).data());
+                // tiles of samples small enough that their rows stay in L2 while every feature
+                // is written
+                constexpr Index kTile = 256;
+                for (Index s = 0; s < S; s += kTile) {
+                    sampler.sample_block(s, std::min(kTile, S - s), batch.row(offset + s).data(),
+                                         Z.row(offset + s).data());
                 }
             }
         },

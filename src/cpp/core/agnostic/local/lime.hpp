@@ -74,6 +74,8 @@ class LimeRowSampler {
 public:
     LimeRowSampler(const LimeStats& stats, const float* row, Index r, std::uint64_t seed);
     void sample(Index s, float* input, double* interpretable) const;
+    // Samples s0 .. s0 + count - 1 into consecutive rows of input and interpretable.
+    void sample_block(Index s0, Index count, float* input, double* interpretable) const;
 
 private:
     const LimeStats& stats_;
