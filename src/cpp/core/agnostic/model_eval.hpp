@@ -14,8 +14,9 @@ namespace glassbox {
 
 // Rows per chunk for a model-agnostic job: bounded by the memory budget (the chunk's input and
 // output rows plus `extra_floats_per_row` of the method's own), at least `min_rows` (a Python
-// callable must get thousands of rows per call), and never more than the job. Depends only on
-// the budget, the widths and the job size, never on the thread count.
+// callable must get thousands of rows per call), never more than the job, and for a native
+// network about a 16th of the job, so the chunks spread over the cores. Depends only on the
+// budget, the widths and the job size, never on the thread count.
 inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Index total_rows,
                              Index extra_floats_per_row = 0, Index min_rows = 1024) {
     const auto* net = dynamic_cast<const Network*>(&model);
@@ -25,7 +26,11 @@ inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Inde
         (net ? net->bytes_per_point() : 0);
     const Index by_budget =
         static_cast<Index>(memory_budget / std::max<std::size_t>(per_row, 1));
-    return std::max<Index>(1, std::min(total_rows, std::max(min_rows, by_budget)));
+    Index rows = std::min(total_rows, std::max(min_rows, by_budget));
+    // a native network runs chunks in parallel: split a job into about 16 chunks so every core
+    // gets work (a job in one chunk ran on one thread), but never below min_rows
+    if (model.thread_safe()) rows = std::min(rows, std::max(min_rows, (total_rows + 15) / 16));
+    return std::max<Index>(1, rows);
 }
 
 // Evaluates rows [0, total_rows) of a virtual batch in chunks of `chunk_rows`:
