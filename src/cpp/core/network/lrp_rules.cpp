@@ -6,13 +6,16 @@
 namespace glassbox {
 namespace {
 
-// r / stab(z), stab(z) = z + eps * sign(z) with sign(0) = +1 (Zennit's and Captum's stabiliser).
-RowMatrixXf stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps) {
-    return (r.array() / (z.array() >= 0.0f).select(z.array() + eps, z.array() - eps)).matrix();
-}
+// out = r / stab(z), stab(z) = z + eps * sign(z) with sign(0) = +1 (Zennit's and Captum's
+// stabiliser); into a caller's buffer, so hot rules reuse their scratch.
 void stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps, RowMatrixXf& out) {
     out.resize(r.rows(), r.cols());
     out.array() = r.array() / (z.array() >= 0.0f).select(z.array() + eps, z.array() - eps);
+}
+RowMatrixXf stabilized_ratio(const RowMatrixXf& r, const RowMatrixXf& z, float eps) {
+    RowMatrixXf out;
+    stabilized_ratio(r, z, eps, out);
+    return out;
 }
 
 // Per-thread work matrices of the affine rules, kept between calls (a rule finishes before its
