@@ -78,10 +78,8 @@ void bind_local(py::module_& m) {
             double* z = interpretable.mutable_data();
             for (Index r = 0; r < n; ++r) {
                 const LimeRowSampler sampler(stats, X.row(r).data(), r, seed);
-                for (Index s = 0; s < num_samples; ++s) {
-                    const Index at = (r * num_samples + s) * d;
-                    sampler.sample(s, in + at, z + at);
-                }
+                const Index at = r * num_samples * d;
+                sampler.sample_all(num_samples, in + at, z + at);
             }
             return py::make_tuple(inputs, interpretable);
         },

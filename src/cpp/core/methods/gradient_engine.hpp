@@ -8,15 +8,6 @@
 
 namespace glassbox {
 
-// The calling thread's Tape, kept between calls so repeated small jobs reuse its buffers instead
-// of faulting fresh pages in for every activation (measured: ~10% of a LeNet LRP call).
-inline Tape& thread_tape() {
-    thread_local Tape tape;
-    return tape;
-}
-// Tapes larger than this are released at the end of a call rather than kept.
-constexpr std::size_t kKeptTapeBytes = std::size_t{16} << 20;
-
 // Checks the per-row targets against the network's outputs.
 void check_targets(const Network& net, Index n_rows, const std::vector<int>& targets);
 
@@ -64,7 +55,7 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
                 step(worker, tape, seed, p, count);
             }
         }
-        if (static_cast<std::size_t>(block) * net.bytes_per_point() > kKeptTapeBytes) tape = Tape();
+        if (tape.bytes() > kKeptTapeBytes) tape = Tape();
     }
 }
 

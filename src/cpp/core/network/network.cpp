@@ -129,7 +129,7 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
     const Index n_blocks = (rows + block - 1) / block;
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {
-        Tape tape;
+        Tape& tape = thread_tape();
 #pragma omp for schedule(dynamic, 1)
         for (Index b = 0; b < n_blocks; ++b) {
             const Index begin = b * block;
@@ -138,6 +138,7 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
             forward(tape);
             Y.middleRows(begin, count) = output(tape);
         }
+        if (tape.bytes() > kKeptTapeBytes) tape = Tape();
     }
 }
 

@@ -82,7 +82,7 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
     s.bin_std.resize(D);
     s.bin_min.resize(D);
     s.bin_max.resize(D);
-    s.bin_normal.resize(D);
+    s.bin_draw.resize(D);
     s.values.resize(D);
     s.cumulative.resize(D);
     s.mean.assign(D, 0.0);
@@ -127,9 +127,14 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
             s.bin_std[J].push_back((m.empty() ? 0.0 : std_of(m, mean)) + 1e-11);
             s.bin_min[J].push_back(b == 0 ? sorted.front() : e[static_cast<std::size_t>(b - 1)]);
             s.bin_max[J].push_back(b == n_bins - 1 ? sorted.back() : e[static_cast<std::size_t>(b)]);
-            const double sd = s.bin_std[J].back();
-            s.bin_normal[J].emplace_back((s.bin_min[J].back() - mean) / sd,
-                                         (s.bin_max[J].back() - mean) / sd);
+            const double sd = s.bin_std[J].back(), lo = s.bin_min[J].back(),
+                         hi = s.bin_max[J].back();
+            // a one-value bin: lime returns its standardised bound here (a slip); we return the
+            // value
+            s.bin_draw[J].push_back(lo == hi ? LimeStats::BinDraw{TruncatedNormal(0.0, 0.0), lo, 0.0}
+                                             : LimeStats::BinDraw{TruncatedNormal((lo - mean) / sd,
+                                                                                  (hi - mean) / sd),
+                                                                  mean, sd});
         }
         value_frequencies(bins, s.values[J], s.cumulative[J]);
     }
@@ -147,21 +152,31 @@ LimeRowSampler::LimeRowSampler(const LimeStats& stats, const float* row, Index r
     }
 }
 
-void LimeRowSampler::sample(Index s, float* input, double* interpretable) const {
-    sample_block(s, 1, input, interpretable);
+void LimeRowSampler::sample_all(Index num_samples, float* input, double* interpretable) const {
+    const Index d = stats_.n_features;
+    for (Index s = 0; s < num_samples; s += kTile) {
+        sample_block(s, std::min(kTile, num_samples - s), input + s * d, interpretable + s * d);
+    }
 }
 
 // Samples [s0, s0 + count) as rows of input / interpretable (count x n_features). Feature by
 // feature over the block: each feature's tables and branches are set up once, and the samples of
 // one feature are independent of each other, so their random draw -> bin -> quantile chains
-// overlap in the pipeline. The arithmetic per value is the same as one sample at a time.
+// overlap in the pipeline, and the normal quantiles of a tile are taken at once, vectorised.
 void LimeRowSampler::sample_block(Index s0, Index count, float* input,
                                   double* interpretable) const {
     const LimeStats& stats = stats_;
     const Index d = stats.n_features;
     thread_local std::vector<std::uint64_t> value_keys, bin_keys;
-    value_keys.resize(static_cast<std::size_t>(count));
-    bin_keys.resize(static_cast<std::size_t>(count));
+    thread_local std::vector<std::size_t> bins;
+    thread_local std::vector<double> side_p, side_x, sign;
+    const auto n = static_cast<std::size_t>(count);
+    value_keys.resize(n);
+    bin_keys.resize(n);
+    bins.resize(n);
+    side_p.resize(n);
+    side_x.resize(n);
+    sign.resize(n);
     for (Index i = 0; i < count; ++i) {
         value_keys[static_cast<std::size_t>(i)] = value_rng_.subkey(r_, s0 + i);
         bin_keys[static_cast<std::size_t>(i)] = bin_rng_.subkey(r_, s0 + i);
@@ -193,28 +208,28 @@ void LimeRowSampler::sample_block(Index s0, Index count, float* input,
             std::size_t k = 0;
             for (std::size_t c = 0; c < n_values; ++c) k += cum[c] <= u;
             const double value = values[std::min(k, n_values - 1)];
-            z[i * d] = static_cast<double>(value == code);
+            z[i * d] = select((value >= code) & (value <= code), 1.0, 0.0);  // no branch
             return value;
         };
         if (!stats.binned[J]) {
             for (Index i = 0; i < count; ++i) in[i * d] = static_cast<float>(choose(i));
             continue;
         }
-        const double* lo = stats.bin_min[J].data();
-        const double* hi = stats.bin_max[J].data();
-        const double* mean = stats.bin_mean[J].data();
-        const double* sd = stats.bin_std[J].data();
-        const TruncatedNormal* normal = stats.bin_normal[J].data();
+        // three passes over the tile: draw each sample's bin and its lower-half probability,
+        // take all the normal quantiles at once (vectorised), then map them into the bins
+        const LimeStats::BinDraw* draw = stats.bin_draw[J].data();
         for (Index i = 0; i < count; ++i) {
-            const auto bin = static_cast<std::size_t>(choose(i));
-            // a one-value bin: lime returns its standardised bound here (a slip); we return the
-            // value
-            const double u = CounterRng::uniform_at(bin_keys[static_cast<std::size_t>(i)],
-                                                    static_cast<std::uint64_t>(j));
-            const double x = lo[bin] == hi[bin]
-                                 ? lo[bin]
-                                 : mean[bin] + sd[bin] * normal[bin].quantile(u);
-            in[i * d] = static_cast<float>(x);
+            const auto I = static_cast<std::size_t>(i);
+            bins[I] = static_cast<std::size_t>(choose(i));
+            const double u = CounterRng::uniform_at(bin_keys[I], static_cast<std::uint64_t>(j));
+            side_p[I] = draw[bins[I]].normal.side_probability(u, sign[I]);
+        }
+        normal_ppf(side_p.data(), side_x.data(), count);
+        for (Index i = 0; i < count; ++i) {
+            const auto I = static_cast<std::size_t>(i);
+            const LimeStats::BinDraw& bin = draw[bins[I]];
+            in[i * d] = static_cast<float>(bin.shift +
+                                           bin.scale * bin.normal.from_side(side_x[I], sign[I]));
         }
     }
     if (s0 == 0) {  // sample 0 is the row itself
@@ -229,6 +244,12 @@ void LimeRowSampler::sample_block(Index s0, Index count, float* input,
 
 namespace {
 
+// The calling thread's interpretable samples (see lime_tabular).
+RowMatrixXd& lime_scratch() {
+    thread_local RowMatrixXd Z;
+    return Z;
+}
+
 // Kernel-weighted least squares on the neighbourhood of one row, in double, after centring by
 // the weighted means (as scikit-learn's Ridge with an intercept and sample weights).
 class LocalFit {
@@ -238,12 +259,18 @@ public:
         const double total = w.sum();
         x_mean_ = (Z.transpose() * w) / total;
         y_mean_ = w.dot(y) / total;
-        centred_ = Z.rowwise() - x_mean_.transpose();
+        // sqrt(w) * (Z - mean) in a per-thread buffer kept between rows (a fresh one per row
+        // faulted its pages in every time)
+        thread_local RowMatrixXd weighted;
+        const VectorXd root_w = w.array().sqrt();
+        weighted = (Z.rowwise() - x_mean_.transpose()).array().colwise() * root_w.array();
         const VectorXd yc = y.array() - y_mean_;
-        const RowMatrixXd weighted = centred_.array().colwise() * w.array().sqrt();
-        gram_ = weighted.transpose() * weighted;
-        cross_ = centred_.transpose() * (w.array() * yc.array()).matrix();
+        gram_.noalias() = weighted.transpose() * weighted;
+        cross_.noalias() = weighted.transpose() * (root_w.array() * yc.array()).matrix();
         total_ss_ = (w.array() * yc.array().square()).sum();
+        if (static_cast<std::size_t>(weighted.size()) * sizeof(double) > kKeptTapeBytes) {
+            weighted = RowMatrixXd();
+        }
     }
 
     Index n_features() const { return Z_.cols(); }
@@ -300,7 +327,6 @@ private:
     const VectorXd& w_;
     VectorXd x_mean_, cross_;
     double y_mean_ = 0.0, total_ss_ = 0.0;
-    RowMatrixXd centred_;
     Eigen::MatrixXd gram_;
 };
 
@@ -395,34 +421,35 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
     result.prediction.setZero(n);
     if (n == 0) return result;
 
-    // A chunk holds whole rows' neighbourhoods (several rows when the budget allows), so each
-    // row's fit runs in the reduce of the chunk that evaluated it. The interpretable samples
-    // (doubles) live in per-chunk scratch from fill to reduce.
+    // A chunk holds whole rows' neighbourhoods, so each row's fit runs in the reduce of the
+    // chunk that evaluated it. A Python model gets as many rows per call as the budget allows; a
+    // native network gets a few rows per chunk, so its tape is small enough to be kept between
+    // chunks and the rows spread evenly over the cores.
     const Index budget_rows = plan_chunk_rows(model, run.memory_budget, n * S, 2 * d, S);
-    const Index rows_per_chunk = std::max<Index>(1, std::min(budget_rows / S, (n + 7) / 8));
+    Index rows_per_chunk = std::max<Index>(1, budget_rows / S);
+    if (model.thread_safe()) {
+        constexpr Index kNativeChunkSamples = 16384;
+        rows_per_chunk = std::min(rows_per_chunk, std::min(kNativeChunkSamples / S, (n + 15) / 16));
+        rows_per_chunk = std::max<Index>(1, rows_per_chunk);
+    }
     const Index chunk_rows = rows_per_chunk * S;
-    const Index n_chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
-    std::vector<RowMatrixXd> scratch(static_cast<std::size_t>(n_chunks));
 
     for_each_model_chunk(
         model, n * S, chunk_rows, run,
         [&](Index first, Index count, RowMatrixXf& batch) {
-            RowMatrixXd& Z = scratch[static_cast<std::size_t>(first / chunk_rows)];
+            // fill and reduce of a chunk run back to back on one thread, so the interpretable
+            // samples live in that thread's scratch from one to the other (kept between calls,
+            // as the pages of a fresh buffer per chunk cost more than sampling them)
+            RowMatrixXd& Z = lime_scratch();
             Z.resize(count, d);
             for (Index offset = 0; offset < count; offset += S) {
                 const Index r = (first + offset) / S;
                 const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
-                // tiles of samples small enough that their rows stay in L2 while every feature
-                // is written
-                constexpr Index kTile = 256;
-                for (Index s = 0; s < S; s += kTile) {
-                    sampler.sample_block(s, std::min(kTile, S - s), batch.row(offset + s).data(),
-                                         Z.row(offset + s).data());
-                }
+                sampler.sample_all(S, batch.row(offset).data(), Z.row(offset).data());
             }
         },
         [&](Index first, Index count, const RowMatrixXf& Y) {
-            RowMatrixXd& Z = scratch[static_cast<std::size_t>(first / chunk_rows)];
+            RowMatrixXd& Z = lime_scratch();
             VectorXd y(S);
             for (Index offset = 0; offset < count; offset += S) {
                 const Index r = (first + offset) / S;
@@ -430,7 +457,9 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
                 for (Index s = 0; s < S; ++s) y(s) = Y(offset + s, t);
                 fit_row(Z.middleRows(offset, S), y, options, kernel_width, result, r);
             }
-            Z = RowMatrixXd();  // free the chunk's samples as soon as they are used
+            if (static_cast<std::size_t>(Z.size()) * sizeof(double) > kKeptTapeBytes) {
+                Z = RowMatrixXd();
+            }
         });
     return result;
 }

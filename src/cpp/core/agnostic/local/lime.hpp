@@ -32,8 +32,13 @@ struct LimeStats {
     // binned features: inner bin edges (unique quantiles) and the training values' per-bin
     // mean, std (+1e-11, as lime), lower and upper bound
     std::vector<std::vector<double>> edges, bin_mean, bin_std, bin_min, bin_max;
-    // per bin, the standardised bounds' truncated normal (empty where the bin is one value)
-    std::vector<std::vector<TruncatedNormal>> bin_normal;
+    // per bin, how a draw lands in it: shift + scale * (a normal truncated to the standardised
+    // bounds); shift = mean and scale = std, or for a one-value bin, the value and 0
+    struct BinDraw {
+        TruncatedNormal normal;
+        double shift, scale;
+    };
+    std::vector<std::vector<BinDraw>> bin_draw;
     // sampled features: the distinct training values (bin ids for binned features) and the
     // cumulative frequencies, normalised so the last is 1
     std::vector<std::vector<double>> values, cumulative;
@@ -73,11 +78,15 @@ struct LimeResult {
 class LimeRowSampler {
 public:
     LimeRowSampler(const LimeStats& stats, const float* row, Index r, std::uint64_t seed);
-    void sample(Index s, float* input, double* interpretable) const;
-    // Samples s0 .. s0 + count - 1 into consecutive rows of input and interpretable.
-    void sample_block(Index s0, Index count, float* input, double* interpretable) const;
+    // Samples 0 .. num_samples - 1 into consecutive rows of input and interpretable.
+    void sample_all(Index num_samples, float* input, double* interpretable) const;
 
 private:
+    // Samples s0 .. s0 + count - 1 (count <= kTile) into consecutive rows.
+    void sample_block(Index s0, Index count, float* input, double* interpretable) const;
+    // tiles of samples small enough that their rows stay in L2 while every feature is written
+    static constexpr Index kTile = 256;
+
     const LimeStats& stats_;
     const float* row_;
     Index r_;
