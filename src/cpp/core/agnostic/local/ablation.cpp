@@ -5,6 +5,8 @@
 #include "core/agnostic/model_eval.hpp"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace glassbox {
 
@@ -49,9 +51,32 @@ FeatureGroups::FeatureGroups(const std::vector<Index>& group_of, Index n_groups)
 
 namespace {
 
-template <class Sets>
+// Every set's contiguous runs of features, listed once up front (walking a window allocates,
+// which per virtual row cost more than the copies themselves).
+class SetRuns {
+public:
+    template <class Sets>
+    explicit SetRuns(const Sets& sets) : offsets_{0} {
+        for (Index s = 0; s < sets.size(); ++s) {
+            sets.for_each_run(s, [&](Index begin, Index length) { runs_.push_back({begin, length}); });
+            offsets_.push_back(static_cast<Index>(runs_.size()));
+        }
+    }
+
+    Index size() const { return static_cast<Index>(offsets_.size()) - 1; }
+
+    template <class Run>
+    void for_each_run(Index s, Run&& run) const {
+        for (Index k = offsets_[s]; k < offsets_[s + 1]; ++k) run(runs_[k].first, runs_[k].second);
+    }
+
+private:
+    std::vector<Index> offsets_;                   // runs of set s: offsets_[s] .. offsets_[s + 1]
+    std::vector<std::pair<Index, Index>> runs_;    // (first feature, length)
+};
+
 RowMatrixXd ablate(const Model& model, const ConstRowRef& X, const ConstRowRef& baselines,
-                   const Sets& sets, const std::vector<int>& targets, bool average,
+                   const SetRuns& sets, const std::vector<int>& targets, bool average,
                    const RunOptions& run) {
     const Index n = X.rows(), d = X.cols(), n_sets = sets.size();
     require(d == model.n_inputs(), "X: expected " + std::to_string(model.n_inputs()) + " features");
@@ -116,14 +141,14 @@ RowMatrixXd occlusion(const Model& model, const ConstRowRef& X, const ConstRowRe
                       const RunOptions& run) {
     require(shape_size(windows.shape) == X.cols(),
             "X: samples of shape " + shape_string(windows.shape) + " expected");
-    return ablate(model, X, baselines, windows, targets, true, run);
+    return ablate(model, X, baselines, SetRuns(windows), targets, true, run);
 }
 
 RowMatrixXd feature_ablation(const Model& model, const ConstRowRef& X,
                              const ConstRowRef& baselines, const FeatureGroups& groups,
                              const std::vector<int>& targets, const RunOptions& run) {
     require(groups.n_features == X.cols(), "feature_mask: expected one group index per feature");
-    return ablate(model, X, baselines, groups, targets, false, run);
+    return ablate(model, X, baselines, SetRuns(groups), targets, false, run);
 }
 
 }  // namespace glassbox
