@@ -24,6 +24,24 @@ def training(n: int = 300, seed: int = 3) -> np.ndarray:
     return X
 
 
+def replayed(
+    X: np.ndarray,
+    rows: np.ndarray,
+    categorical: list[int],
+    discretizer: str | None,
+    seed: int,
+    num_samples: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's samples (inputs, interpretable) from the core's exposed draws."""
+    n, d = rows.shape
+    draws = (
+        _core.lime_uniforms(seed, ref.LIME_VALUE_STREAM, n, num_samples, d),
+        _core.lime_uniforms(seed, ref.LIME_WITHIN_BIN_STREAM, n, num_samples, d),
+        _core.normal_draws(seed, ref.LIME_NORMAL_STREAM, n, num_samples, d).astype(np.float64),
+    )
+    return ref.lime_samples(ref.lime_stats(X, categorical, discretizer), rows, num_samples, *draws)
+
+
 @pytest.mark.parametrize("discretizer", ["quartile", "decile", None])
 def test_stats_match_lime(discretizer: str | None) -> None:
     X = training()
@@ -71,13 +89,7 @@ def test_samples_replay_the_draws(discretizer: str | None) -> None:
     )
     rows = X[:3]
     inputs, interpretable = lime.samples(rows)
-    stats = ref.lime_stats(X, [3], discretizer)
-    draws = (
-        _core.lime_uniforms(7, ref.LIME_VALUE_STREAM, 3, 40, 5),
-        _core.lime_uniforms(7, ref.LIME_WITHIN_BIN_STREAM, 3, 40, 5),
-        _core.normal_draws(7, ref.LIME_NORMAL_STREAM, 3, 40, 5).astype(np.float64),
-    )
-    want_inputs, want_interpretable = ref.lime_samples(stats, rows, 40, *draws)
+    want_inputs, want_interpretable = replayed(X, rows, [3], discretizer, 7, 40)
     np.testing.assert_array_equal(interpretable[..., [3]], want_interpretable[..., [3]])
     np.testing.assert_allclose(interpretable, want_interpretable, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(inputs, want_inputs.astype(np.float32), rtol=1e-5, atol=1e-5)
@@ -240,6 +252,18 @@ def test_bad_data() -> None:
         lime(X[:2])  # three outputs need a target
 
 
+def test_heavy_tailed_bins_replay_the_draws() -> None:
+    """Skewed columns put draws in the normal's far tails (the quantile's second rational
+    function, redone one by one after the vectorised pass): all equal scipy's truncnorm."""
+    rng = np.random.default_rng(11)
+    X = np.exp(rng.normal(scale=2.0, size=(500, 3))).astype(np.float32)
+    X[:, 2] = -X[:, 2]
+    lime = gb.Lime(lambda A: A.sum(1), X, discretizer="decile", num_samples=1000, seed=4)
+    inputs, _ = lime.samples(X[:2])
+    want_inputs, _ = replayed(X, X[:2], [], "decile", 4, 1000)
+    np.testing.assert_allclose(inputs, want_inputs, rtol=1e-5, atol=1e-6)
+
+
 def test_tied_column_with_empty_bins() -> None:
     """A 0/1 column: its quartile bins include empty ones; samples stay 0 or ~1."""
     rng = np.random.default_rng(8)
@@ -249,13 +273,7 @@ def test_tied_column_with_empty_bins() -> None:
     assert len(observed) == 2 and len(edges) + 1 > 2  # some bin holds no training value
     inputs, interpretable = lime.samples(X[:3])
     np.testing.assert_allclose(np.unique(np.round(inputs[:, :, 1], 4)), [0.0, 1.0])
-    stats = ref.lime_stats(X, [], "quartile")
-    draws = (
-        _core.lime_uniforms(2, ref.LIME_VALUE_STREAM, 3, 300, 2),
-        _core.lime_uniforms(2, ref.LIME_WITHIN_BIN_STREAM, 3, 300, 2),
-        np.zeros((3, 300, 2)),
-    )
-    want_inputs, want_interpretable = ref.lime_samples(stats, X[:3], 300, *draws)
+    want_inputs, want_interpretable = replayed(X, X[:3], [], "quartile", 2, 300)
     np.testing.assert_array_equal(interpretable, want_interpretable)
     np.testing.assert_allclose(inputs, want_inputs, rtol=1e-5, atol=1e-6)
     exp = lime(X[:3])

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace glassbox {
 
@@ -22,9 +23,29 @@ public:
     // The key of the draws at counters (a, b); every value at (a, b, c) derives from it.
     std::uint64_t subkey(std::uint64_t a, std::uint64_t b) const { return mix64(mix64(key_ ^ a) ^ b); }
 
+    // The 53 random bits of uniform_at(subkey, c), which is bits * 2^-53.
+    static std::uint64_t bits_at(std::uint64_t subkey, std::uint64_t c) {
+        return mix64(subkey ^ c) >> 11;
+    }
     // Uniform in [0, 1) with 53 random bits.
     static double uniform_at(std::uint64_t subkey, std::uint64_t c) {
-        return static_cast<double>(mix64(subkey ^ c) >> 11) * 0x1.0p-53;
+        return static_cast<double>(bits_at(subkey, c)) * 0x1.0p-53;
+    }
+
+    // bits_at and uniform_at at counter c for each of n subkeys, as loops compilers vectorise:
+    // the integer-to-double conversion goes through two exact 26/27-bit halves (vector
+    // conversions of 64-bit integers need AVX-512), giving the same values as uniform_at.
+    static void bits_each(const std::uint64_t* subkeys, std::uint64_t c, std::uint64_t* out,
+                          std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) out[i] = bits_at(subkeys[i], c);
+    }
+    static void uniforms_each(const std::uint64_t* subkeys, std::uint64_t c, double* out,
+                              std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) {
+            const std::uint64_t bits = bits_at(subkeys[i], c);
+            out[i] = (small_to_double(bits >> 26) * 0x1.0p26 +
+                      small_to_double(bits & 0x3FFFFFFULL)) * 0x1.0p-53;
+        }
     }
     double uniform(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0) const {
         return uniform_at(subkey(a, b), c);
@@ -52,6 +73,14 @@ public:
     }
 
 private:
+    // x < 2^52 as a double, exactly: x placed in the mantissa of 2^52, minus 2^52.
+    static double small_to_double(std::uint64_t x) {
+        const std::uint64_t bits = x | 0x4330000000000000ULL;
+        double value;
+        std::memcpy(&value, &bits, sizeof value);
+        return value - 0x1.0p52;
+    }
+
     std::uint64_t key_;
 };
 

@@ -85,6 +85,7 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
     s.bin_draw.resize(D);
     s.values.resize(D);
     s.cumulative.resize(D);
+    s.thresholds.resize(D);
     s.mean.assign(D, 0.0);
     s.scale.assign(D, 1.0);
     std::vector<double> column(static_cast<std::size_t>(n));
@@ -138,6 +139,13 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
         }
         value_frequencies(bins, s.values[J], s.cumulative[J]);
     }
+    for (std::size_t j = 0; j < D; ++j) {
+        // cum <= u = bits * 2^-53 exactly when ceil(cum * 2^53) <= bits (scaling is exact)
+        const auto& cum = s.cumulative[j];
+        for (std::size_t c = 0; c + 1 < cum.size(); ++c) {
+            s.thresholds[j].push_back(static_cast<std::uint64_t>(std::ceil(cum[c] * 0x1.0p53)));
+        }
+    }
     return s;
 }
 
@@ -160,31 +168,31 @@ void LimeRowSampler::sample_all(Index num_samples, float* input, double* interpr
 }
 
 // Samples [s0, s0 + count) as rows of input / interpretable (count x n_features). Feature by
-// feature over the block: each feature's tables and branches are set up once, and the samples of
-// one feature are independent of each other, so their random draw -> bin -> quantile chains
-// overlap in the pipeline, and the normal quantiles of a tile are taken at once, vectorised.
+// feature over the tile, in passes over its samples: the random bits and the bin choices are
+// integer loops the compiler vectorises, the bins' lower-half probabilities are a branch-free
+// scalar pass, the normal quantiles are taken at once (vectorised), and a last pass maps them
+// into the bins. Same values as drawing one sample at a time.
 void LimeRowSampler::sample_block(Index s0, Index count, float* input,
                                   double* interpretable) const {
     const LimeStats& stats = stats_;
     const Index d = stats.n_features;
-    thread_local std::vector<std::uint64_t> value_keys, bin_keys;
-    thread_local std::vector<std::size_t> bins;
-    thread_local std::vector<double> side_p, side_x, sign;
+    struct Tile {
+        std::vector<std::uint64_t> value_keys, bin_keys, bits, pick;
+        std::vector<double> u, side_p, side_x, sign;
+    };
+    thread_local Tile t;
     const auto n = static_cast<std::size_t>(count);
-    value_keys.resize(n);
-    bin_keys.resize(n);
-    bins.resize(n);
-    side_p.resize(n);
-    side_x.resize(n);
-    sign.resize(n);
+    for (auto* v : {&t.value_keys, &t.bin_keys, &t.bits, &t.pick}) v->resize(n);
+    for (auto* v : {&t.u, &t.side_p, &t.side_x, &t.sign}) v->resize(n);
     for (Index i = 0; i < count; ++i) {
-        value_keys[static_cast<std::size_t>(i)] = value_rng_.subkey(r_, s0 + i);
-        bin_keys[static_cast<std::size_t>(i)] = bin_rng_.subkey(r_, s0 + i);
+        t.value_keys[static_cast<std::size_t>(i)] = value_rng_.subkey(r_, s0 + i);
+        t.bin_keys[static_cast<std::size_t>(i)] = bin_rng_.subkey(r_, s0 + i);
         // the normals land in `interpretable` and are standardised back in place below
         if (has_continuous_) normal_rng_.normals(r_, s0 + i, interpretable + i * d, d);
     }
     for (Index j = 0; j < d; ++j) {
         const auto J = static_cast<std::size_t>(j);
+        const auto c = static_cast<std::uint64_t>(j);
         float* in = input + j;
         double* z = interpretable + j;
         if (!stats.sampled[J]) {
@@ -196,40 +204,36 @@ void LimeRowSampler::sample_block(Index s0, Index count, float* input,
             }
             continue;
         }
-        // numpy's choice(): the first value whose cumulative frequency exceeds u (a short,
-        // branch-free count)
-        const double* cum = stats.cumulative[J].data();
-        const std::size_t n_values = stats.cumulative[J].size();
+        // numpy's choice(): the first value whose cumulative frequency exceeds u, i.e. the
+        // number of thresholds u's bits reach
+        CounterRng::bits_each(t.value_keys.data(), c, t.bits.data(), count);
+        std::fill(t.pick.begin(), t.pick.end(), 0);
+        for (const std::uint64_t threshold : stats.thresholds[J]) {
+            for (std::size_t i = 0; i < n; ++i) t.pick[i] += t.bits[i] >= threshold;
+        }
         const double* values = stats.values[J].data();
         const double code = code_[J];
-        const auto choose = [&](Index i) {
-            const double u = CounterRng::uniform_at(value_keys[static_cast<std::size_t>(i)],
-                                                    static_cast<std::uint64_t>(j));
-            std::size_t k = 0;
-            for (std::size_t c = 0; c < n_values; ++c) k += cum[c] <= u;
-            const double value = values[std::min(k, n_values - 1)];
+        for (std::size_t i = 0; i < n; ++i) {
+            const double value = values[t.pick[i]];
             z[i * d] = select((value >= code) & (value <= code), 1.0, 0.0);  // no branch
-            return value;
-        };
+        }
         if (!stats.binned[J]) {
-            for (Index i = 0; i < count; ++i) in[i * d] = static_cast<float>(choose(i));
+            for (std::size_t i = 0; i < n; ++i) in[i * d] = static_cast<float>(values[t.pick[i]]);
             continue;
         }
-        // three passes over the tile: draw each sample's bin and its lower-half probability,
-        // take all the normal quantiles at once (vectorised), then map them into the bins
+        // a binned feature's values are bin ids: the truncated normal draw within the bin
         const LimeStats::BinDraw* draw = stats.bin_draw[J].data();
-        for (Index i = 0; i < count; ++i) {
-            const auto I = static_cast<std::size_t>(i);
-            bins[I] = static_cast<std::size_t>(choose(i));
-            const double u = CounterRng::uniform_at(bin_keys[I], static_cast<std::uint64_t>(j));
-            side_p[I] = draw[bins[I]].normal.side_probability(u, sign[I]);
+        CounterRng::uniforms_each(t.bin_keys.data(), c, t.u.data(), count);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto bin = static_cast<std::size_t>(values[t.pick[i]]);
+            t.pick[i] = bin;
+            t.side_p[i] = draw[bin].normal.side_probability(t.u[i], t.sign[i]);
         }
-        normal_ppf(side_p.data(), side_x.data(), count);
-        for (Index i = 0; i < count; ++i) {
-            const auto I = static_cast<std::size_t>(i);
-            const LimeStats::BinDraw& bin = draw[bins[I]];
+        normal_ppf(t.side_p.data(), t.side_x.data(), count);
+        for (std::size_t i = 0; i < n; ++i) {
+            const LimeStats::BinDraw& bin = draw[t.pick[i]];
             in[i * d] = static_cast<float>(bin.shift +
-                                           bin.scale * bin.normal.from_side(side_x[I], sign[I]));
+                                           bin.scale * bin.normal.from_side(t.side_x[i], t.sign[i]));
         }
     }
     if (s0 == 0) {  // sample 0 is the row itself

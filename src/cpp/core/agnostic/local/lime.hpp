@@ -42,6 +42,9 @@ struct LimeStats {
     // sampled features: the distinct training values (bin ids for binned features) and the
     // cumulative frequencies, normalised so the last is 1
     std::vector<std::vector<double>> values, cumulative;
+    // the draw of value k compares u's 53 random bits with ceil(cumulative * 2^53), in integers:
+    // k = how many of the first (count - 1) thresholds the bits reach
+    std::vector<std::vector<std::uint64_t>> thresholds;
     // the scaler: training mean and population std (1 where zero); 0 and 1 for sampled features
     std::vector<double> mean, scale;
 
