@@ -3,13 +3,17 @@ rows (exposed by the result), native and callable models, determinism, bad input
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 from sklearn.metrics import get_scorer
 
 import glassbox as gb
+from glassbox import _core
 from reference import inspection as ref
 
 SCORERS = {
@@ -115,6 +119,25 @@ def test_exposed_indices_are_permutations_of_a_subsample() -> None:
             np.testing.assert_array_equal(np.sort(sources[g, r]), np.arange(12))
     assert not np.array_equal(sources[0, 0], sources[0, 1])
     assert not np.array_equal(rows[0], rows[1])
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_permutations_are_uniform_over_all_orders(n: int) -> None:
+    """Every order of n rows is equally likely (chi-square over 60000 seeded shuffles)."""
+    _, sources = _core.permutation_indices(1, n, n, 1, 60000)
+    orders = {order: k for k, order in enumerate(itertools.permutations(range(n)))}
+    counts = np.bincount([orders[tuple(s)] for s in sources[0]], minlength=len(orders))
+    assert scipy_stats.chisquare(counts).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("n_rows", [6, 200])  # a dense and a sparse (short prefix) shuffle
+def test_subsamples_are_uniform_pairs_of_distinct_rows(n_rows: int) -> None:
+    rows, _ = _core.permutation_indices(2, n_rows, 2, 40000, 1)
+    assert np.all(rows[:, 0] != rows[:, 1])
+    first = np.bincount(rows[:, 0], minlength=n_rows)
+    second = np.bincount(rows[:, 1], minlength=n_rows)
+    assert scipy_stats.chisquare(first).pvalue > 1e-3
+    assert scipy_stats.chisquare(second).pvalue > 1e-3
 
 
 def test_native_and_callable_agree_and_threads_do_not_change_results(problems) -> None:

@@ -79,9 +79,11 @@ void bind_inspection(py::module_& m) {
             auto r = rows.mutable_unchecked<2>();
             auto s = sources.mutable_unchecked<3>();
             for (Index g = 0; g < n_groups; ++g) {
-                for (Index i = 0; i < max_samples; ++i) r(g, i) = plan.row(g, i);
+                const std::vector<Index> group_rows = plan.rows(g);
+                for (Index i = 0; i < max_samples; ++i) r(g, i) = group_rows[std::size_t(i)];
                 for (Index rep = 0; rep < n_repeats; ++rep) {
-                    for (Index i = 0; i < max_samples; ++i) s(g, rep, i) = plan.source(g, rep, i);
+                    const std::vector<Index> sources = plan.sources(g, rep);
+                    for (Index i = 0; i < max_samples; ++i) s(g, rep, i) = sources[std::size_t(i)];
                 }
             }
             return py::make_tuple(rows, sources);

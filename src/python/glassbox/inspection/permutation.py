@@ -178,8 +178,9 @@ def _callable_scores(
     )
     rows, _ = _core.permutation_indices(seed, X.shape[0], n_samples, len(groups), 1)
     n_jobs = len(groups) * n_repeats
-    # blocks of jobs whose outputs fit the budget, each of at least 1024 rows (one model call)
-    width = 4 * n_samples * (k + X.shape[1])
+    # blocks of jobs whose outputs (and drawn indices) fit the budget, each of at least 1024
+    # rows (one model call)
+    width = 4 * n_samples * (k + X.shape[1]) + 16 * n_samples
     block = min(n_jobs, max(run.memory_budget // width, -(-1024 // n_samples)))
     scores = np.empty(n_jobs)
     for first in range(0, n_jobs, block):

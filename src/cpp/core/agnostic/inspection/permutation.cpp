@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <numeric>
 
 namespace glassbox::inspection {
 namespace {
@@ -34,15 +35,20 @@ PermutationRows::PermutationRows(std::uint64_t seed, Index n_rows, Index n_sampl
     : shuffle_(seed, kPermutationShuffle), rows_(seed, kPermutationRows), n_rows_(n_rows),
       n_samples_(n_samples) {}
 
-Index PermutationRows::row(Index group, Index i) const {
-    if (n_samples_ == n_rows_) return i;
-    return KeyedPermutation(rows_.subkey(static_cast<std::uint64_t>(group), 0), n_rows_)(i);
+std::vector<Index> PermutationRows::rows(Index group) const {
+    if (n_samples_ == n_rows_) {
+        std::vector<Index> all(static_cast<std::size_t>(n_rows_));
+        std::iota(all.begin(), all.end(), Index{0});
+        return all;
+    }
+    return shuffled_prefix(rows_.subkey(static_cast<std::uint64_t>(group), 0), n_rows_,
+                           n_samples_);
 }
 
-Index PermutationRows::source(Index group, Index repeat, Index i) const {
+std::vector<Index> PermutationRows::sources(Index group, Index repeat) const {
     const auto key = shuffle_.subkey(static_cast<std::uint64_t>(group),
                                      static_cast<std::uint64_t>(repeat));
-    return KeyedPermutation(key, n_samples_)(i);
+    return shuffled_prefix(key, n_samples_, n_samples_);
 }
 
 RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const Groups& groups,
@@ -53,16 +59,24 @@ RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const
     require(job_first >= 0 && job_count >= 0 && job_first + job_count <= n_jobs,
             "jobs: range out of bounds");
     const Index m = samples_of(X, setup), p = X.cols(), k = model.n_outputs();
-    const PermutationRows rows(setup.seed, X.rows(), m);
+    const PermutationRows plan(setup.seed, X.rows(), m);
+    // the jobs' draws up front (job_count x m indices, next to the job_count x m outputs)
+    const Index first_group = job_first / setup.n_repeats;
+    std::vector<std::vector<Index>> rows, sources;
+    for (Index job = job_first; job < job_first + job_count; ++job) {
+        const Index g = job / setup.n_repeats;
+        if (g - first_group == static_cast<Index>(rows.size())) rows.push_back(plan.rows(g));
+        sources.push_back(plan.sources(g, job % setup.n_repeats));
+    }
     RowMatrixXf out(job_count * m, k);
     if (chunk_rows <= 0) chunk_rows = job_chunk_rows(model, options.memory_budget, job_count * m);
     for_each_job_row(
         model, job_count, m, chunk_rows, options,
         [&](Index job, Index i, float* x) {
             const Index g = (job_first + job) / setup.n_repeats;
-            const Index r = (job_first + job) % setup.n_repeats;
-            std::copy_n(X.row(rows.row(g, i)).data(), p, x);
-            const Index source = rows.row(g, rows.source(g, r, i));
+            const std::vector<Index>& group_rows = rows[std::size_t(g - first_group)];
+            std::copy_n(X.row(group_rows[std::size_t(i)]).data(), p, x);
+            const Index source = group_rows[std::size_t(sources[std::size_t(job)][std::size_t(i)])];
             for (Index c : groups[static_cast<std::size_t>(g)]) x[c] = X(source, c);
         },
         [&](Index, Index job, Index i, const float* y) {
@@ -96,11 +110,12 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
 
     // jobs in blocks whose outputs fit the budget, but of at least kMinBlockRows rows so that a
     // Python model still gets thousands of rows per call; each job is then scored on one thread
-    const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * (k + X.cols()));
+    const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * (k + X.cols())) +
+                                  sizeof(Index) * static_cast<std::size_t>(2 * m);
     const Index by_budget = static_cast<Index>(options.memory_budget / job_bytes);
     const Index block =
         std::min<Index>(n_jobs, std::max<Index>(by_budget, (kMinBlockRows + m - 1) / m));
-    const PermutationRows rows(setup.seed, X.rows(), m);
+    const PermutationRows plan(setup.seed, X.rows(), m);
     std::exception_ptr error;
     for (Index first = 0; first < n_jobs; first += block) {
         const Index count = std::min(block, n_jobs - first);
@@ -110,10 +125,11 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(options.n_threads))
         for (Index j = 0; j < count; ++j) {
             const Index g = (first + j) / setup.n_repeats, r = (first + j) % setup.n_repeats;
+            const std::vector<Index> rows = plan.rows(g);
             VectorXd y_sub(m), w_sub(weights ? m : 0);
             for (Index i = 0; i < m; ++i) {
-                y_sub[i] = y[rows.row(g, i)];
-                if (weights) w_sub[i] = weights[rows.row(g, i)];
+                y_sub[i] = y[rows[std::size_t(i)]];
+                if (weights) w_sub[i] = weights[rows[std::size_t(i)]];
             }
             // an exception must not leave the parallel region: keep the first and rethrow
             try {

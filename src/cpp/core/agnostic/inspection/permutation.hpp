@@ -1,9 +1,9 @@
 // Permutation importance: the score drop when the columns of a feature group are permuted.
 // Job (group g, repeat r) reads the rows of g's subsample with g's columns taken from the
-// subsample row at a keyed permutation of the index; rows are written straight into chunk buffers.
+// subsample row at a shuffled index; rows are written straight into chunk buffers.
 #pragma once
 
-#include "core/agnostic/inspection/keyed_permutation.hpp"
+#include "core/agnostic/inspection/shuffle.hpp"
 #include "core/agnostic/inspection/scores.hpp"
 #include "core/model.hpp"
 #include "core/parallel.hpp"
@@ -14,16 +14,17 @@ namespace glassbox::inspection {
 
 using Groups = std::vector<std::vector<Index>>;
 
-// Which rows job (group, repeat) reads. Subsample row i of group g is row(g, i) of X (the first
-// n_samples values of a permutation of [0, n_rows) keyed by (seed, stream 21, g); the identity
-// when n_samples == n_rows); its permuted columns come from subsample row source(g, r, i) (a
-// permutation of [0, n_samples) keyed by (seed, stream 20, g, r)).
+// Which rows job (group, repeat) reads, as uniformly random draws (scikit-learn's semantics).
+// Subsample row i of group g is rows(g)[i], a row of X: all rows in order when n_samples ==
+// n_rows, else the first n_samples of a shuffle keyed by (seed, stream 21, g). Its permuted
+// columns come from subsample row sources(g, r)[i], a shuffle of [0, n_samples) keyed by
+// (seed, stream 20, g, r).
 class PermutationRows {
 public:
     PermutationRows(std::uint64_t seed, Index n_rows, Index n_samples);
     Index n_samples() const { return n_samples_; }
-    Index row(Index group, Index i) const;
-    Index source(Index group, Index repeat, Index i) const;
+    std::vector<Index> rows(Index group) const;
+    std::vector<Index> sources(Index group, Index repeat) const;
 
 private:
     CounterRng shuffle_, rows_;
