@@ -79,6 +79,20 @@ def test_a_small_memory_budget_splits_calls_without_changing_results(net: gb.Nat
     np.testing.assert_allclose(small.values, big.values, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("name", ["kernel", "permutation"])
+def test_value_tables_beyond_the_budget_run_in_row_blocks(net: gb.NativeModel, name: str) -> None:
+    """20 kB holds the coalition values of about 12 rows: 30 rows run as 3 blocks, same result."""
+    X, B = ref.make_problem(n_rows=30, n_background=4)
+    whole = EXPLAINERS[name](net, B)(X)
+    model = CountingModel(net.predict)
+    blocks = EXPLAINERS[name](gb.wrap(model, n_inputs=5, n_outputs=3), B, memory_budget=20_000)(X)
+    # blocks of 12, 12 and 6 rows, each opening with one call for f(x) and f(background)
+    assert model.calls.count(12 + 4) == 2 and model.calls.count(6 + 4) == 1
+    np.testing.assert_allclose(blocks.values, whole.values, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(blocks.stderr, whole.stderr, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(blocks.base_values, whole.base_values, rtol=1e-6)
+
+
 def test_repeated_coalitions_are_evaluated_once(net: gb.NativeModel) -> None:
     X, B = ref.make_problem(n_rows=2, n_background=3)
     model = CountingModel(net.predict)

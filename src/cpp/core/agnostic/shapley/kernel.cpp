@@ -242,12 +242,10 @@ KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed) {
     return design;
 }
 
-SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
+namespace {
+
+SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) {
     const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
-    require(d == 1 || options.n_samples >= min_kernel_samples(d),
-            "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
-                " coalitions for " + std::to_string(d) + " features or groups, got " +
-                std::to_string(options.n_samples));
     SampledResult result = start_sampled(game);
     if (d == 1) return result;
     VectorXd delta(n * k);
@@ -281,6 +279,21 @@ SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
     result.n_evaluated = sampler.set().size();
     result.n_draws = sampler.n_pairs();
     return result;
+}
+
+}  // namespace
+
+SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
+    const Index d = game.groups.size();
+    require(d == 1 || options.n_samples >= min_kernel_samples(d),
+            "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
+                " coalitions for " + std::to_string(d) + " features or groups, got " +
+                std::to_string(options.n_samples));
+    // per row: the coalition values, their centred copy and the residuals, k outputs each
+    const std::size_t table = 3 * sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
+                              static_cast<std::size_t>(options.n_samples + 2);
+    return in_row_blocks(game, table,
+                         [&](const Game& block) { return kernel_shap_rows(block, options); });
 }
 
 }  // namespace glassbox::shapley

@@ -18,12 +18,10 @@ void draw_permutation(const CounterRng& rng, Index j, Index d, std::vector<Index
     }
 }
 
-SampledResult permutation_shapley(const Game& game, const SampledOptions& options) {
+namespace {
+
+SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& options) {
     const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
-    require(d == 1 || options.n_samples >= 4 * (d - 1),
-            "n_samples: PermutationShapley needs at least 4 * (d - 1) = " +
-                std::to_string(4 * (d - 1)) + " coalitions (two antithetic pairs) for " +
-                std::to_string(d) + " features or groups, got " + std::to_string(options.n_samples));
     SampledResult result = start_sampled(game);
     if (d == 1) return result;
     const Index max_pairs = std::max<Index>(2, options.n_samples / (2 * (d - 1)));
@@ -95,6 +93,22 @@ SampledResult permutation_shapley(const Game& game, const SampledOptions& option
     result.n_evaluated = set.size();
     result.n_draws = pairs;
     return result;
+}
+
+}  // namespace
+
+SampledResult permutation_shapley(const Game& game, const SampledOptions& options) {
+    const Index d = game.groups.size();
+    require(d == 1 || options.n_samples >= 4 * (d - 1),
+            "n_samples: PermutationShapley needs at least 4 * (d - 1) = " +
+                std::to_string(4 * (d - 1)) + " coalitions (two antithetic pairs) for " +
+                std::to_string(d) + " features or groups, got " + std::to_string(options.n_samples));
+    // per row: the coalition values, k outputs each (at most n_samples distinct coalitions)
+    const std::size_t table = sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
+                              static_cast<std::size_t>(options.n_samples + 2);
+    return in_row_blocks(game, table, [&](const Game& block) {
+        return permutation_shapley_rows(block, options);
+    });
 }
 
 }  // namespace glassbox::shapley

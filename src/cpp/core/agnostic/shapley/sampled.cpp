@@ -1,4 +1,5 @@
-// What the sampled estimators share: the endpoint values, the one-group game, the stopping rule.
+// What the sampled estimators share: the endpoint values, the one-group game, the stopping rule,
+// the row blocks that keep their value tables inside the memory budget.
 #include "core/agnostic/shapley/sampled.hpp"
 
 #include <algorithm>
@@ -37,6 +38,34 @@ bool converged(const SampledResult& result, Index d, double tol) {
         }
     }
     return true;
+}
+
+SampledResult in_row_blocks(const Game& game, std::size_t table_bytes_per_row,
+                            const std::function<SampledResult(const Game&)>& estimate) {
+    const Index n = game.n_rows();
+    const Index rows = std::max<Index>(
+        1, static_cast<Index>(game.options.memory_budget /
+                              std::max<std::size_t>(table_bytes_per_row, 1)));
+    if (n <= rows) return estimate(game);
+    SampledResult out;
+    for (Index first = 0; first < n; first += rows) {
+        const Index count = std::min(rows, n - first);
+        const Game block{game.model,  game.X.middleRows(first, count), game.B, game.groups,
+                         game.options, game.chunk_rows};
+        SampledResult part = estimate(block);
+        if (first == 0) {
+            out.values.resize(n, part.values.cols());
+            out.stderr_.resize(n, part.stderr_.cols());
+            out.fx.resize(n, part.fx.cols());
+            out.base = part.base;
+        }
+        out.values.middleRows(first, count) = part.values;
+        out.stderr_.middleRows(first, count) = part.stderr_;
+        out.fx.middleRows(first, count) = part.fx;
+        out.n_evaluated = std::max(out.n_evaluated, part.n_evaluated);
+        out.n_draws = std::max(out.n_draws, part.n_draws);
+    }
+    return out;
 }
 
 }  // namespace glassbox::shapley

@@ -4,6 +4,8 @@
 #include "core/agnostic/shapley/value_engine.hpp"
 #include "core/sampling/counter_rng.hpp"
 
+#include <functional>
+
 namespace glassbox::shapley {
 
 // Counter-based streams (glassbox's Shapley range is 10-19).
@@ -31,6 +33,13 @@ SampledResult start_sampled(const Game& game);
 
 // The tol stopping rule: for every row and output, max stderr <= tol * (max phi - min phi).
 bool converged(const SampledResult& result, Index d, double tol);
+
+// Runs `estimate` on blocks of rows whose coalition-value tables (`table_bytes_per_row` each)
+// fit the memory budget, and stacks the blocks' results. The designs are seeded, not drawn from
+// the data, so a row's estimate does not depend on the other rows: with a fixed budget blocking
+// changes nothing; under `tol` each block stops on its own rows.
+SampledResult in_row_blocks(const Game& game, std::size_t table_bytes_per_row,
+                            const std::function<SampledResult(const Game&)>& estimate);
 
 // ---- KernelSHAP ------------------------------------------------------------------------------
 
