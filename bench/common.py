@@ -1,7 +1,7 @@
 """Shared helpers of the benchmarks: timing, the same-run SGEMM probe, the result rows and table.
 
 Every timing is the median of ``repeats`` (>= 5) runs after one warm-up run, measured in the same
-process and the same run as the numbers it is compared with.
+process and the same run as the numbers it is compared with, after a short idle pause.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 
 MIN_REPEATS = 5
+# Idle time before each measurement. Thread pools keep spinning for a while after their last job
+# (OpenBLAS for ~0.1 s, OpenMP runtimes, torch's pool); on 2 cores a spinning pool from the
+# previous measurement halves the next one's speed, whichever library runs next.
+SETTLE_SECONDS = 0.25
 
 
 @dataclass
@@ -41,6 +45,7 @@ def time_it(fn: Callable[[], Any], repeats: int = MIN_REPEATS, warmup: int = 1) 
     (4950, True)
     """
     repeats = max(repeats, MIN_REPEATS)
+    time.sleep(SETTLE_SECONDS)
     result = None
     for _ in range(warmup):
         result = fn()
