@@ -58,7 +58,9 @@ public:
     template <class Sets>
     explicit SetRuns(const Sets& sets) : offsets_{0} {
         for (Index s = 0; s < sets.size(); ++s) {
-            sets.for_each_run(s, [&](Index begin, Index length) { runs_.push_back({begin, length}); });
+            sets.for_each_run(s, [&](Index begin, Index length) {
+                runs_.push_back({begin, length});
+            });
             offsets_.push_back(static_cast<Index>(runs_.size()));
         }
     }

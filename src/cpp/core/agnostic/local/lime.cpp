@@ -132,10 +132,10 @@ LimeStats fit_lime_stats(const ConstRowRef& training, const std::vector<char>& c
                          hi = s.bin_max[J].back();
             // a one-value bin: lime returns its standardised bound here (a slip); we return the
             // value
-            s.bin_draw[J].push_back(lo == hi ? LimeStats::BinDraw{TruncatedNormal(0.0, 0.0), lo, 0.0}
-                                             : LimeStats::BinDraw{TruncatedNormal((lo - mean) / sd,
-                                                                                  (hi - mean) / sd),
-                                                                  mean, sd});
+            using Draw = LimeStats::BinDraw;
+            s.bin_draw[J].push_back(
+                lo == hi ? Draw{TruncatedNormal(0.0, 0.0), lo, 0.0}
+                         : Draw{TruncatedNormal((lo - mean) / sd, (hi - mean) / sd), mean, sd});
         }
         value_frequencies(bins, s.values[J], s.cumulative[J]);
     }
@@ -215,7 +215,7 @@ void LimeRowSampler::sample_block(Index s0, Index count, float* input,
         const double code = code_[J];
         for (std::size_t i = 0; i < n; ++i) {
             const double value = values[t.pick[i]];
-            z[i * d] = select((value >= code) & (value <= code), 1.0, 0.0);  // no branch
+            z[i * d] = branchless_select((value >= code) & (value <= code), 1.0, 0.0);
         }
         if (!stats.binned[J]) {
             for (std::size_t i = 0; i < n; ++i) in[i * d] = static_cast<float>(values[t.pick[i]]);
@@ -232,8 +232,8 @@ void LimeRowSampler::sample_block(Index s0, Index count, float* input,
         normal_ppf(t.side_p.data(), t.side_x.data(), count);
         for (std::size_t i = 0; i < n; ++i) {
             const LimeStats::BinDraw& bin = draw[t.pick[i]];
-            in[i * d] = static_cast<float>(bin.shift +
-                                           bin.scale * bin.normal.from_side(t.side_x[i], t.sign[i]));
+            const double x = bin.normal.from_side(t.side_x[i], t.sign[i]);
+            in[i * d] = static_cast<float>(bin.shift + bin.scale * x);
         }
     }
     if (s0 == 0) {  // sample 0 is the row itself

@@ -78,7 +78,7 @@ inline void normal_ppf(const double* p, double* x, Index n) {
 
 // a or b without a branch (a data-dependent coin flip would cost a mispredict per value; compilers
 // keep double selects as branches when only one side is computed)
-inline double select(bool take_a, double a, double b) {
+inline double branchless_select(bool take_a, double a, double b) {
     const std::uint64_t mask = 0 - static_cast<std::uint64_t>(take_a);
     std::uint64_t bits_a, bits_b;
     std::memcpy(&bits_a, &a, sizeof a);
@@ -113,8 +113,8 @@ public:
         const double v = flip_ + slope_ * u;  // u, or exactly 1 - u when mirrored
         const double p = cdf_lo_ + v * mass_;
         const bool lower = p < 0.5;
-        sign = select(lower, slope_, -slope_);
-        return select(lower, p, tail_hi_ + (1.0 - v) * mass_);
+        sign = branchless_select(lower, slope_, -slope_);
+        return branchless_select(lower, p, tail_hi_ + (1.0 - v) * mass_);
     }
 
     double from_side(double x, double sign) const { return std::min(std::max(sign * x, a_), b_); }

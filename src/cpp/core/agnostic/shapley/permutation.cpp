@@ -102,7 +102,8 @@ SampledResult permutation_shapley(const Game& game, const SampledOptions& option
     require(d == 1 || options.n_samples >= 4 * (d - 1),
             "n_samples: PermutationShapley needs at least 4 * (d - 1) = " +
                 std::to_string(4 * (d - 1)) + " coalitions (two antithetic pairs) for " +
-                std::to_string(d) + " features or groups, got " + std::to_string(options.n_samples));
+                std::to_string(d) + " features or groups, got " +
+                std::to_string(options.n_samples));
     // per row: the coalition values, k outputs each (at most n_samples distinct coalitions)
     const std::size_t table = sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
                               static_cast<std::size_t>(options.n_samples + 2);
