@@ -118,6 +118,29 @@ def test_tol_stops_early(explainer: type) -> None:
     assert np.all(full.stderr.max(axis=1) < early.stderr.max(axis=1))
 
 
+@pytest.mark.parametrize(
+    ("explainer", "budget", "tol"),
+    [(gb.KernelShap, 3000, 0.01), (gb.PermutationShapley, 20_000, 0.05)],
+)
+def test_tol_watches_only_the_explained_output(explainer: type, budget: int, tol: float) -> None:
+    """Output 0 is additive (exact at once, stderr 0), output 1 is not: explaining output 0
+    alone stops at the first round, explaining both does not."""
+    d = 16
+    rng = np.random.default_rng(1)
+    w, W = rng.normal(size=d), rng.normal(size=(d, 1))
+
+    def f(Z: np.ndarray) -> np.ndarray:
+        return np.column_stack([Z @ w, np.tanh(Z @ W)[:, 0] + 0.1 * Z[:, 0] * Z[:, 1]])
+
+    X, B = ref.make_problem(d, n_rows=3, n_background=5)
+    model = gb.wrap(f, n_inputs=d, n_outputs=2)
+    additive = explainer(model, background=B, n_samples=budget, tol=tol)(X, target=0)
+    both = explainer(model, background=B, n_samples=budget, tol=tol)(X)
+    assert additive.options["n_evaluated"] < both.options["n_evaluated"]
+    exact_linear = (X - B.mean(axis=0)) * w
+    np.testing.assert_allclose(additive.values, exact_linear, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(EXPLAINERS))
 def test_inputs_are_not_modified(net: gb.NativeModel, name: str) -> None:
     X, B = ref.make_problem(n_rows=3, n_background=4)

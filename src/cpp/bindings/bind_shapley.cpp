@@ -8,6 +8,7 @@
 #include "core/agnostic/shapley/sampled.hpp"
 
 #include <pybind11/eigen.h>
+#include <pybind11/stl.h>
 
 namespace py = pybind11;
 
@@ -54,15 +55,16 @@ void def_sampled(py::module_& m, const char* name,
         [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
                  const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
                  double tol, std::uint64_t seed, int n_threads, std::size_t budget,
-                 Index chunk_rows) {
-            const shapley::SampledOptions options{n_samples, tol, seed};
+                 Index chunk_rows, const std::vector<int>& targets) {
+            const shapley::SampledOptions options{n_samples, tol, seed, targets};
             return sampled_tuple(run_game(
                 model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
                 [&](const shapley::Game& game) { return method(game, options); }));
         },
         py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
         py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
-        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0,
+        py::arg("targets") = std::vector<int>{});
 }
 
 }  // namespace

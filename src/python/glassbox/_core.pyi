@@ -248,6 +248,7 @@ def kernel_shap(
     n_threads: int,
     memory_budget: int,
     chunk_rows: int = 0,
+    targets: Sequence[int] = (),
 ) -> SampledTuple: ...
 def permutation_shapley(
     model: ShapleyModel,
@@ -262,6 +263,7 @@ def permutation_shapley(
     n_threads: int,
     memory_budget: int,
     chunk_rows: int = 0,
+    targets: Sequence[int] = (),
 ) -> SampledTuple: ...
 def coalition_values(
     model: ShapleyModel,

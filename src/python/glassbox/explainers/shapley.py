@@ -354,6 +354,7 @@ class _SampledShapley(ShapleyExplainer):
             self.seed,
             self.n_threads,
             self.memory_budget,
+            targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
         return self._explanation(
@@ -388,8 +389,10 @@ class KernelShap(_SampledShapley):
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
         min(2^d - 2, 2d + 2).
     tol : float, optional
-        Stop early (the budget doubling from 128 coalitions) once, for every row and output, the
-        largest standard error is at most ``tol`` times the range of the values.
+        Stop early (the budget doubling from 128 coalitions) once, for every row and explained
+        output (the row's target, or every output with target=None), the largest standard error
+        is at most ``tol`` times the range of the values. Rows beyond ``memory_budget`` run in
+        blocks, each stopping on its own rows.
 
     Examples
     --------
@@ -420,7 +423,7 @@ class PermutationShapley(_SampledShapley):
         At least 4 (d - 1). Repeated coalitions are evaluated once.
     tol : float, optional
         Stop early (pairs doubling from 8) once the largest standard error is at most ``tol``
-        times the range of the values, for every row and output.
+        times the range of the values, for every row and explained output (as ``KernelShap``).
 
     Examples
     --------

@@ -273,7 +273,7 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
             }
         }
         if (!more || target >= budget || sampler.plan().exhaustive()) break;
-        if (converged(result, d, options.tol)) break;
+        if (converged(result, d, options)) break;
         target = std::min(budget, 2 * target);
     }
     result.n_evaluated = sampler.set().size();
@@ -292,8 +292,7 @@ SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
     // per row: the coalition values, their centred copy and the residuals, k outputs each
     const std::size_t table = 3 * sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
                               static_cast<std::size_t>(options.n_samples + 2);
-    return in_row_blocks(game, table,
-                         [&](const Game& block) { return kernel_shap_rows(block, options); });
+    return in_row_blocks(game, options, table, kernel_shap_rows);
 }
 
 }  // namespace glassbox::shapley

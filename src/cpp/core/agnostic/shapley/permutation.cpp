@@ -87,7 +87,7 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
             }
         }
         if (target >= max_pairs) break;
-        if (converged(result, d, options.tol)) break;
+        if (converged(result, d, options)) break;
         target = std::min(max_pairs, 2 * target);
     }
     result.n_evaluated = set.size();
@@ -107,9 +107,7 @@ SampledResult permutation_shapley(const Game& game, const SampledOptions& option
     // per row: the coalition values, k outputs each (at most n_samples distinct coalitions)
     const std::size_t table = sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
                               static_cast<std::size_t>(options.n_samples + 2);
-    return in_row_blocks(game, table, [&](const Game& block) {
-        return permutation_shapley_rows(block, options);
-    });
+    return in_row_blocks(game, options, table, permutation_shapley_rows);
 }
 
 }  // namespace glassbox::shapley

@@ -24,10 +24,14 @@ SampledResult start_sampled(const Game& game) {
     return result;
 }
 
-bool converged(const SampledResult& result, Index d, double tol) {
+bool converged(const SampledResult& result, Index d, const SampledOptions& options) {
     const Index n = result.values.rows(), k = result.fx.cols();
+    const double tol = options.tol;
     for (Index i = 0; i < n; ++i) {
         for (Index o = 0; o < k; ++o) {
+            if (!options.targets.empty() && o != options.targets[static_cast<std::size_t>(i)]) {
+                continue;
+            }
             double lo = INFINITY, hi = -INFINITY, worst = 0.0;
             for (Index g = 0; g < d; ++g) {
                 lo = std::min(lo, result.values(i, g * k + o));
@@ -40,19 +44,27 @@ bool converged(const SampledResult& result, Index d, double tol) {
     return true;
 }
 
-SampledResult in_row_blocks(const Game& game, std::size_t table_bytes_per_row,
-                            const std::function<SampledResult(const Game&)>& estimate) {
+SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
+                            std::size_t table_bytes_per_row, const SampledEstimator& estimate) {
     const Index n = game.n_rows();
+    require(options.targets.empty() || static_cast<Index>(options.targets.size()) == n,
+            "target: expected one target per row");
+    for (int t : options.targets) require(t >= 0 && t < game.n_outputs(), "target: out of range");
     const Index rows = std::max<Index>(
         1, static_cast<Index>(game.options.memory_budget /
                               std::max<std::size_t>(table_bytes_per_row, 1)));
-    if (n <= rows) return estimate(game);
+    if (n <= rows) return estimate(game, options);
     SampledResult out;
     for (Index first = 0; first < n; first += rows) {
         const Index count = std::min(rows, n - first);
         const Game block{game.model,  game.X.middleRows(first, count), game.B, game.groups,
                          game.options, game.chunk_rows};
-        SampledResult part = estimate(block);
+        SampledOptions block_options = options;
+        if (!options.targets.empty()) {
+            block_options.targets.assign(options.targets.begin() + first,
+                                         options.targets.begin() + first + count);
+        }
+        SampledResult part = estimate(block, block_options);
         if (first == 0) {
             out.values.resize(n, part.values.cols());
             out.stderr_.resize(n, part.stderr_.cols());

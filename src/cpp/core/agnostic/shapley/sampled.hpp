@@ -5,6 +5,7 @@
 #include "core/sampling/counter_rng.hpp"
 
 #include <functional>
+#include <vector>
 
 namespace glassbox::shapley {
 
@@ -16,6 +17,7 @@ struct SampledOptions {
     Index n_samples = 0;  // budget: distinct coalitions evaluated (besides the empty and full one)
     double tol = 0.0;     // > 0: stop once max stderr <= tol * (max phi - min phi) everywhere
     std::uint64_t seed = 0;
+    std::vector<int> targets;  // per row, the output the tol rule watches; empty: every output
 };
 
 struct SampledResult {
@@ -31,15 +33,17 @@ struct SampledResult {
 // group (d = 1) the values are already final: f(x) - E f(background).
 SampledResult start_sampled(const Game& game);
 
-// The tol stopping rule: for every row and output, max stderr <= tol * (max phi - min phi).
-bool converged(const SampledResult& result, Index d, double tol);
+// The tol stopping rule: for every row and watched output (options.targets), max stderr <=
+// tol * (max phi - min phi).
+bool converged(const SampledResult& result, Index d, const SampledOptions& options);
 
 // Runs `estimate` on blocks of rows whose coalition-value tables (`table_bytes_per_row` each)
 // fit the memory budget, and stacks the blocks' results. The designs are seeded, not drawn from
 // the data, so a row's estimate does not depend on the other rows: with a fixed budget blocking
 // changes nothing; under `tol` each block stops on its own rows.
-SampledResult in_row_blocks(const Game& game, std::size_t table_bytes_per_row,
-                            const std::function<SampledResult(const Game&)>& estimate);
+using SampledEstimator = std::function<SampledResult(const Game&, const SampledOptions&)>;
+SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
+                            std::size_t table_bytes_per_row, const SampledEstimator& estimate);
 
 // ---- KernelSHAP ------------------------------------------------------------------------------
 
