@@ -87,21 +87,6 @@ void bind_local(py::module_& m) {
         "The neighbourhoods LIME evaluates: (model inputs, interpretable data), each (n, "
         "num_samples, n_features); sample 0 is the row itself.");
     m.def(
-        "lime_uniforms",
-        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index samples, Index features) {
-            require(rows >= 0 && samples >= 0 && features >= 0, "sizes must be non-negative");
-            py::array_t<double> out({rows, samples, features});
-            auto view = out.mutable_unchecked<3>();
-            const CounterRng rng(seed, stream);
-            for (Index r = 0; r < rows; ++r)
-                for (Index s = 0; s < samples; ++s)
-                    for (Index j = 0; j < features; ++j) view(r, s, j) = rng.uniform(r, s, j);
-            return out;
-        },
-        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_samples"),
-        py::arg("n_features"),
-        "The uniforms u(seed, stream, row, sample, feature) LIME draws bins and values from.");
-    m.def(
         "lime_tabular",
         [](const py::object& model, const ConstRowRef& X, const LimeStats& stats,
            const TargetArray& target_array, Index n_outputs, Index num_samples,

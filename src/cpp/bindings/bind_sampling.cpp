@@ -6,6 +6,8 @@
 
 #include <pybind11/numpy.h>
 
+#include <algorithm>
+
 namespace py = pybind11;
 
 namespace glassbox::bindings {
@@ -26,16 +28,23 @@ void bind_sampling(py::module_& m) {
         py::arg("n_features"));
     m.def(
         "uniform_draws",
-        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws) {
-            require(rows >= 0 && draws >= 0, "sizes must be non-negative");
-            py::array_t<double> out({rows, draws});
-            auto view = out.mutable_unchecked<2>();
+        [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, Index features) {
+            // features == 0: one uniform per (row, draw), at counter c = 0
+            require(rows >= 0 && draws >= 0 && features >= 0, "sizes must be non-negative");
+            const Index width = std::max<Index>(features, 1);
+            py::array_t<double> out({rows, draws, width});
+            auto view = out.mutable_unchecked<3>();
             const CounterRng rng(seed, stream);
             for (Index r = 0; r < rows; ++r)
-                for (Index s = 0; s < draws; ++s) view(r, s) = rng.uniform(r, s);
+                for (Index s = 0; s < draws; ++s)
+                    for (Index j = 0; j < width; ++j) view(r, s, j) = rng.uniform(r, s, j);
+            if (features == 0) return out.attr("reshape")(rows, draws).cast<py::array_t<double>>();
             return out;
         },
-        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"));
+        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
+        py::arg("n_features") = 0,
+        "Uniforms u(seed, stream, row, draw[, feature]) in [0, 1): (rows, draws) or, with "
+        "n_features, (rows, draws, features).");
     m.def(
         "index_draws",
         [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, std::int64_t n) {

@@ -115,7 +115,9 @@ def quadrature(method: str, n_steps: int) -> tuple[list[float], list[float]]: ..
 def normal_draws(
     seed: int, stream: int, n_rows: int, n_draws: int, n_features: int
 ) -> FloatArray: ...
-def uniform_draws(seed: int, stream: int, n_rows: int, n_draws: int) -> NDArray[np.float64]: ...
+def uniform_draws(
+    seed: int, stream: int, n_rows: int, n_draws: int, n_features: int = 0
+) -> NDArray[np.float64]: ...
 def index_draws(seed: int, stream: int, n_rows: int, n_draws: int, n: int) -> NDArray[np.int64]: ...
 def deeplift(
     network: Network,
@@ -304,9 +306,6 @@ class LimeStats:
 def lime_samples(
     stats: LimeStats, X: NDArray[np.float32], num_samples: int, seed: int
 ) -> tuple[NDArray[np.float32], NDArray[np.float64]]: ...
-def lime_uniforms(
-    seed: int, stream: int, n_rows: int, n_samples: int, n_features: int
-) -> NDArray[np.float64]: ...
 def lime_tabular(
     model: object,
     X: NDArray[np.float32],
