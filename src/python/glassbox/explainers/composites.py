@@ -29,17 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.models.spec import ACTIVATION_KINDS
+from glassbox.models.layers import kinds_where
 
-# Layer-kind groups composites map by (the spec's kind names).
-DENSE = frozenset({"dense"})
-CONV = frozenset({"conv2d"})
+# Layer-kind groups composites map by, read from the layer table's LRP traits.
+DENSE = frozenset(kinds_where(lrp="dense"))
+CONV = frozenset(kinds_where(lrp="conv"))
 AFFINE = DENSE | CONV
-ACTIVATIONS = frozenset(ACTIVATION_KINDS)
-AVG_POOL = frozenset({"avg_pool2d", "adaptive_avg_pool2d"})
-SUM = frozenset({"add"})
-BATCH_NORM = frozenset({"batch_norm"})
-SHAPE_ONLY = frozenset({"flatten", "reshape", "dropout", "identity"})
+ACTIVATIONS = frozenset(kinds_where(lrp="activation"))
+AVG_POOL = frozenset(kinds_where(lrp="average"))
+SUM = frozenset(kinds_where(lrp="sum"))
+BATCH_NORM = frozenset(kinds_where(lrp="normalization"))
+SHAPE_ONLY = frozenset(kinds_where(lrp="shape"))
 
 RuleEntry = tuple[str, dict[str, float], dict[str, np.ndarray]]
 

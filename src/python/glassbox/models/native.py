@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from glassbox import _core
 from glassbox._validation import as_batch, check_threads
+from glassbox.models.layers import LAYERS
 from glassbox.models.spec import NetworkSpec
 
-
-def _native_kind(kind: str, params: dict[str, Any]) -> str:
-    if kind == "gelu" and params.get("approximate", "none") == "tanh":
-        return "gelu_tanh"
-    return kind
+#: Builds the spec of a model whose per-sample input shape became known (a lazy model).
+SpecFactory = Callable[[tuple[int, ...]], NetworkSpec]
 
 
 def _scalars(params: dict[str, Any]) -> dict[str, float]:
@@ -36,7 +35,7 @@ def _compile(spec: NetworkSpec) -> _core.Network:
     for layer in spec.layers:
         arrays = {key: value for key, value in layer.weights.items() if value is not None}
         network.add_layer(
-            _native_kind(layer.kind, layer.params),
+            LAYERS[layer.kind].native_kind(layer.params),
             layer.name,
             list(layer.inputs),
             _scalars(layer.params),
@@ -63,16 +62,28 @@ class NativeModel:
 
     def __init__(
         self,
-        spec: NetworkSpec,
+        spec: NetworkSpec | None = None,
         *,
         feature_names: list[str] | None = None,
         output_names: list[str] | None = None,
+        factory: SpecFactory | None = None,
+        what: str = "model",
     ) -> None:
-        self.spec = spec
-        self.network = _compile(spec)
-        self.input_shape: tuple[int, ...] = tuple(int(s) for s in spec.input_shape)
+        if (spec is None) == (factory is None):
+            raise TypeError("NativeModel: pass either a spec or a factory")
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
         self.output_names = None if output_names is None else [str(o) for o in output_names]
+        self._factory = factory
+        self._what = what
+        self._spec: NetworkSpec | None = None
+        self._network: _core.Network | None = None
+        if spec is not None:
+            self._compile(spec)
+
+    def _compile(self, spec: NetworkSpec) -> None:
+        network = _compile(spec)
+        self._spec, self._network = spec, network
+        self._factory = None
         if self.feature_names is not None and len(self.feature_names) != self.n_inputs:
             raise ValueError(
                 f"feature_names: expected {self.n_inputs} names, got {len(self.feature_names)}"
@@ -81,6 +92,50 @@ class NativeModel:
             raise ValueError(
                 f"output_names: expected {self.n_outputs} names, got {len(self.output_names)}"
             )
+
+    @property
+    def built(self) -> bool:
+        """False until a lazy model (a CNN converted without ``input_shape``) has seen data."""
+        return self._network is not None
+
+    def build(self, sample_shape: tuple[int, ...]) -> None:
+        """Build a lazy model for samples of ``sample_shape`` (the shape of ``X[0]``).
+
+        Every explainer and ``predict`` call this with the first batch they are given; a built
+        model only checks that the shape is its own.
+        """
+        shape = tuple(int(s) for s in sample_shape)
+        if self._factory is None:
+            if shape != self.input_shape:
+                raise ValueError(f"X: expected samples of shape {self.input_shape}, got {shape}")
+            return
+        if not shape or any(s < 1 for s in shape):
+            raise ValueError(f"X: expected a batch with a per-sample shape, got samples {shape}")
+        self._compile(self._factory(shape))
+
+    def _built(self) -> tuple[NetworkSpec, _core.Network]:
+        if self._spec is None or self._network is None:
+            raise ValueError(
+                f"model: the input shape of this {self._what} is not known yet; it is taken from "
+                "the first batch the model is given (model.predict(X) or any explainer call with "
+                "X of shape (n, C, H, W)), or pass input_shape= to the adapter"
+            )
+        return self._spec, self._network
+
+    @property
+    def spec(self) -> NetworkSpec:
+        """The framework-neutral description the native network was compiled from."""
+        return self._built()[0]
+
+    @property
+    def network(self) -> _core.Network:
+        """The compiled core network."""
+        return self._built()[1]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The per-sample input shape (``(C, H, W)`` or ``(F,)``)."""
+        return tuple(int(s) for s in self.spec.input_shape)
 
     @property
     def n_inputs(self) -> int:
@@ -99,24 +154,34 @@ class NativeModel:
 
     def predict(self, X: object, *, n_threads: int | None = None) -> np.ndarray:
         """Outputs of the network for a batch ``X`` of shape (n, *input_shape), float32."""
+        if not self.built:
+            self.build(np.shape(X)[1:])
         batch = as_batch(X, self.input_shape)
         flat = batch.reshape(batch.shape[0], -1)
         return self.network.predict(flat, check_threads(n_threads))
 
     def __repr__(self) -> str:
+        if not self.built:
+            return f"NativeModel({self._what}, input shape not known yet)"
         kinds = ", ".join(layer.kind for layer in self.spec.layers)
         return f"NativeModel(input_shape={self.input_shape}, n_outputs={self.n_outputs}, [{kinds}])"
 
     def __getstate__(self) -> dict[str, Any]:
         return {
-            "spec": self.spec,
+            "spec": self.spec if self.built else None,
+            "factory": self._factory,
+            "what": self._what,
             "feature_names": self.feature_names,
             "output_names": self.output_names,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(  # type: ignore[misc]
-            state["spec"], feature_names=state["feature_names"], output_names=state["output_names"]
+            state["spec"],
+            feature_names=state["feature_names"],
+            output_names=state["output_names"],
+            factory=state.get("factory"),
+            what=state.get("what", "model"),
         )
 
 

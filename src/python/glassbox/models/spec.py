@@ -1,46 +1,15 @@
 """The framework-neutral description of a network that every adapter produces.
 
-An adapter (torch, sklearn, onnx, keras) translates a framework model into a ``NetworkSpec``;
-``glassbox.models.native.build_network`` turns the spec into a native ``Network`` once, and
-``tests/reference/network.py`` evaluates the same spec literally in NumPy.
+An adapter (torch, sklearn, onnx, keras) translates a framework model into a ``NetworkSpec``
+through the graph builder (``models/builder.py``); ``glassbox.models.native.build_network`` turns
+the spec into a native ``Network`` once, and ``tests/reference/network.py`` evaluates the same
+spec literally in NumPy.
 
 A spec is a list of layers in topological order. Each layer names the layers it reads
 (``inputs``: indices into the list, ``-1`` for the network input). Sequential networks read the
-previous layer; DAG layers (residual ``add``, ``concat``) read several.
-
-Layer kinds and their ``params`` / ``weights``:
-
-==============  ============================================  =====================================
-kind            params                                        weights (float32, C-contiguous)
-==============  ============================================  =====================================
-dense           --                                            weight (out, in), bias (out,) or None
-relu            --                                            --
-leaky_relu      negative_slope (float)                        --
-elu             alpha (float)                                 --
-sigmoid         --                                            --
-tanh            --                                            --
-softplus        beta (float), threshold (float)               --
-gelu            approximate ("none" | "tanh")                 --
-silu            --                                            --
-softmax         --  (over the feature axis)                   --
-log_softmax     --  (over the feature axis)                   --
-flatten         --                                            --
-dropout         --  (identity at inference)                   --
-identity        --                                            --
-conv2d          stride (sh, sw), padding (top, left, bottom,  weight (Cout, Cin/groups, kh, kw),
-                right), dilation (dh, dw), groups (int)       bias (Cout,) or None
-max_pool2d      kernel (kh, kw), stride (default kernel),     --
-                padding (4), dilation (dh, dw), ceil_mode
-avg_pool2d      kernel, stride (default kernel), padding      --
-                (4), ceil_mode, count_include_pad (True)
-adaptive_avg_   output_size (oh, ow); (1, 1) is global        --
-pool2d          average pooling
-batch_norm      --  (y = x * scale + shift per channel of     scale (C,), shift (C,)
-                (C, H, W) or per feature of (F,))
-add             --  (2+ inputs of equal shape, summed)        --
-concat          axis (per-sample axis, 0 = channels)          --
-reshape         shape (per-sample target, one -1 allowed)     --
-==============  ============================================  =====================================
+previous layer; DAG layers (residual ``add``, ``concat``) read several. The layer kinds, their
+parameters (with defaults), weights and output shapes are described once, in the layer table
+``glassbox.models.layers.LAYERS``.
 
 Per-sample shapes are NCHW without N: ``(C, H, W)`` for images, ``(F,)`` for vectors. Sequence
 params are tuples of ints (a single int or an ``(h, w)`` pair is also accepted for padding and is
@@ -55,32 +24,7 @@ from typing import Any
 
 import numpy as np
 
-ACTIVATION_ORDER: tuple[str, ...] = (
-    "relu",
-    "leaky_relu",
-    "elu",
-    "sigmoid",
-    "tanh",
-    "softplus",
-    "gelu",
-    "silu",
-    "softmax",
-    "log_softmax",
-)
-ACTIVATION_KINDS: frozenset[str] = frozenset(ACTIVATION_ORDER)
-SPATIAL_KINDS: tuple[str, ...] = ("conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
-LAYER_KINDS: tuple[str, ...] = (
-    "dense",
-    *ACTIVATION_ORDER,
-    "flatten",
-    "dropout",
-    "identity",
-    *SPATIAL_KINDS,
-    "batch_norm",
-    "add",
-    "concat",
-    "reshape",
-)
+from glassbox.models.layers import LAYERS
 
 
 @dataclass
@@ -90,7 +34,7 @@ class LayerSpec:
     Parameters
     ----------
     kind : str
-        One of ``LAYER_KINDS``.
+        A kind of the layer table (``glassbox.models.layers.LAYERS``).
     name : str
         The name the framework gives the layer (module path, ONNX node name, Keras layer name).
     inputs : list of int
@@ -133,9 +77,16 @@ class NetworkSpec:
         params: dict[str, Any] | None = None,
         **weights: np.ndarray | None,
     ) -> int:
-        """Append a layer reading ``inputs`` (default: the previous layer) and return its index."""
-        if kind not in LAYER_KINDS:
-            raise ValueError(f"kind: expected one of {LAYER_KINDS}, got {kind!r}")
+        """Append a layer reading ``inputs`` (default: the previous layer) and return its index.
+
+        The kind and its weight names are checked against the layer table; parameters are
+        checked when the network is compiled (the core names the layer in its errors).
+        """
+        if kind not in LAYERS:
+            raise ValueError(f"kind: expected one of {tuple(LAYERS)}, got {kind!r}")
+        unknown = sorted(set(weights) - set(LAYERS[kind].weights))
+        if unknown:
+            raise ValueError(f"{kind}: unknown weight(s) {unknown}; known: {LAYERS[kind].weights}")
         if inputs is None:
             inputs = [len(self.layers) - 1]
         clean = {

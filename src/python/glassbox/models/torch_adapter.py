@@ -1,18 +1,23 @@
 """Translate a PyTorch module into a native glassbox network (``glassbox.from_torch``).
 
 The module is traced with ``torch.fx`` (a ``torch.nn.Sequential``, nested or not, always traces)
-and every node of the graph becomes one layer of a ``NetworkSpec``. Layers are named after the
-torch module that computes them (``"0"``, ``"fc1"``, ``"block.2"``); functional calls in
-``forward`` are named after their ``torch.fx`` node (``"relu"``, ``"flatten_1"``) and
+and every node of the graph becomes one call of the graph builder (``models/builder.py``), looked
+up in three tables: modules by class, functions by identity, tensor methods by name. Activations
+come from the layer table's torch names (``models/layers.py``). Layers are named after the torch
+module that computes them (``"0"``, ``"fc1"``, ``"block.2"``); functional calls in ``forward``
+are named after their ``torch.fx`` node (``"relu"``, ``"flatten_1"``) and
 ``F.linear(x, self.fc.weight, self.fc.bias)`` after the module owning the weight (``"fc"``).
 
 Weights are copied once (``detach().cpu().numpy()``); the caller's module is never modified and
 is evaluated with inference semantics whatever its ``training`` flag (dropout is the identity).
+A network whose input shape cannot be inferred (a CNN converted without ``input_shape``) is built
+from the first batch it is given.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,67 +25,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.native import build_network
+from glassbox.models.builder import UNKNOWN, GraphBuilder, Tensor, Unsupported
+from glassbox.models.layers import Alias, LayerKind, activation_aliases
+from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
-from glassbox.models.shapes import conv_out, pool_out, resolve_reshape
 from glassbox.models.spec import NetworkSpec
 
 if TYPE_CHECKING:
     import torch
 
-    from glassbox.models.native import NativeModel
-
-SUPPORTED_MODULES: tuple[str, ...] = (
-    "Linear",
-    "Conv2d (padding_mode='zeros')",
-    "MaxPool2d",
-    "AvgPool2d",
-    "AdaptiveAvgPool2d",
-    "BatchNorm1d / BatchNorm2d (running statistics)",
-    "Flatten",
-    "Dropout (and Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout)",
-    "Identity",
-    "ReLU",
-    "LeakyReLU",
-    "ELU",
-    "Sigmoid",
-    "Tanh",
-    "Softplus",
-    "GELU",
-    "SiLU",
-    "Softmax",
-    "LogSoftmax",
-    "Sequential",
-)
-SUPPORTED_FUNCTIONS: tuple[str, ...] = (
-    "F.linear",
-    "F.relu / torch.relu / x.relu()",
-    "F.leaky_relu",
-    "F.elu",
-    "torch.sigmoid / F.sigmoid / x.sigmoid()",
-    "torch.tanh / F.tanh / x.tanh()",
-    "F.softplus",
-    "F.gelu",
-    "F.silu",
-    "F.softmax / torch.softmax / x.softmax()",
-    "F.log_softmax / torch.log_softmax / x.log_softmax()",
-    "F.dropout",
-    "torch.flatten / x.flatten",
-    "x.view(...) / x.reshape(...) keeping the batch axis",
-    "x.contiguous()",
-    "x + y / torch.add / x.add (residual adds of equal shapes)",
-    "torch.cat / torch.concat",
-    "F.max_pool2d",
-    "F.avg_pool2d",
-    "F.adaptive_avg_pool2d",
-    "x.mean((2, 3)) / torch.mean(x, (2, 3)) (global average pooling)",
-)
-
-_BATCH = object()  # the value of x.size(0) / x.shape[0] while tracing
-
-
-class _Shape(tuple):  # type: ignore[type-arg]
-    """The value of ``x.size()`` / ``x.shape`` while tracing: the per-sample shape."""
+Handler = Callable[["_Translator", Any], Any]
 
 
 def from_torch(
@@ -98,13 +52,13 @@ def from_torch(
     ----------
     module : torch.nn.Module
         A ``torch.nn.Sequential`` (possibly nested) or any ``torch.fx``-traceable module built
-        from the supported layers (``SUPPORTED_MODULES``) and functions
-        (``SUPPORTED_FUNCTIONS``). It is not modified.
+        from the supported modules and functions (``supported()`` lists them). It is not
+        modified.
     input_shape : int or tuple of int, optional
         Shape of one sample (without the batch axis), e.g. ``(C, H, W)`` for images (NCHW, as
         torch takes them). Default: the shape of ``example_input`` without its batch axis, else
-        ``(in_features,)`` of the first linear layer. Required for networks with convolution,
-        pooling or 2-D batch-norm layers.
+        ``(in_features,)`` of the first linear layer of a network without image layers; else the
+        network is built from the first batch it is given (``predict`` or an explainer call).
     output : {"model", "logits", "probabilities"}
         ``"model"``: what the module computes; ``"logits"``: without a final softmax,
         log-softmax or sigmoid; ``"probabilities"``: class probabilities (a softmax is appended
@@ -121,7 +75,8 @@ def from_torch(
     Raises
     ------
     UnsupportedLayerError
-        If the module contains a layer or operation that has no native equivalent.
+        If the module contains layers or operations with no native equivalent; the message
+        names every one of them.
 
     Examples
     --------
@@ -130,6 +85,10 @@ def from_torch(
     >>> model = from_torch(net, output="probabilities")
     >>> model.layer_names
     ['0', '1', '2', 'probabilities']
+    >>> cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten())
+    >>> lazy = from_torch(cnn)  # built from the first batch it sees
+    >>> lazy.predict(torch.zeros(5, 1, 6, 6).numpy()).shape
+    (5, 32)
     """
     import torch
 
@@ -137,10 +96,18 @@ def from_torch(
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
     check_output(output)
     graph_module = _trace(module)
-    shape = _resolve_input_shape(graph_module, input_shape, example_input)
-    spec = _Translator(graph_module, shape).run()
-    spec = apply_output(spec, output, what=f"this {type(module).__name__}")
-    return build_network(spec, feature_names=feature_names, output_names=output_names)
+    what = f"torch module {type(module).__name__}"
+
+    def factory(shape: tuple[int, ...]) -> NetworkSpec:
+        spec = _Translator(graph_module, shape).run()
+        return apply_output(spec, output, what=f"this {type(module).__name__}")
+
+    shape = _input_shape(graph_module, input_shape, example_input)
+    names = {"feature_names": feature_names, "output_names": output_names}
+    if shape is None:
+        _Translator(graph_module, None).check_ops()
+        return NativeModel(factory=factory, what=what, **names)  # type: ignore[arg-type]
+    return NativeModel(factory(shape), **names)  # type: ignore[arg-type]
 
 
 def _trace(module: torch.nn.Module) -> torch.fx.GraphModule:
@@ -153,19 +120,17 @@ def _trace(module: torch.nn.Module) -> torch.fx.GraphModule:
         raise UnsupportedLayerError(
             f"module: {type(module).__name__} could not be traced with torch.fx ({exc}); "
             f"from_torch supports torch.nn.Sequential models and fx-traceable modules built from "
-            f"the modules {', '.join(SUPPORTED_MODULES)} and the functions "
-            f"{', '.join(SUPPORTED_FUNCTIONS)}; use glassbox.wrap for other models"
+            f"{', '.join(supported())}; use glassbox.wrap for other models"
         ) from exc
     graph_module.graph.eliminate_dead_code()
     return graph_module
 
 
-def _resolve_input_shape(
-    graph_module: torch.fx.GraphModule,
-    input_shape: int | Sequence[int] | None,
-    example_input: Any,
-) -> tuple[int, ...]:
-    """The per-sample input shape from the arguments or the first linear layer."""
+def _input_shape(
+    graph_module: torch.fx.GraphModule, input_shape: Any, example_input: Any
+) -> tuple[int, ...] | None:
+    """The per-sample input shape from the arguments or the first linear layer; None when only
+    data can tell (image layers)."""
     example_shape = None
     if example_input is not None:
         dims = getattr(example_input, "shape", None)
@@ -185,20 +150,7 @@ def _resolve_input_shape(
         return shape
     if example_shape is not None:
         return example_shape
-    spatial = _first_spatial_layer(graph_module)
-    if spatial is not None:
-        raise ValueError(
-            f"input_shape: required for a network with image layers ({spatial}); pass the "
-            "shape of one sample, e.g. input_shape=(3, 32, 32) for (n, 3, 32, 32) inputs, or "
-            "example_input="
-        )
-    in_features = _first_linear_in_features(graph_module)
-    if in_features is None:
-        raise ValueError(
-            "input_shape: could not be inferred (the module has no linear layer); "
-            "pass input_shape= or example_input="
-        )
-    return (in_features,)
+    return _first_linear_width(graph_module)
 
 
 def _check_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -217,41 +169,31 @@ def _check_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
     return shape
 
 
-def _first_spatial_layer(graph_module: torch.fx.GraphModule) -> str | None:
-    """The name of the first node that needs an image-shaped input, if any."""
+def _is_image_node(graph_module: torch.fx.GraphModule, node: Any) -> bool:
+    """A node that needs (C, H, W) samples (so only data can tell its input shape)."""
     import torch.nn as nn
 
-    spatial_modules = (
-        nn.Conv2d,
-        nn.MaxPool2d,
-        nn.AvgPool2d,
-        nn.AdaptiveAvgPool2d,
-        nn.BatchNorm2d,
-    )
-    spatial_functions = {"max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "conv2d"}
-    for node in graph_module.graph.nodes:
-        if node.op == "call_module":
-            if isinstance(graph_module.get_submodule(node.target), spatial_modules):
-                return f"layer {node.target!r}"
-        elif node.op == "call_function":
-            if getattr(node.target, "__name__", "") in spatial_functions:
-                return f"function {node.name!r}"
-    return None
+    image = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.BatchNorm2d)
+    if node.op == "call_module":
+        return isinstance(graph_module.get_submodule(node.target), image)
+    return node.op == "call_function" and "2d" in getattr(node.target, "__name__", "")
 
 
-def _first_linear_in_features(graph_module: torch.fx.GraphModule) -> int | None:
+def _first_linear_width(graph_module: torch.fx.GraphModule) -> tuple[int, ...] | None:
+    """``(in_features,)`` of the first linear layer, if no image layer comes before it."""
     import torch
-    import torch.nn.functional as F
 
     for node in graph_module.graph.nodes:
+        if _is_image_node(graph_module, node):
+            return None
         if node.op == "call_module":
             sub = graph_module.get_submodule(node.target)
             if isinstance(sub, torch.nn.Linear):
-                return int(sub.in_features)
-        elif node.op == "call_function" and node.target is F.linear:
-            weight = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
+                return (int(sub.in_features),)
+        elif node.op == "call_function" and node.target is torch.nn.functional.linear:
+            weight = _arg(node, 1, "weight")
             if getattr(weight, "op", None) == "get_attr":
-                return int(_get_attr(graph_module, weight.target).shape[1])
+                return (int(_get_attr(graph_module, weight.target).shape[1]),)
     return None
 
 
@@ -262,31 +204,34 @@ def _get_attr(graph_module: torch.fx.GraphModule, target: str) -> Any:
     return value
 
 
-def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+def _to_numpy(tensor: Any) -> np.ndarray:
     return np.array(tensor.detach().cpu().numpy(), dtype=np.float32, copy=True)
 
 
-def _arg(node: torch.fx.Node, index: int, name: str, default: Any = None) -> Any:
+def _arg(node: Any, index: int, name: str, default: Any = None) -> Any:
     """Argument ``index`` (counting the input as 0) / keyword ``name`` of a call node."""
     if len(node.args) > index:
         return node.args[index]
     return node.kwargs.get(name, default)
 
 
+def _plain(module: Any, cls: type) -> bool:
+    """``module`` is a ``cls`` whose forward is ``cls.forward`` (not overridden)."""
+    return isinstance(module, cls) and type(module).forward is cls.forward
+
+
 class _Translator:
-    """Walk a traced graph in order, appending one spec layer per tensor-producing node."""
+    """Walk a traced graph in order, one builder call per node."""
 
-    def __init__(self, graph_module: torch.fx.GraphModule, input_shape: tuple[int, ...]) -> None:
+    def __init__(self, graph_module: torch.fx.GraphModule, shape: tuple[int, ...] | None):
         self.gm = graph_module
-        self.spec = NetworkSpec(input_shape=input_shape)
-        self.index: dict[Any, int] = {}  # tensor node -> spec index (-1: network input)
-        self.shape: dict[Any, tuple[int, ...]] = {}  # tensor node -> per-sample shape
-        self.values: dict[Any, Any] = {}  # non-tensor node -> value (_BATCH, _SHAPE, tensor)
-        self.names: set[str] = set()
-        self.functions = _function_table()
+        self.builder = GraphBuilder(shape or (1,), adapter="from_torch", supported=supported())
+        self.values: dict[Any, Any] = {}  # fx node -> Tensor, constant, shape tuple or BATCH
+        self.node: Any = None
+        self.module: Any = None
 
-    # -- driver -------------------------------------------------------------------------------
     def run(self) -> NetworkSpec:
+        """Translate every node; the spec, or one error naming every unsupported node."""
         placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
         used = [n for n in placeholders if n.users]
         if len(used) > 1:
@@ -294,632 +239,409 @@ class _Translator:
                 f"module: forward uses {len(used)} inputs ({', '.join(n.name for n in used)}); "
                 "from_torch supports models with a single input tensor"
             )
+        result = UNKNOWN
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
-                self.index[node] = -1
-                self.shape[node] = self.spec.input_shape
+                self.values[node] = self.builder.input
             elif node.op == "get_attr":
                 self.values[node] = _get_attr(self.gm, node.target)
-            elif node.op == "call_module":
-                self._module(node)
-            elif node.op == "call_function":
-                self._function(node)
-            elif node.op == "call_method":
-                self._method(node)
             elif node.op == "output":
-                self._output(node)
-        return self.spec
+                result = self._output(node)
+            else:
+                self.values[node] = self._call(node)
+        return self.builder.finish(result)
 
-    def _output(self, node: torch.fx.Node) -> None:
+    def check_ops(self) -> None:
+        """Raise one error naming every node no table entry translates (no shapes needed)."""
+        for node in self.gm.graph.nodes:
+            if node.op in ("call_module", "call_function", "call_method"):
+                handler, name, what = self._dispatch(node)
+                if handler is None:
+                    self.builder.unsupported(name, what)
+        if self.builder.failures:
+            raise self.builder.error()
+
+    def _output(self, node: Any) -> Tensor:
         result = node.args[0]
         if isinstance(result, (tuple, list)) and len(result) == 1:
             result = result[0]
-        if result not in self.index:
+        value = self.values.get(result) if _is_node(result) else None
+        if not isinstance(value, Tensor):
             raise UnsupportedLayerError(
                 f"output: forward returns {type(result).__name__} {result!r}; from_torch "
                 "supports modules that return a single tensor"
             )
-        source = self.index[result]
-        if source == -1 or source != len(self.spec.layers) - 1:
-            self.spec.add("identity", self._unique("output", node), inputs=[source])
+        return value
 
-    # -- helpers ------------------------------------------------------------------------------
-    def _input(self, node: torch.fx.Node, what: str) -> Any:
-        source = node.args[0] if node.args else None
-        if not _is_node(source) or source not in self.index:
-            raise self._unsupported(node, what, "its input is not the model's tensor")
-        return source
-
-    def _unique(self, name: str, node: torch.fx.Node) -> str:
-        if name in self.names:
-            name = node.name
-        while name in self.names:
-            name = f"{name}_"
-        self.names.add(name)
-        return name
-
-    def _add(
-        self,
-        node: torch.fx.Node,
-        name: str,
-        kind: str,
-        source: Any,
-        shape: tuple[int, ...],
-        params: dict[str, Any] | None = None,
-        **weights: np.ndarray | None,
-    ) -> None:
-        idx = self.spec.add(
-            kind, self._unique(name, node), inputs=[self.index[source]], params=params, **weights
-        )
-        self.index[node] = idx
-        self.shape[node] = shape
-
-    def _alias(self, node: torch.fx.Node, source: Any) -> None:
-        self.index[node] = self.index[source]
-        self.shape[node] = self.shape[source]
-
-    def _unsupported(self, node: torch.fx.Node, what: str, reason: str = "") -> Exception:
-        name = node.target if node.op == "call_module" else node.name
-        detail = f" ({reason})" if reason else ""
-        return UnsupportedLayerError(
-            f"layer {name!r} ({what}) is not supported by from_torch{detail}. Supported modules: "
-            f"{', '.join(SUPPORTED_MODULES)}. Supported functions: "
-            f"{', '.join(SUPPORTED_FUNCTIONS)}. Use glassbox.wrap(...) for model-agnostic "
-            "methods on other models."
-        )
-
-    def _activation(
-        self,
-        node: torch.fx.Node,
-        name: str,
-        what: str,
-        kind: str,
-        source: Any,
-        params: dict[str, Any],
-    ) -> None:
-        shape = self.shape[source]
-        for key in ("negative_slope", "alpha", "beta", "threshold"):
-            if key in params:
-                value = params[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise self._unsupported(node, what, f"{key}={value!r} is not a constant")
-                params[key] = float(value)
-        if kind in ("softmax", "log_softmax"):
-            dim = params.pop("dim")
-            if len(shape) != 1 or dim not in (None, 1, -1):
-                raise self._unsupported(
-                    node,
-                    what,
-                    f"{kind} over dim={dim} of a per-sample shape {shape}; only the feature axis "
-                    "of 1-D samples (dim=1 or -1) is supported",
-                )
-        if kind == "gelu" and params.get("approximate") not in ("none", "tanh"):
-            raise self._unsupported(node, what, f"approximate={params.get('approximate')!r}")
-        self._add(node, name, kind, source, shape, params=params)
-
-    def _dense(
-        self,
-        node: torch.fx.Node,
-        name: str,
-        what: str,
-        source: Any,
-        weight: np.ndarray,
-        bias: np.ndarray | None,
-    ) -> None:
-        shape = self.shape[source]
-        if weight.ndim != 2 or len(shape) != 1 or shape[0] != weight.shape[1]:
-            raise self._unsupported(
-                node,
-                what,
-                f"it maps {weight.shape[-1]} features but receives samples of shape {shape}; "
-                "flatten multi-dimensional samples first",
+    def _dispatch(self, node: Any) -> tuple[Handler | None, str, str]:
+        """The handler of ``node``, its layer name and its type for messages."""
+        tables = _tables()
+        if node.op == "call_module":
+            module = self.gm.get_submodule(node.target)
+            handler = next(
+                (h for cls, h in tables.modules.items() if _plain(module, cls)),
+                None,
             )
-        if bias is not None and bias.shape != (weight.shape[0],):
-            raise self._unsupported(node, what, f"bias of shape {bias.shape}")
-        self._add(node, name, "dense", source, (int(weight.shape[0]),), weight=weight, bias=bias)
+            if handler is None and tables.is_dropout(module):
+                handler = _dropout
+            return handler, str(node.target), type(module).__name__
+        if node.op == "call_function":
+            what = f"function {getattr(node.target, '__name__', str(node.target))}"
+            return tables.functions.get(node.target), node.name, what
+        return tables.methods.get(str(node.target)), node.name, f"method .{node.target}()"
 
-    def _flatten(
-        self, node: torch.fx.Node, name: str, what: str, source: Any, start: Any, end: Any
-    ) -> None:
-        shape = self.shape[source]
-        rank = len(shape) + 1
-        ok = isinstance(start, int) and isinstance(end, int) and -rank <= start < rank
-        ok = ok and -rank <= end < rank
-        first, last = (start % rank, end % rank) if ok else (0, 0)
-        if not ok or first == 0 or last < first:
-            raise self._unsupported(
-                node,
-                what,
-                f"flatten(start_dim={start}, end_dim={end}); the batch axis must stay "
-                "(start_dim >= 1)",
-            )
-        if first == 1 and last == rank - 1:
-            self._add(node, name, "flatten", source, (int(np.prod(shape, dtype=np.int64)),))
-            return
-        merged = int(np.prod(shape[first - 1 : last], dtype=np.int64))
-        target = (*shape[: first - 1], merged, *shape[last:])
-        self._reshape(node, name, source, target)
+    def _call(self, node: Any) -> Any:
+        handler, name, what = self._dispatch(node)
+        if handler is None:
+            return self.builder.unsupported(name, what)
+        self.node, self.name = node, name
+        self.module = self.gm.get_submodule(node.target) if node.op == "call_module" else None
+        return self.builder.translate(name, what, handler, self)
 
-    def _reshape(
-        self, node: torch.fx.Node, name: str, source: Any, target: tuple[int, ...]
-    ) -> None:
-        if len(target) == 1:
-            self._add(node, name, "flatten", source, target)
-        else:
-            self._add(node, name, "reshape", source, target, params={"shape": list(target)})
+    # -- argument access for handlers ----------------------------------------------------------
+    def value(self, item: Any) -> Any:
+        """An argument with fx nodes replaced by their values (recursively in lists)."""
+        if _is_node(item):
+            return self.values.get(item, UNKNOWN)
+        if isinstance(item, (list, tuple)):
+            return type(item)(self.value(v) for v in item)
+        return item
 
-    def _view(self, node: torch.fx.Node, what: str, source: Any, dims: list[Any]) -> None:
-        """``x.view(*dims)`` / ``x.reshape(*dims)``: the first dim must be the batch."""
-        shape = self.shape[source]
-        size = int(np.prod(shape, dtype=np.int64))
-        rest: list[int] = []
-        for dim in dims[1:]:
-            value = self.values.get(dim) if _is_node(dim) else dim
-            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-                rest.append(int(value))
+    def arg(self, index: int, name: str, default: Any = None) -> Any:
+        """The value of argument ``index`` (the input is 0) / keyword ``name``."""
+        return self.value(_arg(self.node, index, name, default))
+
+    def tensor(self) -> Tensor:
+        """The node's first argument, which must be computed from the model input."""
+        x = self.arg(0, "input")
+        if not isinstance(x, Tensor):
+            raise Unsupported("its input is not the model's tensor")
+        return x
+
+
+# -- handlers: one small function per kind of node ---------------------------------------------
+
+
+def _linear_module(t: _Translator) -> Tensor:
+    m = t.module
+    bias = None if m.bias is None else _to_numpy(m.bias)
+    return t.builder.dense(t.name, t.tensor(), _to_numpy(m.weight), bias)
+
+
+def _linear_function(t: _Translator) -> Tensor:
+    weight_node, bias_node = _arg(t.node, 1, "weight"), _arg(t.node, 2, "bias")
+    weight, bias = t.value(weight_node), t.value(bias_node)
+    if isinstance(weight, Tensor) or isinstance(bias, Tensor) or not _is_node(weight_node):
+        raise Unsupported("weight and bias must be parameters of the module")
+    owner = str(weight_node.target).rpartition(".")[0]
+    name = owner if owner and owner not in t.builder._names else t.node.name
+    bias = None if bias is None else _to_numpy(bias)
+    return t.builder.dense(name, t.tensor(), _to_numpy(weight), bias)
+
+
+def _conv_module(t: _Translator) -> Tensor:
+    m = t.module
+    if m.padding_mode != "zeros":
+        raise Unsupported(f"padding_mode={m.padding_mode!r}; only 'zeros' is supported")
+    x = t.tensor()
+    if x.known and len(x.shape) == 3 and m.in_channels != x.shape[0]:  # type: ignore[arg-type]
+        raise Unsupported(f"it takes {m.in_channels} channels but receives {x.shape[0]}")  # type: ignore[index]
+    bias = None if m.bias is None else _to_numpy(m.bias)
+    return t.builder.conv2d(
+        t.name,
+        x,
+        _to_numpy(m.weight),
+        bias,
+        stride=m.stride,
+        padding=m.padding,
+        dilation=m.dilation,
+        groups=m.groups,
+    )
+
+
+def _pool_args(t: _Translator, kind: str, first: int = 1) -> dict[str, Any]:
+    """Pooling arguments of a module (attributes) or a function (arguments from ``first``)."""
+    names = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+    if kind == "avg_pool2d":
+        names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+    if t.module is not None:
+        values = {key: getattr(t.module, key, 1) for key in names}
+        extra = {"return_indices": getattr(t.module, "return_indices", False)}
+        extra["divisor_override"] = getattr(t.module, "divisor_override", None)
+    else:
+        defaults = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False}
+        defaults["count_include_pad"] = True
+        values = {key: t.arg(first + i, key, defaults.get(key)) for i, key in enumerate(names)}
+        extra = {
+            "return_indices": t.arg(6, "return_indices", False) if kind == "max_pool2d" else False,
+            "divisor_override": t.arg(6, "divisor_override", None)
+            if kind == "avg_pool2d"
+            else None,
+        }
+    if extra["return_indices"]:
+        raise Unsupported("return_indices=True")
+    if extra["divisor_override"] is not None:
+        raise Unsupported("divisor_override is not supported")
+    return values
+
+
+def _pool(kind: str) -> Handler:
+    def handler(t: _Translator) -> Tensor:
+        a = _pool_args(t, kind)
+        return t.builder.pool2d(
+            t.name,
+            kind,
+            t.tensor(),
+            a["kernel_size"],
+            stride=a["stride"],
+            padding=a["padding"],
+            dilation=a.get("dilation", 1),
+            ceil_mode=bool(a["ceil_mode"]),
+            count_include_pad=bool(a.get("count_include_pad", True)),
+        )
+
+    return handler
+
+
+def _adaptive(kind: str) -> Handler:
+    def handler(t: _Translator) -> Tensor:
+        size = t.module.output_size if t.module is not None else t.arg(1, "output_size")
+        if t.module is not None and getattr(t.module, "return_indices", False):
+            raise Unsupported("return_indices=True")
+        return t.builder.adaptive_pool2d(t.name, kind, t.tensor(), size)
+
+    return handler
+
+
+def _batch_norm(t: _Translator) -> Tensor:
+    import torch.nn as nn
+
+    m, x = t.module, t.tensor()
+    want = 3 if isinstance(m, nn.BatchNorm2d) else 1
+    if x.known and (len(x.shape) != want or x.shape[0] != m.num_features):  # type: ignore[arg-type, index]
+        raise Unsupported(
+            f"it normalises {m.num_features} features but receives samples of shape {x.shape}"
+            + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else "")
+        )
+    if m.running_mean is None or m.running_var is None:
+        raise Unsupported("track_running_stats=False (no running statistics to use at inference)")
+    weight = None if m.weight is None else _to_numpy(m.weight)
+    bias = None if m.bias is None else _to_numpy(m.bias)
+    mean = m.running_mean.detach().cpu().double().numpy()
+    var = m.running_var.detach().cpu().double().numpy()
+    return t.builder.batch_norm(t.name, x, mean, var, weight, bias, float(m.eps))
+
+
+def _flatten(t: _Translator) -> Tensor:
+    if t.module is not None:
+        start, end = t.module.start_dim, t.module.end_dim
+    else:
+        start, end = t.arg(1, "start_dim", 0), t.arg(2, "end_dim", -1)
+    return t.builder.flatten(t.name, t.tensor(), start, end)
+
+
+def _dropout(t: _Translator) -> Tensor:
+    return t.builder.identity(t.name, t.tensor(), "dropout")
+
+
+def _identity(t: _Translator) -> Tensor:
+    return t.builder.identity(t.name, t.tensor())
+
+
+def _alias(t: _Translator) -> Any:
+    return t.tensor()
+
+
+def _view(t: _Translator) -> Tensor:
+    dims = list(t.node.args[1:]) or list(t.node.kwargs.get("shape", ()))
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = list(dims[0])
+    dims = [t.value(d) for d in dims]
+    if any(isinstance(d, Tensor) and not d.known for d in dims):
+        return UNKNOWN
+    return t.builder.reshape(t.name, t.tensor(), dims)
+
+
+def _size(t: _Translator) -> Any:
+    x = t.tensor()
+    shape = t.builder.shape_of(x)
+    if shape is None:
+        return None
+    dim = t.arg(1, "dim")
+    return tuple(int(d) for d in shape) if dim is None else _item(shape, dim)
+
+
+def _getattr(t: _Translator) -> Any:
+    if t.node.args[1] != "shape":
+        raise Unsupported(f"attribute .{t.node.args[1]}")
+    shape = t.builder.shape_of(t.tensor())
+    return None if shape is None else tuple(int(d) for d in shape)
+
+
+def _getitem(t: _Translator) -> Any:
+    container, index = t.value(t.node.args[0]), t.value(t.node.args[1])
+    if isinstance(container, Tensor):
+        if not container.known:
+            return UNKNOWN
+        raise Unsupported("slicing or indexing a computed tensor")
+    if container is None:
+        return None
+    if isinstance(container, tuple):
+        return _item(container, index)
+    raise Unsupported(f"indexing {type(container).__name__}")
+
+
+def _item(shape: Sequence[int], index: Any) -> Any:
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, int)
+        or not -len(shape) <= index < len(shape)
+    ):
+        raise Unsupported(f"index {index!r} of a shape of rank {len(shape)}")
+    return shape[index]
+
+
+def _arithmetic(op: str, swap: bool = False) -> Handler:
+    """``a op b`` of operator / torch / method calls (``torch.rsub(a, b)`` is ``b - a``)."""
+
+    def handler(t: _Translator) -> Any:
+        a, b = t.arg(0, "input"), t.arg(1, "other")
+        if swap:
+            a, b = b, a
+        alpha = t.node.kwargs.get("alpha", 1)
+        if alpha != 1:
+            b = t.builder.arithmetic(f"{t.name}/alpha", "mul", b, alpha)
+        if a is None or b is None:
+            return None
+        return t.builder.arithmetic(t.name, op, a, b)
+
+    return handler
+
+
+def _neg(t: _Translator) -> Any:
+    x = t.arg(0, "input")
+    if isinstance(x, Tensor):
+        return t.builder.scale_shift(t.name, x, -1.0, 0.0)
+    return None if x is None else -np.asarray(x)
+
+
+def _cat(t: _Translator) -> Tensor:
+    tensors = t.arg(0, "tensors")
+    if not isinstance(tensors, (list, tuple)) or not all(isinstance(x, Tensor) for x in tensors):
+        raise Unsupported("it must join tensors computed by the model")
+    return t.builder.concat(t.name, list(tensors), t.arg(1, "dim", 0))
+
+
+def _mean(t: _Translator) -> Tensor:
+    dims = t.arg(1, "dim")
+    if dims is None:
+        raise Unsupported("a mean over every axis, the batch included")
+    return t.builder.mean(t.name, t.tensor(), dims, bool(t.arg(2, "keepdim", False)))
+
+
+def _activation(kind: LayerKind, alias: Alias) -> Handler:
+    """An activation of the layer table: module attributes or call arguments, by the alias."""
+
+    def handler(t: _Translator) -> Tensor:
+        params: dict[str, Any] = {}
+        for i, (arg, param) in enumerate(alias.args):
+            if t.module is not None:
+                value = getattr(t.module, arg)
             else:
-                rest = []
-                break
-        first = dims[0] if dims else None
-        is_batch = _is_node(first) and self.values.get(first) is _BATCH
-        ok = len(rest) == len(dims) - 1 and len(rest) > 0
-        if ok:
-            try:
-                target = resolve_reshape(rest, size)
-            except ValueError:
-                ok = False
-        # (-1, *rest) keeps the batch only if rest has exactly one sample's values
-        if ok and not is_batch and not (first == -1 and -1 not in rest):
-            ok = False
-        if not ok:
-            raise self._unsupported(
-                node,
-                what,
-                f"the per-sample shape {shape} can only be reshaped to a fixed per-sample shape "
-                "with the batch axis first, e.g. x.view(x.size(0), -1) or "
-                "x.reshape(-1, 16, 4, 4)",
-            )
-        self._reshape(node, node.name, source, target)
+                value = t.arg(i + 1, arg, kind.params.get(param))
+            params[param] = value
+        params.update(alias.fixed)
+        axis = params.pop("axis", None)
+        axis_name = next((arg for arg, param in alias.args if param == "axis"), "axis")
+        x = t.tensor()
+        return t.builder.activation(t.name, kind.name, x, params, axis=axis, axis_name=axis_name)
 
-    def _multi(
-        self,
-        node: torch.fx.Node,
-        name: str,
-        kind: str,
-        sources: list[Any],
-        shape: tuple[int, ...],
-        params: dict[str, Any] | None = None,
-    ) -> None:
-        inputs = [self.index[source] for source in sources]
-        idx = self.spec.add(kind, self._unique(name, node), inputs=inputs, params=params)
-        self.index[node] = idx
-        self.shape[node] = shape
+    return handler
 
-    def _sum(self, node: torch.fx.Node, what: str, operands: list[Any]) -> None:
-        """A residual add of tensors of equal shape."""
-        if not all(_is_node(o) and o in self.index for o in operands):
-            raise self._unsupported(
-                node,
-                what,
-                "only sums of tensors computed by the model (residual adds) are supported; "
-                "adding constants is not",
-            )
-        shapes = {self.shape[o] for o in operands}
-        if len(shapes) != 1:
-            raise self._unsupported(
-                node,
-                what,
-                f"it adds tensors of shapes {sorted(shapes)}; broadcasting is not supported",
-            )
-        self._multi(node, node.name, "add", list(operands), self.shape[operands[0]])
 
-    def _cat(self, node: torch.fx.Node, what: str) -> None:
-        tensors = _arg(node, 0, "tensors")
-        dim = _arg(node, 1, "dim", 0)
-        if not isinstance(tensors, (list, tuple)) or not all(
-            _is_node(t) and t in self.index for t in tensors
-        ):
-            raise self._unsupported(node, what, "it must join tensors computed by the model")
-        shapes = [self.shape[t] for t in tensors]
-        rank = len(shapes[0]) + 1
-        if not isinstance(dim, int) or not -rank <= dim < rank or dim % rank == 0:
-            raise self._unsupported(node, what, f"dim={dim}; the batch axis cannot be joined")
-        axis = dim % rank - 1
-        rest = {s[:axis] + s[axis + 1 :] for s in shapes}
-        if len(rest) != 1 or any(len(s) != rank - 1 for s in shapes):
-            raise self._unsupported(node, what, f"shapes {shapes} differ off dim {dim}")
-        total = sum(s[axis] for s in shapes)
-        shape = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
-        if len(tensors) == 1:
-            self._alias(node, tensors[0])
-            return
-        self._multi(node, node.name, "concat", list(tensors), shape, params={"axis": axis})
+class _Tables:
+    """The dispatch tables (built once, when torch is first needed)."""
 
-    def _image(self, node: torch.fx.Node, what: str, source: Any) -> tuple[int, int, int]:
-        shape = self.shape[source]
-        if len(shape) != 3:
-            raise self._unsupported(
-                node,
-                what,
-                f"it needs (C, H, W) samples but receives samples of shape {shape}; pass "
-                "input_shape=(C, H, W)",
-            )
-        return shape
-
-    def _conv(self, node: torch.fx.Node, name: str, what: str, source: Any, module: Any) -> None:
-        c, h, w = self._image(node, what, source)
-        if module.padding_mode != "zeros":
-            raise self._unsupported(
-                node, what, f"padding_mode={module.padding_mode!r}; only 'zeros' is supported"
-            )
-        if len(module.kernel_size) != 2 or module.in_channels != c:
-            raise self._unsupported(
-                node, what, f"it takes {module.in_channels} channels but receives {c}"
-            )
-        kh, kw = (int(k) for k in module.kernel_size)
-        sh, sw = (int(v) for v in module.stride)
-        dh, dw = (int(v) for v in module.dilation)
-        if module.padding == "valid":
-            pads = (0, 0, 0, 0)
-        elif module.padding == "same":
-            # torch: total = d (k - 1), the extra pixel of an odd total at the end
-            th, tw = dh * (kh - 1), dw * (kw - 1)
-            pads = (th // 2, tw // 2, th - th // 2, tw - tw // 2)
-        else:
-            ph, pw = (int(v) for v in module.padding)
-            pads = (ph, pw, ph, pw)
-        weight = _to_numpy(module.weight)
-        bias = None if module.bias is None else _to_numpy(module.bias)
-        params = {
-            "stride": (sh, sw),
-            "padding": pads,
-            "dilation": (dh, dw),
-            "groups": int(module.groups),
-        }
-        shape = (
-            int(module.out_channels),
-            conv_out(h, kh, sh, pads[0], pads[2], dh),
-            conv_out(w, kw, sw, pads[1], pads[3], dw),
-        )
-        if shape[1] < 1 or shape[2] < 1:
-            raise self._unsupported(node, what, f"input {h}x{w} is smaller than the kernel")
-        self._add(node, name, "conv2d", source, shape, params=params, weight=weight, bias=bias)
-
-    def _pool(
-        self,
-        node: torch.fx.Node,
-        name: str,
-        what: str,
-        source: Any,
-        kind: str,
-        kernel: Any,
-        stride: Any,
-        padding: Any,
-        dilation: Any,
-        ceil_mode: Any,
-        extra: dict[str, Any],
-    ) -> None:
-        c, h, w = self._image(node, what, source)
-        try:
-            kh, kw = _pair(kernel)
-            sh, sw = (kh, kw) if stride is None or stride == [] or stride == () else _pair(stride)
-            ph, pw = _pair(padding)
-            dh, dw = _pair(dilation)
-        except (TypeError, ValueError):
-            raise self._unsupported(
-                node, what, "kernel / stride / padding must be constants"
-            ) from None
-        ceil = bool(ceil_mode)
-        params: dict[str, Any] = {
-            "kernel": (kh, kw),
-            "stride": (sh, sw),
-            "padding": (ph, pw, ph, pw),
-            "ceil_mode": ceil,
-        }
-        if kind == "max_pool2d":
-            params["dilation"] = (dh, dw)
-        params.update(extra)
-        shape = (
-            c,
-            pool_out(h, kh, sh, ph, ph, dh, ceil),
-            pool_out(w, kw, sw, pw, pw, dw, ceil),
-        )
-        if shape[1] < 1 or shape[2] < 1:
-            raise self._unsupported(node, what, f"input {h}x{w} is smaller than the window")
-        self._add(node, name, kind, source, shape, params=params)
-
-    def _adaptive(
-        self, node: torch.fx.Node, name: str, what: str, source: Any, output_size: Any
-    ) -> None:
-        c, h, w = self._image(node, what, source)
-        if isinstance(output_size, int) or output_size is None:
-            output_size = (output_size, output_size)
-        try:
-            oh = h if output_size[0] is None else int(output_size[0])
-            ow = w if output_size[1] is None else int(output_size[1])
-        except (TypeError, ValueError, IndexError):
-            raise self._unsupported(node, what, f"output_size={output_size!r}") from None
-        self._add(
-            node, name, "adaptive_avg_pool2d", source, (c, oh, ow), params={"output_size": (oh, ow)}
-        )
-
-    def _mean(self, node: torch.fx.Node, what: str, source: Any) -> None:
-        """``x.mean((2, 3), keepdim=...)``: global average pooling (then a flatten)."""
-        dims = _arg(node, 1, "dim")
-        keepdim = _arg(node, 2, "keepdim", False)
-        c, _, _ = self._image(node, what, source)
-        axes = dims if isinstance(dims, (tuple, list)) else [dims]
-        if not all(isinstance(d, int) for d in axes) or sorted(d % 4 for d in axes) != [2, 3]:
-            raise self._unsupported(
-                node, what, f"dim={dims}; only the mean over both spatial axes (2, 3) is supported"
-            )
-        self._add(
-            node,
-            node.name,
-            "adaptive_avg_pool2d",
-            source,
-            (c, 1, 1),
-            params={"output_size": (1, 1)},
-        )
-        if not keepdim:
-            pooled = self.spec.layers[self.index[node]].name
-            idx = self.spec.add(
-                "flatten", self._unique(f"{pooled}/flatten", node), inputs=[self.index[node]]
-            )
-            self.index[node] = idx
-            self.shape[node] = (c,)
-
-    def _batch_norm(
-        self, node: torch.fx.Node, name: str, what: str, source: Any, module: Any
-    ) -> None:
-        import torch.nn as nn
-
-        shape = self.shape[source]
-        want = 3 if isinstance(module, nn.BatchNorm2d) else 1
-        if len(shape) != want or shape[0] != module.num_features:
-            raise self._unsupported(
-                node,
-                what,
-                f"it normalises {module.num_features} features but receives samples of shape "
-                f"{shape}"
-                + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else ""),
-            )
-        if module.running_mean is None or module.running_var is None:
-            raise self._unsupported(
-                node, what, "track_running_stats=False (no running statistics to use at inference)"
-            )
-        mean = module.running_mean.detach().cpu().double().numpy()
-        var = module.running_var.detach().cpu().double().numpy()
-        gamma = np.ones_like(mean) if module.weight is None else _to_numpy(module.weight)
-        beta = np.zeros_like(mean) if module.bias is None else _to_numpy(module.bias)
-        scale = np.asarray(gamma, np.float64) / np.sqrt(var + float(module.eps))
-        shift = np.asarray(beta, np.float64) - mean * scale
-        self._add(node, name, "batch_norm", source, shape, scale=scale, shift=shift)
-
-    # -- node kinds ---------------------------------------------------------------------------
-    def _module(self, node: torch.fx.Node) -> None:
-        import torch.nn as nn
-
-        module = self.gm.get_submodule(node.target)
-        what = type(module).__name__
-        name = str(node.target)
-        source = self._input(node, what)
-        if _plain(module, nn.Linear):
-            bias = None if module.bias is None else _to_numpy(module.bias)
-            self._dense(node, name, what, source, _to_numpy(module.weight), bias)
-        elif _plain(module, nn.Conv2d):
-            self._conv(node, name, what, source, module)
-        elif _plain(module, nn.MaxPool2d):
-            if module.return_indices:
-                raise self._unsupported(node, what, "return_indices=True")
-            self._pool(
-                node,
-                name,
-                what,
-                source,
-                "max_pool2d",
-                module.kernel_size,
-                module.stride,
-                module.padding,
-                module.dilation,
-                module.ceil_mode,
-                {},
-            )
-        elif _plain(module, nn.AvgPool2d):
-            if module.divisor_override is not None:
-                raise self._unsupported(node, what, "divisor_override is not supported")
-            self._pool(
-                node,
-                name,
-                what,
-                source,
-                "avg_pool2d",
-                module.kernel_size,
-                module.stride,
-                module.padding,
-                1,
-                module.ceil_mode,
-                {"count_include_pad": bool(module.count_include_pad)},
-            )
-        elif _plain(module, nn.AdaptiveAvgPool2d):
-            self._adaptive(node, name, what, source, module.output_size)
-        elif _plain(module, nn.BatchNorm2d) or _plain(module, nn.BatchNorm1d):
-            self._batch_norm(node, name, what, source, module)
-        elif _plain(module, nn.Flatten):
-            self._flatten(node, name, what, source, module.start_dim, module.end_dim)
-        elif isinstance(module, nn.modules.dropout._DropoutNd) and _own_forward(module):
-            self._add(node, name, "dropout", source, self.shape[source])
-        elif _plain(module, nn.Identity):
-            self._add(node, name, "identity", source, self.shape[source])
-        else:
-            kind, params = _module_activation(module)
-            if kind is None:
-                raise self._unsupported(node, what)
-            self._activation(node, name, what, kind, source, params)
-
-    def _function(self, node: torch.fx.Node) -> None:
+    def __init__(self) -> None:
         import torch
+        import torch.nn as nn
         import torch.nn.functional as F
 
-        target = node.target
-        what = getattr(target, "__name__", str(target))
-        first = node.args[0] if node.args else None
-        if target is builtins.getattr and _is_node(first) and node.args[1] == "shape":
-            if first in self.shape:
-                self.values[node] = _Shape(self.shape[first])
-                return
-        if (
-            target is operator.getitem
-            and _is_node(first)
-            and isinstance(self.values.get(first), _Shape)
-        ):
-            self.values[node] = _dim_value(self.values[first], node.args[1])
-            return
-        if target in (operator.add, operator.iadd, torch.add):
-            alpha = node.kwargs.get("alpha", 1)
-            if len(node.args) != 2 or alpha != 1:
-                raise self._unsupported(node, f"function {what}", f"alpha={alpha}")
-            self._sum(node, f"function {what}", list(node.args))
-            return
-        if target in (torch.cat, torch.concat):
-            self._cat(node, f"function {what}")
-            return
-        if target is torch.mean:
-            source = self._input(node, f"function {what}")
-            self._mean(node, f"function {what}", source)
-            return
-        entry = self.functions.get(target)
-        if entry is None:
-            raise self._unsupported(node, f"function {what}")
-        kind, arg_names = entry
-        what = f"function {what}"
-        source = self._input(node, what)
-        if kind == "linear":
-            self._functional_linear(node, source, what)
-            return
-        params = {
-            key: _arg(node, i + 1, key, default) for i, (key, default) in enumerate(arg_names)
+        self.modules: dict[type, Handler] = {
+            nn.Linear: _linear_module,
+            nn.Conv2d: _conv_module,
+            nn.MaxPool2d: _pool("max_pool2d"),
+            nn.AvgPool2d: _pool("avg_pool2d"),
+            nn.AdaptiveAvgPool2d: _adaptive("avg"),
+            nn.AdaptiveMaxPool2d: _adaptive("max"),
+            nn.BatchNorm1d: _batch_norm,
+            nn.BatchNorm2d: _batch_norm,
+            nn.Flatten: _flatten,
+            nn.Identity: _identity,
         }
-        if kind == "dropout":
-            self._add(node, node.name, "dropout", source, self.shape[source])
-        elif kind == "flatten":
-            start, end = params["start_dim"], params["end_dim"]
-            self._flatten(node, node.name, what, source, start, end)
-        elif kind == "max_pool2d":
-            if params["return_indices"]:
-                raise self._unsupported(node, what, "return_indices=True")
-            self._pool(
-                node,
-                node.name,
-                what,
-                source,
-                kind,
-                params["kernel_size"],
-                params["stride"],
-                params["padding"],
-                params["dilation"],
-                params["ceil_mode"],
-                {},
-            )
-        elif kind == "avg_pool2d":
-            if params["divisor_override"] is not None:
-                raise self._unsupported(node, what, "divisor_override is not supported")
-            self._pool(
-                node,
-                node.name,
-                what,
-                source,
-                kind,
-                params["kernel_size"],
-                params["stride"],
-                params["padding"],
-                1,
-                params["ceil_mode"],
-                {"count_include_pad": bool(params["count_include_pad"])},
-            )
-        elif kind == "adaptive_avg_pool2d":
-            self._adaptive(node, node.name, what, source, params["output_size"])
-        else:
-            if target is F.softmax or target is F.log_softmax:
-                params.pop("_stacklevel", None)
-            params.pop("dtype", None)
-            params.pop("inplace", None)
-            self._activation(node, node.name, what, kind, source, params)
-
-    def _functional_linear(self, node: torch.fx.Node, source: Any, what: str) -> None:
-        weight_node = _arg(node, 1, "weight")
-        bias_node = _arg(node, 2, "bias")
-        if (
-            not _is_node(weight_node)
-            or weight_node not in self.values
-            or (bias_node is not None and (not _is_node(bias_node) or bias_node not in self.values))
+        self.functions: dict[Any, Handler] = {
+            F.linear: _linear_function,
+            F.dropout: _dropout,
+            torch.dropout: _dropout,
+            torch.flatten: _flatten,
+            F.max_pool2d: _pool("max_pool2d"),
+            F.avg_pool2d: _pool("avg_pool2d"),
+            F.adaptive_avg_pool2d: _adaptive("avg"),
+            F.adaptive_max_pool2d: _adaptive("max"),
+            torch.cat: _cat,
+            torch.concat: _cat,
+            torch.mean: _mean,
+            builtins.getattr: _getattr,
+            operator.getitem: _getitem,
+            operator.neg: _neg,
+            torch.neg: _neg,
+            torch.rsub: _arithmetic("sub", swap=True),
+        }
+        if hasattr(F, "max_pool2d_with_indices"):
+            self.functions[F.max_pool2d_with_indices] = _pool("max_pool2d")
+        self.methods: dict[str, Handler] = {
+            "view": _view,
+            "reshape": _view,
+            "flatten": _flatten,
+            "size": _size,
+            "contiguous": _alias,
+            "mean": _mean,
+            "neg": _neg,
+        }
+        for op, functions, methods in (
+            ("add", (operator.add, operator.iadd, torch.add), ("add", "add_")),
+            ("sub", (operator.sub, operator.isub, torch.sub), ("sub", "sub_")),
+            ("mul", (operator.mul, operator.imul, torch.mul), ("mul", "mul_")),
+            ("div", (operator.truediv, operator.itruediv, torch.div), ("div", "div_")),
         ):
-            raise self._unsupported(
-                node, f"function {what}", "weight and bias must be parameters of the module"
-            )
-        weight = _to_numpy(self.values[weight_node])
-        bias = None if bias_node is None else _to_numpy(self.values[bias_node])
-        owner = str(weight_node.target).rpartition(".")[0]
-        name = owner if owner and owner not in self.names else node.name
-        self._dense(node, name, f"function {what}", source, weight, bias)
+            self.functions.update(dict.fromkeys(functions, _arithmetic(op)))
+            self.methods.update(dict.fromkeys(methods, _arithmetic(op)))
+        for name, (kind, alias) in activation_aliases("torch").items():
+            handler = _activation(kind, alias)
+            if name.startswith("."):
+                self.methods[name[1:]] = handler
+                continue
+            target: Any = torch
+            for part in name.split("."):
+                target = getattr(target, part, None)
+            if isinstance(target, type):
+                self.modules[target] = handler
+            elif target is not None:
+                self.functions[target] = handler
 
-    def _method(self, node: torch.fx.Node) -> None:
-        method = str(node.target)
-        what = f"method .{method}()"
-        if not node.args or not _is_node(node.args[0]) or node.args[0] not in self.index:
-            raise self._unsupported(node, what, "called on a value that is not the model's tensor")
-        source = node.args[0]
-        if method == "size":
-            dim = _arg(node, 1, "dim")
-            shape = _Shape(self.shape[source])
-            self.values[node] = shape if dim is None else _dim_value(shape, dim)
-        elif method == "contiguous":
-            self._alias(node, source)
-        elif method == "mean":
-            self._mean(node, what, source)
-        elif method in ("add", "add_"):
-            alpha = node.kwargs.get("alpha", 1)
-            if len(node.args) != 2 or alpha != 1:
-                raise self._unsupported(node, what, f"alpha={alpha}")
-            self._sum(node, what, list(node.args))
-        elif method in _METHOD_ACTIVATIONS:
-            kind, arg_names = _METHOD_ACTIVATIONS[method]
-            params = {
-                key: _arg(node, i + 1, key, default) for i, (key, default) in enumerate(arg_names)
-            }
-            params.pop("dtype", None)
-            self._activation(node, node.name, what, kind, source, params)
-        elif method == "flatten":
-            start = _arg(node, 1, "start_dim", 0)
-            end = _arg(node, 2, "end_dim", -1)
-            self._flatten(node, node.name, what, source, start, end)
-        elif method in ("view", "reshape"):
-            dims = list(node.args[1:])
-            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-                dims = list(dims[0])
-            self._view(node, what, source, dims)
-        else:
-            raise self._unsupported(node, what)
+    @staticmethod
+    def is_dropout(module: Any) -> bool:
+        """A dropout module whose forward is one of torch's own (the identity at inference)."""
+        import torch.nn as nn
+
+        return isinstance(module, nn.modules.dropout._DropoutNd) and type(
+            module
+        ).__module__.startswith("torch.nn.")
 
 
-def _dim_value(shape: _Shape, index: Any) -> Any:
-    """``x.shape[index]`` while tracing: ``_BATCH`` for the batch axis, else the extent."""
-    if not isinstance(index, int) or isinstance(index, bool):
-        return None
-    rank = len(shape) + 1
-    if not -rank <= index < rank:
-        return None
-    index %= rank
-    return _BATCH if index == 0 else int(shape[index - 1])
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    first, second = value
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        raise TypeError(value)
-    return int(first), int(second)
+@functools.cache
+def _tables() -> _Tables:
+    return _Tables()
 
 
 def _is_node(value: Any) -> bool:
@@ -928,102 +650,25 @@ def _is_node(value: Any) -> bool:
     return isinstance(value, torch.fx.Node)
 
 
-def _plain(module: Any, cls: type) -> bool:
-    """``module`` is a ``cls`` whose forward is ``cls.forward`` (not overridden)."""
-    return isinstance(module, cls) and type(module).forward is cls.forward
+@functools.cache
+def supported() -> tuple[str, ...]:
+    """What from_torch translates: modules, functions (``F.*`` / ``torch.*``), tensor methods.
+
+    >>> "Linear" in supported() and "relu" in supported()
+    True
+    """
+    tables = _tables()
+    internal = {"getattr", "getitem", "iadd", "isub", "imul", "itruediv", "truediv", "neg"}
+    functions = {getattr(f, "__name__", str(f)).rstrip("_") for f in tables.functions}
+    return (
+        *(cls.__name__ for cls in tables.modules),
+        "ReLU6 (a Hardtanh)",
+        "Dropout (all variants)",
+        *sorted(functions - internal - {"max_pool2d_with_indices", "concat"}),
+        "x + y, x - y (residual)",
+        "x + c, x - c, c - x, x * c, x / c, -x (constant c: scalar, per channel or per element)",
+        *(f".{name}()" for name in sorted(tables.methods) if not name.endswith("_")),
+    )
 
 
-def _own_forward(module: Any) -> bool:
-    """A dropout module whose forward is one of torch's own."""
-    return type(module).__module__.startswith("torch.nn.")
-
-
-def _module_activation(module: Any) -> tuple[str | None, dict[str, Any]]:
-    """The spec kind and params of an activation module, or ``(None, {})``."""
-    import torch.nn as nn
-
-    table: list[tuple[type, str, Callable[[Any], dict[str, Any]]]] = [
-        (nn.ReLU, "relu", lambda m: {}),
-        (nn.LeakyReLU, "leaky_relu", lambda m: {"negative_slope": float(m.negative_slope)}),
-        (nn.ELU, "elu", lambda m: {"alpha": float(m.alpha)}),
-        (nn.Sigmoid, "sigmoid", lambda m: {}),
-        (nn.Tanh, "tanh", lambda m: {}),
-        (
-            nn.Softplus,
-            "softplus",
-            lambda m: {"beta": float(m.beta), "threshold": float(m.threshold)},
-        ),
-        (nn.GELU, "gelu", lambda m: {"approximate": m.approximate}),
-        (nn.SiLU, "silu", lambda m: {}),
-        (nn.Softmax, "softmax", lambda m: {"dim": m.dim}),
-        (nn.LogSoftmax, "log_softmax", lambda m: {"dim": m.dim}),
-    ]
-    for cls, kind, params in table:
-        if _plain(module, cls):
-            return kind, params(module)
-    return None, {}
-
-
-def _function_table() -> dict[Any, tuple[str, tuple[tuple[str, Any], ...]]]:
-    """Traced function -> (kind, ((argument name, default), ...) after the input)."""
-    import torch
-    import torch.nn.functional as F
-
-    inplace = (("inplace", False),)
-    table: dict[Any, tuple[str, tuple[tuple[str, Any], ...]]] = {}
-    entries: list[tuple[tuple[Any, ...], str, tuple[tuple[str, Any], ...]]] = [
-        ((F.relu, torch.relu, F.relu_, torch.relu_), "relu", inplace),
-        ((F.leaky_relu,), "leaky_relu", (("negative_slope", 0.01), *inplace)),
-        ((F.elu,), "elu", (("alpha", 1.0), *inplace)),
-        ((torch.sigmoid, F.sigmoid), "sigmoid", ()),
-        ((torch.tanh, F.tanh), "tanh", ()),
-        ((F.softplus,), "softplus", (("beta", 1.0), ("threshold", 20.0))),
-        ((F.gelu,), "gelu", (("approximate", "none"),)),
-        ((F.silu,), "silu", inplace),
-        ((F.softmax,), "softmax", (("dim", None), ("_stacklevel", 3), ("dtype", None))),
-        ((torch.softmax,), "softmax", (("dim", None), ("dtype", None))),
-        ((F.log_softmax,), "log_softmax", (("dim", None), ("_stacklevel", 3), ("dtype", None))),
-        ((torch.log_softmax,), "log_softmax", (("dim", None), ("dtype", None))),
-        ((F.dropout, torch.dropout), "dropout", ()),
-        ((torch.flatten,), "flatten", (("start_dim", 0), ("end_dim", -1))),
-        ((F.linear,), "linear", ()),
-        (
-            (F.max_pool2d, getattr(F, "max_pool2d_with_indices", None)),
-            "max_pool2d",
-            (
-                ("kernel_size", None),
-                ("stride", None),
-                ("padding", 0),
-                ("dilation", 1),
-                ("ceil_mode", False),
-                ("return_indices", False),
-            ),
-        ),
-        (
-            (F.avg_pool2d,),
-            "avg_pool2d",
-            (
-                ("kernel_size", None),
-                ("stride", None),
-                ("padding", 0),
-                ("ceil_mode", False),
-                ("count_include_pad", True),
-                ("divisor_override", None),
-            ),
-        ),
-        ((F.adaptive_avg_pool2d,), "adaptive_avg_pool2d", (("output_size", None),)),
-    ]
-    for targets, kind, arg_names in entries:
-        for target in targets:
-            if target is not None:
-                table[target] = (kind, arg_names)
-    return table
-
-
-_METHOD_ACTIVATIONS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
-    "relu": ("relu", ()),
-    "sigmoid": ("sigmoid", ()),
-    "tanh": ("tanh", ()),
-    "softmax": ("softmax", (("dim", None), ("dtype", None))),
-    "log_softmax": ("log_softmax", (("dim", None), ("dtype", None))),
-}
+__all__ = ["from_torch", "supported"]
