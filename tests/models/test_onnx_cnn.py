@@ -208,10 +208,17 @@ def test_per_channel_constants_become_batch_norm(op: str, const: np.ndarray, fir
     assert model.spec.layers[1].kind == "batch_norm"
 
 
-def test_spatially_varying_constant_is_unsupported() -> None:
+def test_spatially_varying_constant_becomes_scale_shift() -> None:
     nodes = [helper.make_node("Add", ["x", "k"], ["y"], name="pos")]
     inits = [_init("k", _w(1, 6, 6))]
-    with pytest.raises(UnsupportedLayerError, match=r"'pos'.*per channel"):
+    model = _check(_model(nodes, inits, (2, 6, 6)), (2, 6, 6))
+    assert model.spec.layers[0].kind == "scale_shift"
+
+
+def test_constant_of_another_rank_is_unsupported() -> None:
+    nodes = [helper.make_node("Add", ["x", "k"], ["y"], name="pos")]
+    inits = [_init("k", _w(3, 2, 6, 6))]
+    with pytest.raises(UnsupportedLayerError, match=r"'pos'.*changes the batch"):
         from_onnx(_model(nodes, inits, (2, 6, 6)))
 
 

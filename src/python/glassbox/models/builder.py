@@ -545,12 +545,20 @@ class GraphBuilder:
     @_propagates
     def scale_shift(self, name: str, x: Tensor, scale: Any = 1.0, shift: Any = 0.0) -> Tensor:
         """``x * scale + shift`` with constants that broadcast to the framework's sample shape
-        (with or without the batch axis): scalars, one value per channel, or any shape."""
+        (with or without the batch axis). Scalars and one value per channel make a
+        ``batch_norm`` layer (a per-channel affine map, as an inference batch norm); constants
+        that vary within a channel make a ``scale_shift`` layer."""
+        channels = x.shape[0]  # type: ignore[index]
+        size = int(np.prod(x.shape))  # type: ignore[arg-type]
         values = [self._native_constant(x, v) for v in (scale, shift)]
-        sizes = {v.size for v in values} - {1}
-        if len(sizes) > 1:  # one per channel and one per element: both per element
-            values = [np.broadcast_to(v, x.shape).ravel() for v in values]  # type: ignore[arg-type]
-        return self.layer("scale_shift", name, [x], perm=x.perm, scale=values[0], shift=values[1])
+        if all(v.size in (1, channels) for v in values):
+            scale, shift = (np.broadcast_to(v, (channels,)) for v in values)
+            return self.layer("batch_norm", name, [x], perm=x.perm, scale=scale, shift=shift)
+        scale, shift = (
+            np.repeat(v, size // channels) if v.size == channels else np.broadcast_to(v, (size,))
+            for v in values
+        )
+        return self.layer("scale_shift", name, [x], perm=x.perm, scale=scale, shift=shift)
 
     def _native_constant(self, x: Tensor, value: Any) -> np.ndarray:
         """A constant broadcast to ``x``'s framework shape, reduced to 1 value, one per channel

@@ -1,75 +1,39 @@
 """Translate an ONNX model into a native glassbox network (``glassbox.from_onnx``).
 
-The model is read with the ``onnx`` package and checked with ``onnx.checker``; each node of its
-graph becomes one layer named after the node (``node.name``, or ``f"{op_type}_{index}"`` when the
-node has no name). Two node patterns are fused into one layer: ``MatMul`` followed by an ``Add``
-of a constant becomes one dense layer (named after the ``MatMul``), and the decompositions that
-``torch.onnx.export`` emits for GELU before opset 20 (``Div -> Erf -> Add -> Mul -> Mul``) and for
-SiLU (``Sigmoid -> Mul``) become one ``gelu`` / ``silu`` layer (named after the first node).
+The model is read with the ``onnx`` package and checked with ``onnx.checker``; each node becomes
+one call of the graph builder (``models/builder.py``), looked up by op type in ``_OPS`` (and, for
+activations, in the layer table's ONNX names). Layers are named after their node (``node.name``,
+or ``f"{op_type}_{index}"`` when the node has no name). Computations on constants (shape
+arithmetic of exported reshapes, casts, gathers) are folded; the input's batch extent is
+``builder.BATCH`` in them. Exports of torch's legacy and default (dynamo) exporters work, with a
+fixed or a dynamic batch axis.
+
+Node patterns that exporters emit for one layer are fused before translation, each into one layer
+named after its first node: ``MatMul`` + ``Add`` of a constant (dense), GELU before opset 20
+(``Div -> Erf -> Add -> Mul -> Mul``), SiLU (``Sigmoid -> Mul``), softplus with torch's threshold
+(``Softplus``, ``Greater``, ``Where``) and a zero ``Pad`` read by a ``Conv`` (the conv's padding).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.native import build_network
+from glassbox.models.builder import BATCH, UNKNOWN, GraphBuilder, Tensor, Unsupported
+from glassbox.models.layers import Alias, LayerKind, activation_aliases
+from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
-from glassbox.models.shapes import conv_out, pool_out, resolve_reshape, same_padding
-from glassbox.models.spec import NetworkSpec
 
 if TYPE_CHECKING:
     import onnx
 
-    from glassbox.models.native import NativeModel
-
-SUPPORTED_OPS: tuple[str, ...] = (
-    "Gemm (transA=0)",
-    "MatMul (constant right operand, optionally followed by Add of a constant)",
-    "Relu",
-    "LeakyRelu",
-    "Elu",
-    "Sigmoid",
-    "Tanh",
-    "Softplus",
-    "Gelu",
-    "the erf GELU pattern Div-Erf-Add-Mul-Mul",
-    "the SiLU pattern Sigmoid-Mul",
-    "Softmax (axis 1 / -1)",
-    "LogSoftmax (axis 1 / -1)",
-    "Conv (2-D; pads, strides, dilations, group, auto_pad)",
-    "MaxPool (2-D; Indices output unused)",
-    "AveragePool (2-D)",
-    "GlobalAveragePool",
-    "BatchNormalization (inference)",
-    "Add (of two computed tensors of equal shape)",
-    "Add / Sub / Mul / Div by a per-channel or scalar constant",
-    "Pad (zeros, spatial axes) read by a Conv",
-    "Concat (not along the batch axis)",
-    "Flatten (axis=1)",
-    "Reshape (constant shape keeping the batch axis)",
-    "Identity",
-    "Dropout",
-    "Constant",
-)
-
-_ACTIVATIONS = {
-    "Relu": "relu",
-    "LeakyRelu": "leaky_relu",
-    "Elu": "elu",
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Softplus": "softplus",
-    "Gelu": "gelu",
-    "Softmax": "softmax",
-    "LogSoftmax": "log_softmax",
-}
+    from glassbox.models.spec import NetworkSpec
 
 
 def from_onnx(
@@ -85,8 +49,8 @@ def from_onnx(
     ----------
     model : path, bytes or onnx.ModelProto
         A file path, the serialized model, or a loaded ``onnx.ModelProto``. The graph must have
-        one input of shape ``(batch, *sample_shape)`` and one output, and use only
-        ``SUPPORTED_OPS``.
+        one input of shape ``(batch, *sample_shape)`` and one output, and use only supported ops
+        (``SUPPORTED_OPS``).
     output : {"model", "logits", "probabilities"}
         ``"model"``: what the graph computes; ``"logits"``: without a final Softmax, LogSoftmax
         or Sigmoid; ``"probabilities"``: class probabilities (a softmax is appended to logits; a
@@ -103,19 +67,29 @@ def from_onnx(
     ValueError
         If ``model`` is a missing file or not a valid ONNX model.
     UnsupportedLayerError
-        If the graph contains a node with no native equivalent.
+        If the graph contains nodes with no native equivalent; the message names all of them.
 
     Examples
     --------
-    >>> model = from_onnx("classifier.onnx", output="probabilities")  # doctest: +SKIP
-    >>> model.layer_names  # doctest: +SKIP
-    ['/0/Gemm', '/1/Relu', '/2/Gemm', '/3/Softmax']
+    >>> import numpy as np
+    >>> from onnx import helper, numpy_helper, TensorProto
+    >>> graph = helper.make_graph(
+    ...     [helper.make_node("Gemm", ["x", "W"], ["h"], name="fc", transB=1),
+    ...      helper.make_node("Relu", ["h"], ["y"], name="act")],
+    ...     "mlp",
+    ...     [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])],
+    ...     initializer=[numpy_helper.from_array(np.ones((2, 3), np.float32), "W")],
+    ... )
+    >>> model = from_onnx(helper.make_model(graph))
+    >>> model.layer_names, model.predict(np.ones((1, 3), np.float32))
+    (['fc', 'act'], array([[3., 3.]], dtype=float32))
     """
     check_output(output)
     proto = load_onnx(model)
     spec = _Translator(proto).run()
     spec = apply_output(spec, output, what="this ONNX model")
-    return build_network(spec, feature_names=feature_names, output_names=output_names)
+    return NativeModel(spec, feature_names=feature_names, output_names=output_names)
 
 
 def load_onnx(model: Any) -> onnx.ModelProto:
@@ -123,7 +97,7 @@ def load_onnx(model: Any) -> onnx.ModelProto:
 
     Examples
     --------
-    >>> load_onnx(b"not onnx")  # doctest: +SKIP
+    >>> load_onnx(b"not onnx")
     Traceback (most recent call last):
     ValueError: model: the given 8 bytes is not a valid ONNX model: ...
     """
@@ -167,630 +141,565 @@ def _parse(load: Any, label: str) -> onnx.ModelProto:
 def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
     import onnx
 
-    return {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
+    attrs = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
 
 
 class _Translator:
-    """Walk the graph's nodes in order, appending one spec layer per (fused) node."""
+    """Walk the graph's nodes in order, one builder call per (fused) node."""
 
     def __init__(self, proto: onnx.ModelProto) -> None:
         from onnx import numpy_helper
 
         self.graph = proto.graph
+        self.nodes = list(proto.graph.node)  # one wrapper per node: ids stay valid
         self.opset = next(
             (op.version for op in proto.opset_import if op.domain in ("", "ai.onnx")), 1
         )
-        self.consts: dict[str, np.ndarray] = {
+        self.values: dict[str, Any] = {
             init.name: numpy_helper.to_array(init) for init in self.graph.initializer
         }
-        for node in self.graph.node:  # constants have no inputs: collect them up front
-            if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self.consts[node.output[0]] = _constant_value(node)
-        self.index: dict[str, int] = {}
-        self.shape: dict[str, tuple[int, ...]] = {}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
-        for node in self.graph.node:
+        for node in self.nodes:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
         self.graph_outputs = {out.name for out in self.graph.output}
-        self.fused: set[int] = set()
-        self.padded: dict[str, tuple[str, tuple[int, int, int, int]]] = {}
-        self.names: dict[int, str] = {
-            id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.graph.node)
+        self.names = {
+            id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.nodes)
         }
-        self.spec = NetworkSpec(input_shape=(1,))
-
-    # -- driver -------------------------------------------------------------------------------
-    def run(self) -> NetworkSpec:
-        inputs = [i for i in self.graph.input if i.name not in self.consts]
+        inputs = [i for i in self.graph.input if i.name not in self.values]
         if len(inputs) != 1 or len(self.graph.output) != 1:
             raise UnsupportedLayerError(
                 f"model: the graph has {len(inputs)} inputs and {len(self.graph.output)} "
                 "outputs; from_onnx supports graphs with one input and one output"
             )
-        self.spec.input_shape = self._input_shape(inputs[0])
-        self.index[inputs[0].name] = -1
-        self.shape[inputs[0].name] = self.spec.input_shape
-        for node in self.graph.node:
-            if id(node) not in self.fused:
-                self._node(node)
-        result = self.graph.output[0].name
-        if result not in self.index:
-            raise UnsupportedLayerError(
-                f"model: the graph output {result!r} does not depend on the input"
-            )
-        source = self.index[result]
-        if source == -1 or source != len(self.spec.layers) - 1:
-            self.spec.add("identity", result, inputs=[source])
-        return self.spec
+        shape, batch = self._input_shape(inputs[0])
+        self.builder = GraphBuilder(
+            shape, adapter="from_onnx", supported=SUPPORTED_OPS, fixed_batch=batch
+        )
+        self.builder.help = (
+            "Use glassbox.wrap(...) with onnxruntime for model-agnostic methods on other models."
+        )
+        self.values[inputs[0].name] = self.builder.input
+        self.fused: dict[int, Callable[[], Any]] = {}  # first node -> its fused translation
+        self.skipped: set[int] = set()  # the other nodes of fused patterns
+        self.padded: dict[str, tuple[Tensor, tuple[int, ...]]] = {}  # Pad output -> (x, pads)
+        for node in self.nodes:  # constants have no inputs: known before any fusion
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+                self.values[node.output[0]] = _constant_value(_attributes(node))
 
-    def _input_shape(self, value_info: onnx.ValueInfoProto) -> tuple[int, ...]:
+    # -- driver -------------------------------------------------------------------------------
+    def run(self) -> NetworkSpec:
+        for node in self.nodes:
+            if id(node) not in self.fused and id(node) not in self.skipped:
+                for fuse in _FUSIONS.get(node.op_type, ()):
+                    if fuse(self, node):
+                        break
+        for node in self.nodes:
+            if id(node) in self.skipped:
+                continue
+            name, what = self.names[id(node)], f"ONNX op {node.op_type}"
+            if node.domain not in ("", "ai.onnx"):
+                self._set(node, self.builder.unsupported(name, what, f"domain {node.domain!r}"))
+            elif id(node) in self.fused:
+                self.builder.translate(name, what, self.fused[id(node)])
+            else:
+                self._set(node, self._node(node, name, what))
+        result = self.values.get(self.graph.output[0].name)
+        if self.builder.failures:
+            raise self.builder.error()
+        if not isinstance(result, Tensor):
+            raise UnsupportedLayerError(
+                f"model: the graph output {self.graph.output[0].name!r} does not depend on "
+                "the input"
+            )
+        return self.builder.finish(result, self.graph.output[0].name)
+
+    def _node(self, node: onnx.NodeProto, name: str, what: str) -> Any:
+        inputs = [self.values.get(i, UNKNOWN) if i else None for i in node.input]
+        if any(v is UNKNOWN for v in inputs):
+            return UNKNOWN  # downstream of an untranslatable node, which is already reported
+        attrs = _attributes(node)
+        if node.op_type in _FOLDABLE and not any(isinstance(v, Tensor) for v in inputs):
+            try:
+                return _FOLDABLE[node.op_type](inputs, attrs)
+            except Exception as exc:
+                return self.builder.unsupported(name, what, f"constant folding failed ({exc})")
+        handler = _OPS.get(node.op_type) or _activation_handler(node.op_type)
+        if handler is None:
+            return self.builder.unsupported(name, what)
+        return self.builder.translate(name, what, handler, self, node, name, inputs, attrs)
+
+    def _set(self, node: onnx.NodeProto, value: Any) -> None:
+        values = value if isinstance(value, tuple) else (value,)
+        if value is UNKNOWN:
+            values = (UNKNOWN,) * len(node.output)
+        for out, item in zip(node.output, values, strict=False):
+            if out:
+                self.values[out] = item
+
+    def _input_shape(self, value_info: onnx.ValueInfoProto) -> tuple[tuple[int, ...], int | None]:
+        """The per-sample input shape and the batch extent, if the graph fixes it."""
         dims = value_info.type.tensor_type.shape.dim
+        batch = dims[0].dim_value if dims and dims[0].HasField("dim_value") else None
         if len(dims) >= 2 and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims[1:]):
-            return tuple(int(d.dim_value) for d in dims[1:])
+            return tuple(int(d.dim_value) for d in dims[1:]), batch
         if len(dims) == 2:
             # (batch, unknown): take the width from the first Gemm / MatMul reading the input.
             for node in self.consumers.get(value_info.name, []):
-                weight = self._const(node.input[1]) if len(node.input) > 1 else None
-                if node.op_type in ("Gemm", "MatMul") and weight is not None and weight.ndim == 2:
+                weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
+                if node.op_type in ("Gemm", "MatMul") and isinstance(weight, np.ndarray):
                     trans = node.op_type == "Gemm" and _attributes(node).get("transB", 0)
-                    return (int(weight.shape[1] if trans else weight.shape[0]),)
+                    return (int(weight.shape[1] if trans else weight.shape[0]),), batch
         raise ValueError(
             f"model: the graph input {value_info.name!r} must have shape (batch, *sample_shape) "
             "with a fixed sample shape; got "
             f"{[d.dim_value if d.HasField('dim_value') else d.dim_param for d in dims]}"
         )
 
-    # -- helpers ------------------------------------------------------------------------------
-    def _const(self, name: str) -> np.ndarray | None:
-        return self.consts.get(name)
-
-    def _unsupported(self, node: onnx.NodeProto, reason: str = "") -> Exception:
-        detail = f" ({reason})" if reason else ""
-        return UnsupportedLayerError(
-            f"layer {self.names[id(node)]!r} (ONNX op {node.op_type}) is not supported by "
-            f"from_onnx{detail}. Supported ops: {', '.join(SUPPORTED_OPS)}. Use "
-            "glassbox.wrap(...) with onnxruntime for model-agnostic methods on other models."
-        )
-
-    def _source(self, node: onnx.NodeProto) -> str:
-        if not node.input or (node.input[0] not in self.index and node.input[0] not in self.padded):
-            raise self._unsupported(node, "its first input is not computed from the model input")
-        for extra in node.input[1:]:
-            if extra and extra in self.index:
-                raise self._unsupported(
-                    node,
-                    "it combines two tensors computed from the input; decomposed activations "
-                    "other than the erf-GELU and SiLU patterns are not recognised (export with "
-                    "opset_version=20 to keep GELU one node)",
-                )
-        return node.input[0]
-
-    def _add(
-        self,
-        node: onnx.NodeProto,
-        kind: str,
-        source: str,
-        shape: tuple[int, ...],
-        out: str | None = None,
-        params: dict[str, Any] | None = None,
-        **weights: np.ndarray | None,
-    ) -> None:
-        idx = self.spec.add(
-            kind, self.names[id(node)], inputs=[self.index[source]], params=params, **weights
-        )
-        out = out or node.output[0]
-        self.index[out] = idx
-        self.shape[out] = shape
-
-    def _only_consumer(self, tensor: str) -> onnx.NodeProto | None:
+    # -- helpers for handlers and fusions -----------------------------------------------------
+    def only_consumer(self, tensor: str) -> onnx.NodeProto | None:
         users = self.consumers.get(tensor, [])
         if len(users) != 1 or tensor in self.graph_outputs:
             return None
         return users[0]
 
-    # -- nodes --------------------------------------------------------------------------------
-    def _node(self, node: onnx.NodeProto) -> None:
-        op = node.op_type
-        if node.domain not in ("", "ai.onnx"):
-            raise self._unsupported(node, f"custom domain {node.domain!r}")
-        if op == "Constant":
-            return
-        if op in ("Identity", "Dropout") and node.input[0] in self.consts:
-            self.consts[node.output[0]] = self.consts[node.input[0]]
-            return
-        if op == "Shape" and node.input[0] in self.index:
-            shape = (_BATCH, *self.shape[node.input[0]])
-            start, end = _attributes(node).get("start", 0), _attributes(node).get("end", None)
-            self.consts[node.output[0]] = np.array(shape[start:end], np.int64)
-            return
-        if op in _SHAPE_OPS and all(not name or name in self.consts for name in node.input):
-            self.consts[node.output[0]] = self._fold(node)
-            return
-        if op == "Add" and sum(name in self.index for name in node.input) == 2:
-            self._sum(node)
-            return
-        if op == "Concat":
-            self._concat(node)
-            return
-        if op in ("Add", "Sub", "Mul", "Div") and self._affine(node):
-            return
-        if op == "Pad":
-            self._pad(node)
-            return
-        source = self._source(node)
-        shape = self.shape[source]
-        attrs = _attributes(node)
-        if op in ("Identity", "Dropout"):
-            if len(node.output) > 1 and node.output[1] and self.consumers.get(node.output[1]):
-                raise self._unsupported(node, "its mask output is used")
-            self._add(node, op.lower(), source, shape)
-        elif op == "Gemm":
-            self._gemm(node, source, attrs)
-        elif op == "MatMul":
-            self._matmul(node, source)
-        elif op == "Sigmoid" and self._fuse_silu(node, source):
-            return
-        elif op == "Div" and self._fuse_gelu(node, source):
-            return
-        elif op in _ACTIVATIONS:
-            kind = _ACTIVATIONS[op]
-            params = self._activation_params(node, op, attrs, shape)
-            self._add(node, kind, source, shape, params=params)
-        elif op == "Flatten":
-            if attrs.get("axis", 1) not in (1, -len(shape)):
-                raise self._unsupported(node, f"axis={attrs.get('axis')}; only axis=1 is supported")
-            self._add(node, "flatten", source, (int(np.prod(shape, dtype=np.int64)),))
-        elif op == "Reshape":
-            self._reshape(node, source, attrs)
-        elif op == "Conv":
-            self._conv(node, source, attrs)
-        elif op in ("MaxPool", "AveragePool"):
-            self._pool(node, source, attrs)
-        elif op == "GlobalAveragePool":
-            c, _, _ = self._image(node, shape)
-            self._add(
-                node, "adaptive_avg_pool2d", source, (c, 1, 1), params={"output_size": (1, 1)}
-            )
-        elif op == "BatchNormalization":
-            self._batch_norm(node, source, attrs)
-        else:
-            raise self._unsupported(node)
+    def constant(self, name: str) -> np.ndarray | None:
+        value = self.values.get(name)
+        return value if isinstance(value, np.ndarray) else None
 
-    def _activation_params(
-        self, node: onnx.NodeProto, op: str, attrs: dict[str, Any], shape: tuple[int, ...]
-    ) -> dict[str, Any]:
-        if op == "LeakyRelu":
-            return {"negative_slope": float(attrs.get("alpha", 0.01))}
-        if op == "Elu":
-            return {"alpha": float(attrs.get("alpha", 1.0))}
-        if op == "Softplus":
-            # ONNX: log(exp(x) + 1); torch's threshold 20 changes it by < 3e-9.
-            return {"beta": 1.0, "threshold": 20.0}
-        if op == "Gelu":
-            approximate = attrs.get("approximate", "none")
-            if isinstance(approximate, bytes):
-                approximate = approximate.decode()
-            if approximate not in ("none", "tanh"):
-                raise self._unsupported(node, f"approximate={approximate!r}")
-            return {"approximate": approximate}
-        if op in ("Softmax", "LogSoftmax"):
-            axis = attrs.get("axis", -1 if self.opset >= 13 else 1)
-            if len(shape) != 1 or axis not in (1, -1):
-                raise self._unsupported(
-                    node,
-                    f"axis={axis} on samples of shape {shape}; only the feature axis of 1-D "
-                    "samples is supported",
-                )
-        return {}
-
-    def _dense(
-        self,
-        node: onnx.NodeProto,
-        source: str,
-        weight: np.ndarray,
-        bias: np.ndarray | None,
-        out: str | None = None,
-    ) -> None:
-        shape = self.shape[source]
-        if len(shape) != 1 or shape[0] != weight.shape[1]:
-            raise self._unsupported(
-                node,
-                f"it maps {weight.shape[1]} features but receives samples of shape {shape}; "
-                "flatten multi-dimensional samples first",
-            )
-        self._add(node, "dense", source, (int(weight.shape[0]),), out=out, weight=weight, bias=bias)
-
-    def _gemm(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
-        weight = self._const(node.input[1])
-        bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        if attrs.get("transA", 0) != 0:
-            raise self._unsupported(node, "transA=1")
-        if weight is None or weight.ndim != 2:
-            raise self._unsupported(node, "B must be a constant matrix")
-        if len(node.input) > 2 and node.input[2] and bias is None:
-            raise self._unsupported(node, "C must be a constant")
-        alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
-        w = np.asarray(weight, np.float64)
-        w = alpha * (w if attrs.get("transB", 0) else w.T)
-        b = None if bias is None else self._bias(node, bias, w.shape[0], beta)
-        self._dense(node, source, w, b)
-
-    def _bias(self, node: onnx.NodeProto, bias: np.ndarray, width: int, scale: float) -> np.ndarray:
-        bias = np.asarray(bias, np.float64)
-        if bias.size == 1:
-            return np.full(width, scale * float(bias.ravel()[0]))
-        if bias.shape in ((width,), (1, width)):
-            return scale * bias.ravel()
-        raise self._unsupported(node, f"bias of shape {bias.shape} for {width} outputs")
-
-    def _matmul(self, node: onnx.NodeProto, source: str) -> None:
-        weight = self._const(node.input[1])
-        if weight is None or weight.ndim != 2:
-            raise self._unsupported(node, "the right operand must be a constant matrix")
-        w = np.asarray(weight, np.float64).T
-        add = self._only_consumer(node.output[0])
-        if add is not None and add.op_type == "Add" and add.domain in ("", "ai.onnx"):
-            other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
-            bias = self._const(other)
-            if bias is not None and (
-                bias.size == 1 or bias.shape in ((w.shape[0],), (1, w.shape[0]))
-            ):
-                self.fused.add(id(add))
-                self._dense(node, source, w, self._bias(node, bias, w.shape[0], 1.0), add.output[0])
-                return
-        self._dense(node, source, w, None)
-
-    def _reshape(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
-        target = self._const(node.input[1]) if len(node.input) > 1 else None
-        shape = self.shape[source]
-        size = int(np.prod(shape, dtype=np.int64))
-        allowzero = bool(attrs.get("allowzero", 0))
-        result: tuple[int, ...] | None = None
-        dims = [int(v) for v in target] if target is not None and target.ndim == 1 else []
-        if len(dims) >= 2 and _BATCH not in dims[1:]:
-            first = dims[0]
-            # 0 copies the input's extent at that position (unless allowzero)
-            rest = [
-                shape[i] if d == 0 and not allowzero and i < len(shape) else d
-                for i, d in enumerate(dims[1:])
-            ]
-            keeps_batch = first == _BATCH or (first == 0 and not allowzero)
-            keeps_batch = keeps_batch or (first == -1 and -1 not in rest)
-            if keeps_batch:
-                try:
-                    result = resolve_reshape(rest, size)
-                except ValueError:
-                    result = None
-        if result is None:
-            raise self._unsupported(
-                node,
-                "only a reshape to a constant per-sample shape keeping the batch axis is "
-                "supported, e.g. (batch, -1) or (-1, 16, 4, 4)",
-            )
-        if len(result) == 1:
-            self._add(node, "flatten", source, result)
-        else:
-            self._add(node, "reshape", source, result, params={"shape": list(result)})
-
-    def _fold(self, node: onnx.NodeProto) -> np.ndarray:
-        """Evaluate a shape computation (``x.view(x.size(0), -1)`` exported by torch)."""
-        import onnx
-
-        args = [self.consts[name] if name else None for name in node.input]
-        attrs = _attributes(node)
-        op = node.op_type
-        try:
-            if op == "Gather":
-                return np.take(args[0], args[1], axis=int(attrs.get("axis", 0)))
-            if op == "Unsqueeze":
-                axes = attrs.get("axes") if len(args) < 2 else args[1]
-                out = args[0]
-                for axis in sorted(int(a) for a in np.ravel(axes)):
-                    out = np.expand_dims(out, axis)
-                return out
-            if op == "Squeeze":
-                axes = attrs.get("axes") if len(args) < 2 or args[1] is None else args[1]
-                return np.squeeze(
-                    args[0], None if axes is None else tuple(int(a) for a in np.ravel(axes))
-                )
-            if op == "Concat":
-                return np.concatenate(args, axis=int(attrs.get("axis", 0)))
-            if op == "Cast":
-                if np.any(args[0] == _BATCH):
-                    return args[0]
-                return args[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
-        except Exception as exc:
-            raise self._unsupported(node, f"shape computation failed ({exc})") from exc
-        raise self._unsupported(node)
-
-    # -- image layers, residual adds, concat ---------------------------------------------------
-    def _image(self, node: onnx.NodeProto, shape: tuple[int, ...]) -> tuple[int, int, int]:
-        if len(shape) != 3:
-            raise self._unsupported(
-                node, f"it needs (C, H, W) samples but receives samples of shape {shape}"
-            )
-        return shape  # type: ignore[return-value]
-
-    def _window(
-        self,
-        node: onnx.NodeProto,
-        attrs: dict[str, Any],
-        h: int,
-        w: int,
-        kernel: tuple[int, int],
-        ceil_mode: bool = False,
-    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int], tuple[int, int, int]]:
-        """strides, dilations, (top, left, bottom, right) pads and the output (H', W', _)."""
-        strides = tuple(int(v) for v in attrs.get("strides", (1, 1)))
-        dilations = tuple(int(v) for v in attrs.get("dilations", (1, 1)))
-        if len(strides) != 2 or len(dilations) != 2:
-            raise self._unsupported(node, "only 2-D windows are supported")
-        auto_pad = attrs.get("auto_pad", b"NOTSET")
-        if isinstance(auto_pad, bytes):
-            auto_pad = auto_pad.decode()
-        if auto_pad == "NOTSET":
-            pads = tuple(int(v) for v in attrs.get("pads", (0, 0, 0, 0)))
-            if len(pads) != 4:
-                raise self._unsupported(node, f"pads={list(pads)}")
-        elif auto_pad == "VALID":
-            pads = (0, 0, 0, 0)
-        elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            upper = auto_pad == "SAME_UPPER"
-            top, bottom = same_padding(h, kernel[0], strides[0], dilations[0], upper)
-            left, right = same_padding(w, kernel[1], strides[1], dilations[1], upper)
-            pads = (top, left, bottom, right)
-        else:
-            raise self._unsupported(node, f"auto_pad={auto_pad!r}")
-        oh = pool_out(h, kernel[0], strides[0], pads[0], pads[2], dilations[0], ceil_mode)
-        ow = pool_out(w, kernel[1], strides[1], pads[1], pads[3], dilations[1], ceil_mode)
-        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            oh, ow = -(-h // strides[0]), -(-w // strides[1])
-        if oh < 1 or ow < 1:
-            raise self._unsupported(node, f"input {h}x{w} is smaller than the window")
-        return strides, dilations, pads, (oh, ow, 0)  # type: ignore[return-value]
-
-    def _pad(self, node: onnx.NodeProto) -> None:
-        """A zero ``Pad`` of the spatial axes read only by a ``Conv``: folded into its pads."""
-        source = self._source(node)
-        attrs = _attributes(node)
-        mode = attrs.get("mode", b"constant")
-        mode = mode.decode() if isinstance(mode, bytes) else mode
-        pads = attrs.get("pads") if len(node.input) < 2 else self._const(node.input[1])
-        value = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        value = attrs.get("value", 0.0) if value is None else float(np.ravel(value)[0])
-        users = self.consumers.get(node.output[0], [])
-        ok = (
-            mode == "constant"
-            and value == 0.0
-            and pads is not None
-            and len(node.input) < 4
-            and len(self.shape[source]) == 3
-            and len(pads) == 8
-            and all(int(p) == 0 for p in (pads[0], pads[1], pads[4], pads[5]))
-            and all(int(p) >= 0 for p in pads)
-            and len(users) == 1
-            and users[0].op_type == "Conv"
-            and users[0].input[0] == node.output[0]
-            and node.output[0] not in self.graph_outputs
-        )
-        if not ok:
-            raise self._unsupported(
-                node, "only a zero padding of the spatial axes read by a single Conv is supported"
-            )
-        c, h, w = self.shape[source]
-        top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
-        self.padded[node.output[0]] = (source, (top, left, bottom, right))
-        self.shape[node.output[0]] = (c, h + top + bottom, w + left + right)
-
-    def _conv(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
-        extra = (0, 0, 0, 0)
-        if source in self.padded:
-            source, extra = self.padded[source]
-        c, h, w = self._image(node, self.shape[source])
-        weight = self._const(node.input[1])
-        bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        if weight is None or weight.ndim != 4:
-            raise self._unsupported(node, "W must be a constant 4-D tensor (2-D convolution)")
-        if len(node.input) > 2 and node.input[2] and bias is None:
-            raise self._unsupported(node, "B must be a constant")
-        groups = int(attrs.get("group", 1))
-        if weight.shape[1] * groups != c:
-            raise self._unsupported(
-                node, f"W of shape {weight.shape} with group={groups} does not take {c} channels"
-            )
-        kernel = (int(weight.shape[2]), int(weight.shape[3]))
-        strides, dilations, pads, (oh, ow, _) = self._window(
-            node, attrs, h + extra[0] + extra[2], w + extra[1] + extra[3], kernel
-        )
-        pads = tuple(a + b for a, b in zip(pads, extra, strict=True))  # type: ignore[assignment]
-        oh = conv_out(h, kernel[0], strides[0], pads[0], pads[2], dilations[0])
-        ow = conv_out(w, kernel[1], strides[1], pads[1], pads[3], dilations[1])
-        params = {"stride": strides, "padding": pads, "dilation": dilations, "groups": groups}
-        self._add(
-            node,
-            "conv2d",
-            source,
-            (int(weight.shape[0]), oh, ow),
-            params=params,
-            weight=weight,
-            bias=None if bias is None else np.ravel(bias),
-        )
-
-    def _pool(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
-        c, h, w = self._image(node, self.shape[source])
-        if len(node.output) > 1 and node.output[1] and self.consumers.get(node.output[1]):
-            raise self._unsupported(node, "its Indices output is used")
-        kernel = tuple(int(v) for v in attrs.get("kernel_shape", ()))
-        if len(kernel) != 2:
-            raise self._unsupported(node, f"kernel_shape={list(kernel)}; only 2-D is supported")
-        if int(attrs.get("storage_order", 0)) != 0:
-            raise self._unsupported(node, "storage_order=1")
-        ceil_mode = bool(attrs.get("ceil_mode", 0))
-        strides, dilations, pads, (oh, ow, _) = self._window(node, attrs, h, w, kernel, ceil_mode)
-        params: dict[str, Any] = {
-            "kernel": kernel,
-            "stride": strides,
-            "padding": pads,
-            "ceil_mode": ceil_mode,
-        }
-        if node.op_type == "MaxPool":
-            kind = "max_pool2d"
-            params["dilation"] = dilations
-        else:
-            kind = "avg_pool2d"
-            if dilations != (1, 1):
-                raise self._unsupported(node, f"dilations={list(dilations)}")
-            params["count_include_pad"] = bool(attrs.get("count_include_pad", 0))
-        self._add(node, kind, source, (c, oh, ow), params=params)
-
-    def _batch_norm(self, node: onnx.NodeProto, source: str, attrs: dict[str, Any]) -> None:
-        shape = self.shape[source]
-        if attrs.get("training_mode", 0):
-            raise self._unsupported(node, "training_mode=1")
-        if any(out and self.consumers.get(out) for out in node.output[1:]):
-            raise self._unsupported(node, "its running-statistics outputs are used")
-        values = [self._const(name) for name in node.input[1:5]]
-        if len(values) != 4 or any(v is None for v in values):
-            raise self._unsupported(node, "scale, B, mean and var must be constants")
-        gamma, beta, mean, var = (np.asarray(v, np.float64).ravel() for v in values)  # type: ignore[arg-type]
-        if len(shape) not in (1, 3) or any(
-            v.shape != (shape[0],) for v in (gamma, beta, mean, var)
-        ):
-            raise self._unsupported(
-                node, f"statistics of shape {gamma.shape} for samples of shape {shape}"
-            )
-        scale = gamma / np.sqrt(var + float(attrs.get("epsilon", 1e-5)))
-        self._add(node, "batch_norm", source, shape, scale=scale, shift=beta - mean * scale)
-
-    def _affine(self, node: onnx.NodeProto) -> bool:
-        """``x op c`` with a constant ``c`` that is one value per channel (or a scalar): a
-        batch_norm layer (scale, shift). Returns False if the node is not of that form."""
-        if len(node.input) != 2:
-            return False
-        computed = [name in self.index for name in node.input]
-        if computed.count(True) != 1:
-            return False
-        position = computed.index(True)
-        source, other = node.input[position], node.input[1 - position]
-        const = self._const(other)
-        op = node.op_type
-        if const is None:
-            return False
-        if op == "Div" and position == 0 and self._fuse_gelu(node, source):
-            return True
-        shape = self.shape[source]
-        try:
-            full = np.broadcast_to(np.asarray(const, np.float64), (1, *shape))
-        except ValueError:
-            raise self._unsupported(
-                node, f"the constant of shape {const.shape} does not broadcast to {shape}"
-            ) from None
-        if full.ndim != len(shape) + 1 or const.ndim > len(shape) + 1:
-            raise self._unsupported(node, f"the constant of shape {const.shape} changes the shape")
-        per_channel = full.reshape(shape[0], -1)
-        if not np.all(per_channel == per_channel[:, :1]):
-            raise self._unsupported(
-                node, "only constants with one value per channel (or a scalar) are supported"
-            )
-        values = per_channel[:, 0]
-        ones, zeros = np.ones_like(values), np.zeros_like(values)
-        if op == "Add":
-            scale, shift = ones, values
-        elif op == "Sub":
-            scale, shift = (ones, -values) if position == 0 else (-ones, values)
-        elif op == "Mul":
-            scale, shift = values, zeros
-        elif position == 0:  # Div: x / c
-            scale, shift = 1.0 / values, zeros
-        else:
-            raise self._unsupported(node, "dividing a constant by a tensor is not supported")
-        self._add(node, "batch_norm", source, shape, scale=scale, shift=shift)
-        return True
-
-    def _multi(
-        self,
-        node: onnx.NodeProto,
-        kind: str,
-        sources: list[str],
-        shape: tuple[int, ...],
-        **params: Any,
-    ) -> None:
-        idx = self.spec.add(
-            kind, self.names[id(node)], inputs=[self.index[s] for s in sources], params=params
-        )
-        self.index[node.output[0]] = idx
-        self.shape[node.output[0]] = shape
-
-    def _sum(self, node: onnx.NodeProto) -> None:
-        shapes = {self.shape[name] for name in node.input}
-        if len(shapes) != 1:
-            raise self._unsupported(
-                node, f"it adds tensors of shapes {sorted(shapes)}; broadcasting is not supported"
-            )
-        self._multi(node, "add", list(node.input), self.shape[node.input[0]])
-
-    def _concat(self, node: onnx.NodeProto) -> None:
-        if not all(name in self.index for name in node.input):
-            raise self._unsupported(node, "it must join tensors computed from the model input")
-        shapes = [self.shape[name] for name in node.input]
-        rank = len(shapes[0]) + 1
-        axis = int(_attributes(node).get("axis", 1))
-        if not -rank <= axis < rank or axis % rank == 0:
-            raise self._unsupported(node, f"axis={axis}; the batch axis cannot be joined")
-        axis = axis % rank - 1
-        if any(
-            len(s) != rank - 1
-            or s[:axis] + s[axis + 1 :] != shapes[0][:axis] + shapes[0][axis + 1 :]
-            for s in shapes
-        ):
-            raise self._unsupported(node, f"shapes {shapes} differ off the joined axis")
-        total = sum(s[axis] for s in shapes)
-        shape = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
-        if len(node.input) == 1:
-            self.index[node.output[0]] = self.index[node.input[0]]
-            self.shape[node.output[0]] = shape
-            return
-        self._multi(node, "concat", list(node.input), shape, axis=axis)
-
-    # -- fused patterns -----------------------------------------------------------------------
-    def _fuse_silu(self, node: onnx.NodeProto, source: str) -> bool:
-        """``Mul(x, Sigmoid(x))`` -> silu."""
-        mul = self._only_consumer(node.output[0])
-        if mul is None or mul.op_type != "Mul" or source not in mul.input:
-            return False
-        self.fused.add(id(mul))
-        self._add(node, "silu", source, self.shape[source], out=mul.output[0])
-        return True
-
-    def _fuse_gelu(self, node: onnx.NodeProto, source: str) -> bool:
-        """``Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)`` (any operand order) -> gelu."""
-        if not _is_scalar(self._const(node.input[1]), math.sqrt(2.0)):
-            return False
-        erf = self._only_consumer(node.output[0])
-        if erf is None or erf.op_type != "Erf":
-            return False
-        add = self._only_consumer(erf.output[0])
-        if add is None or add.op_type != "Add" or not self._other_is(add, erf.output[0], 1.0):
-            return False
-        mul = self._only_consumer(add.output[0])
-        if mul is None or mul.op_type != "Mul" or source not in mul.input:
-            return False
-        half = self._only_consumer(mul.output[0])
-        if half is None or half.op_type != "Mul" or not self._other_is(half, mul.output[0], 0.5):
-            return False
-        self.fused.update({id(erf), id(add), id(mul), id(half)})
-        shape = self.shape[source]
-        self._add(node, "gelu", source, shape, out=half.output[0], params={"approximate": "none"})
-        return True
-
-    def _other_is(self, node: onnx.NodeProto, tensor: str, value: float) -> bool:
+    def other_is(self, node: onnx.NodeProto, tensor: str, value: float) -> bool:
+        """``node`` reads ``tensor`` and a scalar constant equal to ``value``."""
         others = [name for name in node.input if name != tensor]
-        return len(others) == 1 and _is_scalar(self._const(others[0]), value)
+        return len(others) == 1 and _is_scalar(self.constant(others[0]), value)
+
+    def fuse(self, first: onnx.NodeProto, rest: list[onnx.NodeProto], make: Callable[[], Any]):
+        """Translate ``first`` and ``rest`` as one layer: ``make()`` gives the last output."""
+        last = rest[-1] if rest else first
+        self.skipped.update(id(node) for node in rest)
+        self.fused[id(first)] = lambda: self.values.__setitem__(last.output[0], make())
 
 
-_BATCH = -(2**40)  # the batch extent in folded shape computations
-_SHAPE_OPS = frozenset({"Gather", "Unsqueeze", "Squeeze", "Concat", "Cast"})
+# -- handlers: (translator, node, name, input values, attributes) -> output value(s) -------------
+
+Handler = Callable[[_Translator, Any, str, list[Any], dict[str, Any]], Any]
+
+
+def _tensor(value: Any, what: str = "its first input") -> Tensor:
+    if not isinstance(value, Tensor):
+        raise Unsupported(f"{what} is not computed from the model input")
+    return value
+
+
+def _unused_outputs(t: _Translator, node: onnx.NodeProto, what: str) -> None:
+    if any(out and t.consumers.get(out) for out in node.output[1:]):
+        raise Unsupported(f"its {what} output is used")
+
+
+def _identity(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Any:
+    _unused_outputs(t, node, "mask")
+    return t.builder.identity(name, _tensor(inputs[0]), node.op_type.lower())
+
+
+def _gemm(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    weight, bias = inputs[1], inputs[2] if len(inputs) > 2 else None
+    if attrs.get("transA", 0):
+        raise Unsupported("transA=1")
+    if not isinstance(weight, np.ndarray) or weight.ndim != 2 or isinstance(bias, Tensor):
+        raise Unsupported("B and C must be constants, B a matrix")
+    w = float(attrs.get("alpha", 1.0)) * np.asarray(weight, np.float64)
+    w = w if attrs.get("transB", 0) else w.T
+    b = None if bias is None else _bias(bias, w.shape[0], float(attrs.get("beta", 1.0)))
+    return t.builder.dense(name, _tensor(inputs[0]), w, b)
+
+
+def _bias(bias: Any, width: int, scale: float) -> np.ndarray:
+    bias = np.asarray(bias, np.float64)
+    if bias.size == 1:
+        return np.full(width, scale * float(bias.ravel()[0]))
+    if bias.shape in ((width,), (1, width)):
+        return scale * bias.ravel()
+    raise Unsupported(f"bias of shape {bias.shape} for {width} outputs")
+
+
+def _matmul(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    if not isinstance(inputs[1], np.ndarray) or inputs[1].ndim != 2:
+        raise Unsupported("the right operand must be a constant matrix")
+    return t.builder.dense(name, _tensor(inputs[0]), np.asarray(inputs[1], np.float64).T, None)
+
+
+def _binary(op: str) -> Handler:
+    def handler(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Any:
+        return t.builder.arithmetic(name, op, inputs[0], inputs[1])
+
+    return handler
+
+
+def _neg(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    return t.builder.scale_shift(name, _tensor(inputs[0]), -1.0, 0.0)
+
+
+def _flatten(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    x = _tensor(inputs[0])
+    if attrs.get("axis", 1) not in (1, -len(x.shape) if x.known else 1):  # type: ignore[arg-type]
+        raise Unsupported(f"axis={attrs.get('axis')}; only axis=1 is supported")
+    return t.builder.flatten(name, x)
+
+
+def _reshape(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    target = inputs[1] if len(inputs) > 1 else None
+    if not isinstance(target, np.ndarray) or target.ndim != 1:
+        raise Unsupported("the shape must be a constant (or computed from the input's shape)")
+    dims = [int(v) for v in target]
+    if attrs.get("allowzero", 0) and 0 in dims[1:]:
+        raise Unsupported("allowzero=1 with a zero extent")
+    return t.builder.reshape(name, _tensor(inputs[0]), dims)
+
+
+def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
+    strides, dilations = attrs.get("strides", (1, 1)), attrs.get("dilations", (1, 1))
+    if len(strides) != 2 or len(dilations) != 2:
+        raise Unsupported("only 2-D windows are supported")
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    pads = attrs.get("pads", (0, 0, 0, 0)) if auto_pad == "NOTSET" else auto_pad
+    if auto_pad == "NOTSET" and len(pads) != 4:
+        raise Unsupported(f"pads={list(pads)}")
+    if auto_pad == "NOTSET":  # ONNX (top, left, bottom, right) = (x1_begin, x2_begin, ...)
+        pads = tuple(int(p) for p in pads)
+    return {"stride": tuple(strides), "padding": pads, "dilation": tuple(dilations)}
+
+
+def _conv(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    weight, bias = inputs[1], inputs[2] if len(inputs) > 2 else None
+    if not isinstance(weight, np.ndarray) or weight.ndim != 4:
+        raise Unsupported("W must be a constant 4-D tensor (2-D convolution)")
+    if isinstance(bias, Tensor):
+        raise Unsupported("B must be a constant")
+    args = _window_args(attrs)
+    padded = t.padded.get(node.input[0])
+    x = _tensor(inputs[0])
+    if padded is not None:  # a zero Pad folded into the padding
+        if not isinstance(args["padding"], tuple):
+            raise Unsupported("a Pad before a Conv with auto_pad")
+        x = padded[0]
+        args["padding"] = tuple(a + b for a, b in zip(args["padding"], padded[1], strict=True))
+    group = int(attrs.get("group", 1))
+    bias = None if bias is None else np.ravel(bias)
+    return t.builder.conv2d(name, x, weight, bias, groups=group, **args)
+
+
+def _pool(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    _unused_outputs(t, node, "Indices")
+    kernel = tuple(int(v) for v in attrs.get("kernel_shape", ()))
+    if len(kernel) != 2:
+        raise Unsupported(f"kernel_shape={list(kernel)}; only 2-D is supported")
+    if int(attrs.get("storage_order", 0)) != 0:
+        raise Unsupported("storage_order=1")
+    kind = "max_pool2d" if node.op_type == "MaxPool" else "avg_pool2d"
+    return t.builder.pool2d(
+        name,
+        kind,
+        _tensor(inputs[0]),
+        kernel,
+        ceil_mode=bool(attrs.get("ceil_mode", 0)),
+        count_include_pad=bool(attrs.get("count_include_pad", 0)),
+        **_window_args(attrs),
+    )
+
+
+def _global_pool(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    kind = "avg" if node.op_type == "GlobalAveragePool" else "max"
+    return t.builder.global_pool(name, kind, _tensor(inputs[0]), keepdims=True)
+
+
+def _reduce_mean(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    axes = inputs[1] if len(inputs) > 1 and inputs[1] is not None else attrs.get("axes")
+    if axes is None or isinstance(axes, Tensor):
+        raise Unsupported("the axes must be constants (a mean over every axis has the batch)")
+    axes = [int(a) for a in np.ravel(axes)]
+    return t.builder.mean(name, _tensor(inputs[0]), axes, bool(attrs.get("keepdims", 1)))
+
+
+def _batch_norm(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    if attrs.get("training_mode", 0):
+        raise Unsupported("training_mode=1")
+    _unused_outputs(t, node, "running-statistics")
+    if len(inputs) != 5 or not all(isinstance(v, np.ndarray) for v in inputs[1:]):
+        raise Unsupported("scale, B, mean and var must be constants")
+    gamma, beta, mean, var = inputs[1:]
+    eps = float(attrs.get("epsilon", 1e-5))
+    return t.builder.batch_norm(name, _tensor(inputs[0]), mean, var, gamma, beta, eps)
+
+
+def _concat(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    if not all(isinstance(v, Tensor) for v in inputs):
+        raise Unsupported("it must join tensors computed from the model input")
+    return t.builder.concat(name, inputs, int(attrs.get("axis", 1)))
+
+
+def _clip(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    bounds = (
+        [*inputs[1:3], None, None][:2] if t.opset >= 11 else [attrs.get("min"), attrs.get("max")]
+    )
+    if any(isinstance(b, Tensor) for b in bounds):
+        raise Unsupported("min and max must be constants")
+    low, high = (None if b is None else float(np.ravel(b)[0]) for b in bounds)
+    return t.builder.activation(name, "clamp", _tensor(inputs[0]), {"min": low, "max": high})
+
+
+def _hard_sigmoid(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    """max(0, min(1, alpha x + beta)): torch's hardsigmoid for alpha 1/6, beta 1/2; otherwise
+    a scale_shift then a clamp."""
+    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
+    x = _tensor(inputs[0])
+    if math.isclose(alpha, 1 / 6, rel_tol=1e-6) and beta == 0.5:
+        return t.builder.activation(name, "hardsigmoid", x)
+    scaled = t.builder.scale_shift(f"{name}/affine", x, alpha, beta)
+    return t.builder.activation(name, "clamp", scaled, {"min": 0.0, "max": 1.0})
+
+
+def _shape(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> np.ndarray:
+    shape = t.builder.shape_of(_tensor(inputs[0]))
+    return None if shape is None else shape[attrs.get("start", 0) : attrs.get("end", None)]
+
+
+def _activation_handler(op: str) -> Handler | None:
+    entry = activation_aliases("onnx").get(op)
+    if entry is None:
+        return None
+    kind, alias = entry
+    return lambda t, node, name, inputs, attrs: _activation(t, kind, alias, name, inputs, attrs)
+
+
+def _activation(
+    t: _Translator, kind: LayerKind, alias: Alias, name: str, inputs: list[Any], attrs: dict
+) -> Tensor:
+    mapping = dict(alias.args)
+    unknown = sorted(set(attrs) - set(mapping))
+    if unknown:
+        raise Unsupported(f"attributes {unknown} of {kind.name}")
+    params = {mapping[key]: value for key, value in attrs.items()}
+    params.update(alias.fixed)
+    axis = params.pop("axis", -1 if t.opset >= 13 else 1)
+    return t.builder.activation(name, kind.name, _tensor(inputs[0]), params, axis=axis)
+
+
+_OPS: dict[str, Handler] = {
+    "Identity": _identity,
+    "Dropout": _identity,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Add": _binary("add"),
+    "Sub": _binary("sub"),
+    "Mul": _binary("mul"),
+    "Div": _binary("div"),
+    "Neg": _neg,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Conv": _conv,
+    "MaxPool": _pool,
+    "AveragePool": _pool,
+    "GlobalAveragePool": _global_pool,
+    "GlobalMaxPool": _global_pool,
+    "ReduceMean": _reduce_mean,
+    "BatchNormalization": _batch_norm,
+    "Concat": _concat,
+    "Clip": _clip,
+    "HardSigmoid": _hard_sigmoid,
+    "Shape": _shape,
+}
+
+
+# -- constant folding (shape computations) ------------------------------------------------------
+
+
+def _unsqueeze(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    axes = attrs.get("axes") if len(inputs) < 2 else inputs[1]
+    out = np.asarray(inputs[0])
+    for axis in sorted(int(a) for a in np.ravel(axes)):
+        out = np.expand_dims(out, axis)
+    return out
+
+
+def _squeeze(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    axes = attrs.get("axes") if len(inputs) < 2 or inputs[1] is None else inputs[1]
+    return np.squeeze(inputs[0], None if axes is None else tuple(int(a) for a in np.ravel(axes)))
+
+
+def _cast(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    import onnx
+
+    value = np.asarray(inputs[0])
+    if np.any(value == BATCH):  # keep the batch sentinel an int
+        return value
+    return value.astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
+
+
+def _slice(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    data = np.asarray(inputs[0])
+    starts, ends = np.ravel(inputs[1]), np.ravel(inputs[2])
+    axes = np.ravel(inputs[3]) if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
+    steps = np.ravel(inputs[4]) if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
+    index = [slice(None)] * data.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        index[int(axis)] = slice(int(start), int(end), int(step))
+    return data[tuple(index)]
+
+
+_FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
+    "Identity": lambda v, a: v[0],
+    "Cast": _cast,
+    "Gather": lambda v, a: np.take(v[0], v[1], axis=int(a.get("axis", 0))),
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Concat": lambda v, a: np.concatenate(
+        [np.atleast_1d(x) for x in v], axis=int(a.get("axis", 0))
+    ),
+    "Slice": _slice,
+    "Add": lambda v, a: np.add(v[0], v[1]),
+    "Sub": lambda v, a: np.subtract(v[0], v[1]),
+    "Mul": lambda v, a: np.multiply(v[0], v[1]),
+    "Div": lambda v, a: _divide(np.asarray(v[0]), np.asarray(v[1])),
+    "Neg": lambda v, a: -np.asarray(v[0]),
+    "Constant": lambda v, a: _constant_value(a),
+}
+
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ONNX Div: integer division truncates."""
+    if np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer):
+        return np.trunc(a / b).astype(np.result_type(a, b))
+    return a / b
+
+
+def _constant_value(attrs: dict[str, Any]) -> np.ndarray:
+    from onnx import numpy_helper
+
+    if "value" in attrs:
+        return numpy_helper.to_array(attrs["value"])
+    for key in ("value_float", "value_int", "value_floats", "value_ints"):
+        if key in attrs:
+            return np.asarray(attrs[key])
+    raise Unsupported("a Constant without a supported value attribute")
+
+
+# -- fused patterns: each returns True if it matched at ``node`` ---------------------------------
+
+
+def _fuse_matmul_add(t: _Translator, node: Any) -> bool:
+    """``MatMul(x, W)`` then ``Add`` of a constant bias: one dense layer."""
+    add = t.only_consumer(node.output[0])
+    weight = t.constant(node.input[1])
+    if add is None or add.op_type != "Add" or weight is None or weight.ndim != 2:
+        return False
+    other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
+    bias = t.constant(other)
+    width = weight.shape[1]
+    if bias is None or not (bias.size == 1 or bias.shape in ((width,), (1, width))):
+        return False
+    name = t.names[id(node)]
+    w, b = np.asarray(weight, np.float64).T, _bias(bias, width, 1.0)
+    t.fuse(node, [add], lambda: t.builder.dense(name, _tensor(t.values.get(node.input[0])), w, b))
+    return True
+
+
+def _fuse_silu(t: _Translator, node: Any) -> bool:
+    """``Mul(x, Sigmoid(x))``: silu."""
+    mul = t.only_consumer(node.output[0])
+    source = node.input[0]
+    if mul is None or mul.op_type != "Mul" or source not in mul.input:
+        return False
+    name = t.names[id(node)]
+    t.fuse(node, [mul], lambda: t.builder.activation(name, "silu", _tensor(t.values.get(source))))
+    return True
+
+
+def _fuse_gelu(t: _Translator, node: Any) -> bool:
+    """``Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)`` (any operand order): gelu."""
+    source = node.input[0]
+    if not _is_scalar(t.constant(node.input[1]), math.sqrt(2.0)):
+        return False
+    erf = t.only_consumer(node.output[0])
+    add = erf and erf.op_type == "Erf" and t.only_consumer(erf.output[0])
+    if not add or add.op_type != "Add" or not t.other_is(add, erf.output[0], 1.0):
+        return False
+    mul = t.only_consumer(add.output[0])
+    if mul is None or mul.op_type != "Mul" or source not in mul.input:
+        return False
+    half = t.only_consumer(mul.output[0])
+    if half is None or half.op_type != "Mul" or not t.other_is(half, mul.output[0], 0.5):
+        return False
+    name = t.names[id(node)]
+    params = {"approximate": "none"}
+    make = lambda: t.builder.activation(name, "gelu", _tensor(t.values.get(source)), params)  # noqa: E731
+    t.fuse(node, [erf, add, mul, half], make)
+    return True
+
+
+def _fuse_softplus(t: _Translator, node: Any) -> bool:
+    """``Where(Greater(x, threshold), x, Softplus(x))`` (torch's dynamo export): softplus."""
+    source = node.input[0]
+    where = t.only_consumer(node.output[0])
+    if (
+        where is None
+        or where.op_type != "Where"
+        or list(where.input[1:]) != [source, node.output[0]]
+    ):
+        return False
+    greater = next((n for n in t.graph.node if where.input[0] in n.output), None)
+    if greater is None or greater.op_type != "Greater" or greater.input[0] != source:
+        return False
+    threshold = t.constant(greater.input[1])
+    if threshold is None or threshold.size != 1 or t.only_consumer(greater.output[0]) is None:
+        return False
+    name = t.names[id(node)]
+    params = {"beta": 1.0, "threshold": float(threshold.ravel()[0])}
+    make = lambda: t.builder.activation(name, "softplus", _tensor(t.values.get(source)), params)  # noqa: E731
+    t.fuse(node, [greater, where], make)
+    return True
+
+
+def _fuse_pad(t: _Translator, node: Any) -> bool:
+    """A zero ``Pad`` of the spatial axes read only by a ``Conv``: folded into its padding."""
+    attrs = _attributes(node)
+    conv = t.only_consumer(node.output[0])
+    pads = attrs.get("pads") if len(node.input) < 2 else t.constant(node.input[1])
+    value = t.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    value = attrs.get("value", 0.0) if value is None else float(np.ravel(value)[0])
+    ok = (
+        conv is not None
+        and conv.op_type == "Conv"
+        and conv.input[0] == node.output[0]
+        and attrs.get("mode", "constant") == "constant"
+        and value == 0.0
+        and pads is not None
+        and len(pads) == 8
+        and len(node.input) < 4
+        and all(int(p) == 0 for p in (pads[0], pads[1], pads[4], pads[5]))
+        and all(int(p) >= 0 for p in pads)
+    )
+    if not ok:
+        return False
+    source = node.input[0]
+    extra = tuple(int(pads[i]) for i in (2, 3, 6, 7))
+
+    def make() -> Any:
+        x = t.values.get(source)
+        t.padded[node.output[0]] = (x, extra)
+        return x
+
+    t.skipped.discard(id(node))
+    t.fused[id(node)] = lambda: t.values.__setitem__(node.output[0], make())
+    return True
+
+
+_FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
+    "MatMul": (_fuse_matmul_add,),
+    "Sigmoid": (_fuse_silu,),
+    "Div": (_fuse_gelu,),
+    "Softplus": (_fuse_softplus,),
+    "Pad": (_fuse_pad,),
+}
 
 
 def _is_scalar(value: np.ndarray | None, expected: float) -> bool:
@@ -801,16 +710,15 @@ def _is_scalar(value: np.ndarray | None, expected: float) -> bool:
     )
 
 
-def _constant_value(node: onnx.NodeProto) -> np.ndarray:
-    from onnx import numpy_helper
+#: What from_onnx translates.
+SUPPORTED_OPS: tuple[str, ...] = (
+    *sorted(set(_OPS) - {"Shape"}),
+    *sorted(activation_aliases("onnx")),
+    "the GELU pattern Div-Erf-Add-Mul-Mul",
+    "the SiLU pattern Sigmoid-Mul",
+    "MatMul + Add of a constant",
+    "Pad (zeros, spatial axes) read by a Conv",
+    "shape computations on constants (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice)",
+)
 
-    for attr in node.attribute:
-        if attr.name == "value":
-            return numpy_helper.to_array(attr.t)
-        if attr.name in ("value_float", "value_int"):
-            return np.asarray(attr.f if attr.name == "value_float" else attr.i)
-        if attr.name in ("value_floats", "value_ints"):
-            return np.asarray(attr.floats if attr.name == "value_floats" else attr.ints)
-    raise UnsupportedLayerError(
-        f"layer {node.name!r} (ONNX op Constant) has no supported value attribute"
-    )
+__all__ = ["SUPPORTED_OPS", "from_onnx", "load_onnx"]

@@ -292,6 +292,8 @@ class _Translator:
 
     def _call(self, node: Any) -> Any:
         handler, name, what = self._dispatch(node)
+        if any(self.values.get(arg) is UNKNOWN for arg in node.all_input_nodes):
+            return UNKNOWN  # downstream of an untranslatable node, which is already reported
         if handler is None:
             return self.builder.unsupported(name, what)
         self.node, self.name = node, name
