@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference.network import forward
 
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.builder import BATCH, UNKNOWN, GraphBuilder, Tensor, Unsupported
 from glassbox.models.shapes import layer_shapes
+from reference.network import forward
 
 RNG = np.random.default_rng(0)
 

@@ -98,21 +98,33 @@ def _const(name: str, value: Any) -> Any:
     return numpy_helper.from_array(np.asarray(value), name)
 
 
+_NODE = helper.make_node
+_F32 = np.float32
+_AXES = {axes: _const("axes", np.array(axes, np.int64)) for axes in ((1,), (-1,), (2, 3))}
 OPS = {
-    "clip": (helper.make_node("Clip", ["x", "lo", "hi"], ["y"]), [_const("lo", np.float32(-0.5)), _const("hi", np.float32(1.0))]),
-    "clip_upper_only": (helper.make_node("Clip", ["x", "", "hi"], ["y"]), [_const("hi", np.float32(0.3))]),
-    "hard_sigmoid_torch": (helper.make_node("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5), []),
-    "hard_sigmoid_onnx_default": (helper.make_node("HardSigmoid", ["x"], ["y"]), []),
-    "hard_swish": (helper.make_node("HardSwish", ["x"], ["y"]), []),
-    "mish": (helper.make_node("Mish", ["x"], ["y"]), []),
-    "selu": (helper.make_node("Selu", ["x"], ["y"]), []),
-    "neg": (helper.make_node("Neg", ["x"], ["y"]), []),
-    "reduce_mean_channels": (helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0), [_const("axes", np.array([1], np.int64))]),
-    "reduce_mean_keepdims": (helper.make_node("ReduceMean", ["x", "axes"], ["y"]), [_const("axes", np.array([-1], np.int64))]),
-    "reduce_mean_spatial": (helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0), [_const("axes", np.array([2, 3], np.int64))]),
-    "global_max_pool": (helper.make_node("GlobalMaxPool", ["x"], ["y"]), []),
-    "mul_per_element": (helper.make_node("Mul", ["x", "k"], ["y"]), [_const("k", _data(1, 2, 3, 4))]),
-}  # fmt: skip
+    "clip": (
+        _NODE("Clip", ["x", "lo", "hi"], ["y"]),
+        [_const("lo", _F32(-0.5)), _const("hi", _F32(1.0))],
+    ),
+    "clip_upper_only": (_NODE("Clip", ["x", "", "hi"], ["y"]), [_const("hi", _F32(0.3))]),
+    "hard_sigmoid_torch": (_NODE("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.5), []),
+    "hard_sigmoid_onnx_default": (_NODE("HardSigmoid", ["x"], ["y"]), []),
+    "hard_swish": (_NODE("HardSwish", ["x"], ["y"]), []),
+    "mish": (_NODE("Mish", ["x"], ["y"]), []),
+    "selu": (_NODE("Selu", ["x"], ["y"]), []),
+    "neg": (_NODE("Neg", ["x"], ["y"]), []),
+    "reduce_mean_channels": (
+        _NODE("ReduceMean", ["x", "axes"], ["y"], keepdims=0),
+        [_AXES[(1,)]],
+    ),
+    "reduce_mean_keepdims": (_NODE("ReduceMean", ["x", "axes"], ["y"]), [_AXES[(-1,)]]),
+    "reduce_mean_spatial": (
+        _NODE("ReduceMean", ["x", "axes"], ["y"], keepdims=0),
+        [_AXES[(2, 3)]],
+    ),
+    "global_max_pool": (_NODE("GlobalMaxPool", ["x"], ["y"]), []),
+    "mul_per_element": (_NODE("Mul", ["x", "k"], ["y"]), [_const("k", _data(1, 2, 3, 4))]),
+}
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
