@@ -194,16 +194,16 @@ class GraphBuilder:
         self.fixed_batch = fixed_batch
         self.help = help
         self.failures: list[tuple[str, str, str, str | None]] = []
-        self._names: set[str] = set()
+        self.names: set[str] = set()
 
     # -- names and errors ---------------------------------------------------------------------
     def unique(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``, ... if a layer already has it."""
         candidate, k = name, 0
-        while candidate in self._names:
+        while candidate in self.names:
             k += 1
             candidate = f"{name}_{k}"
-        self._names.add(candidate)
+        self.names.add(candidate)
         return candidate
 
     def unsupported(

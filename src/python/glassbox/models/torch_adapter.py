@@ -313,6 +313,13 @@ class _Translator:
         """The value of argument ``index`` (the input is 0) / keyword ``name``."""
         return self.value(_arg(self.node, index, name, default))
 
+    def param(self, index: int, name: str, default: Any = None) -> Any:
+        """A module's attribute ``name``, or a function's argument ``index`` / ``name``: module
+        and functional forms share one handler."""
+        if self.module is not None:
+            return getattr(self.module, name, default)
+        return self.arg(index, name, default)
+
     def tensor(self) -> Tensor:
         """The node's first argument, which must be computed from the model input."""
         x = self.arg(0, "input")
@@ -324,121 +331,96 @@ class _Translator:
 # -- handlers: one small function per kind of node ---------------------------------------------
 
 
-def _linear_module(t: _Translator) -> Tensor:
-    m = t.module
-    bias = None if m.bias is None else _to_numpy(m.bias)
-    return t.builder.dense(t.name, t.tensor(), _to_numpy(m.weight), bias)
+def _parameters(t: _Translator, *names_at: tuple[int, str]) -> list[np.ndarray | None]:
+    """Weights of a module or of a functional call, which must be the module's own tensors."""
+    values = [t.param(index, name) for index, name in names_at]
+    if any(isinstance(v, Tensor) or (v is not None and not hasattr(v, "detach")) for v in values):
+        raise Unsupported("its weights must be parameters or buffers of the module")
+    return [None if v is None else _to_numpy(v) for v in values]
 
 
-def _linear_function(t: _Translator) -> Tensor:
-    weight_node, bias_node = _arg(t.node, 1, "weight"), _arg(t.node, 2, "bias")
-    weight, bias = t.value(weight_node), t.value(bias_node)
-    if isinstance(weight, Tensor) or isinstance(bias, Tensor) or not _is_node(weight_node):
-        raise Unsupported("weight and bias must be parameters of the module")
-    owner = str(weight_node.target).rpartition(".")[0]
-    name = owner if owner and owner not in t.builder._names else t.node.name
-    bias = None if bias is None else _to_numpy(bias)
-    return t.builder.dense(name, t.tensor(), _to_numpy(weight), bias)
+def _linear(t: _Translator) -> Tensor:
+    weight, bias = _parameters(t, (1, "weight"), (2, "bias"))
+    name = t.name
+    if t.module is None:  # F.linear(x, self.fc.weight, ...): named after the owner, "fc"
+        owner = str(getattr(_arg(t.node, 1, "weight"), "target", "")).rpartition(".")[0]
+        name = owner if owner and owner not in t.builder.names else name
+    return t.builder.dense(name, t.tensor(), weight, bias)
 
 
-def _conv_module(t: _Translator) -> Tensor:
-    m = t.module
-    if m.padding_mode != "zeros":
-        raise Unsupported(f"padding_mode={m.padding_mode!r}; only 'zeros' is supported")
-    x = t.tensor()
-    if x.known and len(x.shape) == 3 and m.in_channels != x.shape[0]:  # type: ignore[arg-type]
-        raise Unsupported(f"it takes {m.in_channels} channels but receives {x.shape[0]}")  # type: ignore[index]
-    bias = None if m.bias is None else _to_numpy(m.bias)
-    return t.builder.conv2d(
-        t.name,
-        x,
-        _to_numpy(m.weight),
-        bias,
-        stride=m.stride,
-        padding=m.padding,
-        dilation=m.dilation,
-        groups=m.groups,
-    )
+def _conv(t: _Translator) -> Tensor:
+    if getattr(t.module, "padding_mode", "zeros") != "zeros":
+        raise Unsupported(f"padding_mode={t.module.padding_mode!r}; only 'zeros' is supported")
+    weight, bias = _parameters(t, (1, "weight"), (2, "bias"))
+    geometry = ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)
+    args = {key: t.param(i + 3, key, d) for i, (key, d) in enumerate(geometry)}
+    return t.builder.conv2d(t.name, t.tensor(), weight, bias, **args)
 
 
-def _pool_args(t: _Translator, kind: str, first: int = 1) -> dict[str, Any]:
-    """Pooling arguments of a module (attributes) or a function (arguments from ``first``)."""
-    names = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
-    if kind == "avg_pool2d":
-        names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
-    if t.module is not None:
-        values = {key: getattr(t.module, key, 1) for key in names}
-        extra = {"return_indices": getattr(t.module, "return_indices", False)}
-        extra["divisor_override"] = getattr(t.module, "divisor_override", None)
-    else:
-        defaults = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False}
-        defaults["count_include_pad"] = True
-        values = {key: t.arg(first + i, key, defaults.get(key)) for i, key in enumerate(names)}
-        extra = {
-            "return_indices": t.arg(6, "return_indices", False) if kind == "max_pool2d" else False,
-            "divisor_override": t.arg(6, "divisor_override", None)
-            if kind == "avg_pool2d"
-            else None,
-        }
-    if extra["return_indices"]:
-        raise Unsupported("return_indices=True")
-    if extra["divisor_override"] is not None:
-        raise Unsupported("divisor_override is not supported")
-    return values
+_POOL_ARGS = {  # after the input, in torch's order, with torch's defaults
+    "max_pool2d": (
+        ("kernel_size", None),
+        ("stride", None),
+        ("padding", 0),
+        ("dilation", 1),
+        ("ceil_mode", False),
+        ("return_indices", False),
+    ),
+    "avg_pool2d": (
+        ("kernel_size", None),
+        ("stride", None),
+        ("padding", 0),
+        ("ceil_mode", False),
+        ("count_include_pad", True),
+        ("divisor_override", None),
+    ),
+}
 
 
 def _pool(kind: str) -> Handler:
     def handler(t: _Translator) -> Tensor:
-        a = _pool_args(t, kind)
-        return t.builder.pool2d(
-            t.name,
-            kind,
-            t.tensor(),
-            a["kernel_size"],
-            stride=a["stride"],
-            padding=a["padding"],
-            dilation=a.get("dilation", 1),
-            ceil_mode=bool(a["ceil_mode"]),
-            count_include_pad=bool(a.get("count_include_pad", True)),
-        )
+        a = {key: t.param(i + 1, key, d) for i, (key, d) in enumerate(_POOL_ARGS[kind])}
+        if a.pop("return_indices", False):
+            raise Unsupported("return_indices=True")
+        if a.pop("divisor_override", None) is not None:
+            raise Unsupported("divisor_override is not supported")
+        return t.builder.pool2d(t.name, kind, t.tensor(), a.pop("kernel_size"), **a)
 
     return handler
 
 
 def _adaptive(kind: str) -> Handler:
     def handler(t: _Translator) -> Tensor:
-        size = t.module.output_size if t.module is not None else t.arg(1, "output_size")
-        if t.module is not None and getattr(t.module, "return_indices", False):
+        if t.param(2, "return_indices", False):
             raise Unsupported("return_indices=True")
-        return t.builder.adaptive_pool2d(t.name, kind, t.tensor(), size)
+        return t.builder.adaptive_pool2d(t.name, kind, t.tensor(), t.param(1, "output_size"))
 
     return handler
 
 
 def _batch_norm(t: _Translator) -> Tensor:
-    import torch.nn as nn
-
-    m, x = t.module, t.tensor()
-    want = 3 if isinstance(m, nn.BatchNorm2d) else 1
-    if x.known and (len(x.shape) != want or x.shape[0] != m.num_features):  # type: ignore[arg-type, index]
-        raise Unsupported(
-            f"it normalises {m.num_features} features but receives samples of shape {x.shape}"
-            + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else "")
-        )
-    if m.running_mean is None or m.running_var is None:
-        raise Unsupported("track_running_stats=False (no running statistics to use at inference)")
-    weight = None if m.weight is None else _to_numpy(m.weight)
-    bias = None if m.bias is None else _to_numpy(m.bias)
-    mean = m.running_mean.detach().cpu().double().numpy()
-    var = m.running_var.detach().cpu().double().numpy()
-    return t.builder.batch_norm(t.name, x, mean, var, weight, bias, float(m.eps))
+    """BatchNorm1d / 2d modules and F.batch_norm, with their running statistics."""
+    x = t.tensor()
+    if t.param(5, "training", False) is True and t.module is None:
+        raise Unsupported("training=True (batch statistics)")
+    if t.module is not None:
+        want = 3 if "2d" in type(t.module).__name__ else 1
+        if x.known and len(x.shape) != want:  # type: ignore[arg-type]
+            raise Unsupported(
+                f"{type(t.module).__name__} receives samples of shape {x.shape}"
+                + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else "")
+            )
+        if t.module.running_mean is None:
+            raise Unsupported("track_running_stats=False (no running statistics at inference)")
+    mean, var, weight, bias = _parameters(
+        t, (1, "running_mean"), (2, "running_var"), (3, "weight"), (4, "bias")
+    )
+    eps = float(t.param(7, "eps", 1e-5))
+    return t.builder.batch_norm(t.name, x, mean, var, weight, bias, eps)
 
 
 def _flatten(t: _Translator) -> Tensor:
-    if t.module is not None:
-        start, end = t.module.start_dim, t.module.end_dim
-    else:
-        start, end = t.arg(1, "start_dim", 0), t.arg(2, "end_dim", -1)
+    start, end = t.param(1, "start_dim", 1 if t.module else 0), t.param(2, "end_dim", -1)
     return t.builder.flatten(t.name, t.tensor(), start, end)
 
 
@@ -545,13 +527,7 @@ def _activation(kind: LayerKind, alias: Alias) -> Handler:
     """An activation of the layer table: module attributes or call arguments, by the alias."""
 
     def handler(t: _Translator) -> Tensor:
-        params: dict[str, Any] = {}
-        for i, (arg, param) in enumerate(alias.args):
-            if t.module is not None:
-                value = getattr(t.module, arg)
-            else:
-                value = t.arg(i + 1, arg, kind.params.get(param))
-            params[param] = value
+        params = {p: t.param(i + 1, a, kind.params.get(p)) for i, (a, p) in enumerate(alias.args)}
         params.update(alias.fixed)
         axis = params.pop("axis", None)
         axis_name = next((arg for arg, param in alias.args if param == "axis"), "axis")
@@ -570,8 +546,8 @@ class _Tables:
         import torch.nn.functional as F
 
         self.modules: dict[type, Handler] = {
-            nn.Linear: _linear_module,
-            nn.Conv2d: _conv_module,
+            nn.Linear: _linear,
+            nn.Conv2d: _conv,
             nn.MaxPool2d: _pool("max_pool2d"),
             nn.AvgPool2d: _pool("avg_pool2d"),
             nn.AdaptiveAvgPool2d: _adaptive("avg"),
@@ -582,7 +558,9 @@ class _Tables:
             nn.Identity: _identity,
         }
         self.functions: dict[Any, Handler] = {
-            F.linear: _linear_function,
+            F.linear: _linear,
+            F.conv2d: _conv,
+            F.batch_norm: _batch_norm,
             F.dropout: _dropout,
             torch.dropout: _dropout,
             torch.flatten: _flatten,
