@@ -8,17 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_int, check_memory_budget, check_threads
+from glassbox import _core
+from glassbox._validation import as_batch, run_options
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
 
 @dataclass(frozen=True)
 class Run:
-    """A checked model with the options every core call takes."""
+    """A checked model with the run options every core call takes."""
 
     model: AgnosticModel
-    n_threads: int
-    memory_budget: int
+    options: _core.RunOptions
 
     @property
     def core(self) -> object:
@@ -38,8 +38,7 @@ def prepare(
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
     batch = as_batch(X, (int(shape[1]),))
     agnostic = as_model(model, n_inputs=batch.shape[1])
-    budget = check_memory_budget(memory_budget)
-    return Run(agnostic, check_threads(n_threads), budget), batch
+    return Run(agnostic, run_options(n_threads, memory_budget)), batch
 
 
 def check_feature(value: object, n_features: int, name: str = "features") -> int:
@@ -81,11 +80,6 @@ def select_outputs(target: object, n_outputs: int) -> list[int]:
             )
         outputs.append(int(value))
     return outputs
-
-
-def check_seed(seed: object) -> int:
-    """A non-negative int seed."""
-    return check_int(seed, "seed", 0)
 
 
 def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:

@@ -135,7 +135,13 @@ def ale(
     upper = np.stack([e[i + 1] for e, i in zip(edges, index, strict=True)], 1).astype(np.float32)
     differences = np.asarray(
         _core.ale_differences(
-            run.core, batch, feats, lower, upper, run.n_outputs, run.n_threads, run.memory_budget
+            run.core,
+            X=batch,
+            features=feats,
+            lower=lower,
+            upper=upper,
+            n_outputs=run.n_outputs,
+            options=run.options,
         )
     )[:, outputs]
     if len(feats) == 1:
