@@ -38,6 +38,7 @@ class Network:
     def bytes_per_point(self) -> int: ...
 
 # --- run options and results (every function: the model first, everything else by keyword) ---
+# The result classes are read-only; their arrays are views of the core's buffers.
 class RunOptions:
     n_threads: int
     memory_budget: int
@@ -47,30 +48,20 @@ Targets = NDArray[np.int64] | Sequence[int]
 Float64Array = NDArray[np.float64]
 
 class Attribution:
-    @property
-    def values(self) -> FloatArray: ...
-    @property
-    def std_error(self) -> FloatArray | None: ...
-    @property
-    def delta(self) -> Float64Array | None: ...
-    @property
-    def base_values(self) -> Float64Array | None: ...
+    values: FloatArray
+    std_error: FloatArray | None
+    delta: Float64Array | None
+    base_values: Float64Array | None
 
 class Quadrature:
-    @property
-    def alphas(self) -> list[float]: ...
-    @property
-    def weights(self) -> list[float]: ...
+    alphas: list[float]
+    weights: list[float]
 
 class LrpResult:
-    @property
-    def values(self) -> FloatArray: ...
-    @property
-    def layer_relevance(self) -> list[FloatArray]: ...
-    @property
-    def sums(self) -> Float64Array: ...
-    @property
-    def output(self) -> Float64Array: ...
+    values: FloatArray
+    layer_relevance: list[FloatArray]
+    sums: Float64Array
+    output: Float64Array
 
 def registered_layer_kinds() -> list[str]: ...
 def evaluate_model(
@@ -171,14 +162,11 @@ _AnyModel = Network | Callable[[NDArray[np.float32]], object]
 
 class PermutationScores:
     baseline: float
-    @property
-    def scores(self) -> Float64Array: ...
+    scores: Float64Array
 
 class PermutationIndices:
-    @property
-    def rows(self) -> NDArray[np.int64]: ...
-    @property
-    def sources(self) -> NDArray[np.int64]: ...
+    rows: NDArray[np.int64]
+    sources: NDArray[np.int64]
 
 def permutation_scores(
     model: _AnyModel,
@@ -245,33 +233,23 @@ def ale_differences(
 
 # --- Shapley engine ---
 class ExactResult:
-    @property
-    def values(self) -> Float64Array: ...
-    @property
-    def interactions(self) -> Float64Array | None: ...
-    @property
-    def fx(self) -> Float64Array: ...
-    @property
-    def base(self) -> Float64Array: ...
+    values: Float64Array
+    interactions: Float64Array | None
+    fx: Float64Array
+    base: Float64Array
 
 class SampledResult:
     n_evaluated: int
     n_draws: int
-    @property
-    def values(self) -> Float64Array: ...
-    @property
-    def stderr(self) -> Float64Array: ...
-    @property
-    def fx(self) -> Float64Array: ...
-    @property
-    def base(self) -> Float64Array: ...
+    values: Float64Array
+    stderr: Float64Array
+    fx: Float64Array
+    base: Float64Array
 
 class KernelDesign:
     n_pairs: int
-    @property
-    def masks(self) -> NDArray[np.uint8]: ...
-    @property
-    def weights(self) -> Float64Array: ...
+    masks: NDArray[np.uint8]
+    weights: Float64Array
 
 def shapley_exact(
     model: _AnyModel,
@@ -332,52 +310,33 @@ def shapley_permutations(n_groups: int, *, n_pairs: int, seed: int) -> NDArray[n
 
 # --- local model-agnostic methods (LIME, occlusion, feature ablation) ---
 class LimeStats:
-    @property
-    def n_features(self) -> int: ...
-    @property
-    def binned(self) -> list[bool]: ...
-    @property
-    def sampled(self) -> list[bool]: ...
-    @property
-    def edges(self) -> list[list[float]]: ...
-    @property
-    def bin_mean(self) -> list[list[float]]: ...
-    @property
-    def bin_std(self) -> list[list[float]]: ...
-    @property
-    def bin_min(self) -> list[list[float]]: ...
-    @property
-    def bin_max(self) -> list[list[float]]: ...
-    @property
-    def values(self) -> list[list[float]]: ...
-    @property
-    def cumulative(self) -> list[list[float]]: ...
-    @property
-    def mean(self) -> list[float]: ...
-    @property
-    def scale(self) -> list[float]: ...
+    n_features: int
+    binned: list[bool]
+    sampled: list[bool]
+    edges: list[list[float]]
+    bin_mean: list[list[float]]
+    bin_std: list[list[float]]
+    bin_min: list[list[float]]
+    bin_max: list[list[float]]
+    values: list[list[float]]
+    cumulative: list[list[float]]
+    mean: list[float]
+    scale: list[float]
     def __init__(
         self, training_data: FloatArray, *, categorical: list[bool], discretizer: int
     ) -> None: ...
     def bin_of(self, feature: int, *, value: float) -> int: ...
 
 class LimeSamples:
-    @property
-    def inputs(self) -> FloatArray: ...
-    @property
-    def interpretable(self) -> Float64Array: ...
+    inputs: FloatArray
+    interpretable: Float64Array
 
 class LimeResult:
-    @property
-    def values(self) -> Float64Array: ...
-    @property
-    def intercept(self) -> Float64Array: ...
-    @property
-    def score(self) -> Float64Array: ...
-    @property
-    def local_prediction(self) -> Float64Array: ...
-    @property
-    def prediction(self) -> Float64Array: ...
+    values: Float64Array
+    intercept: Float64Array
+    score: Float64Array
+    local_prediction: Float64Array
+    prediction: Float64Array
 
 def lime_samples(
     stats: LimeStats, *, X: FloatArray, num_samples: int, seed: int

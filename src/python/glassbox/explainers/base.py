@@ -13,13 +13,15 @@ Writing an explainer (one class per method):
 3. Put whatever needs the model's network or shapes in ``_setup()``; it runs once, in the
    constructor for a built model or at the first call for a model built lazily from its data.
 4. ``__call__`` starts with ``self._inputs(X, target)`` (or ``self._ready(X)``), calls one core
-   function with ``options=self.core_options`` and returns ``self._explanation(...)``.
+   function (``self._call_core(_core.f, X, ...)`` passes the model and the run options) and
+   returns ``self._explanation(...)`` (``self._from_result(...)`` for a core result object).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -81,6 +83,10 @@ def as_array(data: object) -> object:
         return np.asarray(data)
     except (TypeError, ValueError):  # ragged or not numeric: as_batch says why
         return data
+
+
+#: Explanation field -> attribute of the core's ``Attribution`` (the gradient family's result).
+ATTRIBUTION_FIELDS = {"base_values": "base_values", "delta": "delta", "stderr": "std_error"}
 
 
 @functools.cache
@@ -241,6 +247,11 @@ class Explainer:
         """What the core evaluates: the compiled network, or the Python function."""
         return core_model(self.model)
 
+    def _call_core(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
+        """``function(model, X=X, options=..., **arguments)``: one core call on the model the core
+        evaluates, with this explainer's run options."""
+        return function(self._core_model(), X=X, options=self.core_options, **arguments)
+
     def _explanation(
         self,
         batch: np.ndarray,
@@ -270,19 +281,18 @@ class Explainer:
             **fields,
         )
 
-    def _from_attribution(
-        self, batch: np.ndarray, result: _core.Attribution, target: np.ndarray
+    def _from_result(
+        self,
+        batch: np.ndarray,
+        result: Any,
+        target: np.ndarray,
+        fields: dict[str, str] = ATTRIBUTION_FIELDS,
     ) -> Explanation:
-        """The Explanation of a gradient-family core result, field by field (None where the
-        method has no such field)."""
-        return self._explanation(
-            batch,
-            result.values,
-            target,
-            base_values=result.base_values,
-            delta=result.delta,
-            stderr=result.std_error,
-        )
+        """The Explanation of a core result object: its ``values`` and, for each Explanation
+        field in ``fields``, the result's attribute of the given name (None where the method has
+        no such field)."""
+        found = {field: getattr(result, name) for field, name in fields.items()}
+        return self._explanation(batch, result.values, target, **found)
 
 
 class AgnosticExplainer(Explainer):

@@ -36,14 +36,8 @@ class DeepLift(Explainer):
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         base_rows = as_baselines(baselines, batch).reshape(flat.shape)
-        result = _core.deeplift(
-            self.model.network,
-            X=flat,
-            baselines=base_rows,
-            targets=targets,
-            options=self.core_options,
-        )
-        return self._from_attribution(batch, result, targets)
+        result = self._call_core(_core.deeplift, flat, baselines=base_rows, targets=targets)
+        return self._from_result(batch, result, targets)
 
 
 class DeepLiftShap(Explainer):
@@ -69,11 +63,6 @@ class DeepLiftShap(Explainer):
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         references = as_distribution(baselines, self.model.input_shape)
-        result = _core.deeplift_shap(
-            self.model.network,
-            X=flat,
-            references=references.reshape(references.shape[0], -1),
-            targets=targets,
-            options=self.core_options,
-        )
-        return self._from_attribution(batch, result, targets)
+        rows = references.reshape(references.shape[0], -1)
+        result = self._call_core(_core.deeplift_shap, flat, references=rows, targets=targets)
+        return self._from_result(batch, result, targets)

@@ -3,6 +3,8 @@ GradientSHAP. Each is a thin front over one core call; docs/methods.md has the f
 
 from __future__ import annotations
 
+from typing import Any
+
 from glassbox import _core
 from glassbox._validation import (
     as_baselines,
@@ -56,9 +58,7 @@ class Saliency(Explainer):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        values = _core.input_gradients(
-            self.model.network, X=flat, targets=targets, abs=self.abs, options=self.core_options
-        )
+        values = self._call_core(_core.input_gradients, flat, targets=targets, abs=self.abs)
         return self._explanation(batch, values, targets)
 
 
@@ -74,10 +74,8 @@ class InputXGradient(Explainer):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        result = _core.input_x_gradient(
-            self.model.network, X=flat, targets=targets, options=self.core_options
-        )
-        return self._from_attribution(batch, result, targets)
+        result = self._call_core(_core.input_x_gradient, flat, targets=targets)
+        return self._from_result(batch, result, targets)
 
 
 class IntegratedGradients(Explainer):
@@ -129,20 +127,31 @@ class IntegratedGradients(Explainer):
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         base_rows = as_baselines(baselines, batch).reshape(flat.shape)
-        result = _core.integrated_gradients(
-            self.model.network,
-            X=flat,
+        result = self._call_core(
+            _core.integrated_gradients,
+            flat,
             baselines=base_rows,
             targets=targets,
             method=self.method,
             n_steps=self.n_steps,
-            options=self.core_options,
             fast_path=self.fast_path,
         )
-        return self._from_attribution(batch, result, targets)
+        return self._from_result(batch, result, targets)
 
 
-class SmoothGrad(Explainer):
+class _SampledGradient(Explainer):
+    """What the sampled gradient methods share: draws per row, Gaussian noise, seed."""
+
+    def _set_draws(self, n_samples: object, stdev: object, seed: object) -> None:
+        self.n_samples = check_int(n_samples, "n_samples", 1)
+        self.stdev = check_nonnegative(stdev, "stdev")
+        self.seed = seed  # checked by Explainer.__init__
+
+    def _draws(self) -> dict[str, Any]:
+        return {"n_samples": self.n_samples, "stdev": self.stdev, "seed": self.seed}
+
+
+class SmoothGrad(_SampledGradient):
     """Noise tunnel (Smilkov et al., 2017): average a gradient attribution over noisy copies.
 
     Parameters
@@ -178,30 +187,21 @@ class SmoothGrad(Explainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        self.n_samples = check_int(n_samples, "n_samples", 1)
-        self.stdev = check_nonnegative(stdev, "stdev")
+        self._set_draws(n_samples, stdev, seed)
         self.nt_type = check_choice(nt_type, "nt_type", NT_TYPES)
         self.base = check_choice(base, "base", NT_BASES)
-        self.seed = seed
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        result = _core.noise_tunnel(
-            self.model.network,
-            X=flat,
-            targets=targets,
-            n_samples=self.n_samples,
-            stdev=self.stdev,
-            nt_type=self.nt_type,
-            base=self.base,
-            seed=self.seed,
-            options=self.core_options,
+        tunnel = {"nt_type": self.nt_type, "base": self.base}
+        result = self._call_core(
+            _core.noise_tunnel, flat, targets=targets, **self._draws(), **tunnel
         )
-        return self._from_attribution(batch, result, targets)
+        return self._from_result(batch, result, targets)
 
 
-class GradientShap(Explainer):
+class GradientShap(_SampledGradient):
     """GradientSHAP / expected gradients: gradients at random points between the input and
     references drawn from a baseline distribution, times (input - reference).
 
@@ -231,22 +231,14 @@ class GradientShap(Explainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        self.n_samples = check_int(n_samples, "n_samples", 1)
-        self.stdev = check_nonnegative(stdev, "stdev")
-        self.seed = seed
+        self._set_draws(n_samples, stdev, seed)
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         references = as_distribution(baselines, self.model.input_shape)
-        result = _core.gradient_shap(
-            self.model.network,
-            X=flat,
-            references=references.reshape(references.shape[0], -1),
-            targets=targets,
-            n_samples=self.n_samples,
-            stdev=self.stdev,
-            seed=self.seed,
-            options=self.core_options,
+        rows = references.reshape(references.shape[0], -1)
+        result = self._call_core(
+            _core.gradient_shap, flat, references=rows, targets=targets, **self._draws()
         )
-        return self._from_attribution(batch, result, targets)
+        return self._from_result(batch, result, targets)

@@ -18,9 +18,7 @@ def _relu_gradients(
     explainer: Explainer, flat: np.ndarray, targets: np.ndarray, mode: str
 ) -> np.ndarray:
     """Gradients with the guided ("guided") or deconvnet ("deconv") ReLU rule."""
-    return _core.modified_relu_gradients(
-        explainer.model.network, X=flat, targets=targets, mode=mode, options=explainer.core_options
-    )
+    return explainer._call_core(_core.modified_relu_gradients, flat, targets=targets, mode=mode)
 
 
 class GuidedBackprop(Explainer):
@@ -140,13 +138,7 @@ class GradCAM(Explainer):
     def _maps(self, flat: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(n, H', W') Grad-CAM maps of the layer."""
         _, height, width = self.model.network.layer_shapes[self.layer_index]
-        maps = _core.grad_cam(
-            self.model.network,
-            X=flat,
-            targets=targets,
-            layer=self.layer_index,
-            options=self.core_options,
-        )
+        maps = self._call_core(_core.grad_cam, flat, targets=targets, layer=self.layer_index)
         return maps.reshape(flat.shape[0], height, width)
 
     def _input_hw(self) -> tuple[int, int]:

@@ -16,6 +16,8 @@ from glassbox.models.agnostic import AgnosticModel, as_model
 
 DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
 FEATURE_SELECTIONS = ("auto", "forward", "highest_weights", "none")
+#: Explanation field -> attribute of the core's ``LimeResult``.
+LIME_FIELDS = {"base_values": "intercept", "score": "score", "local_prediction": "local_prediction"}
 
 
 class Lime(AgnosticExplainer):
@@ -143,9 +145,9 @@ class Lime(AgnosticExplainer):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, _, targets = self._inputs(X, target)
-        result = _core.lime_tabular(
-            self._core_model(),
-            X=batch,
+        result = self._call_core(
+            _core.lime_tabular,
+            batch,
             stats=self.stats,
             targets=targets,
             n_outputs=self.model.n_outputs,
@@ -154,16 +156,8 @@ class Lime(AgnosticExplainer):
             feature_selection=self.feature_selection,
             kernel_width=self.kernel_width or 0.0,
             seed=self.seed,
-            options=self.core_options,
         )
-        return self._explanation(
-            batch,
-            result.values,
-            targets,
-            base_values=result.intercept,
-            score=result.score,
-            local_prediction=result.local_prediction,
-        )
+        return self._from_result(batch, result, targets, LIME_FIELDS)
 
 
 def _categorical(features: object, d: int) -> tuple[int, ...]:

@@ -166,6 +166,9 @@ class LRP(Explainer):
             zip(names, (None if r is None else r[0] for r in self._rules), strict=True)
         )
 
+    def _core_model(self) -> object:
+        return self._network  # the canonized network
+
     def __call__(
         self, X: object, target: object = None, layers: list[str] | None = None
     ) -> Explanation:
@@ -177,13 +180,8 @@ class LRP(Explainer):
         """
         batch, flat, targets = self._inputs(X, target)
         record = self._layer_indices(layers)
-        result = _core.lrp(
-            self._network,
-            X=flat,
-            targets=targets,
-            rules=list(self._rules),
-            record=record,
-            options=self.core_options,
+        result = self._call_core(
+            _core.lrp, flat, targets=targets, rules=list(self._rules), record=record
         )
         n = batch.shape[0]
         layer_relevance = {

@@ -108,16 +108,15 @@ class Occlusion(AgnosticExplainer):
                     f"strides: {strides} may not exceed the window {window} on axis {axis} "
                     "(features would be skipped)"
                 )
-        values = _core.occlusion(
-            self._core_model(),
-            X=flat,
+        values = self._call_core(
+            _core.occlusion,
+            flat,
             baselines=as_baselines(self.baselines, batch).reshape(flat.shape),
             sample_shape=list(shape),
             window=list(window),
             strides=list(strides),
             targets=targets,
             n_outputs=self.model.n_outputs,
-            options=self.core_options,
         )
         return self._explanation(batch, values, targets)
 
@@ -199,14 +198,13 @@ class FeatureAblation(AgnosticExplainer):
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         group_of, n_groups = _groups(self.feature_mask, batch.shape[1:])
-        values = _core.feature_ablation(
-            self._core_model(),
-            X=flat,
+        values = self._call_core(
+            _core.feature_ablation,
+            flat,
             baselines=as_baselines(self.baselines, batch).reshape(flat.shape),
             group_of=group_of,
             n_groups=n_groups,
             targets=targets,
             n_outputs=self.model.n_outputs,
-            options=self.core_options,
         )
         return self._explanation(batch, values, targets)

@@ -140,16 +140,17 @@ class ShapleyExplainer(AgnosticExplainer):
         """Per-row targets, or None: explain every output."""
         return None if target is None else super()._targets(target, n_rows)
 
-    def _game(self, batch: np.ndarray) -> dict[str, Any]:
-        """The keyword arguments every core Shapley function takes after the model."""
-        return {
-            "X": batch,
-            "background": self._background,
-            "group_of": self.group_of,
-            "n_groups": self.n_groups,
-            "n_outputs": self.model.n_outputs,
-            "options": self.core_options,
-        }
+    def _play(self, function: Any, batch: np.ndarray, **arguments: Any) -> Any:
+        """One core Shapley call on the game of ``batch`` (its background, groups, outputs)."""
+        return self._call_core(
+            function,
+            batch,
+            background=self._background,
+            group_of=self.group_of,
+            n_groups=self.n_groups,
+            n_outputs=self.model.n_outputs,
+            **arguments,
+        )
 
     def _shapley_explanation(
         self,
@@ -227,9 +228,7 @@ class ExactShapley(ShapleyExplainer):
     max_groups = MAX_EXACT_GROUPS
 
     def _run(self, batch: np.ndarray) -> _core.ExactResult:
-        return _core.shapley_exact(
-            self._core_model(), **self._game(batch), interactions=self.interactions
-        )
+        return self._play(_core.shapley_exact, batch, interactions=self.interactions)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k))."""
@@ -321,10 +320,9 @@ class _SampledShapley(ShapleyExplainer):
         coalitions evaluated (each on every background row).
         """
         batch, _, targets = self._inputs(X, target)
-        run = getattr(_core, self.core_function)
-        result = run(
-            self._core_model(),
-            **self._game(batch),
+        result = self._play(
+            getattr(_core, self.core_function),
+            batch,
             n_samples=self._budget,
             tol=self.tol or 0.0,
             seed=self.seed,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,11 @@ class Run:
     @property
     def n_outputs(self) -> int:
         return self.model.n_outputs
+
+    def call(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
+        """``function(model, X=X, n_outputs=..., options=..., **arguments)``: one core call on
+        the model the core evaluates, with the run options."""
+        return function(self.core, X=X, n_outputs=self.n_outputs, options=self.options, **arguments)
 
 
 def prepare(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -162,13 +163,11 @@ def _callable_scores(
     X: np.ndarray,
     y: np.ndarray,
     weights: np.ndarray | None,
-    groups: list[list[int]],
-    n_repeats: int,
-    seed: int,
-    n_samples: int,
+    plan: dict[str, Any],
 ) -> tuple[float, np.ndarray]:
     """Baseline and (groups, repeats) scores of a Python metric: the core evaluates the permuted
-    rows in job blocks that fit the memory budget; the metric is called once per job."""
+    rows in job blocks that fit the memory budget; the metric is called once per job. ``plan``
+    holds the jobs' groups, n_repeats, seed and max_samples."""
 
     def score(y_part: np.ndarray, outputs: np.ndarray, w: np.ndarray | None) -> float:
         pred = outputs[:, 0] if outputs.shape[1] == 1 else outputs
@@ -176,6 +175,9 @@ def _callable_scores(
         return float(value)
 
     k = run.n_outputs
+    groups, n_repeats, seed, n_samples = (
+        plan[key] for key in ("groups", "n_repeats", "seed", "max_samples")
+    )
     baseline = score(y, evaluate(run.model, X, options=run.options), weights)
     rows = _core.permutation_indices(
         seed, n_rows=X.shape[0], max_samples=n_samples, n_groups=len(groups), n_repeats=1
@@ -189,18 +191,7 @@ def _callable_scores(
     for first in range(0, n_jobs, block):
         count = min(block, n_jobs - first)
         outputs = np.asarray(
-            _core.permuted_predictions(
-                run.core,
-                X=X,
-                groups=groups,
-                n_outputs=k,
-                n_repeats=n_repeats,
-                seed=seed,
-                max_samples=n_samples,
-                job_first=first,
-                job_count=count,
-                options=run.options,
-            )
+            run.call(_core.permuted_predictions, X, job_first=first, job_count=count, **plan)
         ).reshape(count, n_samples, k)
         for j in range(count):
             g = (first + j) // n_repeats
@@ -281,19 +272,12 @@ def permutation_importance(
     repeats = check_int(n_repeats, "n_repeats", 1)
     group_list = _groups(groups, n_features)
     n_samples = _max_samples(max_samples, n_rows)
-    seed = check_seed(seed)
+    plan = {"groups": group_list, "n_repeats": repeats, "seed": check_seed(seed)}
+    plan["max_samples"] = n_samples
     if callable(metric):
         sign = 1.0 if greater_is_better else -1.0
         baseline, scores = _callable_scores(
-            lambda *a, **k: sign * metric(*a, **k),
-            run,
-            batch,
-            target,
-            weights,
-            group_list,
-            repeats,
-            seed,
-            n_samples,
+            lambda *a, **k: sign * metric(*a, **k), run, batch, target, weights, plan
         )
         name = getattr(metric, "__name__", "callable")
     else:
@@ -303,19 +287,14 @@ def permutation_importance(
                 f"or a callable, got {metric!r}"
             )
         labels, n_classes = _check_task(metric, model, run, batch, target)
-        result = _core.permutation_scores(
-            run.core,
-            X=batch,
+        result = run.call(
+            _core.permutation_scores,
+            batch,
             y=labels,
             sample_weight=np.empty(0) if weights is None else weights,
-            groups=group_list,
-            n_outputs=run.n_outputs,
             metric=metric,
             n_classes=n_classes,
-            n_repeats=repeats,
-            seed=seed,
-            max_samples=n_samples,
-            options=run.options,
+            **plan,
         )
         baseline, scores = result.baseline, result.scores
         name = metric
@@ -326,9 +305,6 @@ def permutation_importance(
         importances=importances,
         baseline_score=float(baseline),
         metric=name,
-        groups=group_list,
         n_rows=n_rows,
-        max_samples=n_samples,
-        n_repeats=repeats,
-        seed=seed,
+        **plan,
     )
