@@ -17,6 +17,8 @@ MODEL = build(make_spec(ARCH_BY_NAME["tanh"]))  # 5 inputs, 3 outputs
 X = make_data(5, n_rows=6)
 TARGETS = np.array([0, 1, 2, 0, 1, 2])
 OPTIONS = _core.RunOptions(1, memory_budget=1 << 20)
+#: A Shapley game: the rows, a background of three rows, each feature its own group.
+GAME = {"X": X, "background": X[:3], "group_of": np.arange(5), "n_groups": 5, "n_outputs": 3}
 
 
 def _owner(array: np.ndarray) -> object:
@@ -86,15 +88,7 @@ def test_fields_a_method_does_not_compute_read_as_none() -> None:
     )
     assert smooth.std_error.shape == X.shape and smooth.delta is None
     assert smooth.base_values is None
-    exact = _core.shapley_exact(
-        MODEL.network,
-        X=X,
-        background=X[:2],
-        group_of=np.arange(5),
-        n_groups=5,
-        n_outputs=3,
-        interactions=False,
-    )
+    exact = _core.shapley_exact(MODEL.network, **GAME, interactions=False)
     assert exact.interactions is None and exact.values.shape == (6, 15)
     assert _owner(exact.fx) is exact
 
@@ -115,31 +109,14 @@ def test_lrp_layer_relevance_views_keep_the_result_alive() -> None:
 
 
 def test_sampled_and_local_results_have_named_fields() -> None:
-    sampled = _core.kernel_shap(
-        MODEL.network,
-        X=X,
-        background=X[:3],
-        group_of=np.arange(5),
-        n_groups=5,
-        n_outputs=3,
-        n_samples=12,
-        tol=0.0,
-        seed=1,
-    )
+    sampled = _core.kernel_shap(MODEL.network, **GAME, n_samples=12, tol=0.0, seed=1)
     assert isinstance(sampled.n_evaluated, int) and isinstance(sampled.n_draws, int)
     assert sampled.values.shape == sampled.stderr.shape == (6, 15)
     stats = _core.LimeStats(X, categorical=[False] * 5, discretizer=4)
+    neighbourhood = {"num_samples": 30, "kernel_width": 0.0, "seed": 0}
+    fit = {"num_features": 3, "feature_selection": "auto"}
     lime = _core.lime_tabular(
-        MODEL.network,
-        X=X,
-        stats=stats,
-        targets=TARGETS,
-        n_outputs=3,
-        num_samples=30,
-        num_features=3,
-        feature_selection="auto",
-        kernel_width=0.0,
-        seed=0,
+        MODEL.network, X=X, stats=stats, targets=TARGETS, n_outputs=3, **neighbourhood, **fit
     )
     for name in ("intercept", "score", "local_prediction", "prediction"):
         assert getattr(lime, name).shape == (6,), name
