@@ -69,14 +69,20 @@ def summarize(value: Any) -> Any:
         return ArraySummary.of(value)
     if isinstance(value, dict):
         return {key: summarize(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):
         return type(value)(summarize(item) for item in value)
     return value
 
 
 def as_array(data: object) -> object:
     """Data given to a constructor (a background, training data) as a NumPy array when it reads
-    as one (no copy of an array), else as it is, for the checks of ``_setup`` to name."""
+    as one (no copy of an array), else as it is, for the checks of ``_setup`` to name.
+
+    Examples
+    --------
+    >>> as_array([[1, 2], [3, 4]]).shape, as_array([[1], [2, 3]])
+    ((2, 2), [[1], [2, 3]])
+    """
     if isinstance(data, np.ndarray) or data is None or isinstance(data, (str, bytes)):
         return data
     try:
@@ -302,6 +308,13 @@ class AgnosticExplainer(Explainer):
     ``flat_rows`` explainers (Shapley values, LIME) take ``X`` as (n, n_inputs) rows; the others
     take samples of the model's input shape, or for a function of flat rows, samples of any shape
     with ``n_inputs`` values (images for a function of flattened images).
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X.sum(axis=1), n_inputs=4)
+    >>> gb.FeatureAblation(model, feature_mask=[[0, 1], [2, 3]])(np.ones((1, 4))).values
+    array([[2., 2., 2., 2.]])
     """
 
     method_name = "agnostic"
@@ -309,9 +322,9 @@ class AgnosticExplainer(Explainer):
     flat_rows: ClassVar[bool] = False
 
     def _batch(self, X: object) -> np.ndarray:
-        shape = tuple(self.model.input_shape)
         if self.flat_rows:
             return as_batch(X, (self.model.n_inputs,))
+        shape = tuple(self.model.input_shape)
         try:
             array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
         except ValueError:  # ragged: as_batch says so
