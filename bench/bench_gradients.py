@@ -225,7 +225,7 @@ def _bench_gradient_methods(model: Any, spec: Any, net: Any, X: np.ndarray) -> l
     ]
 
     samples, stdev = 50, 0.5
-    noise = _core.normal_draws(0, 0, n, samples, d)
+    noise = _core.normal_draws(0, stream=0, n_rows=n, n_draws=samples, n_features=d)
     noisy = X[:, None, :] + np.float32(stdev) * noise
     rows.append(
         _bench_simple(
@@ -243,8 +243,10 @@ def _bench_gradient_methods(model: Any, spec: Any, net: Any, X: np.ndarray) -> l
 
     samples, m = 20, 100
     R = np.random.default_rng(1).standard_normal((m, d)).astype(np.float32)
-    base = R[_core.index_draws(0, 3, n, samples, m)]
-    alpha = _core.uniform_draws(0, 2, n, samples).astype(np.float32)[..., None]
+    base = R[_core.index_draws(0, stream=3, n_rows=n, n_draws=samples, n=m)]
+    alpha = _core.uniform_draws(0, stream=2, n_rows=n, n_draws=samples).astype(np.float32)[
+        ..., None
+    ]
     xn = np.broadcast_to(X[:, None, :], base.shape)
     rt = torch.from_numpy(R)
     gs = gb.GradientShap(model, n_samples=samples, seed=0)

@@ -124,7 +124,9 @@ def test_exposed_indices_are_permutations_of_a_subsample() -> None:
 @pytest.mark.parametrize("n", [4, 5])
 def test_permutations_are_uniform_over_all_orders(n: int) -> None:
     """Every order of n rows is equally likely (chi-square over 60000 seeded shuffles)."""
-    _, sources = _core.permutation_indices(1, n, n, 1, 60000)
+    sources = _core.permutation_indices(
+        1, n_rows=n, max_samples=n, n_groups=1, n_repeats=60000
+    ).sources
     orders = {order: k for k, order in enumerate(itertools.permutations(range(n)))}
     counts = np.bincount([orders[tuple(s)] for s in sources[0]], minlength=len(orders))
     assert scipy_stats.chisquare(counts).pvalue > 1e-3
@@ -132,7 +134,9 @@ def test_permutations_are_uniform_over_all_orders(n: int) -> None:
 
 @pytest.mark.parametrize("n_rows", [6, 200])  # a dense and a sparse (short prefix) shuffle
 def test_subsamples_are_uniform_pairs_of_distinct_rows(n_rows: int) -> None:
-    rows, _ = _core.permutation_indices(2, n_rows, 2, 40000, 1)
+    rows = _core.permutation_indices(
+        2, n_rows=n_rows, max_samples=2, n_groups=40000, n_repeats=1
+    ).rows
     assert np.all(rows[:, 0] != rows[:, 1])
     first = np.bincount(rows[:, 0], minlength=n_rows)
     second = np.bincount(rows[:, 1], minlength=n_rows)
@@ -306,6 +310,8 @@ def test_core_metrics_match_scikit_learn_and_the_reference(weighted: bool) -> No
         ),
     ]
     for metric, P, y, n_classes, expected in cases:
-        got = _core.metric_score(metric, P, y, core_w, n_classes)
+        got = _core.metric_score(
+            metric, predictions=P, y=y, sample_weight=core_w, n_classes=n_classes
+        )
         assert got == pytest.approx(expected, rel=1e-6, abs=1e-9), metric
         assert got == pytest.approx(ref.score(metric, P, y, w), rel=1e-6, abs=1e-9), metric

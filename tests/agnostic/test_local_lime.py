@@ -35,9 +35,15 @@ def replayed(
     """The reference's samples (inputs, interpretable) from the core's exposed draws."""
     n, d = rows.shape
     draws = (
-        _core.uniform_draws(seed, ref.LIME_VALUE_STREAM, n, num_samples, d),
-        _core.uniform_draws(seed, ref.LIME_WITHIN_BIN_STREAM, n, num_samples, d),
-        _core.normal_draws(seed, ref.LIME_NORMAL_STREAM, n, num_samples, d).astype(np.float64),
+        _core.uniform_draws(
+            seed, stream=ref.LIME_VALUE_STREAM, n_rows=n, n_draws=num_samples, n_features=d
+        ),
+        _core.uniform_draws(
+            seed, stream=ref.LIME_WITHIN_BIN_STREAM, n_rows=n, n_draws=num_samples, n_features=d
+        ),
+        _core.normal_draws(
+            seed, stream=ref.LIME_NORMAL_STREAM, n_rows=n, n_draws=num_samples, n_features=d
+        ).astype(np.float64),
     )
     return ref.lime_samples(ref.lime_stats(X, categorical, discretizer), rows, num_samples, *draws)
 

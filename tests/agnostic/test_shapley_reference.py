@@ -24,7 +24,16 @@ def test_coalition_values_equal_the_definition(tanh: gb.NativeModel) -> None:
     rng = np.random.default_rng(3)
     masks = rng.integers(0, 2, size=(9, 3)).astype(np.uint8)
     group_of = np.array([0, 1, 2, 0, 2])
-    got = _core.coalition_values(tanh.network, X, B, group_of, 3, 3, masks, 1, 1 << 20, 0)
+    got = _core.coalition_values(
+        tanh.network,
+        X=X,
+        background=B,
+        group_of=group_of,
+        n_groups=3,
+        n_outputs=3,
+        masks=masks,
+        options=_core.RunOptions(1, memory_budget=1 << 20),
+    )
     got = got.reshape(3, 9, 3)
     for i, x in enumerate(X):
         for c, mask in enumerate(masks):

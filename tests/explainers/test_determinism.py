@@ -83,12 +83,20 @@ def test_rows_do_not_depend_on_the_batch(tanh_net: Net, X, R, kind: str) -> None
 
 def test_draws_are_counter_based() -> None:
     np.testing.assert_array_equal(
-        _core.normal_draws(4, 0, 3, 5, 6), _core.normal_draws(4, 0, 8, 5, 6)[:3]
+        _core.normal_draws(4, stream=0, n_rows=3, n_draws=5, n_features=6),
+        _core.normal_draws(4, stream=0, n_rows=8, n_draws=5, n_features=6)[:3],
     )
-    assert not np.array_equal(_core.normal_draws(4, 0, 3, 5, 6), _core.normal_draws(4, 1, 3, 5, 6))
-    np.testing.assert_array_equal(_core.uniform_draws(9, 2, 4, 3), _core.uniform_draws(9, 2, 4, 3))
+    assert not np.array_equal(
+        _core.normal_draws(4, stream=0, n_rows=3, n_draws=5, n_features=6),
+        _core.normal_draws(4, stream=1, n_rows=3, n_draws=5, n_features=6),
+    )
     np.testing.assert_array_equal(
-        _core.index_draws(9, 3, 4, 3, 10), _core.index_draws(9, 3, 6, 3, 10)[:4]
+        _core.uniform_draws(9, stream=2, n_rows=4, n_draws=3),
+        _core.uniform_draws(9, stream=2, n_rows=4, n_draws=3),
+    )
+    np.testing.assert_array_equal(
+        _core.index_draws(9, stream=3, n_rows=4, n_draws=3, n=10),
+        _core.index_draws(9, stream=3, n_rows=6, n_draws=3, n=10)[:4],
     )
 
 

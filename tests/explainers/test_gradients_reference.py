@@ -196,7 +196,7 @@ def test_smoothgrad(name: str, nt_type: str, base: str) -> None:
     exp = gb.SmoothGrad(
         net.model, n_samples=n_samples, stdev=stdev, nt_type=nt_type, base=base, seed=seed
     )(X, target=[0, 1, 2, 1, 0])
-    noise = _core.normal_draws(seed, 0, len(X), n_samples, 5)
+    noise = _core.normal_draws(seed, stream=0, n_rows=len(X), n_draws=n_samples, n_features=5)
     assert noise.shape == (len(X), n_samples, 5) and noise.dtype == np.float32
     values, stderr = ref.smoothgrad(net.spec, X, [0, 1, 2, 1, 0], noise, stdev, nt_type, base)
     assert_close(exp.values, values)
@@ -210,15 +210,15 @@ def test_smoothgrad_defaults(regression_net: Net) -> None:
     """Defaults: 50 samples, stdev 1, plain gradient, seed 0, single output."""
     X = make_data(4, n_rows=3)
     exp = gb.SmoothGrad(regression_net.model)(X)
-    noise = _core.normal_draws(0, 0, 3, 50, 4)
+    noise = _core.normal_draws(0, stream=0, n_rows=3, n_draws=50, n_features=4)
     values, _ = ref.smoothgrad(regression_net.spec, X, None, noise, 1.0)
     assert_close(exp.values, values)
 
 
 def shap_draws(seed: int, n: int, n_samples: int, d: int, m: int):
-    noise = _core.normal_draws(seed, 1, n, n_samples, d)
-    alphas = _core.uniform_draws(seed, 2, n, n_samples)
-    indices = _core.index_draws(seed, 3, n, n_samples, m)
+    noise = _core.normal_draws(seed, stream=1, n_rows=n, n_draws=n_samples, n_features=d)
+    alphas = _core.uniform_draws(seed, stream=2, n_rows=n, n_draws=n_samples)
+    indices = _core.index_draws(seed, stream=3, n_rows=n, n_draws=n_samples, n=m)
     assert alphas.dtype == np.float64 and np.all((alphas >= 0) & (alphas < 1))
     assert indices.dtype == np.int64 and np.all((indices >= 0) & (indices < m))
     return indices, alphas.astype(np.float32), noise
@@ -270,7 +270,7 @@ def test_multidimensional_input() -> None:
     assert_close(ig.delta, delta, atol=5e-5)
 
     sg = gb.SmoothGrad(model, n_samples=4, stdev=0.3, seed=5)(X, target=rows)
-    noise = _core.normal_draws(5, 0, 6, 4, 6)
+    noise = _core.normal_draws(5, stream=0, n_rows=6, n_draws=4, n_features=6)
     assert_close(sg.values, ref.smoothgrad(spec, X, rows, noise, 0.3)[0])
 
     R = np.random.default_rng(3).normal(size=(3, 2, 3)).astype(np.float32)

@@ -23,6 +23,7 @@ def _mlp(seed: int = 0) -> gb.NativeModel:
 
 
 X = np.random.default_rng(1).normal(size=(1000, 5)).astype(np.float32)
+OPTIONS = _core.RunOptions(1, memory_budget=1 << 20)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 7, 256, 0])
@@ -84,17 +85,17 @@ def test_callable_exception_propagates() -> None:
 )
 def test_callable_bad_output_is_a_clear_error(fn, error, message) -> None:
     with pytest.raises(error, match=message):
-        _core.evaluate_model(fn, X, 1, 1, 1 << 20, 0)
+        _core.evaluate_model(fn, X=X, n_outputs=1, options=OPTIONS)
 
 
 def test_network_width_mismatch_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="the network has 5 inputs and 3 outputs"):
-        _core.evaluate_model(_mlp().network, X, 2, 1, 1 << 20, 0)
+        _core.evaluate_model(_mlp().network, X=X, n_outputs=2, options=OPTIONS)
 
 
 def test_non_callable_model_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"expected a glassbox\._core\.Network or a callable"):
-        _core.evaluate_model(42, X, 1, 1, 1 << 20, 0)
+        _core.evaluate_model(42, X=X, n_outputs=1, options=OPTIONS)
 
 
 class _Estimator:

@@ -263,5 +263,11 @@ def test_max_pool_fast_paths_match_torch_with_ties_and_nan(
     flat = X.reshape(3, -1)
     np.testing.assert_array_equal(build(spec).network.predict(flat), pooled.detach().numpy())
     spec.add("dense", "mix", weight=weights, bias=None)
-    grad = _core.input_gradients(build(spec).network, flat, [0, 0, 0], False, 1, 1 << 24)
+    grad = _core.input_gradients(
+        build(spec).network,
+        X=flat,
+        targets=[0, 0, 0],
+        abs=False,
+        options=_core.RunOptions(1, memory_budget=1 << 24),
+    )
     np.testing.assert_array_equal(grad.reshape(X.shape), xt.grad.numpy())

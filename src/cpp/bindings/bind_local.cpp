@@ -8,7 +8,6 @@
 #include "core/agnostic/local/lime.hpp"
 #include "core/sampling/counter_rng.hpp"
 
-#include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
 namespace py = pybind11;
@@ -30,6 +29,12 @@ std::vector<char> flags(const std::vector<bool>& values) {
     return std::vector<char>(values.begin(), values.end());
 }
 
+// The neighbourhoods LIME evaluates, each (n, num_samples, n_features).
+struct LimeSamples {
+    py::array_t<float> inputs;
+    py::array_t<double> interpretable;
+};
+
 }  // namespace
 
 void bind_local(py::module_& m) {
@@ -40,14 +45,15 @@ void bind_local(py::module_& m) {
                          int discretizer) {
                  return fit_lime_stats(training, flags(categorical), discretizer);
              }),
-             py::arg("training_data"), py::arg("categorical"), py::arg("discretizer"))
+             py::arg("training_data"), py::kw_only(), py::arg("categorical"),
+             py::arg("discretizer"))
         .def(
             "bin_of",
             [](const LimeStats& s, Index feature, double value) {
                 require(feature >= 0 && feature < s.n_features, "feature: out of range");
                 return s.bin_of(feature, value);
             },
-            py::arg("feature"), py::arg("value"),
+            py::arg("feature"), py::kw_only(), py::arg("value"),
             "The bin of `value` for a binned feature (the number of bin edges below it).")
         .def_property_readonly("n_features", [](const LimeStats& s) { return s.n_features; })
         .def_property_readonly("binned", [](const LimeStats& s) {
@@ -66,6 +72,19 @@ void bind_local(py::module_& m) {
         .def_readonly("mean", &LimeStats::mean)
         .def_readonly("scale", &LimeStats::scale);
 
+    py::class_<LimeSamples>(m, "LimeSamples",
+                            "The neighbourhoods LIME evaluates: model inputs and interpretable "
+                            "data, each (n, num_samples, n_features); sample 0 is the row itself.")
+        .def_readonly("inputs", &LimeSamples::inputs)
+        .def_readonly("interpretable", &LimeSamples::interpretable);
+    py::class_<LimeResult>(m, "LimeResult",
+                           "What LIME returns per row: numpy views of the core's buffers.")
+        .def_property_readonly("values", matrix_view(&LimeResult::values))
+        .def_property_readonly("intercept", matrix_view(&LimeResult::intercept))
+        .def_property_readonly("score", matrix_view(&LimeResult::score))
+        .def_property_readonly("local_prediction", matrix_view(&LimeResult::local_prediction))
+        .def_property_readonly("prediction", matrix_view(&LimeResult::prediction));
+
     m.def(
         "lime_samples",
         [](const LimeStats& stats, const ConstRowRef& X, Index num_samples, std::uint64_t seed) {
@@ -81,55 +100,49 @@ void bind_local(py::module_& m) {
                 const Index at = r * num_samples * d;
                 sampler.sample_all(num_samples, in + at, z + at);
             }
-            return py::make_tuple(inputs, interpretable);
+            return LimeSamples{inputs, interpretable};
         },
-        py::arg("stats"), py::arg("X"), py::arg("num_samples"), py::arg("seed"),
-        "The neighbourhoods LIME evaluates: (model inputs, interpretable data), each (n, "
-        "num_samples, n_features); sample 0 is the row itself.");
+        py::arg("stats"), py::kw_only(), py::arg("X"), py::arg("num_samples"), py::arg("seed"),
+        "The neighbourhoods LIME evaluates for the rows of X (a LimeSamples).");
     m.def(
         "lime_tabular",
         [](const py::object& model, const ConstRowRef& X, const LimeStats& stats,
            const TargetArray& target_array, Index n_outputs, Index num_samples,
            Index num_features, const std::string& selection, double kernel_width,
-           std::uint64_t seed, int n_threads, std::size_t budget) {
+           std::uint64_t seed, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
-            const LimeOptions options{num_samples, num_features, selection_of(selection),
-                                      kernel_width, seed};
-            LimeResult result;
-            {
-                // safe: X and stats are kept alive by the call frame; a Python model takes the
-                // GIL itself, chunk by chunk
-                py::gil_scoped_release release;
-                result = lime_tabular(*arg, X, stats, targets, options, RunOptions{n_threads, budget});
-            }
-            return py::make_tuple(std::move(result.values), std::move(result.intercept),
-                                  std::move(result.score), std::move(result.local_prediction),
-                                  std::move(result.prediction));
+            const LimeOptions lime{num_samples, num_features, selection_of(selection),
+                                   kernel_width, seed};
+            // safe: X and stats are kept alive by the call frame, the options are copies; a
+            // Python model takes the GIL itself, chunk by chunk
+            py::gil_scoped_release release;
+            return lime_tabular(*arg, X, stats, targets, lime, options);
         },
-        py::arg("model"), py::arg("X"), py::arg("stats"), py::arg("targets"), py::arg("n_outputs"),
-        py::arg("num_samples"), py::arg("num_features"), py::arg("feature_selection"),
-        py::arg("kernel_width"), py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"));
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("stats"), py::arg("targets"),
+        py::arg("n_outputs"), py::arg("num_samples"), py::arg("num_features"),
+        py::arg("feature_selection"), py::arg("kernel_width"), py::arg("seed"),
+        default_options());
     m.def(
         "occlusion",
         [](const py::object& model, const ConstRowRef& X, const ConstRowRef& baselines,
            const Shape& shape, const Shape& window, const Shape& strides,
-           const TargetArray& target_array, Index n_outputs, int n_threads, std::size_t budget) {
+           const TargetArray& target_array, Index n_outputs, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const SlidingWindows windows(shape, window, strides);
             // safe: the arrays are kept alive by the call frame; see lime_tabular
             py::gil_scoped_release release;
-            return occlusion(*arg, X, baselines, windows, targets, RunOptions{n_threads, budget});
+            return occlusion(*arg, X, baselines, windows, targets, options);
         },
-        py::arg("model"), py::arg("X"), py::arg("baselines"), py::arg("sample_shape"),
-        py::arg("window"), py::arg("strides"), py::arg("targets"), py::arg("n_outputs"),
-        py::arg("n_threads"), py::arg("memory_budget"));
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("baselines"),
+        py::arg("sample_shape"), py::arg("window"), py::arg("strides"), py::arg("targets"),
+        py::arg("n_outputs"), default_options());
     m.def(
         "feature_ablation",
         [](const py::object& model, const ConstRowRef& X, const ConstRowRef& baselines,
            const TargetArray& group_array, Index n_groups, const TargetArray& target_array,
-           Index n_outputs, int n_threads, std::size_t budget) {
+           Index n_outputs, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             require(group_array.ndim() == 1, "feature_mask: expected one group index per feature");
@@ -138,12 +151,10 @@ void bind_local(py::module_& m) {
             const FeatureGroups groups(group_of, n_groups);
             // safe: the arrays are kept alive by the call frame; see lime_tabular
             py::gil_scoped_release release;
-            return feature_ablation(*arg, X, baselines, groups, targets,
-                                    RunOptions{n_threads, budget});
+            return feature_ablation(*arg, X, baselines, groups, targets, options);
         },
-        py::arg("model"), py::arg("X"), py::arg("baselines"), py::arg("group_of"),
-        py::arg("n_groups"), py::arg("targets"), py::arg("n_outputs"), py::arg("n_threads"),
-        py::arg("memory_budget"));
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("baselines"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("targets"), py::arg("n_outputs"), default_options());
 }
 
 }  // namespace glassbox::bindings

@@ -4,7 +4,6 @@
 
 #include "core/methods/lrp.hpp"
 
-#include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
 namespace py = pybind11;
@@ -40,27 +39,34 @@ LrpRuleSpecs to_specs(const py::list& rules) {
 }  // namespace
 
 void bind_lrp(py::module_& m) {
+    py::class_<LrpResult>(m, "LrpResult",
+                          "What LRP returns: numpy views of the core's buffers.")
+        .def_property_readonly("values", matrix_view(&LrpResult::values))
+        .def_property_readonly(
+            "layer_relevance",
+            [](py::handle self) {
+                py::list layers;
+                for (RowMatrixXf& a : self.cast<LrpResult&>().layer_relevance) {
+                    layers.append(py::cast(a, py::return_value_policy::reference_internal, self));
+                }
+                return layers;
+            },
+            "Per recorded layer (in the order asked for): rows x layer width.")
+        .def_property_readonly("sums", matrix_view(&LrpResult::sums))
+        .def_property_readonly("output", matrix_view(&LrpResult::output));
     m.def(
         "lrp",
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array,
-           const py::list& rules, const std::vector<int>& record, int n_threads,
-           std::size_t budget) {
+           const py::list& rules, const std::vector<int>& record, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const LrpRuleSpecs specs = to_specs(rules);
-            LrpResult r;
-            {
-                // Safe without the GIL: X views a caller-owned array kept alive by the call
-                // frame, the specs are C++ copies and the Network is immutable.
-                py::gil_scoped_release release;
-                r = lrp(net, X, targets, specs, record, RunOptions{n_threads, budget});
-            }
-            py::list layers;
-            for (RowMatrixXf& a : r.layer_relevance) layers.append(py::cast(std::move(a)));
-            return py::make_tuple(py::cast(std::move(r.values)), layers,
-                                  py::cast(std::move(r.sums)), py::cast(std::move(r.output)));
+            // Safe without the GIL: X views a caller-owned array kept alive by the call frame,
+            // the specs and options are C++ copies and the Network is immutable.
+            py::gil_scoped_release release;
+            return lrp(net, X, targets, specs, record, options);
         },
-        py::arg("network"), py::arg("X"), py::arg("targets"), py::arg("rules"),
-        py::arg("record"), py::arg("n_threads"), py::arg("memory_budget"));
+        py::arg("network"), py::kw_only(), py::arg("X"), py::arg("targets"), py::arg("rules"),
+        py::arg("record"), default_options());
     m.def("lrp_rules", &registered_lrp_rules);
 }
 

@@ -24,7 +24,7 @@ void bind_sampling(py::module_& m) {
                 for (Index s = 0; s < draws; ++s) rng.normals(r, s, view.mutable_data(r, s, 0), features);
             return out;
         },
-        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
+        py::arg("seed"), py::kw_only(), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
         py::arg("n_features"));
     m.def(
         "uniform_draws",
@@ -41,7 +41,7 @@ void bind_sampling(py::module_& m) {
             if (features == 0) return out.attr("reshape")(rows, draws).cast<py::array_t<double>>();
             return out;
         },
-        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
+        py::arg("seed"), py::kw_only(), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
         py::arg("n_features") = 0,
         "Uniforms u(seed, stream, row, draw[, feature]) in [0, 1): (rows, draws) or, with "
         "n_features, (rows, draws, features).");
@@ -56,7 +56,8 @@ void bind_sampling(py::module_& m) {
                 for (Index s = 0; s < draws; ++s) view(r, s) = rng.index(r, s, n);
             return out;
         },
-        py::arg("seed"), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"), py::arg("n"));
+        py::arg("seed"), py::kw_only(), py::arg("stream"), py::arg("n_rows"), py::arg("n_draws"),
+        py::arg("n"));
 }
 
 }  // namespace glassbox::bindings

@@ -7,7 +7,6 @@
 #include "core/agnostic/shapley/exact.hpp"
 #include "core/agnostic/shapley/sampled.hpp"
 
-#include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
 namespace py = pybind11;
@@ -25,28 +24,21 @@ shapley::Groups to_groups(const GroupArray& group_of, Index n_groups) {
 }
 
 // Runs `method` on the game with the GIL released: the arrays are views of caller-owned buffers
-// kept alive by the call frame, a Network is immutable, and a Python callable takes the GIL back
-// for each chunk it evaluates.
+// kept alive by the call frame, the options a copy, a Network is immutable, and a Python callable
+// takes the GIL back for each chunk it evaluates.
 template <class Method>
 auto run_game(const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
-              const GroupArray& group_of, Index n_groups, Index n_outputs, int n_threads,
-              std::size_t budget, Index chunk_rows, Method&& method) {
+              const GroupArray& group_of, Index n_groups, Index n_outputs, RunOptions options,
+              Index chunk_rows, Method&& method) {
     const ModelArg arg = to_model(model, X.cols(), n_outputs);
     const shapley::Groups groups = to_groups(group_of, n_groups);
-    const shapley::Game game{*arg, X, background, groups, RunOptions{n_threads, budget},
-                             chunk_rows};
+    const shapley::Game game{*arg, X, background, groups, options, chunk_rows};
     shapley::check_game(game);
     py::gil_scoped_release release;
     return method(game);
 }
 
-py::tuple sampled_tuple(shapley::SampledResult&& r) {
-    return py::make_tuple(py::cast(std::move(r.values)), py::cast(std::move(r.stderr_)),
-                          py::cast(std::move(r.fx)), py::cast(std::move(r.base)), r.n_evaluated,
-                          r.n_draws);
-}
-
-// A sampled estimator: (values, stderr, f(x), E f(background), n_evaluated, n_draws).
+// A sampled estimator, returning a SampledResult.
 void def_sampled(py::module_& m, const char* name,
                  shapley::SampledResult (*method)(const shapley::Game&,
                                                   const shapley::SampledOptions&)) {
@@ -54,46 +46,66 @@ void def_sampled(py::module_& m, const char* name,
         name,
         [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
                  const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
-                 double tol, std::uint64_t seed, int n_threads, std::size_t budget,
-                 Index chunk_rows, const std::vector<int>& targets) {
-            const shapley::SampledOptions options{n_samples, tol, seed, targets};
-            return sampled_tuple(run_game(
-                model, X, background, group_of, n_groups, n_outputs, n_threads, budget, chunk_rows,
-                [&](const shapley::Game& game) { return method(game, options); }));
+                 double tol, std::uint64_t seed, RunOptions options, Index chunk_rows,
+                 const std::vector<int>& targets) {
+            const shapley::SampledOptions sampled{n_samples, tol, seed, targets};
+            return run_game(model, X, background, group_of, n_groups, n_outputs, options,
+                            chunk_rows,
+                            [&](const shapley::Game& game) { return method(game, sampled); });
         },
-        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("background"), py::arg("group_of"),
         py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
-        py::arg("seed"), py::arg("n_threads"), py::arg("memory_budget"), py::arg("chunk_rows") = 0,
+        py::arg("seed"), default_options(), py::arg("chunk_rows") = 0,
         py::arg("targets") = std::vector<int>{});
 }
 
 }  // namespace
 
 void bind_shapley(py::module_& m) {
+    py::class_<shapley::ExactResult>(m, "ExactResult",
+                                     "What exact Shapley returns: numpy views of the core's "
+                                     "buffers (interactions: None unless asked for).")
+        .def_property_readonly("values", matrix_view(&shapley::ExactResult::values))
+        .def_property_readonly("interactions",
+                               matrix_view(&shapley::ExactResult::interactions, true))
+        .def_property_readonly("fx", matrix_view(&shapley::ExactResult::fx))
+        .def_property_readonly("base", matrix_view(&shapley::ExactResult::base));
+    py::class_<shapley::SampledResult>(m, "SampledResult",
+                                       "What KernelSHAP and permutation Shapley return: numpy "
+                                       "views of the core's buffers and the work done.")
+        .def_property_readonly("values", matrix_view(&shapley::SampledResult::values))
+        .def_property_readonly("stderr", matrix_view(&shapley::SampledResult::stderr_))
+        .def_property_readonly("fx", matrix_view(&shapley::SampledResult::fx))
+        .def_property_readonly("base", matrix_view(&shapley::SampledResult::base))
+        .def_readonly("n_evaluated", &shapley::SampledResult::n_evaluated)
+        .def_readonly("n_draws", &shapley::SampledResult::n_draws);
+    py::class_<shapley::KernelDesign>(m, "KernelDesign",
+                                      "KernelSHAP's coalitions (0/1 masks), their regression "
+                                      "weights and the number of sampled pairs.")
+        .def_property_readonly("masks", matrix_view(&shapley::KernelDesign::masks))
+        .def_property_readonly("weights", matrix_view(&shapley::KernelDesign::weights))
+        .def_readonly("n_pairs", &shapley::KernelDesign::n_pairs);
+
     m.def(
         "shapley_exact",
         [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
            const GroupArray& group_of, Index n_groups, Index n_outputs, bool interactions,
-           int n_threads, std::size_t budget, Index chunk_rows) {
-            shapley::ExactResult r = run_game(
-                model, X, background, group_of, n_groups, n_outputs, n_threads, budget,
-                chunk_rows,
-                [&](const shapley::Game& game) { return shapley::exact_shapley(game, interactions); });
-            py::object inter = py::none();
-            if (interactions) inter = py::cast(std::move(r.interactions));
-            return py::make_tuple(py::cast(std::move(r.values)), inter, py::cast(std::move(r.fx)),
-                                  py::cast(std::move(r.base)));
+           RunOptions options, Index chunk_rows) {
+            return run_game(model, X, background, group_of, n_groups, n_outputs, options,
+                            chunk_rows, [&](const shapley::Game& game) {
+                                return shapley::exact_shapley(game, interactions);
+                            });
         },
-        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
-        py::arg("n_groups"), py::arg("n_outputs"), py::arg("interactions"), py::arg("n_threads"),
-        py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("interactions"), default_options(),
+        py::arg("chunk_rows") = 0);
     def_sampled(m, "kernel_shap", &shapley::kernel_shap);
     def_sampled(m, "permutation_shapley", &shapley::permutation_shapley);
     m.def(
         "coalition_values",
         [](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
            const GroupArray& group_of, Index n_groups, Index n_outputs, const MaskArray& masks,
-           int n_threads, std::size_t budget, Index chunk_rows) {
+           RunOptions options, Index chunk_rows) {
             require(masks.ndim() == 2 && masks.shape(1) == n_groups,
                     "masks: expected shape (n_coalitions, " + std::to_string(n_groups) + ")");
             shapley::CoalitionSet set(n_groups);
@@ -107,24 +119,20 @@ void bind_shapley(py::module_& m) {
             }
             const Index n = X.rows(), C = set.size();
             RowMatrixXd out(n, C * n_outputs);
-            run_game(model, X, background, group_of, n_groups, n_outputs, n_threads, budget,
-                     chunk_rows, [&](const shapley::Game& game) {
+            run_game(model, X, background, group_of, n_groups, n_outputs, options, chunk_rows,
+                     [&](const shapley::Game& game) {
                          shapley::coalition_values(game, set, 0, C, 0, n, out.data());
                          return 0;
                      });
             return out;
         },
-        py::arg("model"), py::arg("X"), py::arg("background"), py::arg("group_of"),
-        py::arg("n_groups"), py::arg("n_outputs"), py::arg("masks"), py::arg("n_threads"),
-        py::arg("memory_budget"), py::arg("chunk_rows") = 0);
+        py::arg("model"), py::kw_only(), py::arg("X"), py::arg("background"), py::arg("group_of"),
+        py::arg("n_groups"), py::arg("n_outputs"), py::arg("masks"), default_options(),
+        py::arg("chunk_rows") = 0);
     m.def(
         "kernel_shap_design",
-        [](Index n_groups, Index n_samples, std::uint64_t seed) {
-            shapley::KernelDesign design = shapley::kernel_design(n_groups, n_samples, seed);
-            return py::make_tuple(py::cast(std::move(design.masks)),
-                                  py::cast(std::move(design.weights)), design.n_pairs);
-        },
-        py::arg("n_groups"), py::arg("n_samples"), py::arg("seed"));
+        &shapley::kernel_design, py::arg("n_groups"), py::kw_only(), py::arg("n_samples"),
+        py::arg("seed"));
     m.def(
         "shapley_permutations",
         [](Index n_groups, Index n_pairs, std::uint64_t seed) {
@@ -138,7 +146,7 @@ void bind_shapley(py::module_& m) {
             }
             return out;
         },
-        py::arg("n_groups"), py::arg("n_pairs"), py::arg("seed"));
+        py::arg("n_groups"), py::kw_only(), py::arg("n_pairs"), py::arg("seed"));
 }
 
 }  // namespace glassbox::bindings

@@ -1,6 +1,9 @@
 // Declarations shared by the pybind11 binding files (one bind_<area>.cpp per area).
 #pragma once
 
+#include "core/parallel.hpp"
+
+#include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -27,6 +30,24 @@ inline std::vector<int> to_targets(const TargetArray& targets) {
     return out;
 }
 
+// A read-only attribute of a bound result struct: a numpy view of the struct's Eigen buffer, with
+// no copy. The view is writable and its base is the result object, which it keeps alive. With
+// `optional`, an empty buffer (a field the method does not compute) reads as None.
+template <class Struct, class Matrix>
+pybind11::cpp_function matrix_view(Matrix Struct::*field, bool optional = false) {
+    return pybind11::cpp_function([field, optional](pybind11::handle self) -> pybind11::object {
+        Matrix& matrix = self.cast<Struct&>().*field;
+        if (optional && matrix.size() == 0) return pybind11::none();
+        return pybind11::cast(matrix, pybind11::return_value_policy::reference_internal, self);
+    });
+}
+
+// The default of every `options=` argument: the core's RunOptions{} (all threads, default budget).
+inline pybind11::arg_v default_options() {
+    return pybind11::arg_v("options", RunOptions{}, "RunOptions()");
+}
+
+void bind_run_options(pybind11::module_& m);
 void bind_network(pybind11::module_& m);
 void bind_gradients(pybind11::module_& m);
 void bind_lrp(pybind11::module_& m);

@@ -6,8 +6,6 @@
 #include "core/agnostic/model_eval.hpp"
 #include "core/network/network.hpp"
 
-#include <pybind11/eigen.h>
-#include <pybind11/numpy.h>
 
 #include <cmath>
 #include <cstring>
@@ -77,11 +75,12 @@ ModelArg to_model(const py::object& model, Index n_inputs, Index n_outputs) {
 namespace {
 
 RowMatrixXf evaluate_model(const py::object& model, const ConstRowRef& X, Index n_outputs,
-                           int n_threads, std::size_t memory_budget, Index chunk_rows) {
+                           RunOptions options, Index chunk_rows) {
     const ModelArg arg = to_model(model, X.cols(), n_outputs);
-    const RunOptions options{n_threads, memory_budget};
-    if (chunk_rows <= 0) chunk_rows = plan_chunk_rows(*arg, memory_budget, X.rows());
+    if (chunk_rows <= 0) chunk_rows = plan_chunk_rows(*arg, options.memory_budget, X.rows());
     RowMatrixXf Y(X.rows(), n_outputs);
+    // Safe without the GIL: X views a caller-owned array kept alive by the call frame, Y and the
+    // options are ours, a Network is immutable and a Python callable re-takes the GIL per chunk.
     py::gil_scoped_release release;
     for_each_model_chunk(
         *arg, X.rows(), chunk_rows, options,
@@ -95,9 +94,8 @@ RowMatrixXf evaluate_model(const py::object& model, const ConstRowRef& X, Index 
 }  // namespace
 
 void bind_model_bridge(py::module_& m) {
-    m.def("evaluate_model", &evaluate_model, py::arg("model"), py::arg("X"),
-          py::arg("n_outputs"), py::arg("n_threads") = 0,
-          py::arg("memory_budget") = std::size_t{64} << 20, py::arg("chunk_rows") = 0,
+    m.def("evaluate_model", &evaluate_model, py::arg("model"), py::kw_only(), py::arg("X"),
+          py::arg("n_outputs"), default_options(), py::arg("chunk_rows") = 0,
           "Evaluates a Network or a Python callable on X in chunks (the model-agnostic "
           "methods' loop).");
 }

@@ -37,129 +37,143 @@ class Network:
     @property
     def bytes_per_point(self) -> int: ...
 
-AttributionTuple = tuple[
-    FloatArray, FloatArray | None, NDArray[np.float64] | None, NDArray[np.float64] | None
-]
+# --- run options and results (every function: the model first, everything else by keyword) ---
+# The result classes are read-only; their arrays are views of the core's buffers.
+class RunOptions:
+    n_threads: int
+    memory_budget: int
+    def __init__(self, n_threads: int = 0, *, memory_budget: int = 67108864) -> None: ...
+
+Targets = NDArray[np.int64] | Sequence[int]
+Float64Array = NDArray[np.float64]
+
+class Attribution:
+    values: FloatArray
+    std_error: FloatArray | None
+    delta: Float64Array | None
+    base_values: Float64Array | None
+
+class Quadrature:
+    alphas: list[float]
+    weights: list[float]
+
+class LrpResult:
+    values: FloatArray
+    layer_relevance: list[FloatArray]
+    sums: Float64Array
+    output: Float64Array
 
 def registered_layer_kinds() -> list[str]: ...
 def evaluate_model(
     model: Network | Callable[[NDArray[np.float32]], object],
+    *,
     X: NDArray[np.float32],
     n_outputs: int,
-    n_threads: int = 0,
-    memory_budget: int = ...,
+    options: RunOptions = ...,
     chunk_rows: int = 0,
 ) -> NDArray[np.float32]: ...
 def default_memory_budget() -> int: ...
 def input_gradients(
-    network: Network,
-    X: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
-    abs: bool,
-    n_threads: int,
-    memory_budget: int,
+    network: Network, *, X: FloatArray, targets: Targets, abs: bool, options: RunOptions = ...
 ) -> FloatArray: ...
 def input_x_gradient(
-    network: Network,
-    X: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
-    n_threads: int,
-    memory_budget: int,
-) -> AttributionTuple: ...
+    network: Network, *, X: FloatArray, targets: Targets, options: RunOptions = ...
+) -> Attribution: ...
 def integrated_gradients(
     network: Network,
+    *,
     X: FloatArray,
     baselines: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
+    targets: Targets,
     method: str,
     n_steps: int,
-    n_threads: int,
-    memory_budget: int,
+    options: RunOptions = ...,
     fast_path: bool = True,
-) -> AttributionTuple: ...
+) -> Attribution: ...
 def linear_path_applies(network: Network) -> bool: ...
 def noise_tunnel(
     network: Network,
+    *,
     X: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
+    targets: Targets,
     n_samples: int,
     stdev: float,
     nt_type: str,
     base: str,
     seed: int,
-    n_threads: int,
-    memory_budget: int,
-) -> AttributionTuple: ...
+    options: RunOptions = ...,
+) -> Attribution: ...
 def gradient_shap(
     network: Network,
+    *,
     X: FloatArray,
     references: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
+    targets: Targets,
     n_samples: int,
     stdev: float,
     seed: int,
-    n_threads: int,
-    memory_budget: int,
-) -> AttributionTuple: ...
+    options: RunOptions = ...,
+) -> Attribution: ...
 def lrp(
     network: Network,
+    *,
     X: FloatArray,
-    targets: NDArray[np.int64] | Sequence[int],
+    targets: Targets,
     rules: list[tuple[str, dict[str, float], dict[str, FloatArray]] | None],
     record: Sequence[int],
-    n_threads: int,
-    memory_budget: int,
-) -> tuple[FloatArray, list[FloatArray], NDArray[np.float64], NDArray[np.float64]]: ...
+    options: RunOptions = ...,
+) -> LrpResult: ...
 def lrp_rules() -> list[str]: ...
-def quadrature(method: str, n_steps: int) -> tuple[list[float], list[float]]: ...
+def quadrature(method: str, *, n_steps: int) -> Quadrature: ...
 def normal_draws(
-    seed: int, stream: int, n_rows: int, n_draws: int, n_features: int
+    seed: int, *, stream: int, n_rows: int, n_draws: int, n_features: int
 ) -> FloatArray: ...
 def uniform_draws(
-    seed: int, stream: int, n_rows: int, n_draws: int, n_features: int = 0
-) -> NDArray[np.float64]: ...
-def index_draws(seed: int, stream: int, n_rows: int, n_draws: int, n: int) -> NDArray[np.int64]: ...
+    seed: int, *, stream: int, n_rows: int, n_draws: int, n_features: int = 0
+) -> Float64Array: ...
+def index_draws(
+    seed: int, *, stream: int, n_rows: int, n_draws: int, n: int
+) -> NDArray[np.int64]: ...
 def deeplift(
     network: Network,
-    X: NDArray[np.float32],
-    baselines: NDArray[np.float32],
-    targets: NDArray[np.int64],
-    n_threads: int,
-    memory_budget: int,
-) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float64]]: ...
+    *,
+    X: FloatArray,
+    baselines: FloatArray,
+    targets: Targets,
+    options: RunOptions = ...,
+) -> Attribution: ...
 def deeplift_shap(
     network: Network,
-    X: NDArray[np.float32],
-    references: NDArray[np.float32],
-    targets: NDArray[np.int64],
-    n_threads: int,
-    memory_budget: int,
-) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.float64]]: ...
+    *,
+    X: FloatArray,
+    references: FloatArray,
+    targets: Targets,
+    options: RunOptions = ...,
+) -> Attribution: ...
 def modified_relu_gradients(
-    network: Network,
-    X: NDArray[np.float32],
-    targets: NDArray[np.int64],
-    mode: str,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float32]: ...
+    network: Network, *, X: FloatArray, targets: Targets, mode: str, options: RunOptions = ...
+) -> FloatArray: ...
 def grad_cam(
-    network: Network,
-    X: NDArray[np.float32],
-    targets: NDArray[np.int64],
-    layer: int,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float32]: ...
+    network: Network, *, X: FloatArray, targets: Targets, layer: int, options: RunOptions = ...
+) -> FloatArray: ...
 
-# --- inspection (issue 5: permutation importance, PDP/ICE, ALE, H-statistic) ---
+# --- inspection (permutation importance, PDP/ICE, ALE, H-statistic) ---
 _AnyModel = Network | Callable[[NDArray[np.float32]], object]
+
+class PermutationScores:
+    baseline: float
+    scores: Float64Array
+
+class PermutationIndices:
+    rows: NDArray[np.int64]
+    sources: NDArray[np.int64]
 
 def permutation_scores(
     model: _AnyModel,
-    X: NDArray[np.float32],
-    y: NDArray[np.float64],
-    sample_weight: NDArray[np.float64],
+    *,
+    X: FloatArray,
+    y: Float64Array,
+    sample_weight: Float64Array,
     groups: Sequence[Sequence[int]],
     n_outputs: int,
     metric: str,
@@ -167,12 +181,12 @@ def permutation_scores(
     n_repeats: int,
     seed: int,
     max_samples: int,
-    n_threads: int,
-    memory_budget: int,
-) -> tuple[float, NDArray[np.float64]]: ...
+    options: RunOptions = ...,
+) -> PermutationScores: ...
 def permuted_predictions(
     model: _AnyModel,
-    X: NDArray[np.float32],
+    *,
+    X: FloatArray,
     groups: Sequence[Sequence[int]],
     n_outputs: int,
     n_repeats: int,
@@ -180,65 +194,78 @@ def permuted_predictions(
     max_samples: int,
     job_first: int,
     job_count: int,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float32]: ...
+    options: RunOptions = ...,
+) -> FloatArray: ...
 def permutation_indices(
-    seed: int, n_rows: int, max_samples: int, n_groups: int, n_repeats: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]: ...
+    seed: int, *, n_rows: int, max_samples: int, n_groups: int, n_repeats: int
+) -> PermutationIndices: ...
 def metric_score(
     metric: str,
-    predictions: NDArray[np.float32],
-    y: NDArray[np.float64],
-    sample_weight: NDArray[np.float64],
+    *,
+    predictions: FloatArray,
+    y: Float64Array,
+    sample_weight: Float64Array,
     n_classes: int,
 ) -> float: ...
 def replaced_predictions(
     model: _AnyModel,
-    background: NDArray[np.float32],
-    points: NDArray[np.float32],
+    *,
+    background: FloatArray,
+    points: FloatArray,
     sets: Sequence[Sequence[int]],
     job_set: Sequence[int],
     job_point: Sequence[int],
-    sample_weight: NDArray[np.float64],
+    sample_weight: Float64Array,
     n_outputs: int,
     individual: bool,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float64] | NDArray[np.float32]: ...
+    options: RunOptions = ...,
+) -> Float64Array | FloatArray: ...
 def ale_differences(
     model: _AnyModel,
-    X: NDArray[np.float32],
+    *,
+    X: FloatArray,
     features: Sequence[int],
-    lower: NDArray[np.float32],
-    upper: NDArray[np.float32],
+    lower: FloatArray,
+    upper: FloatArray,
     n_outputs: int,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float64]: ...
+    options: RunOptions = ...,
+) -> Float64Array: ...
 
-# --- issue 4: Shapley engine ---------------------------------------------------------------
-ShapleyModel = Network | Callable[[NDArray[np.float32]], object]
-SampledTuple = tuple[
-    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], int, int
-]
+# --- Shapley engine ---
+class ExactResult:
+    values: Float64Array
+    interactions: Float64Array | None
+    fx: Float64Array
+    base: Float64Array
+
+class SampledResult:
+    n_evaluated: int
+    n_draws: int
+    values: Float64Array
+    stderr: Float64Array
+    fx: Float64Array
+    base: Float64Array
+
+class KernelDesign:
+    n_pairs: int
+    masks: NDArray[np.uint8]
+    weights: Float64Array
 
 def shapley_exact(
-    model: ShapleyModel,
+    model: _AnyModel,
+    *,
     X: FloatArray,
     background: FloatArray,
     group_of: NDArray[np.int64],
     n_groups: int,
     n_outputs: int,
     interactions: bool,
-    n_threads: int,
-    memory_budget: int,
+    options: RunOptions = ...,
     chunk_rows: int = 0,
-) -> tuple[
-    NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64], NDArray[np.float64]
-]: ...
+) -> ExactResult: ...
 def kernel_shap(
-    model: ShapleyModel,
+    model: _AnyModel,
+    *,
     X: FloatArray,
     background: FloatArray,
     group_of: NDArray[np.int64],
@@ -247,13 +274,13 @@ def kernel_shap(
     n_samples: int,
     tol: float,
     seed: int,
-    n_threads: int,
-    memory_budget: int,
+    options: RunOptions = ...,
     chunk_rows: int = 0,
     targets: Sequence[int] = (),
-) -> SampledTuple: ...
+) -> SampledResult: ...
 def permutation_shapley(
-    model: ShapleyModel,
+    model: _AnyModel,
+    *,
     X: FloatArray,
     background: FloatArray,
     group_of: NDArray[np.int64],
@@ -262,29 +289,26 @@ def permutation_shapley(
     n_samples: int,
     tol: float,
     seed: int,
-    n_threads: int,
-    memory_budget: int,
+    options: RunOptions = ...,
     chunk_rows: int = 0,
     targets: Sequence[int] = (),
-) -> SampledTuple: ...
+) -> SampledResult: ...
 def coalition_values(
-    model: ShapleyModel,
+    model: _AnyModel,
+    *,
     X: FloatArray,
     background: FloatArray,
     group_of: NDArray[np.int64],
     n_groups: int,
     n_outputs: int,
     masks: NDArray[np.uint8],
-    n_threads: int,
-    memory_budget: int,
+    options: RunOptions = ...,
     chunk_rows: int = 0,
-) -> NDArray[np.float64]: ...
-def kernel_shap_design(
-    n_groups: int, n_samples: int, seed: int
-) -> tuple[NDArray[np.uint8], NDArray[np.float64], int]: ...
-def shapley_permutations(n_groups: int, n_pairs: int, seed: int) -> NDArray[np.int64]: ...
+) -> Float64Array: ...
+def kernel_shap_design(n_groups: int, *, n_samples: int, seed: int) -> KernelDesign: ...
+def shapley_permutations(n_groups: int, *, n_pairs: int, seed: int) -> NDArray[np.int64]: ...
 
-# --- local model-agnostic methods (issue 5: LIME, occlusion, feature ablation) ---
+# --- local model-agnostic methods (LIME, occlusion, feature ablation) ---
 class LimeStats:
     n_features: int
     binned: list[bool]
@@ -299,53 +323,58 @@ class LimeStats:
     mean: list[float]
     scale: list[float]
     def __init__(
-        self, training_data: NDArray[np.float32], categorical: list[bool], discretizer: int
+        self, training_data: FloatArray, *, categorical: list[bool], discretizer: int
     ) -> None: ...
-    def bin_of(self, feature: int, value: float) -> int: ...
+    def bin_of(self, feature: int, *, value: float) -> int: ...
+
+class LimeSamples:
+    inputs: FloatArray
+    interpretable: Float64Array
+
+class LimeResult:
+    values: Float64Array
+    intercept: Float64Array
+    score: Float64Array
+    local_prediction: Float64Array
+    prediction: Float64Array
 
 def lime_samples(
-    stats: LimeStats, X: NDArray[np.float32], num_samples: int, seed: int
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]: ...
+    stats: LimeStats, *, X: FloatArray, num_samples: int, seed: int
+) -> LimeSamples: ...
 def lime_tabular(
-    model: object,
-    X: NDArray[np.float32],
+    model: _AnyModel,
+    *,
+    X: FloatArray,
     stats: LimeStats,
-    targets: NDArray[np.int64],
+    targets: Targets,
     n_outputs: int,
     num_samples: int,
     num_features: int,
     feature_selection: str,
     kernel_width: float,
     seed: int,
-    n_threads: int,
-    memory_budget: int,
-) -> tuple[
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-]: ...
+    options: RunOptions = ...,
+) -> LimeResult: ...
 def occlusion(
-    model: object,
-    X: NDArray[np.float32],
-    baselines: NDArray[np.float32],
+    model: _AnyModel,
+    *,
+    X: FloatArray,
+    baselines: FloatArray,
     sample_shape: list[int],
     window: list[int],
     strides: list[int],
-    targets: NDArray[np.int64],
+    targets: Targets,
     n_outputs: int,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float64]: ...
+    options: RunOptions = ...,
+) -> Float64Array: ...
 def feature_ablation(
-    model: object,
-    X: NDArray[np.float32],
-    baselines: NDArray[np.float32],
+    model: _AnyModel,
+    *,
+    X: FloatArray,
+    baselines: FloatArray,
     group_of: NDArray[np.int64],
     n_groups: int,
-    targets: NDArray[np.int64],
+    targets: Targets,
     n_outputs: int,
-    n_threads: int,
-    memory_budget: int,
-) -> NDArray[np.float64]: ...
+    options: RunOptions = ...,
+) -> Float64Array: ...

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from glassbox import _core
 
 
 def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
@@ -149,10 +153,24 @@ def check_threads(n_threads: object) -> int:
     return check_int(n_threads, "n_threads", 1)
 
 
-def check_memory_budget(memory_budget: object) -> int:
-    """Bytes one worker's chunk may use: None (the core's default) or a positive int."""
-    if memory_budget is None:
-        from glassbox import _core  # the extension, imported only when a budget is resolved
+def check_seed(seed: object) -> int:
+    """A seed: an int >= 0."""
+    return check_int(seed, "seed", 0)
 
-        return int(_core.default_memory_budget())
-    return check_int(memory_budget, "memory_budget", 1)
+
+def run_options(n_threads: object = None, memory_budget: object = None) -> _core.RunOptions:
+    """The core's ``RunOptions`` for a user's ``n_threads`` (None: ``GLASSBOX_NUM_THREADS``, else
+    every core) and ``memory_budget`` (bytes one worker's chunk may use; None: the core's
+    default), both checked: the one place these two options are validated.
+
+    Examples
+    --------
+    >>> run_options(2, 1 << 20)
+    RunOptions(n_threads=2, memory_budget=1048576)
+    """
+    from glassbox import _core  # the extension, imported only when options are resolved
+
+    options = _core.RunOptions(check_threads(n_threads))
+    if memory_budget is not None:
+        options.memory_budget = check_int(memory_budget, "memory_budget", 1)
+    return options

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_choice, check_int
+from glassbox._validation import as_batch, check_choice, check_int, run_options
 from glassbox.models.agnostic import as_model, evaluate
 
 TASKS = ("auto", "classification", "regression")
@@ -139,10 +139,8 @@ def surrogate_tree(
         train, test = rows[order[n_test:]], rows[order[:n_test]]
     else:
         train, test = rows, as_batch(X_test, (m.n_inputs,), "X_test")
-    threads = 0 if n_threads is None else check_int(n_threads, "n_threads", 1)
-    outputs = [
-        evaluate(m, part, n_threads=threads, memory_budget=memory_budget) for part in (train, test)
-    ]
+    options = run_options(n_threads, memory_budget)
+    outputs = [evaluate(m, part, options=options) for part in (train, test)]
     if task == "classification":
         labels = [out.argmax(axis=1) for out in outputs]
         tree = DecisionTreeClassifier(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassbox.explainers.base import AgnosticExplainer, Explainer
 from glassbox.explainers.composites import Composite
 from glassbox.explainers.deeplift import DeepLift, DeepLiftShap
 from glassbox.explainers.gradients import (
@@ -16,10 +17,12 @@ from glassbox.explainers.lrp import LRP
 
 __all__ = [
     "LRP",
+    "AgnosticExplainer",
     "Composite",
     "Deconvolution",
     "DeepLift",
     "DeepLiftShap",
+    "Explainer",
     "GradCAM",
     "GradientShap",
     "GuidedBackprop",

@@ -1,69 +1,339 @@
-"""What every gradient explainer shares: model check, input conversion, the Explanation."""
+"""The one base of every explainer: run options, the model check, ``options`` from the
+constructor's signature, models built on first use, the Explanation and the repr.
+
+Writing an explainer (one class per method):
+
+1. Derive from ``Explainer`` (gradient family: needs a native network) or ``AgnosticExplainer``
+   (anything ``glassbox.as_model`` accepts); set ``method_name`` (``Explanation.method``).
+2. In ``__init__``, store every constructor argument on ``self`` under its own name (validated;
+   scikit-learn's ``get_params`` convention), then call
+   ``super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)`` last: it checks
+   the model, the run options and ``self.seed`` (when the constructor takes a ``seed``), and runs
+   ``_setup()`` when the model is built.
+3. Put whatever needs the model's network or shapes in ``_setup()``; it runs once, in the
+   constructor for a built model or at the first call for a model built lazily from its data.
+4. ``__call__`` starts with ``self._inputs(X, target)`` (or ``self._ready(X)``), calls one core
+   function (``self._call_core(_core.f, X, ...)`` passes the model and the run options) and
+   returns ``self._explanation(...)`` (``self._from_result(...)`` for a core result object).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from glassbox._validation import as_batch, as_targets, check_memory_budget, check_threads
+from glassbox import _core
+from glassbox._validation import as_batch, as_targets, check_seed, run_options
 from glassbox.explanation import Explanation
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 from glassbox.models.native import NativeModel
 
 
-class GradientExplainer:
-    """Base class: holds a native model and the run options (threads, memory budget).
+@dataclass(frozen=True)
+class ArraySummary:
+    """How ``options`` and ``repr`` show an array argument: its shape and dtype, not its values.
 
-    Subclasses take the method's configuration in ``__init__`` and the data in ``__call__``.
+    Examples
+    --------
+    >>> ArraySummary.of(np.zeros((100, 5), np.float32))
+    <array shape=(100, 5) dtype=float32>
     """
 
-    method = "gradient"
+    shape: tuple[int, ...]
+    dtype: str
+
+    @classmethod
+    def of(cls, array: Any) -> ArraySummary:
+        """The summary of anything with ``shape`` and ``dtype`` (NumPy, torch, ...)."""
+        return cls(tuple(int(s) for s in array.shape), str(array.dtype).removeprefix("torch."))
+
+    def __repr__(self) -> str:
+        return f"<array shape={self.shape} dtype={self.dtype}>"
+
+
+def summarize(value: Any) -> Any:
+    """``value`` as ``options`` records it: arrays as an ``ArraySummary``, containers item by
+    item, everything else as it is.
+
+    Examples
+    --------
+    >>> summarize({"low": np.zeros(3), "gamma": 0.25})
+    {'low': <array shape=(3,) dtype=float64>, 'gamma': 0.25}
+    """
+    if hasattr(value, "shape") and hasattr(value, "dtype") and len(value.shape) > 0:
+        return ArraySummary.of(value)
+    if isinstance(value, dict):
+        return {key: summarize(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(summarize(item) for item in value)
+    return value
+
+
+def as_array(data: object) -> object:
+    """Data given to a constructor (a background, training data) as a NumPy array when it reads
+    as one (no copy of an array), else as it is, for the checks of ``_setup`` to name.
+
+    Examples
+    --------
+    >>> as_array([[1, 2], [3, 4]]).shape, as_array([[1], [2, 3]])
+    ((2, 2), [[1], [2, 3]])
+    """
+    if isinstance(data, np.ndarray) or data is None or isinstance(data, (str, bytes)):
+        return data
+    try:
+        return np.asarray(data)
+    except (TypeError, ValueError):  # ragged or not numeric: as_batch says why
+        return data
+
+
+#: Explanation field -> attribute of the core's ``Attribution`` (the gradient family's result).
+ATTRIBUTION_FIELDS = {"base_values": "base_values", "delta": "delta", "stderr": "std_error"}
+
+
+@functools.cache
+def _parameters(cls: type) -> tuple[inspect.Parameter, ...]:
+    """The constructor's parameters after ``self`` and ``model``, in order."""
+    signature = inspect.signature(cls.__init__)
+    return tuple(p for p in signature.parameters.values() if p.name not in ("self", "model"))
+
+
+class Explainer:
+    """Base of every explainer (as Captum's ``Attribution``): holds the model and the
+    configuration, validated once; ``__call__(X, ...)`` explains a batch.
+
+    Parameters
+    ----------
+    model : NativeModel, or for ``AgnosticExplainer`` anything ``glassbox.as_model`` accepts
+        A ``NativeModel`` that is not built yet (``model.built`` is False: converted without an
+        input shape) is built from the first batch the explainer is called with.
+    n_threads : int, optional
+        Threads of the core call; default ``GLASSBOX_NUM_THREADS``, else every core.
+    memory_budget : int, optional
+        Bytes one worker's chunk may use; bounds peak memory whatever the size of the job.
+
+    Attributes
+    ----------
+    method_name : str
+        The method's identifier, recorded as ``Explanation.method``.
+    needs_network : bool
+        True: the method needs gradients, so a native network (``NativeModel``); False: any model.
+    options : dict
+        The configuration: every constructor argument but ``model``, by name (arrays summarised
+        by shape and dtype). ``options[name] == getattr(self, name)`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> spec = gb.NetworkSpec(input_shape=(2,))
+    >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, -1.0]]), bias=np.array([0.5]))
+    >>> saliency = gb.Saliency(gb.build_network(spec), abs=False)
+    >>> saliency
+    Saliency(abs=False, n_threads=None, memory_budget=None)
+    >>> saliency(np.array([[2.0, 1.0]])).values
+    array([[ 1., -1.]], dtype=float32)
+    """
+
+    method_name: ClassVar[str] = "explainer"
+    needs_network: ClassVar[bool] = True
 
     def __init__(
-        self, model: NativeModel, *, n_threads: int | None = None, memory_budget: int | None = None
+        self, model: object, *, n_threads: int | None = None, memory_budget: int | None = None
     ) -> None:
-        if not isinstance(model, NativeModel):
-            raise TypeError(
-                f"model: {type(self).__name__} needs gradients, so it needs a native network "
-                f"(glassbox.from_torch / from_sklearn / from_onnx / from_keras); got "
-                f"{type(model).__name__}. Model-agnostic methods accept wrapped callables."
-            )
-        self.model = model
-        self.n_threads = check_threads(n_threads)
-        self.memory_budget = check_memory_budget(memory_budget)
+        self.model: AgnosticModel = self._check_model(model)
+        run_options(n_threads, memory_budget)  # checks both; core_options builds them per call
+        self.n_threads = None if n_threads is None else int(n_threads)
+        self.memory_budget = None if memory_budget is None else int(memory_budget)
+        if any(p.name == "seed" for p in _parameters(type(self))):
+            self.seed = check_seed(getattr(self, "seed", None))
+        self._set_up = False
+        if getattr(self.model, "built", True):
+            self._setup()
+            self._set_up = True
 
-    def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The checked batch, its (n, d) view for the core, and per-row targets."""
-        batch = as_batch(X, self.model.input_shape)
-        targets = as_targets(target, batch.shape[0], self.model.n_outputs)
-        return batch, batch.reshape(batch.shape[0], -1), targets
+    # ---- the model --------------------------------------------------------------------------
 
-    def _options(self) -> dict[str, Any]:
-        return {"n_threads": self.n_threads or None}
+    def _check_model(self, model: object) -> AgnosticModel:
+        if self.needs_network:
+            if not isinstance(model, NativeModel):
+                raise TypeError(
+                    f"model: {type(self).__name__} needs gradients, so it needs a native network "
+                    f"(glassbox.from_torch / from_sklearn / from_onnx / from_keras); got "
+                    f"{type(model).__name__}. Model-agnostic methods accept wrapped callables."
+                )
+            return model
+        try:
+            return as_model(model)
+        except TypeError:  # a plain callable: the width of the data the explainer holds
+            width = self._data_width()
+            if width is None:
+                raise
+            return as_model(model, n_inputs=width)
+
+    def _data_width(self) -> int | None:
+        """The width of data given to the constructor (a background, training data), if any: what
+        a plain callable is taken to accept."""
+        return None
+
+    def _setup(self) -> None:
+        """Hook: what the constructor does with the model's network or shapes (resolve layers,
+        rules, data widths). Runs once, when the model is built."""
+
+    def _ready(self, X: object) -> None:
+        """Called first by every ``__call__``: builds a model that was created before its input
+        shape was known from the per-sample shape of ``X``, then runs ``_setup()`` once."""
+        if self._set_up:
+            return
+        if not getattr(self.model, "built", True):
+            try:
+                shape = tuple(int(s) for s in np.shape(X))
+            except (TypeError, ValueError):  # ragged or not an array: as_batch says why later
+                shape = ()
+            if len(shape) < 2:
+                raise ValueError(
+                    f"X: the model was converted without an input shape, so it is built from the "
+                    f"first batch (n, *sample_shape) it explains; X has shape {shape}. Pass a "
+                    "batch, or pass input_shape= to the adapter (e.g. "
+                    "glassbox.from_torch(net, input_shape=(1, 28, 28)))"
+                )
+            try:
+                self.model.build(shape[1:])  # type: ignore[union-attr]
+            except ValueError as error:
+                raise ValueError(
+                    f"X: could not build the model for samples of shape {shape[1:]} ({error}); "
+                    "pass input_shape= to the adapter"
+                ) from error
+        self._setup()
+        self._set_up = True
+
+    # ---- configuration ----------------------------------------------------------------------
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The configuration: each constructor argument but ``model``, by name."""
+        return {p.name: summarize(getattr(self, p.name)) for p in _parameters(type(self))}
+
+    @property
+    def core_options(self) -> _core.RunOptions:
+        """The core's ``RunOptions`` (threads, memory budget) for one call."""
+        return run_options(self.n_threads, self.memory_budget)
+
+    def __repr__(self) -> str:
+        parts = []
+        for p in _parameters(type(self)):
+            value = summarize(getattr(self, p.name))
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                parts += [f"{key}={item!r}" for key, item in value.items()]
+            else:
+                parts.append(f"{p.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # ---- one call ---------------------------------------------------------------------------
+
+    def _batch(self, X: object) -> np.ndarray:
+        """``X`` checked: float32, shape (n, *model.input_shape)."""
+        return as_batch(X, tuple(self.model.input_shape))
+
+    def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
+        """Per-row output indices for ``target``."""
+        return as_targets(target, n_rows, self.model.n_outputs)
+
+    def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, Any]:
+        """The model made ready, the checked batch, its (n, d) rows for the core, and the
+        per-row targets."""
+        self._ready(X)
+        batch = self._batch(X)
+        return batch, batch.reshape(batch.shape[0], -1), self._targets(target, batch.shape[0])
+
+    def _core_model(self) -> object:
+        """What the core evaluates: the compiled network, or the Python function."""
+        return core_model(self.model)
+
+    def _call_core(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
+        """``function(model, X=X, options=..., **arguments)``: one core call on the model the core
+        evaluates, with this explainer's run options."""
+        return function(self._core_model(), X=X, options=self.core_options, **arguments)
 
     def _explanation(
         self,
         batch: np.ndarray,
         values: np.ndarray,
-        targets: np.ndarray,
+        target: np.ndarray | None,
         *,
-        base_values: np.ndarray | None = None,
-        delta: np.ndarray | None = None,
-        stderr: np.ndarray | None = None,
+        reshape: bool = True,
+        options: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> Explanation:
+        """The Explanation of ``batch``: ``values`` (and a ``stderr`` field) reshaped to the
+        batch's shape unless ``reshape=False``; ``options`` adds per-call figures to the
+        configuration; ``fields`` are further Explanation fields (``feature_names`` defaults to
+        the model's)."""
+        if reshape:
+            values = np.asarray(values).reshape(batch.shape)
+            if fields.get("stderr") is not None:
+                fields["stderr"] = np.asarray(fields["stderr"]).reshape(batch.shape)
+        fields.setdefault("feature_names", self.model.feature_names)
         return Explanation(
-            values=values.reshape(batch.shape),
+            values=values,
             data=batch.copy(),  # the batch may be the caller's own array: never hand it back
-            base_values=base_values,
-            feature_names=self.model.feature_names,
             output_names=self.model.output_names,
-            target=targets,
-            method=self.method,
-            options=self._options(),
-            delta=delta,
-            stderr=None if stderr is None else stderr.reshape(batch.shape),
+            target=target,
+            method=self.method_name,
+            options={**self.options, **(options or {})},
+            **fields,
         )
 
-    def __repr__(self) -> str:
-        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
-        return f"{type(self).__name__}({options})"
+    def _from_result(
+        self,
+        batch: np.ndarray,
+        result: Any,
+        target: np.ndarray,
+        fields: dict[str, str] = ATTRIBUTION_FIELDS,
+    ) -> Explanation:
+        """The Explanation of a core result object: its ``values`` and, for each Explanation
+        field in ``fields``, the result's attribute of the given name (None where the method has
+        no such field)."""
+        found = {field: getattr(result, name) for field, name in fields.items()}
+        return self._explanation(batch, result.values, target, **found)
+
+
+class AgnosticExplainer(Explainer):
+    """Base of the model-agnostic explainers: any model ``glassbox.as_model`` accepts (a native
+    network runs under OpenMP; a Python function is called on chunks of thousands of rows).
+
+    ``flat_rows`` explainers (Shapley values, LIME) take ``X`` as (n, n_inputs) rows; the others
+    take samples of the model's input shape, or for a function of flat rows, samples of any shape
+    with ``n_inputs`` values (images for a function of flattened images).
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X.sum(axis=1), n_inputs=4)
+    >>> gb.FeatureAblation(model, feature_mask=[[0, 1], [2, 3]])(np.ones((1, 4))).values
+    array([[2., 2., 2., 2.]])
+    """
+
+    method_name = "agnostic"
+    needs_network = False
+    flat_rows: ClassVar[bool] = False
+
+    def _batch(self, X: object) -> np.ndarray:
+        if self.flat_rows:
+            return as_batch(X, (self.model.n_inputs,))
+        shape = tuple(self.model.input_shape)
+        try:
+            array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
+        except ValueError:  # ragged: as_batch says so
+            array = None
+        if (
+            isinstance(array, np.ndarray)
+            and len(shape) == 1
+            and array.ndim > 2
+            and int(np.prod(array.shape[1:])) == shape[0]
+        ):
+            shape = tuple(int(s) for s in array.shape[1:])
+        return as_batch(X, shape)

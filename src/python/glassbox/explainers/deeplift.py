@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from glassbox import _core
 from glassbox._validation import as_baselines, as_distribution
-from glassbox.explainers.base import GradientExplainer
+from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 
 
-class DeepLift(GradientExplainer):
+class DeepLift(Explainer):
     """DeepLIFT with the rescale rule (Shrikumar et al., 2017) against one reference per row.
 
     Every element-wise activation's derivative is replaced by the multiplier
@@ -31,18 +31,16 @@ class DeepLift(GradientExplainer):
     >>> exp.delta  # completeness gap per row  # doctest: +SKIP
     """
 
-    method = "deeplift"
+    method_name = "deeplift"
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         base_rows = as_baselines(baselines, batch).reshape(flat.shape)
-        values, delta, base = _core.deeplift(
-            self.model.network, flat, base_rows, targets, self.n_threads, self.memory_budget
-        )
-        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+        result = self._call_core(_core.deeplift, flat, baselines=base_rows, targets=targets)
+        return self._from_result(batch, result, targets)
 
 
-class DeepLiftShap(GradientExplainer):
+class DeepLiftShap(Explainer):
     """DeepLiftSHAP: DeepLIFT averaged over the rows of a reference distribution.
 
     The references' activations are computed once; each block of (row, reference) pairs reads its
@@ -60,17 +58,11 @@ class DeepLiftShap(GradientExplainer):
     >>> exp = DeepLiftShap(model)(X, baselines=background, target=1)  # doctest: +SKIP
     """
 
-    method = "deeplift_shap"
+    method_name = "deeplift_shap"
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         references = as_distribution(baselines, self.model.input_shape)
-        values, delta, base = _core.deeplift_shap(
-            self.model.network,
-            flat,
-            references.reshape(references.shape[0], -1),
-            targets,
-            self.n_threads,
-            self.memory_budget,
-        )
-        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+        rows = references.reshape(references.shape[0], -1)
+        result = self._call_core(_core.deeplift_shap, flat, references=rows, targets=targets)
+        return self._from_result(batch, result, targets)

@@ -13,7 +13,7 @@ from glassbox._validation import (
     check_int,
     check_nonnegative,
 )
-from glassbox.explainers.base import GradientExplainer
+from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel
 
@@ -28,7 +28,7 @@ NT_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
 NT_BASES = ("gradient", "saliency", "input_x_gradient")
 
 
-class Saliency(GradientExplainer):
+class Saliency(Explainer):
     """Saliency map: the gradient of the target output with respect to the input.
 
     Parameters
@@ -43,7 +43,7 @@ class Saliency(GradientExplainer):
     >>> exp = Saliency(model)(X, target=1)  # doctest: +SKIP
     """
 
-    method = "saliency"
+    method_name = "saliency"
 
     def __init__(
         self,
@@ -53,21 +53,16 @@ class Saliency(GradientExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
         self.abs = bool(abs)
-
-    def _options(self) -> dict[str, Any]:
-        return {"abs": self.abs, **super()._options()}
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        values = _core.input_gradients(
-            self.model.network, flat, targets, self.abs, self.n_threads, self.memory_budget
-        )
+        values = self._call_core(_core.input_gradients, flat, targets=targets, abs=self.abs)
         return self._explanation(batch, values, targets)
 
 
-class InputXGradient(GradientExplainer):
+class InputXGradient(Explainer):
     """Input x Gradient: x * d f_target / d x; ``delta`` compares the sum with f(x) - f(0).
 
     Examples
@@ -75,17 +70,15 @@ class InputXGradient(GradientExplainer):
     >>> exp = InputXGradient(model)(X, target=0)  # doctest: +SKIP
     """
 
-    method = "input_x_gradient"
+    method_name = "input_x_gradient"
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        values, _, delta, base = _core.input_x_gradient(
-            self.model.network, flat, targets, self.n_threads, self.memory_budget
-        )
-        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+        result = self._call_core(_core.input_x_gradient, flat, targets=targets)
+        return self._from_result(batch, result, targets)
 
 
-class IntegratedGradients(GradientExplainer):
+class IntegratedGradients(Explainer):
     """Integrated Gradients (Sundararajan et al., 2017) along the straight path from a baseline.
 
     Parameters
@@ -113,7 +106,7 @@ class IntegratedGradients(GradientExplainer):
     >>> exp.delta  # completeness gap per row  # doctest: +SKIP
     """
 
-    method = "integrated_gradients"
+    method_name = "integrated_gradients"
 
     def __init__(
         self,
@@ -125,38 +118,40 @@ class IntegratedGradients(GradientExplainer):
         memory_budget: int | None = None,
         fast_path: bool = True,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
         self.fast_path = bool(fast_path)
-        self.integration = check_choice(method, "method", IG_METHODS)
-        minimum = 2 if self.integration == "riemann_trapezoid" else 1
+        self.method = check_choice(method, "method", IG_METHODS)
+        minimum = 2 if self.method == "riemann_trapezoid" else 1
         self.n_steps = check_int(n_steps, "n_steps", minimum)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "n_steps": self.n_steps,
-            "method": self.integration,
-            "fast_path": self.fast_path,
-            **super()._options(),
-        }
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         base_rows = as_baselines(baselines, batch).reshape(flat.shape)
-        values, _, delta, base = _core.integrated_gradients(
-            self.model.network,
+        result = self._call_core(
+            _core.integrated_gradients,
             flat,
-            base_rows,
-            targets,
-            self.integration,
-            self.n_steps,
-            self.n_threads,
-            self.memory_budget,
-            self.fast_path,
+            baselines=base_rows,
+            targets=targets,
+            method=self.method,
+            n_steps=self.n_steps,
+            fast_path=self.fast_path,
         )
-        return self._explanation(batch, values, targets, base_values=base, delta=delta)
+        return self._from_result(batch, result, targets)
 
 
-class SmoothGrad(GradientExplainer):
+class _SampledGradient(Explainer):
+    """What the sampled gradient methods share: draws per row, Gaussian noise, seed."""
+
+    def _set_draws(self, n_samples: object, stdev: object, seed: object) -> None:
+        self.n_samples = check_int(n_samples, "n_samples", 1)
+        self.stdev = check_nonnegative(stdev, "stdev")
+        self.seed = seed  # checked by Explainer.__init__
+
+    def _draws(self) -> dict[str, Any]:
+        return {"n_samples": self.n_samples, "stdev": self.stdev, "seed": self.seed}
+
+
+class SmoothGrad(_SampledGradient):
     """Noise tunnel (Smilkov et al., 2017): average a gradient attribution over noisy copies.
 
     Parameters
@@ -178,7 +173,7 @@ class SmoothGrad(GradientExplainer):
     >>> exp = SmoothGrad(model, n_samples=50, stdev=0.1, seed=0)(X, target=1)  # doctest: +SKIP
     """
 
-    method = "smoothgrad"
+    method_name = "smoothgrad"
 
     def __init__(
         self,
@@ -192,41 +187,21 @@ class SmoothGrad(GradientExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
-        self.n_samples = check_int(n_samples, "n_samples", 1)
-        self.stdev = check_nonnegative(stdev, "stdev")
+        self._set_draws(n_samples, stdev, seed)
         self.nt_type = check_choice(nt_type, "nt_type", NT_TYPES)
         self.base = check_choice(base, "base", NT_BASES)
-        self.seed = check_int(seed, "seed", 0)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "n_samples": self.n_samples,
-            "stdev": self.stdev,
-            "nt_type": self.nt_type,
-            "base": self.base,
-            "seed": self.seed,
-            **super()._options(),
-        }
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        values, stderr, _, _ = _core.noise_tunnel(
-            self.model.network,
-            flat,
-            targets,
-            self.n_samples,
-            self.stdev,
-            self.nt_type,
-            self.base,
-            self.seed,
-            self.n_threads,
-            self.memory_budget,
+        tunnel = {"nt_type": self.nt_type, "base": self.base}
+        result = self._call_core(
+            _core.noise_tunnel, flat, targets=targets, **self._draws(), **tunnel
         )
-        return self._explanation(batch, values, targets, stderr=stderr)
+        return self._from_result(batch, result, targets)
 
 
-class GradientShap(GradientExplainer):
+class GradientShap(_SampledGradient):
     """GradientSHAP / expected gradients: gradients at random points between the input and
     references drawn from a baseline distribution, times (input - reference).
 
@@ -244,7 +219,7 @@ class GradientShap(GradientExplainer):
     >>> exp = GradientShap(model, n_samples=20)(X, baselines=background, target=1)  # doctest: +SKIP
     """
 
-    method = "gradient_shap"
+    method_name = "gradient_shap"
 
     def __init__(
         self,
@@ -256,33 +231,14 @@ class GradientShap(GradientExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
+        self._set_draws(n_samples, stdev, seed)
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
-        self.n_samples = check_int(n_samples, "n_samples", 1)
-        self.stdev = check_nonnegative(stdev, "stdev")
-        self.seed = check_int(seed, "seed", 0)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "n_samples": self.n_samples,
-            "stdev": self.stdev,
-            "seed": self.seed,
-            **super()._options(),
-        }
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         references = as_distribution(baselines, self.model.input_shape)
-        values, stderr, delta, base = _core.gradient_shap(
-            self.model.network,
-            flat,
-            references.reshape(references.shape[0], -1),
-            targets,
-            self.n_samples,
-            self.stdev,
-            self.seed,
-            self.n_threads,
-            self.memory_budget,
+        rows = references.reshape(references.shape[0], -1)
+        result = self._call_core(
+            _core.gradient_shap, flat, references=rows, targets=targets, **self._draws()
         )
-        return self._explanation(
-            batch, values, targets, base_values=base, delta=delta, stderr=stderr
-        )
+        return self._from_result(batch, result, targets)

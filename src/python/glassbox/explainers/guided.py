@@ -3,20 +3,25 @@ named layer, each a thin front over one core call (formulas in docs/methods.md).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_choice
-from glassbox.explainers.base import GradientExplainer
+from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel
 
 INTERPOLATE_MODES = ("nearest", "bilinear")
 
 
-class GuidedBackprop(GradientExplainer):
+def _relu_gradients(
+    explainer: Explainer, flat: np.ndarray, targets: np.ndarray, mode: str
+) -> np.ndarray:
+    """Gradients with the guided ("guided") or deconvnet ("deconv") ReLU rule."""
+    return explainer._call_core(_core.modified_relu_gradients, flat, targets=targets, mode=mode)
+
+
+class GuidedBackprop(Explainer):
     """Guided backpropagation (Springenberg et al., 2015): the gradient of the target with every
     ReLU passing back only positive gradient where its input was positive.
 
@@ -25,15 +30,12 @@ class GuidedBackprop(GradientExplainer):
     >>> exp = GuidedBackprop(model)(X, target=3)  # doctest: +SKIP
     """
 
-    method = "guided_backprop"
+    method_name = "guided_backprop"
     _mode = "guided"
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        values = _core.modified_relu_gradients(
-            self.model.network, flat, targets, self._mode, self.n_threads, self.memory_budget
-        )
-        return self._explanation(batch, values, targets)
+        return self._explanation(batch, _relu_gradients(self, flat, targets, self._mode), targets)
 
 
 class Deconvolution(GuidedBackprop):
@@ -45,7 +47,7 @@ class Deconvolution(GuidedBackprop):
     >>> exp = Deconvolution(model)(X, target=3)  # doctest: +SKIP
     """
 
-    method = "deconvolution"
+    method_name = "deconvolution"
     _mode = "deconv"
 
 
@@ -94,7 +96,7 @@ def _layer_index(model: NativeModel, layer: object) -> int:
     return index
 
 
-class GradCAM(GradientExplainer):
+class GradCAM(Explainer):
     """Grad-CAM (Selvaraju et al., 2017) at a convolutional layer.
 
     ``w_c = mean_{h,w} d f_target / d A_c[h, w]`` and ``map = ReLU(sum_c w_c A_c)``, one map per
@@ -115,7 +117,7 @@ class GradCAM(GradientExplainer):
     >>> exp.values.shape  # (n, H, W)  # doctest: +SKIP
     """
 
-    method = "grad_cam"
+    method_name = "grad_cam"
 
     def __init__(
         self,
@@ -126,25 +128,17 @@ class GradCAM(GradientExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
-        self.layer = str(layer) if isinstance(layer, str) else layer
-        self.layer_index = _layer_index(model, layer)
+        self.layer = layer
         self.upsample = bool(upsample)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
-    def _options(self) -> dict[str, Any]:
-        return {"layer": self.layer, "upsample": self.upsample, **super()._options()}
+    def _setup(self) -> None:
+        self.layer_index = _layer_index(self.model, self.layer)
 
     def _maps(self, flat: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(n, H', W') Grad-CAM maps of the layer."""
         _, height, width = self.model.network.layer_shapes[self.layer_index]
-        maps = _core.grad_cam(
-            self.model.network,
-            flat,
-            targets,
-            self.layer_index,
-            self.n_threads,
-            self.memory_budget,
-        )
+        maps = self._call_core(_core.grad_cam, flat, targets=targets, layer=self.layer_index)
         return maps.reshape(flat.shape[0], height, width)
 
     def _input_hw(self) -> tuple[int, int]:
@@ -161,16 +155,7 @@ class GradCAM(GradientExplainer):
         if self.upsample:
             maps = resize(maps, self._input_hw(), "bilinear")
         # the maps have the layer's (or the input's) spatial shape, not the shape of X
-        return Explanation(
-            values=maps,
-            data=batch.copy(),
-            base_values=None,
-            feature_names=self.model.feature_names,
-            output_names=self.model.output_names,
-            target=targets,
-            method=self.method,
-            options=self._options(),
-        )
+        return self._explanation(batch, maps, targets, reshape=False)
 
 
 class GuidedGradCAM(GradCAM):
@@ -189,7 +174,7 @@ class GuidedGradCAM(GradCAM):
     >>> exp = GuidedGradCAM(model, layer="conv2")(X, target=3)  # doctest: +SKIP
     """
 
-    method = "guided_grad_cam"
+    method_name = "guided_grad_cam"
 
     def __init__(
         self,
@@ -200,25 +185,19 @@ class GuidedGradCAM(GradCAM):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(
-            model, layer=layer, upsample=False, n_threads=n_threads, memory_budget=memory_budget
-        )
         self.interpolate_mode = check_choice(
             interpolate_mode, "interpolate_mode", INTERPOLATE_MODES
         )
-        self._input_hw()
+        super().__init__(
+            model, layer=layer, upsample=False, n_threads=n_threads, memory_budget=memory_budget
+        )
 
-    def _options(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "interpolate_mode": self.interpolate_mode,
-            "n_threads": self.n_threads or None,
-        }
+    def _setup(self) -> None:
+        super()._setup()
+        self._input_hw()
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
         maps = resize(self._maps(flat, targets), self._input_hw(), self.interpolate_mode)
-        guided = _core.modified_relu_gradients(
-            self.model.network, flat, targets, "guided", self.n_threads, self.memory_budget
-        ).reshape(batch.shape)
+        guided = _relu_gradients(self, flat, targets, "guided").reshape(batch.shape)
         return self._explanation(batch, guided * maps[:, None], targets)

@@ -5,18 +5,19 @@ batched over rows in the compiled core. docs/methods.md has the definition and t
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, as_targets, check_choice, check_int
-from glassbox.explainers.occlusion import AgnosticExplainer
+from glassbox._validation import as_batch, check_choice, check_int
+from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import core_model
+from glassbox.models.agnostic import AgnosticModel, as_model
 
 DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
 FEATURE_SELECTIONS = ("auto", "forward", "highest_weights", "none")
+#: Explanation field -> attribute of the core's ``LimeResult``.
+LIME_FIELDS = {"base_values": "intercept", "score": "score", "local_prediction": "local_prediction"}
 
 
 class Lime(AgnosticExplainer):
@@ -69,7 +70,8 @@ class Lime(AgnosticExplainer):
     >>> exp.values.shape, exp.score  # doctest: +SKIP
     """
 
-    method = "lime"
+    method_name = "lime"
+    flat_rows = True
 
     def __init__(
         self,
@@ -87,17 +89,15 @@ class Lime(AgnosticExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        width = np.shape(training_data)[1] if np.ndim(training_data) == 2 else None
-        super().__init__(model, n_inputs=width, n_threads=n_threads, memory_budget=memory_budget)
-        d = self.model.n_inputs
-        training = as_batch(training_data, (d,), "training_data")
+        self.training_data = as_array(training_data)
         self.num_samples = check_int(num_samples, "num_samples", 1)
         self.num_features = check_int(num_features, "num_features", 1)
         if discretizer not in DISCRETIZERS:
             raise ValueError(
                 f"discretizer: expected 'quartile', 'decile' or None, got {discretizer!r}"
             )
-        self.discretizer = discretizer if discretize_continuous else None
+        self.discretize_continuous = bool(discretize_continuous)
+        self.discretizer = discretizer
         self.feature_selection = check_choice(
             feature_selection, "feature_selection", FEATURE_SELECTIONS
         )
@@ -107,51 +107,57 @@ class Lime(AgnosticExplainer):
             if not np.isfinite(kernel_width) or kernel_width <= 0:
                 raise ValueError(f"kernel_width: must be a positive number, got {kernel_width}")
         self.kernel_width = None if kernel_width is None else float(kernel_width)
-        self.categorical_features = _categorical(categorical_features, d)
-        self.seed = check_int(seed, "seed", 0)
-        flags = np.zeros(d, dtype=bool)
-        flags[list(self.categorical_features)] = True
-        self.stats = _core.LimeStats(training, flags.tolist(), DISCRETIZERS[self.discretizer])
+        self.categorical_features = categorical_features
+        self.seed = seed
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
-    def _options(self) -> dict[str, Any]:
-        return {
-            "num_samples": self.num_samples,
-            "num_features": self.num_features,
-            "discretizer": self.discretizer,
-            "kernel_width": self.kernel_width,
-            "feature_selection": self.feature_selection,
-            "categorical_features": self.categorical_features,
-            "seed": self.seed,
-            **super()._options(),
-        }
+    def _data_width(self) -> int | None:
+        data = self.training_data
+        return int(np.shape(data)[1]) if np.ndim(data) == 2 else None
+
+    def _check_model(self, model: object) -> AgnosticModel:
+        checked = super()._check_model(model)
+        width = self._data_width()
+        if width is None or not getattr(checked, "built", True):
+            return checked
+        return as_model(checked, n_inputs=width)  # the model takes the training data's width
+
+    def _setup(self) -> None:
+        """The sampling statistics of the training data (needs the model's width)."""
+        d = self.model.n_inputs
+        training = as_batch(self.training_data, (d,), "training_data")
+        categorical = _categorical(self.categorical_features, d)
+        flags = np.zeros(d, dtype=bool)
+        flags[list(categorical)] = True
+        discretizer = self.discretizer if self.discretize_continuous else None
+        self.stats = _core.LimeStats(
+            training, categorical=flags.tolist(), discretizer=DISCRETIZERS[discretizer]
+        )
 
     def samples(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """The neighbourhoods ``__call__`` evaluates for rows ``X`` (for checks and plots):
         model inputs and interpretable data, each (n, num_samples, n_features)."""
-        batch = as_batch(X, (self.model.n_inputs,))
-        inputs, interpretable = _core.lime_samples(self.stats, batch, self.num_samples, self.seed)
-        return np.asarray(inputs), np.asarray(interpretable)
+        self._ready(X)
+        result = _core.lime_samples(
+            self.stats, X=self._batch(X), num_samples=self.num_samples, seed=self.seed
+        )
+        return np.asarray(result.inputs), np.asarray(result.interpretable)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
-        batch = as_batch(X, (self.model.n_inputs,))
-        targets = as_targets(target, batch.shape[0], self.model.n_outputs)
-        values, intercept, score, local, _ = _core.lime_tabular(
-            core_model(self.model),
+        batch, _, targets = self._inputs(X, target)
+        result = self._call_core(
+            _core.lime_tabular,
             batch,
-            self.stats,
-            targets,
-            self.model.n_outputs,
-            self.num_samples,
-            self.num_features,
-            self.feature_selection,
-            self.kernel_width or 0.0,
-            self.seed,
-            self.n_threads,
-            self.memory_budget,
+            stats=self.stats,
+            targets=targets,
+            n_outputs=self.model.n_outputs,
+            num_samples=self.num_samples,
+            num_features=self.num_features,
+            feature_selection=self.feature_selection,
+            kernel_width=self.kernel_width or 0.0,
+            seed=self.seed,
         )
-        return self._explanation(
-            batch, values, targets, base_values=intercept, score=score, local_prediction=local
-        )
+        return self._from_result(batch, result, targets, LIME_FIELDS)
 
 
 def _categorical(features: object, d: int) -> tuple[int, ...]:

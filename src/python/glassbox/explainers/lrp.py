@@ -10,13 +10,12 @@ function. docs/methods.md has the rules' formulas.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from glassbox import _core
-from glassbox.explainers.base import GradientExplainer
+from glassbox.explainers.base import Explainer
 from glassbox.explainers.composites import Composite, epsilon_composite, make_composite, resolve
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel, build_network
@@ -88,7 +87,7 @@ def _fold_before(dense: LayerSpec, scale: np.ndarray, shift: np.ndarray) -> None
     dense.weights["weight"] = np.ascontiguousarray(weight * scale[None, :], np.float32)
 
 
-class LRP(GradientExplainer):
+class LRP(Explainer):
     """Layer-wise relevance propagation (Bach et al. 2015; Montavon et al. 2019).
 
     Relevance starts at the target output as its value f_t(x) (as Captum does; with Zennit,
@@ -118,7 +117,7 @@ class LRP(GradientExplainer):
     >>> LRP(model)(X, target=0, layers=["fc1"]).layer_relevance["fc1"]  # doctest: +SKIP
     """
 
-    method = "lrp"
+    method_name = "lrp"
 
     def __init__(
         self,
@@ -131,18 +130,26 @@ class LRP(GradientExplainer):
         memory_budget: int | None = None,
         **composite_options: Any,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
-        if epsilon is not None:
-            composite_options["epsilon"] = epsilon
-        if composite is None:
-            if set(composite_options) - {"epsilon"}:
-                raise TypeError(
-                    f"options {sorted(set(composite_options) - {'epsilon'})} need a composite"
-                )
-            self.composite = epsilon_composite(**composite_options)
-        else:
-            self.composite = make_composite(composite, **composite_options)
+        self.composite = composite
+        self.epsilon = epsilon
         self.canonize = bool(canonize)
+        self.composite_options = composite_options
+        preset_options = dict(composite_options)
+        if epsilon is not None:
+            preset_options["epsilon"] = epsilon
+        if composite is None:
+            if set(preset_options) - {"epsilon"}:
+                raise TypeError(
+                    f"options {sorted(set(preset_options) - {'epsilon'})} need a composite"
+                )
+            self.resolved_composite = epsilon_composite(**preset_options)
+        else:
+            self.resolved_composite = make_composite(composite, **preset_options)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+
+    def _setup(self) -> None:
+        """The BatchNorm canonizer and one rule per layer (needs the built network)."""
+        model = self.model
         spec = fold_batch_norms(model.spec) if self.canonize else model.spec
         self._network = build_network(spec).network if spec is not model.spec else model.network
         kinds = [layer.kind for layer in spec.layers]
@@ -154,13 +161,13 @@ class LRP(GradientExplainer):
         ]
         self._names = names
         self._shapes = shapes
-        self._rules = resolve(self.composite, kinds, names, input_shapes)
+        self._rules = resolve(self.resolved_composite, kinds, names, input_shapes)
         self.rules = dict(
             zip(names, (None if r is None else r[0] for r in self._rules), strict=True)
         )
 
-    def _options(self) -> dict[str, Any]:
-        return {"composite": self.composite.name, "canonize": self.canonize, **super()._options()}
+    def _core_model(self) -> object:
+        return self._network  # the canonized network
 
     def __call__(
         self, X: object, target: object = None, layers: list[str] | None = None
@@ -173,25 +180,22 @@ class LRP(GradientExplainer):
         """
         batch, flat, targets = self._inputs(X, target)
         record = self._layer_indices(layers)
-        values, relevance, sums, output = _core.lrp(
-            self._network,
-            flat,
-            targets,
-            list(self._rules),
-            record,
-            self.n_threads,
-            self.memory_budget,
+        result = self._call_core(
+            _core.lrp, flat, targets=targets, rules=list(self._rules), record=record
         )
         n = batch.shape[0]
         layer_relevance = {
             self._names[i]: np.asarray(r).reshape((n, *self._shapes[i]))
-            for i, r in zip(record, relevance, strict=True)
+            for i, r in zip(record, result.layer_relevance, strict=True)
         }
-        exp = self._explanation(batch, values, targets, delta=sums[:, 0] - output)
-        return replace(
-            exp,
+        sums = result.sums
+        return self._explanation(
+            batch,
+            result.values,
+            targets,
+            delta=sums[:, 0] - result.output,
             layer_relevance=layer_relevance,
-            conservation=np.asarray(sums),
+            conservation=sums,
             conservation_layers=["<input>", *self._names],
         )
 

@@ -10,85 +10,13 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import (
-    as_baselines,
-    as_batch,
-    as_targets,
-    check_int,
-    check_memory_budget,
-    check_threads,
-)
+from glassbox._validation import as_baselines, check_int
+from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model
-
-
-class AgnosticExplainer:
-    """Base of the local model-agnostic explainers: the model and the run options."""
-
-    method = "agnostic"
-
-    def __init__(
-        self,
-        model: object,
-        *,
-        n_inputs: int | None = None,
-        n_threads: int | None = None,
-        memory_budget: int | None = None,
-    ) -> None:
-        self.model: AgnosticModel = as_model(model, n_inputs)
-        self.n_threads = check_threads(n_threads)
-        self.memory_budget = check_memory_budget(memory_budget)
-
-    def _batch(self, X: object, name: str = "X") -> np.ndarray:
-        """X as float32 (n, *sample shape): the model's input shape, or for a callable any
-        sample shape with n_inputs values (e.g. images for a function of flattened rows)."""
-        shape = tuple(self.model.input_shape)
-        try:
-            array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
-        except ValueError:  # ragged: as_batch says so
-            array = None
-        if (
-            isinstance(array, np.ndarray)
-            and len(shape) == 1
-            and array.ndim > 2
-            and int(np.prod(array.shape[1:])) == shape[0]
-        ):
-            shape = tuple(int(s) for s in array.shape[1:])
-        return as_batch(X, shape, name)
-
-    def _flat_inputs(
-        self, batch: np.ndarray, baselines: object, target: object
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The (n, d) rows, baselines broadcast to them, and per-row targets, for the core."""
-        targets = as_targets(target, batch.shape[0], self.model.n_outputs)
-        flat = batch.reshape(batch.shape[0], -1)
-        return flat, as_baselines(baselines, batch).reshape(flat.shape), targets
-
-    def _options(self) -> dict[str, Any]:
-        return {"n_threads": self.n_threads or None}
-
-    def _explanation(
-        self, batch: np.ndarray, values: np.ndarray, targets: np.ndarray, **fields: Any
-    ) -> Explanation:
-        return Explanation(
-            values=np.asarray(values).reshape(batch.shape),
-            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
-            feature_names=self.model.feature_names,
-            output_names=self.model.output_names,
-            target=targets,
-            method=self.method,
-            options=self._options(),
-            **fields,
-        )
-
-    def __repr__(self) -> str:
-        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
-        return f"{type(self).__name__}({options})"
 
 
 def _axis_ints(value: object, rank: int, name: str, minimum: int) -> tuple[int, ...]:
@@ -132,7 +60,7 @@ class Occlusion(AgnosticExplainer):
     >>> exp = occlusion(images, target=3)  # doctest: +SKIP
     """
 
-    method = "occlusion"
+    method_name = "occlusion"
 
     def __init__(
         self,
@@ -144,7 +72,6 @@ class Occlusion(AgnosticExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
         if isinstance(sliding_window_shapes, numbers.Integral):
             sliding_window_shapes = (sliding_window_shapes,)
         if not isinstance(sliding_window_shapes, Sequence) or isinstance(
@@ -159,16 +86,10 @@ class Occlusion(AgnosticExplainer):
         )
         self.strides = _axis_ints(strides, rank, "strides", 1)
         self.baselines = baselines
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "sliding_window_shapes": self.sliding_window_shapes,
-            "strides": self.strides,
-            **super()._options(),
-        }
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
-        batch = self._batch(X)
+        batch, flat, targets = self._inputs(X, target)
         shape = batch.shape[1:]
         window, strides = self.sliding_window_shapes, self.strides
         if len(window) != len(shape):
@@ -187,18 +108,15 @@ class Occlusion(AgnosticExplainer):
                     f"strides: {strides} may not exceed the window {window} on axis {axis} "
                     "(features would be skipped)"
                 )
-        flat, base, targets = self._flat_inputs(batch, self.baselines, target)
-        values = _core.occlusion(
-            core_model(self.model),
+        values = self._call_core(
+            _core.occlusion,
             flat,
-            base,
-            list(shape),
-            list(window),
-            list(strides),
-            targets,
-            self.model.n_outputs,
-            self.n_threads,
-            self.memory_budget,
+            baselines=as_baselines(self.baselines, batch).reshape(flat.shape),
+            sample_shape=list(shape),
+            window=list(window),
+            strides=list(strides),
+            targets=targets,
+            n_outputs=self.model.n_outputs,
         )
         return self._explanation(batch, values, targets)
 
@@ -262,7 +180,7 @@ class FeatureAblation(AgnosticExplainer):
     >>> exp = FeatureAblation(model, feature_mask=[[0, 1], [2]])(X, target=1)  # doctest: +SKIP
     """
 
-    method = "feature_ablation"
+    method_name = "feature_ablation"
 
     def __init__(
         self,
@@ -273,23 +191,20 @@ class FeatureAblation(AgnosticExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
         self.feature_mask = feature_mask
         self.baselines = baselines
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
-        batch = self._batch(X)
+        batch, flat, targets = self._inputs(X, target)
         group_of, n_groups = _groups(self.feature_mask, batch.shape[1:])
-        flat, base, targets = self._flat_inputs(batch, self.baselines, target)
-        values = _core.feature_ablation(
-            core_model(self.model),
+        values = self._call_core(
+            _core.feature_ablation,
             flat,
-            base,
-            group_of,
-            n_groups,
-            targets,
-            self.model.n_outputs,
-            self.n_threads,
-            self.memory_budget,
+            baselines=as_baselines(self.baselines, batch).reshape(flat.shape),
+            group_of=group_of,
+            n_groups=n_groups,
+            targets=targets,
+            n_outputs=self.model.n_outputs,
         )
         return self._explanation(batch, values, targets)

@@ -17,16 +17,9 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import (
-    as_batch,
-    as_targets,
-    check_int,
-    check_memory_budget,
-    check_nonnegative,
-    check_threads,
-)
+from glassbox._validation import as_batch, check_int, check_nonnegative
+from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
 #: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
 MAX_EXACT_GROUPS = 20
@@ -92,26 +85,18 @@ def as_groups(
     return group_of, names
 
 
-def _agnostic_model(model: object, width: int | None) -> AgnosticModel:
-    """``as_model`` that takes the background's width only when the model does not know its own."""
-    try:
-        return as_model(model)
-    except TypeError:
-        if width is None:
-            raise
-        return as_model(model, n_inputs=width)
+class ShapleyExplainer(AgnosticExplainer):
+    """What every Shapley explainer shares: the background, the groups and the selection of the
+    explained outputs.
 
-
-class ShapleyExplainer:
-    """What every Shapley explainer shares: the model, background, groups and run options.
-
-    Subclasses call their core function in ``__call__`` and hand the arrays to ``_explanation``,
-    which selects the target outputs. ``seed`` is ignored by the exact explainers (kept so every
-    Shapley explainer takes the same arguments). Rows are flat: an image model's inputs are
-    explained as (n, n_inputs) rows, with groups to explain regions.
+    Subclasses call their core function in ``__call__`` and hand the arrays to
+    ``_shapley_explanation``. ``seed`` is ignored by the exact explainers (kept so every Shapley
+    explainer takes the same arguments). Rows are flat: an image model's inputs are explained as
+    (n, n_inputs) rows, with groups to explain regions.
     """
 
-    method = "shapley"
+    method_name = "shapley"
+    flat_rows = True
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(
@@ -126,14 +111,23 @@ class ShapleyExplainer:
     ) -> None:
         if background is None:
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
-        raw = np.asarray(background) if not isinstance(background, (str, bytes)) else background
-        width = raw.shape[-1] if isinstance(raw, np.ndarray) and raw.ndim >= 1 else None
-        self.model = _agnostic_model(model, width)
+        self.background = as_array(background)
+        self.groups = groups
+        self.seed = seed
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+
+    def _data_width(self) -> int | None:
+        shape = np.shape(self.background) if isinstance(self.background, np.ndarray) else ()
+        return int(shape[-1]) if shape else None
+
+    def _setup(self) -> None:
+        """The background rows and the groups, checked against the model's width."""
         p = self.model.n_inputs
+        raw = self.background
         if isinstance(raw, np.ndarray) and raw.ndim == 1:
             raw = raw[None]  # one baseline row is a background of one row
-        self.background = as_batch(raw, (p,), "background")
-        self.group_of, self.group_names = as_groups(groups, p, self.model.feature_names)
+        self._background = as_batch(raw, (p,), "background")
+        self.group_of, self.group_names = as_groups(self.groups, p, self.model.feature_names)
         self.n_groups = int(self.group_of.max()) + 1
         if self.max_groups is not None and self.n_groups > self.max_groups:
             raise ValueError(
@@ -141,29 +135,24 @@ class ShapleyExplainer:
                 f"{type(self).__name__} (2^d coalitions; at most {self.max_groups}); use "
                 "gb.KernelShap or gb.PermutationShapley, or pass groups= to explain fewer groups"
             )
-        self.seed = check_int(seed, "seed", 0)
-        self.n_threads = check_threads(n_threads)
-        self.memory_budget = check_memory_budget(memory_budget)
 
-    def _options(self) -> dict[str, Any]:
-        return {
-            "n_background": int(self.background.shape[0]),
-            "n_groups": self.n_groups,
-            "seed": self.seed,
-            "n_threads": self.n_threads or None,
-        }
+    def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
+        """Per-row targets, or None: explain every output."""
+        return None if target is None else super()._targets(target, n_rows)
 
-    def _core_args(self, batch: np.ndarray) -> tuple[Any, ...]:
-        return (
-            core_model(self.model),
+    def _play(self, function: Any, batch: np.ndarray, **arguments: Any) -> Any:
+        """One core Shapley call on the game of ``batch`` (its background, groups, outputs)."""
+        return self._call_core(
+            function,
             batch,
-            self.background,
-            self.group_of,
-            self.n_groups,
-            self.model.n_outputs,
+            background=self._background,
+            group_of=self.group_of,
+            n_groups=self.n_groups,
+            n_outputs=self.model.n_outputs,
+            **arguments,
         )
 
-    def _explanation(
+    def _shapley_explanation(
         self,
         batch: np.ndarray,
         values: np.ndarray,
@@ -195,29 +184,17 @@ class ShapleyExplainer:
                 None if stderr is None else stderr[rows, ..., targets],
             )
         values, base_rows, delta, stderr = picked
-        return Explanation(
-            values=np.ascontiguousarray(values),
-            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
+        return self._explanation(
+            batch,
+            np.ascontiguousarray(values),
+            targets,
+            reshape=False,
+            options=options,
             base_values=np.ascontiguousarray(base_rows),
             feature_names=self.group_names,
-            output_names=self.model.output_names,
-            target=targets,
-            method=self.method,
-            options={**self._options(), **(options or {})},
             delta=np.ascontiguousarray(delta),
             stderr=None if stderr is None else np.ascontiguousarray(stderr),
         )
-
-    def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray | None]:
-        """The checked batch and per-row targets (None: every output), before any work."""
-        batch = as_batch(X, (self.model.n_inputs,))
-        if target is None:
-            return batch, None
-        return batch, as_targets(target, batch.shape[0], self.model.n_outputs)
-
-    def __repr__(self) -> str:
-        options = ", ".join(f"{key}={value!r}" for key, value in self._options().items())
-        return f"{type(self).__name__}({options})"
 
 
 class ExactShapley(ShapleyExplainer):
@@ -246,25 +223,20 @@ class ExactShapley(ShapleyExplainer):
     array([[0.5, 0.5]])
     """
 
-    method = "exact_shapley"
+    method_name = "exact_shapley"
     interactions = False
     max_groups = MAX_EXACT_GROUPS
 
-    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, Any]:
-        values, inter, fx, base = _core.shapley_exact(
-            *self._core_args(batch),
-            self.interactions,
-            self.n_threads,
-            self.memory_budget,
-        )
-        return values, inter, fx, base
+    def _run(self, batch: np.ndarray) -> _core.ExactResult:
+        return self._play(_core.shapley_exact, batch, interactions=self.interactions)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k))."""
-        batch, targets = self._inputs(X, target)
-        values, _, fx, base = self._run(batch)
+        batch, _, targets = self._inputs(X, target)
+        result = self._run(batch)
         n, k = batch.shape[0], self.model.n_outputs
-        return self._explanation(batch, values.reshape(n, self.n_groups, k), fx, base, targets)
+        values = result.values.reshape(n, self.n_groups, k)
+        return self._shapley_explanation(batch, values, result.fx, result.base, targets)
 
 
 class ShapleyInteractions(ExactShapley):
@@ -286,15 +258,16 @@ class ShapleyInteractions(ExactShapley):
            [0.5, 0. ]])
     """
 
-    method = "shapley_interactions"
+    method_name = "shapley_interactions"
     interactions = True
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``: values (n, d, d) or (n, d, d, k) for target=None."""
-        batch, targets = self._inputs(X, target)
-        _, inter, fx, base = self._run(batch)
+        batch, _, targets = self._inputs(X, target)
+        result = self._run(batch)
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._explanation(batch, inter.reshape(n, d, d, k), fx, base, targets)
+        values = result.interactions.reshape(n, d, d, k)
+        return self._shapley_explanation(batch, values, result.fx, result.base, targets)
 
 
 class _SampledShapley(ShapleyExplainer):
@@ -314,6 +287,8 @@ class _SampledShapley(ShapleyExplainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
     ) -> None:
+        self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
+        self.tol = None if tol is None else check_nonnegative(tol, "tol")
         super().__init__(
             model,
             background=background,
@@ -322,22 +297,21 @@ class _SampledShapley(ShapleyExplainer):
             n_threads=n_threads,
             memory_budget=memory_budget,
         )
+
+    def _setup(self) -> None:
+        super()._setup()
         d = self.n_groups
-        self.n_samples = 2048 + 2 * d if n_samples is None else check_int(n_samples, "n_samples", 1)
+        self._budget = 2048 + 2 * d if self.n_samples is None else self.n_samples
         minimum = self._min_samples(d)
-        if d >= 2 and self.n_samples < minimum:
+        if d >= 2 and self._budget < minimum:
             raise ValueError(
                 f"n_samples: {type(self).__name__} needs at least {minimum} coalitions for "
-                f"{d} features or groups, got {self.n_samples}"
+                f"{d} features or groups, got {self._budget}"
             )
-        self.tol = 0.0 if tol is None else check_nonnegative(tol, "tol")
 
     @staticmethod
     def _min_samples(d: int) -> int:
         return min(2**d - 2, 2 * d + 2) if d < 62 else 2 * d + 2
-
-    def _options(self) -> dict[str, Any]:
-        return {"n_samples": self.n_samples, "tol": self.tol or None, **super()._options()}
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
@@ -345,26 +319,24 @@ class _SampledShapley(ShapleyExplainer):
         ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
         coalitions evaluated (each on every background row).
         """
-        batch, targets = self._inputs(X, target)
-        run = getattr(_core, self.core_function)
-        values, stderr, fx, base, n_evaluated, n_draws = run(
-            *self._core_args(batch),
-            self.n_samples,
-            self.tol,
-            self.seed,
-            self.n_threads,
-            self.memory_budget,
+        batch, _, targets = self._inputs(X, target)
+        result = self._play(
+            getattr(_core, self.core_function),
+            batch,
+            n_samples=self._budget,
+            tol=self.tol or 0.0,
+            seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._explanation(
+        return self._shapley_explanation(
             batch,
-            values.reshape(n, d, k),
-            fx,
-            base,
+            result.values.reshape(n, d, k),
+            result.fx,
+            result.base,
             targets,
-            stderr=stderr.reshape(n, d, k),
-            options={"n_evaluated": int(n_evaluated), "n_draws": int(n_draws)},
+            stderr=result.stderr.reshape(n, d, k),
+            options={"n_evaluated": int(result.n_evaluated), "n_draws": int(result.n_draws)},
         )
 
 
@@ -403,7 +375,7 @@ class KernelShap(_SampledShapley):
     array([[0., 1., 2.]])
     """
 
-    method = "kernel_shap"
+    method_name = "kernel_shap"
     core_function = "kernel_shap"
 
 
@@ -434,7 +406,7 @@ class PermutationShapley(_SampledShapley):
     array([[0., 1., 2.]])
     """
 
-    method = "permutation_shapley"
+    method_name = "permutation_shapley"
     core_function = "permutation_shapley"
 
     @staticmethod
@@ -450,7 +422,7 @@ def shapley_permutations(n_groups: int, n_pairs: int, seed: int = 0) -> np.ndarr
     >>> sorted(shapley_permutations(4, 1)[0].tolist())
     [0, 1, 2, 3]
     """
-    return np.asarray(_core.shapley_permutations(n_groups, n_pairs, seed))
+    return np.asarray(_core.shapley_permutations(n_groups, n_pairs=n_pairs, seed=seed))
 
 
 def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -463,5 +435,5 @@ def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np
     >>> masks.shape, round(float(weights.sum()), 6)
     ((6, 3), 1.0)
     """
-    masks, weights, n_pairs = _core.kernel_shap_design(n_groups, n_samples, seed)
-    return np.asarray(masks), np.asarray(weights), np.asarray(n_pairs)
+    design = _core.kernel_shap_design(n_groups, n_samples=n_samples, seed=seed)
+    return np.asarray(design.masks), np.asarray(design.weights), np.asarray(design.n_pairs)

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_int, check_memory_budget, check_threads
+from glassbox import _core
+from glassbox._validation import as_batch, run_options
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 
 
 @dataclass(frozen=True)
 class Run:
-    """A checked model with the options every core call takes."""
+    """A checked model with the run options every core call takes."""
 
     model: AgnosticModel
-    n_threads: int
-    memory_budget: int
+    options: _core.RunOptions
 
     @property
     def core(self) -> object:
@@ -27,6 +28,11 @@ class Run:
     @property
     def n_outputs(self) -> int:
         return self.model.n_outputs
+
+    def call(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
+        """``function(model, X=X, n_outputs=..., options=..., **arguments)``: one core call on
+        the model the core evaluates, with the run options."""
+        return function(self.core, X=X, n_outputs=self.n_outputs, options=self.options, **arguments)
 
 
 def prepare(
@@ -38,8 +44,7 @@ def prepare(
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
     batch = as_batch(X, (int(shape[1]),))
     agnostic = as_model(model, n_inputs=batch.shape[1])
-    budget = check_memory_budget(memory_budget)
-    return Run(agnostic, check_threads(n_threads), budget), batch
+    return Run(agnostic, run_options(n_threads, memory_budget)), batch
 
 
 def check_feature(value: object, n_features: int, name: str = "features") -> int:
@@ -81,11 +86,6 @@ def select_outputs(target: object, n_outputs: int) -> list[int]:
             )
         outputs.append(int(value))
     return outputs
-
-
-def check_seed(seed: object) -> int:
-    """A non-negative int seed."""
-    return check_int(seed, "seed", 0)
 
 
 def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:

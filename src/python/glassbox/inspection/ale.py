@@ -134,9 +134,7 @@ def ale(
     lower = np.stack([e[i] for e, i in zip(edges, index, strict=True)], 1).astype(np.float32)
     upper = np.stack([e[i + 1] for e, i in zip(edges, index, strict=True)], 1).astype(np.float32)
     differences = np.asarray(
-        _core.ale_differences(
-            run.core, batch, feats, lower, upper, run.n_outputs, run.n_threads, run.memory_budget
-        )
+        run.call(_core.ale_differences, batch, features=feats, lower=lower, upper=upper)
     )[:, outputs]
     if len(feats) == 1:
         values, counts = _first_order(differences, index[0], edges[0].size - 1)

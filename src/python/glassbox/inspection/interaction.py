@@ -10,13 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int
-from glassbox.inspection._common import (
-    check_features,
-    check_seed,
-    prepare,
-    select_outputs,
-)
+from glassbox._validation import check_int, check_seed
+from glassbox.inspection._common import check_features, prepare, select_outputs
 from glassbox.models.agnostic import evaluate
 
 #: The random stream of the rows the H-statistic uses.
@@ -136,22 +131,19 @@ def h_statistic(
     means = np.asarray(
         _core.replaced_predictions(
             run.core,
-            sample,
-            sample,
-            sets,
-            np.repeat(np.arange(len(sets)), m).tolist(),
-            np.tile(np.arange(m), len(sets)).tolist(),
-            np.empty(0),
-            run.n_outputs,
-            False,
-            run.n_threads,
-            run.memory_budget,
+            background=sample,
+            points=sample,
+            sets=sets,
+            job_set=np.repeat(np.arange(len(sets)), m).tolist(),
+            job_point=np.tile(np.arange(m), len(sets)).tolist(),
+            sample_weight=np.empty(0),
+            n_outputs=run.n_outputs,
+            individual=False,
+            options=run.options,
         )
     ).reshape(len(sets), m, run.n_outputs)[:, :, outputs]
     pd = means - means.mean(axis=1, keepdims=True)
-    f_x = evaluate(run.model, sample, n_threads=run.n_threads, memory_budget=run.memory_budget)[
-        :, outputs
-    ].astype(np.float64)
+    f_x = evaluate(run.model, sample, options=run.options)[:, outputs].astype(np.float64)
     scale = (f_x**2).sum(axis=0)
     f_x -= f_x.mean(axis=0)
     # pd stacks the centered terms (set, row, target): singles, then pairs, then complements

@@ -135,16 +135,15 @@ def partial_dependence(
     raw = np.asarray(
         _core.replaced_predictions(
             run.core,
-            batch,
-            points,
-            [feats],
-            [0] * n_points,
-            list(range(n_points)),
-            np.empty(0) if weights is None else weights,
-            run.n_outputs,
-            individual_needed,
-            run.n_threads,
-            run.memory_budget,
+            background=batch,
+            points=points,
+            sets=[feats],
+            job_set=[0] * n_points,
+            job_point=list(range(n_points)),
+            sample_weight=np.empty(0) if weights is None else weights,
+            n_outputs=run.n_outputs,
+            individual=individual_needed,
+            options=run.options,
         )
     )
     individual = average = None

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int
+from glassbox._validation import check_int, check_seed
 from glassbox.inspection._common import (
     Run,
     check_features,
-    check_seed,
     check_vector,
     check_weights,
     prepare,
@@ -50,10 +50,14 @@ class PermutationImportance:
         """``(rows, sources)``: job (g, r) scored ``X[rows[g]]`` with the columns of group ``g``
         taken from ``X[rows[g][sources[g, r]]]`` (shapes (groups, max_samples) and
         (groups, repeats, max_samples)); y and sample_weight were indexed by ``rows[g]``."""
-        rows, sources = _core.permutation_indices(
-            self.seed, self.n_rows, self.max_samples, len(self.groups), self.n_repeats
+        indices = _core.permutation_indices(
+            self.seed,
+            n_rows=self.n_rows,
+            max_samples=self.max_samples,
+            n_groups=len(self.groups),
+            n_repeats=self.n_repeats,
         )
-        return np.asarray(rows), np.asarray(sources)
+        return np.asarray(indices.rows), np.asarray(indices.sources)
 
     def permuted_data(self, X: np.ndarray, group: int, repeat: int) -> np.ndarray:
         """The rows job (``group``, ``repeat``) evaluated, as a new array (for oracle tests)."""
@@ -144,7 +148,7 @@ def _check_task(
     if metric == "roc_auc" and (n_classes != 2 or len(np.unique(labels)) != 2):
         raise ValueError("metric: 'roc_auc' needs a binary task (y with exactly two classes)")
     if metric == "log_loss":
-        outputs = evaluate(run.model, X, n_threads=run.n_threads, memory_budget=run.memory_budget)
+        outputs = evaluate(run.model, X, options=run.options)
         if outputs.min() < 0 or outputs.max() > 1:
             raise ValueError(
                 "metric: 'log_loss' needs class probabilities; the model's outputs "
@@ -159,13 +163,11 @@ def _callable_scores(
     X: np.ndarray,
     y: np.ndarray,
     weights: np.ndarray | None,
-    groups: list[list[int]],
-    n_repeats: int,
-    seed: int,
-    n_samples: int,
+    plan: dict[str, Any],
 ) -> tuple[float, np.ndarray]:
     """Baseline and (groups, repeats) scores of a Python metric: the core evaluates the permuted
-    rows in job blocks that fit the memory budget; the metric is called once per job."""
+    rows in job blocks that fit the memory budget; the metric is called once per job. ``plan``
+    holds the jobs' groups, n_repeats, seed and max_samples."""
 
     def score(y_part: np.ndarray, outputs: np.ndarray, w: np.ndarray | None) -> float:
         pred = outputs[:, 0] if outputs.shape[1] == 1 else outputs
@@ -173,32 +175,23 @@ def _callable_scores(
         return float(value)
 
     k = run.n_outputs
-    baseline = score(
-        y, evaluate(run.model, X, n_threads=run.n_threads, memory_budget=run.memory_budget), weights
+    groups, n_repeats, seed, n_samples = (
+        plan[key] for key in ("groups", "n_repeats", "seed", "max_samples")
     )
-    rows, _ = _core.permutation_indices(seed, X.shape[0], n_samples, len(groups), 1)
+    baseline = score(y, evaluate(run.model, X, options=run.options), weights)
+    rows = _core.permutation_indices(
+        seed, n_rows=X.shape[0], max_samples=n_samples, n_groups=len(groups), n_repeats=1
+    ).rows
     n_jobs = len(groups) * n_repeats
     # blocks of jobs whose outputs (and drawn indices) fit the budget, each of at least 1024
     # rows (one model call)
     width = 4 * n_samples * (k + X.shape[1]) + 16 * n_samples
-    block = min(n_jobs, max(run.memory_budget // width, -(-1024 // n_samples)))
+    block = min(n_jobs, max(run.options.memory_budget // width, -(-1024 // n_samples)))
     scores = np.empty(n_jobs)
     for first in range(0, n_jobs, block):
         count = min(block, n_jobs - first)
         outputs = np.asarray(
-            _core.permuted_predictions(
-                run.core,
-                X,
-                groups,
-                k,
-                n_repeats,
-                seed,
-                n_samples,
-                first,
-                count,
-                run.n_threads,
-                run.memory_budget,
-            )
+            run.call(_core.permuted_predictions, X, job_first=first, job_count=count, **plan)
         ).reshape(count, n_samples, k)
         for j in range(count):
             g = (first + j) // n_repeats
@@ -279,19 +272,12 @@ def permutation_importance(
     repeats = check_int(n_repeats, "n_repeats", 1)
     group_list = _groups(groups, n_features)
     n_samples = _max_samples(max_samples, n_rows)
-    seed = check_seed(seed)
+    plan = {"groups": group_list, "n_repeats": repeats, "seed": check_seed(seed)}
+    plan["max_samples"] = n_samples
     if callable(metric):
         sign = 1.0 if greater_is_better else -1.0
         baseline, scores = _callable_scores(
-            lambda *a, **k: sign * metric(*a, **k),
-            run,
-            batch,
-            target,
-            weights,
-            group_list,
-            repeats,
-            seed,
-            n_samples,
+            lambda *a, **k: sign * metric(*a, **k), run, batch, target, weights, plan
         )
         name = getattr(metric, "__name__", "callable")
     else:
@@ -301,21 +287,16 @@ def permutation_importance(
                 f"or a callable, got {metric!r}"
             )
         labels, n_classes = _check_task(metric, model, run, batch, target)
-        baseline, scores = _core.permutation_scores(
-            run.core,
+        result = run.call(
+            _core.permutation_scores,
             batch,
-            labels,
-            np.empty(0) if weights is None else weights,
-            group_list,
-            run.n_outputs,
-            metric,
-            n_classes,
-            repeats,
-            seed,
-            n_samples,
-            run.n_threads,
-            run.memory_budget,
+            y=labels,
+            sample_weight=np.empty(0) if weights is None else weights,
+            metric=metric,
+            n_classes=n_classes,
+            **plan,
         )
+        baseline, scores = result.baseline, result.scores
         name = metric
     importances = float(baseline) - np.asarray(scores, dtype=np.float64)
     return PermutationImportance(
@@ -324,9 +305,6 @@ def permutation_importance(
         importances=importances,
         baseline_score=float(baseline),
         metric=name,
-        groups=group_list,
         n_rows=n_rows,
-        max_samples=n_samples,
-        n_repeats=repeats,
-        seed=seed,
+        **plan,
     )

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int, check_memory_budget
+from glassbox._validation import check_int, run_options
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
 
@@ -69,12 +69,24 @@ def evaluate(
     model: AgnosticModel,
     X: np.ndarray,
     *,
-    n_threads: int = 0,
+    n_threads: int | None = None,
     memory_budget: int | None = None,
     chunk_rows: int = 0,
+    options: _core.RunOptions | None = None,
 ) -> np.ndarray:
-    """Outputs of ``model`` on a checked float32 (n, n_inputs) batch, via the core chunk loop."""
-    budget = check_memory_budget(memory_budget)
+    """Outputs of ``model`` on a checked float32 (n, n_inputs) batch, via the core chunk loop.
+
+    ``options`` (the core's ``RunOptions``, already checked) replaces ``n_threads`` and
+    ``memory_budget``.
+    """
+    if options is None:
+        options = run_options(n_threads or None, memory_budget)
     return np.asarray(
-        _core.evaluate_model(core_model(model), X, model.n_outputs, n_threads, budget, chunk_rows)
+        _core.evaluate_model(
+            core_model(model),
+            X=X,
+            n_outputs=model.n_outputs,
+            options=options,
+            chunk_rows=chunk_rows,
+        )
     )

@@ -1,0 +1,38 @@
+// Binding of RunOptions, the run options (threads, memory budget) every core call takes as
+// `options=`.
+#include "bindings/bindings.hpp"
+
+#include <string>
+
+namespace py = pybind11;
+
+namespace glassbox::bindings {
+namespace {
+
+std::size_t checked_budget(std::size_t memory_budget) {
+    require(memory_budget >= 1, "memory_budget: must be at least 1 byte");
+    return memory_budget;
+}
+
+}  // namespace
+
+void bind_run_options(py::module_& m) {
+    py::class_<RunOptions>(m, "RunOptions",
+                           "How a core call runs: n_threads (<= 0: GLASSBOX_NUM_THREADS, else all "
+                           "cores) and memory_budget (bytes one worker's chunk may use).")
+        .def(py::init([](int n_threads, std::size_t memory_budget) {
+                 return RunOptions{n_threads, checked_budget(memory_budget)};
+             }),
+             py::arg("n_threads") = 0, py::kw_only(),
+             py::arg("memory_budget") = RunOptions{}.memory_budget)
+        .def_readwrite("n_threads", &RunOptions::n_threads)
+        .def_property(
+            "memory_budget", [](const RunOptions& o) { return o.memory_budget; },
+            [](RunOptions& o, std::size_t budget) { o.memory_budget = checked_budget(budget); })
+        .def("__repr__", [](const RunOptions& o) {
+            return "RunOptions(n_threads=" + std::to_string(o.n_threads) +
+                   ", memory_budget=" + std::to_string(o.memory_budget) + ")";
+        });
+}
+
+}  // namespace glassbox::bindings
