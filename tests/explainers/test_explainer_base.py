@@ -257,25 +257,18 @@ def test_the_model_is_checked_in_one_place(cls: type) -> None:
 
 
 class LazyLeNet(NativeModel):
-    """A stand-in for a NativeModel converted without an input shape: ``built`` is False until
-    ``build(sample_shape)`` compiles a LeNet for that shape; before that, anything that needs the
-    network raises."""
+    """A NativeModel converted without an input shape (as ``from_torch`` makes for a CNN): its
+    factory compiles a LeNet for the first batch's sample shape; ``builds`` records the calls."""
 
     def __init__(self) -> None:
-        self.built = False
         self.builds: list[tuple[int, ...]] = []
-        self.feature_names = None
-        self.output_names = None
+        super().__init__(factory=self._factory, what="LeNet")
 
-    def build(self, sample_shape: tuple[int, ...]) -> None:
+    def _factory(self, sample_shape: tuple[int, ...]) -> NetworkSpec:
         self.builds.append(tuple(sample_shape))
         if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2]:
             raise ValueError(f"conv1: expects (C, H, W) square images, got {sample_shape}")
-        NativeModel.__init__(self, _lenet(sample_shape[1]))
-        self.built = True
-
-    def __getattr__(self, name: str) -> Any:  # network, spec, input_shape before build()
-        raise RuntimeError(f"{name}: the model is not built yet")
+        return _lenet(sample_shape[1])
 
 
 def _lenet(hw: int) -> NetworkSpec:
