@@ -42,6 +42,7 @@ AttributionTuple = tuple[
 ]
 
 def registered_layer_kinds() -> list[str]: ...
+def layer_kind_traits() -> dict[str, dict[str, object]]: ...
 def evaluate_model(
     model: Network | Callable[[NDArray[np.float32]], object],
     X: NDArray[np.float32],
