@@ -78,6 +78,35 @@ def resolve_reshape(target: Sequence[int], size: int) -> tuple[int, ...]:
     return tuple(dims)
 
 
+def reduce_mean_shape(
+    shape: Sequence[int], axes: int | Sequence[int] | None, keepdims: bool
+) -> tuple[int, ...]:
+    """Per-sample shape after a mean over ``axes`` (per-sample, negative from the end; ``None``:
+    every axis): the axes dropped, or kept as 1 with ``keepdims``; no axis left gives ``(1,)``.
+
+    Examples
+    --------
+    >>> reduce_mean_shape((3, 4, 5), (1, -1), keepdims=False)
+    (3,)
+    >>> reduce_mean_shape((3, 4, 5), None, keepdims=False)
+    (1,)
+    """
+    rank = len(shape)
+    if axes is None:
+        reduced = set(range(rank))
+    else:
+        items = [int(axes)] if isinstance(axes, (int, np.integer)) else [int(a) for a in axes]
+        reduced = {a % rank if -rank <= a < rank else a for a in items}
+        if len(reduced) != len(items) or not reduced <= set(range(rank)):
+            raise ValueError(f"reduce_mean: axes {tuple(items)} do not fit shape {tuple(shape)}")
+    out = tuple(
+        1 if d in reduced else int(extent)
+        for d, extent in enumerate(shape)
+        if keepdims or d not in reduced
+    )
+    return out or (1,)
+
+
 def _pair(params: dict[str, Any], key: str, default: int) -> tuple[int, int]:
     value = params.get(key, default)
     if isinstance(value, (int, np.integer)):
@@ -110,6 +139,8 @@ def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> t
         axis = int(p.get("axis", 0))
         total = sum(int(s[axis]) for s in input_shapes)
         return (*shape[:axis], total, *shape[axis + 1 :])
+    if kind == "reduce_mean":
+        return reduce_mean_shape(shape, p.get("axes"), bool(p.get("keepdims", False)))
     if kind == "adaptive_avg_pool2d":
         oh, ow = _pair(p, "output_size", 1)
         return (shape[0], oh, ow)
@@ -131,7 +162,7 @@ def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> t
             sh, sw = kh, kw
         ceil = bool(p.get("ceil_mode", False))
         return (c, pool_out(h, kh, sh, pt, pb, dh, ceil), pool_out(w, kw, sw, pl, pr, dw, ceil))
-    return shape  # activations, batch_norm, add, dropout, identity
+    return shape  # activations, batch_norm, scale_shift, add, dropout, identity
 
 
 def layer_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
@@ -163,6 +194,7 @@ __all__ = [
     "layer_shapes",
     "output_shape",
     "pool_out",
+    "reduce_mean_shape",
     "resolve_reshape",
     "same_padding",
 ]

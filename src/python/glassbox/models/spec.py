@@ -22,6 +22,12 @@ tanh            --                                            --
 softplus        beta (float), threshold (float)               --
 gelu            approximate ("none" | "tanh")                 --
 silu            --                                            --
+selu            --  (torch's constants)                       --
+mish            --  (x * tanh(softplus(x)))                   --
+clamp           min (float, -inf), max (float, inf); also     --
+                ReLU6 / Hardtanh
+hardsigmoid     --  (relu6(x + 3) / 6)                        --
+hardswish       --  (x * relu6(x + 3) / 6)                    --
 softmax         --  (over the feature axis)                   --
 log_softmax     --  (over the feature axis)                   --
 flatten         --                                            --
@@ -35,8 +41,13 @@ avg_pool2d      kernel, stride (default kernel), padding      --
                 (4), ceil_mode, count_include_pad (True)
 adaptive_avg_   output_size (oh, ow); (1, 1) is global        --
 pool2d          average pooling
+reduce_mean     axes (per-sample axes, negative from the      --
+                end; default every axis), keepdims (False)
 batch_norm      --  (y = x * scale + shift per channel of     scale (C,), shift (C,)
                 (C, H, W) or per feature of (F,))
+scale_shift     --  (y = x * scale + shift; constant          scale, shift: each 1 value, one
+                arithmetic such as x / 255 - 0.5)             per channel or one per element
+                                                              (default 1 and 0)
 add             --  (2+ inputs of equal shape, summed)        --
 concat          axis (per-sample axis, 0 = channels)          --
 reshape         shape (per-sample target, one -1 allowed)     --
@@ -64,6 +75,11 @@ ACTIVATION_ORDER: tuple[str, ...] = (
     "softplus",
     "gelu",
     "silu",
+    "selu",
+    "mish",
+    "clamp",
+    "hardsigmoid",
+    "hardswish",
     "softmax",
     "log_softmax",
 )
@@ -76,7 +92,9 @@ LAYER_KINDS: tuple[str, ...] = (
     "dropout",
     "identity",
     *SPATIAL_KINDS,
+    "reduce_mean",
     "batch_norm",
+    "scale_shift",
     "add",
     "concat",
     "reshape",
