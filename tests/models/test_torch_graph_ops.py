@@ -54,7 +54,6 @@ EXPRESSIONS = {
     "relu6": F.relu6,
     "hardtanh": lambda x: F.hardtanh(x, -0.5, 2.0),
     "mish": F.mish,
-    "mish_method": lambda x: x.mish(),
     "hardswish": F.hardswish,
     "hardsigmoid": F.hardsigmoid,
     "selu": F.selu,

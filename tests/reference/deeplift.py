@@ -35,7 +35,21 @@ from glassbox.models.spec import LayerSpec, NetworkSpec
 from reference.network import _LAYERS, _run_forward, backward
 
 EPS = 1e-10
-RESCALED = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "gelu", "silu"}
+RESCALED = {
+    "relu",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "gelu",
+    "silu",
+    "selu",
+    "mish",
+    "clamp",
+    "hardsigmoid",
+    "hardswish",
+}
 
 
 def deeplift(

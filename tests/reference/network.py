@@ -151,6 +151,72 @@ def _silu_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray
     return g * (s + x * s * (1.0 - s))
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    # scale * (x if x > 0 else alpha * (exp(x) - 1))
+    return _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
+
+
+def _selu_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return g * _SELU_SCALE * np.where(x > 0, 1.0, _SELU_ALPHA * np.exp(np.minimum(x, 0.0)))
+
+
+def _tanh_softplus(x: np.ndarray) -> np.ndarray:
+    return np.tanh(np.logaddexp(0.0, x))  # tanh(log(1 + e^x))
+
+
+def _mish_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    # x * tanh(softplus(x))
+    return x * _tanh_softplus(x)
+
+
+def _mish_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # d/dx = tanh(sp(x)) + x * (1 - tanh^2(sp(x))) * sp'(x), sp'(x) = sigmoid(x)
+    t = _tanh_softplus(x)
+    return g * (t + x * (1.0 - t * t) * _sigmoid(x))
+
+
+def _clamp_bounds(layer: LayerSpec) -> tuple[float, float]:
+    return float(layer.params.get("min", -np.inf)), float(layer.params.get("max", np.inf))
+
+
+def _clamp_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    lo, hi = _clamp_bounds(layer)
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clamp_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # torch.clamp: derivative 1 on the closed interval [min, max], 0 outside
+    lo, hi = _clamp_bounds(layer)
+    return g * np.where((x >= lo) & (x <= hi), 1.0, 0.0)
+
+
+def _relu6(x: np.ndarray) -> np.ndarray:
+    return np.minimum(np.maximum(x, 0.0), 6.0)
+
+
+def _hardsigmoid_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    return _relu6(x + 3.0) / 6.0
+
+
+def _hardsigmoid_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # 1/6 on the open interval (-3, 3), 0 outside (torch)
+    return g * np.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
+
+
+def _hardswish_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    return x * _relu6(x + 3.0) / 6.0
+
+
+def _hardswish_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # (relu6(x + 3) + x * [-3 < x < 3]) / 6 = x / 3 + 1/2 inside; torch takes 0 at x = -3 and 1 at
+    # x = 3
+    return g * np.where(x <= -3.0, 0.0, np.where(x < 3.0, x / 3.0 + 0.5, 1.0))
+
+
 def _softmax_rows(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -464,6 +530,56 @@ def _batch_norm_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.n
     return g * _channel_view(layer.weights["scale"], x)
 
 
+def _constant_view(layer: LayerSpec, key: str, default: float, x: np.ndarray) -> np.ndarray:
+    """scale_shift's ``key`` shaped to broadcast over a batch ``x``: one value, one per channel
+    (per-sample axis 0) or one per element of the sample."""
+    value = layer.weights.get(key)
+    if value is None:
+        return np.array(default)
+    v = np.asarray(value, dtype=np.float64).ravel()
+    sample = x.shape[1:]
+    if v.size == 1:
+        return v.reshape(())
+    if v.size == int(np.prod(sample)):
+        return v.reshape(sample)
+    if v.size == sample[0]:
+        return _channel_view(v, x)
+    raise ValueError(f"reference: scale_shift {key} has {v.size} values for samples {sample}")
+
+
+def _scale_shift_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    # y = x * scale + shift, each broadcast over the sample
+    return x * _constant_view(layer, "scale", 1.0, x) + _constant_view(layer, "shift", 0.0, x)
+
+
+def _scale_shift_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return g * _constant_view(layer, "scale", 1.0, x)
+
+
+def _reduce_axes(layer: LayerSpec, x: np.ndarray) -> tuple[int, ...]:
+    """The batch axes of ``x`` that reduce_mean averages over."""
+    rank = x.ndim - 1
+    axes = layer.params.get("axes")
+    if axes is None:
+        return tuple(range(1, rank + 1))
+    items = [axes] if np.ndim(axes) == 0 else list(axes)
+    return tuple(int(a) % rank + 1 for a in items)
+
+
+def _reduce_mean_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    axes = _reduce_axes(layer, x)
+    y = x.mean(axis=axes, keepdims=bool(layer.params.get("keepdims", False)))
+    return y.reshape(x.shape[0], -1) if y.ndim == 1 else y  # every axis reduced: shape (1,)
+
+
+def _reduce_mean_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # every input element feeds its output with weight 1 / count
+    axes = _reduce_axes(layer, x)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    kept = g.reshape(x.mean(axis=axes, keepdims=True).shape)
+    return np.broadcast_to(kept / count, x.shape).copy()
+
+
 def _reshape_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], *[int(v) for v in layer.params["shape"]])
 
@@ -516,6 +632,11 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "softplus": (_softplus_forward, _softplus_backward),
     "gelu": (_gelu_forward, _gelu_backward),
     "silu": (_silu_forward, _silu_backward),
+    "selu": (_selu_forward, _selu_backward),
+    "mish": (_mish_forward, _mish_backward),
+    "clamp": (_clamp_forward, _clamp_backward),
+    "hardsigmoid": (_hardsigmoid_forward, _hardsigmoid_backward),
+    "hardswish": (_hardswish_forward, _hardswish_backward),
     "softmax": (_softmax_forward, _softmax_backward),
     "log_softmax": (_log_softmax_forward, _log_softmax_backward),
     "flatten": (_flatten_forward, _flatten_backward),
@@ -525,7 +646,9 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "max_pool2d": (_max_pool2d_forward, _max_pool2d_backward),
     "avg_pool2d": (_avg_pool2d_forward, _avg_pool2d_backward),
     "adaptive_avg_pool2d": (_adaptive_avg_pool2d_forward, _adaptive_avg_pool2d_backward),
+    "reduce_mean": (_reduce_mean_forward, _reduce_mean_backward),
     "batch_norm": (_batch_norm_forward, _batch_norm_backward),
+    "scale_shift": (_scale_shift_forward, _scale_shift_backward),
     "reshape": (_reshape_forward, _reshape_backward),
 }
 

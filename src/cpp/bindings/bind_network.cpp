@@ -45,6 +45,21 @@ RowMatrixXf predict(const Network& net, const ConstRowRef& X, int n_threads,
     return Y;
 }
 
+// kind -> {"category", "deeplift", "params": {name: default}} from the registry table.
+py::dict layer_kind_traits() {
+    py::dict traits;
+    for (const auto& [kind, row] : layer_kinds()) {
+        py::dict params;
+        for (const auto& [name, fallback] : row.params) params[py::str(name)] = fallback;
+        py::dict entry;
+        entry["category"] = layer_category_name(row.category);
+        entry["deeplift"] = deeplift_trait_name(row.deeplift);
+        entry["params"] = params;
+        traits[py::str(kind)] = entry;
+    }
+    return traits;
+}
+
 std::vector<std::string> layer_names(const Network& net) {
     std::vector<std::string> names;
     for (Index i = 0; i < net.n_layers(); ++i) names.push_back(net.layer_name(i));
@@ -75,6 +90,7 @@ void bind_network(py::module_& m) {
         .def_property_readonly("macs_per_sample", &Network::macs_per_sample)
         .def_property_readonly("bytes_per_point", &Network::bytes_per_point);
     m.def("registered_layer_kinds", &registered_layer_kinds);
+    m.def("layer_kind_traits", &layer_kind_traits);
     m.def("default_memory_budget", [] { return RunOptions{}.memory_budget; });
 }
 

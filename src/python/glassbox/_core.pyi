@@ -64,6 +64,7 @@ class LrpResult:
     output: Float64Array
 
 def registered_layer_kinds() -> list[str]: ...
+def layer_kind_traits() -> dict[str, dict[str, object]]: ...
 def evaluate_model(
     model: Network | Callable[[NDArray[np.float32]], object],
     *,

@@ -35,14 +35,14 @@ public:
         ref_->activations.resize(net.n_layers());
         rules_.assign(net.n_layers(), nullptr);
         for (Index i = 0; i < net.n_layers(); ++i) {
-            const DeepLiftRuleKind kind = deeplift_rule_kind(net.layer(i).kind());
-            if (kind == DeepLiftRuleKind::Gradient) continue;
+            const DeepLiftTrait trait = net.layer(i).deeplift_trait();
+            if (trait == DeepLiftTrait::Gradient) continue;
             const int source = net.layer_inputs(i)[0];
             const RowMatrixXf* in = source < 0 ? &ref_->input : &ref_->activations[source];
             const RowMatrixXf* out = &ref_->activations[i];
-            if (kind == DeepLiftRuleKind::Rescale) {
+            if (trait == DeepLiftTrait::Rescale) {
                 owned_.push_back(std::make_unique<DeepLiftRescaleRule>(in, out));
-            } else if (kind == DeepLiftRuleKind::Softmax) {
+            } else if (trait == DeepLiftTrait::Softmax) {
                 owned_.push_back(std::make_unique<DeepLiftSoftmaxRule>(in, out));
             } else {
                 owned_.push_back(std::make_unique<DeepLiftMaxPoolRule>(in, out));

@@ -1,7 +1,6 @@
 #include "core/methods/linear_path.hpp"
 
 #include "core/methods/gradient_engine.hpp"
-#include "core/network/activations.hpp"
 #include "core/network/dense.hpp"
 
 #include <algorithm>
@@ -11,13 +10,6 @@ namespace {
 
 const Dense* as_dense(const Network& net, Index i) {
     return dynamic_cast<const Dense*>(&net.layer(i));
-}
-
-const ElementwiseActivation* as_piecewise_linear(const Network& net, Index i) {
-    const auto* act = dynamic_cast<const ElementwiseActivation*>(&net.layer(i));
-    if (!act) return nullptr;
-    const bool ok = act->type() == Activation::ReLU || act->type() == Activation::LeakyReLU;
-    return ok ? act : nullptr;
 }
 
 // Read-only data shared by every worker.
@@ -161,7 +153,7 @@ bool linear_path_applies(const Network& net) {
     const auto single_input = [&](Index i, int from) {
         return net.layer_inputs(i).size() == 1 && net.layer_inputs(i)[0] == from;
     };
-    return as_dense(net, 0) && single_input(0, -1) && as_piecewise_linear(net, 1) &&
+    return as_dense(net, 0) && single_input(0, -1) && net.layer(1).negative_slope() &&
            single_input(1, 0) && as_dense(net, 2) && single_input(2, 1) && net.reads_only_from(2);
 }
 
@@ -183,7 +175,7 @@ RowMatrixXd linear_path_weighted_gradients(const Network& net, const ConstRowRef
                           first.bias().cast<double>(),
                           second.weight().transpose(),
                           second.bias().cast<double>(),
-                          as_piecewise_linear(net, 1)->negative_slope()};
+                          *net.layer(1).negative_slope()};  // ReLU-like: checked above
     const Index steps = static_cast<Index>(quadrature.alphas.size());
     for_each_gradient_block(net, X.rows(), steps, targets, options, 0,
                             [&] { return PathWorker(&setup); }, /*entry_layer=*/2);

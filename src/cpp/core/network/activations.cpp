@@ -1,161 +1,144 @@
+// The activation table: every element-wise activation is one entry here (see registry.hpp), plus
+// the row-wise Softmax / LogSoftmax and the PassThrough layers.
 #include "core/network/activations.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <tuple>
 
 namespace glassbox {
 namespace {
 
+constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 constexpr float kSqrt2OverPi = 0.79788456080286536f;
 constexpr float kGeluCubic = 0.044715f;
+// torch.nn.SELU's constants; alpha * scale multiplied in float, as torch's ELU kernel does
+constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
+constexpr float kSeluScale = 1.0507009873554804934193349852946f;
+constexpr float kSeluScaleAlpha = kSeluAlpha * kSeluScale;
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float tanh_softplus(float x) { return std::tanh(std::log1p(std::exp(x))); }
+inline float relu6(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
 
-// Applies `fn(index)` over every element; the loops are flat so the compiler vectorises them.
-template <class Fn>
-void for_each_element(Index size, Fn fn) {
-    for (Index i = 0; i < size; ++i) fn(i);
+using S = ActivationScalars;
+constexpr DeepLiftTrait kRescale = DeepLiftTrait::Rescale;
+
+// One entry per element-wise activation: activation(kind, {{param, default}, ...}, DeepLIFT trait,
+// forward (x, s) -> y, derivative (x, y, s) -> dy/dx), optionally .checked(...) and
+// .piecewise_linear(...) (activations.hpp). Formulas and conventions follow torch.
+const auto& activation_table() {
+    static const auto table = std::make_tuple(
+        activation(
+            "relu", {}, kRescale, [](float x, S) { return x > 0.0f ? x : 0.0f; },
+            [](float x, float, S) { return x > 0.0f ? 1.0f : 0.0f; })  // torch: ReLU'(0) = 0
+            .piecewise_linear([](S) { return 0.0f; }),
+        activation(
+            "leaky_relu", {{"negative_slope", 0.01}}, kRescale,
+            [](float x, S s) { return x > 0.0f ? x : s.a * x; },
+            [](float x, float, S s) { return x > 0.0f ? 1.0f : s.a; })
+            .piecewise_linear([](S s) { return s.a; }),
+        activation(
+            "elu", {{"alpha", 1.0}}, kRescale,
+            [](float x, S s) { return x > 0.0f ? x : s.a * std::expm1(x); },
+            [](float x, float y, S s) { return x > 0.0f ? 1.0f : y + s.a; }),
+        activation(
+            "selu", {}, kRescale,
+            [](float x, S) { return x > 0.0f ? kSeluScale * x : kSeluScaleAlpha * std::expm1(x); },
+            [](float x, float, S) {
+                return x > 0.0f ? kSeluScale : kSeluScaleAlpha * std::exp(x);
+            }),
+        activation(
+            "sigmoid", {}, kRescale, [](float x, S) { return sigmoid(x); },
+            [](float, float y, S) { return y * (1.0f - y); }),
+        activation(
+            "tanh", {}, kRescale, [](float x, S) { return std::tanh(x); },
+            [](float, float y, S) { return 1.0f - y * y; }),
+        activation(
+            "softplus", {{"beta", 1.0}, {"threshold", 20.0}}, kRescale,
+            [](float x, S s) {  // linear where beta * x > threshold
+                const float bx = s.a * x;
+                return bx > s.b ? x : std::log1p(std::exp(bx)) / s.a;
+            },
+            [](float x, float, S s) {
+                const float bx = s.a * x;
+                return bx > s.b ? 1.0f : sigmoid(bx);
+            })
+            .checked([](S s) { return s.a != 0.0f ? nullptr : "'beta' must be non-zero"; }),
+        activation(
+            "gelu", {}, kRescale,
+            [](float x, S) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); },
+            [](float x, float, S) {
+                const float cdf = 0.5f * (1.0f + std::erf(x * kInvSqrt2));
+                const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x * x);
+                return cdf + x * pdf;
+            }),
+        activation(
+            "gelu_tanh", {}, kRescale,
+            [](float x, S) {
+                const float u = kSqrt2OverPi * (x + kGeluCubic * x * x * x);
+                return 0.5f * x * (1.0f + std::tanh(u));
+            },
+            [](float x, float, S) {
+                const float x2 = x * x;
+                const float t = std::tanh(kSqrt2OverPi * (x + kGeluCubic * x2 * x));
+                const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
+                return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+            }),
+        activation(
+            "silu", {}, kRescale, [](float x, S) { return x * sigmoid(x); },
+            [](float x, float, S) {
+                const float s = sigmoid(x);
+                return s * (1.0f + x * (1.0f - s));
+            }),
+        activation(
+            "mish", {}, kRescale, [](float x, S) { return x * tanh_softplus(x); },
+            [](float x, float, S) {
+                const float t = tanh_softplus(x);
+                return t + x * sigmoid(x) * (1.0f - t * t);
+            }),
+        activation(
+            "clamp", {{"min", -kInf}, {"max", kInf}}, kRescale,
+            [](float x, S s) { return std::min(std::max(x, s.a), s.b); },  // NaN stays NaN
+            [](float x, float, S s) { return x >= s.a && x <= s.b ? 1.0f : 0.0f; })  // torch
+            .checked([](S s) { return s.a <= s.b ? nullptr : "'min' must be <= 'max'"; }),
+        activation(
+            "hardsigmoid", {}, kRescale, [](float x, S) { return relu6(x + 3.0f) / 6.0f; },
+            [](float x, float, S) { return x > -3.0f && x < 3.0f ? 1.0f / 6.0f : 0.0f; }),
+        activation(
+            "hardswish", {}, kRescale, [](float x, S) { return x * relu6(x + 3.0f) / 6.0f; },
+            [](float x, float, S) {  // torch: 0 at x = -3, 1 at x = 3
+                return x <= -3.0f ? 0.0f : x < 3.0f ? x / 3.0f + 0.5f : 1.0f;
+            }));
+    return table;
 }
 
-const Shape& single_input(const std::vector<Shape>& input_shapes, const std::string& kind) {
-    require(input_shapes.size() == 1, kind + ": expects exactly one input");
-    return input_shapes[0];
+template <class Def>
+void add_kind(std::map<std::string, LayerKind>& table, const Def& def) {
+    if (def.params.size() > 2 || table.count(def.kind)) {
+        throw std::logic_error(std::string("activation table: bad entry '") + def.kind + "'");
+    }
+    LayerFactory make = [&def](const LayerParams& params, const std::vector<Shape>& input_shapes) {
+        return std::unique_ptr<Layer>(new ElementwiseActivation<Def>(def, params, input_shapes));
+    };
+    table[def.kind] = LayerKind{LayerCategory::Activation, def.deeplift, make, def.params};
 }
 
 }  // namespace
 
-ElementwiseActivation::ElementwiseActivation(Activation type, double param_a, double param_b)
-    : type_(type), a_(static_cast<float>(param_a)), b_(static_cast<float>(param_b)) {
-    if (type_ == Activation::Softplus) require(a_ != 0.0f, "softplus: beta must be non-zero");
+void add_activation_kinds(std::map<std::string, LayerKind>& table) {
+    std::apply([&](const auto&... def) { (add_kind(table, def), ...); }, activation_table());
 }
 
-std::string ElementwiseActivation::kind() const {
-    switch (type_) {
-        case Activation::ReLU: return "relu";
-        case Activation::LeakyReLU: return "leaky_relu";
-        case Activation::ELU: return "elu";
-        case Activation::Sigmoid: return "sigmoid";
-        case Activation::Tanh: return "tanh";
-        case Activation::Softplus: return "softplus";
-        case Activation::GELU: return "gelu";
-        case Activation::GELUTanh: return "gelu_tanh";
-        case Activation::SiLU: return "silu";
-    }
-    return "activation";
-}
-
-Shape ElementwiseActivation::output_shape(const std::vector<Shape>& input_shapes) const {
-    return single_input(input_shapes, kind());
-}
-
-void ElementwiseActivation::forward(const std::vector<const RowMatrixXf*>& inputs,
-                                    RowMatrixXf& out) const {
-    const RowMatrixXf& in = *inputs[0];
-    out.resize(in.rows(), in.cols());
-    const float* x = in.data();
-    float* y = out.data();
-    const Index n = in.size();
-    const float a = a_, b = b_;
-    switch (type_) {
-        case Activation::ReLU:
-            for_each_element(n, [&](Index i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; });
-            break;
-        case Activation::LeakyReLU:
-            for_each_element(n, [&](Index i) { y[i] = x[i] > 0.0f ? x[i] : a * x[i]; });
-            break;
-        case Activation::ELU:
-            for_each_element(n, [&](Index i) { y[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]); });
-            break;
-        case Activation::Sigmoid:
-            for_each_element(n, [&](Index i) { y[i] = sigmoid(x[i]); });
-            break;
-        case Activation::Tanh:
-            for_each_element(n, [&](Index i) { y[i] = std::tanh(x[i]); });
-            break;
-        case Activation::Softplus:
-            for_each_element(n, [&](Index i) {
-                const float bx = a * x[i];
-                y[i] = bx > b ? x[i] : std::log1p(std::exp(bx)) / a;
-            });
-            break;
-        case Activation::GELU:
-            for_each_element(n, [&](Index i) {
-                y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
-            });
-            break;
-        case Activation::GELUTanh:
-            for_each_element(n, [&](Index i) {
-                const float u = kSqrt2OverPi * (x[i] + kGeluCubic * x[i] * x[i] * x[i]);
-                y[i] = 0.5f * x[i] * (1.0f + std::tanh(u));
-            });
-            break;
-        case Activation::SiLU:
-            for_each_element(n, [&](Index i) { y[i] = x[i] * sigmoid(x[i]); });
-            break;
-    }
-}
-
-void ElementwiseActivation::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
-                                              std::vector<RowMatrixXf>& grad_in) const {
-    const float* x = io.inputs[0]->data();
-    const float* y = io.output->data();
-    const float* g = grad_out.data();
-    grad_in[0].resize(grad_out.rows(), grad_out.cols());
-    float* d = grad_in[0].data();
-    const Index n = grad_out.size();
-    const float a = a_, b = b_;
-    switch (type_) {
-        case Activation::ReLU:
-            for_each_element(n, [&](Index i) { d[i] = x[i] > 0.0f ? g[i] : 0.0f; });
-            break;
-        case Activation::LeakyReLU:
-            for_each_element(n, [&](Index i) { d[i] = x[i] > 0.0f ? g[i] : a * g[i]; });
-            break;
-        case Activation::ELU:
-            for_each_element(n, [&](Index i) { d[i] = x[i] > 0.0f ? g[i] : g[i] * (y[i] + a); });
-            break;
-        case Activation::Sigmoid:
-            for_each_element(n, [&](Index i) { d[i] = g[i] * y[i] * (1.0f - y[i]); });
-            break;
-        case Activation::Tanh:
-            for_each_element(n, [&](Index i) { d[i] = g[i] * (1.0f - y[i] * y[i]); });
-            break;
-        case Activation::Softplus:
-            for_each_element(n, [&](Index i) {
-                const float bx = a * x[i];
-                d[i] = bx > b ? g[i] : g[i] * sigmoid(bx);
-            });
-            break;
-        case Activation::GELU:
-            for_each_element(n, [&](Index i) {
-                const float cdf = 0.5f * (1.0f + std::erf(x[i] * kInvSqrt2));
-                const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x[i] * x[i]);
-                d[i] = g[i] * (cdf + x[i] * pdf);
-            });
-            break;
-        case Activation::GELUTanh:
-            for_each_element(n, [&](Index i) {
-                const float x2 = x[i] * x[i];
-                const float t = std::tanh(kSqrt2OverPi * (x[i] + kGeluCubic * x2 * x[i]));
-                const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
-                d[i] = g[i] * (0.5f * (1.0f + t) + 0.5f * x[i] * (1.0f - t * t) * du);
-            });
-            break;
-        case Activation::SiLU:
-            for_each_element(n, [&](Index i) {
-                const float s = sigmoid(x[i]);
-                d[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
-            });
-            break;
-    }
-}
-
-Shape RowSoftmax::output_shape(const std::vector<Shape>& input_shapes) const {
+// ---------------------------------------------------------------------------------------------
+RowSoftmax::RowSoftmax(bool log, const std::vector<Shape>& input_shapes) : log_(log) {
     const Shape& shape = single_input(input_shapes, kind());
     require(shape.size() == 1, kind() + ": expects a flat input (softmax over features), got shape " +
                                    shape_string(shape));
-    return shape;
+    output_shape_ = shape;
 }
 
 void RowSoftmax::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -191,10 +174,11 @@ void RowSoftmax::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_ou
     }
 }
 
-Shape PassThrough::output_shape(const std::vector<Shape>& input_shapes) const {
+// ---------------------------------------------------------------------------------------------
+PassThrough::PassThrough(std::string kind, const std::vector<Shape>& input_shapes)
+    : kind_(std::move(kind)) {
     const Shape& shape = single_input(input_shapes, kind_);
-    if (kind_ == "flatten") return {shape_size(shape)};
-    return shape;
+    output_shape_ = kind_ == "flatten" ? Shape{shape_size(shape)} : shape;
 }
 
 void PassThrough::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {

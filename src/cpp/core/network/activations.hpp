@@ -1,40 +1,137 @@
-// Activation layers: element-wise functions and the row-wise Softmax / LogSoftmax.
+// Activation layers: the element-wise activation template, instantiated once per entry of the
+// activation table in activations.cpp; the row-wise Softmax / LogSoftmax; and PassThrough.
 #pragma once
 
-#include "core/network/layer.hpp"
+#include "core/network/registry.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace glassbox {
 
-enum class Activation { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, GELUTanh, SiLU };
-
-// f applied to every element; the backward uses f'(input) (and the output where cheaper).
-class ElementwiseActivation final : public Layer {
-public:
-    ElementwiseActivation(Activation type, double param_a = 0.0, double param_b = 0.0);
-
-    std::string kind() const override;
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
-    void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
-    void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
-                           std::vector<RowMatrixXf>& grad_in) const override;
-
-    Activation type() const { return type_; }
-    // The slope left of zero for ReLU (0) and LeakyReLU; meaningless for other types.
-    float negative_slope() const { return type_ == Activation::LeakyReLU ? a_ : 0.0f; }
-
-private:
-    Activation type_;
-    float a_;  // LeakyReLU negative slope, ELU alpha, Softplus beta
-    float b_;  // Softplus threshold
+// The values of an activation's scalar params (float, like the data), in the order its table
+// entry names them: a is the first, b the second.
+struct ActivationScalars {
+    float a = 0.0f, b = 0.0f;
 };
 
-// Softmax (log = false) or LogSoftmax (log = true) over each row.
+namespace detail {
+struct AnyScalars {
+    const char* operator()(ActivationScalars) const { return nullptr; }
+};
+struct NotPiecewiseLinear {
+    std::optional<float> operator()(ActivationScalars) const { return std::nullopt; }
+};
+}  // namespace detail
+
+// One entry of the activation table: y = forward(x, s) and dy/dx = derivative(x, y, s) (y is the
+// forward output, for activations whose derivative is cheaper from it), both stateless lambdas
+// the layer inlines into flat loops the compiler vectorises. Optional, chained on the entry:
+// checked(fn) validates the scalars (fn returns an error message or nullptr), piecewise_linear(fn)
+// marks an activation equal to x for x > 0 and fn(s) * x otherwise (read by negative_slope()).
+template <class Forward, class Derivative, class Check = detail::AnyScalars,
+          class Slope = detail::NotPiecewiseLinear>
+struct ActivationDef {
+    const char* kind;
+    std::vector<ScalarParam> params;  // at most two: their values become s.a and s.b
+    DeepLiftTrait deeplift;
+    Forward forward;
+    Derivative derivative;
+    Check check;
+    Slope slope;
+
+    template <class C>
+    ActivationDef<Forward, Derivative, C, Slope> checked(C fn) const {
+        return {kind, params, deeplift, forward, derivative, fn, slope};
+    }
+    template <class S>
+    ActivationDef<Forward, Derivative, Check, S> piecewise_linear(S fn) const {
+        return {kind, params, deeplift, forward, derivative, check, fn};
+    }
+};
+
+template <class Forward, class Derivative>
+ActivationDef<Forward, Derivative> activation(const char* kind, std::vector<ScalarParam> params,
+                                              DeepLiftTrait deeplift, Forward forward,
+                                              Derivative derivative) {
+    return {kind, std::move(params), deeplift, forward, derivative, {}, {}};
+}
+
+// The layer of one table entry: f applied to every element; the backward multiplies the output
+// gradient by f'.
+template <class Def>
+class ElementwiseActivation final : public Layer {
+public:
+    ElementwiseActivation(const Def& def, const LayerParams& params,
+                          const std::vector<Shape>& input_shapes)
+        : def_(def) {
+        output_shape_ = single_input(input_shapes, def_.kind);
+        float* slots[2] = {&s_.a, &s_.b};
+        std::string values;
+        for (std::size_t i = 0; i < def_.params.size(); ++i) {
+            const ScalarParam& param = def_.params[i];
+            *slots[i] = static_cast<float>(params.scalar(param.first, param.second));
+            std::ostringstream text;
+            text << (i ? ", " : "") << param.first << "=" << *slots[i];
+            values += text.str();
+        }
+        if (const char* error = def_.check(s_)) {
+            throw std::invalid_argument(std::string(def_.kind) + ": " + error + " (got " + values +
+                                        ")");
+        }
+    }
+
+    std::string kind() const override { return def_.kind; }
+    DeepLiftTrait deeplift_trait() const override { return def_.deeplift; }
+    std::optional<float> negative_slope() const override { return def_.slope(s_); }
+
+    void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override {
+        const RowMatrixXf& in = *inputs[0];
+        out.resize(in.rows(), in.cols());
+        const float* x = in.data();
+        float* y = out.data();
+        const Index n = in.size();
+        const ActivationScalars s = s_;
+        const auto f = def_.forward;
+        for (Index i = 0; i < n; ++i) y[i] = f(x[i], s);
+    }
+
+    void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
+                           std::vector<RowMatrixXf>& grad_in) const override {
+        const float* x = io.inputs[0]->data();
+        const float* y = io.output->data();
+        const float* g = grad_out.data();
+        grad_in[0].resize(grad_out.rows(), grad_out.cols());
+        float* d = grad_in[0].data();
+        const Index n = grad_out.size();
+        const ActivationScalars s = s_;
+        const auto df = def_.derivative;
+        for (Index i = 0; i < n; ++i) d[i] = g[i] * df(x[i], y[i], s);
+    }
+
+private:
+    const Def& def_;  // an entry of the static table
+    ActivationScalars s_;
+};
+
+// Adds every entry of the activation table (activations.cpp) to the registry's table.
+void add_activation_kinds(std::map<std::string, LayerKind>& table);
+
+// Softmax (log = false) or LogSoftmax (log = true) over each row of a flat input.
 class RowSoftmax final : public Layer {
 public:
-    explicit RowSoftmax(bool log) : log_(log) {}
+    RowSoftmax(bool log, const std::vector<Shape>& input_shapes);
 
     std::string kind() const override { return log_ ? "log_softmax" : "softmax"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
+    DeepLiftTrait deeplift_trait() const override {
+        return log_ ? DeepLiftTrait::Gradient : DeepLiftTrait::Softmax;
+    }
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -47,10 +144,9 @@ private:
 // already flat per sample).
 class PassThrough final : public Layer {
 public:
-    explicit PassThrough(std::string kind) : kind_(std::move(kind)) {}
+    PassThrough(std::string kind, const std::vector<Shape>& input_shapes);
 
     std::string kind() const override { return kind_; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;

@@ -130,7 +130,8 @@ constexpr DirectBlockFn kDirectBlocks[8][2] = {
 constexpr Index kMaxBlock = 8;
 }  // namespace
 
-Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options)
+Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options,
+               const std::vector<Shape>& input_shapes)
     : weight_(std::move(weight)), bias_(std::move(bias)), opt_(options) {
     require(weight_shape.size() == 4,
             "conv2d: weight must have shape (Cout, Cin/groups, kh, kw), got " +
@@ -152,9 +153,6 @@ Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Con
     if (bias_.size() == 0) bias_ = VectorXf::Zero(cout_);
     require(bias_.size() == cout_, "conv2d: bias has " + std::to_string(bias_.size()) +
                                        " entries, expected " + std::to_string(cout_));
-}
-
-Shape Conv2d::output_shape(const std::vector<Shape>& input_shapes) const {
     const Shape& in = image_input(input_shapes, "conv2d");
     require(in[0] % opt_.groups == 0, "conv2d: groups=" + std::to_string(opt_.groups) +
                                           " does not divide the " + std::to_string(in[0]) +
@@ -170,10 +168,10 @@ Shape Conv2d::output_shape(const std::vector<Shape>& input_shapes) const {
                              opt_.stride_h, opt_.dilation_h, false);
     ow_ = window_output_size("conv2d", "width", w_, opt_.pad_left, opt_.pad_right, kw_,
                              opt_.stride_w, opt_.dilation_w, false);
-    return {cout_, oh_, ow_};
+    output_shape_ = {cout_, oh_, ow_};
 }
 
-double Conv2d::macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const {
+double Conv2d::macs_per_sample() const {
     return static_cast<double>(cout_) * cin_g_ * kh_ * kw_ * oh_ * ow_;
 }
 

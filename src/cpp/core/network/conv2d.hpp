@@ -23,16 +23,16 @@ struct ConvGeometry {
 
 class Conv2d final : public AffineLayer {
 public:
-    // weight: (Cout, Cin/groups * kh * kw) with the original shape (Cout, Cin/groups, kh, kw).
-    Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options);
+    // weight: (Cout, Cin/groups * kh * kw) with the original shape (Cout, Cin/groups, kh, kw);
+    // the input must be an image (Cin, H, W).
+    Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options,
+           const std::vector<Shape>& input_shapes);
 
     std::string kind() const override { return "conv2d"; }
-    // Also records the input geometry (Network::add_layer calls it once, before any pass).
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
-    double macs_per_sample(const std::vector<Shape>& input_shapes) const override;
+    double macs_per_sample() const override;
 
     const RowMatrixXf& weight() const override { return weight_; }
     const VectorXf& bias() const override { return bias_; }
@@ -57,8 +57,7 @@ private:
     VectorXf bias_;
     Conv2dOptions opt_;
     Index cout_, cin_g_, kh_, kw_;
-    // input geometry, set by output_shape
-    mutable Index cin_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
+    Index cin_, h_, w_, oh_, ow_;  // input and output geometry
 };
 
 }  // namespace glassbox

@@ -73,17 +73,6 @@ void DeepLiftMaxPoolRule::backward(const Layer& layer, const LayerIO& io,
     }
 }
 
-DeepLiftRuleKind deeplift_rule_kind(const std::string& kind) {
-    static const char* const kRescaled[] = {"relu", "leaky_relu", "elu",       "sigmoid", "tanh",
-                                            "softplus", "gelu",   "gelu_tanh", "silu"};
-    for (const char* name : kRescaled) {
-        if (kind == name) return DeepLiftRuleKind::Rescale;
-    }
-    if (kind == "softmax") return DeepLiftRuleKind::Softmax;
-    if (kind == "max_pool2d") return DeepLiftRuleKind::MaxPool;
-    return DeepLiftRuleKind::Gradient;
-}
-
 void GuidedReluRule::backward(const Layer& /*layer*/, const LayerIO& io,
                               const RowMatrixXf& grad_out,
                               std::vector<RowMatrixXf>& grad_in) const {

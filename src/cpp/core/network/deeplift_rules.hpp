@@ -54,12 +54,6 @@ public:
                   std::vector<RowMatrixXf>& grad_in) const override;
 };
 
-enum class DeepLiftRuleKind { Gradient, Rescale, Softmax, MaxPool };
-
-// Which DeepLIFT rule a layer kind gets: rescale for every element-wise activation, the softmax
-// rule for "softmax", the max-pool rule for "max_pool2d", the plain gradient (linear layers, log_softmax, ...) otherwise.
-DeepLiftRuleKind deeplift_rule_kind(const std::string& kind);
-
 // Guided backprop (Springenberg et al.) on ReLU: grad_out where both x > 0 and grad_out > 0.
 class GuidedReluRule final : public BackwardRule {
 public:

@@ -2,23 +2,19 @@
 
 namespace glassbox {
 
-Dense::Dense(RowMatrixXf weight, VectorXf bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
+Dense::Dense(RowMatrixXf weight, VectorXf bias, const std::vector<Shape>& input_shapes)
+    : weight_(std::move(weight)), bias_(std::move(bias)) {
     require(weight_.rows() > 0 && weight_.cols() > 0, "dense: weight must be a non-empty 2-D array");
     if (bias_.size() == 0) bias_ = VectorXf::Zero(weight_.rows());
     require(bias_.size() == weight_.rows(),
             "dense: bias has " + std::to_string(bias_.size()) + " entries, expected " +
                 std::to_string(weight_.rows()));
-}
-
-Shape Dense::output_shape(const std::vector<Shape>& input_shapes) const {
-    require(input_shapes.size() == 1, "dense: expects exactly one input");
-    require(input_shapes[0].size() == 1,
-            "dense: expects a flat input, got shape " + shape_string(input_shapes[0]) +
-                "; add a flatten layer first");
-    require(input_shapes[0][0] == weight_.cols(),
-            "dense: expects " + std::to_string(weight_.cols()) + " input features, got " +
-                std::to_string(input_shapes[0][0]));
-    return {weight_.rows()};
+    const Shape& in = single_input(input_shapes, "dense");
+    require(in.size() == 1, "dense: expects a flat input, got shape " + shape_string(in) +
+                                "; add a flatten layer first");
+    require(in[0] == weight_.cols(), "dense: expects " + std::to_string(weight_.cols()) +
+                                         " input features, got " + std::to_string(in[0]));
+    output_shape_ = {weight_.rows()};
 }
 
 void Dense::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
@@ -43,7 +39,7 @@ void Dense::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out
     affine_transpose(weight_, grad_out, grad_in[0]);
 }
 
-double Dense::macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const {
+double Dense::macs_per_sample() const {
     return static_cast<double>(weight_.rows()) * static_cast<double>(weight_.cols());
 }
 

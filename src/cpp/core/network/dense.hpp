@@ -7,14 +7,14 @@ namespace glassbox {
 
 class Dense final : public AffineLayer {
 public:
-    Dense(RowMatrixXf weight, VectorXf bias);
+    // bias: empty for none (zeros); the input must be flat with weight.cols() features.
+    Dense(RowMatrixXf weight, VectorXf bias, const std::vector<Shape>& input_shapes);
 
     std::string kind() const override { return "dense"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
-    double macs_per_sample(const std::vector<Shape>& input_shapes) const override;
+    double macs_per_sample() const override;
 
     const RowMatrixXf& weight() const override { return weight_; }
     const VectorXf& bias() const override { return bias_; }

@@ -4,11 +4,15 @@
 // output batch, and knows its own plain-gradient backward. Other backward rules (guided ReLU,
 // LRP, DeepLIFT) are BackwardRule objects (rules.hpp) that a composite assigns per layer; they may
 // use a layer's parameters through the typed accessors of the concrete classes.
+//
+// A layer is fully built by its constructor: it receives the per-sample shapes of its inputs,
+// validates them (std::invalid_argument), and computes its geometry and output shape once.
 #pragma once
 
 #include "core/common.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,21 +24,35 @@ struct LayerIO {
     const RowMatrixXf* output = nullptr;     // the activation it produced
 };
 
+// How DeepLIFT treats a layer: the rescale multiplier (element-wise non-linearities), Captum's
+// softmax or max-pool rules, or the plain gradient (linear layers, and anything else).
+enum class DeepLiftTrait { Rescale, Softmax, MaxPool, Gradient };
+
+// "rescale", "softmax", "max_pool", "gradient".
+const char* deeplift_trait_name(DeepLiftTrait trait);
+
 class Layer {
 public:
     virtual ~Layer() = default;
 
     // The registry name of this layer type ("dense", "relu", ...).
     virtual std::string kind() const = 0;
-    // Per-sample output shape given the per-sample shapes of the inputs; throws
-    // std::invalid_argument on a mismatch.
-    virtual Shape output_shape(const std::vector<Shape>& input_shapes) const = 0;
+    // Per-sample output shape, computed by the constructor.
+    const Shape& output_shape() const { return output_shape_; }
     virtual void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const = 0;
     // d(loss)/d(inputs) from d(loss)/d(output), by the chain rule.
     virtual void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                                    std::vector<RowMatrixXf>& grad_in) const = 0;
     // Multiply-accumulates per sample of forward (for GFLOP/s accounting).
-    virtual double macs_per_sample(const std::vector<Shape>& /*input_shapes*/) const { return 0.0; }
+    virtual double macs_per_sample() const { return 0.0; }
+    // The DeepLIFT rule this layer gets (the registry's table lists the same per kind).
+    virtual DeepLiftTrait deeplift_trait() const { return DeepLiftTrait::Gradient; }
+    // s when the layer is element-wise x for x > 0 and s * x otherwise (ReLU: 0, LeakyReLU);
+    // nothing for any other layer. Shortcuts that rely on piecewise linearity ask this.
+    virtual std::optional<float> negative_slope() const { return std::nullopt; }
+
+protected:
+    Shape output_shape_;  // set by every constructor
 };
 
 // Scalar hyper-parameters and weight arrays a layer is built from (see registry.hpp).
@@ -48,5 +66,11 @@ struct LayerParams {
         return it == scalars.end() ? fallback : it->second;
     }
 };
+
+// The one input of a single-input layer; throws when there are several.
+inline const Shape& single_input(const std::vector<Shape>& input_shapes, const std::string& kind) {
+    require(input_shapes.size() == 1, kind + ": expects exactly one input");
+    return input_shapes[0];
+}
 
 }  // namespace glassbox

@@ -20,7 +20,7 @@ Network::Network(Shape input_shape)
 
 std::vector<Shape> Network::input_shapes_of(const std::vector<int>& inputs) const {
     std::vector<Shape> shapes;
-    for (int input : inputs) shapes.push_back(input < 0 ? input_shape_ : nodes_[input].shape);
+    for (int input : inputs) shapes.push_back(input < 0 ? input_shape_ : layer_shape(input));
     return shapes;
 }
 
@@ -33,19 +33,17 @@ void Network::add_layer(const std::string& kind, const std::string& name, std::v
                 "layer '" + name + "': input index " + std::to_string(input) +
                     " must be -1 (network input) or an earlier layer");
     }
-    Shape shape;
     std::unique_ptr<Layer> layer;
     try {
-        layer = make_layer(kind, params);
-        shape = layer->output_shape(input_shapes_of(inputs));
+        layer = make_layer(kind, params, input_shapes_of(inputs));
     } catch (const std::invalid_argument& error) {
         throw std::invalid_argument("layer '" + name + "': " + error.what());
     }
-    nodes_.push_back(Node{name, std::move(layer), std::move(inputs), std::move(shape)});
+    nodes_.push_back(Node{name, std::move(layer), std::move(inputs)});
 }
 
 Index Network::n_outputs() const {
-    return nodes_.empty() ? n_inputs_ : shape_size(nodes_.back().shape);
+    return nodes_.empty() ? n_inputs_ : layer_size(n_layers() - 1);
 }
 
 const RowMatrixXf& Network::value(const Tape& tape, int index) const {
@@ -145,13 +143,15 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
 std::size_t Network::bytes_per_point() const {
     // input + input grad, and per layer its activation and its gradient
     std::size_t floats = 2 * static_cast<std::size_t>(n_inputs_);
-    for (const Node& node : nodes_) floats += 2 * static_cast<std::size_t>(shape_size(node.shape));
+    for (const Node& node : nodes_) {
+        floats += 2 * static_cast<std::size_t>(shape_size(node.layer->output_shape()));
+    }
     return floats * sizeof(float);
 }
 
 double Network::macs_per_sample() const {
     double total = 0.0;
-    for (const Node& node : nodes_) total += node.layer->macs_per_sample(input_shapes_of(node.inputs));
+    for (const Node& node : nodes_) total += node.layer->macs_per_sample();
     return total;
 }
 

@@ -70,8 +70,8 @@ public:
     const Layer& layer(Index i) const { return *nodes_[i].layer; }
     const std::string& layer_name(Index i) const { return nodes_[i].name; }
     const std::vector<int>& layer_inputs(Index i) const { return nodes_[i].inputs; }
-    Index layer_size(Index i) const { return shape_size(nodes_[i].shape); }
-    const Shape& layer_shape(Index i) const { return nodes_[i].shape; }
+    Index layer_size(Index i) const { return shape_size(layer_shape(i)); }
+    const Shape& layer_shape(Index i) const { return nodes_[i].layer->output_shape(); }
     // Tape bytes one sample needs in a forward + backward pass (for chunk planning).
     std::size_t bytes_per_point() const;
     // Multiply-accumulates of one sample's forward pass.
@@ -82,7 +82,6 @@ private:
         std::string name;
         std::unique_ptr<Layer> layer;
         std::vector<int> inputs;
-        Shape shape;
     };
     std::vector<Shape> input_shapes_of(const std::vector<int>& inputs) const;
     const RowMatrixXf& value(const Tape& tape, int index) const;

@@ -18,9 +18,11 @@ void check_pool_options(const Pool2dOptions& o, const std::string& kind) {
             kind + ": padding must be non-negative");
 }
 
-Shape pool_shape(const std::vector<Shape>& input_shapes, const std::string& kind,
-                 const Pool2dOptions& o, PoolGeometry& geo) {
+PoolGeometry pool_geometry(const std::vector<Shape>& input_shapes, const std::string& kind,
+                           const Pool2dOptions& o) {
+    check_pool_options(o, kind);
     const Shape& in = image_input(input_shapes, kind);
+    PoolGeometry geo;
     geo.channels = in[0];
     geo.h = in[1];
     geo.w = in[2];
@@ -28,18 +30,15 @@ Shape pool_shape(const std::vector<Shape>& input_shapes, const std::string& kind
                                 o.stride_h, o.dilation_h, o.ceil_mode);
     geo.ow = window_output_size(kind, "width", geo.w, o.pad_left, o.pad_right, o.kernel_w,
                                 o.stride_w, o.dilation_w, o.ceil_mode);
-    return {geo.channels, geo.oh, geo.ow};
+    return geo;
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-MaxPool2d::MaxPool2d(Pool2dOptions options) : opt_(options) {
-    check_pool_options(opt_, "max_pool2d");
-}
-
-Shape MaxPool2d::output_shape(const std::vector<Shape>& input_shapes) const {
-    return pool_shape(input_shapes, "max_pool2d", opt_, geo_);
+MaxPool2d::MaxPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes)
+    : opt_(options), geo_(pool_geometry(input_shapes, "max_pool2d", opt_)) {
+    output_shape_ = {geo_.channels, geo_.oh, geo_.ow};
 }
 
 namespace {
@@ -305,17 +304,11 @@ void MaxPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
 }
 
 // ---------------------------------------------------------------------------------------------
-AvgPool2d::AvgPool2d(Pool2dOptions options) : opt_(options) {
-    check_pool_options(opt_, "avg_pool2d");
-}
-
-Shape AvgPool2d::output_shape(const std::vector<Shape>& input_shapes) const {
-    return pool_shape(input_shapes, "avg_pool2d", opt_, geo_);
-}
-
-std::vector<AvgPool2d::Window> AvgPool2d::windows() const {
+AvgPool2d::AvgPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes)
+    : opt_(options), geo_(pool_geometry(input_shapes, "avg_pool2d", opt_)) {
+    output_shape_ = {geo_.channels, geo_.oh, geo_.ow};
     const PoolGeometry& g = geo_;
-    std::vector<Window> result;
+    std::vector<Window>& result = windows_;
     result.reserve(static_cast<std::size_t>(g.oh * g.ow));
     for (Index oi = 0; oi < g.oh; ++oi) {
         for (Index oj = 0; oj < g.ow; ++oj) {
@@ -338,13 +331,12 @@ std::vector<AvgPool2d::Window> AvgPool2d::windows() const {
             result.push_back(Window{h0, h1, w0, w1, scale});
         }
     }
-    return result;
 }
 
 void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     const PoolGeometry& g = geo_;
-    const std::vector<Window> wins = windows();
+    const std::vector<Window>& wins = windows_;
     const Index P = g.oh * g.ow;
     out.resize(x.rows(), g.channels * P);
     for (Index r = 0; r < x.rows(); ++r) {
@@ -365,7 +357,7 @@ void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrix
 void AvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                                   std::vector<RowMatrixXf>& grad_in) const {
     const PoolGeometry& g = geo_;
-    const std::vector<Window> wins = windows();
+    const std::vector<Window>& wins = windows_;
     const Index P = g.oh * g.ow;
     const Index rows = grad_out.rows();
     grad_in[0].setZero(rows, io.inputs[0]->cols());
@@ -384,14 +376,12 @@ void AvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
 }
 
 // ---------------------------------------------------------------------------------------------
-AdaptiveAvgPool2d::AdaptiveAvgPool2d(Index out_h, Index out_w) : out_h_(out_h), out_w_(out_w) {
-    require(out_h_ > 0 && out_w_ > 0, "adaptive_avg_pool2d: output_size must be positive");
-}
-
-Shape AdaptiveAvgPool2d::output_shape(const std::vector<Shape>& input_shapes) const {
+AdaptiveAvgPool2d::AdaptiveAvgPool2d(Index out_h, Index out_w,
+                                     const std::vector<Shape>& input_shapes) {
+    require(out_h > 0 && out_w > 0, "adaptive_avg_pool2d: output_size must be positive");
     const Shape& in = image_input(input_shapes, "adaptive_avg_pool2d");
-    geo_ = PoolGeometry{in[0], in[1], in[2], out_h_, out_w_};
-    return {in[0], out_h_, out_w_};
+    geo_ = PoolGeometry{in[0], in[1], in[2], out_h, out_w};
+    output_shape_ = {in[0], out_h, out_w};
 }
 
 namespace {
@@ -444,6 +434,78 @@ void AdaptiveAvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& 
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+ReduceMean::ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepdims,
+                       const std::vector<Shape>& input_shapes) {
+    const Shape& in = single_input(input_shapes, "reduce_mean");
+    const auto rank = static_cast<Index>(in.size());
+    std::vector<char> reduced(in.size(), axes ? 0 : 1);
+    if (axes) {
+        require(!axes->empty(), "reduce_mean: 'axes' is empty; leave it out to reduce every axis");
+        for (Index axis : *axes) {
+            const Index a = axis < 0 ? axis + rank : axis;
+            require(a >= 0 && a < rank, "reduce_mean: 'axes' entry " + std::to_string(axis) +
+                                            " is out of range for per-sample shape " +
+                                            shape_string(in));
+            require(!reduced[a], "reduce_mean: 'axes' names axis " + std::to_string(a) + " twice");
+            reduced[a] = 1;
+        }
+    }
+    Index count = 1;
+    for (Index d = 0; d < rank; ++d) {
+        if (!reduced[d]) {
+            output_shape_.push_back(in[d]);
+        } else {
+            count *= in[d];
+            if (keepdims) output_shape_.push_back(1);
+        }
+    }
+    if (output_shape_.empty()) output_shape_ = {1};
+    count_ = static_cast<float>(count);
+    // strides of the input axes in the input and in the output (0 for a reduced axis)
+    std::vector<Index> in_stride(in.size()), out_stride(in.size());
+    Index in_step = 1, out_step = 1;
+    for (Index d = rank - 1; d >= 0; --d) {
+        in_stride[d] = in_step;
+        in_step *= in[d];
+        out_stride[d] = reduced[d] ? 0 : out_step;
+        if (!reduced[d]) out_step *= in[d];
+    }
+    target_.resize(static_cast<std::size_t>(shape_size(in)));
+    for (Index k = 0; k < shape_size(in); ++k) {
+        Index t = 0;
+        for (Index d = 0; d < rank; ++d) t += (k / in_stride[d]) % in[d] * out_stride[d];
+        target_[static_cast<std::size_t>(k)] = t;
+    }
+}
+
+void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+    const RowMatrixXf& x = *inputs[0];
+    const Index n_out = shape_size(output_shape_);
+    const auto n_in = static_cast<Index>(target_.size());
+    out.resize(x.rows(), n_out);
+    thread_local std::vector<double> sums;  // double sums: means over many elements stay exact
+    for (Index r = 0; r < x.rows(); ++r) {
+        sums.assign(static_cast<std::size_t>(n_out), 0.0);
+        const float* src = x.data() + r * n_in;
+        for (Index k = 0; k < n_in; ++k) sums[target_[k]] += src[k];
+        float* dst = out.data() + r * n_out;
+        for (Index j = 0; j < n_out; ++j) dst[j] = static_cast<float>(sums[j] / count_);
+    }
+}
+
+void ReduceMean::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
+                                   std::vector<RowMatrixXf>& grad_in) const {
+    const auto n_in = static_cast<Index>(target_.size());
+    const Index n_out = grad_out.cols();
+    grad_in[0].resize(grad_out.rows(), n_in);
+    for (Index r = 0; r < grad_out.rows(); ++r) {
+        const float* g = grad_out.data() + r * n_out;
+        float* d = grad_in[0].data() + r * n_in;
+        for (Index k = 0; k < n_in; ++k) d[k] = g[target_[k]] / count_;
     }
 }
 

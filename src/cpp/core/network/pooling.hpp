@@ -1,8 +1,11 @@
-// Pooling over NCHW images: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d with torch's semantics
-// (window placement, ceil_mode, -inf / zero padding, count_include_pad, adaptive start/end).
+// Pooling: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d over NCHW images with torch's semantics
+// (window placement, ceil_mode, -inf / zero padding, count_include_pad, adaptive start/end), and
+// ReduceMean over any per-sample axes.
 #pragma once
 
 #include "core/network/layer.hpp"
+
+#include <optional>
 
 namespace glassbox {
 
@@ -15,7 +18,7 @@ struct Pool2dOptions {
     bool count_include_pad = true;  // AvgPool2d only
 };
 
-// Geometry shared by the pooling layers, set by output_shape (called once by Network::add_layer).
+// Geometry shared by the 2-D pooling layers, computed by their constructors.
 struct PoolGeometry {
     Index channels = 0, h = 0, w = 0, oh = 0, ow = 0;
 };
@@ -25,9 +28,9 @@ struct PoolGeometry {
 // recorded input in the backward pass.
 class MaxPool2d final : public Layer {
 public:
-    explicit MaxPool2d(Pool2dOptions options);
+    MaxPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "max_pool2d"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
+    DeepLiftTrait deeplift_trait() const override { return DeepLiftTrait::MaxPool; }
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -39,16 +42,15 @@ private:
     template <class Emit>
     void scan(const RowMatrixXf& x, Emit emit) const;
     Pool2dOptions opt_;
-    mutable PoolGeometry geo_;
+    PoolGeometry geo_;
 };
 
 // Mean over each window (torch: windows are clipped to input + padding; the divisor counts the
 // padding when count_include_pad, else only the input elements).
 class AvgPool2d final : public Layer {
 public:
-    explicit AvgPool2d(Pool2dOptions options);
+    AvgPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "avg_pool2d"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -59,24 +61,39 @@ private:
         Index h0, h1, w0, w1;
         float scale;  // 1 / divisor, 0 for an empty window
     };
-    std::vector<Window> windows() const;
     Pool2dOptions opt_;
-    mutable PoolGeometry geo_;
+    PoolGeometry geo_;
+    std::vector<Window> windows_;  // one per output position, row-major
 };
 
 // Output (oh, ow); window i spans [floor(i H / oh), ceil((i + 1) H / oh)) like torch.
 class AdaptiveAvgPool2d final : public Layer {
 public:
-    AdaptiveAvgPool2d(Index out_h, Index out_w);
+    AdaptiveAvgPool2d(Index out_h, Index out_w, const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "adaptive_avg_pool2d"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
 
 private:
-    Index out_h_, out_w_;
-    mutable PoolGeometry geo_;
+    PoolGeometry geo_;
+};
+
+// The mean over a set of per-sample axes (0-based, negative counted from the end; nothing: every
+// axis). The reduced axes are removed, or kept with extent 1 when keepdims; reducing every axis
+// without keepdims gives shape (1,).
+class ReduceMean final : public Layer {
+public:
+    ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepdims,
+               const std::vector<Shape>& input_shapes);
+    std::string kind() const override { return "reduce_mean"; }
+    void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
+    void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
+                           std::vector<RowMatrixXf>& grad_in) const override;
+
+private:
+    std::vector<Index> target_;  // per input element of a sample: the output element it feeds
+    float count_;                // elements averaged into each output
 };
 
 }  // namespace glassbox

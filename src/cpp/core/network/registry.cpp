@@ -1,3 +1,4 @@
+// The registry table (see registry.hpp for how to add a layer).
 #include "core/network/registry.hpp"
 
 #include "core/network/activations.hpp"
@@ -7,24 +8,35 @@
 #include "core/network/spatial.hpp"
 #include "core/network/tensor_ops.hpp"
 
-#include <functional>
-
 namespace glassbox {
-namespace {
 
-using Factory = std::function<std::unique_ptr<Layer>(const LayerParams&)>;
-
-std::unique_ptr<Layer> make_dense(const LayerParams& p) {
-    const auto weight = p.arrays.find("weight");
-    require(weight != p.arrays.end(), "dense: missing 'weight'");
-    const auto bias = p.arrays.find("bias");
-    VectorXf b;
-    if (bias != p.arrays.end() && bias->second.size() > 0) {
-        b = Eigen::Map<const VectorXf>(bias->second.data(), bias->second.size());
+const char* deeplift_trait_name(DeepLiftTrait trait) {
+    switch (trait) {
+        case DeepLiftTrait::Rescale: return "rescale";
+        case DeepLiftTrait::Softmax: return "softmax";
+        case DeepLiftTrait::MaxPool: return "max_pool";
+        case DeepLiftTrait::Gradient: return "gradient";
     }
-    return std::make_unique<Dense>(weight->second, b);
+    return "gradient";
 }
 
+const char* layer_category_name(LayerCategory category) {
+    switch (category) {
+        case LayerCategory::Affine: return "affine";
+        case LayerCategory::Activation: return "activation";
+        case LayerCategory::Pooling: return "pooling";
+        case LayerCategory::Normalization: return "normalization";
+        case LayerCategory::Shape: return "shape";
+        case LayerCategory::Graph: return "graph";
+    }
+    return "shape";
+}
+
+namespace {
+
+using Shapes = std::vector<Shape>;
+
+// An optional weight array as a vector (empty when missing or empty; an error when required).
 VectorXf vector_param(const LayerParams& p, const std::string& kind, const std::string& key,
                       bool required) {
     const auto it = p.arrays.find(key);
@@ -35,7 +47,13 @@ VectorXf vector_param(const LayerParams& p, const std::string& kind, const std::
     return Eigen::Map<const VectorXf>(it->second.data(), it->second.size());
 }
 
-std::unique_ptr<Layer> make_conv2d(const LayerParams& p) {
+std::unique_ptr<Layer> make_dense(const LayerParams& p, const Shapes& in) {
+    const auto weight = p.arrays.find("weight");
+    require(weight != p.arrays.end(), "dense: missing 'weight'");
+    return std::make_unique<Dense>(weight->second, vector_param(p, "dense", "bias", false), in);
+}
+
+std::unique_ptr<Layer> make_conv2d(const LayerParams& p, const Shapes& in) {
     const auto weight = p.arrays.find("weight");
     require(weight != p.arrays.end(), "conv2d: missing 'weight'");
     Conv2dOptions o;
@@ -47,7 +65,7 @@ std::unique_ptr<Layer> make_conv2d(const LayerParams& p) {
     o.dilation_h = dilation[0], o.dilation_w = dilation[1];
     o.groups = static_cast<Index>(p.scalar("groups", 1.0));
     return std::make_unique<Conv2d>(weight->second, p.array_shapes.at("weight"),
-                                    vector_param(p, "conv2d", "bias", false), o);
+                                    vector_param(p, "conv2d", "bias", false), o, in);
 }
 
 Pool2dOptions pool_options(const LayerParams& p, const std::string& kind, bool has_dilation) {
@@ -67,93 +85,134 @@ Pool2dOptions pool_options(const LayerParams& p, const std::string& kind, bool h
     return o;
 }
 
-std::unique_ptr<Layer> make_max_pool2d(const LayerParams& p) {
-    return std::make_unique<MaxPool2d>(pool_options(p, "max_pool2d", true));
+std::unique_ptr<Layer> make_max_pool2d(const LayerParams& p, const Shapes& in) {
+    return std::make_unique<MaxPool2d>(pool_options(p, "max_pool2d", true), in);
 }
 
-std::unique_ptr<Layer> make_avg_pool2d(const LayerParams& p) {
-    return std::make_unique<AvgPool2d>(pool_options(p, "avg_pool2d", false));
+std::unique_ptr<Layer> make_avg_pool2d(const LayerParams& p, const Shapes& in) {
+    return std::make_unique<AvgPool2d>(pool_options(p, "avg_pool2d", false), in);
 }
 
-std::unique_ptr<Layer> make_batch_norm(const LayerParams& p) {
-    return std::make_unique<BatchNorm>(vector_param(p, "batch_norm", "scale", true),
-                                       vector_param(p, "batch_norm", "shift", true));
-}
-
-std::unique_ptr<Layer> make_concat(const LayerParams& p) {
-    return std::make_unique<Concat>(static_cast<Index>(p.scalar("axis", 0.0)));
-}
-
-std::unique_ptr<Layer> make_adaptive_avg_pool2d(const LayerParams& p) {
+std::unique_ptr<Layer> make_adaptive_avg_pool2d(const LayerParams& p, const Shapes& in) {
     const auto size = sequence_param(p, "adaptive_avg_pool2d", "output_size", 2, {});
     require(size.size() == 2, "adaptive_avg_pool2d: missing 'output_size'");
-    return std::make_unique<AdaptiveAvgPool2d>(size[0], size[1]);
+    return std::make_unique<AdaptiveAvgPool2d>(size[0], size[1], in);
 }
 
-std::unique_ptr<Layer> make_reshape(const LayerParams& p) {
+// axes: a sequence ("axes.0", ..., "axes.rank") or one plain scalar; missing: every axis.
+std::unique_ptr<Layer> make_reduce_mean(const LayerParams& p, const Shapes& in) {
+    std::optional<std::vector<Index>> axes;
+    const auto rank = p.scalars.find("axes.rank");
+    if (rank != p.scalars.end() || p.scalars.count("axes")) {
+        const auto n = rank != p.scalars.end() ? static_cast<std::size_t>(rank->second) : 1;
+        axes = sequence_param(p, "reduce_mean", "axes", n, {});
+    }
+    return std::make_unique<ReduceMean>(axes, p.scalar("keepdims", 0.0) != 0.0, in);
+}
+
+std::unique_ptr<Layer> make_batch_norm(const LayerParams& p, const Shapes& in) {
+    return std::make_unique<ScaleShift>("batch_norm", vector_param(p, "batch_norm", "scale", true),
+                                        vector_param(p, "batch_norm", "shift", true), in);
+}
+
+// scale (default 1) and shift (default 0): one value, one per channel, or one per element.
+std::unique_ptr<Layer> make_scale_shift(const LayerParams& p, const Shapes& in) {
+    VectorXf scale = vector_param(p, "scale_shift", "scale", false);
+    VectorXf shift = vector_param(p, "scale_shift", "shift", false);
+    if (scale.size() == 0) scale = VectorXf::Ones(1);
+    if (shift.size() == 0) shift = VectorXf::Zero(1);
+    return std::make_unique<ScaleShift>("scale_shift", std::move(scale), std::move(shift), in);
+}
+
+std::unique_ptr<Layer> make_concat(const LayerParams& p, const Shapes& in) {
+    return std::make_unique<Concat>(static_cast<Index>(p.scalar("axis", 0.0)), in);
+}
+
+std::unique_ptr<Layer> make_reshape(const LayerParams& p, const Shapes& in) {
     const auto rank = p.scalars.find("shape.rank");
     require(rank != p.scalars.end(), "reshape: missing 'shape'");
     const auto n = static_cast<std::size_t>(rank->second);
-    return std::make_unique<Reshape>(sequence_param(p, "reshape", "shape", n, {}));
+    return std::make_unique<Reshape>(sequence_param(p, "reshape", "shape", n, {}), in);
 }
 
-Factory activation(Activation type, const char* a_key = nullptr, double a_default = 0.0,
-                   const char* b_key = nullptr, double b_default = 0.0) {
-    return [=](const LayerParams& p) {
-        const double a = a_key ? p.scalar(a_key, a_default) : 0.0;
-        const double b = b_key ? p.scalar(b_key, b_default) : 0.0;
-        return std::make_unique<ElementwiseActivation>(type, a, b);
+std::unique_ptr<Layer> make_softmax(const LayerParams&, const Shapes& in) {
+    return std::make_unique<RowSoftmax>(false, in);
+}
+
+std::unique_ptr<Layer> make_log_softmax(const LayerParams&, const Shapes& in) {
+    return std::make_unique<RowSoftmax>(true, in);
+}
+
+LayerFactory pass_through(const char* kind) {
+    return [kind](const LayerParams&, const Shapes& in) {
+        return std::make_unique<PassThrough>(kind, in);
     };
 }
 
-Factory pass_through(const char* kind) {
-    return [=](const LayerParams&) { return std::make_unique<PassThrough>(kind); };
+std::unique_ptr<Layer> make_add(const LayerParams&, const Shapes& in) {
+    return std::make_unique<Add>(in);
 }
 
-const std::map<std::string, Factory>& table() {
-    static const std::map<std::string, Factory> factories = {
-        {"dense", make_dense},
-        {"relu", activation(Activation::ReLU)},
-        {"leaky_relu", activation(Activation::LeakyReLU, "negative_slope", 0.01)},
-        {"elu", activation(Activation::ELU, "alpha", 1.0)},
-        {"sigmoid", activation(Activation::Sigmoid)},
-        {"tanh", activation(Activation::Tanh)},
-        {"softplus", activation(Activation::Softplus, "beta", 1.0, "threshold", 20.0)},
-        {"gelu", activation(Activation::GELU)},
-        {"gelu_tanh", activation(Activation::GELUTanh)},
-        {"silu", activation(Activation::SiLU)},
-        {"softmax", [](const LayerParams&) { return std::make_unique<RowSoftmax>(false); }},
-        {"log_softmax", [](const LayerParams&) { return std::make_unique<RowSoftmax>(true); }},
-        {"flatten", pass_through("flatten")},
-        {"dropout", pass_through("dropout")},
-        {"identity", pass_through("identity")},
-        {"conv2d", make_conv2d},
-        {"max_pool2d", make_max_pool2d},
-        {"avg_pool2d", make_avg_pool2d},
-        {"adaptive_avg_pool2d", make_adaptive_avg_pool2d},
-        {"batch_norm", make_batch_norm},
-        {"add", [](const LayerParams&) { return std::make_unique<Add>(); }},
-        {"concat", make_concat},
-        {"reshape", make_reshape},
+std::map<std::string, LayerKind> build_table() {
+    using C = LayerCategory;
+    constexpr DeepLiftTrait kGradient = DeepLiftTrait::Gradient;
+    // every element-wise activation: one entry each in activations.cpp
+    std::map<std::string, LayerKind> table;
+    add_activation_kinds(table);
+    // kind -> category, DeepLIFT trait (the layer's deeplift_trait() must agree), factory
+    const std::map<std::string, LayerKind> layers = {
+        {"dense", {C::Affine, kGradient, make_dense}},
+        {"conv2d", {C::Affine, kGradient, make_conv2d}},
+        {"softmax", {C::Activation, DeepLiftTrait::Softmax, make_softmax}},
+        {"log_softmax", {C::Activation, kGradient, make_log_softmax}},
+        {"max_pool2d", {C::Pooling, DeepLiftTrait::MaxPool, make_max_pool2d}},
+        {"avg_pool2d", {C::Pooling, kGradient, make_avg_pool2d}},
+        {"adaptive_avg_pool2d", {C::Pooling, kGradient, make_adaptive_avg_pool2d}},
+        {"reduce_mean", {C::Pooling, kGradient, make_reduce_mean}},
+        {"batch_norm", {C::Normalization, kGradient, make_batch_norm}},
+        {"scale_shift", {C::Normalization, kGradient, make_scale_shift}},
+        {"flatten", {C::Shape, kGradient, pass_through("flatten")}},
+        {"dropout", {C::Shape, kGradient, pass_through("dropout")}},
+        {"identity", {C::Shape, kGradient, pass_through("identity")}},
+        {"reshape", {C::Shape, kGradient, make_reshape}},
+        {"add", {C::Graph, kGradient, make_add}},
+        {"concat", {C::Graph, kGradient, make_concat}},
     };
-    return factories;
+    for (const auto& [kind, row] : layers) {
+        if (!table.emplace(kind, row).second) {
+            throw std::logic_error("layer registry: kind '" + kind + "' registered twice");
+        }
+    }
+    return table;
 }
 
 }  // namespace
 
-std::unique_ptr<Layer> make_layer(const std::string& kind, const LayerParams& params) {
-    const auto it = table().find(kind);
-    if (it == table().end()) {
+const std::map<std::string, LayerKind>& layer_kinds() {
+    static const std::map<std::string, LayerKind> table = build_table();
+    return table;
+}
+
+std::unique_ptr<Layer> make_layer(const std::string& kind, const LayerParams& params,
+                                  const std::vector<Shape>& input_shapes) {
+    const auto it = layer_kinds().find(kind);
+    if (it == layer_kinds().end()) {
         std::string known;
         for (const auto& name : registered_layer_kinds()) known += (known.empty() ? "" : ", ") + name;
         throw std::invalid_argument("unknown layer kind '" + kind + "'; supported: " + known);
     }
-    return it->second(params);
+    std::unique_ptr<Layer> layer = it->second.make(params, input_shapes);
+    // the table is what Python sees; the layer is what DeepLIFT reads: they must agree
+    if (layer->deeplift_trait() != it->second.deeplift || layer->output_shape().empty()) {
+        throw std::logic_error("layer registry: the '" + kind +
+                               "' layer disagrees with its table row or has no output shape");
+    }
+    return layer;
 }
 
 std::vector<std::string> registered_layer_kinds() {
     std::vector<std::string> names;
-    for (const auto& entry : table()) names.push_back(entry.first);
+    for (const auto& entry : layer_kinds()) names.push_back(entry.first);
     return names;
 }
 

@@ -1,49 +1,87 @@
+// Element-wise affine and combination layers (tensor_ops.hpp).
 #include "core/network/tensor_ops.hpp"
+
+#include <algorithm>
 
 namespace glassbox {
 
 // ---------------------------------------------------------------------------------------------
-BatchNorm::BatchNorm(VectorXf scale, VectorXf shift)
-    : scale_(std::move(scale)), shift_(std::move(shift)) {
-    require(scale_.size() > 0, "batch_norm: 'scale' must be a non-empty 1-D array");
-    require(shift_.size() == scale_.size(),
-            "batch_norm: 'shift' has " + std::to_string(shift_.size()) + " entries, 'scale' has " +
-                std::to_string(scale_.size()));
+namespace {
+
+// v (one value per group of a coarser broadcast) repeated so it has one value per group of
+// `groups`; the broadcasts nest (1 | C | sample size), so group g of the finer one lies in group
+// g / (groups / v.size()) of the coarser.
+VectorXf expand(const VectorXf& v, Index groups) {
+    if (v.size() == groups) return v;
+    const Index repeat = groups / v.size();
+    VectorXf out(groups);
+    for (Index g = 0; g < groups; ++g) out(g) = v(g / repeat);
+    return out;
 }
 
-Shape BatchNorm::output_shape(const std::vector<Shape>& input_shapes) const {
-    require(input_shapes.size() == 1, "batch_norm: expects exactly one input");
-    const Shape& in = input_shapes[0];
-    require(in[0] == scale_.size(), "batch_norm: has " + std::to_string(scale_.size()) +
-                                        " channels, input shape " + shape_string(in) + " has " +
-                                        std::to_string(in[0]));
-    inner_ = shape_size(in) / in[0];
-    return in;
+// Throws unless `size` is 1, C or the sample size (scale_shift's broadcasts).
+void check_broadcast(const std::string& key, Index size, const Shape& in) {
+    const Index channels = in[0], total = shape_size(in);
+    require(size == 1 || size == channels || size == total,
+            "scale_shift: '" + key + "' has " + std::to_string(size) + " values; expected 1, " +
+                std::to_string(channels) + " (one per channel of " + shape_string(in) + ") or " +
+                std::to_string(total) + " (one per element)");
 }
 
-void BatchNorm::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+}  // namespace
+
+ScaleShift::ScaleShift(std::string kind, VectorXf scale, VectorXf shift,
+                       const std::vector<Shape>& input_shapes)
+    : kind_(std::move(kind)) {
+    const Shape& in = single_input(input_shapes, kind_);
+    if (kind_ == "batch_norm") {
+        require(scale.size() > 0, "batch_norm: 'scale' must be a non-empty 1-D array");
+        require(shift.size() == scale.size(),
+                "batch_norm: 'shift' has " + std::to_string(shift.size()) +
+                    " entries, 'scale' has " + std::to_string(scale.size()));
+        require(in[0] == scale.size(), "batch_norm: has " + std::to_string(scale.size()) +
+                                           " channels, input shape " + shape_string(in) + " has " +
+                                           std::to_string(in[0]));
+    } else {
+        check_broadcast("scale", scale.size(), in);
+        check_broadcast("shift", shift.size(), in);
+    }
+    const Index groups = std::max(scale.size(), shift.size());
+    scale_ = expand(scale, groups);
+    shift_ = expand(shift, groups);
+    inner_ = shape_size(in) / groups;
+    output_shape_ = in;
+}
+
+void ScaleShift::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     out.resize(x.rows(), x.cols());
-    const Index channels = scale_.size();
+    const Index groups = scale_.size();
     for (Index r = 0; r < x.rows(); ++r) {
         const float* src = x.data() + r * x.cols();
         float* dst = out.data() + r * out.cols();
-        for (Index c = 0; c < channels; ++c) {
+        if (inner_ == 1) {  // one constant per element: one flat loop
+            const float* a = scale_.data();
+            const float* b = shift_.data();
+            for (Index k = 0; k < groups; ++k) dst[k] = src[k] * a[k] + b[k];
+            continue;
+        }
+        for (Index c = 0; c < groups; ++c) {
             const float a = scale_(c), b = shift_(c);
             for (Index k = c * inner_; k < (c + 1) * inner_; ++k) dst[k] = src[k] * a + b;
         }
     }
 }
 
-void BatchNorm::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
-                                  std::vector<RowMatrixXf>& grad_in) const {
+void ScaleShift::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
+                                   std::vector<RowMatrixXf>& grad_in) const {
     RowMatrixXf& d = grad_in[0];
     d.resize(grad_out.rows(), grad_out.cols());
-    const Index channels = scale_.size();
+    const Index groups = scale_.size();
     for (Index r = 0; r < grad_out.rows(); ++r) {
         const float* src = grad_out.data() + r * grad_out.cols();
         float* dst = d.data() + r * d.cols();
-        for (Index c = 0; c < channels; ++c) {
+        for (Index c = 0; c < groups; ++c) {
             const float a = scale_(c);
             for (Index k = c * inner_; k < (c + 1) * inner_; ++k) dst[k] = src[k] * a;
         }
@@ -51,7 +89,7 @@ void BatchNorm::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad
 }
 
 // ---------------------------------------------------------------------------------------------
-Shape Add::output_shape(const std::vector<Shape>& input_shapes) const {
+Add::Add(const std::vector<Shape>& input_shapes) {
     require(input_shapes.size() >= 2,
             "add: expects two or more inputs, got " + std::to_string(input_shapes.size()));
     for (std::size_t k = 1; k < input_shapes.size(); ++k) {
@@ -59,7 +97,7 @@ Shape Add::output_shape(const std::vector<Shape>& input_shapes) const {
                 "add: all inputs must have the same shape, got " + shape_string(input_shapes[0]) +
                     " and " + shape_string(input_shapes[k]));
     }
-    return input_shapes[0];
+    output_shape_ = input_shapes[0];
 }
 
 void Add::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -73,11 +111,11 @@ void Add::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
 }
 
 // ---------------------------------------------------------------------------------------------
-Shape Concat::output_shape(const std::vector<Shape>& input_shapes) const {
+Concat::Concat(Index axis_param, const std::vector<Shape>& input_shapes) {
     require(!input_shapes.empty(), "concat: expects at least one input");
     const auto rank = static_cast<Index>(input_shapes[0].size());
-    const Index axis = axis_ < 0 ? axis_ + rank : axis_;
-    require(axis >= 0 && axis < rank, "concat: axis " + std::to_string(axis_) +
+    const Index axis = axis_param < 0 ? axis_param + rank : axis_param;
+    require(axis >= 0 && axis < rank, "concat: axis " + std::to_string(axis_param) +
                                           " is out of range for per-sample shape " +
                                           shape_string(input_shapes[0]));
     Shape out = input_shapes[0];
@@ -93,7 +131,7 @@ Shape Concat::output_shape(const std::vector<Shape>& input_shapes) const {
         out[axis] += shape[axis];
         chunks_.push_back(shape_size(shape) / outer_);
     }
-    return out;
+    output_shape_ = out;
 }
 
 void Concat::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -131,11 +169,11 @@ void Concat::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
 }
 
 // ---------------------------------------------------------------------------------------------
-Shape Reshape::output_shape(const std::vector<Shape>& input_shapes) const {
-    require(input_shapes.size() == 1, "reshape: expects exactly one input");
-    require(!target_.empty(), "reshape: 'shape' must have at least one extent");
-    const Index size = shape_size(input_shapes[0]);
-    Shape out = target_;
+Reshape::Reshape(const Shape& target, const std::vector<Shape>& input_shapes) {
+    const Shape& in = single_input(input_shapes, "reshape");
+    require(!target.empty(), "reshape: 'shape' must have at least one extent");
+    const Index size = shape_size(in);
+    Shape out = target;
     Index known = 1;
     int inferred = -1;
     for (std::size_t d = 0; d < out.size(); ++d) {
@@ -148,14 +186,14 @@ Shape Reshape::output_shape(const std::vector<Shape>& input_shapes) const {
         }
     }
     if (inferred >= 0) {
-        require(size % known == 0, "reshape: cannot reshape " + shape_string(input_shapes[0]) +
-                                       " to " + shape_string(target_));
+        require(size % known == 0,
+                "reshape: cannot reshape " + shape_string(in) + " to " + shape_string(target));
         out[static_cast<std::size_t>(inferred)] = size / known;
     }
-    require(shape_size(out) == size, "reshape: cannot reshape " + shape_string(input_shapes[0]) +
-                                         " (" + std::to_string(size) + " elements) to " +
-                                         shape_string(target_));
-    return out;
+    require(shape_size(out) == size, "reshape: cannot reshape " + shape_string(in) + " (" +
+                                         std::to_string(size) + " elements) to " +
+                                         shape_string(target));
+    output_shape_ = out;
 }
 
 void Reshape::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {

@@ -1,37 +1,41 @@
-// Shape and combination layers: BatchNorm (inference, per-channel scale/shift), residual Add,
-// Concat along a per-sample axis, and Reshape.
+// Element-wise affine layers and combination layers: ScaleShift (batch_norm, scale_shift),
+// residual Add, Concat along a per-sample axis, and Reshape.
 #pragma once
 
 #include "core/network/layer.hpp"
 
 namespace glassbox {
 
-// y = x * scale[c] + shift[c], c the index along the per-sample axis 0 (channels of (C, H, W) or
-// features of (F,)). Adapters fold running statistics: scale = gamma / sqrt(var + eps),
-// shift = beta - mean * scale.
-class BatchNorm final : public Layer {
+// y = x * scale + shift with constants broadcast over the sample: kind "batch_norm" takes one
+// value per channel (per-sample axis 0: channels of (C, H, W), features of (F,)); adapters fold
+// running statistics into scale = gamma / sqrt(var + eps), shift = beta - mean * scale. Kind
+// "scale_shift" (constant arithmetic such as x / 255 - 0.5) takes, for each of scale and shift,
+// one value, one per channel, or one per element of the sample.
+class ScaleShift final : public Layer {
 public:
-    BatchNorm(VectorXf scale, VectorXf shift);
-    std::string kind() const override { return "batch_norm"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
+    ScaleShift(std::string kind, VectorXf scale, VectorXf shift,
+               const std::vector<Shape>& input_shapes);
+    std::string kind() const override { return kind_; }
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
+    // scale and shift per group of inner() consecutive elements of a sample (both expanded to
+    // the finer of the two broadcasts)
     const VectorXf& scale() const { return scale_; }
     const VectorXf& shift() const { return shift_; }
-    // Elements per channel of one sample (H * W for images, 1 for vectors).
     Index inner() const { return inner_; }
 
 private:
+    std::string kind_;
     VectorXf scale_, shift_;
-    mutable Index inner_ = 1;  // set by output_shape
+    Index inner_ = 1;
 };
 
 // The sum of two or more inputs of equal shape.
 class Add final : public Layer {
 public:
+    explicit Add(const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "add"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -41,9 +45,8 @@ public:
 // match.
 class Concat final : public Layer {
 public:
-    explicit Concat(Index axis) : axis_(axis) {}
+    Concat(Index axis, const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "concat"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -52,23 +55,18 @@ public:
     Index outer() const { return outer_; }
 
 private:
-    Index axis_;
-    mutable Index outer_ = 1;
-    mutable std::vector<Index> chunks_;  // set by output_shape
+    Index outer_ = 1;
+    std::vector<Index> chunks_;
 };
 
 // Same data, new per-sample shape (one extent may be -1: inferred).
 class Reshape final : public Layer {
 public:
-    explicit Reshape(Shape target) : target_(std::move(target)) {}
+    Reshape(const Shape& target, const std::vector<Shape>& input_shapes);
     std::string kind() const override { return "reshape"; }
-    Shape output_shape(const std::vector<Shape>& input_shapes) const override;
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
-
-private:
-    Shape target_;
 };
 
 }  // namespace glassbox

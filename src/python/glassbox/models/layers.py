@@ -63,14 +63,19 @@ class Alias:
         The framework's argument (torch function argument in positional order after the input,
         module attribute, ONNX attribute or Keras layer attribute) and the table parameter it
         sets. ``"axis"`` is not a parameter: the builder checks it (softmax over features).
-    fixed : dict
-        Parameters this alias fixes (Keras' ``leaky_relu`` slope is 0.2, ``ReLU6`` is
-        clamp(0, 6)).
+    defaults : dict
+        The framework's defaults where they differ from the kind's, or the values of
+        parameters the alias has no argument for (Keras' ``leaky_relu`` slope is 0.2,
+        ``F.hardtanh`` is clamp(-1, 1) unless given, ``ReLU6`` is clamp(0, 6)).
     """
 
     name: str
     args: tuple[tuple[str, str], ...] = ()
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def default(self, kind: LayerKind, param: str) -> Any:
+        """The value of ``param`` when the framework's call does not give it."""
+        return self.defaults.get(param, kind.params.get(param))
 
 
 @dataclass(frozen=True)
@@ -222,8 +227,17 @@ def resolve_reshape(target: Sequence[int], size: int) -> Shape:
     return tuple(dims)
 
 
-def reduced_axes(axes: Sequence[int], rank: int) -> tuple[int, ...]:
-    """Per-sample ``axes`` (negative allowed) as sorted distinct non-negative axes."""
+def reduced_axes(axes: Sequence[int] | int | None, rank: int) -> tuple[int, ...]:
+    """Per-sample ``axes`` (an int or a sequence, negative allowed; None: every axis) as sorted
+    distinct non-negative axes.
+
+    >>> reduced_axes(-1, 3), reduced_axes(None, 2)
+    ((2,), (0, 1))
+    """
+    if axes is None:
+        return tuple(range(rank))
+    if isinstance(axes, (int, np.integer)):
+        axes = [int(axes)]
     out = sorted({int(a) % rank if -rank <= int(a) < rank else -1 for a in axes})
     if not axes or -1 in out or len(out) != len(list(axes)):
         raise ValueError(f"axes {tuple(axes)} are not distinct axes of a rank-{rank} sample")
@@ -331,7 +345,7 @@ def _activation(
     params = dict(params or {})
     default_args = tuple((key, key) for key in params)
     torch_aliases = tuple(
-        alias if alias.args or alias.fixed else Alias(alias.name, default_args)
+        alias if alias.args or alias.defaults else Alias(alias.name, default_args)
         for alias in _aliases(torch)
     )
     _register(
@@ -381,7 +395,7 @@ _activation(
     torch=("nn.LeakyReLU", "nn.functional.leaky_relu"),
     onnx=Alias("LeakyRelu", (("alpha", "negative_slope"),)),
     keras=(
-        Alias("leaky_relu", fixed={"negative_slope": 0.2}),
+        Alias("leaky_relu", defaults={"negative_slope": 0.2}),
         Alias("layers.LeakyReLU", (("negative_slope", "negative_slope"),)),
     ),
 )
@@ -440,7 +454,7 @@ _activation(
 _activation(
     "mish",
     "x * tanh(softplus(x))",
-    torch=("nn.Mish", "nn.functional.mish", ".mish"),
+    torch=("nn.Mish", "nn.functional.mish"),
     onnx="Mish",
     keras="mish",
 )
@@ -468,13 +482,13 @@ _activation(
             (("min_val", "min"), ("max_val", "max")),
             {"min": -1.0, "max": 1.0},
         ),
-        Alias("nn.functional.relu6", fixed={"min": 0.0, "max": 6.0}),
+        Alias("nn.functional.relu6", defaults={"min": 0.0, "max": 6.0}),
         Alias("clamp", (("min", "min"), ("max", "max"))),
         Alias("clip", (("min", "min"), ("max", "max"))),
         Alias(".clamp", (("min", "min"), ("max", "max"))),
         Alias(".clip", (("min", "min"), ("max", "max"))),
     ),
-    keras=Alias("relu6", fixed={"min": 0.0, "max": 6.0}),
+    keras=Alias("relu6", defaults={"min": 0.0, "max": 6.0}),
 )
 _activation(
     "softmax",
@@ -546,11 +560,11 @@ _register(
     LayerKind(
         "reduce_mean",
         "pooling",
-        {"axes": REQUIRED, "keepdims": False},
+        {"axes": None, "keepdims": False},
         (),
         _reduce_mean_shape,
         lrp="average",
-        doc="mean over per-sample axes",
+        doc="mean over per-sample axes (None: all)",
     )
 )
 _register(

@@ -478,8 +478,7 @@ def _activation(
     unknown = sorted(set(attrs) - set(mapping))
     if unknown:
         raise Unsupported(f"attributes {unknown} of {kind.name}")
-    params = {mapping[key]: value for key, value in attrs.items()}
-    params.update(alias.fixed)
+    params = {**alias.defaults, **{mapping[key]: value for key, value in attrs.items()}}
     axis = params.pop("axis", -1 if t.opset >= 13 else 1)
     return t.builder.activation(name, kind.name, _tensor(inputs[0]), params, axis=axis)
 

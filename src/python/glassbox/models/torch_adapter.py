@@ -527,8 +527,10 @@ def _activation(kind: LayerKind, alias: Alias) -> Handler:
     """An activation of the layer table: module attributes or call arguments, by the alias."""
 
     def handler(t: _Translator) -> Tensor:
-        params = {p: t.param(i + 1, a, kind.params.get(p)) for i, (a, p) in enumerate(alias.args)}
-        params.update(alias.fixed)
+        params = {p: alias.default(kind, p) for p in alias.defaults}
+        params.update(
+            {p: t.param(i + 1, a, alias.default(kind, p)) for i, (a, p) in enumerate(alias.args)}
+        )
         axis = params.pop("axis", None)
         axis_name = next((arg for arg, param in alias.args if param == "axis"), "axis")
         x = t.tensor()
