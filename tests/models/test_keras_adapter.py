@@ -360,7 +360,6 @@ def test_inference_identity_layers(layer: Any) -> None:
     )
 
 
-@NEEDS_MERGE
 def test_subtract_of_two_branches() -> None:
     inputs = keras.Input((4,))
     a, b = L.Dense(3, name="a")(inputs), L.Dense(3, name="b")(inputs)

@@ -28,7 +28,7 @@ Examples
 >>> y = builder.dense("fc", x, np.ones((2, 3), np.float32), None)
 >>> spec = builder.finish(y)
 >>> [(layer.kind, layer.name) for layer in spec.layers]
-[('scale_shift', 'scale'), ('dense', 'fc')]
+[('batch_norm', 'scale'), ('dense', 'fc')]
 """
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ def _rescaling(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     if scale.ndim and t.keras.config.image_data_format() == "channels_first":  # as Keras does
         scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
     offset = t.numpy(layer.offset)
-    return t.builder.scale_shift(layer.name, x, scale, offset, as_batch_norm=True)
+    return t.builder.scale_shift(layer.name, x, scale, offset)  # per channel: a batch_norm
 
 
 def _flatten(t: _Translator, layer: Any, x: Tensor) -> Tensor:
