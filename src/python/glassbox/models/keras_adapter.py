@@ -243,32 +243,25 @@ def _conv(t: _Translator, layer: Any, x: Tensor) -> Tensor:
 
 
 def _pool(kind: str) -> Handler:
+    """Windowed (``max_pool2d``, ``avg_pool2d``) or global (``max``, ``avg``) pooling."""
+
     def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-        _image(layer, x)  # TF / Keras "same" average pooling averages the real pixels only
+        _image(layer, x)
+        if kind in ("max", "avg"):
+            return t.builder.global_pool(layer.name, kind, x, keepdims=bool(layer.keepdims))
+        # TF / Keras "same" average pooling averages the real pixels only
         options = {"stride": layer.strides, "padding": layer.padding, "count_include_pad": False}
         return t.builder.pool2d(layer.name, kind, x, layer.pool_size, **options)
 
     return handler
 
 
-def _global_pool(kind: str) -> Handler:
-    def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-        _image(layer, x)
-        return t.builder.global_pool(layer.name, kind, x, keepdims=bool(layer.keepdims))
-
-    return handler
-
-
-def _batch_norm(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-    axis = layer.axis
-    if isinstance(axis, (list, tuple)):
-        if len(axis) != 1:
-            raise Unsupported(f"axis={axis}; only one (the channel or feature) axis is supported")
-        axis = axis[0]
+def _batch_norm(t: _Translator, layer: Any, x: Tensor) -> Tensor:  # Keras 3: one int axis
     mean, var = t.numpy(layer.moving_mean), t.numpy(layer.moving_variance)
     gamma = t.numpy(layer.gamma) if layer.scale else None
     beta = t.numpy(layer.beta) if layer.center else None
-    return t.builder.batch_norm(layer.name, x, mean, var, gamma, beta, float(layer.epsilon), axis)
+    eps = float(layer.epsilon)
+    return t.builder.batch_norm(layer.name, x, mean, var, gamma, beta, eps, layer.axis)
 
 
 def _rescaling(t: _Translator, layer: Any, x: Tensor) -> Tensor:
@@ -338,8 +331,8 @@ class _Tables:
             L.DepthwiseConv2D: _conv,
             L.MaxPooling2D: _pool("max_pool2d"),
             L.AveragePooling2D: _pool("avg_pool2d"),
-            L.GlobalAveragePooling2D: _global_pool("avg"),
-            L.GlobalMaxPooling2D: _global_pool("max"),
+            L.GlobalAveragePooling2D: _pool("avg"),
+            L.GlobalMaxPooling2D: _pool("max"),
             L.BatchNormalization: _batch_norm,
             L.Rescaling: _rescaling,
             L.Flatten: _flatten,
