@@ -28,7 +28,7 @@ Examples
 >>> y = builder.dense("fc", x, np.ones((2, 3), np.float32), None)
 >>> spec = builder.finish(y)
 >>> [(layer.kind, layer.name) for layer in spec.layers]
-[('scale_shift', 'scale'), ('dense', 'fc')]
+[('batch_norm', 'scale'), ('dense', 'fc')]
 """
 
 from __future__ import annotations
@@ -665,8 +665,18 @@ class GraphBuilder:
 
     # -- shape layers -------------------------------------------------------------------------
     @_propagates
-    def flatten(self, name: str, x: Tensor, start: int = 1, end: int = -1) -> Tensor:
-        """torch's ``flatten(start, end)`` in framework axes (batch first, which must stay)."""
+    def flatten(
+        self,
+        name: str,
+        x: Tensor,
+        start: int = 1,
+        end: int = -1,
+        *,
+        order: Sequence[int] | None = None,
+    ) -> Tensor:
+        """torch's ``flatten(start, end)`` in framework axes (batch first, which must stay).
+        ``order``: a whole sample is read in this order of its per-sample framework axes (a
+        transpose before the flatten, as Keras' ``Flatten(data_format="channels_first")``)."""
         rank = len(x.shape) + 1  # type: ignore[arg-type]
         ok = all(isinstance(v, (int, np.integer)) and -rank <= v < rank for v in (start, end))
         first, last = (int(start) % rank, int(end) % rank) if ok else (0, 0)
@@ -675,11 +685,17 @@ class GraphBuilder:
                 f"flatten(start_dim={start}, end_dim={end}); the batch axis must stay (start >= 1)"
             )
         shape = x.framework_shape
+        if order is not None and sorted(order) != list(range(rank - 1)):
+            raise Unsupported(f"order={tuple(order)} is not an order of the axes of {shape}")
         if first == 1 and last == rank - 1:  # a whole sample: keep the framework's order
-            perm = x.perm
-            if x.channels_last:
-                perm = np.arange(int(np.prod(x.shape))).reshape(x.shape).transpose(1, 2, 0).ravel()
+            size = int(np.prod(shape, dtype=np.int64))
+            index = np.arange(size).reshape(x.shape) if x.perm is None else x.perm
+            index = index.transpose(1, 2, 0) if x.channels_last else index  # framework's view
+            perm = index.transpose(order).ravel() if order is not None else index.ravel()
+            perm = None if np.array_equal(perm, np.arange(size)) else perm
             return self.layer("flatten", name, [x], channels_last=False, perm=perm)
+        if order is not None and list(order) != sorted(order):
+            raise Unsupported(f"order={tuple(order)} for a flatten of part of a sample")
         merged = int(np.prod(shape[first - 1 : last], dtype=np.int64))
         return self.reshape(name, x, [BATCH, *shape[: first - 1], merged, *shape[last:]])
 
