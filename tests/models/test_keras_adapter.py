@@ -292,7 +292,6 @@ def test_model_is_unchanged_and_pickle_round_trips() -> None:
 # -- activations the native engine gained (formerly unsupported) -------------------------------
 
 #: Until the C++ layer table (clamp, selu, mish, hardsigmoid, hardswish, scale_shift) is merged.
-NEEDS_MERGE = pytest.mark.xfail(reason="needs the C++ layer table merge", strict=False)
 
 
 def _predict(model: Any, X: np.ndarray) -> np.ndarray:
@@ -305,7 +304,7 @@ def _predict(model: Any, X: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     "activation",
     [
-        pytest.param(name, marks=NEEDS_MERGE)
+        pytest.param(name, marks=())
         for name in ("selu", "relu6", "mish", "hard_sigmoid", "hard_swish", "hard_silu")
     ],
 )
@@ -326,11 +325,11 @@ def test_new_dense_activations_match_keras_predict(activation: str) -> None:
 @pytest.mark.parametrize(
     "layer",
     [
-        pytest.param(L.ReLU(max_value=6.0, name="r6"), marks=NEEDS_MERGE),
-        pytest.param(L.ReLU(max_value=1.5, name="r15"), marks=NEEDS_MERGE),
-        pytest.param(L.Activation("relu6", name="act_r6"), marks=NEEDS_MERGE),
-        pytest.param(L.Activation("selu", name="act_selu"), marks=NEEDS_MERGE),
-        pytest.param(L.Activation("mish", name="act_mish"), marks=NEEDS_MERGE),
+        pytest.param(L.ReLU(max_value=6.0, name="r6"), marks=()),
+        pytest.param(L.ReLU(max_value=1.5, name="r15"), marks=()),
+        pytest.param(L.Activation("relu6", name="act_r6"), marks=()),
+        pytest.param(L.Activation("selu", name="act_selu"), marks=()),
+        pytest.param(L.Activation("mish", name="act_mish"), marks=()),
     ],
     ids=lambda layer: layer.name,
 )

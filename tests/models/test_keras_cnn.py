@@ -289,7 +289,6 @@ def test_unsupported_image_layer_is_named() -> None:
 # -- layers the native engine gained ----------------------------------------------------------
 
 #: Until the C++ layer table (clamp, mish, scale_shift, ...) is merged.
-NEEDS_MERGE = pytest.mark.xfail(reason="needs the C++ layer table merge", strict=False)
 
 
 def _check_predict(model: Any, n: int = 4) -> Any:
@@ -306,7 +305,6 @@ def _check_predict(model: Any, n: int = 4) -> Any:
     return native
 
 
-@NEEDS_MERGE
 def test_conv_with_mish_activation() -> None:
     model = keras.Sequential(
         [
@@ -321,7 +319,6 @@ def test_conv_with_mish_activation() -> None:
     assert native.spec.layers[1].kind == "mish"
 
 
-@NEEDS_MERGE
 def test_relu6_and_hard_swish_in_a_cnn() -> None:
     model = keras.Sequential(
         [
@@ -337,7 +334,6 @@ def test_relu6_and_hard_swish_in_a_cnn() -> None:
     assert native.spec.layers[1].kind == "clamp"
 
 
-@NEEDS_MERGE
 @pytest.mark.parametrize("scale_shape", [(5, 5, 3), (5, 5, 1), (1, 5, 1)])
 def test_per_pixel_rescaling(scale_shape: tuple[int, ...]) -> None:
     rng = np.random.default_rng(4)

@@ -205,7 +205,7 @@ class _Translator:
         if fn not in _tables().activations:  # the error lists the supported ones
             raise Unsupported(f"activation {getattr(fn, '__name__', repr(fn))!r}")
         kind, alias = _tables().activations[fn]
-        return self.builder.activation(name, kind.name, x, dict(alias.fixed), axis=-1)
+        return self.builder.activation(name, kind.name, x, dict(alias.defaults), axis=-1)
 
 
 # -- handlers: one small function per kind of Keras layer ---------------------------------------
@@ -305,8 +305,8 @@ def _activation(kind: LayerKind, alias: Alias) -> Handler:
     """An activation layer of the layer table (``LeakyReLU``): its attributes by the alias."""
 
     def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-        params = {param: getattr(layer, arg) for arg, param in alias.args}
-        params.update(alias.fixed)
+        params = dict(alias.defaults)
+        params.update({param: getattr(layer, arg) for arg, param in alias.args})
         axis = params.pop("axis", None)
         return t.builder.activation(layer.name, kind.name, x, params, axis=axis)
 
