@@ -28,6 +28,18 @@ if _TESTS not in sys.path:
 
 from glassbox.models.spec import NetworkSpec  # noqa: E402
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A plain ``pytest`` also runs the package's numpydoc examples as doctests, from wherever
+    glassbox is installed (the source tree in an editable install, site-packages in CI)."""
+    import glassbox
+
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        config.option.doctestmodules = True
+        config.args.append(str(Path(glassbox.__file__).parent))
+
+
 settings.register_profile("default", max_examples=25, deadline=None)
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
