@@ -280,6 +280,18 @@ def test_batchnorm_over_a_spatial_axis_is_unsupported() -> None:
         from_keras(model)
 
 
+def test_zero_padding_before_a_convolution_is_absorbed() -> None:
+    model = keras.Sequential(
+        [
+            keras.Input((6, 7, 2)),
+            L.ZeroPadding2D(((1, 2), (0, 3)), name="zp"),
+            L.Conv2D(3, 3, strides=2, name="conv"),
+            L.Flatten(),
+        ]
+    )
+    assert _check_predict(model).layer_names[0] == "conv"
+
+
 def test_unsupported_image_layer_is_named() -> None:
     model = keras.Sequential([keras.Input((6, 6, 2)), L.ZeroPadding2D(1, name="zp")])
     with pytest.raises(UnsupportedLayerError, match=r"'zp' \(ZeroPadding2D\)"):
@@ -287,9 +299,6 @@ def test_unsupported_image_layer_is_named() -> None:
 
 
 # -- layers the native engine gained ----------------------------------------------------------
-
-#: Until the C++ layer table (clamp, mish, scale_shift, ...) is merged.
-
 
 def _check_predict(model: Any, n: int = 4) -> Any:
     """The native model on NCHW data against Keras' own ``model.predict`` on NHWC data."""

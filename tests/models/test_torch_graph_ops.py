@@ -137,7 +137,7 @@ class _ThreeUnsupported(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(4)
-        self.act = nn.PReLU()
+        self.act = nn.Tanh()
         self.fc = nn.Linear(4, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -154,10 +154,39 @@ def test_three_unsupported_layers_are_named_at_once() -> None:
     assert "'norm' (LayerNorm)" in message and "LayerNorm is planned" in message
     assert "'mul' (function mul)" in message and "two computed tensors" in message
     assert "'cumsum' (method .cumsum())" in message
-    assert "'act'" not in message  # it only reads the unsupported LayerNorm's output
+    assert "'act'" not in message  # a supported layer reading the unsupported LayerNorm
 
 
 def test_lazy_model_reports_unknown_ops_at_conversion() -> None:
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Upsample(scale_factor=2), nn.Flatten())
     with pytest.raises(gb.UnsupportedLayerError, match=r"'1' \(Upsample\)"):
         from_torch(net)
+
+
+class _Padded(nn.Module):
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.pad = nn.ZeroPad2d((1, 2, 0, 3))
+        self.conv = nn.Conv2d(2, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.how == "module":
+            return self.conv(self.pad(x)).flatten(1)
+        if self.how == "functional":
+            return self.conv(F.pad(x, (2, 0, 1, 1))).flatten(1)
+        return F.max_pool2d(self.pad(x), 2).flatten(1)
+
+
+@pytest.mark.parametrize("how", ["module", "functional"])
+def test_zero_padding_is_absorbed_by_the_convolution(how: str) -> None:
+    net = _Padded(how).eval()
+    X = _data(3, 2, 5, 6)
+    model = from_torch(net, (2, 5, 6))
+    np.testing.assert_allclose(model.predict(X), _out(net, X), rtol=RTOL, atol=ATOL)
+    assert [layer.kind for layer in model.spec.layers] == ["conv2d", "flatten"]
+
+
+def test_zero_padding_read_by_anything_but_a_convolution_is_named() -> None:
+    with pytest.raises(gb.UnsupportedLayerError, match=r"'pad' \(ZeroPad2d\).*convolution"):
+        from_torch(_Padded("pool"), (2, 5, 6))

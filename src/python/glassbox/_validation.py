@@ -51,6 +51,27 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
     return array
 
 
+def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, ...]:
+    """The shape of one sample: a positive int or a non-empty sequence of positive ints.
+
+    >>> check_sample_shape(3), check_sample_shape([1, 28, 28])
+    ((3,), (1, 28, 28))
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (int(value),)
+    try:
+        shape = tuple(int(d) for d in value)  # type: ignore[union-attr]
+        ok = bool(shape) and all(int(d) == d and d > 0 for d in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name}: expected a positive int or a non-empty tuple of positive ints (the shape "
+            f"of one sample), got {value!r}"
+        )
+    return shape
+
+
 def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
     """Per-row target indices (int64, shape (n_rows,)) from an int, a sequence or None."""
     if target is None:

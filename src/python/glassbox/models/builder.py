@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.layers import LAYERS, padding4, pair, resolve_reshape
+from glassbox.models.layers import LAYERS, Alias, padding4, pair, resolve_reshape
 from glassbox.models.shapes import output_shape, same_padding
 from glassbox.models.spec import LayerSpec, NetworkSpec
 
@@ -87,10 +87,13 @@ ALTERNATIVES: dict[str, str] = {
 class Unsupported(Exception):
     """An op the builder cannot translate: ``reason`` says why (raised inside a translation)."""
 
-    def __init__(self, reason: str = "", alternative: str | None = None) -> None:
+    def __init__(
+        self, reason: str = "", alternative: str | None = None, reported: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.alternative = alternative
+        self.reported = reported  # recorded already (under another layer's name)
 
 
 @dataclass(eq=False)
@@ -108,12 +111,17 @@ class Tensor:
         The framework sees this (C, H, W) tensor as (H, W, C).
     perm : ndarray or None
         For a vector: the framework's feature j is native feature ``perm[j]``.
+    pad : tuple of int or None
+        A zero padding (top, left, bottom, right) still to apply, which only a convolution
+        reading the tensor can absorb; ``pad_layer`` is (name, type) of the padding layer.
     """
 
     index: int
     shape: Shape | None
     channels_last: bool = False
     perm: np.ndarray | None = field(default=None, repr=False)
+    pad: tuple[int, int, int, int] | None = None
+    pad_layer: tuple[str, str] = ("", "")
 
     @property
     def known(self) -> bool:
@@ -217,11 +225,30 @@ class GraphBuilder:
         self.failures.append((name, what, reason, alternative))
         return UNKNOWN
 
+    def apply(
+        self,
+        name: str,
+        what: str,
+        handler: Callable[..., Any] | None,
+        inputs: list[Any],
+        *args: Any,
+    ) -> Any:
+        """One framework op: a report when no ``handler`` translates its type (whatever its
+        inputs), the placeholder when an input is one (its cause is reported already), else
+        ``handler(*args)``."""
+        if handler is None:
+            return self.unsupported(name, what)
+        if any(isinstance(v, Tensor) and not v.known for v in inputs):
+            return UNKNOWN
+        return self.translate(name, what, handler, *args)
+
     def translate(self, name: str, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, or the placeholder after recording ``Unsupported`` raised by it."""
         try:
             return fn(*args)
         except Unsupported as error:
+            if error.reported:
+                return UNKNOWN
             return self.unsupported(name, what, error.reason, error.alternative)
 
     def nearest(self, what: str) -> str | None:
@@ -255,6 +282,7 @@ class GraphBuilder:
         """The spec computing ``out``; raises ``UnsupportedLayerError`` naming every layer that
         could not be translated. Framework-ordered outputs (a channels-last image or a permuted
         vector) are flattened into the framework's order."""
+        self._no_pending_pad([out])
         if self.failures:
             raise self.error()
         if out.channels_last or (out.perm is not None and len(out.shape or ()) == 1):
@@ -284,6 +312,8 @@ class GraphBuilder:
         comes from the layer table. An image output stays channels-last if the first input was
         (unless ``channels_last`` says otherwise); ``perm`` is the output vector's order."""
         first = inputs[0]
+        if kind != "conv2d" and not self._no_pending_pad(inputs):
+            raise Unsupported(reported=True)
         params = LAYERS[kind].complete(params, strict=True)
         layer = LayerSpec(kind, "", [t.index for t in inputs], params, dict(weights))
         try:
@@ -296,6 +326,24 @@ class GraphBuilder:
         if channels_last is None:
             channels_last = first.channels_last and len(shape) == 3
         return Tensor(len(self.spec.layers) - 1, shape, channels_last, perm)
+
+    def _no_pending_pad(self, inputs: list[Tensor]) -> bool:
+        """Report the padding layers of ``inputs`` that no convolution absorbs."""
+        for x in inputs:
+            if x.pad is not None:
+                name, what = x.pad_layer
+                reason = "a zero padding is supported only where a convolution reads it"
+                self.unsupported(name, what, reason, "padding= of the next convolution")
+        return all(x.pad is None for x in inputs)
+
+    @_propagates
+    def pad(self, name: str, x: Tensor, pads: Any, what: str = "Pad") -> Tensor:
+        """A zero padding of an image's (top, left, bottom, right) edges, which the convolution
+        reading it absorbs into its own padding (no layer of its own)."""
+        self._image(x)
+        extra = self._pads(pads, (0, 0), (1, 1), (1, 1), (1, 1))
+        total = tuple(a + b for a, b in zip(extra, x.pad or (0, 0, 0, 0), strict=True))
+        return Tensor(x.index, x.shape, x.channels_last, x.perm, total, (name, what))  # type: ignore[arg-type]
 
     @_propagates
     def identity(self, name: str, x: Tensor, kind: str = "identity") -> Tensor:
@@ -342,6 +390,21 @@ class GraphBuilder:
                     f"feature axis of vector samples ({axis_name}=1 or -1) is supported"
                 )
         return self.layer(kind, name, [x], params, perm=x.perm)
+
+    def aliased(
+        self, name: str, alias: Alias, x: Tensor, read: Callable[[int, str], Any]
+    ) -> Tensor:
+        """The activation a framework ``alias`` of the layer table names; ``read(i, argument)``
+        gives the framework's ``i``-th argument (its attribute, keyword, ONNX attribute) or None
+        when the call does not set it."""
+        params = dict(alias.defaults)
+        for i, (argument, param) in enumerate(alias.args):
+            value = read(i, argument)
+            if value is not None:
+                params[param] = value
+        axis = params.pop("axis", None)
+        axis_name = next((a for a, p in alias.args if p == "axis"), "axis")
+        return self.activation(name, alias.kind, x, params, axis=axis, axis_name=axis_name)
 
     # -- affine layers ------------------------------------------------------------------------
     @_propagates
@@ -417,7 +480,10 @@ class GraphBuilder:
         if bias is not None and np.shape(bias) != (weight.shape[0],):
             raise Unsupported(f"bias of shape {np.shape(bias)} for {weight.shape[0]} channels")
         stride, dilation = _ints2(stride, "stride"), _ints2(dilation, "dilation")
-        pads = self._pads(padding, (h, w), weight.shape[2:], stride, dilation)
+        extra = x.pad or (0, 0, 0, 0)  # a zero padding read by this convolution
+        size = (h + extra[0] + extra[2], w + extra[1] + extra[3])
+        pads = self._pads(padding, size, weight.shape[2:], stride, dilation)
+        pads = tuple(a + b for a, b in zip(pads, extra, strict=True))  # type: ignore[assignment]
         params = {"stride": stride, "padding": pads, "dilation": dilation, "groups": int(groups)}
         return self.layer("conv2d", name, [x], params, weight=weight, bias=bias)
 

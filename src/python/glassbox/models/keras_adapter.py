@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.builder import BATCH, UNKNOWN, GraphBuilder, Tensor, Unsupported
-from glassbox.models.layers import Alias, LayerKind, activation_aliases
+from glassbox.models.builder import BATCH, GraphBuilder, Tensor, Unsupported
+from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.output_head import apply_output, check_output
 from glassbox.models.spec import NetworkSpec
@@ -173,13 +173,12 @@ class _Translator:
         nested = isinstance(layer, self.keras.Model)
         handler = _nested if nested else tables.layers.get(type(layer))
         merge = type(layer) in tables.merges
-        if handler is None or (len(inputs) != 1 and not merge):
-            reason = "" if handler is None else f"it reads {len(inputs)} tensors"
-            return self.builder.unsupported(layer.name, what, reason)
-        if not nested and not all(x.known for x in inputs):  # the cause is already reported
-            return UNKNOWN
-        x = inputs if merge else inputs[0]
-        return self.builder.translate(layer.name, what, handler, self, layer, x)
+        if handler is not None and len(inputs) != 1 and not merge:
+            return self.builder.unsupported(layer.name, what, f"it reads {len(inputs)} tensors")
+        x = inputs if merge else inputs[0]  # a nested model reports its own layers
+        return self.builder.apply(
+            layer.name, what, handler, [] if nested else inputs, self, layer, x
+        )
 
     def numpy(self, value: Any) -> np.ndarray:
         """A float32 copy of a Keras variable, backend tensor, array or number."""
@@ -204,8 +203,7 @@ class _Translator:
             return self.builder.identity(name, x) if layer else x
         if fn not in _tables().activations:  # the error lists the supported ones
             raise Unsupported(f"activation {getattr(fn, '__name__', repr(fn))!r}")
-        kind, alias = _tables().activations[fn]
-        return self.builder.activation(name, kind.name, x, dict(alias.defaults), axis=-1)
+        return self.builder.aliased(name, _tables().activations[fn], x, lambda i, a: None)
 
 
 # -- handlers: one small function per kind of Keras layer ---------------------------------------
@@ -256,6 +254,12 @@ def _pool(kind: str) -> Handler:
     return handler
 
 
+def _zero_padding(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    _image(layer, x)
+    (top, bottom), (left, right) = layer.padding
+    return t.builder.pad(layer.name, x, (top, left, bottom, right), "ZeroPadding2D")
+
+
 def _batch_norm(t: _Translator, layer: Any, x: Tensor) -> Tensor:  # Keras 3: one int axis
     mean, var = t.numpy(layer.moving_mean), t.numpy(layer.moving_variance)
     gamma = t.numpy(layer.gamma) if layer.scale else None
@@ -301,16 +305,11 @@ def _activation_layer(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     return t.activation(layer.activation, layer.name, x, layer=True)
 
 
-def _activation(kind: LayerKind, alias: Alias) -> Handler:
+def _activation(alias: Alias) -> Handler:
     """An activation layer of the layer table (``LeakyReLU``): its attributes by the alias."""
-
-    def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-        params = dict(alias.defaults)
-        params.update({param: getattr(layer, arg) for arg, param in alias.args})
-        axis = params.pop("axis", None)
-        return t.builder.activation(layer.name, kind.name, x, params, axis=axis)
-
-    return handler
+    return lambda t, layer, x: t.builder.aliased(
+        layer.name, alias, x, lambda i, a: getattr(layer, a)
+    )
 
 
 def _identity(kind: str) -> Handler:
@@ -333,6 +332,7 @@ class _Tables:
             L.AveragePooling2D: _pool("avg_pool2d"),
             L.GlobalAveragePooling2D: _pool("avg"),
             L.GlobalMaxPooling2D: _pool("max"),
+            L.ZeroPadding2D: _zero_padding,
             L.BatchNormalization: _batch_norm,
             L.Rescaling: _rescaling,
             L.Flatten: _flatten,
@@ -348,12 +348,12 @@ class _Tables:
         self.merges = {L.Add, L.Subtract, L.Concatenate}
         for noise in ("Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise"):
             self.layers[getattr(L, noise)] = _identity("dropout")
-        self.activations: dict[Any, tuple[LayerKind, Alias]] = {}
-        for name, (kind, alias) in activation_aliases("keras").items():
+        self.activations: dict[Any, Alias] = {}
+        for name, alias in activation_aliases("keras").items():
             if name.startswith("layers."):
-                self.layers[getattr(L, name.removeprefix("layers."))] = _activation(kind, alias)
+                self.layers[getattr(L, name.removeprefix("layers."))] = _activation(alias)
             elif hasattr(keras.activations, name):  # older Keras 3 versions lack some
-                self.activations[getattr(keras.activations, name)] = (kind, alias)
+                self.activations[getattr(keras.activations, name)] = alias
 
 
 @functools.cache

@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -72,10 +72,7 @@ class Alias:
     name: str
     args: tuple[tuple[str, str], ...] = ()
     defaults: Mapping[str, Any] = field(default_factory=dict)
-
-    def default(self, kind: LayerKind, param: str) -> Any:
-        """The value of ``param`` when the framework's call does not give it."""
-        return self.defaults.get(param, kind.params.get(param))
+    kind: str = ""  # the layer kind, set when the alias is registered
 
 
 @dataclass(frozen=True)
@@ -345,7 +342,7 @@ def _activation(
     params = dict(params or {})
     default_args = tuple((key, key) for key in params)
     torch_aliases = tuple(
-        alias if alias.args or alias.defaults else Alias(alias.name, default_args)
+        alias if alias.args or alias.defaults else replace(alias, args=default_args)
         for alias in _aliases(torch)
     )
     _register(
@@ -358,9 +355,9 @@ def _activation(
             deeplift=deeplift,
             lrp="activation",
             native=native,
-            torch=torch_aliases,
-            onnx=_aliases(onnx),
-            keras=_aliases(keras),
+            torch=tuple(replace(a, kind=name) for a in torch_aliases),
+            onnx=tuple(replace(a, kind=name) for a in _aliases(onnx)),
+            keras=tuple(replace(a, kind=name) for a in _aliases(keras)),
             doc=doc,
         )
     )
@@ -649,17 +646,13 @@ def kinds_where(**traits: str) -> tuple[str, ...]:
 ACTIVATION_KINDS: tuple[str, ...] = kinds_where(category="activation")
 
 
-def activation_aliases(framework: str) -> dict[str, tuple[LayerKind, Alias]]:
+def activation_aliases(framework: str) -> dict[str, Alias]:
     """Every activation alias of ``framework`` ("torch", "onnx", "keras") by its name.
 
-    >>> activation_aliases("onnx")["Mish"][0].name
+    >>> activation_aliases("onnx")["Mish"].kind
     'mish'
     """
-    table: dict[str, tuple[LayerKind, Alias]] = {}
-    for kind in LAYERS.values():
-        for alias in getattr(kind, framework):
-            table[alias.name] = (kind, alias)
-    return table
+    return {alias.name: alias for kind in LAYERS.values() for alias in getattr(kind, framework)}
 
 
 __all__ = [

@@ -11,22 +11,24 @@ fixed or a dynamic batch axis.
 Node patterns that exporters emit for one layer are fused before translation, each into one layer
 named after its first node: ``MatMul`` + ``Add`` of a constant (dense), GELU before opset 20
 (``Div -> Erf -> Add -> Mul -> Mul``), SiLU (``Sigmoid -> Mul``), softplus with torch's threshold
-(``Softplus``, ``Greater``, ``Where``) and a zero ``Pad`` read by a ``Conv`` (the conv's padding).
+(``Softplus``, ``Greater``, ``Where``). A zero ``Pad`` of the spatial axes is absorbed by the
+``Conv`` that reads it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.builder import BATCH, UNKNOWN, GraphBuilder, Tensor, Unsupported
-from glassbox.models.layers import Alias, LayerKind, activation_aliases
+from glassbox.models.files import load_onnx
+from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
 
@@ -92,52 +94,6 @@ def from_onnx(
     return NativeModel(spec, feature_names=feature_names, output_names=output_names)
 
 
-def load_onnx(model: Any) -> onnx.ModelProto:
-    """Read and check ``model`` (path, bytes or ModelProto); raise ``ValueError`` if invalid.
-
-    Examples
-    --------
-    >>> load_onnx(b"not onnx")
-    Traceback (most recent call last):
-    ValueError: model: the given 8 bytes is not a valid ONNX model: ...
-    """
-    try:
-        import onnx
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("from_onnx needs the 'onnx' package: pip install onnx") from exc
-
-    if isinstance(model, onnx.ModelProto):
-        label, proto = "the given ModelProto", model
-    elif isinstance(model, (bytes, bytearray, memoryview)):
-        data = bytes(model)
-        label = f"the given {len(data)} bytes"
-        proto = _parse(lambda: onnx.load_from_string(data), label)
-    elif isinstance(model, (str, os.PathLike)):
-        path = Path(model)
-        if not path.is_file():
-            raise ValueError(f"model: no ONNX file at {str(path)!r} (file does not exist)")
-        label = repr(str(path))
-        proto = _parse(lambda: onnx.load(str(path)), label)
-    else:
-        raise TypeError(
-            f"model: expected a file path, bytes or onnx.ModelProto, got {type(model).__name__}"
-        )
-    try:
-        onnx.checker.check_model(proto)
-        if not proto.graph.node:
-            raise ValueError("the graph has no nodes")
-    except Exception as exc:
-        raise ValueError(f"model: {label} is not a valid ONNX model: {exc}") from exc
-    return proto
-
-
-def _parse(load: Any, label: str) -> onnx.ModelProto:
-    try:
-        return load()
-    except Exception as exc:
-        raise ValueError(f"model: {label} is not a valid ONNX model: {exc}") from exc
-
-
 def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
     import onnx
 
@@ -183,7 +139,6 @@ class _Translator:
         self.values[inputs[0].name] = self.builder.input
         self.fused: dict[int, Callable[[], Any]] = {}  # first node -> its fused translation
         self.skipped: set[int] = set()  # the other nodes of fused patterns
-        self.padded: dict[str, tuple[Tensor, tuple[int, ...]]] = {}  # Pad output -> (x, pads)
         for node in self.nodes:  # constants have no inputs: known before any fusion
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
                 self.values[node.output[0]] = _constant_value(_attributes(node))
@@ -198,7 +153,7 @@ class _Translator:
         for node in self.nodes:
             if id(node) in self.skipped:
                 continue
-            name, what = self.names[id(node)], f"ONNX op {node.op_type}"
+            name, what = self.name(node), f"ONNX op {node.op_type}"
             if node.domain not in ("", "ai.onnx"):
                 self._set(node, self.builder.unsupported(name, what, f"domain {node.domain!r}"))
             elif id(node) in self.fused:
@@ -217,8 +172,6 @@ class _Translator:
 
     def _node(self, node: onnx.NodeProto, name: str, what: str) -> Any:
         inputs = [self.values.get(i, UNKNOWN) if i else None for i in node.input]
-        if any(v is UNKNOWN for v in inputs):
-            return UNKNOWN  # downstream of an untranslatable node, which is already reported
         attrs = _attributes(node)
         if node.op_type in _FOLDABLE and not any(isinstance(v, Tensor) for v in inputs):
             try:
@@ -226,9 +179,7 @@ class _Translator:
             except Exception as exc:
                 return self.builder.unsupported(name, what, f"constant folding failed ({exc})")
         handler = _OPS.get(node.op_type) or _activation_handler(node.op_type)
-        if handler is None:
-            return self.builder.unsupported(name, what)
-        return self.builder.translate(name, what, handler, self, node, name, inputs, attrs)
+        return self.builder.apply(name, what, handler, inputs, self, node, name, inputs, attrs)
 
     def _set(self, node: onnx.NodeProto, value: Any) -> None:
         values = value if isinstance(value, tuple) else (value,)
@@ -258,11 +209,15 @@ class _Translator:
         )
 
     # -- helpers for handlers and fusions -----------------------------------------------------
-    def only_consumer(self, tensor: str) -> onnx.NodeProto | None:
-        users = self.consumers.get(tensor, [])
-        if len(users) != 1 or tensor in self.graph_outputs:
+    def name(self, node: onnx.NodeProto) -> str:
+        return self.names[id(node)]
+
+    def follow(self, node: onnx.NodeProto, op_type: str) -> onnx.NodeProto | None:
+        """The only node reading ``node``'s output, if it is an ``op_type`` node."""
+        users = self.consumers.get(node.output[0], [])
+        if len(users) != 1 or node.output[0] in self.graph_outputs:
             return None
-        return users[0]
+        return users[0] if users[0].op_type == op_type else None
 
     def constant(self, name: str) -> np.ndarray | None:
         value = self.values.get(name)
@@ -273,11 +228,22 @@ class _Translator:
         others = [name for name in node.input if name != tensor]
         return len(others) == 1 and _is_scalar(self.constant(others[0]), value)
 
-    def fuse(self, first: onnx.NodeProto, rest: list[onnx.NodeProto], make: Callable[[], Any]):
-        """Translate ``first`` and ``rest`` as one layer: ``make()`` gives the last output."""
-        last = rest[-1] if rest else first
+    def fuse(
+        self, first: Any, rest: list[Any], kind: Any, params: dict[str, Any] | None = None
+    ) -> bool:
+        """Translate ``first`` and ``rest`` as one layer reading ``first``'s input: an
+        activation ``kind`` (with ``params``), or ``kind(x)`` if it is a callable."""
+
+        def make() -> None:
+            x = _tensor(self.values.get(first.input[0]))
+            out = kind(x) if callable(kind) else None
+            if out is None:
+                out = self.builder.activation(self.name(first), kind, x, params)
+            self.values[rest[-1].output[0]] = out
+
         self.skipped.update(id(node) for node in rest)
-        self.fused[id(first)] = lambda: self.values.__setitem__(last.output[0], make())
+        self.fused[id(first)] = make
+        return True
 
 
 # -- handlers: (translator, node, name, input values, attributes) -> output value(s) -------------
@@ -335,10 +301,6 @@ def _binary(op: str) -> Handler:
     return handler
 
 
-def _neg(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    return t.builder.scale_shift(name, _tensor(inputs[0]), -1.0, 0.0)
-
-
 def _flatten(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
     x = _tensor(inputs[0])
     if attrs.get("axis", 1) not in (1, -len(x.shape) if x.known else 1):  # type: ignore[arg-type]
@@ -375,17 +337,23 @@ def _conv(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) 
         raise Unsupported("W must be a constant 4-D tensor (2-D convolution)")
     if isinstance(bias, Tensor):
         raise Unsupported("B must be a constant")
-    args = _window_args(attrs)
-    padded = t.padded.get(node.input[0])
-    x = _tensor(inputs[0])
-    if padded is not None:  # a zero Pad folded into the padding
-        if not isinstance(args["padding"], tuple):
-            raise Unsupported("a Pad before a Conv with auto_pad")
-        x = padded[0]
-        args["padding"] = tuple(a + b for a, b in zip(args["padding"], padded[1], strict=True))
-    group = int(attrs.get("group", 1))
-    bias = None if bias is None else np.ravel(bias)
-    return t.builder.conv2d(name, x, weight, bias, groups=group, **args)
+    group, bias = int(attrs.get("group", 1)), None if bias is None else np.ravel(bias)
+    return t.builder.conv2d(
+        name, _tensor(inputs[0]), weight, bias, groups=group, **_window_args(attrs)
+    )
+
+
+def _pad(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+    """A zero padding of the spatial axes (absorbed by the convolution reading it)."""
+    pads = attrs.get("pads") if len(inputs) < 2 else inputs[1]
+    value = attrs.get("value", 0.0) if len(inputs) < 3 or inputs[2] is None else inputs[2]
+    mode, axes = attrs.get("mode", "constant"), inputs[3] if len(inputs) > 3 else None
+    if mode != "constant" or np.ravel(value)[0] != 0 or axes is not None or pads is None:
+        raise Unsupported(f"mode={mode!r}: only a zero padding of the spatial axes is supported")
+    pads = [int(p) for p in np.ravel(pads)]
+    if len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):
+        raise Unsupported(f"pads={pads}: only the spatial axes of images may be padded")
+    return t.builder.pad(name, _tensor(inputs[0]), [pads[i] for i in (2, 3, 6, 7)])
 
 
 def _pool(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
@@ -464,23 +432,16 @@ def _shape(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict)
 
 
 def _activation_handler(op: str) -> Handler | None:
-    entry = activation_aliases("onnx").get(op)
-    if entry is None:
-        return None
-    kind, alias = entry
-    return lambda t, node, name, inputs, attrs: _activation(t, kind, alias, name, inputs, attrs)
+    alias = activation_aliases("onnx").get(op)
+    return None if alias is None else functools.partial(_activation, alias)
 
 
-def _activation(
-    t: _Translator, kind: LayerKind, alias: Alias, name: str, inputs: list[Any], attrs: dict
-) -> Tensor:
-    mapping = dict(alias.args)
-    unknown = sorted(set(attrs) - set(mapping))
+def _activation(alias: Alias, t: _Translator, node: Any, name: str, inputs: list, attrs: dict):
+    unknown = sorted(set(attrs) - {argument for argument, _ in alias.args})
     if unknown:
-        raise Unsupported(f"attributes {unknown} of {kind.name}")
-    params = {**alias.defaults, **{mapping[key]: value for key, value in attrs.items()}}
-    axis = params.pop("axis", -1 if t.opset >= 13 else 1)
-    return t.builder.activation(name, kind.name, _tensor(inputs[0]), params, axis=axis)
+        raise Unsupported(f"attributes {unknown} of {alias.kind}")
+    attrs.setdefault("axis", -1 if t.opset >= 13 else 1)  # Softmax's default changed at 13
+    return t.builder.aliased(name, alias, _tensor(inputs[0]), lambda i, a: attrs.get(a))
 
 
 _OPS: dict[str, Handler] = {
@@ -492,7 +453,7 @@ _OPS: dict[str, Handler] = {
     "Sub": _binary("sub"),
     "Mul": _binary("mul"),
     "Div": _binary("div"),
-    "Neg": _neg,
+    "Neg": lambda t, node, name, inputs, attrs: t.builder.arithmetic(name, "mul", inputs[0], -1),
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Conv": _conv,
@@ -503,6 +464,7 @@ _OPS: dict[str, Handler] = {
     "ReduceMean": _reduce_mean,
     "BatchNormalization": _batch_norm,
     "Concat": _concat,
+    "Pad": _pad,
     "Clip": _clip,
     "HardSigmoid": _hard_sigmoid,
     "Shape": _shape,
@@ -587,109 +549,47 @@ def _constant_value(attrs: dict[str, Any]) -> np.ndarray:
 
 def _fuse_matmul_add(t: _Translator, node: Any) -> bool:
     """``MatMul(x, W)`` then ``Add`` of a constant bias: one dense layer."""
-    add = t.only_consumer(node.output[0])
-    weight = t.constant(node.input[1])
-    if add is None or add.op_type != "Add" or weight is None or weight.ndim != 2:
+    add, weight = t.follow(node, "Add"), t.constant(node.input[1])
+    other = add and (add.input[1] if add.input[0] == node.output[0] else add.input[0])
+    bias = t.constant(other) if other else None
+    if weight is None or weight.ndim != 2 or bias is None:
         return False
-    other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
-    bias = t.constant(other)
-    width = weight.shape[1]
-    if bias is None or not (bias.size == 1 or bias.shape in ((width,), (1, width))):
+    if not (bias.size == 1 or bias.shape in ((weight.shape[1],), (1, weight.shape[1]))):
         return False
-    name = t.names[id(node)]
-    w, b = np.asarray(weight, np.float64).T, _bias(bias, width, 1.0)
-    t.fuse(node, [add], lambda: t.builder.dense(name, _tensor(t.values.get(node.input[0])), w, b))
-    return True
+    w, b, name = np.asarray(weight, np.float64).T, _bias(bias, weight.shape[1], 1.0), t.name(node)
+    return t.fuse(node, [add], lambda x: t.builder.dense(name, x, w, b))
 
 
 def _fuse_silu(t: _Translator, node: Any) -> bool:
     """``Mul(x, Sigmoid(x))``: silu."""
-    mul = t.only_consumer(node.output[0])
-    source = node.input[0]
-    if mul is None or mul.op_type != "Mul" or source not in mul.input:
-        return False
-    name = t.names[id(node)]
-    t.fuse(node, [mul], lambda: t.builder.activation(name, "silu", _tensor(t.values.get(source))))
-    return True
+    mul = t.follow(node, "Mul")
+    return bool(mul and node.input[0] in mul.input) and t.fuse(node, [mul], "silu")
 
 
 def _fuse_gelu(t: _Translator, node: Any) -> bool:
     """``Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)`` (any operand order): gelu."""
-    source = node.input[0]
-    if not _is_scalar(t.constant(node.input[1]), math.sqrt(2.0)):
+    erf = _is_scalar(t.constant(node.input[1]), math.sqrt(2.0)) and t.follow(node, "Erf")
+    add = erf and t.follow(erf, "Add")
+    mul = add and t.other_is(add, erf.output[0], 1.0) and t.follow(add, "Mul")
+    half = mul and node.input[0] in mul.input and t.follow(mul, "Mul")
+    if not (half and t.other_is(half, mul.output[0], 0.5)):
         return False
-    erf = t.only_consumer(node.output[0])
-    add = erf and erf.op_type == "Erf" and t.only_consumer(erf.output[0])
-    if not add or add.op_type != "Add" or not t.other_is(add, erf.output[0], 1.0):
-        return False
-    mul = t.only_consumer(add.output[0])
-    if mul is None or mul.op_type != "Mul" or source not in mul.input:
-        return False
-    half = t.only_consumer(mul.output[0])
-    if half is None or half.op_type != "Mul" or not t.other_is(half, mul.output[0], 0.5):
-        return False
-    name = t.names[id(node)]
-    params = {"approximate": "none"}
-    make = lambda: t.builder.activation(name, "gelu", _tensor(t.values.get(source)), params)  # noqa: E731
-    t.fuse(node, [erf, add, mul, half], make)
-    return True
+    return t.fuse(node, [erf, add, mul, half], "gelu", {"approximate": "none"})
 
 
 def _fuse_softplus(t: _Translator, node: Any) -> bool:
     """``Where(Greater(x, threshold), x, Softplus(x))`` (torch's dynamo export): softplus."""
-    source = node.input[0]
-    where = t.only_consumer(node.output[0])
-    if (
-        where is None
-        or where.op_type != "Where"
-        or list(where.input[1:]) != [source, node.output[0]]
-    ):
+    where = t.follow(node, "Where")
+    if not where or list(where.input[1:]) != [node.input[0], node.output[0]]:
         return False
-    greater = next((n for n in t.graph.node if where.input[0] in n.output), None)
-    if greater is None or greater.op_type != "Greater" or greater.input[0] != source:
+    greater = next((n for n in t.nodes if where.input[0] in n.output), None)
+    if not greater or greater.op_type != "Greater" or greater.input[0] != node.input[0]:
         return False
     threshold = t.constant(greater.input[1])
-    if threshold is None or threshold.size != 1 or t.only_consumer(greater.output[0]) is None:
+    if threshold is None or threshold.size != 1 or t.follow(greater, "Where") is None:
         return False
-    name = t.names[id(node)]
     params = {"beta": 1.0, "threshold": float(threshold.ravel()[0])}
-    make = lambda: t.builder.activation(name, "softplus", _tensor(t.values.get(source)), params)  # noqa: E731
-    t.fuse(node, [greater, where], make)
-    return True
-
-
-def _fuse_pad(t: _Translator, node: Any) -> bool:
-    """A zero ``Pad`` of the spatial axes read only by a ``Conv``: folded into its padding."""
-    attrs = _attributes(node)
-    conv = t.only_consumer(node.output[0])
-    pads = attrs.get("pads") if len(node.input) < 2 else t.constant(node.input[1])
-    value = t.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    value = attrs.get("value", 0.0) if value is None else float(np.ravel(value)[0])
-    ok = (
-        conv is not None
-        and conv.op_type == "Conv"
-        and conv.input[0] == node.output[0]
-        and attrs.get("mode", "constant") == "constant"
-        and value == 0.0
-        and pads is not None
-        and len(pads) == 8
-        and len(node.input) < 4
-        and all(int(p) == 0 for p in (pads[0], pads[1], pads[4], pads[5]))
-        and all(int(p) >= 0 for p in pads)
-    )
-    if not ok:
-        return False
-    source = node.input[0]
-    extra = tuple(int(pads[i]) for i in (2, 3, 6, 7))
-
-    def make() -> Any:
-        x = t.values.get(source)
-        t.padded[node.output[0]] = (x, extra)
-        return x
-
-    t.skipped.discard(id(node))
-    t.fused[id(node)] = lambda: t.values.__setitem__(node.output[0], make())
-    return True
+    return t.fuse(node, [greater, where], "softplus", params)
 
 
 _FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
@@ -697,7 +597,6 @@ _FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
     "Sigmoid": (_fuse_silu,),
     "Div": (_fuse_gelu,),
     "Softplus": (_fuse_softplus,),
-    "Pad": (_fuse_pad,),
 }
 
 
@@ -716,7 +615,6 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "the GELU pattern Div-Erf-Add-Mul-Mul",
     "the SiLU pattern Sigmoid-Mul",
     "MatMul + Add of a constant",
-    "Pad (zeros, spatial axes) read by a Conv",
     "shape computations on constants (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice)",
 )
 

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glassbox._validation import check_sample_shape
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.builder import UNKNOWN, GraphBuilder, Tensor, Unsupported
-from glassbox.models.layers import Alias, LayerKind, activation_aliases
+from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
 from glassbox.models.spec import NetworkSpec
@@ -141,7 +142,7 @@ def _input_shape(
             )
         example_shape = tuple(int(d) for d in dims[1:])
     if input_shape is not None:
-        shape = _check_shape(input_shape)
+        shape = check_sample_shape(input_shape)
         if example_shape is not None and example_shape != shape:
             raise ValueError(
                 f"input_shape: {shape} disagrees with example_input's per-sample shape "
@@ -151,22 +152,6 @@ def _input_shape(
     if example_shape is not None:
         return example_shape
     return _first_linear_width(graph_module)
-
-
-def _check_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(input_shape, (int, np.integer)):
-        input_shape = (int(input_shape),)
-    try:
-        shape = tuple(int(d) for d in input_shape)
-        ok = all(int(d) == d for d in input_shape) and all(d > 0 for d in shape) and len(shape) > 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            "input_shape: expected a positive int or a non-empty tuple of positive ints "
-            f"(the shape of one sample), got {input_shape!r}"
-        )
-    return shape
 
 
 def _is_image_node(graph_module: torch.fx.GraphModule, node: Any) -> bool:
@@ -291,14 +276,11 @@ class _Translator:
         return tables.methods.get(str(node.target)), node.name, f"method .{node.target}()"
 
     def _call(self, node: Any) -> Any:
-        handler, name, what = self._dispatch(node)
-        if any(self.values.get(arg) is UNKNOWN for arg in node.all_input_nodes):
-            return UNKNOWN  # downstream of an untranslatable node, which is already reported
-        if handler is None:
-            return self.builder.unsupported(name, what)
-        self.node, self.name = node, name
+        handler, self.name, what = self._dispatch(node)
+        self.node = node
         self.module = self.gm.get_submodule(node.target) if node.op == "call_module" else None
-        return self.builder.translate(name, what, handler, self)
+        inputs = [self.values.get(arg) for arg in node.all_input_nodes]
+        return self.builder.apply(self.name, what, handler, inputs, self)
 
     # -- argument access for handlers ----------------------------------------------------------
     def value(self, item: Any) -> Any:
@@ -398,25 +380,30 @@ def _adaptive(kind: str) -> Handler:
     return handler
 
 
+def _pad(t: _Translator) -> Tensor:
+    """nn.ZeroPad2d, nn.ConstantPad2d(value 0), F.pad(mode="constant"): a zero padding that the
+    convolution reading it absorbs. torch orders it (left, right, top, bottom)."""
+    pads, value = t.param(1, "padding" if t.module else "pad"), t.param(3, "value", 0.0)
+    if t.param(2, "mode", "constant") != "constant" or value not in (0, None):
+        raise Unsupported("only a zero padding (mode='constant', value=0) is supported")
+    pads = [pads] * 4 if isinstance(pads, int) else list(pads)
+    if len(pads) not in (2, 4):
+        raise Unsupported(f"pad={pads}: only the last two (spatial) axes may be padded")
+    left, right, top, bottom = [*pads, 0, 0][:4]
+    return t.builder.pad(t.name, t.tensor(), (top, left, bottom, right), "ZeroPad2d")
+
+
 def _batch_norm(t: _Translator) -> Tensor:
     """BatchNorm1d / 2d modules and F.batch_norm, with their running statistics."""
-    x = t.tensor()
-    if t.param(5, "training", False) is True and t.module is None:
+    if t.module is None and t.param(5, "training", False) is True:
         raise Unsupported("training=True (batch statistics)")
-    if t.module is not None:
-        want = 3 if "2d" in type(t.module).__name__ else 1
-        if x.known and len(x.shape) != want:  # type: ignore[arg-type]
-            raise Unsupported(
-                f"{type(t.module).__name__} receives samples of shape {x.shape}"
-                + (" (BatchNorm1d over (C, L) samples is not supported)" if want == 1 else "")
-            )
-        if t.module.running_mean is None:
-            raise Unsupported("track_running_stats=False (no running statistics at inference)")
+    if t.module is not None and t.module.running_mean is None:
+        raise Unsupported("track_running_stats=False (no running statistics at inference)")
     mean, var, weight, bias = _parameters(
         t, (1, "running_mean"), (2, "running_var"), (3, "weight"), (4, "bias")
     )
     eps = float(t.param(7, "eps", 1e-5))
-    return t.builder.batch_norm(t.name, x, mean, var, weight, bias, eps)
+    return t.builder.batch_norm(t.name, t.tensor(), mean, var, weight, bias, eps)
 
 
 def _flatten(t: _Translator) -> Tensor:
@@ -523,20 +510,9 @@ def _mean(t: _Translator) -> Tensor:
     return t.builder.mean(t.name, t.tensor(), dims, bool(t.arg(2, "keepdim", False)))
 
 
-def _activation(kind: LayerKind, alias: Alias) -> Handler:
+def _activation(alias: Alias) -> Handler:
     """An activation of the layer table: module attributes or call arguments, by the alias."""
-
-    def handler(t: _Translator) -> Tensor:
-        params = {p: alias.default(kind, p) for p in alias.defaults}
-        params.update(
-            {p: t.param(i + 1, a, alias.default(kind, p)) for i, (a, p) in enumerate(alias.args)}
-        )
-        axis = params.pop("axis", None)
-        axis_name = next((arg for arg, param in alias.args if param == "axis"), "axis")
-        x = t.tensor()
-        return t.builder.activation(t.name, kind.name, x, params, axis=axis, axis_name=axis_name)
-
-    return handler
+    return lambda t: t.builder.aliased(t.name, alias, t.tensor(), lambda i, a: t.param(i + 1, a))
 
 
 class _Tables:
@@ -554,6 +530,8 @@ class _Tables:
             nn.AvgPool2d: _pool("avg_pool2d"),
             nn.AdaptiveAvgPool2d: _adaptive("avg"),
             nn.AdaptiveMaxPool2d: _adaptive("max"),
+            nn.ZeroPad2d: _pad,
+            nn.ConstantPad2d: _pad,
             nn.BatchNorm1d: _batch_norm,
             nn.BatchNorm2d: _batch_norm,
             nn.Flatten: _flatten,
@@ -563,6 +541,7 @@ class _Tables:
             F.linear: _linear,
             F.conv2d: _conv,
             F.batch_norm: _batch_norm,
+            F.pad: _pad,
             F.dropout: _dropout,
             torch.dropout: _dropout,
             torch.flatten: _flatten,
@@ -598,8 +577,8 @@ class _Tables:
         ):
             self.functions.update(dict.fromkeys(functions, _arithmetic(op)))
             self.methods.update(dict.fromkeys(methods, _arithmetic(op)))
-        for name, (kind, alias) in activation_aliases("torch").items():
-            handler = _activation(kind, alias)
+        for name, alias in activation_aliases("torch").items():
+            handler = _activation(alias)
             if name.startswith("."):
                 self.methods[name[1:]] = handler
                 continue
