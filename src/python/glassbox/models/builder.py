@@ -202,6 +202,7 @@ class GraphBuilder:
         self.fixed_batch = fixed_batch
         self.help = help
         self.failures: list[tuple[str, str, str, str | None]] = []
+        self.needs_image = False  # an image layer read a non-image tensor
         self.names: set[str] = set()
 
     # -- names and errors ---------------------------------------------------------------------
@@ -276,7 +277,9 @@ class GraphBuilder:
             + "."
         )
         supported = f" Supported: {', '.join(self.supported)}." if self.supported else ""
-        return UnsupportedLayerError(f"{head}{supported} {self.help}")
+        error = UnsupportedLayerError(f"{head}{supported} {self.help}")
+        error.needs_image = self.needs_image  # type: ignore[attr-defined]
+        return error
 
     def finish(self, out: Tensor, name: str = "output") -> NetworkSpec:
         """The spec computing ``out``; raises ``UnsupportedLayerError`` naming every layer that
@@ -426,6 +429,7 @@ class GraphBuilder:
 
     def _image(self, x: Tensor) -> Shape:
         if len(x.shape) != 3:  # type: ignore[arg-type]
+            self.needs_image = True  # the input shape the adapter guessed is wrong
             raise Unsupported(
                 f"it needs (C, H, W) samples but receives samples of shape {x.framework_shape}; "
                 "pass input_shape=(C, H, W)"

@@ -471,7 +471,7 @@ _OPS: dict[str, Handler] = {
 }
 
 
-# -- constant folding (shape computations) ------------------------------------------------------
+# -- constant folding (shape computations; arithmetic on constants is the builder's) -------------
 
 
 def _unsqueeze(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
@@ -517,20 +517,8 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
         [np.atleast_1d(x) for x in v], axis=int(a.get("axis", 0))
     ),
     "Slice": _slice,
-    "Add": lambda v, a: np.add(v[0], v[1]),
-    "Sub": lambda v, a: np.subtract(v[0], v[1]),
-    "Mul": lambda v, a: np.multiply(v[0], v[1]),
-    "Div": lambda v, a: _divide(np.asarray(v[0]), np.asarray(v[1])),
-    "Neg": lambda v, a: -np.asarray(v[0]),
     "Constant": lambda v, a: _constant_value(a),
 }
-
-
-def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ONNX Div: integer division truncates."""
-    if np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer):
-        return np.trunc(a / b).astype(np.result_type(a, b))
-    return a / b
 
 
 def _constant_value(attrs: dict[str, Any]) -> np.ndarray:

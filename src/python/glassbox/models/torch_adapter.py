@@ -103,12 +103,19 @@ def from_torch(
         spec = _Translator(graph_module, shape).run()
         return apply_output(spec, output, what=f"this {type(module).__name__}")
 
-    shape = _input_shape(graph_module, input_shape, example_input)
+    shape = _input_shape(input_shape, example_input)
     names = {"feature_names": feature_names, "output_names": output_names}
-    if shape is None:
-        _Translator(graph_module, None).check_ops()
-        return NativeModel(factory=factory, what=what, **names)  # type: ignore[arg-type]
-    return NativeModel(factory(shape), **names)  # type: ignore[arg-type]
+    if shape is not None:
+        return NativeModel(factory(shape), **names)  # type: ignore[arg-type]
+    linear = next((m for m in module.modules() if isinstance(m, torch.nn.Linear)), None)
+    if linear is not None:  # a model of vectors: its first linear layer gives the width
+        try:
+            return NativeModel(factory((linear.in_features,)), **names)  # type: ignore[arg-type]
+        except UnsupportedLayerError as error:
+            if not error.needs_image:  # type: ignore[attr-defined]
+                raise
+    _Translator(graph_module, None).check_ops()  # unknown ops fail now; shapes need data
+    return NativeModel(factory=factory, what=what, **names)  # type: ignore[arg-type]
 
 
 def _trace(module: torch.nn.Module) -> torch.fx.GraphModule:
@@ -127,59 +134,20 @@ def _trace(module: torch.nn.Module) -> torch.fx.GraphModule:
     return graph_module
 
 
-def _input_shape(
-    graph_module: torch.fx.GraphModule, input_shape: Any, example_input: Any
-) -> tuple[int, ...] | None:
-    """The per-sample input shape from the arguments or the first linear layer; None when only
-    data can tell (image layers)."""
-    example_shape = None
+def _input_shape(input_shape: Any, example_input: Any) -> tuple[int, ...] | None:
+    """The per-sample input shape the arguments give, if any."""
+    shapes = [] if input_shape is None else [check_sample_shape(input_shape)]
     if example_input is not None:
-        dims = getattr(example_input, "shape", None)
-        if dims is None or len(dims) < 2:
+        dims = tuple(getattr(example_input, "shape", ()))
+        if len(dims) < 2:
             raise ValueError(
                 "example_input: expected a batch of inputs with at least 2 dimensions "
-                f"(batch, features...), got shape {None if dims is None else tuple(dims)}"
+                f"(batch, features...), got shape {dims or None}"
             )
-        example_shape = tuple(int(d) for d in dims[1:])
-    if input_shape is not None:
-        shape = check_sample_shape(input_shape)
-        if example_shape is not None and example_shape != shape:
-            raise ValueError(
-                f"input_shape: {shape} disagrees with example_input's per-sample shape "
-                f"{example_shape}"
-            )
-        return shape
-    if example_shape is not None:
-        return example_shape
-    return _first_linear_width(graph_module)
-
-
-def _is_image_node(graph_module: torch.fx.GraphModule, node: Any) -> bool:
-    """A node that needs (C, H, W) samples (so only data can tell its input shape)."""
-    import torch.nn as nn
-
-    image = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.BatchNorm2d)
-    if node.op == "call_module":
-        return isinstance(graph_module.get_submodule(node.target), image)
-    return node.op == "call_function" and "2d" in getattr(node.target, "__name__", "")
-
-
-def _first_linear_width(graph_module: torch.fx.GraphModule) -> tuple[int, ...] | None:
-    """``(in_features,)`` of the first linear layer, if no image layer comes before it."""
-    import torch
-
-    for node in graph_module.graph.nodes:
-        if _is_image_node(graph_module, node):
-            return None
-        if node.op == "call_module":
-            sub = graph_module.get_submodule(node.target)
-            if isinstance(sub, torch.nn.Linear):
-                return (int(sub.in_features),)
-        elif node.op == "call_function" and node.target is torch.nn.functional.linear:
-            weight = _arg(node, 1, "weight")
-            if getattr(weight, "op", None) == "get_attr":
-                return (int(_get_attr(graph_module, weight.target).shape[1]),)
-    return None
+        shapes.append(tuple(int(d) for d in dims[1:]))
+    if len(shapes) == 2 and shapes[0] != shapes[1]:
+        raise ValueError(f"input_shape: {shapes[0]} disagrees with example_input's {shapes[1]}")
+    return shapes[0] if shapes else None
 
 
 def _get_attr(graph_module: torch.fx.GraphModule, target: str) -> Any:
@@ -267,8 +235,8 @@ class _Translator:
                 (h for cls, h in tables.modules.items() if _plain(module, cls)),
                 None,
             )
-            if handler is None and tables.is_dropout(module):
-                handler = _dropout
+            if handler is None and isinstance(module, tables.dropouts):  # torch's own dropouts
+                handler = _dropout if type(module).__module__.startswith("torch.nn.") else None
             return handler, str(node.target), type(module).__name__
         if node.op == "call_function":
             what = f"function {getattr(node.target, '__name__', str(node.target))}"
@@ -433,20 +401,15 @@ def _view(t: _Translator) -> Tensor:
     return t.builder.reshape(t.name, t.tensor(), dims)
 
 
-def _size(t: _Translator) -> Any:
-    x = t.tensor()
-    shape = t.builder.shape_of(x)
-    if shape is None:
-        return None
-    dim = t.arg(1, "dim")
-    return tuple(int(d) for d in shape) if dim is None else _item(shape, dim)
-
-
-def _getattr(t: _Translator) -> Any:
-    if t.node.args[1] != "shape":
+def _shape(t: _Translator) -> Any:
+    """``x.shape``, ``x.size()``, ``x.size(dim)``: the batch is ``BATCH`` (None if unknown)."""
+    if t.node.op == "call_function" and t.node.args[1] != "shape":
         raise Unsupported(f"attribute .{t.node.args[1]}")
     shape = t.builder.shape_of(t.tensor())
-    return None if shape is None else tuple(int(d) for d in shape)
+    dim = t.arg(1, "dim") if t.node.op == "call_method" else None
+    if shape is None or dim is None:
+        return None if shape is None else tuple(int(d) for d in shape)
+    return _item(shape, dim)
 
 
 def _getitem(t: _Translator) -> Any:
@@ -463,13 +426,9 @@ def _getitem(t: _Translator) -> Any:
 
 
 def _item(shape: Sequence[int], index: Any) -> Any:
-    if (
-        isinstance(index, bool)
-        or not isinstance(index, int)
-        or not -len(shape) <= index < len(shape)
-    ):
+    if type(index) is not int or not -len(shape) <= index < len(shape):
         raise Unsupported(f"index {index!r} of a shape of rank {len(shape)}")
-    return shape[index]
+    return int(shape[index])
 
 
 def _arithmetic(op: str, swap: bool = False) -> Handler:
@@ -490,10 +449,7 @@ def _arithmetic(op: str, swap: bool = False) -> Handler:
 
 
 def _neg(t: _Translator) -> Any:
-    x = t.arg(0, "input")
-    if isinstance(x, Tensor):
-        return t.builder.scale_shift(t.name, x, -1.0, 0.0)
-    return None if x is None else -np.asarray(x)
+    return t.builder.arithmetic(t.name, "mul", t.arg(0, "input"), -1.0)
 
 
 def _cat(t: _Translator) -> Tensor:
@@ -523,6 +479,7 @@ class _Tables:
         import torch.nn as nn
         import torch.nn.functional as F
 
+        self.dropouts = nn.modules.dropout._DropoutNd
         self.modules: dict[type, Handler] = {
             nn.Linear: _linear,
             nn.Conv2d: _conv,
@@ -552,7 +509,7 @@ class _Tables:
             torch.cat: _cat,
             torch.concat: _cat,
             torch.mean: _mean,
-            builtins.getattr: _getattr,
+            builtins.getattr: _shape,
             operator.getitem: _getitem,
             operator.neg: _neg,
             torch.neg: _neg,
@@ -564,7 +521,7 @@ class _Tables:
             "view": _view,
             "reshape": _view,
             "flatten": _flatten,
-            "size": _size,
+            "size": _shape,
             "contiguous": _alias,
             "mean": _mean,
             "neg": _neg,
@@ -589,15 +546,6 @@ class _Tables:
                 self.modules[target] = handler
             elif target is not None:
                 self.functions[target] = handler
-
-    @staticmethod
-    def is_dropout(module: Any) -> bool:
-        """A dropout module whose forward is one of torch's own (the identity at inference)."""
-        import torch.nn as nn
-
-        return isinstance(module, nn.modules.dropout._DropoutNd) and type(
-            module
-        ).__module__.startswith("torch.nn.")
 
 
 @functools.cache
