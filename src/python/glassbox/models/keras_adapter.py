@@ -1,26 +1,17 @@
 """Translate a Keras 3 model into a native glassbox network (``glassbox.from_keras``).
 
-Sequential and Functional models (nested ones too) with one input and one output, residual
-``Add`` and ``Concatenate`` graphs included. Each Keras layer class maps, in one table, to calls
-of the graph builder (``models/builder.py``); activations come from the layer table's Keras
-names (``models/layers.py``). Layers keep their Keras names (a shared layer called again gets
-``_1``, ``_2``, ...). A ``Dense`` or ``Conv2D`` layer with an activation becomes the affine layer
-``layer.name`` and the activation ``f"{layer.name}/activation"`` (one layer with the default
-``activation="linear"``); ``InputLayer`` adds none. Weights are copied once; the Keras model is
-not modified and is evaluated as at inference (dropout and noise are the identity, batch
-normalization uses its moving statistics).
+Sequential and Functional models (nested too) with one input and one output. Each Keras layer
+class maps, in one table, to graph-builder calls (``models/builder.py``); activations come from
+the layer table's Keras names (``models/layers.py``). Layers keep their Keras names (a shared
+layer called again gets ``_1``, ``_2``, ...); a ``Dense`` / ``Conv2D`` with an activation is the
+affine layer ``name`` then ``f"{name}/activation"``. Weights are copied once; the model is not
+modified and is evaluated as at inference (dropout and noise are the identity).
 
-Image layout: Keras image models are channels-last by default (samples ``(H, W, C)``), the
-native engine is channels-first. A channels-last model is translated so that **the native model
-takes (n, C, H, W) arrays** (``X.transpose(0, 3, 1, 2)`` of what the Keras model takes) and
-computes the same outputs: convolution kernels, pooling and batch-norm axes are converted to
-NCHW, and ``Flatten`` keeps Keras's ``(H, W, C)`` feature order by permuting the columns of the
-``Dense`` layer that reads it (explanations come back in NCHW). Channels-first models
-(``data_format="channels_first"``) are translated as they are.
-
-``AveragePooling2D(padding="same")`` averages the real pixels of each window (TensorFlow's
-definition). Keras's torch backend instead pads with replicated edge pixels when the padding is
-asymmetric, so there the two differ at the last row / column.
+Keras images are channels-last by default; the native model then takes **(n, C, H, W)**
+arrays (``X.transpose(0, 3, 1, 2)``) and computes the same outputs (``Flatten`` keeps Keras'
+feature order: the next ``Dense`` reads the permuted features). ``AveragePooling2D(padding=
+"same")`` averages the real pixels of each window (TensorFlow's definition; Keras' torch backend
+pads with edge pixels when the padding is asymmetric, so the last row / column may differ).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import functools
 import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -179,7 +180,7 @@ class _Translator:
             except Exception as exc:
                 return self.builder.unsupported(name, what, f"constant folding failed ({exc})")
         handler = _OPS.get(node.op_type) or _activation_handler(node.op_type)
-        return self.builder.apply(name, what, handler, inputs, self, node, name, inputs, attrs)
+        return self.builder.apply(name, what, handler, inputs, _Op(self, node, name, inputs, attrs))
 
     def _set(self, node: onnx.NodeProto, value: Any) -> None:
         values = value if isinstance(value, tuple) else (value,)
@@ -248,7 +249,27 @@ class _Translator:
 
 # -- handlers: (translator, node, name, input values, attributes) -> output value(s) -------------
 
-Handler = Callable[[_Translator, Any, str, list[Any], dict[str, Any]], Any]
+Handler = Callable[["_Op"], Any]
+
+
+@dataclass
+class _Op:
+    """One node being translated: its translator, node, layer name, input values, attributes."""
+
+    t: _Translator
+    node: Any
+    name: str
+    inputs: list[Any]
+    attrs: dict[str, Any]
+
+    @property
+    def builder(self) -> GraphBuilder:
+        return self.t.builder
+
+    @property
+    def x(self) -> Tensor:
+        """The first input, which must be computed from the model input."""
+        return _tensor(self.inputs[0])
 
 
 def _tensor(value: Any, what: str = "its first input") -> Tensor:
@@ -257,26 +278,26 @@ def _tensor(value: Any, what: str = "its first input") -> Tensor:
     return value
 
 
-def _unused_outputs(t: _Translator, node: onnx.NodeProto, what: str) -> None:
-    if any(out and t.consumers.get(out) for out in node.output[1:]):
+def _unused_outputs(op: _Op, what: str) -> None:
+    if any(out and op.t.consumers.get(out) for out in op.node.output[1:]):
         raise Unsupported(f"its {what} output is used")
 
 
-def _identity(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Any:
-    _unused_outputs(t, node, "mask")
-    return t.builder.identity(name, _tensor(inputs[0]), node.op_type.lower())
+def _identity(op: _Op) -> Any:
+    _unused_outputs(op, "mask")
+    return op.builder.identity(op.name, op.x, op.node.op_type.lower())
 
 
-def _gemm(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    weight, bias = inputs[1], inputs[2] if len(inputs) > 2 else None
-    if attrs.get("transA", 0):
+def _gemm(op: _Op) -> Tensor:
+    weight, bias = op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else None
+    if op.attrs.get("transA", 0):
         raise Unsupported("transA=1")
     if not isinstance(weight, np.ndarray) or weight.ndim != 2 or isinstance(bias, Tensor):
         raise Unsupported("B and C must be constants, B a matrix")
-    w = float(attrs.get("alpha", 1.0)) * np.asarray(weight, np.float64)
-    w = w if attrs.get("transB", 0) else w.T
-    b = None if bias is None else _bias(bias, w.shape[0], float(attrs.get("beta", 1.0)))
-    return t.builder.dense(name, _tensor(inputs[0]), w, b)
+    w = float(op.attrs.get("alpha", 1.0)) * np.asarray(weight, np.float64)
+    w = w if op.attrs.get("transB", 0) else w.T
+    b = None if bias is None else _bias(bias, w.shape[0], float(op.attrs.get("beta", 1.0)))
+    return op.builder.dense(op.name, op.x, w, b)
 
 
 def _bias(bias: Any, width: int, scale: float) -> np.ndarray:
@@ -288,34 +309,31 @@ def _bias(bias: Any, width: int, scale: float) -> np.ndarray:
     raise Unsupported(f"bias of shape {bias.shape} for {width} outputs")
 
 
-def _matmul(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    if not isinstance(inputs[1], np.ndarray) or inputs[1].ndim != 2:
+def _matmul(op: _Op) -> Tensor:
+    if not isinstance(op.inputs[1], np.ndarray) or op.inputs[1].ndim != 2:
         raise Unsupported("the right operand must be a constant matrix")
-    return t.builder.dense(name, _tensor(inputs[0]), np.asarray(inputs[1], np.float64).T, None)
+    return op.builder.dense(op.name, op.x, np.asarray(op.inputs[1], np.float64).T, None)
 
 
-def _binary(op: str) -> Handler:
-    def handler(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Any:
-        return t.builder.arithmetic(name, op, inputs[0], inputs[1])
-
-    return handler
+def _binary(kind: str) -> Handler:
+    return lambda op: op.builder.arithmetic(op.name, kind, op.inputs[0], op.inputs[1])
 
 
-def _flatten(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    x = _tensor(inputs[0])
-    if attrs.get("axis", 1) not in (1, -len(x.shape) if x.known else 1):  # type: ignore[arg-type]
-        raise Unsupported(f"axis={attrs.get('axis')}; only axis=1 is supported")
-    return t.builder.flatten(name, x)
+def _flatten(op: _Op) -> Tensor:
+    x = op.x
+    if op.attrs.get("axis", 1) not in (1, -len(x.shape) if x.known else 1):  # type: ignore[arg-type]
+        raise Unsupported(f"axis={op.attrs.get('axis')}; only axis=1 is supported")
+    return op.builder.flatten(op.name, x)
 
 
-def _reshape(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    target = inputs[1] if len(inputs) > 1 else None
+def _reshape(op: _Op) -> Tensor:
+    target = op.inputs[1] if len(op.inputs) > 1 else None
     if not isinstance(target, np.ndarray) or target.ndim != 1:
         raise Unsupported("the shape must be a constant (or computed from the input's shape)")
     dims = [int(v) for v in target]
-    if attrs.get("allowzero", 0) and 0 in dims[1:]:
+    if op.attrs.get("allowzero", 0) and 0 in dims[1:]:
         raise Unsupported("allowzero=1 with a zero extent")
-    return t.builder.reshape(name, _tensor(inputs[0]), dims)
+    return op.builder.reshape(op.name, op.x, dims)
 
 
 def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -331,117 +349,116 @@ def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
     return {"stride": tuple(strides), "padding": pads, "dilation": tuple(dilations)}
 
 
-def _conv(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    weight, bias = inputs[1], inputs[2] if len(inputs) > 2 else None
+def _conv(op: _Op) -> Tensor:
+    weight, bias = op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else None
     if not isinstance(weight, np.ndarray) or weight.ndim != 4:
         raise Unsupported("W must be a constant 4-D tensor (2-D convolution)")
     if isinstance(bias, Tensor):
         raise Unsupported("B must be a constant")
-    group, bias = int(attrs.get("group", 1)), None if bias is None else np.ravel(bias)
-    return t.builder.conv2d(
-        name, _tensor(inputs[0]), weight, bias, groups=group, **_window_args(attrs)
-    )
+    group, bias = int(op.attrs.get("group", 1)), None if bias is None else np.ravel(bias)
+    return op.builder.conv2d(op.name, op.x, weight, bias, groups=group, **_window_args(op.attrs))
 
 
-def _pad(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+def _pad(op: _Op) -> Tensor:
     """A zero padding of the spatial axes (absorbed by the convolution reading it)."""
-    pads = attrs.get("pads") if len(inputs) < 2 else inputs[1]
-    value = attrs.get("value", 0.0) if len(inputs) < 3 or inputs[2] is None else inputs[2]
-    mode, axes = attrs.get("mode", "constant"), inputs[3] if len(inputs) > 3 else None
+    pads = op.attrs.get("pads") if len(op.inputs) < 2 else op.inputs[1]
+    value, axes = [*op.inputs[2:4], None, None][:2]
+    value = op.attrs.get("value", 0.0) if value is None else value
+    mode = op.attrs.get("mode", "constant")
     if mode != "constant" or np.ravel(value)[0] != 0 or axes is not None or pads is None:
         raise Unsupported(f"mode={mode!r}: only a zero padding of the spatial axes is supported")
     pads = [int(p) for p in np.ravel(pads)]
     if len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):
         raise Unsupported(f"pads={pads}: only the spatial axes of images may be padded")
-    return t.builder.pad(name, _tensor(inputs[0]), [pads[i] for i in (2, 3, 6, 7)])
+    return op.builder.pad(op.name, op.x, [pads[i] for i in (2, 3, 6, 7)])
 
 
-def _pool(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    _unused_outputs(t, node, "Indices")
-    kernel = tuple(int(v) for v in attrs.get("kernel_shape", ()))
+def _pool(op: _Op) -> Tensor:
+    _unused_outputs(op, "Indices")
+    kernel = tuple(int(v) for v in op.attrs.get("kernel_shape", ()))
     if len(kernel) != 2:
         raise Unsupported(f"kernel_shape={list(kernel)}; only 2-D is supported")
-    if int(attrs.get("storage_order", 0)) != 0:
+    if int(op.attrs.get("storage_order", 0)) != 0:
         raise Unsupported("storage_order=1")
-    kind = "max_pool2d" if node.op_type == "MaxPool" else "avg_pool2d"
-    return t.builder.pool2d(
-        name,
+    kind = "max_pool2d" if op.node.op_type == "MaxPool" else "avg_pool2d"
+    return op.builder.pool2d(
+        op.name,
         kind,
-        _tensor(inputs[0]),
+        op.x,
         kernel,
-        ceil_mode=bool(attrs.get("ceil_mode", 0)),
-        count_include_pad=bool(attrs.get("count_include_pad", 0)),
-        **_window_args(attrs),
+        ceil_mode=bool(op.attrs.get("ceil_mode", 0)),
+        count_include_pad=bool(op.attrs.get("count_include_pad", 0)),
+        **_window_args(op.attrs),
     )
 
 
-def _global_pool(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    kind = "avg" if node.op_type == "GlobalAveragePool" else "max"
-    return t.builder.global_pool(name, kind, _tensor(inputs[0]), keepdims=True)
+def _global_pool(op: _Op) -> Tensor:
+    kind = "avg" if op.node.op_type == "GlobalAveragePool" else "max"
+    return op.builder.global_pool(op.name, kind, op.x, keepdims=True)
 
 
-def _reduce_mean(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    axes = inputs[1] if len(inputs) > 1 and inputs[1] is not None else attrs.get("axes")
+def _reduce_mean(op: _Op) -> Tensor:
+    axes = op.inputs[1] if len(op.inputs) > 1 and op.inputs[1] is not None else op.attrs.get("axes")
     if axes is None or isinstance(axes, Tensor):
         raise Unsupported("the axes must be constants (a mean over every axis has the batch)")
     axes = [int(a) for a in np.ravel(axes)]
-    return t.builder.mean(name, _tensor(inputs[0]), axes, bool(attrs.get("keepdims", 1)))
+    return op.builder.mean(op.name, op.x, axes, bool(op.attrs.get("keepdims", 1)))
 
 
-def _batch_norm(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    if attrs.get("training_mode", 0):
+def _batch_norm(op: _Op) -> Tensor:
+    if op.attrs.get("training_mode", 0):
         raise Unsupported("training_mode=1")
-    _unused_outputs(t, node, "running-statistics")
-    if len(inputs) != 5 or not all(isinstance(v, np.ndarray) for v in inputs[1:]):
+    _unused_outputs(op, "running-statistics")
+    if len(op.inputs) != 5 or not all(isinstance(v, np.ndarray) for v in op.inputs[1:]):
         raise Unsupported("scale, B, mean and var must be constants")
-    gamma, beta, mean, var = inputs[1:]
-    eps = float(attrs.get("epsilon", 1e-5))
-    return t.builder.batch_norm(name, _tensor(inputs[0]), mean, var, gamma, beta, eps)
+    gamma, beta, mean, var = op.inputs[1:]
+    eps = float(op.attrs.get("epsilon", 1e-5))
+    return op.builder.batch_norm(op.name, op.x, mean, var, gamma, beta, eps)
 
 
-def _concat(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    if not all(isinstance(v, Tensor) for v in inputs):
+def _concat(op: _Op) -> Tensor:
+    if not all(isinstance(v, Tensor) for v in op.inputs):
         raise Unsupported("it must join tensors computed from the model input")
-    return t.builder.concat(name, inputs, int(attrs.get("axis", 1)))
+    return op.builder.concat(op.name, op.inputs, int(op.attrs.get("axis", 1)))
 
 
-def _clip(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
-    bounds = (
-        [*inputs[1:3], None, None][:2] if t.opset >= 11 else [attrs.get("min"), attrs.get("max")]
-    )
+def _clip(op: _Op) -> Tensor:
+    bounds = [op.attrs.get("min"), op.attrs.get("max")]  # attributes before opset 11
+    if op.t.opset >= 11:
+        bounds = [*op.inputs[1:3], None, None][:2]
     if any(isinstance(b, Tensor) for b in bounds):
         raise Unsupported("min and max must be constants")
     low, high = (None if b is None else float(np.ravel(b)[0]) for b in bounds)
-    return t.builder.activation(name, "clamp", _tensor(inputs[0]), {"min": low, "max": high})
+    return op.builder.activation(op.name, "clamp", op.x, {"min": low, "max": high})
 
 
-def _hard_sigmoid(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> Tensor:
+def _hard_sigmoid(op: _Op) -> Tensor:
     """max(0, min(1, alpha x + beta)): torch's hardsigmoid for alpha 1/6, beta 1/2; otherwise
     a scale_shift then a clamp."""
-    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))
-    x = _tensor(inputs[0])
+    alpha, beta = float(op.attrs.get("alpha", 0.2)), float(op.attrs.get("beta", 0.5))
+    x = op.x
     if math.isclose(alpha, 1 / 6, rel_tol=1e-6) and beta == 0.5:
-        return t.builder.activation(name, "hardsigmoid", x)
-    scaled = t.builder.scale_shift(f"{name}/affine", x, alpha, beta)
-    return t.builder.activation(name, "clamp", scaled, {"min": 0.0, "max": 1.0})
+        return op.builder.activation(op.name, "hardsigmoid", x)
+    scaled = op.builder.scale_shift(f"{op.name}/affine", x, alpha, beta)
+    return op.builder.activation(op.name, "clamp", scaled, {"min": 0.0, "max": 1.0})
 
 
-def _shape(t: _Translator, node: Any, name: str, inputs: list[Any], attrs: dict) -> np.ndarray:
-    shape = t.builder.shape_of(_tensor(inputs[0]))
-    return None if shape is None else shape[attrs.get("start", 0) : attrs.get("end", None)]
+def _shape(op: _Op) -> np.ndarray:
+    shape = op.builder.shape_of(op.x)
+    return None if shape is None else shape[op.attrs.get("start", 0) : op.attrs.get("end", None)]
 
 
-def _activation_handler(op: str) -> Handler | None:
-    alias = activation_aliases("onnx").get(op)
+def _activation_handler(op_type: str) -> Handler | None:
+    alias = activation_aliases("onnx").get(op_type)
     return None if alias is None else functools.partial(_activation, alias)
 
 
-def _activation(alias: Alias, t: _Translator, node: Any, name: str, inputs: list, attrs: dict):
-    unknown = sorted(set(attrs) - {argument for argument, _ in alias.args})
+def _activation(alias: Alias, op: _Op) -> Tensor:
+    unknown = sorted(set(op.attrs) - {argument for argument, _ in alias.args})
     if unknown:
         raise Unsupported(f"attributes {unknown} of {alias.kind}")
-    attrs.setdefault("axis", -1 if t.opset >= 13 else 1)  # Softmax's default changed at 13
-    return t.builder.aliased(name, alias, _tensor(inputs[0]), lambda i, a: attrs.get(a))
+    op.attrs.setdefault("axis", -1 if op.t.opset >= 13 else 1)  # Softmax's default changed at 13
+    return op.builder.aliased(op.name, alias, op.x, lambda i, a: op.attrs.get(a))
 
 
 _OPS: dict[str, Handler] = {
@@ -453,7 +470,7 @@ _OPS: dict[str, Handler] = {
     "Sub": _binary("sub"),
     "Mul": _binary("mul"),
     "Div": _binary("div"),
-    "Neg": lambda t, node, name, inputs, attrs: t.builder.arithmetic(name, "mul", inputs[0], -1),
+    "Neg": lambda op: op.builder.arithmetic(op.name, "mul", op.inputs[0], -1),
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Conv": _conv,
@@ -524,12 +541,15 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
 def _constant_value(attrs: dict[str, Any]) -> np.ndarray:
     from onnx import numpy_helper
 
-    if "value" in attrs:
-        return numpy_helper.to_array(attrs["value"])
-    for key in ("value_float", "value_int", "value_floats", "value_ints"):
-        if key in attrs:
-            return np.asarray(attrs[key])
-    raise Unsupported("a Constant without a supported value attribute")
+    value = attrs.get("value")  # a tensor; else one of value_float(s) / value_int(s)
+    if value is not None:
+        return numpy_helper.to_array(value)
+    numbers = [
+        attrs[k] for k in ("value_float", "value_int", "value_floats", "value_ints") if k in attrs
+    ]
+    if not numbers:
+        raise Unsupported("a Constant without a supported value attribute")
+    return np.asarray(numbers[0])
 
 
 # -- fused patterns: each returns True if it matched at ``node`` ---------------------------------
