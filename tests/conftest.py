@@ -26,8 +26,8 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
+from glassbox.models.layers import ACTIVATION_KINDS, LAYERS  # noqa: E402
 from glassbox.models.spec import NetworkSpec  # noqa: E402
-
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,6 +75,8 @@ ARCHS: tuple[Arch, ...] = (
     Arch("gelu_tanh", (5, 12, 8, 3), "gelu", {"approximate": "tanh"}),
     Arch("silu", (5, 12, 8, 3), "silu"),
     Arch("softplus", (5, 12, 8, 3), "softplus", {"beta": 2.0, "threshold": 1.5}),
+    Arch("mish", (5, 12, 8, 3), "mish"),
+    Arch("hardswish", (5, 12, 8, 3), "hardswish"),
     Arch("relu_softmax", (5, 16, 3), "relu", final="softmax"),
     Arch("gelu_softmax", (5, 12, 8, 4), "gelu", {"approximate": "none"}, final="softmax"),
     Arch("tanh_log_softmax", (5, 12, 3), "tanh", final="log_softmax"),
@@ -85,7 +87,7 @@ ARCH_BY_NAME = {arch.name: arch for arch in ARCHS}
 SMOOTH_ARCHS = tuple(
     a
     for a in ARCHS
-    if a.activation in {"tanh", "sigmoid", "gelu", "silu", "elu"} and a.final is None
+    if a.activation in {"tanh", "sigmoid", "gelu", "silu", "elu", "mish"} and a.final is None
 )
 
 
@@ -219,26 +221,8 @@ def torch_from_spec(spec: NetworkSpec) -> Any:
                 if b is not None:
                     lin.bias.copy_(torch.from_numpy(np.array(b, dtype=np.float32)))
             modules.append(lin)
-        elif layer.kind == "relu":
-            modules.append(nn.ReLU())
-        elif layer.kind == "leaky_relu":
-            modules.append(nn.LeakyReLU(p.get("negative_slope", 0.01)))
-        elif layer.kind == "elu":
-            modules.append(nn.ELU(p.get("alpha", 1.0)))
-        elif layer.kind == "sigmoid":
-            modules.append(nn.Sigmoid())
-        elif layer.kind == "tanh":
-            modules.append(nn.Tanh())
-        elif layer.kind == "softplus":
-            modules.append(nn.Softplus(p.get("beta", 1.0), p.get("threshold", 20.0)))
-        elif layer.kind == "gelu":
-            modules.append(nn.GELU(approximate=p.get("approximate", "none")))
-        elif layer.kind == "silu":
-            modules.append(nn.SiLU())
-        elif layer.kind == "softmax":
-            modules.append(nn.Softmax(dim=1))
-        elif layer.kind == "log_softmax":
-            modules.append(nn.LogSoftmax(dim=1))
+        elif layer.kind in ACTIVATION_KINDS:
+            modules.append(_torch_activation(layer.kind, layer.params))
         elif layer.kind == "flatten":
             modules.append(nn.Flatten())
         elif layer.kind == "dropout":
@@ -248,6 +232,24 @@ def torch_from_spec(spec: NetworkSpec) -> Any:
         else:  # pragma: no cover - every spec kind is listed above
             raise NotImplementedError(layer.kind)
     return nn.Sequential(*modules).eval()
+
+
+def _torch_activation(kind: str, params: dict[str, Any]) -> Any:
+    """The torch module the layer table names for an activation, with the spec's parameters
+    (torch's argument names are the table's, softmax over the features)."""
+    import torch
+
+    alias = next(a for a in LAYERS[kind].torch if a.name.startswith("nn."))
+    module = getattr(torch.nn, alias.name.removeprefix("nn."))
+    arguments = {"dim": 1} if ("dim", "axis") in alias.args else {}
+    arguments.update(
+        {
+            arg: params.get(param, LAYERS[kind].params[param])
+            for arg, param in alias.args
+            if param != "axis"
+        }
+    )
+    return module(**arguments)
 
 
 @dataclass

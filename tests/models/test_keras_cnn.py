@@ -300,6 +300,7 @@ def test_unsupported_image_layer_is_named() -> None:
 
 # -- layers the native engine gained ----------------------------------------------------------
 
+
 def _check_predict(model: Any, n: int = 4) -> Any:
     """The native model on NCHW data against Keras' own ``model.predict`` on NHWC data."""
     shape = tuple(model.inputs[0].shape[1:])

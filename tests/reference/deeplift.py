@@ -31,25 +31,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from glassbox.models.layers import kinds_where
 from glassbox.models.spec import LayerSpec, NetworkSpec
 from reference.network import _LAYERS, _run_forward, backward
 
 EPS = 1e-10
-RESCALED = {
-    "relu",
-    "leaky_relu",
-    "elu",
-    "sigmoid",
-    "tanh",
-    "softplus",
-    "gelu",
-    "silu",
-    "selu",
-    "mish",
-    "clamp",
-    "hardsigmoid",
-    "hardswish",
-}
+RESCALED = set(kinds_where(deeplift="rescale"))  # DeepLIFT's rescale rule, per the layer table
 
 
 def deeplift(
