@@ -12,9 +12,35 @@ from cnn_nets import inception_spec, lenet_spec, resnet_spec
 from conftest import build
 from glassbox.explainers import composites as C
 from glassbox.explainers.lrp import fold_batch_norms
+from glassbox.models.spec import NetworkSpec
 from reference import lrp as ref
 
+
+def _new_kinds_spec() -> NetworkSpec:
+    """Per-pixel preprocessing (scale_shift), mish, hardswish and clamp activations and a mean
+    over one axis (reduce_mean): the kinds the layer table added, in one small CNN."""
+    rng = np.random.default_rng(3)
+    spec = NetworkSpec(input_shape=(2, 6, 6))
+    spec.add("scale_shift", "pre", scale=rng.uniform(0.5, 2, 72), shift=rng.normal(size=72))
+    spec.add(
+        "conv2d",
+        "conv",
+        params={"padding": (1, 1, 1, 1)},
+        weight=rng.normal(size=(3, 2, 3, 3)),
+        bias=rng.normal(size=3) * 0.1,
+    )
+    spec.add("mish", "mish")
+    spec.add("reduce_mean", "rows", params={"axes": (2,)})
+    spec.add("flatten", "flat")
+    spec.add("dense", "fc", weight=rng.normal(size=(8, 18)) * 0.5, bias=rng.normal(size=8) * 0.1)
+    spec.add("hardswish", "hsw")
+    spec.add("clamp", "clip", params={"min": -1.0, "max": 2.0})
+    spec.add("dense", "out", weight=rng.normal(size=(3, 8)), bias=None)
+    return spec
+
+
 NETS = {
+    "new_kinds": _new_kinds_spec,
     "lenet": lambda: lenet_spec(seed=0, input_hw=16, n_outputs=4),
     "resnet": lambda: resnet_spec(seed=1, input_hw=8, n_outputs=3),
     "inception": lambda: inception_spec(seed=2, input_hw=8, n_outputs=3),
