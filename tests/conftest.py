@@ -93,8 +93,9 @@ def missing_frameworks(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip a docstring example that imports an optional framework which is not installed."""
     for item in items:
-        if isinstance(item, pytest.DoctestItem) and item.dtest is not None:
-            missing = missing_frameworks(item.dtest)
+        test = getattr(item, "dtest", None)  # a doctest item's examples
+        if isinstance(test, doctest.DocTest):
+            missing = missing_frameworks(test)
             if missing:
                 reason = f"the example imports {', '.join(missing)}, which is not installed"
                 item.add_marker(pytest.mark.skip(reason=reason))
