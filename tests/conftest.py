@@ -5,14 +5,23 @@ The ``NetworkSpec`` is the source of truth: the native model is ``build_network(
 reference in ``tests/reference`` evaluates the same spec, and ``torch_from_spec`` builds a torch
 module with the same weights for the Captum oracles. So most tests never import torch.
 
+Docstring examples: a plain ``pytest`` also collects the package's numpydoc examples as doctests
+(``pytest_configure``); one that imports an optional framework that is not installed is skipped
+(``pytest_collection_modifyitems``).
+
 Hypothesis profiles: ``default`` (fast, random) and ``ci`` (``derandomize=True``); pick one with
 ``HYPOTHESIS_PROFILE=ci`` or ``pytest --hypothesis-profile=ci``.
 """
 
 from __future__ import annotations
 
+import ast
+import doctest
+import functools
+import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +47,59 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
         config.option.doctestmodules = True
         config.args.append(str(Path(glassbox.__file__).parent))
+
+
+#: The optional frameworks a docstring example may import. An example that imports one that is
+#: not installed is skipped (with the reason naming it); every other example runs.
+OPTIONAL_FRAMEWORKS = ("torch", "keras", "onnx", "onnxruntime", "sklearn", "shap", "captum", "lime")
+
+
+@functools.cache
+def framework_importable(name: str) -> bool:
+    """Whether ``name`` is installed, found without importing it (importing keras here would fix
+    its backend before the example sets ``KERAS_BACKEND``)."""
+    if sys.modules.get(name) is not None:  # already imported (None: an import was blocked)
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules that ``import`` / ``from ... import`` statements in ``source`` name."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def missing_frameworks(
+    test: doctest.DocTest, importable: Callable[[str], bool] = framework_importable
+) -> list[str]:
+    """The optional frameworks the examples of ``test`` import that are not installed."""
+    needed: set[str] = set()
+    for example in test.examples:
+        needed |= imported_modules(example.source)
+    return sorted(name for name in needed & set(OPTIONAL_FRAMEWORKS) if not importable(name))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip a docstring example that imports an optional framework which is not installed."""
+    for item in items:
+        test = getattr(item, "dtest", None)  # a doctest item's examples
+        if isinstance(test, doctest.DocTest):
+            missing = missing_frameworks(test)
+            if missing:
+                reason = f"the example imports {', '.join(missing)}, which is not installed"
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 settings.register_profile("default", max_examples=25, deadline=None)

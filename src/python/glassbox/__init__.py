@@ -2,10 +2,19 @@
 
 Examples
 --------
->>> import glassbox as gb
->>> model = gb.from_torch(torch_net)  # doctest: +SKIP
->>> exp = gb.IntegratedGradients(model, n_steps=50)(X, baselines=0.0, target=1)  # doctest: +SKIP
->>> shap_values = gb.KernelShap(model, background=X[:100])(X[:10])  # doctest: +SKIP
+Convert a model once, then explain many rows in one call:
+
+>>> import numpy as np, torch, glassbox as gb
+>>> _ = torch.manual_seed(0)
+>>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+>>> model = gb.from_torch(net)
+>>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+>>> exp = gb.IntegratedGradients(model, n_steps=32)(X, baselines=0.0, target=1)
+>>> exp.values.shape, bool(abs(exp.delta).max() < 1e-3)  # delta: the completeness gap
+((5, 4), True)
+>>> shap = gb.KernelShap(model, background=X)(X[:2], target=1)
+>>> bool(abs(shap.delta).max() < 1e-6)  # efficiency: sum(values) = f(x) - E[f(background)]
+True
 """
 
 from __future__ import annotations

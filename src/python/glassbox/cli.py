@@ -65,7 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["demo", "--rows", "20", "--steps", "8"])  # doctest: +SKIP
+    >>> import sklearn  # the demo fits a scikit-learn MLP
+    >>> from glassbox.cli import main
+    >>> main(["demo", "--rows", "5", "--steps", "4", "--top", "3"])  # doctest: +ELLIPSIS
+    Fitted MLPClassifier 30-64-32-1 on the breast-cancer data (569 rows) in ...
+    Top 3 features (mean |attribution| over rows, standardised inputs):
+      rank  feature ...
+    Integrated Gradients (gausslegendre, 4 steps, target = predicted class) on 5 rows x 30 features:
+      glassbox ...
     0
     """
     parser = build_parser()

@@ -86,8 +86,15 @@ def run_demo(
 
     Examples
     --------
-    >>> run_demo(rows=20, n_steps=8, print_=lambda *a, **k: None)  # doctest: +SKIP
+    >>> import sklearn  # the demo fits a scikit-learn MLP
+    >>> from glassbox.demo import run_demo
+    >>> lines = []
+    >>> run_demo(rows=5, n_steps=4, top=3, print_=lines.append)
     0
+    >>> print(lines[1].split(";")[0])
+    Converted with gb.from_sklearn(output='probabilities'): 30 inputs, 2 outputs
+    >>> lines[3].split()  # the header of the top-features table
+    ['rank', 'feature', 'IG', 'saliency']
     """
     try:
         import sklearn  # noqa: F401

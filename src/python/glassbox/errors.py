@@ -8,4 +8,14 @@ class UnsupportedLayerError(ValueError):
 
     The message names the layer (its name and type) and lists what is supported. Model-agnostic
     methods still work on such a model through ``glassbox.wrap``.
+
+    Examples
+    --------
+    >>> import torch, glassbox as gb
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Softsign())
+    >>> try:
+    ...     gb.from_torch(net)
+    ... except gb.UnsupportedLayerError as error:
+    ...     print("Softsign" in str(error), isinstance(error, ValueError))
+    True True
     """

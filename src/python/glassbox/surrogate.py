@@ -37,6 +37,19 @@ class SurrogateTree:
         outputs).
     n_train, n_test : int
         Rows used to fit and to measure fidelity.
+
+    Examples
+    --------
+    >>> import glassbox as gb
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> data = load_diabetes()
+    >>> model = Ridge().fit(data.data, data.target)
+    >>> result = gb.surrogate_tree(model, data.data, max_depth=2)
+    >>> result.tree.get_depth(), result.fidelity_metric, round(result.fidelity, 2)
+    (2, 'r2', 0.74)
+    >>> result.n_train, result.n_test  # a 25% held-out split by default
+    (332, 110)
     """
 
     tree: Any
@@ -100,8 +113,19 @@ def surrogate_tree(
 
     Examples
     --------
-    >>> result = surrogate_tree(model, X, max_depth=3)  # doctest: +SKIP
-    >>> print(result)  # doctest: +SKIP
+    >>> import glassbox as gb
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> data = load_diabetes()
+    >>> model = Ridge().fit(data.data, data.target)
+    >>> result = gb.surrogate_tree(model, data.data, max_depth=1, feature_names=data.feature_names)
+    >>> print(result.rules, end="")
+    |--- s5 <= 0.0016
+    |   |--- value: [127.6248]
+    |--- s5 >  0.0016
+    |   |--- value: [180.7356]
+    >>> result.fidelity_metric, round(result.fidelity, 2)  # on held-out rows
+    ('r2', 0.53)
     """
     try:
         from sklearn.metrics import accuracy_score, r2_score

@@ -16,9 +16,13 @@ Guide
 
 Examples
 --------
+>>> from glassbox.explainers.composites import ACTIVATIONS, AFFINE, PRESETS
+>>> from glassbox.explainers.composites import Composite, Epsilon, Pass
 >>> comp = Composite(layer_map=[(AFFINE, Epsilon(1e-6)), (ACTIVATIONS, Pass())])
->>> sorted(PRESETS)[:2]
-['EpsilonAlpha2Beta1', 'EpsilonAlpha2Beta1Flat']
+>>> comp.rules_for(["dense", "relu", "dense"], ["fc1", "act", "fc2"])
+[Epsilon(epsilon=1e-06), Pass(), Epsilon(epsilon=1e-06)]
+>>> print(*sorted(PRESETS))  # the preset names LRP(model, composite=...) accepts
+Epsilon EpsilonAlpha2Beta1 EpsilonAlpha2Beta1Flat EpsilonGammaBox EpsilonPlus EpsilonPlusFlat
 """
 
 from __future__ import annotations
@@ -256,7 +260,10 @@ class Composite:
 
     Examples
     --------
+    >>> from glassbox.explainers.composites import AFFINE, Composite, Epsilon, Flat
     >>> comp = Composite(layer_map=[(AFFINE, Epsilon(0.01))], first_map=[(AFFINE, Flat())])
+    >>> comp.rules_for(["conv2d", "relu", "flatten", "dense"], ["conv", "act", "flat", "fc"])
+    [Flat(stabilizer=1e-06), None, None, Epsilon(epsilon=0.01)]
     """
 
     layer_map: LayerMap = field(default_factory=list)
@@ -302,7 +309,8 @@ PRESETS: dict[str, Callable[..., Composite]] = {}
 
 
 def register_preset(name: str) -> Callable[[Callable[..., Composite]], Callable[..., Composite]]:
-    """Decorator: make a preset function known as ``name`` (and its snake_case form)."""
+    """Decorator: make a preset function known as ``name`` (``make_composite`` also accepts its
+    snake_case form)."""
 
     def wrap(factory: Callable[..., Composite]) -> Callable[..., Composite]:
         PRESETS[name] = factory

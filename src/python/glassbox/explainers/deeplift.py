@@ -27,8 +27,13 @@ class DeepLift(Explainer):
 
     Examples
     --------
-    >>> exp = DeepLift(model)(X, baselines=0.0, target=1)  # doctest: +SKIP
-    >>> exp.delta  # completeness gap per row  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> exp = gb.DeepLift(gb.from_torch(net))(X, baselines=0.0, target=1)
+    >>> exp.values.shape, bool(abs(exp.delta).max() < 1e-5)  # delta: completeness gap per row
+    ((5, 4), True)
     """
 
     method_name = "deeplift"
@@ -55,7 +60,14 @@ class DeepLiftShap(Explainer):
 
     Examples
     --------
-    >>> exp = DeepLiftShap(model)(X, baselines=background, target=1)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> background = np.random.default_rng(1).normal(size=(10, 4)).astype(np.float32)
+    >>> exp = gb.DeepLiftShap(gb.from_torch(net))(X, baselines=background, target=1)
+    >>> exp.values.shape, bool(abs(exp.delta).max() < 1e-5)
+    ((5, 4), True)
     """
 
     method_name = "deeplift_shap"

@@ -40,7 +40,13 @@ class Saliency(Explainer):
 
     Examples
     --------
-    >>> exp = Saliency(model)(X, target=1)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> exp = gb.Saliency(gb.from_torch(net))(X, target=1)
+    >>> exp.values.shape, bool((exp.values >= 0).all())  # |gradient| of output 1 per feature
+    ((5, 4), True)
     """
 
     method_name = "saliency"
@@ -67,7 +73,14 @@ class InputXGradient(Explainer):
 
     Examples
     --------
-    >>> exp = InputXGradient(model)(X, target=0)  # doctest: +SKIP
+    For a linear model without bias the attributions are x * w and complete (``delta`` = 0):
+
+    >>> import numpy as np, glassbox as gb
+    >>> spec = gb.NetworkSpec(input_shape=(3,))
+    >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, -2.0, 0.5]]), bias=None)
+    >>> exp = gb.InputXGradient(gb.build_network(spec))(np.array([[1.0, 1.0, 2.0]]), target=0)
+    >>> exp.values, exp.delta
+    (array([[ 1., -2.,  1.]], dtype=float32), array([0.]))
     """
 
     method_name = "input_x_gradient"
@@ -101,9 +114,13 @@ class IntegratedGradients(Explainer):
 
     Examples
     --------
-    >>> ig = IntegratedGradients(model, n_steps=50)  # doctest: +SKIP
-    >>> exp = ig(X, baselines=0.0, target=1)  # doctest: +SKIP
-    >>> exp.delta  # completeness gap per row  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> exp = gb.IntegratedGradients(gb.from_torch(net), n_steps=32)(X, baselines=0.0, target=1)
+    >>> exp.values.shape, bool(abs(exp.delta).max() < 1e-3)  # delta: completeness gap per row
+    ((5, 4), True)
     """
 
     method_name = "integrated_gradients"
@@ -170,7 +187,14 @@ class SmoothGrad(_SampledGradient):
 
     Examples
     --------
-    >>> exp = SmoothGrad(model, n_samples=50, stdev=0.1, seed=0)(X, target=1)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> smoothgrad = gb.SmoothGrad(gb.from_torch(net), n_samples=20, stdev=0.1, seed=0)
+    >>> exp = smoothgrad(X, target=1)
+    >>> exp.values.shape, bool((exp.values == smoothgrad(X, target=1).values).all())  # seeded
+    ((5, 4), True)
     """
 
     method_name = "smoothgrad"
@@ -216,7 +240,14 @@ class GradientShap(_SampledGradient):
 
     Examples
     --------
-    >>> exp = GradientShap(model, n_samples=20)(X, baselines=background, target=1)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> background = np.random.default_rng(1).normal(size=(10, 4)).astype(np.float32)
+    >>> exp = gb.GradientShap(gb.from_torch(net), n_samples=20)(X, baselines=background, target=1)
+    >>> exp.values.shape, exp.base_values.shape  # base value: the mean output on the background
+    ((5, 4), (5,))
     """
 
     method_name = "gradient_shap"

@@ -27,7 +27,13 @@ class GuidedBackprop(Explainer):
 
     Examples
     --------
-    >>> exp = GuidedBackprop(model)(X, target=3)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> exp = gb.GuidedBackprop(gb.from_torch(net))(X, target=2)
+    >>> exp.values.shape, exp.values[0].round(2)
+    ((5, 4), array([-0.01,  0.05, -0.04,  0.1 ], dtype=float32))
     """
 
     method_name = "guided_backprop"
@@ -44,7 +50,13 @@ class Deconvolution(GuidedBackprop):
 
     Examples
     --------
-    >>> exp = Deconvolution(model)(X, target=3)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> exp = gb.Deconvolution(gb.from_torch(net))(X, target=2)
+    >>> bool(np.allclose(exp.values, exp.values[0]))  # one hidden ReLU layer: same for every row
+    True
     """
 
     method_name = "deconvolution"
@@ -113,8 +125,15 @@ class GradCAM(Explainer):
 
     Examples
     --------
-    >>> exp = GradCAM(model, layer="conv2", upsample=True)(X, target=3)  # doctest: +SKIP
-    >>> exp.values.shape  # (n, H, W)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> from torch import nn
+    >>> _ = torch.manual_seed(0)
+    >>> cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    ...                     nn.Linear(36, 3))  # layers named "0" .. "4", as torch names them
+    >>> images = np.random.default_rng(0).random((2, 1, 8, 8), dtype=np.float32)
+    >>> exp = gb.GradCAM(gb.from_torch(cnn), layer="0", upsample=True)(images, target=1)
+    >>> exp.values.shape, bool((exp.values >= 0).all())  # one (H, W) map per image
+    ((2, 8, 8), True)
     """
 
     method_name = "grad_cam"
@@ -171,7 +190,15 @@ class GuidedGradCAM(GradCAM):
 
     Examples
     --------
-    >>> exp = GuidedGradCAM(model, layer="conv2")(X, target=3)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> from torch import nn
+    >>> _ = torch.manual_seed(0)
+    >>> cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    ...                     nn.Linear(36, 3))  # layers named "0" .. "4", as torch names them
+    >>> images = np.random.default_rng(0).random((2, 1, 8, 8), dtype=np.float32)
+    >>> exp = gb.GuidedGradCAM(gb.from_torch(cnn), layer="0")(images, target=1)
+    >>> exp.values.shape  # the images' shape
+    (2, 1, 8, 8)
     """
 
     method_name = "guided_grad_cam"

@@ -65,9 +65,14 @@ class Lime(AgnosticExplainer):
 
     Examples
     --------
-    >>> lime = Lime(model, training_data=X_train, num_samples=5000, seed=0)  # doctest: +SKIP
-    >>> exp = lime(X_test[:10], target=1)  # doctest: +SKIP
-    >>> exp.values.shape, exp.score  # doctest: +SKIP
+    >>> import numpy as np, glassbox as gb
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> data = load_diabetes()
+    >>> model = Ridge().fit(data.data, data.target)
+    >>> exp = gb.Lime(model, training_data=data.data, num_samples=500, seed=0)(data.data[:3])
+    >>> exp.values.shape, [data.feature_names[i] for i in np.abs(exp.values).argmax(axis=1)]
+    ((3, 10), ['bmi', 'bmi', 'bmi'])
     """
 
     method_name = "lime"

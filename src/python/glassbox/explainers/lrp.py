@@ -43,7 +43,14 @@ def fold_batch_norms(spec: NetworkSpec) -> NetworkSpec:
 
     Examples
     --------
-    >>> folded = fold_batch_norms(spec)  # doctest: +SKIP
+    >>> import numpy as np, glassbox as gb
+    >>> from glassbox.explainers.lrp import fold_batch_norms
+    >>> spec = gb.NetworkSpec(input_shape=(2,))
+    >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, 2.0]]), bias=np.array([0.5]))
+    >>> _ = spec.add("batch_norm", "bn", scale=np.array([2.0]), shift=np.array([-1.0]))
+    >>> folded = fold_batch_norms(spec)
+    >>> [layer.kind for layer in folded.layers], folded.layers[0].weights["weight"].tolist()
+    (['dense', 'identity'], [[2.0, 4.0]])
     """
     if not any(layer.kind == "batch_norm" for layer in spec.layers):
         return spec
@@ -111,10 +118,18 @@ class LRP(Explainer):
 
     Examples
     --------
-    >>> exp = LRP(model, composite="EpsilonPlusFlat")(X, target=3)  # doctest: +SKIP
-    >>> exp.values.shape == X.shape  # doctest: +SKIP
-    True
-    >>> LRP(model)(X, target=0, layers=["fc1"]).layer_relevance["fc1"]  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> from torch import nn
+    >>> _ = torch.manual_seed(0)
+    >>> cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    ...                     nn.Linear(36, 3))  # layers named "0" .. "4", as torch names them
+    >>> images = np.random.default_rng(0).random((2, 1, 8, 8), dtype=np.float32)
+    >>> lrp = gb.LRP(gb.from_torch(cnn), composite="EpsilonPlus")
+    >>> exp = lrp(images, target=0, layers=["2"])  # also record the relevance after pooling
+    >>> exp.values.shape, exp.layer_relevance["2"].shape
+    ((2, 1, 8, 8), (2, 4, 3, 3))
+    >>> lrp.rules  # per layer; None: the gradient (max pooling: the winner takes all)
+    {'0': 'zplus', '1': 'pass', '2': None, '3': None, '4': 'epsilon'}
     """
 
     method_name = "lrp"

@@ -56,8 +56,15 @@ class Occlusion(AgnosticExplainer):
 
     Examples
     --------
-    >>> occlusion = Occlusion(model, sliding_window_shapes=(1, 4, 4), strides=2)  # doctest: +SKIP
-    >>> exp = occlusion(images, target=3)  # doctest: +SKIP
+    >>> import numpy as np, torch, glassbox as gb
+    >>> from torch import nn
+    >>> _ = torch.manual_seed(0)
+    >>> cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    ...                     nn.Linear(36, 3))  # layers named "0" .. "4", as torch names them
+    >>> images = np.random.default_rng(0).random((2, 1, 8, 8), dtype=np.float32)
+    >>> occlusion = gb.Occlusion(gb.from_torch(cnn), sliding_window_shapes=(1, 4, 4), strides=2)
+    >>> occlusion(images, target=0).values.shape  # one attribution per pixel
+    (2, 1, 8, 8)
     """
 
     method_name = "occlusion"
@@ -177,7 +184,12 @@ class FeatureAblation(AgnosticExplainer):
 
     Examples
     --------
-    >>> exp = FeatureAblation(model, feature_mask=[[0, 1], [2]])(X, target=1)  # doctest: +SKIP
+    Features 0 and 1 are removed together: each is credited with the drop of their product.
+
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] * X[:, 1] + X[:, 2], n_inputs=3)
+    >>> gb.FeatureAblation(model, feature_mask=[[0, 1], [2]])(np.full((1, 3), 2.0)).values
+    array([[4., 4., 2.]])
     """
 
     method_name = "feature_ablation"

@@ -25,6 +25,15 @@ class HStatistic:
     ``pairwise[i, t]`` is H² of ``pairs[i]`` for output ``targets[t]``; ``overall[j, t]`` is the
     overall H² of ``features[j]`` (its interaction with all other features), or None when only
     pairs were asked for. ``rows`` are the rows of X the statistic was computed on.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] * X[:, 1] + X[:, 2], n_inputs=3)
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> h = gb.h_statistic(model, X, n_samples=50)
+    >>> h.overall[:, 0].round(2), h.rows.shape  # feature 2 interacts with nothing
+    (array([0.43, 0.43, 0.  ]), (50,))
     """
 
     pairwise: np.ndarray
@@ -110,8 +119,14 @@ def h_statistic(
 
     Examples
     --------
-    >>> import glassbox as gb
-    >>> gb.h_statistic(model, X, [0, 1, 2]).pairwise  # doctest: +SKIP
+    Only features 0 and 1 interact (through their product):
+
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] * X[:, 1] + X[:, 2], n_inputs=3)
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> h = gb.h_statistic(model, X, [0, 1, 2], n_samples=50)
+    >>> h.pairs, h.pairwise[:, 0].round(2)
+    ([(0, 1), (0, 2), (1, 2)], array([0.89, 0.  , 0.  ]))
     """
     run, batch = prepare(model, X, n_threads, memory_budget)
     n_rows, n_features = batch.shape

@@ -29,6 +29,15 @@ class PartialDependence:
 
     ``average`` has shape (n_targets, *grid_shape), ``individual`` (n_targets, n_rows,
     *grid_shape); ``grid_values`` holds one array per feature.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X[:, 0] ** 2 + X[:, 1], n_inputs=2)
+    >>> X = np.random.default_rng(0).normal(size=(50, 2))
+    >>> pd = gb.partial_dependence(model, X, 0, grid=[-1.0, 0.0, 1.0], kind="both", centered=True)
+    >>> pd.grid_values[0], pd.average.round(3)  # x0 ** 2 - (-1) ** 2 on the grid
+    (array([-1.,  0.,  1.]), array([[ 0., -1.,  0.]]))
     """
 
     average: np.ndarray | None
@@ -96,9 +105,14 @@ def partial_dependence(
 
     Examples
     --------
-    >>> import glassbox as gb
-    >>> pd = gb.partial_dependence(model, X, 0, kind="both")  # doctest: +SKIP
-    >>> pd.average.shape, pd.individual.shape  # doctest: +SKIP
+    >>> import numpy as np, glassbox as gb
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> data = load_diabetes()
+    >>> model = Ridge().fit(data.data, data.target)
+    >>> pd = gb.partial_dependence(model, data.data, 2, kind="both", grid_resolution=5)
+    >>> pd.average.shape, pd.individual.shape  # (outputs, grid), (outputs, rows, grid)
+    ((1, 5), (1, 442, 5))
     """
     run, batch = prepare(model, X, n_threads, memory_budget)
     n_rows, n_features = batch.shape

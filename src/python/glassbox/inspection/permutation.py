@@ -33,6 +33,15 @@ class PermutationImportance:
     ``importances[g, r]`` is the baseline score minus the score with group ``g`` permuted in
     repeat ``r`` (scores are "higher is better": losses are negated, as scikit-learn's
     ``neg_*`` scorers). ``permutation_indices()`` gives the exact rows each job read.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> model = gb.wrap(lambda X: 2 * X[:, 0], n_inputs=2)  # feature 1 is unused
+    >>> result = gb.permutation_importance(model, X, 2 * X[:, 0], metric="r2", n_repeats=3)
+    >>> result.importances.shape, result.importances_mean.round(1)  # (features, repeats)
+    ((2, 3), array([2.1, 0. ]))
     """
 
     importances_mean: np.ndarray
@@ -257,9 +266,14 @@ def permutation_importance(
 
     Examples
     --------
-    >>> import glassbox as gb
-    >>> result = gb.permutation_importance(model, X, y, metric="r2")  # doctest: +SKIP
-    >>> result.importances_mean  # doctest: +SKIP
+    >>> import numpy as np, glassbox as gb
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> data = load_diabetes()
+    >>> model = Ridge().fit(data.data, data.target)
+    >>> result = gb.permutation_importance(model, data.data, data.target, metric="r2", n_repeats=3)
+    >>> [data.feature_names[i] for i in np.argsort(-result.importances_mean)[:3]]
+    ['bmi', 's5', 'bp']
     """
     run, batch = prepare(model, X, n_threads, memory_budget)
     n_rows, n_features = batch.shape
