@@ -177,9 +177,18 @@ class LRP(Explainer):
         self._names = names
         self._shapes = shapes
         self._rules = resolve(self.resolved_composite, kinds, names, input_shapes)
-        self.rules = dict(
-            zip(names, (None if r is None else r[0] for r in self._rules), strict=True)
-        )
+
+    @property
+    def rules(self) -> dict[str, str | None]:
+        """The rule name per layer (None: the gradient), once the model is built."""
+        if not hasattr(self, "_rules"):
+            raise ValueError(
+                "rules: the model's layers are not known until it is built from the first batch "
+                "(call the explainer once, or pass input_shape= to the adapter)"
+            )
+        return {
+            n: None if r is None else r[0] for n, r in zip(self._names, self._rules, strict=True)
+        }
 
     def _core_model(self) -> object:
         return self._network  # the canonized network
