@@ -820,6 +820,27 @@ class GraphBuilder:
         return np.array([BATCH, *x.framework_shape], dtype=np.int64)
 
 
+def sample_shape(dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str) -> Shape:
+    """The per-sample shape of a graph's one input from its dims (batch first; unknown extents
+    None or <= 0); ``UnsupportedLayerError`` for several inputs or outputs.
+
+    >>> sample_shape([None, 3, 28, 28], 1, 1, "this model")
+    (3, 28, 28)
+    """
+    if n_inputs != 1 or n_outputs != 1:
+        raise UnsupportedLayerError(
+            f"model: {what} has {n_inputs} inputs and {n_outputs} outputs; glassbox translates "
+            "models with one input and one output"
+        )
+    sample = list(dims[1:])
+    if not sample or any(d is None or int(d) <= 0 for d in sample):
+        raise ValueError(
+            f"model: the input of {what} must have shape (batch, *sample_shape) with a fixed "
+            f"sample shape; got {list(dims)}"
+        )
+    return tuple(int(d) for d in sample)
+
+
 def _ints2(value: Any, name: str) -> tuple[int, int]:
     try:
         if isinstance(value, bool) or (
@@ -854,4 +875,5 @@ __all__ = [
     "Tensor",
     "Unsupported",
     "is_constant",
+    "sample_shape",
 ]

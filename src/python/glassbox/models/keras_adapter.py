@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.errors import UnsupportedLayerError
-from glassbox.models.builder import BATCH, GraphBuilder, Tensor, Unsupported
+from glassbox.models.builder import BATCH, GraphBuilder, Tensor, Unsupported, sample_shape
 from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.output_head import apply_output, check_output
@@ -88,27 +87,14 @@ def from_keras(
 
 
 def _input_shape(model: Any) -> tuple[int, ...]:
-    try:
-        inputs = model.inputs if model.built else None
-    except (AttributeError, ValueError):
-        inputs = None
+    inputs = model.inputs if model.built and hasattr(model, "inputs") else None
     if not inputs:
         raise ValueError(
             f"model: the Keras model {model.name!r} is not built, so its input shape is unknown; "
             "give it a keras.Input or call model.build((None, n_features)) first"
         )
-    if len(inputs) != 1 or len(model.outputs) != 1:
-        raise UnsupportedLayerError(
-            f"model: {model.name!r} has {len(inputs)} inputs and {len(model.outputs)} outputs; "
-            "from_keras supports models with one input and one output"
-        )
-    dims = tuple(inputs[0].shape)[1:]
-    if not dims or None in dims:
-        raise ValueError(
-            f"model: the input of {model.name!r} must have a fixed per-sample shape, got "
-            f"{tuple(inputs[0].shape)}"
-        )
-    return tuple(int(d) for d in dims)
+    what = f"the Keras model {model.name!r}"
+    return sample_shape(tuple(inputs[0].shape), len(inputs), len(model.outputs), what)
 
 
 def _channels_last(keras: Any, model: Any) -> bool:

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.builder import BATCH, UNKNOWN, GraphBuilder, Tensor, Unsupported
+from glassbox.models.builder import (
+    BATCH,
+    UNKNOWN,
+    GraphBuilder,
+    Shape,
+    Tensor,
+    Unsupported,
+    sample_shape,
+)
 from glassbox.models.files import load_onnx
 from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
@@ -125,12 +133,7 @@ class _Translator:
             id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.nodes)
         }
         inputs = [i for i in self.graph.input if i.name not in self.values]
-        if len(inputs) != 1 or len(self.graph.output) != 1:
-            raise UnsupportedLayerError(
-                f"model: the graph has {len(inputs)} inputs and {len(self.graph.output)} "
-                "outputs; from_onnx supports graphs with one input and one output"
-            )
-        shape, batch = self._input_shape(inputs[0])
+        shape, batch = self._input_shape(inputs, len(self.graph.output))
         self.builder = GraphBuilder(
             shape, adapter="from_onnx", supported=SUPPORTED_OPS, fixed_batch=batch
         )
@@ -190,24 +193,17 @@ class _Translator:
             if out:
                 self.values[out] = item
 
-    def _input_shape(self, value_info: onnx.ValueInfoProto) -> tuple[tuple[int, ...], int | None]:
-        """The per-sample input shape and the batch extent, if the graph fixes it."""
-        dims = value_info.type.tensor_type.shape.dim
-        batch = dims[0].dim_value if dims and dims[0].HasField("dim_value") else None
-        if len(dims) >= 2 and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims[1:]):
-            return tuple(int(d.dim_value) for d in dims[1:]), batch
-        if len(dims) == 2:
-            # (batch, unknown): take the width from the first Gemm / MatMul reading the input.
-            for node in self.consumers.get(value_info.name, []):
-                weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
-                if node.op_type in ("Gemm", "MatMul") and isinstance(weight, np.ndarray):
-                    trans = node.op_type == "Gemm" and _attributes(node).get("transB", 0)
-                    return (int(weight.shape[1] if trans else weight.shape[0]),), batch
-        raise ValueError(
-            f"model: the graph input {value_info.name!r} must have shape (batch, *sample_shape) "
-            "with a fixed sample shape; got "
-            f"{[d.dim_value if d.HasField('dim_value') else d.dim_param for d in dims]}"
-        )
+    def _input_shape(self, inputs: list[Any], n_outputs: int) -> tuple[Shape, int | None]:
+        """The per-sample input shape and the batch extent, if the graph fixes it; a (batch,
+        unknown) input takes its width from the first Gemm / MatMul that reads it."""
+        dims = [d.dim_value or None for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
+        for node in self.consumers.get(inputs[0].name, []) if len(dims) == 2 else []:
+            weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
+            if dims[1] is None and node.op_type in ("Gemm", "MatMul") and weight is not None:
+                dims[1] = weight.shape[1 if _attributes(node).get("transB", 0) else 0]
+        return sample_shape(dims, len(inputs), n_outputs, "the ONNX graph"), dims[
+            0
+        ] if dims else None
 
     # -- helpers for handlers and fusions -----------------------------------------------------
     def name(self, node: onnx.NodeProto) -> str:
