@@ -149,11 +149,11 @@ class _Translator:
 
     # -- driver -------------------------------------------------------------------------------
     def run(self) -> NetworkSpec:
-        for node in self.nodes:
+        for (
+            node
+        ) in self.nodes:  # fuse the exporters' patterns first (their nodes may be in any order)
             if id(node) not in self.fused and id(node) not in self.skipped:
-                for fuse in _FUSIONS.get(node.op_type, ()):
-                    if fuse(self, node):
-                        break
+                any(fuse(self, node) for fuse in _FUSIONS.get(node.op_type, ()))
         for node in self.nodes:
             if id(node) in self.skipped:
                 continue
@@ -233,9 +233,11 @@ class _Translator:
 
         def make() -> None:
             x = _tensor(self.values.get(first.input[0]))
-            out = kind(x) if callable(kind) else None
-            if out is None:
-                out = self.builder.activation(self.name(first), kind, x, params)
+            out = (
+                kind(x)
+                if callable(kind)
+                else self.builder.activation(self.name(first), kind, x, params)
+            )
             self.values[rest[-1].output[0]] = out
 
         self.skipped.update(id(node) for node in rest)
@@ -243,7 +245,7 @@ class _Translator:
         return True
 
 
-# -- handlers: (translator, node, name, input values, attributes) -> output value(s) -------------
+# -- handlers: one node (an _Op) -> its output value(s) -------------------------------------------
 
 Handler = Callable[["_Op"], Any]
 
@@ -268,7 +270,7 @@ class _Op:
         return _tensor(self.inputs[0])
 
 
-def _tensor(value: Any, what: str = "its first input") -> Tensor:
+def _tensor(value: Any, what: str = "its first input") -> Tensor:  # computed from the input
     if not isinstance(value, Tensor):
         raise Unsupported(f"{what} is not computed from the model input")
     return value
@@ -394,11 +396,10 @@ def _global_pool(op: _Op) -> Tensor:
 
 
 def _reduce_mean(op: _Op) -> Tensor:
-    axes = op.inputs[1] if len(op.inputs) > 1 and op.inputs[1] is not None else op.attrs.get("axes")
-    if axes is None or isinstance(axes, Tensor):
+    axes = _axes(op.inputs, op.attrs)
+    if axes is None:
         raise Unsupported("the axes must be constants (a mean over every axis has the batch)")
-    axes = [int(a) for a in np.ravel(axes)]
-    return op.builder.mean(op.name, op.x, axes, bool(op.attrs.get("keepdims", 1)))
+    return op.builder.mean(op.name, op.x, list(axes), bool(op.attrs.get("keepdims", 1)))
 
 
 def _batch_norm(op: _Op) -> Tensor:
@@ -487,17 +488,12 @@ _OPS: dict[str, Handler] = {
 # -- constant folding (shape computations; arithmetic on constants is the builder's) -------------
 
 
-def _unsqueeze(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
-    axes = attrs.get("axes") if len(inputs) < 2 else inputs[1]
-    out = np.asarray(inputs[0])
-    for axis in sorted(int(a) for a in np.ravel(axes)):
-        out = np.expand_dims(out, axis)
-    return out
-
-
-def _squeeze(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
-    axes = attrs.get("axes") if len(inputs) < 2 or inputs[1] is None else inputs[1]
-    return np.squeeze(inputs[0], None if axes is None else tuple(int(a) for a in np.ravel(axes)))
+def _axes(inputs: list[Any], attrs: dict[str, Any]) -> tuple[int, ...] | None:
+    """The ``axes`` of a node: an input since opset 13 (18 for reductions), an attribute before."""
+    axes = inputs[1] if len(inputs) > 1 and inputs[1] is not None else attrs.get("axes")
+    return (
+        None if axes is None or isinstance(axes, Tensor) else tuple(int(a) for a in np.ravel(axes))
+    )
 
 
 def _cast(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
@@ -524,8 +520,8 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
     "Identity": lambda v, a: v[0],
     "Cast": _cast,
     "Gather": lambda v, a: np.take(v[0], v[1], axis=int(a.get("axis", 0))),
-    "Unsqueeze": _unsqueeze,
-    "Squeeze": _squeeze,
+    "Unsqueeze": lambda v, a: np.expand_dims(v[0], _axes(v, a)),
+    "Squeeze": lambda v, a: np.squeeze(v[0], _axes(v, a)),
     "Concat": lambda v, a: np.concatenate(
         [np.atleast_1d(x) for x in v], axis=int(a.get("axis", 0))
     ),
@@ -597,11 +593,9 @@ def _fuse_softplus(t: _Translator, node: Any) -> bool:
 
 
 _FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
-    "MatMul": (_fuse_matmul_add,),
-    "Sigmoid": (_fuse_silu,),
-    "Div": (_fuse_gelu,),
+    "MatMul": (_fuse_matmul_add,), "Sigmoid": (_fuse_silu,), "Div": (_fuse_gelu,),
     "Softplus": (_fuse_softplus,),
-}
+}  # fmt: skip
 
 
 def _is_scalar(value: np.ndarray | None, expected: float) -> bool:

@@ -231,10 +231,7 @@ class _Translator:
         tables = _tables()
         if node.op == "call_module":
             module = self.gm.get_submodule(node.target)
-            handler = next(
-                (h for cls, h in tables.modules.items() if _plain(module, cls)),
-                None,
-            )
+            handler = next((h for cls, h in tables.modules.items() if _plain(module, cls)), None)
             if handler is None and isinstance(module, tables.dropouts):  # torch's own dropouts
                 handler = _dropout if type(module).__module__.startswith("torch.nn.") else None
             return handler, str(node.target), type(module).__name__
@@ -307,29 +304,19 @@ def _conv(t: _Translator) -> Tensor:
     return t.builder.conv2d(t.name, t.tensor(), weight, bias, **args)
 
 
-_POOL_ARGS = {  # after the input, in torch's order, with torch's defaults
-    "max_pool2d": (
-        ("kernel_size", None),
-        ("stride", None),
-        ("padding", 0),
-        ("dilation", 1),
-        ("ceil_mode", False),
-        ("return_indices", False),
-    ),
-    "avg_pool2d": (
-        ("kernel_size", None),
-        ("stride", None),
-        ("padding", 0),
-        ("ceil_mode", False),
-        ("count_include_pad", True),
-        ("divisor_override", None),
-    ),
+_POOL_ARGS = {  # torch's argument order after the input
+    "max_pool2d": "kernel_size stride padding dilation ceil_mode return_indices".split(),
+    "avg_pool2d": "kernel_size stride padding ceil_mode count_include_pad divisor_override".split(),
 }
+_POOL_DEFAULTS = {"padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True}
 
 
 def _pool(kind: str) -> Handler:
     def handler(t: _Translator) -> Tensor:
-        a = {key: t.param(i + 1, key, d) for i, (key, d) in enumerate(_POOL_ARGS[kind])}
+        a = {
+            key: t.param(i + 1, key, _POOL_DEFAULTS.get(key))
+            for i, key in enumerate(_POOL_ARGS[kind])
+        }
         if a.pop("return_indices", False):
             raise Unsupported("return_indices=True")
         if a.pop("divisor_override", None) is not None:
