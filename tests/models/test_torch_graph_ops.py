@@ -190,3 +190,11 @@ def test_zero_padding_is_absorbed_by_the_convolution(how: str) -> None:
 def test_zero_padding_read_by_anything_but_a_convolution_is_named() -> None:
     with pytest.raises(gb.UnsupportedLayerError, match=r"'pad' \(ZeroPad2d\).*convolution"):
         from_torch(_Padded("pool"), (2, 5, 6))
+
+
+def test_lazy_vector_model_is_built_by_the_model_agnostic_functions() -> None:
+    net = nn.Sequential(nn.Tanh(), nn.Softmax(dim=1)).eval()  # no layer tells the width
+    X = _data(30, 4)
+    y = np.argmax(_out(net, X), axis=1)
+    result = gb.permutation_importance(from_torch(net), X, y, n_repeats=2)
+    assert result.importances_mean.shape == (4,)

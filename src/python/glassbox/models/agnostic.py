@@ -26,7 +26,8 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
 
     Estimators are called through ``predict_proba`` when they have it (classifiers: one output
     per class), else ``predict``. ``n_inputs`` (the width of the rows to be explained) is needed
-    only for plain functions and estimators that do not record ``n_features_in_``.
+    only for plain functions and estimators that do not record ``n_features_in_``; a native
+    model converted without an input shape is built for rows of that width.
 
     Examples
     --------
@@ -34,6 +35,8 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     >>> as_model(lambda X: X.sum(axis=1), n_inputs=3).predict(np.ones((1, 3)))
     array([[3.]], dtype=float32)
     """
+    if isinstance(model, NativeModel) and not model.built and n_inputs is not None:
+        model.build((n_inputs,))  # a lazy model given rows: built for rows of that width
     if isinstance(model, (NativeModel, CallableModel)):
         if n_inputs is not None and model.n_inputs != n_inputs:
             raise ValueError(f"model: takes {model.n_inputs} features, the data has {n_inputs}")
