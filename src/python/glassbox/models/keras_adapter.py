@@ -294,7 +294,7 @@ def _identity(kind: str) -> Handler:
 
 
 class _Tables:
-    """The dispatch tables (built once, when Keras is first needed)."""
+    """The dispatch tables: layer classes and activation functions."""
 
     def __init__(self) -> None:
         import keras
@@ -333,9 +333,7 @@ class _Tables:
                 self.activations[getattr(keras.activations, name)] = alias
 
 
-@functools.cache
-def _tables() -> _Tables:
-    return _Tables()
+_tables = functools.cache(_Tables)  # built once, when the framework is first needed
 
 
 @functools.cache

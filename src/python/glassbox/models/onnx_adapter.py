@@ -335,16 +335,14 @@ def _reshape(op: _Op) -> Tensor:
 
 
 def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
-    strides, dilations = attrs.get("strides", (1, 1)), attrs.get("dilations", (1, 1))
-    if len(strides) != 2 or len(dilations) != 2:
-        raise Unsupported("only 2-D windows are supported")
+    """Strides, dilations and the padding: ``pads`` (top, left, bottom, right) or ``auto_pad``."""
     auto_pad = attrs.get("auto_pad", "NOTSET")
-    pads = attrs.get("pads", (0, 0, 0, 0)) if auto_pad == "NOTSET" else auto_pad
-    if auto_pad == "NOTSET" and len(pads) != 4:
-        raise Unsupported(f"pads={list(pads)}")
-    if auto_pad == "NOTSET":  # ONNX (top, left, bottom, right) = (x1_begin, x2_begin, ...)
-        pads = tuple(int(p) for p in pads)
-    return {"stride": tuple(strides), "padding": pads, "dilation": tuple(dilations)}
+    padding = attrs.get("pads", 0) if auto_pad == "NOTSET" else auto_pad
+    return {
+        "stride": attrs.get("strides", 1),
+        "padding": padding,
+        "dilation": attrs.get("dilations", 1),
+    }
 
 
 def _conv(op: _Op) -> Tensor:
@@ -379,15 +377,9 @@ def _pool(op: _Op) -> Tensor:
     if int(op.attrs.get("storage_order", 0)) != 0:
         raise Unsupported("storage_order=1")
     kind = "max_pool2d" if op.node.op_type == "MaxPool" else "avg_pool2d"
-    return op.builder.pool2d(
-        op.name,
-        kind,
-        op.x,
-        kernel,
-        ceil_mode=bool(op.attrs.get("ceil_mode", 0)),
-        count_include_pad=bool(op.attrs.get("count_include_pad", 0)),
-        **_window_args(op.attrs),
-    )
+    ceil, include = bool(op.attrs.get("ceil_mode", 0)), bool(op.attrs.get("count_include_pad", 0))
+    args = {**_window_args(op.attrs), "ceil_mode": ceil, "count_include_pad": include}
+    return op.builder.pool2d(op.name, kind, op.x, kernel, **args)
 
 
 def _global_pool(op: _Op) -> Tensor:

@@ -26,7 +26,7 @@ import numpy as np
 
 from glassbox._validation import check_sample_shape
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.builder import UNKNOWN, GraphBuilder, Tensor, Unsupported
+from glassbox.models.builder import UNKNOWN, GraphBuilder, Tensor, Unsupported, sample_shape
 from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
@@ -185,13 +185,8 @@ class _Translator:
 
     def run(self) -> NetworkSpec:
         """Translate every node; the spec, or one error naming every unsupported node."""
-        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
-        used = [n for n in placeholders if n.users]
-        if len(used) > 1:
-            raise UnsupportedLayerError(
-                f"module: forward uses {len(used)} inputs ({', '.join(n.name for n in used)}); "
-                "from_torch supports models with a single input tensor"
-            )
+        used = [n for n in self.gm.graph.nodes if n.op == "placeholder" and n.users]
+        sample_shape((None, *self.builder.input.shape), max(len(used), 1), 1, "the module")
         result = UNKNOWN
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
@@ -216,8 +211,7 @@ class _Translator:
 
     def _output(self, node: Any) -> Tensor:
         result = node.args[0]
-        if isinstance(result, (tuple, list)) and len(result) == 1:
-            result = result[0]
+        result = result[0] if isinstance(result, (tuple, list)) and len(result) == 1 else result
         value = self.values.get(result) if _is_node(result) else None
         if not isinstance(value, Tensor):
             raise UnsupportedLayerError(
@@ -233,7 +227,8 @@ class _Translator:
             module = self.gm.get_submodule(node.target)
             handler = next((h for cls, h in tables.modules.items() if _plain(module, cls)), None)
             if handler is None and isinstance(module, tables.dropouts):  # torch's own dropouts
-                handler = _dropout if type(module).__module__.startswith("torch.nn.") else None
+                own = type(module).__module__.startswith("torch.nn.")
+                handler = _identity("dropout") if own else None
             return handler, str(node.target), type(module).__name__
         if node.op == "call_function":
             what = f"function {getattr(node.target, '__name__', str(node.target))}"
@@ -366,16 +361,8 @@ def _flatten(t: _Translator) -> Tensor:
     return t.builder.flatten(t.name, t.tensor(), start, end)
 
 
-def _dropout(t: _Translator) -> Tensor:
-    return t.builder.identity(t.name, t.tensor(), "dropout")
-
-
-def _identity(t: _Translator) -> Tensor:
-    return t.builder.identity(t.name, t.tensor())
-
-
-def _alias(t: _Translator) -> Any:
-    return t.tensor()
+def _identity(kind: str) -> Handler:  # identity and dropout (the identity at inference)
+    return lambda t: t.builder.identity(t.name, t.tensor(), kind)
 
 
 def _view(t: _Translator) -> Tensor:
@@ -459,7 +446,7 @@ def _activation(alias: Alias) -> Handler:
 
 
 class _Tables:
-    """The dispatch tables (built once, when torch is first needed)."""
+    """The dispatch tables: modules by class, functions by identity, tensor methods by name."""
 
     def __init__(self) -> None:
         import torch
@@ -479,15 +466,15 @@ class _Tables:
             nn.BatchNorm1d: _batch_norm,
             nn.BatchNorm2d: _batch_norm,
             nn.Flatten: _flatten,
-            nn.Identity: _identity,
+            nn.Identity: _identity("identity"),
         }
         self.functions: dict[Any, Handler] = {
             F.linear: _linear,
             F.conv2d: _conv,
             F.batch_norm: _batch_norm,
             F.pad: _pad,
-            F.dropout: _dropout,
-            torch.dropout: _dropout,
+            F.dropout: _identity("dropout"),
+            torch.dropout: _identity("dropout"),
             torch.flatten: _flatten,
             F.max_pool2d: _pool("max_pool2d"),
             F.avg_pool2d: _pool("avg_pool2d"),
@@ -509,7 +496,7 @@ class _Tables:
             "reshape": _view,
             "flatten": _flatten,
             "size": _shape,
-            "contiguous": _alias,
+            "contiguous": lambda t: t.tensor(),
             "mean": _mean,
             "neg": _neg,
         }
@@ -535,9 +522,7 @@ class _Tables:
                 self.functions[target] = handler
 
 
-@functools.cache
-def _tables() -> _Tables:
-    return _Tables()
+_tables = functools.cache(_Tables)  # built once, when the framework is first needed
 
 
 def _is_node(value: Any) -> bool:
