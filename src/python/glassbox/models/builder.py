@@ -159,11 +159,6 @@ def _propagates(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def is_constant(value: Value) -> bool:
-    """A NumPy array or a number (not a computed tensor)."""
-    return not isinstance(value, Tensor) and value is not None
-
-
 class GraphBuilder:
     """Builds a ``NetworkSpec`` one framework op at a time (see the module docstring).
 
@@ -657,9 +652,9 @@ class GraphBuilder:
         return np.ascontiguousarray(flat.ravel())
 
     def arithmetic(self, name: str, op: str, a: Value, b: Value) -> Value:
-        """``a op b`` for op in add, sub, mul, div: folded when both are constants, a
-        ``scale_shift`` layer for a tensor and a constant, an ``add`` (sub: add of the negated
-        second tensor) for two tensors."""
+        """``a op b`` for op in add, sub, mul, div: folded when both are constants, a constant
+        scale and shift (:meth:`scale_shift`) for a tensor and a constant, an ``add`` (sub: add of
+        the negated second tensor) for two tensors."""
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             return _fold(op, a, b)
         if any(isinstance(v, Tensor) and not v.known for v in (a, b)):
@@ -874,6 +869,5 @@ __all__ = [
     "GraphBuilder",
     "Tensor",
     "Unsupported",
-    "is_constant",
     "sample_shape",
 ]
