@@ -30,6 +30,7 @@ void bind_deeplift(py::module_& m) {
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
            const TargetArray& target_array, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return deeplift(net, X, baselines, targets, options);
         },
@@ -40,6 +41,7 @@ void bind_deeplift(py::module_& m) {
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& references,
            const TargetArray& target_array, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return deeplift_shap(net, X, references, targets, options);
         },
@@ -51,6 +53,7 @@ void bind_deeplift(py::module_& m) {
            const std::string& mode, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const ReluRuleMode rule = relu_mode(mode);
+            JobScope job(options);
             py::gil_scoped_release release;
             return modified_relu_gradients(net, X, targets, rule, options);
         },
@@ -61,6 +64,7 @@ void bind_deeplift(py::module_& m) {
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, Index layer,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return grad_cam(net, X, targets, layer, options);
         },

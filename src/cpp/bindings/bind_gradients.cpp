@@ -51,6 +51,7 @@ void bind_gradients(py::module_& m) {
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, bool take_abs,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return input_gradients(net, X, targets, take_abs, options);
         },
@@ -61,6 +62,7 @@ void bind_gradients(py::module_& m) {
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return input_x_gradient(net, X, targets, options);
         },
@@ -72,6 +74,7 @@ void bind_gradients(py::module_& m) {
            RunOptions options, bool fast_path) {
             const std::vector<int> targets = to_targets(target_array);
             const Quadrature quadrature = make_quadrature(method, n_steps);
+            JobScope job(options);
             py::gil_scoped_release release;
             return integrated_gradients(net, X, baselines, targets, quadrature, options, fast_path);
         },
@@ -86,6 +89,7 @@ void bind_gradients(py::module_& m) {
             const std::vector<int> targets = to_targets(target_array);
             const NoiseTunnelOptions tunnel{n_samples, stdev, tunnel_type(nt_type),
                                             tunnel_base(base), seed};
+            JobScope job(options);
             py::gil_scoped_release release;
             return noise_tunnel(net, X, targets, tunnel, options);
         },
@@ -97,6 +101,7 @@ void bind_gradients(py::module_& m) {
            const TargetArray& target_array, int n_samples, double stdev, std::uint64_t seed,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
+            JobScope job(options);
             py::gil_scoped_release release;
             return gradient_shap(net, X, references, targets,
                                  GradientShapOptions{n_samples, stdev, seed}, options);

@@ -52,6 +52,7 @@ void bind_inspection(py::module_& m) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const auto setup = setup_of(n_repeats, seed, max_samples);
             const auto parsed = inspection::parse_metric(metric);
+            JobScope job(options);
             py::gil_scoped_release release;
             return inspection::permutation_scores(*arg, X, y, w, groups, setup, parsed, n_classes,
                                                   options);
@@ -67,6 +68,7 @@ void bind_inspection(py::module_& m) {
            Index job_count, RunOptions options) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const auto setup = setup_of(n_repeats, seed, max_samples);
+            JobScope job(options);
             py::gil_scoped_release release;
             // a Python model gets the block in one call: the caller sized it for the budget
             const Index rows = job_count * (max_samples > 0 ? max_samples : X.rows());
@@ -124,6 +126,7 @@ void bind_inspection(py::module_& m) {
             if (individual) {
                 RowMatrixXf out;
                 {
+                    JobScope job(options);
                     py::gil_scoped_release release;
                     out = inspection::replaced_outputs(*arg, background, points, jobs, options);
                 }
@@ -131,6 +134,7 @@ void bind_inspection(py::module_& m) {
             }
             RowMatrixXd out;
             {
+                JobScope job(options);
                 py::gil_scoped_release release;
                 out = inspection::replaced_means(*arg, background, points, jobs, weights,
                                                  options);
@@ -149,6 +153,7 @@ void bind_inspection(py::module_& m) {
            const ConstRowRef& lower, const ConstRowRef& upper, Index n_outputs,
            RunOptions options) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
+            JobScope job(options);
             py::gil_scoped_release release;
             return inspection::ale_differences(*arg, X, features, lower, upper, options);
         },

@@ -114,6 +114,7 @@ void bind_local(py::module_& m) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const LimeOptions lime{num_samples, num_features, selection_of(selection),
                                    kernel_width, seed};
+            JobScope job(options);
             // safe: X and stats are kept alive by the call frame, the options are copies; a
             // Python model takes the GIL itself, chunk by chunk
             py::gil_scoped_release release;
@@ -131,6 +132,7 @@ void bind_local(py::module_& m) {
             const std::vector<int> targets = to_targets(target_array);
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
             const SlidingWindows windows(shape, window, strides);
+            JobScope job(options);
             // safe: the arrays are kept alive by the call frame; see lime_tabular
             py::gil_scoped_release release;
             return occlusion(*arg, X, baselines, windows, targets, options);
@@ -149,6 +151,7 @@ void bind_local(py::module_& m) {
             const std::vector<Index> group_of(group_array.data(),
                                               group_array.data() + group_array.size());
             const FeatureGroups groups(group_of, n_groups);
+            JobScope job(options);
             // safe: the arrays are kept alive by the call frame; see lime_tabular
             py::gil_scoped_release release;
             return feature_ablation(*arg, X, baselines, groups, targets, options);

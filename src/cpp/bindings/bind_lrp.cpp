@@ -60,6 +60,7 @@ void bind_lrp(py::module_& m) {
            const py::list& rules, const std::vector<int>& record, RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             const LrpRuleSpecs specs = to_specs(rules);
+            JobScope job(options);
             // Safe without the GIL: X views a caller-owned array kept alive by the call frame,
             // the specs and options are C++ copies and the Network is immutable.
             py::gil_scoped_release release;

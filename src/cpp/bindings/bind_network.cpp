@@ -38,10 +38,12 @@ void add_layer(Network& net, const std::string& kind, const std::string& name,
 RowMatrixXf predict(const Network& net, const ConstRowRef& X, int n_threads,
                     std::size_t memory_budget) {
     RowMatrixXf Y;
+    RunOptions options{n_threads, memory_budget};
+    JobScope job(options);
     // Safe without the GIL: X is a view of a caller-owned array kept alive by the call frame,
     // and the Network is immutable after construction.
     py::gil_scoped_release release;
-    net.predict(X, Y, RunOptions{n_threads, memory_budget});
+    net.predict(X, Y, options);
     return Y;
 }
 

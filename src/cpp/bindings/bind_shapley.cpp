@@ -32,6 +32,7 @@ auto run_game(const py::object& model, const ConstRowRef& X, const ConstRowRef& 
               Index chunk_rows, Method&& method) {
     const ModelArg arg = to_model(model, X.cols(), n_outputs);
     const shapley::Groups groups = to_groups(group_of, n_groups);
+    JobScope job(options);  // before the game copies the options
     const shapley::Game game{*arg, X, background, groups, options, chunk_rows};
     shapley::check_game(game);
     py::gil_scoped_release release;

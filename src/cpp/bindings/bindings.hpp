@@ -42,6 +42,25 @@ pybind11::cpp_function matrix_view(Matrix Struct::*field, bool optional = false)
     });
 }
 
+// For the duration of one core call (construct it under the GIL, before the
+// `gil_scoped_release`, and before anything copies `options`): gives the call a JobControl when
+// the caller passed none, and on the main thread routes SIGINT (Ctrl-C) to the job's interrupt
+// flag, which the core polls between chunks and turns into Interrupted -> KeyboardInterrupt. The
+// previous handler is restored on exit; nested calls each install and restore their own.
+class JobScope {
+public:
+    explicit JobScope(RunOptions& options);
+    ~JobScope();
+    JobScope(const JobScope&) = delete;
+    JobScope& operator=(const JobScope&) = delete;
+
+private:
+    JobControl local_;
+    JobControl* previous_ = nullptr;
+    bool installed_ = false;
+    void* saved_handler_ = nullptr;  // the previous struct sigaction (platform type hidden)
+};
+
 // The default of every `options=` argument: the core's RunOptions{} (all threads, default budget).
 inline pybind11::arg_v default_options() {
     return pybind11::arg_v("options", RunOptions{}, "RunOptions()");

@@ -79,6 +79,7 @@ RowMatrixXf evaluate_model(const py::object& model, const ConstRowRef& X, Index 
     const ModelArg arg = to_model(model, X.cols(), n_outputs);
     if (chunk_rows <= 0) chunk_rows = plan_chunk_rows(*arg, options.memory_budget, X.rows());
     RowMatrixXf Y(X.rows(), n_outputs);
+    JobScope job(options);
     // Safe without the GIL: X views a caller-owned array kept alive by the call frame, Y and the
     // options are ours, a Network is immutable and a Python callable re-takes the GIL per chunk.
     py::gil_scoped_release release;

@@ -48,6 +48,7 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
     const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
     const auto* net = dynamic_cast<const Network*>(&model);
     auto run_chunk = [&](Index chunk, RowMatrixXf& X, RowMatrixXf& Y) {
+        check_interrupt(options);
         const Index first = chunk * chunk_rows;
         const Index count = std::min(chunk_rows, total_rows - first);
         X.resize(count, model.n_inputs());
@@ -58,14 +59,20 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
             model.predict(X, Y);
         }
         reduce(first, count, static_cast<const RowMatrixXf&>(Y));
+        report_progress(options, count);
     };
+    add_progress_total(options, total_rows);
     if (model.thread_safe()) {
+        ParallelErrors errors;  // no exception may leave the parallel region
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
         {
             RowMatrixXf X, Y;
 #pragma omp for schedule(dynamic, 1)
-            for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(chunk, X, Y);
+            for (Index chunk = 0; chunk < n_chunks; ++chunk) {
+                errors.run([&] { run_chunk(chunk, X, Y); });
+            }
         }
+        errors.rethrow();
     } else {
         RowMatrixXf X, Y;
         for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(chunk, X, Y);

@@ -5,6 +5,8 @@
 #include "core/network/network.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <type_traits>
 
 namespace glassbox {
 
@@ -37,26 +39,40 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
     const Index rows_per_chunk = std::max<Index>(1, block / points_per_row);
     const Index n_chunks = (n_rows + rows_per_chunk - 1) / rows_per_chunk;
 
+    // Exceptions (a bad_alloc, an Interrupted) are carried out of the region; the chunk loop is
+    // reached by every thread even when one failed, as the worksharing construct requires.
+    ParallelErrors errors;
+    add_progress_total(options, n_rows);
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {
-        auto worker = make_worker();
+        std::optional<std::decay_t<decltype(make_worker())>> worker;
         Tape& tape = thread_tape();
-        tape.activations.resize(net.n_layers());
-        tape.grads.resize(net.n_layers());
         RowMatrixXf seed;
+        errors.run([&] {
+            worker.emplace(make_worker());
+            tape.activations.resize(net.n_layers());
+            tape.grads.resize(net.n_layers());
+        });
 #pragma omp for schedule(dynamic, 1)
         for (Index chunk = 0; chunk < n_chunks; ++chunk) {
-            const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
-            const Index point_end = row_end * points_per_row;
-            for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
-                const Index count = std::min(block, point_end - p);
-                seed.setZero(count, net.n_outputs());
-                for (Index i = 0; i < count; ++i) seed(i, targets[(p + i) / points_per_row]) = 1.0f;
-                step(worker, tape, seed, p, count);
-            }
+            errors.run([&] {
+                check_interrupt(options);
+                const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
+                const Index point_end = row_end * points_per_row;
+                for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
+                    const Index count = std::min(block, point_end - p);
+                    seed.setZero(count, net.n_outputs());
+                    for (Index i = 0; i < count; ++i) {
+                        seed(i, targets[(p + i) / points_per_row]) = 1.0f;
+                    }
+                    step(*worker, tape, seed, p, count);
+                }
+                report_progress(options, row_end - chunk * rows_per_chunk);
+            });
         }
-        if (tape.bytes() > kKeptTapeBytes) tape = Tape();
+        if (tape.bytes() > kKeptTapeBytes || errors.stopped()) tape = Tape();
     }
+    errors.rethrow();
 }
 
 template <class MakeWorker>
