@@ -5,6 +5,7 @@
 
 #include "core/network/layer.hpp"
 
+#include <cstdint>
 #include <optional>
 
 namespace glassbox {
@@ -57,13 +58,15 @@ public:
     const Pool2dOptions& options() const { return opt_; }
 
 private:
-    struct Window {
-        Index h0, h1, w0, w1;
-        float scale;  // 1 / divisor, 0 for an empty window
+    // A window's input range [lo, hi) along one axis, and its extent `size` within the input
+    // and the padding (the divisor's factor when count_include_pad).
+    struct Span {
+        Index lo, hi, size;
     };
     Pool2dOptions opt_;
     PoolGeometry geo_;
-    std::vector<Window> windows_;  // one per output position, row-major
+    std::vector<Span> rows_, cols_;  // per output row / column
+    std::vector<float> scales_;      // per output position: 1 / divisor, 0 for an empty window
 };
 
 // Output (oh, ow); window i spans [floor(i H / oh), ceil((i + 1) H / oh)) like torch.
@@ -92,7 +95,9 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
 
 private:
-    std::vector<Index> target_;  // per input element of a sample: the output element it feeds
+    // per input element of a sample: the output element it feeds (int32: sizes are at most
+    // kMaxActivationSize, 2^28)
+    std::vector<std::int32_t> target_;
     float count_;                // elements averaged into each output
 };
 
