@@ -87,18 +87,44 @@ def _raw(n_bytes: int) -> Any:
 
 
 ONNX_CASES = {
-    # the probe's files: a Conv / MaxPool reading input dims whose product overflows int64
+    # the probe's files: a Conv / MaxPool / AveragePool reading input dims whose product
+    # overflows int64
     "overflowing dims, Conv": (
         lambda: _graph(["n", 1, BIG, 5]),
-        r"input of the ONNX graph: shape \(1, 3689348814741910325, 5\) has \d+ elements",
+        r"the input 'x' of the ONNX graph \(read by 'conv'\): shape \(1, 3689348814741910325, 5\) "
+        r"has \d+ elements per sample, more than the ceiling of 268435456",
     ),
     "overflowing dims, MaxPool": (
         lambda: _graph(["n", 1, BIG, 5], "MaxPool", {"kernel_shape": [2, 2]}),
-        r"input of the ONNX graph: .* more than the ceiling of 268435456",
+        r"input 'x' of the ONNX graph \(read by 'pool'\): .* more than the ceiling of 268435456",
+    ),
+    "overflowing dims, AveragePool": (
+        lambda: _graph(["n", 1, 5, BIG], "AveragePool", {"kernel_shape": [2, 2]}),
+        r"input 'x' of the ONNX graph \(read by 'pool'\): .* more than the ceiling of 268435456",
     ),
     "input above the ceiling": (
         lambda: _graph(["n", 1, 2**15, 2**14]),
-        r"input of the ONNX graph: .* more than the ceiling",
+        r"input 'x' of the ONNX graph \(read by 'conv'\): .* more than the ceiling",
+    ),
+    "negative input dims": (
+        lambda: _graph(["n", 1, -8, 8]),
+        r"input 'x' of the ONNX graph \(read by 'conv'\) must have shape \(batch, \*sample_shape",
+    ),
+    "Conv group mismatch": (
+        lambda: _graph(["n", 1, 8, 8], attrs={"group": 2}),
+        r"layer 'conv' \(ONNX op Conv\).*groups=2 does not take 1 channels",
+    ),
+    "Conv kernel larger than the padded input": (
+        lambda: _graph(["n", 1, 2, 2], attrs={"pads": [0, 0, 0, 0]}),
+        r"layer 'conv'.*kernel extent 3 \(with dilation\) is larger than the padded input 2",
+    ),
+    "MaxPool dilated window wholly in the padding (-inf before)": (
+        lambda: _graph(
+            ["n", 1, 2, 8],
+            "MaxPool",
+            {"kernel_shape": [2, 1], "pads": [1, 0, 1, 0], "dilations": [3, 1]},
+        ),
+        r"layer 'pool': max_pool2d: window 0 along the height lies wholly in the padding",
     ),
     "MaxPool with huge pads": (
         lambda: _graph(["n", 1, 8, 8], "MaxPool", {"kernel_shape": [2, 2], "pads": [2**40] * 4}),
@@ -411,3 +437,64 @@ class _Reduced:
         from glassbox.models.native import NativeModel
 
         return (copyreg._reconstructor, (NativeModel, object, None), self.state)
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded memory: what a load allocates follows the file's weights, not its declared sizes
+# --------------------------------------------------------------------------------------------
+
+
+def test_onnx_integer_inputs_are_rejected_naming_the_input() -> None:
+    onnx = _onnx()
+    from onnx import TensorProto
+
+    model = onnx.load_from_string(_graph(["n", 1, 8, 8]))
+    for elem_type, name in ((TensorProto.INT64, "INT64"), (TensorProto.BOOL, "BOOL")):
+        model.graph.input[0].type.tensor_type.elem_type = elem_type
+        with pytest.raises(ValueError, match=rf"'x' of the ONNX graph .* has element type {name}"):
+            gb.from_onnx(model)
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.DOUBLE
+    assert gb.from_onnx(model).n_outputs == 72
+
+
+def test_constant_folding_cannot_grow_a_tiny_file_without_bound() -> None:
+    """30 Concats of a constant with itself would fold to 2^30 floats (4 GiB) from 2 KB: folded
+    constants get twice the file's weights + 2^24 elements in all."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Concat", ["c0", "c0"], ["c1"], name="cat1", axis=0)]
+    nodes += [
+        helper.make_node("Concat", [f"c{i}", f"c{i}"], [f"c{i + 1}"], name=f"cat{i + 1}", axis=0)
+        for i in range(1, 30)
+    ]
+    nodes.append(helper.make_node("Add", ["x", "c30"], ["y"], name="add"))
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])],
+        initializer=[_tensor(np.ones(1, np.float32), "c0")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    assert len(model.SerializeToString()) < 4096
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(
+        UnsupportedLayerError, match=r"constant folding failed \(.* left to folded constants"
+    ):
+        gb.from_onnx(model)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024
+
+
+def test_a_huge_pooling_window_with_huge_pads_builds_a_small_model() -> None:
+    """Pads of 2^20 below a kernel of 2^21 are valid: a 9 x 9 output, small tables, no
+    allocation that follows the pads."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    data = _graph(
+        ["n", 1, 8, 8], "AveragePool", {"kernel_shape": [2**21, 2**21], "pads": [2**20] * 4}
+    )
+    model = gb.from_onnx(data)
+    out = model.predict(np.ones((2, 1, 8, 8), np.float32))
+    assert len(data) < 2048 and out.shape == (2, 81) and np.isfinite(out).all()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024

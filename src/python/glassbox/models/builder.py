@@ -849,9 +849,13 @@ class GraphBuilder:
         return np.array([BATCH, *x.framework_shape], dtype=np.int64)
 
 
-def sample_shape(dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str) -> Shape:
+def sample_shape(
+    dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str, label: str | None = None
+) -> Shape:
     """The per-sample shape of a graph's one input from its dims (batch first; unknown extents
-    None or <= 0); ``UnsupportedLayerError`` for several inputs or outputs.
+    None or <= 0); ``UnsupportedLayerError`` for several inputs or outputs, ``ValueError`` naming
+    the input (``label``, default "the input of ``what``") for unknown, absurd or too large
+    extents.
 
     >>> sample_shape([None, 3, 28, 28], 1, 1, "this model")
     (3, 28, 28)
@@ -861,13 +865,13 @@ def sample_shape(dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str) 
             f"model: {what} has {n_inputs} inputs and {n_outputs} outputs; glassbox translates "
             "models with one input and one output"
         )
-    sample = list(dims[1:])
+    sample, label = list(dims[1:]), label or f"the input of {what}"
     if not sample or any(d is None or int(d) <= 0 for d in sample):
         raise ValueError(
-            f"model: the input of {what} must have shape (batch, *sample_shape) with a fixed "
-            f"sample shape; got {list(dims)}"
+            f"model: {label} must have shape (batch, *sample_shape) with a fixed sample shape; "
+            f"got {list(dims)}"
         )
-    return check_size(sample, f"model: the input of {what}")
+    return check_size(sample, f"model: {label}")
 
 
 def _ints2(value: Any, name: str) -> tuple[int, int]:

@@ -142,6 +142,9 @@ class _Translator:
             init.name: _array(init, f"initializer {init.name!r}{self._readers(init.name)}")
             for init in self.graph.initializer
         }
+        # what constant folding may allocate in all: bounded by the file's weights, not by what
+        # a chain of folded ops could grow a tiny file's constants to
+        self.fold_budget = _FOLD_ALLOWANCE + 2 * sum(v.size for v in self.values.values())
         inputs = [i for i in self.graph.input if i.name not in self.values]
         shape, batch = self._input_shape(inputs, len(self.graph.output))
         self.builder = GraphBuilder(
@@ -200,6 +203,13 @@ class _Translator:
         attrs = _attributes(node)
         if node.op_type in _FOLDABLE and not any(isinstance(v, Tensor) for v in inputs):
             try:
+                size = _folded_size(node.op_type, inputs, attrs)
+                if size > self.fold_budget:  # checked before anything of that size exists
+                    raise ValueError(
+                        f"{size} elements, more than the {self.fold_budget} left to folded "
+                        "constants (twice the file's weights + 2^24)"
+                    )
+                self.fold_budget -= size
                 return _FOLDABLE[node.op_type](inputs, attrs)
             except Exception as exc:
                 return self.builder.unsupported(name, what, f"constant folding failed ({exc})")
@@ -222,9 +232,16 @@ class _Translator:
             weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
             if dims[1] is None and node.op_type in ("Gemm", "MatMul") and weight is not None:
                 dims[1] = weight.shape[1 if _attributes(node).get("transB", 0) else 0]
-        return sample_shape(dims, len(inputs), n_outputs, "the ONNX graph"), dims[
-            0
-        ] if dims else None
+        name = inputs[0].name if inputs else ""
+        label = f"the input {name!r} of the ONNX graph{self._readers(name)}"
+        elem_type = inputs[0].type.tensor_type.elem_type if inputs else 0
+        if elem_type and elem_type not in _FLOAT_TYPES:  # 0: not given
+            raise ValueError(
+                f"model: {label} has element type {_type_name(elem_type)}; glassbox models take "
+                "floating-point inputs (FLOAT, DOUBLE, FLOAT16, BFLOAT16)"
+            )
+        shape = sample_shape(dims, len(inputs), n_outputs, "the ONNX graph", label)
+        return shape, dims[0] if dims else None
 
     # -- helpers for handlers and fusions -----------------------------------------------------
     def name(self, node: onnx.NodeProto) -> str:
@@ -269,6 +286,19 @@ class _Translator:
 # -- untrusted tensors and errors ---------------------------------------------------------------
 
 
+_FOLD_ALLOWANCE = 1 << 24  # elements of folded constants beyond twice the file's weights
+_FLOAT_TYPES = (1, 10, 11, 16)  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
+
+
+def _type_name(data_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return str(TensorProto.DataType.Name(data_type))
+    except ValueError:
+        return str(data_type)
+
+
 def _array(tensor: onnx.TensorProto, what: str) -> np.ndarray:
     """A tensor's data; ``ValueError`` naming ``what`` (the tensor and the layers reading it) for
     data that does not match its dims and type, or data kept in an external file."""
@@ -288,13 +318,10 @@ def _array(tensor: onnx.TensorProto, what: str) -> np.ndarray:
     raw = len(tensor.raw_data)
     packed = {getattr(TensorProto, n, -1) for n in ("INT4", "UINT4", "FLOAT4E2M1", "INT2", "UINT2")}
     if min(dims, default=0) < 0 or (raw and tensor.data_type not in packed and raw != expected):
-        try:
-            dtype = TensorProto.DataType.Name(tensor.data_type)
-        except ValueError:
-            dtype = str(tensor.data_type)
+        dtype = _type_name(tensor.data_type)
         raise ValueError(
-            f"model: {what} is corrupt: dims {list(dims)} of type {dtype} need {expected} "
-            f"bytes, its raw_data holds {raw}"
+            f"model: {what} is corrupt: dims {list(dims)} of type {dtype} need {expected} bytes, "
+            f"its raw_data holds {raw}"
         )
     try:
         return numpy_helper.to_array(tensor)
@@ -608,6 +635,18 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
     "Slice": _slice,
     "Constant": lambda v, a: _constant_value(a),
 }
+
+
+def _folded_size(op_type: str, inputs: list[Any], attrs: dict[str, Any]) -> int:
+    """The elements constant-folding ``op_type`` makes, computed from its inputs' shapes: a chain
+    of Concats or a Gather could otherwise grow a tiny file's constants without bound."""
+    if op_type == "Concat":
+        return sum(int(np.size(v)) for v in inputs)
+    if op_type == "Gather":
+        data, indices = inputs[0], inputs[1]
+        extent = np.shape(data)[int(attrs.get("axis", 0))]
+        return int(np.size(indices)) * (int(np.size(data)) // extent if extent else 0)
+    return max((int(np.size(v)) for v in inputs if isinstance(v, np.ndarray)), default=0)
 
 
 def _constant_value(attrs: dict[str, Any], what: str = "Constant") -> np.ndarray:
