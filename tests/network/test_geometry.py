@@ -5,11 +5,15 @@ frozen while in use."""
 
 from __future__ import annotations
 
-import threading
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import glassbox
 from conftest import build
 from glassbox import _core
 from glassbox.models.layers import MAX_ACTIVATION_SIZE, check_size, conv_out, pool_out
@@ -201,36 +205,61 @@ def test_a_compiled_network_is_frozen() -> None:
     assert _compile(_mlp()).frozen
 
 
-def test_mutating_the_network_while_it_computes_is_a_clean_error() -> None:
-    import glassbox as gb
+MUTATE_WHILE_COMPUTING = r"""
+import threading
+import numpy as np
+import glassbox as gb
+from glassbox.models.native import build_network
+from glassbox.models.spec import NetworkSpec
 
-    model = build(_mlp(256))
-    X = np.random.default_rng(1).normal(size=(4000, 256)).astype(np.float32)
-    errors: list[BaseException] = []
-    done = threading.Event()
+rng = np.random.default_rng(0)
+spec = NetworkSpec(input_shape=(256,))
+for i in range(4):
+    spec.add("dense", f"fc{i}", weight=rng.normal(size=(256, 256)) / 8, bias=None)
+    spec.add("tanh", f"act{i}")
+model = build_network(spec)
+X = rng.normal(size=(4000, 256)).astype(np.float32)
+errors, done = [], threading.Event()
 
-    def compute() -> None:
+def compute():
+    try:
+        for _ in range(3):
+            gb.IntegratedGradients(model, n_steps=8, n_threads=2)(X[:400], target=0)
+            model.predict(X, n_threads=2)
+    finally:
+        done.set()
+
+def mutate():
+    while not done.is_set():
         try:
-            for _ in range(3):
-                gb.IntegratedGradients(model, n_steps=8, n_threads=2)(X[:400], target=0)
-                model.predict(X, n_threads=2)
-        finally:
-            done.set()
+            model.network.add_layer("relu", "extra", [7], {}, {})
+        except ValueError as error:
+            errors.append(str(error))
+        else:
+            errors.append("add_layer succeeded on a network in use")
+            return
 
-    def mutate() -> None:
-        while not done.is_set():
-            try:
-                model.network.add_layer("relu", "extra", [7], {}, {})
-            except ValueError as error:
-                errors.append(error)
-            else:  # pragma: no cover - the failure this test guards against
-                errors.append(AssertionError("add_layer succeeded on a network in use"))
-                return
+threads = [threading.Thread(target=compute), threading.Thread(target=mutate)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert errors and all("the network is frozen" in e for e in errors), errors[:3]
+assert model.network.n_layers == 8
+print("ok", len(errors))
+"""
 
-    threads = [threading.Thread(target=compute), threading.Thread(target=mutate)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert errors and all(isinstance(e, ValueError) and "frozen" in str(e) for e in errors)
-    assert model.network.n_layers == 8
+
+def test_mutating_the_network_while_it_computes_is_a_clean_error() -> None:
+    """add_layer from another thread during a computation (a segfault before): in a subprocess,
+    so that a crash fails the test instead of the test run."""
+    env = dict(os.environ, PYTHONPATH=str(Path(glassbox.__file__).parents[1]))
+    result = subprocess.run(
+        [sys.executable, "-c", MUTATE_WHILE_COMPUTING],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
+    assert result.stdout.startswith("ok ")
