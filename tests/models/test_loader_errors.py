@@ -114,6 +114,11 @@ ONNX_CASES = {
         lambda: _graph(["n", 1, 8, 8], attrs={"group": 2}),
         r"layer 'conv' \(ONNX op Conv\).*groups=2 does not take 1 channels",
     ),
+    "Conv kernel_shape that W does not have (ignored before)": (
+        lambda: _graph(["n", 1, 8, 8], attrs={"kernel_shape": [5, 5]}, check=False),
+        r"layer 'conv' \(ONNX op Conv\).*kernel_shape=\[5, 5\] does not match W of shape "
+        r"\(2, 1, 3, 3\)",
+    ),
     "Conv kernel larger than the padded input": (
         lambda: _graph(["n", 1, 2, 2], attrs={"pads": [0, 0, 0, 0]}),
         r"layer 'conv'.*kernel extent 3 \(with dilation\) is larger than the padded input 2",

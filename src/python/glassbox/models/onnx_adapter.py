@@ -466,6 +466,9 @@ def _conv(op: _Op) -> Tensor:
         raise Unsupported("W must be a constant 4-D tensor (2-D convolution)")
     if isinstance(bias, Tensor):
         raise Unsupported("B must be a constant")
+    kernel = [int(k) for k in op.attrs.get("kernel_shape", weight.shape[2:])]
+    if kernel != list(weight.shape[2:]):  # ONNX: they must agree
+        raise InvalidLayer(f"kernel_shape={kernel} does not match W of shape {weight.shape}")
     group, bias = int(op.attrs.get("group", 1)), None if bias is None else np.ravel(bias)
     return op.builder.conv2d(op.name, op.x, weight, bias, groups=group, **_window_args(op.attrs))
 
