@@ -175,6 +175,42 @@ def test_geometry_at_the_limits_still_builds_and_matches_torch_rules() -> None:
     np.testing.assert_allclose(out, 1.0)
 
 
+LOAD_AT_THE_CEILING = r"""
+import resource
+from glassbox.models.native import build_network
+from glassbox.models.spec import NetworkSpec
+
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for kind, params in (
+    ("avg_pool2d", {"kernel": 1}),
+    ("avg_pool2d", {"kernel": (1, 3), "stride": 1, "padding": (0, 1), "count_include_pad": False}),
+    ("max_pool2d", {"kernel": 1}),
+    ("reduce_mean", {"axes": (2,), "keepdims": True}),
+):
+    spec = NetworkSpec(input_shape=(1, 2**23, 2**5))  # 2^28 elements per sample: the ceiling
+    spec.add(kind, "layer", params=params)
+    model = build_network(spec)
+    assert model.n_outputs == 2**28 or kind == "reduce_mean", (kind, model.n_outputs)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_building_layers_at_the_ceiling_allocates_nothing_of_their_size() -> None:
+    """A load checks declared sizes and keeps no table of an activation's size (a 2 KB file
+    declaring a 2^28-element sample built 1 GiB tables before): measured in a subprocess."""
+    grown_mib = int(_run_python(LOAD_AT_THE_CEILING).split()[-1])
+    assert grown_mib < 64
+
+
+def _run_python(code: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(Path(glassbox.__file__).parents[1]))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
+    return result.stdout
+
+
 # --------------------------------------------------------------------------------------------
 # Frozen networks
 # --------------------------------------------------------------------------------------------
@@ -253,13 +289,4 @@ print("ok", len(errors))
 def test_mutating_the_network_while_it_computes_is_a_clean_error() -> None:
     """add_layer from another thread during a computation (a segfault before): in a subprocess,
     so that a crash fails the test instead of the test run."""
-    env = dict(os.environ, PYTHONPATH=str(Path(glassbox.__file__).parents[1]))
-    result = subprocess.run(
-        [sys.executable, "-c", MUTATE_WHILE_COMPUTING],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
-    assert result.stdout.startswith("ok ")
+    assert _run_python(MUTATE_WHILE_COMPUTING).startswith("ok ")

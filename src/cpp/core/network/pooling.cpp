@@ -8,8 +8,6 @@
 #include "core/network/spatial.hpp"
 
 namespace glassbox {
-static_assert(kMaxActivationSize <= std::numeric_limits<std::int32_t>::max(),
-              "ReduceMean indexes a sample's elements with int32");
 namespace {
 
 // Valid kernel taps [lo, hi) for output position `o` along one axis.
@@ -327,35 +325,18 @@ void MaxPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
 AvgPool2d::AvgPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes)
     : opt_(options), geo_(pool_geometry(input_shapes, "avg_pool2d", opt_)) {
     output_shape_ = {geo_.channels, geo_.oh, geo_.ow};
-    const PoolGeometry& g = geo_;
-    // windows are separable: one span per output row and per output column (memory O(oh + ow)
-    // plus one float per output position, not a window record per position)
-    auto spans = [](Index n_out, Index stride, Index pad, Index pad_after, Index k, Index in) {
-        std::vector<Span> result(static_cast<std::size_t>(n_out));
-        for (Index o = 0; o < n_out; ++o) {
-            const Index start = o * stride - pad;  // (n_out - 1) * stride <= in + pads: no overflow
-            const Index end = std::min(start + k, in + pad_after);
-            result[static_cast<std::size_t>(o)] =
-                Span{std::max<Index>(start, 0), std::min(end, in), end - start};
-        }
-        return result;
-    };
-    rows_ = spans(g.oh, opt_.stride_h, opt_.pad_top, opt_.pad_bottom, opt_.kernel_h, g.h);
-    cols_ = spans(g.ow, opt_.stride_w, opt_.pad_left, opt_.pad_right, opt_.kernel_w, g.w);
-    scales_.resize(static_cast<std::size_t>(g.oh * g.ow));
-    for (Index oi = 0; oi < g.oh; ++oi) {
-        for (Index oj = 0; oj < g.ow; ++oj) {
-            const Span& r = rows_[static_cast<std::size_t>(oi)];
-            const Span& c = cols_[static_cast<std::size_t>(oj)];
-            float scale = 0.0f;  // empty window: output 0 (torch)
-            if (r.lo < r.hi && c.lo < c.hi) {
-                const Index divisor =
-                    opt_.count_include_pad ? r.size * c.size : (r.hi - r.lo) * (c.hi - c.lo);
-                scale = 1.0f / static_cast<float>(divisor);
-            }
-            scales_[static_cast<std::size_t>(oi * g.ow + oj)] = scale;
-        }
-    }
+}
+
+AvgPool2d::Span AvgPool2d::span(Index o, bool rows) const {
+    const Index stride = rows ? opt_.stride_h : opt_.stride_w;
+    const Index pad = rows ? opt_.pad_top : opt_.pad_left;
+    const Index pad_after = rows ? opt_.pad_bottom : opt_.pad_right;
+    const Index k = rows ? opt_.kernel_h : opt_.kernel_w, in = rows ? geo_.h : geo_.w;
+    const Index start = o * stride - pad;  // (n_out - 1) * stride <= in + pads: no overflow
+    const Index end = std::min(start + k, in + pad_after);
+    const Index lo = std::max<Index>(start, 0), hi = std::min(end, in);
+    // every window holds an input element (pool_geometry checks it): count >= 1
+    return Span{lo, hi, opt_.count_include_pad ? end - start : hi - lo};
 }
 
 void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -368,14 +349,13 @@ void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrix
             const float* plane = x.data() + r * x.cols() + c * g.h * g.w;
             float* dst = out.data() + r * out.cols() + c * P;
             for (Index oi = 0; oi < g.oh; ++oi) {
-                const Span& rows = rows_[static_cast<std::size_t>(oi)];
+                const Span rows = span(oi, true);
                 for (Index oj = 0; oj < g.ow; ++oj) {
-                    const Span& cols = cols_[static_cast<std::size_t>(oj)];
+                    const Span cols = span(oj, false);
                     float sum = 0.0f;
                     for (Index ih = rows.lo; ih < rows.hi; ++ih)
                         for (Index iw = cols.lo; iw < cols.hi; ++iw) sum += plane[ih * g.w + iw];
-                    const Index p = oi * g.ow + oj;
-                    dst[p] = sum * scales_[static_cast<std::size_t>(p)];
+                    dst[oi * g.ow + oj] = sum / static_cast<float>(rows.count * cols.count);
                 }
             }
         }
@@ -393,11 +373,11 @@ void AvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
             float* plane = grad_in[0].data() + r * grad_in[0].cols() + c * g.h * g.w;
             const float* src = grad_out.data() + r * grad_out.cols() + c * P;
             for (Index oi = 0; oi < g.oh; ++oi) {
-                const Span& rows = rows_[static_cast<std::size_t>(oi)];
+                const Span rows = span(oi, true);
                 for (Index oj = 0; oj < g.ow; ++oj) {
-                    const Span& cols = cols_[static_cast<std::size_t>(oj)];
-                    const Index p = oi * g.ow + oj;
-                    const float v = src[p] * scales_[static_cast<std::size_t>(p)];
+                    const Span cols = span(oj, false);
+                    const float v =
+                        src[oi * g.ow + oj] / static_cast<float>(rows.count * cols.count);
                     for (Index ih = rows.lo; ih < rows.hi; ++ih)
                         for (Index iw = cols.lo; iw < cols.hi; ++iw) plane[ih * g.w + iw] += v;
                 }
@@ -497,33 +477,42 @@ ReduceMean::ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepd
     }
     if (output_shape_.empty()) output_shape_ = {1};
     count_ = static_cast<float>(count);
-    // strides of the input axes in the input and in the output (0 for a reduced axis)
-    std::vector<Index> in_stride(in.size()), out_stride(in.size());
-    Index in_step = 1, out_step = 1;
+    in_ = in;
+    n_in_ = shape_size(in);
+    out_stride_.assign(in.size(), 0);
+    Index out_step = 1;
     for (Index d = rank - 1; d >= 0; --d) {
-        in_stride[d] = in_step;
-        in_step *= in[d];
-        out_stride[d] = reduced[d] ? 0 : out_step;
-        if (!reduced[d]) out_step *= in[d];
+        if (reduced[d]) continue;
+        out_stride_[d] = out_step;
+        out_step *= in[d];
     }
-    target_.resize(static_cast<std::size_t>(shape_size(in)));
-    for (Index k = 0; k < shape_size(in); ++k) {
-        Index t = 0;
-        for (Index d = 0; d < rank; ++d) t += (k / in_stride[d]) % in[d] * out_stride[d];
-        target_[static_cast<std::size_t>(k)] = static_cast<std::int32_t>(t);
+}
+
+template <class F>
+void ReduceMean::each_target(F&& f) const {
+    const auto rank = static_cast<Index>(in_.size());
+    std::vector<Index> at(in_.size(), 0);  // the multi-index of element k
+    Index t = 0;
+    for (Index k = 0; k < n_in_; ++k) {
+        f(k, t);
+        for (Index d = rank - 1; d >= 0; --d) {  // advance the innermost axis, carrying over
+            t += out_stride_[d];
+            if (++at[d] < in_[d]) break;
+            at[d] = 0;
+            t -= out_stride_[d] * in_[d];
+        }
     }
 }
 
 void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     const Index n_out = shape_size(output_shape_);
-    const auto n_in = static_cast<Index>(target_.size());
     out.resize(x.rows(), n_out);
     thread_local std::vector<double> sums;  // double sums: means over many elements stay exact
     for (Index r = 0; r < x.rows(); ++r) {
         sums.assign(static_cast<std::size_t>(n_out), 0.0);
-        const float* src = x.data() + r * n_in;
-        for (Index k = 0; k < n_in; ++k) sums[target_[k]] += src[k];
+        const float* src = x.data() + r * n_in_;
+        each_target([&](Index k, Index t) { sums[static_cast<std::size_t>(t)] += src[k]; });
         float* dst = out.data() + r * n_out;
         for (Index j = 0; j < n_out; ++j) dst[j] = static_cast<float>(sums[j] / count_);
     }
@@ -531,13 +520,12 @@ void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatri
 
 void ReduceMean::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
                                    std::vector<RowMatrixXf>& grad_in) const {
-    const auto n_in = static_cast<Index>(target_.size());
     const Index n_out = grad_out.cols();
-    grad_in[0].resize(grad_out.rows(), n_in);
+    grad_in[0].resize(grad_out.rows(), n_in_);
     for (Index r = 0; r < grad_out.rows(); ++r) {
         const float* g = grad_out.data() + r * n_out;
-        float* d = grad_in[0].data() + r * n_in;
-        for (Index k = 0; k < n_in; ++k) d[k] = g[target_[k]] / count_;
+        float* d = grad_in[0].data() + r * n_in_;
+        each_target([&](Index k, Index t) { d[k] = g[t] / count_; });
     }
 }
 

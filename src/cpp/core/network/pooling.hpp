@@ -5,7 +5,6 @@
 
 #include "core/network/layer.hpp"
 
-#include <cstdint>
 #include <optional>
 
 namespace glassbox {
@@ -58,15 +57,16 @@ public:
     const Pool2dOptions& options() const { return opt_; }
 
 private:
-    // A window's input range [lo, hi) along one axis, and its extent `size` within the input
-    // and the padding (the divisor's factor when count_include_pad).
+    // A window's input range [lo, hi) along one axis and its factor of the divisor.
     struct Span {
-        Index lo, hi, size;
+        Index lo, hi, count;
     };
+    // The span of output row (rows) or column `o`, computed when needed: no table of the
+    // output's size is kept (it would make a load's memory follow the declared shape).
+    Span span(Index o, bool rows) const;
+
     Pool2dOptions opt_;
     PoolGeometry geo_;
-    std::vector<Span> rows_, cols_;  // per output row / column
-    std::vector<float> scales_;      // per output position: 1 / divisor, 0 for an empty window
 };
 
 // Output (oh, ow); window i spans [floor(i H / oh), ceil((i + 1) H / oh)) like torch.
@@ -95,10 +95,16 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
 
 private:
-    // per input element of a sample: the output element it feeds (int32: sizes are at most
-    // kMaxActivationSize, 2^28)
-    std::vector<std::int32_t> target_;
-    float count_;                // elements averaged into each output
+    // Calls f(k, t) for every input element k of a sample (row-major) and the output element t
+    // it feeds, walking the input's axes like an odometer: no per-element table (a table of
+    // the input's size would make a load's memory follow the declared shape).
+    template <class F>
+    void each_target(F&& f) const;
+
+    Shape in_;                       // the per-sample input shape
+    std::vector<Index> out_stride_;  // per input axis: its stride in the output, 0 if reduced
+    Index n_in_ = 0;                 // input elements per sample
+    float count_;                    // elements averaged into each output
 };
 
 }  // namespace glassbox
