@@ -345,6 +345,13 @@ def test_torch_models_with_invalid_weights_or_geometry() -> None:
     conv[0].stride = (0, 1)
     with pytest.raises(UnsupportedLayerError, match=r"layer '0'.*stride must be positive"):
         gb.from_torch(conv, input_shape=(1, 8, 8))
+    for pool, pad in (
+        (torch.nn.MaxPool2d(2, padding=2), 2),
+        (torch.nn.AvgPool2d(3, padding=2**20), 2**20),
+    ):
+        net = torch.nn.Sequential(pool, torch.nn.Flatten())  # torch checks only when it runs
+        with pytest.raises(ValueError, match=rf"layer '0'.*padding {pad} must be smaller than"):
+            gb.from_torch(net, input_shape=(1, 8, 8))
 
 
 def test_keras_batch_norm_with_a_negative_variance() -> None:

@@ -102,7 +102,11 @@ class NativeModel:
     """A model the compiled engine evaluates, with gradients: every explainer accepts it.
 
     Build it with an adapter (``glassbox.from_torch``, ``from_sklearn``, ``from_onnx``,
-    ``from_keras``) or from a ``NetworkSpec`` with ``build_network``.
+    ``from_keras``) or from a ``NetworkSpec`` with ``build_network``. It pickles by its spec;
+    unpickling checks the spec like a model file (``TypeError`` for wrong types,
+    ``ValueError`` naming the layer for invalid kinds, inputs, geometry, sizes or non-finite
+    weights), though, as with any pickle, load only pickles you trust. Its compiled
+    ``network`` is frozen: build a new model instead of changing one.
 
     Examples
     --------

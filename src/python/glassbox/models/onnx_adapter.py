@@ -79,13 +79,19 @@ def from_onnx(
     ------
     ValueError
         If ``model`` is a missing file or not a valid ONNX model, including graphs whose
-        initializers are corrupt (``raw_data`` of the wrong length, external data not loaded), whose
-        weights are not floating point or hold NaN / infinite values, whose batch norm has a
-        negative variance, or whose layers' geometry is invalid or absurd (an input or any
-        activation above ``glassbox.models.layers.MAX_ACTIVATION_SIZE`` elements per sample;
-        those name the layer).
+        input is not floating point or has more than
+        ``glassbox.models.layers.MAX_ACTIVATION_SIZE`` elements per sample (the message names
+        the input and the layers reading it), whose initializers are corrupt (``raw_data`` of
+        the wrong length, external data not loaded), whose weights are not floating point or
+        hold NaN / infinite values, whose batch norm has a negative variance, or whose Conv
+        ``kernel_shape`` disagrees with its weight (those name the layer).
     UnsupportedLayerError
-        If the graph contains nodes with no native equivalent; the message names all of them.
+        If the graph contains nodes with no native equivalent, or layers whose geometry is
+        invalid or absurd (a stride, kernel or dilation below 1, pooling pads not smaller than
+        the kernel, a window larger than the padded input, any activation above
+        ``MAX_ACTIVATION_SIZE`` elements per sample) or constants that would fold to more than
+        twice the file's weights; the message names all of them and the allowed range. It is a
+        ``ValueError``.
 
     Examples
     --------
