@@ -84,6 +84,10 @@ ALTERNATIVES: dict[str, str] = {
 }
 
 
+#: The largest channels-last output ``finish`` reorders (a dense permutation: 2^26 floats).
+_MAX_REORDERED_OUTPUT = 1 << 13
+
+
 class InvalidLayer(ValueError):
     """A layer whose weights or values are invalid (NaN or infinite weights, a negative
     variance, a weight of the wrong dtype): raised inside a translation, it stops it at once
@@ -302,6 +306,12 @@ class GraphBuilder:
             if out.channels_last:
                 out = self.flatten(f"{name}/flatten", out)
             size = int(out.shape[0])  # type: ignore[index]
+            if size > _MAX_REORDERED_OUTPUT:  # the reordering is a size x size matrix
+                raise UnsupportedLayerError(
+                    f"model: its output {name!r} has {size} features in channels-last order; "
+                    f"glassbox reorders at most {_MAX_REORDERED_OUTPUT} (end the model with a "
+                    "flatten in channels-first order, or a smaller output)"
+                )
             weight = np.zeros((size, size), np.float32)
             weight[np.arange(size), out.perm] = 1.0
             out = self.layer("dense", f"{name}/channels_last", [out], weight=weight, bias=None)
