@@ -153,6 +153,9 @@ def test_python_shape_algebra_checks_the_same_geometry() -> None:
         conv_out(2, kernel=5, stride=1, pad_begin=0, pad_end=0, dilation=1)
     with pytest.raises(ValueError, match="more than the ceiling"):
         check_size((1, BIG, 5), "x")
+    with pytest.raises(TypeError, match=r"x: shape \(3, 1.5\) must hold integers"):
+        check_size((3, 1.5), "x")
+    assert check_size((np.int64(3), 4), "x") == (3, 4)
     with pytest.raises(ValueError, match=r"padding 3 must be smaller than the kernel 2"):
         layer_shapes(_pool("max_pool2d", kernel=2, padding=3))
     with pytest.raises(ValueError, match=r"conv2d: im2col columns"):

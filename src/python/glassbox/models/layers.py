@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -165,7 +166,10 @@ def check_size(shape: Sequence[int], what: str) -> Shape:
     Traceback (most recent call last):
     ValueError: conv2d: output: shape (3, 16384, 32768) has 1610612736 elements per sample, ...
     """
-    dims = tuple(int(d) for d in shape)
+    try:  # integers only: int(1.5) would truncate silently
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{what}: shape {tuple(shape)!r} must hold integers") from None
     if not dims or min(dims) < 1:
         raise ValueError(f"{what}: shape {dims} has an extent below 1")
     size = math.prod(dims)
