@@ -491,7 +491,9 @@ PARAMS = ("stride", "padding", "kernel", "dilation", "groups", "axis", "shape", 
           "approximate")  # fmt: skip
 param_values = st.one_of(
     ints,
-    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e300, 2.5, -3.0, "x", None, True]),
+    st.sampled_from(
+        [float("nan"), float("inf"), -float("inf"), 1e300, 2.5, -3.0, "x", None, True, 10**400]
+    ),
     st.lists(ints, max_size=5).map(tuple),
     st.lists(st.integers(-2, 4), min_size=1, max_size=5).map(tuple),
     st.just([[1, 2], [3]]),

@@ -386,6 +386,10 @@ def _state() -> dict[str, Any]:
     return copy.deepcopy(build_network(spec).__getstate__())
 
 
+def _leaky(layer: Any, slope: Any) -> None:
+    layer.kind, layer.params = "leaky_relu", {"negative_slope": slope}
+
+
 def _loads(state: Any) -> Any:
     from glassbox.models.native import NativeModel
 
@@ -422,6 +426,17 @@ def _loads(state: Any) -> Any:
         (lambda s: s.pop("spec"), TypeError, "invalid pickled state"),
         (lambda s: s.update(factory=3), TypeError, "invalid pickled state"),
         (lambda s: s.update(spec=[1, 2]), TypeError, "expected a NetworkSpec"),
+        # an int beyond float's range (an OverflowError before) and a string the core dropped
+        (
+            lambda s: _leaky(s["spec"].layers[1], -(10**400)),
+            ValueError,
+            r"layer 'act': leaky_relu: 'negative_slope' must be a finite float, got -inf",
+        ),
+        (
+            lambda s: _leaky(s["spec"].layers[1], "0.1"),
+            TypeError,
+            r"layer 'act': parameter 'negative_slope' must be a number, got '0.1'",
+        ),
     ],
 )
 def test_broken_pickles_raise_cleanly(mutate, error: type, match: str) -> None:  # type: ignore[no-untyped-def]

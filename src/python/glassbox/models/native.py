@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,15 +17,24 @@ from glassbox.models.spec import LayerSpec, NetworkSpec
 SpecFactory = Callable[[tuple[int, ...]], NetworkSpec]
 
 
+def _float(value: Any) -> float:
+    """``float(value)``; an int beyond float's range is +-inf (the core reports it with the
+    parameter's allowed range) rather than an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _scalars(params: dict[str, Any]) -> dict[str, float]:
     """Numbers (bools as 0/1) as they are; a sequence ``key=(a, b)`` as ``key.0``, ``key.1`` and
     ``key.rank`` (how the core reads stride, padding, kernel, shape, ...). Strings are dropped."""
     scalars: dict[str, float] = {}
     for key, value in params.items():
         if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
-            scalars[key] = float(value)
+            scalars[key] = _float(value)
         elif isinstance(value, (list, tuple, np.ndarray)):
-            items = [float(item) for item in np.asarray(value).ravel()]
+            items = [_float(item) for item in np.asarray(value).ravel()]
             scalars[f"{key}.rank"] = float(len(items))
             scalars.update({f"{key}.{i}": item for i, item in enumerate(items)})
     return scalars
@@ -64,6 +74,10 @@ def _layer_arguments(
         )
     if not isinstance(layer.params, dict) or not isinstance(layer.weights, dict):
         raise TypeError(f"{where}: params and weights must be dicts")
+    defaults = LAYERS[layer.kind].params
+    for key, value in layer.params.items():  # the core drops strings: a wrong one would vanish
+        if isinstance(value, str) and not isinstance(defaults.get(key), str):
+            raise TypeError(f"{where}: parameter {key!r} must be a number, got {value!r}")
     try:
         scalars = _scalars(layer.params)
         kind = LAYERS[layer.kind].native_kind(layer.params)
