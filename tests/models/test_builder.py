@@ -191,3 +191,14 @@ def test_finish_adds_an_output_layer_for_the_input_or_an_earlier_layer() -> None
     spec = b.finish(b.input, "y")
     assert [(layer.kind, layer.name) for layer in spec.layers] == [("identity", "y")]
     assert isinstance(b.input, Tensor)
+
+
+def test_a_channels_last_output_is_reordered_only_up_to_a_bounded_size() -> None:
+    """The reordering is a size x size matrix: an image output of 64 x 64 x 3 (12288 features)
+    would need 600 MB, so it is refused by name before anything is allocated."""
+    b = _builder((4, 5, 2), channels_last=True)
+    spec = b.finish(b.identity("id", b.input))
+    assert spec.layers[-1].weights["weight"].shape == (40, 40)
+    b = _builder((64, 64, 3), channels_last=True)
+    with pytest.raises(UnsupportedLayerError, match=r"output 'output' has 12288 features in"):
+        b.finish(b.identity("id", b.input))

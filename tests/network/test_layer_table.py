@@ -342,7 +342,7 @@ def _one_layer(kind: str, shape: tuple[int, ...], name: str, **kwargs: Any) -> N
         ),
         (
             _one_layer("clamp", (4,), "clip", params={"min": math.nan}),
-            r"layer 'clip': clamp: 'min' must be <= 'max'",
+            r"layer 'clip': clamp: 'min' must be a finite float or its default, got nan",
         ),
         (
             _one_layer("softplus", (4,), "sp", params={"beta": 0.0}),
@@ -376,7 +376,8 @@ def _one_layer(kind: str, shape: tuple[int, ...], name: str, **kwargs: Any) -> N
         ),
         (
             _one_layer("reduce_mean", (3, 4, 5), "mean", params={"axes": (0.5,)}),
-            r"layer 'mean': reduce_mean: 'axes' must be integers",
+            r"layer 'mean': reduce_mean: 'axes' must be an integer in \[-9007199254740992, "
+            r"9007199254740992\], got 0.5",
         ),
         (
             _one_layer("mish", (2,), "act", inputs=[-1, -1]),

@@ -1,4 +1,4 @@
-// Bindings for the native Network: building it layer by layer and predicting.
+// Bindings for the native Network: building it layer by layer, freezing it, and predicting.
 #include "bindings/bindings.hpp"
 
 #include "core/network/network.hpp"
@@ -35,13 +35,14 @@ void add_layer(Network& net, const std::string& kind, const std::string& name,
     net.add_layer(kind, name, std::move(inputs), params);
 }
 
-RowMatrixXf predict(const Network& net, const ConstRowRef& X, int n_threads,
+RowMatrixXf predict(Network& net, const ConstRowRef& X, int n_threads,
                     std::size_t memory_budget) {
     RowMatrixXf Y;
     RunOptions options{n_threads, memory_budget};
     JobScope job(options);
+    net.freeze();  // a network that has run stays read-only (add_layer would race with readers)
     // Safe without the GIL: X is a view of a caller-owned array kept alive by the call frame,
-    // and the Network is immutable after construction.
+    // and the Network is frozen: no thread can change it.
     py::gil_scoped_release release;
     net.predict(X, Y, options);
     return Y;
@@ -75,6 +76,8 @@ void bind_network(py::module_& m) {
         .def(py::init<Shape>(), py::arg("input_shape"))
         .def("add_layer", &add_layer, py::arg("kind"), py::arg("name"), py::arg("inputs"),
              py::arg("scalars"), py::arg("arrays"))
+        .def("freeze", &Network::freeze)
+        .def_property_readonly("frozen", &Network::frozen)
         .def("predict", &predict, py::arg("X"), py::arg("n_threads") = 0,
              py::arg("memory_budget") = RunOptions{}.memory_budget)
         .def_property_readonly("n_inputs", &Network::n_inputs)
@@ -94,6 +97,7 @@ void bind_network(py::module_& m) {
     m.def("registered_layer_kinds", &registered_layer_kinds);
     m.def("layer_kind_traits", &layer_kind_traits);
     m.def("default_memory_budget", [] { return RunOptions{}.memory_budget; });
+    m.def("max_activation_size", [] { return kMaxActivationSize; });
 }
 
 }  // namespace glassbox::bindings

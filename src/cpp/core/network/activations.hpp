@@ -4,6 +4,8 @@
 
 #include "core/network/registry.hpp"
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,7 +78,14 @@ public:
         std::string values;
         for (std::size_t i = 0; i < def_.params.size(); ++i) {
             const ScalarParam& param = def_.params[i];
-            *slots[i] = static_cast<float>(params.scalar(param.first, param.second));
+            const double value = params.scalar(param.first, param.second);
+            // a float; infinite only as the default's own no-bound value (clamp's -inf / inf)
+            require(std::isfinite(value) ? std::abs(value) <= std::numeric_limits<float>::max()
+                                         : value == param.second,
+                    std::string(def_.kind) + ": '" + param.first + "' must be a finite float" +
+                        (std::isinf(param.second) ? " or its default" : "") + ", got " +
+                        std::to_string(value));
+            *slots[i] = static_cast<float>(value);
             std::ostringstream text;
             text << (i ? ", " : "") << param.first << "=" << *slots[i];
             values += text.str();

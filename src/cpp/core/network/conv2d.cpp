@@ -142,10 +142,11 @@ Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Con
     kw_ = weight_shape[3];
     require(cout_ > 0 && cin_g_ > 0 && kh_ > 0 && kw_ > 0,
             "conv2d: weight extents must be positive");
-    require(opt_.stride_h > 0 && opt_.stride_w > 0, "conv2d: stride must be positive");
-    require(opt_.dilation_h > 0 && opt_.dilation_w > 0, "conv2d: dilation must be positive");
-    require(opt_.pad_top >= 0 && opt_.pad_left >= 0 && opt_.pad_bottom >= 0 && opt_.pad_right >= 0,
-            "conv2d: padding must be non-negative");
+    const Index per_channel = shape_size({cin_g_, kh_, kw_});
+    require(weight_.rows() == cout_ && weight_.cols() == per_channel,
+            "conv2d: weight data of shape (" + std::to_string(weight_.rows()) + ", " +
+                std::to_string(weight_.cols()) + ") does not match its shape " +
+                shape_string(weight_shape));
     require(opt_.groups > 0, "conv2d: groups must be positive");
     require(cout_ % opt_.groups == 0, "conv2d: groups=" + std::to_string(opt_.groups) +
                                           " does not divide the " + std::to_string(cout_) +
@@ -164,11 +165,19 @@ Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Con
     cin_ = in[0];
     h_ = in[1];
     w_ = in[2];
-    oh_ = window_output_size("conv2d", "height", h_, opt_.pad_top, opt_.pad_bottom, kh_,
-                             opt_.stride_h, opt_.dilation_h, false);
-    ow_ = window_output_size("conv2d", "width", w_, opt_.pad_left, opt_.pad_right, kw_,
-                             opt_.stride_w, opt_.dilation_w, false);
+    const WindowAxis rows{"height",   h_,  opt_.pad_top,   opt_.pad_bottom,
+                          kh_,        opt_.stride_h, opt_.dilation_h};
+    const WindowAxis cols{"width",   w_,  opt_.pad_left,  opt_.pad_right,
+                          kw_,       opt_.stride_w, opt_.dilation_w};
+    oh_ = window_output_size("conv2d", rows, false);
+    ow_ = window_output_size("conv2d", cols, false);
     output_shape_ = {cout_, oh_, ow_};
+    // every per-sample buffer the kernels hold stays under the ceiling: the output, the direct
+    // kernel's zero-padded copy of the input and the im2col columns (K x positions)
+    checked_activation_size(output_shape_, "conv2d: output");
+    checked_activation_size({cin_, padded_extent("conv2d", rows), padded_extent("conv2d", cols)},
+                            "conv2d: zero-padded input");
+    checked_activation_size({cin_g_, kh_, kw_, oh_, ow_}, "conv2d: im2col columns");
 }
 
 double Conv2d::macs_per_sample() const {

@@ -15,6 +15,7 @@ Dense::Dense(RowMatrixXf weight, VectorXf bias, const std::vector<Shape>& input_
     require(in[0] == weight_.cols(), "dense: expects " + std::to_string(weight_.cols()) +
                                          " input features, got " + std::to_string(in[0]));
     output_shape_ = {weight_.rows()};
+    checked_activation_size(output_shape_, "dense: output");
 }
 
 void Dense::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,

@@ -11,8 +11,11 @@
 
 #include "core/common.hpp"
 
+#include <cmath>
 #include <map>
 #include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -66,6 +69,33 @@ struct LayerParams {
         return it == scalars.end() ? fallback : it->second;
     }
 };
+
+// Integer scalar params (strides, pads, groups, axes, ranks) arrive as doubles; an integer in
+// [-2^53, 2^53] converts to Index exactly. NaN, fractions and values beyond that, whose cast would
+// be undefined or inexact, are rejected.
+constexpr double kMaxIntegerParam = 9007199254740992.0;  // 2^53
+
+// `value` as an Index, or std::invalid_argument "<kind>: '<key>' must be an integer in [lo, hi]".
+inline Index integer_value(double value, const std::string& kind, const std::string& key,
+                           Index lo, Index hi) {
+    const bool ok = std::isfinite(value) && std::abs(value) <= kMaxIntegerParam &&
+                    value == std::floor(value) && static_cast<Index>(value) >= lo &&
+                    static_cast<Index>(value) <= hi;
+    if (!ok) {
+        std::ostringstream text;
+        text << kind << ": '" << key << "' must be an integer in [" << lo << ", " << hi
+             << "], got " << value;
+        throw std::invalid_argument(text.str());
+    }
+    return static_cast<Index>(value);
+}
+
+// Integer scalar `key` of `p` (checked as integer_value), `fallback` when missing.
+inline Index integer_param(const LayerParams& p, const std::string& kind, const std::string& key,
+                           Index fallback, Index lo, Index hi) {
+    const auto it = p.scalars.find(key);
+    return it == p.scalars.end() ? fallback : integer_value(it->second, kind, key, lo, hi);
+}
 
 // The one input of a single-input layer; throws when there are several.
 inline const Shape& single_input(const std::vector<Shape>& input_shapes, const std::string& kind) {

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace glassbox {
 namespace {
@@ -12,11 +13,23 @@ const GradientRule kGradientRule;
 }
 
 Network::Network(Shape input_shape)
-    : input_shape_(std::move(input_shape)), n_inputs_(shape_size(input_shape_)) {
-    require(!input_shape_.empty() && n_inputs_ > 0,
-            "network: input_shape must be non-empty with positive extents");
-    for (Index extent : input_shape_) require(extent > 0, "network: input_shape extents must be positive");
+    : input_shape_(std::move(input_shape)),
+      n_inputs_(checked_activation_size(input_shape_, "network: input_shape")) {}
+
+namespace {
+// Throws unless every weight array holds only finite values.
+void require_finite_arrays(const LayerParams& params, const std::string& kind) {
+    for (const auto& [key, array] : params.arrays) {
+        const float* data = array.data();
+        for (Index i = 0; i < array.size(); ++i) {
+            require(std::isfinite(data[i]), kind + ": weight '" + key +
+                                                "' holds NaN or infinite values (the first at "
+                                                "flat index " +
+                                                std::to_string(i) + ")");
+        }
+    }
 }
+}  // namespace
 
 std::vector<Shape> Network::input_shapes_of(const std::vector<int>& inputs) const {
     std::vector<Shape> shapes;
@@ -26,6 +39,9 @@ std::vector<Shape> Network::input_shapes_of(const std::vector<int>& inputs) cons
 
 void Network::add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
                         const LayerParams& params) {
+    require(!frozen(), "layer '" + name +
+                           "': the network is frozen (a model is built from it and may be in "
+                           "use); build a new model instead");
     const int index = static_cast<int>(nodes_.size());
     require(!inputs.empty(), "layer '" + name + "': needs at least one input");
     for (int input : inputs) {
@@ -35,7 +51,9 @@ void Network::add_layer(const std::string& kind, const std::string& name, std::v
     }
     std::unique_ptr<Layer> layer;
     try {
+        require_finite_arrays(params, kind);
         layer = make_layer(kind, params, input_shapes_of(inputs));
+        checked_activation_size(layer->output_shape(), kind + ": output");
     } catch (const std::invalid_argument& error) {
         throw std::invalid_argument("layer '" + name + "': " + error.what());
     }

@@ -6,6 +6,7 @@
 #include "core/network/rules.hpp"
 #include "core/parallel.hpp"
 
+#include <atomic>
 #include <memory>
 
 namespace glassbox {
@@ -37,14 +38,23 @@ inline Tape& thread_tape() {
 // Tapes holding more than this are released at the end of a call rather than kept.
 constexpr std::size_t kKeptTapeBytes = std::size_t{16} << 20;
 
+// A network is built layer by layer, then frozen: methods read it from many threads with the GIL
+// released, so it must not change while in use. freeze() makes add_layer throw; NativeModel
+// freezes the network it compiles, and the bindings freeze a network they run.
 class Network final : public Model {
 public:
-    // input_shape: per-sample shape, {features} or {channels, height, width}.
+    // input_shape: per-sample shape, {features} or {channels, height, width}; every extent >= 1
+    // and at most kMaxActivationSize elements in all.
     explicit Network(Shape input_shape);
 
     // Appends a layer reading `inputs` (indices of earlier layers; -1 is the network input).
+    // Throws std::invalid_argument naming the layer for bad params, shapes or non-finite weights,
+    // an output above kMaxActivationSize elements per sample, or a frozen network.
     void add_layer(const std::string& kind, const std::string& name, std::vector<int> inputs,
                    const LayerParams& params);
+    // After this the network is read-only (add_layer throws); it cannot be undone.
+    void freeze() { frozen_.store(true); }
+    bool frozen() const { return frozen_.load(); }
 
     Index n_inputs() const override { return n_inputs_; }
     const Shape& input_shape() const { return input_shape_; }
@@ -89,6 +99,7 @@ private:
     Shape input_shape_;
     Index n_inputs_;
     std::vector<Node> nodes_;
+    std::atomic<bool> frozen_{false};
 };
 
 }  // namespace glassbox

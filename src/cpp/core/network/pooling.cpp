@@ -10,26 +10,52 @@
 namespace glassbox {
 namespace {
 
-void check_pool_options(const Pool2dOptions& o, const std::string& kind) {
-    require(o.kernel_h > 0 && o.kernel_w > 0, kind + ": kernel must be positive");
-    require(o.stride_h > 0 && o.stride_w > 0, kind + ": stride must be positive");
-    require(o.dilation_h > 0 && o.dilation_w > 0, kind + ": dilation must be positive");
-    require(o.pad_top >= 0 && o.pad_left >= 0 && o.pad_bottom >= 0 && o.pad_right >= 0,
-            kind + ": padding must be non-negative");
+// Valid kernel taps [lo, hi) for output position `o` along one axis.
+inline void tap_range(Index o, Index stride, Index pad, Index dilation, Index k, Index in,
+                      Index& lo, Index& hi) {
+    const Index start = o * stride - pad;
+    lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    hi = in - start <= 0 ? 0 : std::min(k, (in - start + dilation - 1) / dilation);
+    if (hi < lo) hi = lo;
+}
+
+// The window of a pooling layer along one axis (validated by window_output_size).
+WindowAxis pool_axis(const Pool2dOptions& o, const Shape& in, bool rows) {
+    return rows ? WindowAxis{"height", in[1], o.pad_top, o.pad_bottom, o.kernel_h, o.stride_h,
+                             o.dilation_h}
+                : WindowAxis{"width", in[2], o.pad_left, o.pad_right, o.kernel_w, o.stride_w,
+                             o.dilation_w};
 }
 
 PoolGeometry pool_geometry(const std::vector<Shape>& input_shapes, const std::string& kind,
                            const Pool2dOptions& o) {
-    check_pool_options(o, kind);
     const Shape& in = image_input(input_shapes, kind);
     PoolGeometry geo;
     geo.channels = in[0];
     geo.h = in[1];
     geo.w = in[2];
-    geo.oh = window_output_size(kind, "height", geo.h, o.pad_top, o.pad_bottom, o.kernel_h,
-                                o.stride_h, o.dilation_h, o.ceil_mode);
-    geo.ow = window_output_size(kind, "width", geo.w, o.pad_left, o.pad_right, o.kernel_w,
-                                o.stride_w, o.dilation_w, o.ceil_mode);
+    for (const bool rows : {true, false}) {
+        const WindowAxis a = pool_axis(o, in, rows);
+        check_window(kind, a);
+        // ONNX's rule: each pad is smaller than the kernel (torch's, at most half of it, is
+        // stricter). Larger pads only add windows lying wholly in the padding.
+        require(a.pad_before < a.kernel && a.pad_after < a.kernel,
+                kind + ": padding " + std::to_string(std::max(a.pad_before, a.pad_after)) +
+                    " must be smaller than the kernel " + a.axis + " " +
+                    std::to_string(a.kernel) + " (allowed: 0 to " +
+                    std::to_string(a.kernel - 1) + ")");
+        (rows ? geo.oh : geo.ow) = window_output_size(kind, a, o.ceil_mode);
+    }
+    checked_activation_size({geo.channels, geo.oh, geo.ow}, kind + ": output");
+    // with dilation a window can still miss the input (its max would be -inf, its mean 0 / 0)
+    for (const bool rows : {true, false}) {
+        const WindowAxis a = pool_axis(o, in, rows);
+        for (Index i = 0, lo = 0, hi = 0; i < (rows ? geo.oh : geo.ow); ++i) {
+            tap_range(i, a.stride, a.pad_before, a.dilation, a.kernel, a.in, lo, hi);
+            require(lo < hi, kind + ": window " + std::to_string(i) + " along the " + a.axis +
+                                 " lies wholly in the padding (reduce the padding or dilation)");
+        }
+    }
     return geo;
 }
 
@@ -42,14 +68,6 @@ MaxPool2d::MaxPool2d(Pool2dOptions options, const std::vector<Shape>& input_shap
 }
 
 namespace {
-// Valid kernel taps [lo, hi) for output position `o` along one axis.
-inline void tap_range(Index o, Index stride, Index pad, Index dilation, Index k, Index in,
-                      Index& lo, Index& hi) {
-    const Index start = o * stride - pad;
-    lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
-    hi = in - start <= 0 ? 0 : std::min(k, (in - start + dilation - 1) / dilation);
-    if (hi < lo) hi = lo;
-}
 
 // The valid kernel taps [k0, k1) of every output row (ki) and column (kj) of a pooling window.
 struct TapRanges {
@@ -307,48 +325,38 @@ void MaxPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
 AvgPool2d::AvgPool2d(Pool2dOptions options, const std::vector<Shape>& input_shapes)
     : opt_(options), geo_(pool_geometry(input_shapes, "avg_pool2d", opt_)) {
     output_shape_ = {geo_.channels, geo_.oh, geo_.ow};
-    const PoolGeometry& g = geo_;
-    std::vector<Window>& result = windows_;
-    result.reserve(static_cast<std::size_t>(g.oh * g.ow));
-    for (Index oi = 0; oi < g.oh; ++oi) {
-        for (Index oj = 0; oj < g.ow; ++oj) {
-            Index h0 = oi * opt_.stride_h - opt_.pad_top;
-            Index w0 = oj * opt_.stride_w - opt_.pad_left;
-            Index h1 = std::min(h0 + opt_.kernel_h, g.h + opt_.pad_bottom);
-            Index w1 = std::min(w0 + opt_.kernel_w, g.w + opt_.pad_right);
-            const Index pool_size = (h1 - h0) * (w1 - w0);
-            h0 = std::max<Index>(h0, 0);
-            w0 = std::max<Index>(w0, 0);
-            h1 = std::min(h1, g.h);
-            w1 = std::min(w1, g.w);
-            float scale = 0.0f;
-            if (h0 < h1 && w0 < w1) {
-                const Index divisor = opt_.count_include_pad ? pool_size : (h1 - h0) * (w1 - w0);
-                scale = 1.0f / static_cast<float>(divisor);
-            } else {
-                h1 = h0;  // empty window: output 0 (torch)
-            }
-            result.push_back(Window{h0, h1, w0, w1, scale});
-        }
-    }
+}
+
+AvgPool2d::Span AvgPool2d::span(Index o, bool rows) const {
+    const Index stride = rows ? opt_.stride_h : opt_.stride_w;
+    const Index pad = rows ? opt_.pad_top : opt_.pad_left;
+    const Index pad_after = rows ? opt_.pad_bottom : opt_.pad_right;
+    const Index k = rows ? opt_.kernel_h : opt_.kernel_w, in = rows ? geo_.h : geo_.w;
+    const Index start = o * stride - pad;  // (n_out - 1) * stride <= in + pads: no overflow
+    const Index end = std::min(start + k, in + pad_after);
+    const Index lo = std::max<Index>(start, 0), hi = std::min(end, in);
+    // every window holds an input element (pool_geometry checks it): count >= 1
+    return Span{lo, hi, opt_.count_include_pad ? end - start : hi - lo};
 }
 
 void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     const PoolGeometry& g = geo_;
-    const std::vector<Window>& wins = windows_;
     const Index P = g.oh * g.ow;
     out.resize(x.rows(), g.channels * P);
     for (Index r = 0; r < x.rows(); ++r) {
         for (Index c = 0; c < g.channels; ++c) {
             const float* plane = x.data() + r * x.cols() + c * g.h * g.w;
             float* dst = out.data() + r * out.cols() + c * P;
-            for (Index p = 0; p < P; ++p) {
-                const Window& win = wins[static_cast<std::size_t>(p)];
-                float sum = 0.0f;
-                for (Index ih = win.h0; ih < win.h1; ++ih)
-                    for (Index iw = win.w0; iw < win.w1; ++iw) sum += plane[ih * g.w + iw];
-                dst[p] = sum * win.scale;
+            for (Index oi = 0; oi < g.oh; ++oi) {
+                const Span rows = span(oi, true);
+                for (Index oj = 0; oj < g.ow; ++oj) {
+                    const Span cols = span(oj, false);
+                    float sum = 0.0f;
+                    for (Index ih = rows.lo; ih < rows.hi; ++ih)
+                        for (Index iw = cols.lo; iw < cols.hi; ++iw) sum += plane[ih * g.w + iw];
+                    dst[oi * g.ow + oj] = sum / static_cast<float>(rows.count * cols.count);
+                }
             }
         }
     }
@@ -357,19 +365,22 @@ void AvgPool2d::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrix
 void AvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                                   std::vector<RowMatrixXf>& grad_in) const {
     const PoolGeometry& g = geo_;
-    const std::vector<Window>& wins = windows_;
     const Index P = g.oh * g.ow;
-    const Index rows = grad_out.rows();
-    grad_in[0].setZero(rows, io.inputs[0]->cols());
-    for (Index r = 0; r < rows; ++r) {
+    const Index n_rows = grad_out.rows();
+    grad_in[0].setZero(n_rows, io.inputs[0]->cols());
+    for (Index r = 0; r < n_rows; ++r) {
         for (Index c = 0; c < g.channels; ++c) {
             float* plane = grad_in[0].data() + r * grad_in[0].cols() + c * g.h * g.w;
             const float* src = grad_out.data() + r * grad_out.cols() + c * P;
-            for (Index p = 0; p < P; ++p) {
-                const Window& win = wins[static_cast<std::size_t>(p)];
-                const float v = src[p] * win.scale;
-                for (Index ih = win.h0; ih < win.h1; ++ih)
-                    for (Index iw = win.w0; iw < win.w1; ++iw) plane[ih * g.w + iw] += v;
+            for (Index oi = 0; oi < g.oh; ++oi) {
+                const Span rows = span(oi, true);
+                for (Index oj = 0; oj < g.ow; ++oj) {
+                    const Span cols = span(oj, false);
+                    const float v =
+                        src[oi * g.ow + oj] / static_cast<float>(rows.count * cols.count);
+                    for (Index ih = rows.lo; ih < rows.hi; ++ih)
+                        for (Index iw = cols.lo; iw < cols.hi; ++iw) plane[ih * g.w + iw] += v;
+                }
             }
         }
     }
@@ -382,6 +393,7 @@ AdaptiveAvgPool2d::AdaptiveAvgPool2d(Index out_h, Index out_w,
     const Shape& in = image_input(input_shapes, "adaptive_avg_pool2d");
     geo_ = PoolGeometry{in[0], in[1], in[2], out_h, out_w};
     output_shape_ = {in[0], out_h, out_w};
+    checked_activation_size(output_shape_, "adaptive_avg_pool2d: output");
 }
 
 namespace {
@@ -465,33 +477,42 @@ ReduceMean::ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepd
     }
     if (output_shape_.empty()) output_shape_ = {1};
     count_ = static_cast<float>(count);
-    // strides of the input axes in the input and in the output (0 for a reduced axis)
-    std::vector<Index> in_stride(in.size()), out_stride(in.size());
-    Index in_step = 1, out_step = 1;
+    in_ = in;
+    n_in_ = shape_size(in);
+    out_stride_.assign(in.size(), 0);
+    Index out_step = 1;
     for (Index d = rank - 1; d >= 0; --d) {
-        in_stride[d] = in_step;
-        in_step *= in[d];
-        out_stride[d] = reduced[d] ? 0 : out_step;
-        if (!reduced[d]) out_step *= in[d];
+        if (reduced[d]) continue;
+        out_stride_[d] = out_step;
+        out_step *= in[d];
     }
-    target_.resize(static_cast<std::size_t>(shape_size(in)));
-    for (Index k = 0; k < shape_size(in); ++k) {
-        Index t = 0;
-        for (Index d = 0; d < rank; ++d) t += (k / in_stride[d]) % in[d] * out_stride[d];
-        target_[static_cast<std::size_t>(k)] = t;
+}
+
+template <class F>
+void ReduceMean::each_target(F&& f) const {
+    const auto rank = static_cast<Index>(in_.size());
+    std::vector<Index> at(in_.size(), 0);  // the multi-index of element k
+    Index t = 0;
+    for (Index k = 0; k < n_in_; ++k) {
+        f(k, t);
+        for (Index d = rank - 1; d >= 0; --d) {  // advance the innermost axis, carrying over
+            t += out_stride_[d];
+            if (++at[d] < in_[d]) break;
+            at[d] = 0;
+            t -= out_stride_[d] * in_[d];
+        }
     }
 }
 
 void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     const Index n_out = shape_size(output_shape_);
-    const auto n_in = static_cast<Index>(target_.size());
     out.resize(x.rows(), n_out);
     thread_local std::vector<double> sums;  // double sums: means over many elements stay exact
     for (Index r = 0; r < x.rows(); ++r) {
         sums.assign(static_cast<std::size_t>(n_out), 0.0);
-        const float* src = x.data() + r * n_in;
-        for (Index k = 0; k < n_in; ++k) sums[target_[k]] += src[k];
+        const float* src = x.data() + r * n_in_;
+        each_target([&](Index k, Index t) { sums[static_cast<std::size_t>(t)] += src[k]; });
         float* dst = out.data() + r * n_out;
         for (Index j = 0; j < n_out; ++j) dst[j] = static_cast<float>(sums[j] / count_);
     }
@@ -499,13 +520,12 @@ void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatri
 
 void ReduceMean::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
                                    std::vector<RowMatrixXf>& grad_in) const {
-    const auto n_in = static_cast<Index>(target_.size());
     const Index n_out = grad_out.cols();
-    grad_in[0].resize(grad_out.rows(), n_in);
+    grad_in[0].resize(grad_out.rows(), n_in_);
     for (Index r = 0; r < grad_out.rows(); ++r) {
         const float* g = grad_out.data() + r * n_out;
-        float* d = grad_in[0].data() + r * n_in;
-        for (Index k = 0; k < n_in; ++k) d[k] = g[target_[k]] / count_;
+        float* d = grad_in[0].data() + r * n_in_;
+        each_target([&](Index k, Index t) { d[k] = g[t] / count_; });
     }
 }
 

@@ -57,13 +57,16 @@ public:
     const Pool2dOptions& options() const { return opt_; }
 
 private:
-    struct Window {
-        Index h0, h1, w0, w1;
-        float scale;  // 1 / divisor, 0 for an empty window
+    // A window's input range [lo, hi) along one axis and its factor of the divisor.
+    struct Span {
+        Index lo, hi, count;
     };
+    // The span of output row (rows) or column `o`, computed when needed: no table of the
+    // output's size is kept (it would make a load's memory follow the declared shape).
+    Span span(Index o, bool rows) const;
+
     Pool2dOptions opt_;
     PoolGeometry geo_;
-    std::vector<Window> windows_;  // one per output position, row-major
 };
 
 // Output (oh, ow); window i spans [floor(i H / oh), ceil((i + 1) H / oh)) like torch.
@@ -92,8 +95,16 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
 
 private:
-    std::vector<Index> target_;  // per input element of a sample: the output element it feeds
-    float count_;                // elements averaged into each output
+    // Calls f(k, t) for every input element k of a sample (row-major) and the output element t
+    // it feeds, walking the input's axes like an odometer: no per-element table (a table of
+    // the input's size would make a load's memory follow the declared shape).
+    template <class F>
+    void each_target(F&& f) const;
+
+    Shape in_;                       // the per-sample input shape
+    std::vector<Index> out_stride_;  // per input axis: its stride in the output, 0 if reduced
+    Index n_in_ = 0;                 // input elements per sample
+    float count_;                    // elements averaged into each output
 };
 
 }  // namespace glassbox

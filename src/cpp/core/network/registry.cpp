@@ -50,6 +50,10 @@ VectorXf vector_param(const LayerParams& p, const std::string& kind, const std::
 std::unique_ptr<Layer> make_dense(const LayerParams& p, const Shapes& in) {
     const auto weight = p.arrays.find("weight");
     require(weight != p.arrays.end(), "dense: missing 'weight'");
+    const auto shape = p.array_shapes.find("weight");
+    require(shape == p.array_shapes.end() || shape->second.size() == 2,
+            "dense: weight must be a 2-D array (outputs, inputs), got shape " +
+                (shape == p.array_shapes.end() ? std::string() : shape_string(shape->second)));
     return std::make_unique<Dense>(weight->second, vector_param(p, "dense", "bias", false), in);
 }
 
@@ -63,8 +67,10 @@ std::unique_ptr<Layer> make_conv2d(const LayerParams& p, const Shapes& in) {
     o.stride_h = stride[0], o.stride_w = stride[1];
     o.pad_top = pad[0], o.pad_left = pad[1], o.pad_bottom = pad[2], o.pad_right = pad[3];
     o.dilation_h = dilation[0], o.dilation_w = dilation[1];
-    o.groups = static_cast<Index>(p.scalar("groups", 1.0));
-    return std::make_unique<Conv2d>(weight->second, p.array_shapes.at("weight"),
+    o.groups = integer_param(p, "conv2d", "groups", 1, 1, kMaxActivationSize);
+    const auto shape = p.array_shapes.find("weight");
+    require(shape != p.array_shapes.end(), "conv2d: missing the shape of 'weight'");
+    return std::make_unique<Conv2d>(weight->second, shape->second,
                                     vector_param(p, "conv2d", "bias", false), o, in);
 }
 
@@ -104,8 +110,10 @@ std::unique_ptr<Layer> make_reduce_mean(const LayerParams& p, const Shapes& in) 
     std::optional<std::vector<Index>> axes;
     const auto rank = p.scalars.find("axes.rank");
     if (rank != p.scalars.end() || p.scalars.count("axes")) {
-        const auto n = rank != p.scalars.end() ? static_cast<std::size_t>(rank->second) : 1;
-        axes = sequence_param(p, "reduce_mean", "axes", n, {});
+        const auto n = rank != p.scalars.end()
+                           ? integer_value(rank->second, "reduce_mean", "axes.rank", 0, 64)
+                           : 1;
+        axes = sequence_param(p, "reduce_mean", "axes", static_cast<std::size_t>(n), {});
     }
     return std::make_unique<ReduceMean>(axes, p.scalar("keepdims", 0.0) != 0.0, in);
 }
@@ -125,14 +133,15 @@ std::unique_ptr<Layer> make_scale_shift(const LayerParams& p, const Shapes& in) 
 }
 
 std::unique_ptr<Layer> make_concat(const LayerParams& p, const Shapes& in) {
-    return std::make_unique<Concat>(static_cast<Index>(p.scalar("axis", 0.0)), in);
+    return std::make_unique<Concat>(integer_param(p, "concat", "axis", 0, -64, 64), in);
 }
 
 std::unique_ptr<Layer> make_reshape(const LayerParams& p, const Shapes& in) {
     const auto rank = p.scalars.find("shape.rank");
     require(rank != p.scalars.end(), "reshape: missing 'shape'");
-    const auto n = static_cast<std::size_t>(rank->second);
-    return std::make_unique<Reshape>(sequence_param(p, "reshape", "shape", n, {}), in);
+    const auto n = integer_value(rank->second, "reshape", "shape.rank", 1, 64);
+    return std::make_unique<Reshape>(
+        sequence_param(p, "reshape", "shape", static_cast<std::size_t>(n), {}), in);
 }
 
 std::unique_ptr<Layer> make_softmax(const LayerParams&, const Shapes& in) {

@@ -121,16 +121,17 @@ Concat::Concat(Index axis_param, const std::vector<Shape>& input_shapes) {
     Shape out = input_shapes[0];
     out[axis] = 0;
     outer_ = 1;
-    for (Index d = 0; d < axis; ++d) outer_ *= out[d];
+    for (Index d = 0; d < axis; ++d) outer_ = checked_mul(outer_, out[d], "concat: outer size");
     chunks_.clear();
     for (const Shape& shape : input_shapes) {
         bool ok = static_cast<Index>(shape.size()) == rank;
         for (Index d = 0; ok && d < rank; ++d) ok = d == axis || shape[d] == input_shapes[0][d];
         require(ok, "concat: inputs must match except along axis " + std::to_string(axis) +
                         ", got " + shape_string(input_shapes[0]) + " and " + shape_string(shape));
-        out[axis] += shape[axis];
+        out[axis] = checked_add(out[axis], shape[axis], "concat: joined extent");
         chunks_.push_back(shape_size(shape) / outer_);
     }
+    checked_activation_size(out, "concat: output");
     output_shape_ = out;
 }
 
@@ -182,7 +183,7 @@ Reshape::Reshape(const Shape& target, const std::vector<Shape>& input_shapes) {
             inferred = static_cast<int>(d);
         } else {
             require(out[d] > 0, "reshape: extents of 'shape' must be positive or -1");
-            known *= out[d];
+            known = checked_mul(known, out[d], "reshape: target size");
         }
     }
     if (inferred >= 0) {
@@ -193,6 +194,7 @@ Reshape::Reshape(const Shape& target, const std::vector<Shape>& input_shapes) {
     require(shape_size(out) == size, "reshape: cannot reshape " + shape_string(in) + " (" +
                                          std::to_string(size) + " elements) to " +
                                          shape_string(target));
+    checked_activation_size(out, "reshape: output");
     output_shape_ = out;
 }
 

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
-from glassbox.models.layers import LAYERS, Alias, padding4, pair, resolve_reshape
+from glassbox.models.layers import LAYERS, Alias, check_size, padding4, pair, resolve_reshape
 from glassbox.models.shapes import output_shape, same_padding
 from glassbox.models.spec import LayerSpec, NetworkSpec
 
@@ -82,6 +82,21 @@ ALTERNATIVES: dict[str, str] = {
     "matmul": "Linear / Dense (a matrix product with a constant weight)",
     "getitem": "no slicing of computed tensors; select outputs after the model",
 }
+
+
+#: The largest channels-last output ``finish`` reorders (a dense permutation: 2^26 floats).
+_MAX_REORDERED_OUTPUT = 1 << 13
+
+
+class InvalidLayer(ValueError):
+    """A layer whose weights or values are invalid (NaN or infinite weights, a negative
+    variance, a weight of the wrong dtype): raised inside a translation, it stops it at once
+    (unlike :class:`Unsupported`); :meth:`GraphBuilder.translate` prefixes the layer's name and
+    type. ``named``: the message names the layer already."""
+
+    def __init__(self, message: str, named: bool = False) -> None:
+        super().__init__(message)
+        self.named = named
 
 
 class Unsupported(Exception):
@@ -186,7 +201,7 @@ class GraphBuilder:
         fixed_batch: int | None = None,
         help: str = "Use glassbox.wrap(...) for model-agnostic methods on other models.",
     ) -> None:
-        shape = tuple(int(d) for d in input_shape)
+        shape = check_size(input_shape, "input_shape")
         channels_last_images, channels_last = channels_last, channels_last and len(shape) == 3
         native = (shape[2], shape[0], shape[1]) if channels_last else shape
         self.spec = NetworkSpec(input_shape=native)
@@ -246,6 +261,10 @@ class GraphBuilder:
             if error.reported:
                 return UNKNOWN
             return self.unsupported(name, what, error.reason, error.alternative)
+        except InvalidLayer as error:
+            if error.named:
+                raise
+            raise InvalidLayer(f"layer {name!r} ({what}): {error}", named=True) from None
 
     def nearest(self, what: str) -> str | None:
         """The nearest supported alternative to a layer type (curated, else by name)."""
@@ -287,6 +306,12 @@ class GraphBuilder:
             if out.channels_last:
                 out = self.flatten(f"{name}/flatten", out)
             size = int(out.shape[0])  # type: ignore[index]
+            if size > _MAX_REORDERED_OUTPUT:  # the reordering is a size x size matrix
+                raise UnsupportedLayerError(
+                    f"model: its output {name!r} has {size} features in channels-last order; "
+                    f"glassbox reorders at most {_MAX_REORDERED_OUTPUT} (end the model with a "
+                    "flatten in channels-first order, or a smaller output)"
+                )
             weight = np.zeros((size, size), np.float32)
             weight[np.arange(size), out.perm] = 1.0
             out = self.layer("dense", f"{name}/channels_last", [out], weight=weight, bias=None)
@@ -313,6 +338,11 @@ class GraphBuilder:
         if kind != "conv2d" and not self._no_pending_pad(inputs):
             raise Unsupported(reported=True)
         params = LAYERS[kind].complete(params, strict=True)
+        for key, value in weights.items():
+            if value is not None and not np.all(np.isfinite(np.asarray(value, np.float32))):
+                raise InvalidLayer(
+                    f"{kind}: weight {key!r} holds NaN or infinite values (in float32)"
+                )
         layer = LayerSpec(kind, "", [t.index for t in inputs], params, dict(weights))
         try:
             shape = output_shape(layer, [t.shape for t in inputs])  # type: ignore[misc]
@@ -445,6 +475,11 @@ class GraphBuilder:
             if mode not in ("same", "same_upper", "same_lower"):
                 raise Unsupported(f"padding={padding!r}")
             upper = mode != "same_lower"
+            if min(*kernel, *stride, *dilation) < 1:
+                raise Unsupported(
+                    f"kernel {tuple(kernel)}, stride {stride} and dilation {dilation} must be "
+                    "positive"
+                )
             top, bottom = same_padding(hw[0], kernel[0], stride[0], dilation[0], upper)
             left, right = same_padding(hw[1], kernel[1], stride[1], dilation[1], upper)
             return (top, left, bottom, right)
@@ -600,6 +635,15 @@ class GraphBuilder:
         if any(v.shape != (x.shape[0],) for v in (mean, var, gamma, beta)):  # type: ignore[index]
             raise Unsupported(
                 f"statistics of shape {mean.shape} for samples of shape {x.framework_shape}"
+            )
+        for label, values in (("mean", mean), ("variance", var), ("scale", gamma), ("bias", beta)):
+            if not np.all(np.isfinite(values)):
+                raise InvalidLayer(f"batch norm: the {label} holds NaN or infinite values")
+        if np.any(var < 0) or not var.min() + float(eps) > 0:
+            channel = int(np.argmin(var))
+            raise InvalidLayer(
+                f"batch norm: the running variance must be >= 0 with variance + eps > 0; "
+                f"channel {channel} has variance {var[channel]:g} (eps={float(eps):g})"
             )
         scale = gamma / np.sqrt(var + float(eps))
         shift = beta - mean * scale
@@ -815,9 +859,13 @@ class GraphBuilder:
         return np.array([BATCH, *x.framework_shape], dtype=np.int64)
 
 
-def sample_shape(dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str) -> Shape:
+def sample_shape(
+    dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str, label: str | None = None
+) -> Shape:
     """The per-sample shape of a graph's one input from its dims (batch first; unknown extents
-    None or <= 0); ``UnsupportedLayerError`` for several inputs or outputs.
+    None or <= 0); ``UnsupportedLayerError`` for several inputs or outputs, ``ValueError`` naming
+    the input (``label``, default "the input of ``what``") for unknown, absurd or too large
+    extents.
 
     >>> sample_shape([None, 3, 28, 28], 1, 1, "this model")
     (3, 28, 28)
@@ -827,13 +875,13 @@ def sample_shape(dims: Sequence[Any], n_inputs: int, n_outputs: int, what: str) 
             f"model: {what} has {n_inputs} inputs and {n_outputs} outputs; glassbox translates "
             "models with one input and one output"
         )
-    sample = list(dims[1:])
+    sample, label = list(dims[1:]), label or f"the input of {what}"
     if not sample or any(d is None or int(d) <= 0 for d in sample):
         raise ValueError(
-            f"model: the input of {what} must have shape (batch, *sample_shape) with a fixed "
-            f"sample shape; got {list(dims)}"
+            f"model: {label} must have shape (batch, *sample_shape) with a fixed sample shape; "
+            f"got {list(dims)}"
         )
-    return tuple(int(d) for d in sample)
+    return check_size(sample, f"model: {label}")
 
 
 def _ints2(value: Any, name: str) -> tuple[int, int]:
@@ -867,6 +915,7 @@ __all__ = [
     "BATCH",
     "UNKNOWN",
     "GraphBuilder",
+    "InvalidLayer",
     "Tensor",
     "Unsupported",
     "sample_shape",

@@ -60,7 +60,10 @@ def from_keras(
     Raises
     ------
     ValueError
-        If the model is not built (its input shape is unknown).
+        If the model is not built (its input shape is unknown), a layer's weights hold NaN or
+        infinite values or a batch norm has a negative moving variance (the message names the
+        layer), or a sample has more than ``glassbox.models.layers.MAX_ACTIVATION_SIZE``
+        elements.
     UnsupportedLayerError
         If the model contains layers with no native equivalent; the message names every one.
 

@@ -26,6 +26,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -41,6 +43,13 @@ DEEPLIFT_TRAITS = ("rescale", "softmax", "max_pool", "gradient")
 #: "sum" and "average" (the Norm rule), "normalization" (folded by the canonizer, else Norm),
 #: "shape" (relevance passes unchanged), "gradient" (winner takes all / split by slice).
 LRP_KINDS = ("dense", "conv", "activation", "sum", "average", "normalization", "shape", "gradient")
+
+#: The largest per-sample buffer, in elements, a native layer may produce or hold: the network
+#: input, every layer's output, a convolution's zero-padded input and its im2col columns
+#: (2^28 float32 values are 1 GiB per sample). The C++ core has the same constant
+#: (``kMaxActivationSize`` in ``core/common.hpp``, ``_core.max_activation_size()``); the shape
+#: functions below reject a layer over it before anything is built.
+MAX_ACTIVATION_SIZE = 2**28
 
 #: A parameter without a default: every spec layer of the kind must give it.
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -149,15 +158,51 @@ class LayerKind:
 # -- shape algebra (per-sample shapes, NCHW without N) -------------------------------------------
 
 
+def check_size(shape: Sequence[int], what: str) -> Shape:
+    """``shape`` (as ints) if every extent is at least 1 and it has at most
+    :data:`MAX_ACTIVATION_SIZE` elements; ValueError naming ``what`` otherwise.
+
+    >>> check_size((3, 2**14, 2**15), "conv2d: output")
+    Traceback (most recent call last):
+    ValueError: conv2d: output: shape (3, 16384, 32768) has 1610612736 elements per sample, ...
+    """
+    try:  # integers only: int(1.5) would truncate silently
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{what}: shape {tuple(shape)!r} must hold integers") from None
+    if not dims or min(dims) < 1:
+        raise ValueError(f"{what}: shape {dims} has an extent below 1")
+    size = math.prod(dims)
+    if size > MAX_ACTIVATION_SIZE:
+        raise ValueError(
+            f"{what}: shape {dims} has {size} elements per sample, more than the ceiling of "
+            f"{MAX_ACTIVATION_SIZE}"
+        )
+    return dims
+
+
+def _check_window(kernel: int, stride: int, pad_begin: int, pad_end: int, dilation: int) -> int:
+    """The padded extent minus the dilated window, after checking the window's parameters (the
+    core's ``check_window``): kernel, stride and dilation >= 1, padding >= 0."""
+    for name, value in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        if int(value) < 1:
+            raise ValueError(f"{name} must be positive, got {value}")
+    if min(int(pad_begin), int(pad_end)) < 0:
+        raise ValueError(f"padding must be non-negative, got {pad_begin} and {pad_end}")
+    return int(dilation) * (int(kernel) - 1) + 1
+
+
 def conv_out(
     size: int, kernel: int, stride: int, pad_begin: int, pad_end: int, dilation: int
 ) -> int:
-    """Output extent of a convolution along one axis (torch / ONNX ``NOTSET`` semantics).
+    """Output extent of a convolution along one axis (torch / ONNX ``NOTSET`` semantics);
+    ValueError for a kernel, stride or dilation below 1, negative padding, or a window larger
+    than the padded input.
 
     >>> conv_out(28, kernel=5, stride=1, pad_begin=0, pad_end=0, dilation=1)
     24
     """
-    return (size + pad_begin + pad_end - dilation * (kernel - 1) - 1) // stride + 1
+    return pool_out(size, kernel, stride, pad_begin, pad_end, dilation, False)
 
 
 def pool_out(
@@ -170,12 +215,18 @@ def pool_out(
     ceil_mode: bool,
 ) -> int:
     """Output extent of a pooling window along one axis (torch's ``ceil_mode``: the last window
-    must start inside the input or its leading padding).
+    must start inside the input or its leading padding); ValueError as :func:`conv_out`.
 
     >>> pool_out(7, kernel=2, stride=2, pad_begin=0, pad_end=0, dilation=1, ceil_mode=True)
     4
     """
-    span = size + pad_begin + pad_end - dilation * (kernel - 1) - 1
+    window = _check_window(kernel, stride, pad_begin, pad_end, dilation)
+    padded = int(size) + int(pad_begin) + int(pad_end)
+    if window > padded:
+        raise ValueError(
+            f"kernel extent {window} (with dilation) is larger than the padded input {padded}"
+        )
+    span, stride = padded - window, int(stride)
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1
@@ -242,7 +293,7 @@ def reduced_axes(axes: Sequence[int] | int | None, rank: int) -> tuple[int, ...]
 
 
 def _size(shape: Shape) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(int(d) for d in shape)
 
 
 def _same(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]) -> Shape:
@@ -268,16 +319,18 @@ def _concat_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes:
 
 
 def _conv_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
-    _, h, w = shapes[0]
+    c, h, w = shapes[0]
     weight = weights["weight"]
-    kh, kw = int(weight.shape[2]), int(weight.shape[3])
+    cout, cin_g, kh, kw = (int(d) for d in weight.shape)
     top, left, bottom, right = padding4(params["padding"])
     (sh, sw), (dh, dw) = pair(params["stride"]), pair(params["dilation"])
-    return (
-        int(weight.shape[0]),
-        conv_out(h, kh, sh, top, bottom, dh),
-        conv_out(w, kw, sw, left, right, dw),
-    )
+    out = (cout, conv_out(h, kh, sh, top, bottom, dh), conv_out(w, kw, sw, left, right, dw))
+    # the per-sample buffers the core's kernels hold, as it checks them (conv2d.cpp): the output,
+    # the zero-padded input and the im2col columns
+    check_size(out, "conv2d: output")
+    check_size((c, h + top + bottom, w + left + right), "conv2d: zero-padded input")
+    check_size((cin_g, kh, kw, *out[1:]), "conv2d: im2col columns")
+    return out
 
 
 def _pool_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
@@ -286,6 +339,12 @@ def _pool_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: S
     sh, sw = (kh, kw) if params["stride"] is None else pair(params["stride"])
     dh, dw = pair(params.get("dilation", 1))
     top, left, bottom, right = padding4(params["padding"])
+    for kernel, pads in ((kh, (top, bottom)), (kw, (left, right))):
+        if max(pads) >= kernel >= 1:  # ONNX's rule (the core checks dilated windows too)
+            raise ValueError(
+                f"padding {max(pads)} must be smaller than the kernel {kernel} "
+                f"(allowed: 0 to {kernel - 1})"
+            )
     ceil = bool(params["ceil_mode"])
     return (
         c,
@@ -661,10 +720,12 @@ __all__ = [
     "DEEPLIFT_TRAITS",
     "LAYERS",
     "LRP_KINDS",
+    "MAX_ACTIVATION_SIZE",
     "REQUIRED",
     "Alias",
     "LayerKind",
     "activation_aliases",
+    "check_size",
     "conv_out",
     "kinds_where",
     "padding4",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -9,11 +10,20 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import as_batch, check_threads
-from glassbox.models.layers import LAYERS
-from glassbox.models.spec import NetworkSpec
+from glassbox.models.layers import LAYERS, check_size
+from glassbox.models.spec import LayerSpec, NetworkSpec
 
 #: Builds the spec of a model whose per-sample input shape became known (a lazy model).
 SpecFactory = Callable[[tuple[int, ...]], NetworkSpec]
+
+
+def _float(value: Any) -> float:
+    """``float(value)``; an int beyond float's range is +-inf (the core reports it with the
+    parameter's allowed range) rather than an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _scalars(params: dict[str, Any]) -> dict[str, float]:
@@ -22,25 +32,83 @@ def _scalars(params: dict[str, Any]) -> dict[str, float]:
     scalars: dict[str, float] = {}
     for key, value in params.items():
         if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
-            scalars[key] = float(value)
+            scalars[key] = _float(value)
         elif isinstance(value, (list, tuple, np.ndarray)):
-            items = [float(item) for item in np.asarray(value).ravel()]
+            items = [_float(item) for item in np.asarray(value).ravel()]
             scalars[f"{key}.rank"] = float(len(items))
             scalars.update({f"{key}.{i}": item for i, item in enumerate(items)})
     return scalars
 
 
-def _compile(spec: NetworkSpec) -> _core.Network:
-    network = _core.Network([int(extent) for extent in spec.input_shape])
-    for layer in spec.layers:
-        arrays = {key: value for key, value in layer.weights.items() if value is not None}
-        network.add_layer(
-            LAYERS[layer.kind].native_kind(layer.params),
-            layer.name,
-            list(layer.inputs),
-            _scalars(layer.params),
-            arrays,
+def _input_shape(spec: NetworkSpec) -> list[int]:
+    """The spec's per-sample input shape as ints, checked against ``MAX_ACTIVATION_SIZE``."""
+    dims = spec.input_shape
+    if not isinstance(dims, (tuple, list)) or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)) for d in dims
+    ):
+        raise TypeError(f"spec: input_shape must be a tuple of ints, got {dims!r}")
+    return list(check_size(dims, "spec: input_shape"))
+
+
+def _layer_arguments(
+    layer: LayerSpec, index: int
+) -> tuple[str, list[int], dict[str, float], dict[str, np.ndarray]]:
+    """What ``_core.Network.add_layer`` takes for spec layer ``index``, after checking the types
+    a spec from an untrusted source (a pickle) may get wrong; the core checks the rest (kinds'
+    parameters, shapes, geometry, finite weights) and names the layer in its errors."""
+    if not isinstance(layer, LayerSpec) or not isinstance(layer.name, str):
+        raise TypeError(f"spec: layer {index} must be a LayerSpec with a str name, got {layer!r}")
+    where = f"layer {layer.name!r}"
+    if not isinstance(layer.kind, str) or layer.kind not in LAYERS:
+        raise ValueError(f"{where}: unknown kind {layer.kind!r}; known: {', '.join(LAYERS)}")
+    inputs = layer.inputs
+    if (
+        not isinstance(inputs, (list, tuple))
+        or not inputs
+        or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in inputs)
+        or not all(-1 <= i < index for i in inputs)
+    ):
+        raise ValueError(
+            f"{where}: inputs must be a non-empty list of -1 (the network input) or indices of "
+            f"earlier layers (below {index}), got {inputs!r}"
         )
+    if not isinstance(layer.params, dict) or not isinstance(layer.weights, dict):
+        raise TypeError(f"{where}: params and weights must be dicts")
+    defaults = LAYERS[layer.kind].params
+    for key, value in layer.params.items():  # the core drops strings: a wrong one would vanish
+        if isinstance(value, str) and not isinstance(defaults.get(key), str):
+            raise TypeError(f"{where}: parameter {key!r} must be a number, got {value!r}")
+    try:
+        scalars = _scalars(layer.params)
+        kind = LAYERS[layer.kind].native_kind(layer.params)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{where}: params must be numbers or sequences of numbers ({error})"
+        ) from None
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in layer.weights.items():
+        if value is None:
+            continue
+        array = np.asarray(value) if isinstance(value, np.ndarray) else None
+        if array is None or array.dtype.kind not in "biuf" or not isinstance(key, str):
+            raise TypeError(
+                f"{where}: weight {key!r} must be a numeric NumPy array, got "
+                f"{getattr(value, 'dtype', type(value).__name__)}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # out of float32 range: inf, rejected
+            arrays[key] = np.ascontiguousarray(array, dtype=np.float32)
+    return kind, [int(i) for i in inputs], scalars, arrays
+
+
+def _compile(spec: NetworkSpec) -> _core.Network:
+    """The frozen core network of ``spec`` (read-only: see ``NativeModel.network``)."""
+    if not isinstance(spec, NetworkSpec) or not isinstance(spec.layers, list):
+        raise TypeError(f"spec: expected a NetworkSpec, got {type(spec).__name__}")
+    network = _core.Network(_input_shape(spec))
+    for index, layer in enumerate(spec.layers):
+        kind, inputs, scalars, arrays = _layer_arguments(layer, index)
+        network.add_layer(kind, layer.name, inputs, scalars, arrays)
+    network.freeze()
     return network
 
 
@@ -48,7 +116,11 @@ class NativeModel:
     """A model the compiled engine evaluates, with gradients: every explainer accepts it.
 
     Build it with an adapter (``glassbox.from_torch``, ``from_sklearn``, ``from_onnx``,
-    ``from_keras``) or from a ``NetworkSpec`` with ``build_network``.
+    ``from_keras``) or from a ``NetworkSpec`` with ``build_network``. It pickles by its spec;
+    unpickling checks the spec like a model file (``TypeError`` for wrong types,
+    ``ValueError`` naming the layer for invalid kinds, inputs, geometry, sizes or non-finite
+    weights), though, as with any pickle, load only pickles you trust. Its compiled
+    ``network`` is frozen: build a new model instead of changing one.
 
     Examples
     --------
@@ -129,7 +201,8 @@ class NativeModel:
 
     @property
     def network(self) -> _core.Network:
-        """The compiled core network."""
+        """The compiled core network. It is frozen: explainers read it from many threads at
+        once, so ``add_layer`` on it raises ``ValueError``; build a new model instead."""
         return self._built()[1]
 
     @property
@@ -176,12 +249,21 @@ class NativeModel:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # a pickle is untrusted input: check its shape here, the spec when it is compiled
+        keys = {"spec", "factory", "what", "feature_names", "output_names"}
+        if not isinstance(state, dict) or not {"spec", "feature_names", "output_names"} <= set(
+            state
+        ):
+            raise TypeError(f"NativeModel: invalid pickled state; expected a dict with {keys}")
+        factory, what = state.get("factory"), state.get("what", "model")
+        if (factory is not None and not callable(factory)) or not isinstance(what, str):
+            raise TypeError("NativeModel: invalid pickled state (factory or what)")
         self.__init__(  # type: ignore[misc]
             state["spec"],
             feature_names=state["feature_names"],
             output_names=state["output_names"],
-            factory=state.get("factory"),
-            what=state.get("what", "model"),
+            factory=factory,
+            what=what,
         )
 
 

@@ -17,10 +17,11 @@ named after its first node: ``MatMul`` + ``Add`` of a constant (dense), GELU bef
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from glassbox.models.builder import (
     BATCH,
     UNKNOWN,
     GraphBuilder,
+    InvalidLayer,
     Shape,
     Tensor,
     Unsupported,
@@ -76,9 +78,20 @@ def from_onnx(
     Raises
     ------
     ValueError
-        If ``model`` is a missing file or not a valid ONNX model.
+        If ``model`` is a missing file or not a valid ONNX model, including graphs whose
+        input is not floating point or has more than
+        ``glassbox.models.layers.MAX_ACTIVATION_SIZE`` elements per sample (the message names
+        the input and the layers reading it), whose initializers are corrupt (``raw_data`` of
+        the wrong length, external data not loaded), whose weights are not floating point or
+        hold NaN / infinite values, whose batch norm has a negative variance, or whose Conv
+        ``kernel_shape`` disagrees with its weight (those name the layer).
     UnsupportedLayerError
-        If the graph contains nodes with no native equivalent; the message names all of them.
+        If the graph contains nodes with no native equivalent, or layers whose geometry is
+        invalid or absurd (a stride, kernel or dilation below 1, pooling pads not smaller than
+        the kernel, a window larger than the padded input, any activation above
+        ``MAX_ACTIVATION_SIZE`` elements per sample) or constants that would fold to more than
+        twice the file's weights; the message names all of them and the allowed range. It is a
+        ``ValueError``.
 
     Examples
     --------
@@ -98,7 +111,11 @@ def from_onnx(
     """
     check_output(output)
     proto = load_onnx(model)
-    spec = _Translator(proto).run()
+    try:
+        spec = _Translator(proto).run()
+    except (TypeError, IndexError, KeyError, ArithmeticError, AttributeError) as exc:
+        # a malformed graph the checker let through (the file is untrusted input)
+        raise ValueError(f"model: the ONNX graph is invalid ({type(exc).__name__}: {exc})") from exc
     spec = apply_output(spec, output, what="this ONNX model")
     return NativeModel(spec, feature_names=feature_names, output_names=output_names)
 
@@ -114,16 +131,11 @@ class _Translator:
     """Walk the graph's nodes in order, one builder call per (fused) node."""
 
     def __init__(self, proto: onnx.ModelProto) -> None:
-        from onnx import numpy_helper
-
         self.graph = proto.graph
         self.nodes = list(proto.graph.node)  # one wrapper per node: ids stay valid
         self.opset = next(
             (op.version for op in proto.opset_import if op.domain in ("", "ai.onnx")), 1
         )
-        self.values: dict[str, Any] = {
-            init.name: numpy_helper.to_array(init) for init in self.graph.initializer
-        }
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
         for node in self.nodes:
             for name in node.input:
@@ -132,6 +144,13 @@ class _Translator:
         self.names = {
             id(node): node.name or f"{node.op_type}_{i}" for i, node in enumerate(self.nodes)
         }
+        self.values: dict[str, Any] = {
+            init.name: _array(init, f"initializer {init.name!r}{self._readers(init.name)}")
+            for init in self.graph.initializer
+        }
+        # what constant folding may allocate in all: bounded by the file's weights, not by what
+        # a chain of folded ops could grow a tiny file's constants to
+        self.fold_budget = _FOLD_ALLOWANCE + 2 * sum(v.size for v in self.values.values())
         inputs = [i for i in self.graph.input if i.name not in self.values]
         shape, batch = self._input_shape(inputs, len(self.graph.output))
         self.builder = GraphBuilder(
@@ -145,25 +164,36 @@ class _Translator:
         self.skipped: set[int] = set()  # the other nodes of fused patterns
         for node in self.nodes:  # constants have no inputs: known before any fusion
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self.values[node.output[0]] = _constant_value(_attributes(node))
+                try:
+                    value = _constant_value(_attributes(node), f"Constant {self.name(node)!r}")
+                except Unsupported:  # reported when the node is translated
+                    continue
+                self.values[node.output[0]] = value
+
+    def _readers(self, tensor: str) -> str:
+        """ " (read by 'a', 'b')" naming the nodes that read ``tensor``, for messages."""
+        names = [repr(self.name(node)) for node in self.consumers.get(tensor, [])]
+        return f" (read by {', '.join(names)})" if names else ""
 
     # -- driver -------------------------------------------------------------------------------
     def run(self) -> NetworkSpec:
-        for (
-            node
-        ) in self.nodes:  # fuse the exporters' patterns first (their nodes may be in any order)
+        # fuse the exporters' patterns first (their nodes may be in any order)
+        for node in self.nodes:
             if id(node) not in self.fused and id(node) not in self.skipped:
-                any(fuse(self, node) for fuse in _FUSIONS.get(node.op_type, ()))
+                with _naming(self.name(node), f"ONNX op {node.op_type}"):
+                    any(fuse(self, node) for fuse in _FUSIONS.get(node.op_type, ()))
         for node in self.nodes:
             if id(node) in self.skipped:
                 continue
             name, what = self.name(node), f"ONNX op {node.op_type}"
-            if node.domain not in ("", "ai.onnx"):
-                self._set(node, self.builder.unsupported(name, what, f"domain {node.domain!r}"))
-            elif id(node) in self.fused:
-                self.builder.translate(name, what, self.fused[id(node)])
-            else:
-                self._set(node, self._node(node, name, what))
+            with _naming(name, what):
+                if node.domain not in ("", "ai.onnx"):
+                    reason = f"domain {node.domain!r}"
+                    self._set(node, self.builder.unsupported(name, what, reason))
+                elif id(node) in self.fused:
+                    self.builder.translate(name, what, self.fused[id(node)])
+                else:
+                    self._set(node, self._node(node, name, what))
         result = self.values.get(self.graph.output[0].name)
         if self.builder.failures:
             raise self.builder.error()
@@ -179,6 +209,13 @@ class _Translator:
         attrs = _attributes(node)
         if node.op_type in _FOLDABLE and not any(isinstance(v, Tensor) for v in inputs):
             try:
+                size = _folded_size(node.op_type, inputs, attrs)
+                if size > self.fold_budget:  # checked before anything of that size exists
+                    raise ValueError(
+                        f"{size} elements, more than the {self.fold_budget} left to folded "
+                        "constants (twice the file's weights + 2^24)"
+                    )
+                self.fold_budget -= size
                 return _FOLDABLE[node.op_type](inputs, attrs)
             except Exception as exc:
                 return self.builder.unsupported(name, what, f"constant folding failed ({exc})")
@@ -201,9 +238,16 @@ class _Translator:
             weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
             if dims[1] is None and node.op_type in ("Gemm", "MatMul") and weight is not None:
                 dims[1] = weight.shape[1 if _attributes(node).get("transB", 0) else 0]
-        return sample_shape(dims, len(inputs), n_outputs, "the ONNX graph"), dims[
-            0
-        ] if dims else None
+        name = inputs[0].name if inputs else ""
+        label = f"the input {name!r} of the ONNX graph{self._readers(name)}"
+        elem_type = inputs[0].type.tensor_type.elem_type if inputs else 0
+        if elem_type and elem_type not in _FLOAT_TYPES:  # 0: not given
+            raise ValueError(
+                f"model: {label} has element type {_type_name(elem_type)}; glassbox models take "
+                "floating-point inputs (FLOAT, DOUBLE, FLOAT16, BFLOAT16)"
+            )
+        shape = sample_shape(dims, len(inputs), n_outputs, "the ONNX graph", label)
+        return shape, dims[0] if dims else None
 
     # -- helpers for handlers and fusions -----------------------------------------------------
     def name(self, node: onnx.NodeProto) -> str:
@@ -245,6 +289,71 @@ class _Translator:
         return True
 
 
+# -- untrusted tensors and errors ---------------------------------------------------------------
+
+
+_FOLD_ALLOWANCE = 1 << 24  # elements of folded constants beyond twice the file's weights
+_FLOAT_TYPES = (1, 10, 11, 16)  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
+
+
+def _type_name(data_type: int) -> str:
+    from onnx import TensorProto
+
+    try:
+        return str(TensorProto.DataType.Name(data_type))
+    except ValueError:
+        return str(data_type)
+
+
+def _array(tensor: onnx.TensorProto, what: str) -> np.ndarray:
+    """A tensor's data; ``ValueError`` naming ``what`` (the tensor and the layers reading it) for
+    data that does not match its dims and type, or data kept in an external file."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    if tensor.data_location == TensorProto.EXTERNAL:
+        raise ValueError(
+            f"model: {what} keeps its data in an external file, which is read only when the "
+            "model is given as a path (the file beside it)"
+        )
+    dims = tuple(int(d) for d in tensor.dims)
+    try:
+        itemsize = helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except Exception:  # an undefined data type
+        itemsize = 0
+    expected = math.prod(dims) * itemsize
+    raw = len(tensor.raw_data)
+    packed = {getattr(TensorProto, n, -1) for n in ("INT4", "UINT4", "FLOAT4E2M1", "INT2", "UINT2")}
+    if min(dims, default=0) < 0 or (raw and tensor.data_type not in packed and raw != expected):
+        dtype = _type_name(tensor.data_type)
+        raise ValueError(
+            f"model: {what} is corrupt: dims {list(dims)} of type {dtype} need {expected} bytes, "
+            f"its raw_data holds {raw}"
+        )
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as exc:
+        raise ValueError(f"model: {what} is corrupt: {exc}") from None
+
+
+def _check_float(value: Any, tensor: str) -> None:
+    """``InvalidLayer`` unless ``value`` (a weight) is not a constant or a floating-point one."""
+    if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+        raise InvalidLayer(
+            f"tensor {tensor!r} has dtype {value.dtype}; a weight must be a floating-point tensor"
+        )
+
+
+@contextlib.contextmanager
+def _naming(name: str, what: str) -> Iterator[None]:
+    """Errors of a malformed node (which the checker let through) as a ``ValueError`` naming it."""
+    try:
+        yield
+    except (InvalidLayer, UnsupportedLayerError):
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, AttributeError) as exc:
+        raise InvalidLayer(f"layer {name!r} ({what}) is invalid: {exc}", named=True) from exc
+
+
 # -- handlers: one node (an _Op) -> its output value(s) -------------------------------------------
 
 Handler = Callable[["_Op"], Any]
@@ -269,6 +378,12 @@ class _Op:
         """The first input, which must be computed from the model input."""
         return _tensor(self.inputs[0])
 
+    def weight(self, i: int) -> Any:
+        """Input ``i`` (None when absent); a constant must be floating point (a weight)."""
+        value = self.inputs[i] if i < len(self.inputs) else None
+        _check_float(value, self.node.input[i] if value is not None else "")
+        return value
+
 
 def _tensor(value: Any, what: str = "its first input") -> Tensor:  # computed from the input
     if not isinstance(value, Tensor):
@@ -287,7 +402,7 @@ def _identity(op: _Op) -> Any:
 
 
 def _gemm(op: _Op) -> Tensor:
-    weight, bias = op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else None
+    weight, bias = op.weight(1), op.weight(2)
     if op.attrs.get("transA", 0):
         raise Unsupported("transA=1")
     if not isinstance(weight, np.ndarray) or weight.ndim != 2 or isinstance(bias, Tensor):
@@ -308,13 +423,19 @@ def _bias(bias: Any, width: int, scale: float) -> np.ndarray:
 
 
 def _matmul(op: _Op) -> Tensor:
-    if not isinstance(op.inputs[1], np.ndarray) or op.inputs[1].ndim != 2:
+    if not isinstance(op.weight(1), np.ndarray) or op.inputs[1].ndim != 2:
         raise Unsupported("the right operand must be a constant matrix")
     return op.builder.dense(op.name, op.x, np.asarray(op.inputs[1], np.float64).T, None)
 
 
 def _binary(kind: str) -> Handler:
-    return lambda op: op.builder.arithmetic(op.name, kind, op.inputs[0], op.inputs[1])
+    def handler(op: _Op) -> Any:
+        a, b = op.inputs[0], op.inputs[1]
+        if isinstance(a, Tensor) or isinstance(b, Tensor):  # a constant operand is a weight
+            op.weight(0), op.weight(1)
+        return op.builder.arithmetic(op.name, kind, a, b)
+
+    return handler
 
 
 def _flatten(op: _Op) -> Tensor:
@@ -346,11 +467,14 @@ def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conv(op: _Op) -> Tensor:
-    weight, bias = op.inputs[1], op.inputs[2] if len(op.inputs) > 2 else None
+    weight, bias = op.weight(1), op.weight(2)
     if not isinstance(weight, np.ndarray) or weight.ndim != 4:
         raise Unsupported("W must be a constant 4-D tensor (2-D convolution)")
     if isinstance(bias, Tensor):
         raise Unsupported("B must be a constant")
+    kernel = [int(k) for k in op.attrs.get("kernel_shape", weight.shape[2:])]
+    if kernel != list(weight.shape[2:]):  # ONNX: they must agree
+        raise InvalidLayer(f"kernel_shape={kernel} does not match W of shape {weight.shape}")
     group, bias = int(op.attrs.get("group", 1)), None if bias is None else np.ravel(bias)
     return op.builder.conv2d(op.name, op.x, weight, bias, groups=group, **_window_args(op.attrs))
 
@@ -400,7 +524,7 @@ def _batch_norm(op: _Op) -> Tensor:
     _unused_outputs(op, "running-statistics")
     if len(op.inputs) != 5 or not all(isinstance(v, np.ndarray) for v in op.inputs[1:]):
         raise Unsupported("scale, B, mean and var must be constants")
-    gamma, beta, mean, var = op.inputs[1:]
+    gamma, beta, mean, var = (op.weight(i) for i in range(1, 5))
     eps = float(op.attrs.get("epsilon", 1e-5))
     return op.builder.batch_norm(op.name, op.x, mean, var, gamma, beta, eps)
 
@@ -522,12 +646,22 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
 }
 
 
-def _constant_value(attrs: dict[str, Any]) -> np.ndarray:
-    from onnx import numpy_helper
+def _folded_size(op_type: str, inputs: list[Any], attrs: dict[str, Any]) -> int:
+    """The elements constant-folding ``op_type`` makes, computed from its inputs' shapes: a chain
+    of Concats or a Gather could otherwise grow a tiny file's constants without bound."""
+    if op_type == "Concat":
+        return sum(int(np.size(v)) for v in inputs)
+    if op_type == "Gather":
+        data, indices = inputs[0], inputs[1]
+        extent = np.shape(data)[int(attrs.get("axis", 0))]
+        return int(np.size(indices)) * (int(np.size(data)) // extent if extent else 0)
+    return max((int(np.size(v)) for v in inputs if isinstance(v, np.ndarray)), default=0)
 
+
+def _constant_value(attrs: dict[str, Any], what: str = "Constant") -> np.ndarray:
     value = attrs.get("value")  # a tensor; else one of value_float(s) / value_int(s)
     if value is not None:
-        return numpy_helper.to_array(value)
+        return _array(value, what)
     numbers = [
         attrs[k] for k in ("value_float", "value_int", "value_floats", "value_ints") if k in attrs
     ]
@@ -544,7 +678,9 @@ def _fuse_matmul_add(t: _Translator, node: Any) -> bool:
     add, weight = t.follow(node, "Add"), t.constant(node.input[1])
     other = add and (add.input[1] if add.input[0] == node.output[0] else add.input[0])
     bias = t.constant(other) if other else None
-    if weight is None or weight.ndim != 2 or bias is None:
+    if weight is None or weight.ndim != 2 or bias is None or "f" != weight.dtype.kind:
+        return False
+    if bias.dtype.kind != "f":  # the MatMul and the Add report it
         return False
     if not (bias.size == 1 or bias.shape in ((weight.shape[1],), (1, weight.shape[1]))):
         return False

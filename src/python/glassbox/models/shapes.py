@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from glassbox.models.layers import LAYERS, conv_out, pool_out, resolve_reshape
+from glassbox.models.layers import LAYERS, check_size, conv_out, pool_out, resolve_reshape
 from glassbox.models.spec import LayerSpec, NetworkSpec
 
 
@@ -36,9 +36,11 @@ def same_padding(
 
 
 def output_shape(layer: LayerSpec, input_shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
-    """Per-sample output shape of ``layer`` reading tensors of ``input_shapes``."""
+    """Per-sample output shape of ``layer`` reading tensors of ``input_shapes``; ValueError for
+    invalid geometry or an output of more than ``MAX_ACTIVATION_SIZE`` elements per sample."""
     kind = LAYERS[layer.kind]
-    return tuple(kind.output_shape(kind.complete(layer.params), layer.weights, input_shapes))
+    shape = kind.output_shape(kind.complete(layer.params), layer.weights, input_shapes)
+    return check_size(shape, f"{layer.kind}: output")
 
 
 def layer_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:

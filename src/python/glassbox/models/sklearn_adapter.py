@@ -104,7 +104,8 @@ def from_sklearn(
     Raises
     ------
     ValueError
-        If the estimator is not fitted.
+        If the estimator is not fitted, or its coefficients hold NaN or infinite values (the
+        message names the layer).
     UnsupportedLayerError
         If the estimator (or a pipeline step) has no native equivalent.
 

@@ -75,9 +75,14 @@ def from_torch(
 
     Raises
     ------
+    ValueError
+        If a layer's weights hold NaN or infinite values, a batch norm has a negative running
+        variance, or ``input_shape`` (or a layer's output) has more than
+        ``glassbox.models.layers.MAX_ACTIVATION_SIZE`` elements per sample; the message names
+        the layer.
     UnsupportedLayerError
-        If the module contains layers or operations with no native equivalent; the message
-        names every one of them.
+        If the module contains layers or operations with no native equivalent, or with invalid
+        geometry; the message names every one of them.
 
     Examples
     --------
