@@ -19,3 +19,24 @@ class UnsupportedLayerError(ValueError):
     ...     print("Softsign" in str(error), isinstance(error, ValueError))
     True True
     """
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """A result holds NaN or Inf although the model's own outputs are finite: the method
+    overflowed (a huge ``stdev``, a tiny ``kernel_width``, baselines near the float32 limits...).
+
+    The message names the rows (or, for the inspection functions, the result fields) affected.
+    When the model's outputs themselves are not finite, glassbox raises a ``ValueError`` naming
+    the rows instead (docs/methods.md, "Input limits and non-finite results").
+
+    Examples
+    --------
+    >>> import warnings, numpy as np, glassbox as gb
+    >>> model = gb.wrap(lambda X: X.sum(axis=1), n_inputs=2)
+    >>> ablation = gb.FeatureAblation(model, baselines=-3e38)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ablation(np.full((1, 2), 3e38))
+    >>> [w.category.__name__ for w in caught]
+    ['NonFiniteWarning']
+    """

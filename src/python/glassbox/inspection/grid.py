@@ -46,7 +46,8 @@ def categorical_mask(categorical_features: object, n_features: int) -> np.ndarra
         raise TypeError("categorical_features: expected feature indices or a boolean mask")
     if values.size and (values.min() < -n_features or values.max() >= n_features):
         raise ValueError(
-            f"categorical_features: an index is out of range for {n_features} features"
+            f"categorical_features: an index is out of range for {n_features} features "
+            f"(expected integers between {-n_features} and {n_features - 1})"
         )
     mask[values] = True
     return mask

@@ -18,7 +18,6 @@ from glassbox.inspection._common import (
     check_weights,
     prepare,
 )
-from glassbox.models.agnostic import evaluate
 from glassbox.progress import ProgressArg
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
@@ -81,15 +80,14 @@ class PermutationImportance:
 def _max_samples(max_samples: object, n_rows: int) -> int:
     if max_samples is None:
         return n_rows
-    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool):
-        count = check_int(max_samples, "max_samples", 1)
-        if count > n_rows:
-            raise ValueError(f"max_samples: {count} is more than the {n_rows} rows of X")
+    if isinstance(max_samples, numbers.Integral):  # a bool too: check_int rejects it
+        count = check_int(max_samples, "max_samples", 1, n_rows)
         return count
-    if isinstance(max_samples, numbers.Real) and 0 < float(max_samples) <= 1:
+    if isinstance(max_samples, numbers.Real) and 0 < float(max_samples) <= 1:  # NaN fails
         return max(1, int(float(max_samples) * n_rows))
     raise ValueError(
-        f"max_samples: expected an int in [1, n_rows] or a float in (0, 1], got {max_samples!r}"
+        f"max_samples: expected an integer between 1 and {n_rows} (the rows of X) or a float "
+        f"in (0, 1], got {max_samples!r}"
     )
 
 
@@ -158,7 +156,7 @@ def _check_task(
     if metric == "roc_auc" and (n_classes != 2 or len(np.unique(labels)) != 2):
         raise ValueError("metric: 'roc_auc' needs a binary task (y with exactly two classes)")
     if metric == "log_loss":
-        outputs = evaluate(run.model, X, options=run.options)
+        outputs = run.evaluate(X)
         if outputs.min() < 0 or outputs.max() > 1:
             raise ValueError(
                 "metric: 'log_loss' needs class probabilities; the model's outputs "
@@ -188,7 +186,7 @@ def _callable_scores(
     groups, n_repeats, seed, n_samples = (
         plan[key] for key in ("groups", "n_repeats", "seed", "max_samples")
     )
-    baseline = score(y, evaluate(run.model, X, options=run.options), weights)
+    baseline = score(y, run.evaluate(X), weights)
     rows = _core.permutation_indices(
         seed, n_rows=X.shape[0], max_samples=n_samples, n_groups=len(groups), n_repeats=1
     ).rows
@@ -319,6 +317,7 @@ def permutation_importance(
         baseline, scores = result.baseline, result.scores
         name = metric
     importances = float(baseline) - np.asarray(scores, dtype=np.float64)
+    run.check_finite(batch, baseline_score=baseline, importances=importances)
     return PermutationImportance(
         importances_mean=importances.mean(axis=1),
         importances_std=importances.std(axis=1),
