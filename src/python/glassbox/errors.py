@@ -32,11 +32,13 @@ class NonFiniteWarning(RuntimeWarning):
     Examples
     --------
     >>> import warnings, numpy as np, glassbox as gb
-    >>> model = gb.wrap(lambda X: X.sum(axis=1), n_inputs=2)
-    >>> ablation = gb.FeatureAblation(model, baselines=-3e38)
+    >>> spec = gb.NetworkSpec(input_shape=(1,))
+    >>> _ = spec.add("dense", "steep", weight=np.array([[1e30]]), bias=np.zeros(1))
+    >>> _ = spec.add("tanh", "act")
+    >>> _ = spec.add("dense", "out", weight=np.array([[1e10]]), bias=np.zeros(1))
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = ablation(np.full((1, 2), 3e38))
-    >>> [w.category.__name__ for w in caught]
-    ['NonFiniteWarning']
+    ...     exp = gb.Saliency(gb.build_network(spec), abs=False)(np.zeros((1, 1)))
+    >>> [w.category.__name__ for w in caught], exp.values  # the slope at 0 is 1e40
+    (['NonFiniteWarning'], array([[inf]], dtype=float32))
     """
