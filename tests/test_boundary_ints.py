@@ -228,10 +228,12 @@ FUNCTIONS |= {"surrogate_tree", "wrap", "as_model", "CallableModel"}
 
 
 def _int_parameters(function: Callable[..., Any]) -> set[str]:
-    """Parameters annotated with ``int`` anywhere, or with an int default."""
-    target = function.__init__ if isinstance(function, type) else function
+    """Parameters annotated with ``int`` anywhere, or with an int default (of the constructor
+    and ``__call__`` for a class)."""
+    targets = [function.__init__, function.__call__] if isinstance(function, type) else [function]
+    parameters = [p for t in targets for p in inspect.signature(t).parameters.values()]
     found = set()
-    for p in inspect.signature(target).parameters.values():
+    for p in parameters:
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name == "self":
             continue
         annotated = isinstance(p.annotation, str) and re.search(r"\bint\b", p.annotation)
@@ -346,5 +348,38 @@ def test_shapley_design_helpers_check_their_ints():
 def test_a_huge_partial_dependence_grid_fails_before_work():
     rows = RNG.normal(size=(40000, 2)).astype(np.float32)
     model = gb.wrap(lambda r: r.sum(axis=1), n_inputs=2)
-    with pytest.raises(ValueError, match=r"grid: \d+ x \d+ grid points; at most 1000000000"):
+    with pytest.raises(ValueError, match=r"grid: \d+ x \d+ grid points; at most 1000000000 values"):
         gb.partial_dependence(model, rows, [0, 1], grid_resolution=10**6)
+    with pytest.raises(ValueError, match=r"grid: \d+ grid points x 40000 rows \(kind='both'\)"):
+        gb.partial_dependence(model, rows, 0, grid_resolution=10**6, kind="both")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "pattern"),
+    [
+        (lambda: gb.SmoothGrad(NET, stdev=float("inf")), ValueError, "stdev: must be a finite"),
+        (lambda: gb.KernelShap(PY, background=B, tol=float("nan")), ValueError, "tol: must be"),
+        (lambda: gb.Lime(PY, X, kernel_width=float("nan")), ValueError, "kernel_width: must"),
+        (lambda: gb.LRP(NET, epsilon=float("inf")), ValueError, "epsilon: expected a finite"),
+        (
+            lambda: gb.partial_dependence(PY, X, 0, percentiles=("a", 1)),
+            TypeError,
+            "percentiles: expected two numbers",
+        ),
+        (
+            lambda: gb.partial_dependence(PY, X, 0, percentiles=(float("nan"), 1)),
+            ValueError,
+            "percentiles: expected 0 <= low < high <= 1",
+        ),
+        (lambda: gb.surrogate_tree(PY, X, test_size="x"), TypeError, "test_size: expected"),
+        (lambda: gb.surrogate_tree(PY, X, test_size=float("nan")), ValueError, "test_size:"),
+        (
+            lambda: gb.IntegratedGradients(NET)(X[:2], baselines=np.inf, target=0),
+            ValueError,
+            "baselines: must be finite",
+        ),
+    ],
+)
+def test_floats_that_must_be_finite(make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make()

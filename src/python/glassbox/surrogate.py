@@ -4,6 +4,7 @@ held-out rows and its rules as text. scikit-learn is an optional dependency, imp
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,7 +161,9 @@ def surrogate_tree(
     if task == "classification" and n_outputs < 2:
         raise ValueError("task: 'classification' needs a model with one output per class")
     if X_test is None:
-        if not 0.0 < float(test_size) < 1.0:
+        if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+            raise TypeError(f"test_size: expected a number between 0 and 1, got {test_size!r}")
+        if not 0.0 < float(test_size) < 1.0:  # NaN fails too
             raise ValueError(f"test_size: must be between 0 and 1, got {test_size}")
         order = np.random.default_rng(seed).permutation(rows.shape[0])
         n_test = round(rows.shape[0] * float(test_size))

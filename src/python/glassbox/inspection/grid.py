@@ -24,8 +24,10 @@ def mquantiles(values: np.ndarray, probabilities: Sequence[float]) -> np.ndarray
 def check_percentiles(percentiles: object) -> tuple[float, float]:
     if not isinstance(percentiles, Sequence) or len(percentiles) != 2:
         raise ValueError(f"percentiles: expected two numbers (low, high), got {percentiles!r}")
+    if not all(isinstance(p, numbers.Real) and not isinstance(p, bool) for p in percentiles):
+        raise TypeError(f"percentiles: expected two numbers (low, high), got {percentiles!r}")
     low, high = (float(p) for p in percentiles)
-    if not (0 <= low < high <= 1):
+    if not (0 <= low < high <= 1):  # NaN fails too
         raise ValueError(f"percentiles: expected 0 <= low < high <= 1, got {percentiles!r}")
     return low, high
 

@@ -146,10 +146,13 @@ def partial_dependence(
         for f in feats
     ]
     shape = tuple(axis.size for axis in axes)
-    if int(np.prod(shape, dtype=object)) > MAX_COUNT:
+    # the ICE curves hold a value per row and grid point: both bounded before any allocation
+    curves = int(np.prod(shape, dtype=object)) * (n_rows if kind != "average" else 1)
+    if curves > MAX_COUNT:
+        rows = "" if kind == "average" else f" x {n_rows} rows (kind={kind!r})"
         raise ValueError(
-            f"grid: {' x '.join(map(str, shape))} grid points; at most {MAX_COUNT} (a smaller "
-            "grid_resolution or grid)"
+            f"grid: {' x '.join(map(str, shape))} grid points{rows}; at most {MAX_COUNT} values "
+            "(a smaller grid_resolution or grid, or fewer rows)"
         )
     mesh = np.meshgrid(*axes, indexing="ij")
     points = np.zeros((int(np.prod(shape)), n_features), dtype=np.float32)

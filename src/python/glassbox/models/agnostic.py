@@ -92,6 +92,6 @@ def evaluate(
             X=X,
             n_outputs=model.n_outputs,
             options=options,
-            chunk_rows=chunk_rows,
+            chunk_rows=check_int(chunk_rows, "chunk_rows", 0),  # 0: planned from the budget
         )
     )
