@@ -383,3 +383,8 @@ def test_a_huge_partial_dependence_grid_fails_before_work():
 def test_floats_that_must_be_finite(make, error, pattern):
     with pytest.raises(error, match=pattern):
         make()
+
+
+def test_permutation_jobs_are_bounded_before_work():
+    with pytest.raises(ValueError, match=r"n_repeats: 4 groups x 500000000 repeats is more than"):
+        gb.permutation_importance(PY, X, np.arange(len(X)) % K, n_repeats=5 * 10**8)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int, check_seed
+from glassbox._validation import MAX_COUNT, check_int, check_seed
 from glassbox.inspection._common import (
     Run,
     check_features,
@@ -289,6 +289,11 @@ def permutation_importance(
     weights = check_weights(sample_weight, n_rows)
     repeats = check_int(n_repeats, "n_repeats", 1)
     group_list = _groups(groups, n_features)
+    if len(group_list) * repeats > MAX_COUNT:  # the scores table: one value per job
+        raise ValueError(
+            f"n_repeats: {len(group_list)} groups x {repeats} repeats is more than {MAX_COUNT} "
+            "permutation jobs"
+        )
     n_samples = _max_samples(max_samples, n_rows)
     plan = {"groups": group_list, "n_repeats": repeats, "seed": check_seed(seed)}
     plan["max_samples"] = n_samples
