@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,13 +62,15 @@ class Run:
                 )
             )
 
-    def tracked(self, rows: int, X: np.ndarray | None = None) -> Any:
+    @contextlib.contextmanager
+    def tracked(self, rows: int, X: np.ndarray | None = None) -> Iterator[None]:
         """A context for one core call with these options: its progress, as ``rows`` rows, and
         a Python model's NaN / Inf outputs reported with the rows of ``X`` they come from."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(named_nonfinite_rows(self.what, self.model, X))
-        stack.enter_context(tracked(self.options, self.progress, rows=rows, what=self.what))
-        return stack
+        with (
+            named_nonfinite_rows(self.what, self.model, X),
+            tracked(self.options, self.progress, rows=rows, what=self.what),
+        ):
+            yield
 
     def check_finite(self, X: np.ndarray, **fields: Any) -> None:
         """The non-finite policy for a result (docs/methods.md): ``fields`` all finite (one
