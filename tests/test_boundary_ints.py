@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,3 +388,17 @@ def test_floats_that_must_be_finite(make, error, pattern):
 def test_permutation_jobs_are_bounded_before_work():
     with pytest.raises(ValueError, match=r"n_repeats: 4 groups x 500000000 repeats is more than"):
         gb.permutation_importance(PY, X, np.arange(len(X)) % K, n_repeats=5 * 10**8)
+
+
+def test_the_scan_finds_int_parameters():
+    def entry(
+        X: object,
+        count: int,
+        limit: int | None = None,
+        repeats=3,
+        scale: float = 1.0,
+        flag: bool = True,
+        features: Sequence[int] = (),
+    ) -> None: ...
+
+    assert _int_parameters(entry) == {"count", "limit", "repeats", "features"}

@@ -295,7 +295,8 @@ def warn_nonfinite(what: str, fields: Mapping[str, object], rows: object = None)
     where = "" if rows is None else f" for {describe_rows(np.asarray(rows))}"
     warnings.warn(
         f"{what}: the result ({', '.join(names)}) is not finite{where} although the model's "
-        "outputs are finite: the method overflowed (extreme inputs, baselines or settings)",
+        "outputs are finite: NaN or Inf arose inside the computation (an overflow from extreme "
+        "inputs, baselines or settings)",
         NonFiniteWarning,
         stacklevel=4,
     )
