@@ -50,6 +50,7 @@ CNN = gb.from_torch(
     input_shape=(1, 4, 4),
 )
 IMAGES = RNG.random((2, 1, 4, 4), dtype=np.float32)
+IMPORTANCE = gb.permutation_importance(PY, X, np.arange(len(X)) % K, n_repeats=2)
 
 COMMON = {"n_threads": (1, MAX_THREADS_ARG), "memory_budget": (1, MAX_MEMORY_BUDGET)}
 SEED = {"seed": (0, MAX_SEED)}
@@ -200,6 +201,12 @@ CASES: dict[str, Case] = {
         gb.surrogate_tree,
         valid={"max_depth": [1], "min_samples_leaf": [1]},
     ),
+    "PermutationImportance.permuted_data": Case(
+        lambda **a: IMPORTANCE.permuted_data(X, **{"group": 0, "repeat": 0, **a}),
+        {"group": (0, D - 1), "repeat": (0, 1)},
+        gb.PermutationImportance.permuted_data,
+        valid={"group": [D - 1], "repeat": [1]},
+    ),
     "wrap": Case(
         lambda **a: gb.wrap(lambda rows: rows @ W, **{"n_inputs": D, **a}),
         {"n_inputs": (1, MAX_COUNT), "n_outputs": (1, MAX_COUNT)},
@@ -225,6 +232,7 @@ EXPLAINERS = {
 }
 FUNCTIONS = {"partial_dependence", "ale", "h_statistic", "permutation_importance"}
 FUNCTIONS |= {"surrogate_tree", "wrap", "as_model", "CallableModel"}
+FUNCTIONS |= {"PermutationImportance.permuted_data"}
 
 
 def _int_parameters(function: Callable[..., Any]) -> set[str]:
@@ -234,7 +242,7 @@ def _int_parameters(function: Callable[..., Any]) -> set[str]:
     parameters = [p for t in targets for p in inspect.signature(t).parameters.values()]
     found = set()
     for p in parameters:
-        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name == "self":
+        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in ("self", "X"):
             continue
         annotated = isinstance(p.annotation, str) and re.search(r"\bint\b", p.annotation)
         int_default = isinstance(p.default, int) and not isinstance(p.default, bool)

@@ -70,6 +70,8 @@ class PermutationImportance:
 
     def permuted_data(self, X: np.ndarray, group: int, repeat: int) -> np.ndarray:
         """The rows job (``group``, ``repeat``) evaluated, as a new array (for oracle tests)."""
+        group = check_int(group, "group", 0, len(self.groups) - 1)
+        repeat = check_int(repeat, "repeat", 0, self.n_repeats - 1)
         rows, sources = self.permutation_indices()
         data = np.array(X)[rows[group]]
         columns = self.groups[group]
