@@ -70,7 +70,7 @@ def test_groups_of_the_wrong_type() -> None:
 def test_n_samples_too_small_for_d(explainer: type, minimum: int) -> None:
     with pytest.raises(ValueError, match=f"n_samples: .*needs at least {minimum} coalitions"):
         explainer(MODEL, background=B, n_samples=minimum - 1)
-    with pytest.raises(ValueError, match="n_samples: must be at least 1"):
+    with pytest.raises(ValueError, match="n_samples: expected an integer between 1 and"):
         explainer(MODEL, background=B, n_samples=0)
     with pytest.raises(ValueError, match="tol: must be a finite number >= 0"):
         explainer(MODEL, background=B, tol=-1.0)
@@ -104,5 +104,5 @@ def test_bad_model_and_options() -> None:
         gb.KernelShap(MODEL, background=np.zeros(5))
     with pytest.raises(TypeError, match="seed: expected an int"):
         gb.KernelShap(MODEL, background=B, seed=1.5)
-    with pytest.raises(ValueError, match="n_threads: must be at least 1"):
+    with pytest.raises(ValueError, match="n_threads: expected an integer between 1 and"):
         gb.KernelShap(MODEL, background=B, n_threads=0)

@@ -19,7 +19,7 @@ True
 
 from __future__ import annotations
 
-from glassbox.errors import UnsupportedLayerError
+from glassbox.errors import NonFiniteWarning, UnsupportedLayerError
 from glassbox.explainers import (
     LRP,
     Composite,
@@ -92,6 +92,7 @@ __all__ = [
     "Lime",
     "NativeModel",
     "NetworkSpec",
+    "NonFiniteWarning",
     "Occlusion",
     "PartialDependence",
     "PermutationImportance",

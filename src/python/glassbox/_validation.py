@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassbox.errors import NonFiniteWarning
+
 if TYPE_CHECKING:
     from glassbox import _core
+
+#: The largest count (steps, samples, repeats, bins, grid points, features, outputs) any argument
+#: takes: the core's kMaxCount (parallel.hpp). More is more work than one job should be handed,
+#: and beyond it the core's C integer types could overflow.
+MAX_COUNT = 10**9
+#: Seeds are unsigned 64-bit integers in the core (the counter-based random streams' key).
+MAX_SEED = 2**64 - 1
+#: ``n_threads`` above a C int is refused; anything up to it is clamped to MAX_THREADS, as the
+#: core clamps (kMaxThreadsCeiling): more threads than that only cost stack memory.
+MAX_THREADS_ARG = 2**31 - 1
+MAX_THREADS = 256
+#: ``memory_budget`` is a byte count (size_t in the core); at most the largest signed 64-bit value.
+MAX_MEMORY_BUDGET = 2**63 - 1
 
 
 def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
@@ -73,7 +90,8 @@ def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, .
 
 
 def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
-    """Per-row target indices (int64, shape (n_rows,)) from an int, a sequence or None."""
+    """Per-row target indices (int64, shape (n_rows,)) from an int, a sequence or None, each
+    checked against the model's outputs before any cast (a huge int never wraps around)."""
     if target is None:
         if n_outputs != 1:
             raise ValueError(
@@ -81,28 +99,41 @@ def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
             )
         return np.zeros(n_rows, dtype=np.int64)
     if isinstance(target, (bool, np.bool_)):
-        raise TypeError("target: expected an int or a sequence of ints, got a bool")
+        raise TypeError(
+            f"target: expected an integer between 0 and {n_outputs - 1} or a sequence of them, "
+            "got a bool"
+        )
     if isinstance(target, numbers.Integral):
-        targets = np.full(n_rows, int(target), dtype=np.int64)
+        array = np.array([int(target)], dtype=object)
     else:
         array = np.asarray(target)
-        if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or _all_ints(array)):
             raise TypeError(
-                f"target: expected an int or a 1-D sequence of ints, got {type(target).__name__}"
-                f" with dtype {array.dtype} and shape {array.shape}"
+                f"target: expected an integer between 0 and {n_outputs - 1} or a 1-D sequence of"
+                f" them, got {type(target).__name__} with dtype {array.dtype} and shape "
+                f"{array.shape}"
             )
         if array.shape[0] != n_rows:
             raise ValueError(
                 f"target: expected {n_rows} targets (one per row), got {array.shape[0]}"
             )
-        targets = array.astype(np.int64)
-    bad = (targets < 0) | (targets >= n_outputs)
+    if array.dtype == object:  # Python ints, maybe beyond 64 bits: compared one by one
+        bad = np.array([not 0 <= int(t) < n_outputs for t in array])
+    else:
+        bad = (array < 0) | (array >= n_outputs)
     if bad.any():
         raise ValueError(
-            f"target: {int(targets[bad][0])} is out of range for a model with {n_outputs} outputs"
-            f" (expected 0..{n_outputs - 1})"
+            f"target: {int(array[bad][0])} is out of range for a model with {n_outputs} outputs"
+            f" (expected an integer between 0 and {n_outputs - 1})"
         )
-    return targets
+    return np.broadcast_to(array.astype(np.int64), (n_rows,)).copy()
+
+
+def _all_ints(array: np.ndarray) -> bool:
+    """An object array of Python ints (what numpy makes of ints beyond 64 bits)."""
+    return array.dtype == object and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in array
+    )
 
 
 def as_baselines(baselines: object, X: np.ndarray, name: str = "baselines") -> np.ndarray:
@@ -142,12 +173,27 @@ def as_distribution(
     return as_batch(array, input_shape, name)
 
 
-def check_int(value: object, name: str, minimum: int) -> int:
-    """An int >= minimum, else a clear TypeError/ValueError."""
+def check_int(value: object, name: str, minimum: int, maximum: int = MAX_COUNT) -> int:
+    """An int in [minimum, maximum] (numpy integers too; bools are not ints), else a TypeError /
+    ValueError naming ``name`` and the range: the one range check of every integer argument,
+    before it reaches the core (whose C types would overflow or reject it unclearly).
+
+    >>> check_int(3, "n_steps", 1)
+    3
+    >>> check_int(2**64, "n_steps", 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_steps: expected an integer between 1 and 1000000000, got 18446744073709551616
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if int(value) < minimum:
-        raise ValueError(f"{name}: must be at least {minimum}, got {int(value)}")
+        raise TypeError(
+            f"{name}: expected an integer between {minimum} and {maximum}, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    if not minimum <= int(value) <= maximum:
+        raise ValueError(
+            f"{name}: expected an integer between {minimum} and {maximum}, got {int(value)}"
+        )
     return int(value)
 
 
@@ -168,15 +214,16 @@ def check_nonnegative(value: object, name: str) -> float:
 
 
 def check_threads(n_threads: object) -> int:
-    """None (the default thread count) or a positive int; 0 means default in the core."""
+    """The thread count the core gets for ``n_threads``: None (0: the core's default), else an
+    int in [1, MAX_THREADS_ARG], clamped to MAX_THREADS."""
     if n_threads is None:
         return 0
-    return check_int(n_threads, "n_threads", 1)
+    return min(check_int(n_threads, "n_threads", 1, MAX_THREADS_ARG), MAX_THREADS)
 
 
-def check_seed(seed: object) -> int:
-    """A seed: an int >= 0."""
-    return check_int(seed, "seed", 0)
+def check_seed(seed: object, maximum: int = MAX_SEED) -> int:
+    """A seed: an int in [0, maximum] (default: any unsigned 64-bit value, as the core takes)."""
+    return check_int(seed, "seed", 0, maximum)
 
 
 def run_options(n_threads: object = None, memory_budget: object = None) -> _core.RunOptions:
@@ -193,5 +240,86 @@ def run_options(n_threads: object = None, memory_budget: object = None) -> _core
 
     options = _core.RunOptions(check_threads(n_threads))
     if memory_budget is not None:
-        options.memory_budget = check_int(memory_budget, "memory_budget", 1)
+        options.memory_budget = check_int(memory_budget, "memory_budget", 1, MAX_MEMORY_BUDGET)
     return options
+
+
+# ---- non-finite results (the policy: docs/methods.md, "Input limits and non-finite results") ----
+
+
+def nonfinite_rows(*arrays: object) -> np.ndarray:
+    """The indices along the first axis where any of the arrays (None skipped) holds NaN or Inf.
+
+    >>> nonfinite_rows(np.array([[1.0, np.nan], [2.0, 3.0]]), np.array([np.inf, 0.0]))
+    array([0])
+    """
+    bad: np.ndarray | None = None
+    for item in arrays:
+        if item is None:
+            continue
+        array = np.asarray(item)
+        if array.ndim == 0 or array.dtype.kind not in "fc":
+            continue
+        rows = ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
+        bad = rows if bad is None else bad | rows
+    return np.empty(0, dtype=np.int64) if bad is None else np.flatnonzero(bad)
+
+
+def describe_rows(rows: Sequence[int] | np.ndarray, limit: int = 10) -> str:
+    """``rows [3, 17, ...] (12 rows)``: the first ``limit`` indices and the count.
+
+    >>> describe_rows(np.arange(12))
+    'rows [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ...] (12 rows)'
+    """
+    listed = [int(r) for r in rows[:limit]]
+    more = ", ..." if len(rows) > limit else ""
+    return f"rows {listed}"[:-1] + f"{more}] ({len(rows)} row{'s' if len(rows) != 1 else ''})"
+
+
+def check_model_outputs(what: str, outputs: object, rows: object = None) -> None:
+    """ValueError naming the rows whose model outputs hold NaN or Inf (``rows[i]`` is the row of
+    ``outputs[i]``; default 0..n-1): glassbox does not explain non-finite predictions."""
+    bad = nonfinite_rows(outputs)
+    if bad.size:
+        names = bad if rows is None else np.asarray(rows)[bad]
+        raise ValueError(
+            f"{what}: model output is not finite for {describe_rows(names)}; explanations of "
+            "NaN or Inf predictions mean nothing (check the model and those rows)"
+        )
+
+
+def warn_nonfinite(what: str, fields: Mapping[str, object], rows: object = None) -> None:
+    """NonFiniteWarning: the result ``fields`` hold NaN or Inf (on ``rows``, when per row)
+    although the model's outputs are finite."""
+    names = [name for name, value in fields.items() if nonfinite_rows(np.ravel(value)).size]
+    where = "" if rows is None else f" for {describe_rows(np.asarray(rows))}"
+    warnings.warn(
+        f"{what}: the result ({', '.join(names)}) is not finite{where} although the model's "
+        "outputs are finite: NaN or Inf arose inside the computation (an overflow from extreme "
+        "inputs, baselines or settings)",
+        NonFiniteWarning,
+        stacklevel=4,
+    )
+
+
+#: What the core's model bridge says when a Python model returns NaN or Inf (model_bridge.cpp).
+CALLABLE_NONFINITE = "the callable returned NaN or infinite values"
+
+
+@contextlib.contextmanager
+def named_nonfinite_rows(what: str, model: object, X: np.ndarray | None) -> Iterator[None]:
+    """Around a core call on ``model`` for the rows ``X``: the core refuses a Python model's
+    NaN / Inf outputs without knowing the rows; on that error only, the model's outputs on ``X``
+    (computed in Python) name them, or the message says the non-finite outputs were at points
+    the method made (perturbed, replaced or background rows)."""
+    try:
+        yield
+    except ValueError as error:
+        predict = getattr(model, "predict", None)
+        if X is None or predict is None or CALLABLE_NONFINITE not in str(error):
+            raise
+        check_model_outputs(what, predict(X.reshape(X.shape[0], -1)))
+        raise ValueError(
+            f"{what}: model output is not finite at points the method evaluated (perturbed, "
+            "replaced or background rows), though it is finite on the rows given"
+        ) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -101,6 +102,13 @@ class Explanation:
             )
         if self.single_row:
             raise TypeError("this Explanation is a single row; it cannot be indexed again")
+        n = int(self.values.shape[0])
+        if isinstance(rows, numbers.Integral) and not isinstance(rows, bool):
+            if not -n <= int(rows) < n:  # checked here: numpy overflows on huge ints
+                raise IndexError(
+                    f"rows: expected an integer between {-n} and {n - 1}, got {int(rows)}"
+                )
+            rows = int(rows)
         picked = {
             name: None if getattr(self, name) is None else np.asarray(getattr(self, name))[rows]
             for name in self._ROW_FIELDS

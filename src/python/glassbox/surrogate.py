@@ -4,15 +4,26 @@ held-out rows and its rules as text. scikit-learn is an optional dependency, imp
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_choice, check_int, run_options
-from glassbox.models.agnostic import as_model, evaluate
+from glassbox._validation import (
+    as_batch,
+    check_choice,
+    check_int,
+    check_model_outputs,
+    check_seed,
+    named_nonfinite_rows,
+    run_options,
+)
+from glassbox.models.agnostic import AgnosticModel, as_model, evaluate
 
 TASKS = ("auto", "classification", "regression")
+#: scikit-learn's ``random_state`` takes seeds below 2^32.
+SKLEARN_MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,7 @@ def surrogate_tree(
     feature_names : list of str, optional
         Names in the rules; default the model's, else x0, x1, ...
     seed : int, default 0
-        The split and the tree's tie-breaking.
+        The split and the tree's tie-breaking (0 .. 2^32 - 1, scikit-learn's range).
 
     Examples
     --------
@@ -138,21 +149,21 @@ def surrogate_tree(
     if max_depth is not None:
         max_depth = check_int(max_depth, "max_depth", 1)
     min_samples_leaf = check_int(min_samples_leaf, "min_samples_leaf", 1)
-    seed = check_int(seed, "seed", 0)
+    seed = check_seed(seed, SKLEARN_MAX_SEED)
     task = check_choice(task, "task", TASKS)
     n_outputs = m.n_outputs
     if task == "auto":
         task = "classification" if n_outputs > 1 else "regression"
     if target is not None:
-        target = check_int(target, "target", 0)
-        if target >= n_outputs:
-            raise ValueError(f"target: {target} is out of range for {n_outputs} outputs")
+        target = check_int(target, "target", 0, n_outputs - 1)
         if task == "classification":
             raise ValueError("target: only for task='regression' (a classifier uses all outputs)")
     if task == "classification" and n_outputs < 2:
         raise ValueError("task: 'classification' needs a model with one output per class")
     if X_test is None:
-        if not 0.0 < float(test_size) < 1.0:
+        if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+            raise TypeError(f"test_size: expected a number between 0 and 1, got {test_size!r}")
+        if not 0.0 < float(test_size) < 1.0:  # NaN fails too
             raise ValueError(f"test_size: must be between 0 and 1, got {test_size}")
         order = np.random.default_rng(seed).permutation(rows.shape[0])
         n_test = round(rows.shape[0] * float(test_size))
@@ -160,11 +171,14 @@ def surrogate_tree(
             raise ValueError(
                 f"test_size: {test_size} of {rows.shape[0]} rows leaves no train or test rows"
             )
+    options = run_options(n_threads, memory_budget)
+    fitted = _outputs(m, rows, options, "X")
+    if X_test is None:
         train, test = rows[order[n_test:]], rows[order[:n_test]]
+        outputs = [fitted[order[n_test:]], fitted[order[:n_test]]]
     else:
         train, test = rows, as_batch(X_test, (m.n_inputs,), "X_test")
-    options = run_options(n_threads, memory_budget)
-    outputs = [evaluate(m, part, options=options) for part in (train, test)]
+        outputs = [fitted, _outputs(m, test, options, "X_test")]
     if task == "classification":
         labels = [out.argmax(axis=1) for out in outputs]
         tree = DecisionTreeClassifier(
@@ -200,3 +214,13 @@ def surrogate_tree(
         n_train=int(train.shape[0]),
         n_test=int(test.shape[0]),
     )
+
+
+def _outputs(model: AgnosticModel, rows: np.ndarray, options: object, name: str) -> np.ndarray:
+    """The model's outputs on ``rows`` (the rows of ``name``), which must be finite: a tree
+    cannot mimic NaN or Inf."""
+    what = f"surrogate_tree ({name})"
+    with named_nonfinite_rows(what, model, rows):
+        outputs = evaluate(model, rows, options=options)  # type: ignore[arg-type]
+    check_model_outputs(what, outputs)
+    return outputs

@@ -30,9 +30,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, as_targets, check_seed, run_options
+from glassbox._validation import (
+    as_batch,
+    as_targets,
+    check_model_outputs,
+    check_seed,
+    named_nonfinite_rows,
+    nonfinite_rows,
+    run_options,
+    warn_nonfinite,
+)
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
 from glassbox.models.native import NativeModel
 from glassbox.progress import ProgressArg, check_progress, tracked
 
@@ -270,8 +279,43 @@ class Explainer:
         """``function(model, X=X, options=..., **arguments)``: one core call on the model the core
         evaluates, with this explainer's run options."""
         options = self.core_options
-        with tracked(options, self.progress, rows=int(X.shape[0]), what=type(self).__name__):
+        what = type(self).__name__
+        with (
+            named_nonfinite_rows(what, self.model, X),
+            tracked(options, self.progress, rows=int(X.shape[0]), what=what),
+        ):
             return function(self._core_model(), X=X, options=options, **arguments)
+
+    def _check_finite(
+        self,
+        batch: np.ndarray,
+        targets: np.ndarray | None,
+        fields: dict[str, Any],
+        outputs: np.ndarray | None,
+    ) -> None:
+        """The non-finite policy (docs/methods.md): one ``np.isfinite`` pass over the result (and
+        over the model's outputs at the rows when the method computed them); only rows found
+        non-finite are looked at again. The model's own output there not finite: ValueError
+        naming the rows; finite: NonFiniteWarning (the method overflowed)."""
+        n = batch.shape[0]
+        arrays = {
+            name: value
+            for name, value in fields.items()
+            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n
+        }
+        bad = nonfinite_rows(*arrays.values(), outputs)
+        if not bad.size:
+            return
+        what = type(self).__name__
+        if outputs is None:  # not computed by the method: the model on the bad rows only
+            rows = batch[bad].reshape(bad.size, -1)
+            outputs = evaluate(self.model, rows, options=self.core_options)
+            if targets is not None:
+                outputs = outputs[np.arange(bad.size), targets[bad]]
+        else:
+            outputs = np.asarray(outputs)[bad]
+        check_model_outputs(what, outputs, bad)
+        warn_nonfinite(what, {name: value[bad] for name, value in arrays.items()}, bad)
 
     def _explanation(
         self,
@@ -281,17 +325,20 @@ class Explainer:
         *,
         reshape: bool = True,
         options: dict[str, Any] | None = None,
+        outputs: np.ndarray | None = None,
         **fields: Any,
     ) -> Explanation:
         """The Explanation of ``batch``: ``values`` (and a ``stderr`` field) reshaped to the
         batch's shape unless ``reshape=False``; ``options`` adds per-call figures to the
-        configuration; ``fields`` are further Explanation fields (``feature_names`` defaults to
-        the model's)."""
+        configuration; ``outputs`` are the model's outputs at the rows (explained outputs) when
+        the method computed them; ``fields`` are further Explanation fields (``feature_names``
+        defaults to the model's). Non-finite results raise or warn (``_check_finite``)."""
         if reshape:
             values = np.asarray(values).reshape(batch.shape)
             if fields.get("stderr") is not None:
                 fields["stderr"] = np.asarray(fields["stderr"]).reshape(batch.shape)
         fields.setdefault("feature_names", self.model.feature_names)
+        self._check_finite(batch, target, {"values": values, **fields}, outputs)
         return Explanation(
             values=values,
             data=batch.copy(),  # the batch may be the caller's own array: never hand it back
@@ -308,12 +355,15 @@ class Explainer:
         result: Any,
         target: np.ndarray,
         fields: dict[str, str] = ATTRIBUTION_FIELDS,
+        outputs: str | None = None,
     ) -> Explanation:
         """The Explanation of a core result object: its ``values`` and, for each Explanation
         field in ``fields``, the result's attribute of the given name (None where the method has
-        no such field)."""
+        no such field); ``outputs`` names the result's attribute holding the model's outputs at
+        the rows, if it has one."""
         found = {field: getattr(result, name) for field, name in fields.items()}
-        return self._explanation(batch, result.values, target, **found)
+        at_rows = None if outputs is None else np.asarray(getattr(result, outputs))
+        return self._explanation(batch, result.values, target, outputs=at_rows, **found)
 
 
 class AgnosticExplainer(Explainer):

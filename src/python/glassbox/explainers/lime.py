@@ -168,7 +168,7 @@ class Lime(AgnosticExplainer):
             kernel_width=self.kernel_width or 0.0,
             seed=self.seed,
         )
-        return self._from_result(batch, result, targets, LIME_FIELDS)
+        return self._from_result(batch, result, targets, LIME_FIELDS, outputs="prediction")
 
 
 def _categorical(features: object, d: int) -> tuple[int, ...]:
@@ -178,7 +178,9 @@ def _categorical(features: object, d: int) -> tuple[int, ...]:
     if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
         raise TypeError("categorical_features: expected a sequence of column indices (ints)")
     if array.size and (array.min() < 0 or array.max() >= d):
-        raise ValueError(f"categorical_features: column indices must be in 0..{d - 1}")
+        raise ValueError(
+            f"categorical_features: expected column indices (integers between 0 and {d - 1})"
+        )
     if np.unique(array).size != array.size:
         raise ValueError("categorical_features: a column is listed twice")
     return tuple(int(i) for i in array)

@@ -219,6 +219,7 @@ class LRP(Explainer):
             batch,
             result.values,
             targets,
+            outputs=np.asarray(result.output),
             delta=sums[:, 0] - result.output,
             layer_relevance=layer_relevance,
             conservation=sums,

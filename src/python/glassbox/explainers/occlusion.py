@@ -163,7 +163,7 @@ def _groups(feature_mask: object, shape: tuple[int, ...]) -> tuple[np.ndarray, i
     if not np.issubdtype(flat.dtype, np.integer):
         raise TypeError(f"feature_mask: group members must be feature indices, got {flat.dtype}")
     if flat.min() < 0 or flat.max() >= d:
-        raise ValueError(f"feature_mask: feature indices must be in 0..{d - 1}")
+        raise ValueError(f"feature_mask: expected feature indices (integers between 0 and {d - 1})")
     if np.unique(flat).size != flat.size:
         raise ValueError("feature_mask: groups overlap (a feature is listed twice)")
     group_of = np.full(d, -1, dtype=np.int64)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, check_int, check_nonnegative
+from glassbox._validation import as_batch, check_int, check_nonnegative, check_seed
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
 from glassbox.progress import ProgressArg
@@ -64,7 +64,7 @@ def as_groups(
             if not 0 <= int(j) < n_features:
                 raise ValueError(
                     f"groups: feature index {int(j)} in group {g} is out of range for "
-                    f"{n_features} features"
+                    f"{n_features} features (expected an integer between 0 and {n_features - 1})"
                 )
             if group_of[int(j)] >= 0:
                 raise ValueError(
@@ -186,12 +186,14 @@ class ShapleyExplainer(AgnosticExplainer):
                 None if stderr is None else stderr[rows, ..., targets],
             )
         values, base_rows, delta, stderr = picked
+        outputs = fx if targets is None else fx[np.arange(n), targets]
         return self._explanation(
             batch,
             np.ascontiguousarray(values),
             targets,
             reshape=False,
             options=options,
+            outputs=outputs,
             base_values=np.ascontiguousarray(base_rows),
             feature_names=self.group_names,
             delta=np.ascontiguousarray(delta),
@@ -430,7 +432,13 @@ def shapley_permutations(n_groups: int, n_pairs: int, seed: int = 0) -> np.ndarr
     >>> sorted(shapley_permutations(4, 1)[0].tolist())
     [0, 1, 2, 3]
     """
-    return np.asarray(_core.shapley_permutations(n_groups, n_pairs=n_pairs, seed=seed))
+    return np.asarray(
+        _core.shapley_permutations(
+            check_int(n_groups, "n_groups", 1),
+            n_pairs=check_int(n_pairs, "n_pairs", 1),
+            seed=check_seed(seed),
+        )
+    )
 
 
 def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -443,5 +451,9 @@ def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np
     >>> masks.shape, round(float(weights.sum()), 6)
     ((6, 3), 1.0)
     """
-    design = _core.kernel_shap_design(n_groups, n_samples=n_samples, seed=seed)
+    design = _core.kernel_shap_design(
+        check_int(n_groups, "n_groups", 1),
+        n_samples=check_int(n_samples, "n_samples", 1),
+        seed=check_seed(seed),
+    )
     return np.asarray(design.masks), np.asarray(design.weights), np.asarray(design.n_pairs)

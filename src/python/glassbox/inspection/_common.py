@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, run_options
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+from glassbox._validation import (
+    as_batch,
+    check_model_outputs,
+    named_nonfinite_rows,
+    run_options,
+    warn_nonfinite,
+)
+from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
 from glassbox.progress import ProgressArg, check_progress, tracked
 
 
@@ -35,24 +42,45 @@ class Run:
     def call(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
         """``function(model, X=X, n_outputs=..., options=..., **arguments)``: one core call on
         the model the core evaluates, with the run options."""
-        with self.tracked(int(X.shape[0])):
+        with self.tracked(int(X.shape[0]), X):
             return function(
                 self.core, X=X, n_outputs=self.n_outputs, options=self.options, **arguments
             )
 
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """The model's outputs on the rows ``X`` (n, n_outputs), with these options."""
+        with named_nonfinite_rows(self.what, self.model, X):
+            return evaluate(self.model, X, options=self.options)
+
     def replaced_predictions(self, rows: int, **arguments: Any) -> np.ndarray:
         """``_core.replaced_predictions`` on the model with these options (its progress counted
-        as ``rows`` rows)."""
-        with self.tracked(rows):
+        as ``rows`` rows; ``background`` are the rows given)."""
+        with self.tracked(rows, arguments.get("background")):
             return np.asarray(
                 _core.replaced_predictions(
                     self.core, n_outputs=self.n_outputs, options=self.options, **arguments
                 )
             )
 
-    def tracked(self, rows: int) -> Any:
-        """A context for one core call with these options: its progress, as ``rows`` rows."""
-        return tracked(self.options, self.progress, rows=rows, what=self.what)
+    @contextlib.contextmanager
+    def tracked(self, rows: int, X: np.ndarray | None = None) -> Iterator[None]:
+        """A context for one core call with these options: its progress, as ``rows`` rows, and
+        a Python model's NaN / Inf outputs reported with the rows of ``X`` they come from."""
+        with (
+            named_nonfinite_rows(self.what, self.model, X),
+            tracked(self.options, self.progress, rows=rows, what=self.what),
+        ):
+            yield
+
+    def check_finite(self, X: np.ndarray, **fields: Any) -> None:
+        """The non-finite policy for a result (docs/methods.md): ``fields`` all finite (one
+        ``np.isfinite`` pass), nothing more; else the model's outputs on X are computed: not
+        finite, a ValueError naming the rows; finite, a NonFiniteWarning naming the fields."""
+        arrays = {name: np.asarray(v) for name, v in fields.items() if v is not None}
+        if all(np.isfinite(a).all() for a in arrays.values()):
+            return
+        check_model_outputs(self.what, self.evaluate(X))
+        warn_nonfinite(self.what, arrays)
 
 
 def prepare(
@@ -76,10 +104,16 @@ def prepare(
 def check_feature(value: object, n_features: int, name: str = "features") -> int:
     """One feature index in [0, n_features) (negative indices count from the end)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected feature indices (ints), got {type(value).__name__}")
+        raise TypeError(
+            f"{name}: expected feature indices (integers between {-n_features} and "
+            f"{n_features - 1}), got {type(value).__name__}"
+        )
     index = int(value)
     if not -n_features <= index < n_features:
-        raise ValueError(f"{name}: feature {index} is out of range for {n_features} features")
+        raise ValueError(
+            f"{name}: feature {index} is out of range for {n_features} features (expected an "
+            f"integer between {-n_features} and {n_features - 1})"
+        )
     return index % n_features
 
 
@@ -88,7 +122,10 @@ def check_features(values: object, n_features: int, name: str = "features") -> l
     if isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool):
         values = [values]
     if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
-        raise TypeError(f"{name}: expected a feature index or a non-empty sequence of them")
+        raise TypeError(
+            f"{name}: expected a feature index (an integer between {-n_features} and "
+            f"{n_features - 1}) or a non-empty sequence of them, got {values!r}"
+        )
     features = [check_feature(v, n_features, name) for v in values]
     if len(set(features)) != len(features):
         raise ValueError(f"{name}: features repeat in {features}")
@@ -101,14 +138,21 @@ def select_outputs(target: object, n_outputs: int) -> list[int]:
         return list(range(n_outputs))
     values = [target] if isinstance(target, (numbers.Integral, np.integer)) else target
     if isinstance(target, bool) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(f"target: expected None, an int or a sequence of ints, got {target!r}")
+        raise TypeError(
+            f"target: expected None, an integer between 0 and {n_outputs - 1} or a sequence of "
+            f"them, got {target!r}"
+        )
     outputs = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-            raise TypeError(f"target: expected ints, got {type(value).__name__}")
+            raise TypeError(
+                f"target: expected integers between 0 and {n_outputs - 1}, got "
+                f"{type(value).__name__}"
+            )
         if not 0 <= int(value) < n_outputs:
             raise ValueError(
-                f"target: {int(value)} is out of range for a model with {n_outputs} outputs"
+                f"target: {int(value)} is out of range for a model with {n_outputs} outputs "
+                f"(expected an integer between 0 and {n_outputs - 1})"
             )
         outputs.append(int(value))
     return outputs

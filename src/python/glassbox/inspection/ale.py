@@ -42,6 +42,8 @@ class ALE:
 def quantile_edges(column: np.ndarray, bins: int, feature: int) -> np.ndarray:
     """Bin edges at the data's quantiles (inverted CDF, so every edge is a data value and no bin
     is empty); repeated quantiles merge, so there may be fewer than ``bins`` bins."""
+    # more bins than rows give the same edges (every data value): never ask for more
+    bins = min(bins, column.size)
     edges = np.unique(np.quantile(column, np.linspace(0, 1, bins + 1), method="inverted_cdf"))
     if edges.size < 2:
         raise ValueError(f"features: feature {feature} is constant; ALE needs two values")
@@ -161,4 +163,5 @@ def ale(
     else:
         shape = (edges[0].size - 1, edges[1].size - 1)
         values, counts = _second_order(differences, tuple(index), shape)
+    run.check_finite(batch, values=values)
     return ALE(values=values, edges=edges, counts=counts, features=feats, targets=outputs)

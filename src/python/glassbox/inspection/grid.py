@@ -24,8 +24,10 @@ def mquantiles(values: np.ndarray, probabilities: Sequence[float]) -> np.ndarray
 def check_percentiles(percentiles: object) -> tuple[float, float]:
     if not isinstance(percentiles, Sequence) or len(percentiles) != 2:
         raise ValueError(f"percentiles: expected two numbers (low, high), got {percentiles!r}")
+    if not all(isinstance(p, numbers.Real) and not isinstance(p, bool) for p in percentiles):
+        raise TypeError(f"percentiles: expected two numbers (low, high), got {percentiles!r}")
     low, high = (float(p) for p in percentiles)
-    if not (0 <= low < high <= 1):
+    if not (0 <= low < high <= 1):  # NaN fails too
         raise ValueError(f"percentiles: expected 0 <= low < high <= 1, got {percentiles!r}")
     return low, high
 
@@ -46,7 +48,8 @@ def categorical_mask(categorical_features: object, n_features: int) -> np.ndarra
         raise TypeError("categorical_features: expected feature indices or a boolean mask")
     if values.size and (values.min() < -n_features or values.max() >= n_features):
         raise ValueError(
-            f"categorical_features: an index is out of range for {n_features} features"
+            f"categorical_features: an index is out of range for {n_features} features "
+            f"(expected integers between {-n_features} and {n_features - 1})"
         )
     mask[values] = True
     return mask

@@ -11,7 +11,6 @@ import numpy as np
 
 from glassbox._validation import check_int, check_seed
 from glassbox.inspection._common import check_features, prepare, select_outputs
-from glassbox.models.agnostic import evaluate
 from glassbox.progress import ProgressArg
 
 #: The random stream of the rows the H-statistic uses.
@@ -159,7 +158,7 @@ def h_statistic(
         individual=False,
     ).reshape(len(sets), m, run.n_outputs)[:, :, outputs]
     pd = means - means.mean(axis=1, keepdims=True)
-    f_x = evaluate(run.model, sample, options=run.options)[:, outputs].astype(np.float64)
+    f_x = run.evaluate(sample)[:, outputs].astype(np.float64)
     scale = (f_x**2).sum(axis=0)
     f_x -= f_x.mean(axis=0)
     # pd stacks the centered terms (set, row, target): singles, then pairs, then complements
@@ -174,6 +173,7 @@ def h_statistic(
     if overall:
         residual = f_x[None] - single - pd[n_single + n_pairs :]
         total = _ratio((residual**2).sum(axis=1), (f_x**2).sum(axis=0), scale)
+    run.check_finite(sample, pairwise=pairwise, overall=total)
     return HStatistic(
         pairwise=pairwise, pairs=pairs, overall=total, features=chosen, targets=outputs, rows=rows
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassbox._validation import check_choice, check_int
+from glassbox._validation import MAX_COUNT, check_choice, check_int
 from glassbox.inspection._common import (
     check_features,
     check_weights,
@@ -146,6 +146,14 @@ def partial_dependence(
         for f in feats
     ]
     shape = tuple(axis.size for axis in axes)
+    # the ICE curves hold a value per row and grid point: both bounded before any allocation
+    curves = int(np.prod(shape, dtype=object)) * (n_rows if kind != "average" else 1)
+    if curves > MAX_COUNT:
+        rows = "" if kind == "average" else f" x {n_rows} rows (kind={kind!r})"
+        raise ValueError(
+            f"grid: {' x '.join(map(str, shape))} grid points{rows}; at most {MAX_COUNT} values "
+            "(a smaller grid_resolution or grid, or fewer rows)"
+        )
     mesh = np.meshgrid(*axes, indexing="ij")
     points = np.zeros((int(np.prod(shape)), n_features), dtype=np.float32)
     points[:, feats] = np.stack([m.ravel() for m in mesh], axis=1)
@@ -174,6 +182,7 @@ def partial_dependence(
         if individual is not None:
             start = individual[(slice(None), slice(None)) + (0,) * len(shape)]
             individual = individual - start[(...,) + (None,) * len(shape)]
+    run.check_finite(batch, average=average, individual=individual)
     return PartialDependence(
         average=average if kind != "individual" else None,
         individual=individual,

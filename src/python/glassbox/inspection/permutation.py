@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int, check_seed
+from glassbox._validation import MAX_COUNT, check_int, check_seed
 from glassbox.inspection._common import (
     Run,
     check_features,
@@ -18,7 +18,6 @@ from glassbox.inspection._common import (
     check_weights,
     prepare,
 )
-from glassbox.models.agnostic import evaluate
 from glassbox.progress import ProgressArg
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
@@ -71,6 +70,8 @@ class PermutationImportance:
 
     def permuted_data(self, X: np.ndarray, group: int, repeat: int) -> np.ndarray:
         """The rows job (``group``, ``repeat``) evaluated, as a new array (for oracle tests)."""
+        group = check_int(group, "group", 0, len(self.groups) - 1)
+        repeat = check_int(repeat, "repeat", 0, self.n_repeats - 1)
         rows, sources = self.permutation_indices()
         data = np.array(X)[rows[group]]
         columns = self.groups[group]
@@ -81,15 +82,14 @@ class PermutationImportance:
 def _max_samples(max_samples: object, n_rows: int) -> int:
     if max_samples is None:
         return n_rows
-    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool):
-        count = check_int(max_samples, "max_samples", 1)
-        if count > n_rows:
-            raise ValueError(f"max_samples: {count} is more than the {n_rows} rows of X")
+    if isinstance(max_samples, numbers.Integral):  # a bool too: check_int rejects it
+        count = check_int(max_samples, "max_samples", 1, n_rows)
         return count
-    if isinstance(max_samples, numbers.Real) and 0 < float(max_samples) <= 1:
+    if isinstance(max_samples, numbers.Real) and 0 < float(max_samples) <= 1:  # NaN fails
         return max(1, int(float(max_samples) * n_rows))
     raise ValueError(
-        f"max_samples: expected an int in [1, n_rows] or a float in (0, 1], got {max_samples!r}"
+        f"max_samples: expected an integer between 1 and {n_rows} (the rows of X) or a float "
+        f"in (0, 1], got {max_samples!r}"
     )
 
 
@@ -158,7 +158,7 @@ def _check_task(
     if metric == "roc_auc" and (n_classes != 2 or len(np.unique(labels)) != 2):
         raise ValueError("metric: 'roc_auc' needs a binary task (y with exactly two classes)")
     if metric == "log_loss":
-        outputs = evaluate(run.model, X, options=run.options)
+        outputs = run.evaluate(X)
         if outputs.min() < 0 or outputs.max() > 1:
             raise ValueError(
                 "metric: 'log_loss' needs class probabilities; the model's outputs "
@@ -188,7 +188,7 @@ def _callable_scores(
     groups, n_repeats, seed, n_samples = (
         plan[key] for key in ("groups", "n_repeats", "seed", "max_samples")
     )
-    baseline = score(y, evaluate(run.model, X, options=run.options), weights)
+    baseline = score(y, run.evaluate(X), weights)
     rows = _core.permutation_indices(
         seed, n_rows=X.shape[0], max_samples=n_samples, n_groups=len(groups), n_repeats=1
     ).rows
@@ -291,6 +291,11 @@ def permutation_importance(
     weights = check_weights(sample_weight, n_rows)
     repeats = check_int(n_repeats, "n_repeats", 1)
     group_list = _groups(groups, n_features)
+    if len(group_list) * repeats > MAX_COUNT:  # the scores table: one value per job
+        raise ValueError(
+            f"n_repeats: {len(group_list)} groups x {repeats} repeats is more than {MAX_COUNT} "
+            "permutation jobs"
+        )
     n_samples = _max_samples(max_samples, n_rows)
     plan = {"groups": group_list, "n_repeats": repeats, "seed": check_seed(seed)}
     plan["max_samples"] = n_samples
@@ -319,6 +324,7 @@ def permutation_importance(
         baseline, scores = result.baseline, result.scores
         name = metric
     importances = float(baseline) - np.asarray(scores, dtype=np.float64)
+    run.check_finite(batch, baseline_score=baseline, importances=importances)
     return PermutationImportance(
         importances_mean=importances.mean(axis=1),
         importances_std=importances.std(axis=1),

@@ -35,6 +35,8 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     >>> as_model(lambda X: X.sum(axis=1), n_inputs=3).predict(np.ones((1, 3)))
     array([[3.]], dtype=float32)
     """
+    if n_inputs is not None:
+        n_inputs = check_int(n_inputs, "n_inputs", 1)
     if isinstance(model, NativeModel) and not model.built and n_inputs is not None:
         model.build((n_inputs,))  # a lazy model given rows: built for rows of that width
     if isinstance(model, (NativeModel, CallableModel)):
@@ -90,6 +92,6 @@ def evaluate(
             X=X,
             n_outputs=model.n_outputs,
             options=options,
-            chunk_rows=chunk_rows,
+            chunk_rows=check_int(chunk_rows, "chunk_rows", 0),  # 0: planned from the budget
         )
     )
