@@ -56,10 +56,10 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
 #pragma omp for schedule(dynamic, 1)
         for (Index chunk = 0; chunk < n_chunks; ++chunk) {
             errors.run([&] {
-                check_interrupt(options);
                 const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
                 const Index point_end = row_end * points_per_row;
                 for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
+                    check_interrupt(options);  // a row may hold many blocks of points
                     const Index count = std::min(block, point_end - p);
                     seed.setZero(count, net.n_outputs());
                     for (Index i = 0; i < count; ++i) {
