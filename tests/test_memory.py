@@ -388,8 +388,9 @@ def child(case: str) -> None:
 
 KNOWN = {
     "Lime": "Lime chunking lands with issue11-robust",
-    "KernelShap-coalitions": "KernelShap keeps its design matrix and value table for every "
-    "coalition (O(n_samples x d) doubles: +690 MB for 10^6 coalitions of 20 features)",
+    "KernelShap-coalitions": "KernelShap's bounded state lands with issue11-robust (here it "
+    "keeps a design matrix and value table per coalition: +690 MB for 10^6 coalitions of 20 "
+    "features)",
 }
 
 
