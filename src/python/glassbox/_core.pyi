@@ -39,9 +39,20 @@ class Network:
 
 # --- run options and results (every function: the model first, everything else by keyword) ---
 # The result classes are read-only; their arrays are views of the core's buffers.
+class JobControl:
+    def __init__(self) -> None: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def interrupted(self) -> bool: ...
+    def interrupt(self) -> None: ...
+
 class RunOptions:
     n_threads: int
     memory_budget: int
+    control: JobControl | None
     def __init__(self, n_threads: int = 0, *, memory_budget: int = 67108864) -> None: ...
 
 Targets = NDArray[np.int64] | Sequence[int]

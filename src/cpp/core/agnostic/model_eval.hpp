@@ -24,8 +24,9 @@ inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Inde
         sizeof(float) * static_cast<std::size_t>(model.n_inputs() + model.n_outputs() +
                                                  extra_floats_per_row) +
         (net ? net->bytes_per_point() : 0);
-    const Index by_budget =
-        static_cast<Index>(memory_budget / std::max<std::size_t>(per_row, 1));
+    // (a budget may exceed what an Index holds: cap before converting)
+    const Index by_budget = static_cast<Index>(std::min<std::size_t>(
+        memory_budget / std::max<std::size_t>(per_row, 1), static_cast<std::size_t>(kMaxCount)));
     Index rows = std::min(total_rows, std::max(min_rows, by_budget));
     // a native network runs chunks in parallel: split a job into about 16 chunks so every core
     // gets work (a job in one chunk ran on one thread), but never below min_rows
@@ -54,7 +55,8 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
         X.resize(count, model.n_inputs());
         fill(first, count, X);
         if (net) {
-            net->predict(X, Y, RunOptions{1, options.memory_budget});
+            // one thread inside the chunk; the job's control, so a long chunk stops early too
+            net->predict(X, Y, RunOptions{1, options.memory_budget, options.control});
         } else {
             model.predict(X, Y);
         }
