@@ -178,7 +178,7 @@ def test_repr_example() -> None:
     ig = gb.IntegratedGradients(MLP, n_steps=50, method="gausslegendre")
     assert repr(ig) == (
         "IntegratedGradients(n_steps=50, method='gausslegendre', n_threads=None, "
-        "memory_budget=None, fast_path=True)"
+        "memory_budget=None, fast_path=True, progress=None)"
     )
     lime = gb.Lime(MLP, BACKGROUND, num_samples=40)
     assert "training_data=<array shape=(200, 5) dtype=float32>" in repr(lime)

@@ -7,7 +7,9 @@ Writing an explainer (one class per method):
    (anything ``glassbox.as_model`` accepts); set ``method_name`` (``Explanation.method``).
 2. In ``__init__``, store every constructor argument on ``self`` under its own name (validated;
    scikit-learn's ``get_params`` convention), then call
-   ``super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)`` last: it checks
+   ``super().__init__(
+            model, n_threads=n_threads, memory_budget=memory_budget, progress=progress
+        )`` last: it checks
    the model, the run options and ``self.seed`` (when the constructor takes a ``seed``), and runs
    ``_setup()`` when the model is built.
 3. Put whatever needs the model's network or shapes in ``_setup()``; it runs once, in the
@@ -32,6 +34,7 @@ from glassbox._validation import as_batch, as_targets, check_seed, run_options
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
 from glassbox.models.native import NativeModel
+from glassbox.progress import ProgressArg, check_progress, tracked
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,10 @@ class Explainer:
         Threads of the core call; default ``GLASSBOX_NUM_THREADS``, else every core.
     memory_budget : int, optional
         Bytes one worker's chunk may use; bounds peak memory whatever the size of the job.
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Attributes
     ----------
@@ -133,7 +140,7 @@ class Explainer:
     >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, -1.0]]), bias=np.array([0.5]))
     >>> saliency = gb.Saliency(gb.build_network(spec), abs=False)
     >>> saliency
-    Saliency(abs=False, n_threads=None, memory_budget=None)
+    Saliency(abs=False, n_threads=None, memory_budget=None, progress=None)
     >>> saliency(np.array([[2.0, 1.0]])).values
     array([[ 1., -1.]], dtype=float32)
     """
@@ -142,9 +149,15 @@ class Explainer:
     needs_network: ClassVar[bool] = True
 
     def __init__(
-        self, model: object, *, n_threads: int | None = None, memory_budget: int | None = None
+        self,
+        model: object,
+        *,
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.model: AgnosticModel = self._check_model(model)
+        self.progress = check_progress(progress)
         run_options(n_threads, memory_budget)  # checks both; core_options builds them per call
         self.n_threads = None if n_threads is None else int(n_threads)
         self.memory_budget = None if memory_budget is None else int(memory_budget)
@@ -256,7 +269,9 @@ class Explainer:
     def _call_core(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
         """``function(model, X=X, options=..., **arguments)``: one core call on the model the core
         evaluates, with this explainer's run options."""
-        return function(self._core_model(), X=X, options=self.core_options, **arguments)
+        options = self.core_options
+        with tracked(options, self.progress, rows=int(X.shape[0]), what=type(self).__name__):
+            return function(self._core_model(), X=X, options=options, **arguments)
 
     def _explanation(
         self,

@@ -24,6 +24,10 @@ class DeepLift(Explainer):
     n_threads : int, optional
     memory_budget : int, optional
         Bytes one worker's block (input and reference passes) may use.
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Examples
     --------
@@ -57,6 +61,10 @@ class DeepLiftShap(Explainer):
     model : NativeModel
     n_threads : int, optional
     memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Examples
     --------

@@ -16,6 +16,7 @@ from glassbox._validation import (
 from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel
+from glassbox.progress import ProgressArg
 
 IG_METHODS = (
     "riemann_left",
@@ -58,9 +59,10 @@ class Saliency(Explainer):
         abs: bool = True,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.abs = bool(abs)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
@@ -106,6 +108,10 @@ class IntegratedGradients(Explainer):
     memory_budget : int, optional
         Bytes one worker's block of path points may use; bounds peak memory whatever the
         number of rows and steps.
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
     fast_path : bool, default True
         For networks that open with Dense -> ReLU/LeakyReLU -> Dense, use the exact straight-path
         shortcut for those layers (each first-layer unit switches at most once along the path;
@@ -134,12 +140,13 @@ class IntegratedGradients(Explainer):
         n_threads: int | None = None,
         memory_budget: int | None = None,
         fast_path: bool = True,
+        progress: ProgressArg = None,
     ) -> None:
         self.fast_path = bool(fast_path)
         self.method = check_choice(method, "method", IG_METHODS)
         minimum = 2 if self.method == "riemann_trapezoid" else 1
         self.n_steps = check_int(n_steps, "n_steps", minimum)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
@@ -210,11 +217,12 @@ class SmoothGrad(_SampledGradient):
         seed: int = 0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self._set_draws(n_samples, stdev, seed)
         self.nt_type = check_choice(nt_type, "nt_type", NT_TYPES)
         self.base = check_choice(base, "base", NT_BASES)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
@@ -261,9 +269,10 @@ class GradientShap(_SampledGradient):
         seed: int = 0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self._set_draws(n_samples, stdev, seed)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)

@@ -10,6 +10,7 @@ from glassbox._validation import check_choice
 from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel
+from glassbox.progress import ProgressArg
 
 INTERPOLATE_MODES = ("nearest", "bilinear")
 
@@ -146,10 +147,11 @@ class GradCAM(Explainer):
         upsample: bool = False,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.layer = layer
         self.upsample = bool(upsample)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def _setup(self) -> None:
         self.layer_index = _layer_index(self.model, self.layer)
@@ -211,12 +213,18 @@ class GuidedGradCAM(GradCAM):
         interpolate_mode: str = "nearest",
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.interpolate_mode = check_choice(
             interpolate_mode, "interpolate_mode", INTERPOLATE_MODES
         )
         super().__init__(
-            model, layer=layer, upsample=False, n_threads=n_threads, memory_budget=memory_budget
+            model,
+            layer=layer,
+            upsample=False,
+            n_threads=n_threads,
+            memory_budget=memory_budget,
+            progress=progress,
         )
 
     def _setup(self) -> None:

@@ -13,6 +13,7 @@ from glassbox._validation import as_batch, check_choice, check_int
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, as_model
+from glassbox.progress import ProgressArg
 
 DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
 FEATURE_SELECTIONS = ("auto", "forward", "highest_weights", "none")
@@ -56,6 +57,10 @@ class Lime(AgnosticExplainer):
     seed : int, default 0
         Results are bit-identical for a seed, whatever the thread count.
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Returns (from ``__call__``)
     ---------------------------
@@ -93,6 +98,7 @@ class Lime(AgnosticExplainer):
         seed: int = 0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.training_data = as_array(training_data)
         self.num_samples = check_int(num_samples, "num_samples", 1)
@@ -114,7 +120,7 @@ class Lime(AgnosticExplainer):
         self.kernel_width = None if kernel_width is None else float(kernel_width)
         self.categorical_features = categorical_features
         self.seed = seed
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def _data_width(self) -> int | None:
         data = self.training_data

@@ -20,6 +20,7 @@ from glassbox.explainers.composites import Composite, epsilon_composite, make_co
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.spec import LayerSpec, NetworkSpec
+from glassbox.progress import ProgressArg
 
 _AFFINE = ("dense", "conv2d")
 
@@ -143,6 +144,7 @@ class LRP(Explainer):
         canonize: bool = True,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
         **composite_options: Any,
     ) -> None:
         self.composite = composite
@@ -160,7 +162,7 @@ class LRP(Explainer):
             self.resolved_composite = epsilon_composite(**preset_options)
         else:
             self.resolved_composite = make_composite(composite, **preset_options)
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def _setup(self) -> None:
         """The BatchNorm canonizer and one rule per layer (needs the built network)."""

@@ -17,6 +17,7 @@ from glassbox import _core
 from glassbox._validation import as_baselines, check_int
 from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
+from glassbox.progress import ProgressArg
 
 
 def _axis_ints(value: object, rank: int, name: str, minimum: int) -> tuple[int, ...]:
@@ -53,6 +54,10 @@ class Occlusion(AgnosticExplainer):
     baselines : float or array, default 0
         Replacement values: a scalar, one sample, or one sample per row.
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Examples
     --------
@@ -78,6 +83,7 @@ class Occlusion(AgnosticExplainer):
         baselines: object = 0.0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         if isinstance(sliding_window_shapes, numbers.Integral):
             sliding_window_shapes = (sliding_window_shapes,)
@@ -93,7 +99,7 @@ class Occlusion(AgnosticExplainer):
         )
         self.strides = _axis_ints(strides, rank, "strides", 1)
         self.baselines = baselines
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
@@ -181,6 +187,10 @@ class FeatureAblation(AgnosticExplainer):
     baselines : float or array, default 0
         Replacement values: a scalar, one sample, or one sample per row.
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Examples
     --------
@@ -202,10 +212,11 @@ class FeatureAblation(AgnosticExplainer):
         baselines: object = 0.0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.feature_mask = feature_mask
         self.baselines = baselines
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)

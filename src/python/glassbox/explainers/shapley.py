@@ -20,6 +20,7 @@ from glassbox import _core
 from glassbox._validation import as_batch, check_int, check_nonnegative
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
+from glassbox.progress import ProgressArg
 
 #: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
 MAX_EXACT_GROUPS = 20
@@ -108,13 +109,14 @@ class ShapleyExplainer(AgnosticExplainer):
         seed: int = 0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         if background is None:
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
         self.background = as_array(background)
         self.groups = groups
         self.seed = seed
-        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget)
+        super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def _data_width(self) -> int | None:
         shape = np.shape(self.background) if isinstance(self.background, np.ndarray) else ()
@@ -213,6 +215,10 @@ class ExactShapley(ShapleyExplainer):
     groups : list of lists, dict name -> indices, or None
         Feature groups that partition the features; values are per group.
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Examples
     --------
@@ -286,6 +292,7 @@ class _SampledShapley(ShapleyExplainer):
         tol: float | None = None,
         n_threads: int | None = None,
         memory_budget: int | None = None,
+        progress: ProgressArg = None,
     ) -> None:
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
@@ -296,6 +303,7 @@ class _SampledShapley(ShapleyExplainer):
             seed=seed,
             n_threads=n_threads,
             memory_budget=memory_budget,
+            progress=progress,
         )
 
     def _setup(self) -> None:
@@ -352,7 +360,7 @@ class KernelShap(_SampledShapley):
 
     Parameters
     ----------
-    model, background, groups, n_threads, memory_budget
+    model, background, groups, n_threads, memory_budget, progress
         As for ``ExactShapley``.
     seed : int, default 0
         Results are bit-identical for a seed, whatever the thread count.
@@ -388,7 +396,7 @@ class PermutationShapley(_SampledShapley):
 
     Parameters
     ----------
-    model, background, groups, seed, n_threads, memory_budget
+    model, background, groups, seed, n_threads, memory_budget, progress
         As for ``KernelShap``.
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.

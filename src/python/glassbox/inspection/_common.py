@@ -12,6 +12,7 @@ import numpy as np
 from glassbox import _core
 from glassbox._validation import as_batch, run_options
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model
+from glassbox.progress import ProgressArg, check_progress, tracked
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Run:
 
     model: AgnosticModel
     options: _core.RunOptions
+    progress: ProgressArg = None
+    what: str = "job"
 
     @property
     def core(self) -> object:
@@ -32,11 +35,33 @@ class Run:
     def call(self, function: Callable[..., Any], X: np.ndarray, **arguments: Any) -> Any:
         """``function(model, X=X, n_outputs=..., options=..., **arguments)``: one core call on
         the model the core evaluates, with the run options."""
-        return function(self.core, X=X, n_outputs=self.n_outputs, options=self.options, **arguments)
+        with self.tracked(int(X.shape[0])):
+            return function(
+                self.core, X=X, n_outputs=self.n_outputs, options=self.options, **arguments
+            )
+
+    def replaced_predictions(self, rows: int, **arguments: Any) -> np.ndarray:
+        """``_core.replaced_predictions`` on the model with these options (its progress counted
+        as ``rows`` rows)."""
+        with self.tracked(rows):
+            return np.asarray(
+                _core.replaced_predictions(
+                    self.core, n_outputs=self.n_outputs, options=self.options, **arguments
+                )
+            )
+
+    def tracked(self, rows: int) -> Any:
+        """A context for one core call with these options: its progress, as ``rows`` rows."""
+        return tracked(self.options, self.progress, rows=rows, what=self.what)
 
 
 def prepare(
-    model: object, X: object, n_threads: int | None, memory_budget: int | None
+    model: object,
+    X: object,
+    n_threads: int | None,
+    memory_budget: int | None,
+    progress: object = None,
+    what: str = "job",
 ) -> tuple[Run, np.ndarray]:
     """The model as an agnostic model and X as a checked float32 (n, n_features) batch."""
     shape = np.shape(X) if not isinstance(X, (str, bytes)) and X is not None else ()
@@ -44,7 +69,8 @@ def prepare(
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
     batch = as_batch(X, (int(shape[1]),))
     agnostic = as_model(model, n_inputs=batch.shape[1])
-    return Run(agnostic, run_options(n_threads, memory_budget)), batch
+    options = run_options(n_threads, memory_budget)
+    return Run(agnostic, options, check_progress(progress), what), batch
 
 
 def check_feature(value: object, n_features: int, name: str = "features") -> int:

@@ -10,6 +10,7 @@ import numpy as np
 from glassbox import _core
 from glassbox._validation import check_int
 from glassbox.inspection._common import check_features, prepare, select_outputs
+from glassbox.progress import ProgressArg
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def ale(
     bins: int = 10,
     target: int | Sequence[int] | None = None,
     n_threads: int | None = None,
+    progress: ProgressArg = None,
     memory_budget: int | None = None,
 ) -> ALE:
     """Accumulated local effects of one feature, or the second-order effect of a pair.
@@ -120,6 +122,10 @@ def ale(
     target : int or sequence of ints, optional
         Outputs to report (default: all).
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Returns
     -------
@@ -136,7 +142,7 @@ def ale(
     >>> effect.values.shape, (np.diff(effect.values[0]) / np.diff(effect.edges[0])).round(3)
     ((1, 6), array([3., 3., 3., 3., 3.]))
     """
-    run, batch = prepare(model, X, n_threads, memory_budget)
+    run, batch = prepare(model, X, n_threads, memory_budget, progress, "ale")
     feats = check_features(features, batch.shape[1])
     if len(feats) > 2:
         raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassbox import _core
 from glassbox._validation import check_int, check_seed
 from glassbox.inspection._common import check_features, prepare, select_outputs
 from glassbox.models.agnostic import evaluate
+from glassbox.progress import ProgressArg
 
 #: The random stream of the rows the H-statistic uses.
 ROWS_STREAM = 22
@@ -88,6 +88,7 @@ def h_statistic(
     seed: int = 0,
     target: int | Sequence[int] | None = None,
     n_threads: int | None = None,
+    progress: ProgressArg = None,
     memory_budget: int | None = None,
 ) -> HStatistic:
     """Friedman & Popescu's H² for pairs of features, and overall for single features.
@@ -112,6 +113,10 @@ def h_statistic(
     target : int or sequence of ints, optional
         Outputs to report (default: all).
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Returns
     -------
@@ -128,7 +133,7 @@ def h_statistic(
     >>> h.pairs, h.pairwise[:, 0].round(2)
     ([(0, 1), (0, 2), (1, 2)], array([0.89, 0.  , 0.  ]))
     """
-    run, batch = prepare(model, X, n_threads, memory_budget)
+    run, batch = prepare(model, X, n_threads, memory_budget, progress, "h_statistic")
     n_rows, n_features = batch.shape
     chosen, pairs, overall = _parse(features, n_features)
     count = check_int(n_samples, "n_samples", 2)
@@ -143,19 +148,15 @@ def h_statistic(
     sets = [[f] for f in chosen] + [list(pair) for pair in pairs]
     if overall:
         sets += [[c for c in range(n_features) if c != f] for f in chosen]
-    means = np.asarray(
-        _core.replaced_predictions(
-            run.core,
-            background=sample,
-            points=sample,
-            sets=sets,
-            job_set=np.repeat(np.arange(len(sets)), m).tolist(),
-            job_point=np.tile(np.arange(m), len(sets)).tolist(),
-            sample_weight=np.empty(0),
-            n_outputs=run.n_outputs,
-            individual=False,
-            options=run.options,
-        )
+    means = run.replaced_predictions(
+        m,
+        background=sample,
+        points=sample,
+        sets=sets,
+        job_set=np.repeat(np.arange(len(sets)), m).tolist(),
+        job_point=np.tile(np.arange(m), len(sets)).tolist(),
+        sample_weight=np.empty(0),
+        individual=False,
     ).reshape(len(sets), m, run.n_outputs)[:, :, outputs]
     pd = means - means.mean(axis=1, keepdims=True)
     f_x = evaluate(run.model, sample, options=run.options)[:, outputs].astype(np.float64)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassbox import _core
 from glassbox._validation import check_choice, check_int
 from glassbox.inspection._common import (
     check_features,
@@ -21,6 +20,7 @@ from glassbox.inspection.grid import (
     custom_axes,
     feature_axis,
 )
+from glassbox.progress import ProgressArg
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ def partial_dependence(
     extrapolate: bool = False,
     sample_weight: object = None,
     n_threads: int | None = None,
+    progress: ProgressArg = None,
     memory_budget: int | None = None,
 ) -> PartialDependence:
     """Partial dependence (average) and ICE curves (individual) of one feature or a pair.
@@ -98,6 +99,10 @@ def partial_dependence(
     sample_weight : array of shape (n_rows,), optional
         Weights of the rows in the average (the ICE curves are unweighted), as scikit-learn.
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Returns
     -------
@@ -114,7 +119,7 @@ def partial_dependence(
     >>> pd.average.shape, pd.individual.shape  # (outputs, grid), (outputs, rows, grid)
     ((1, 5), (1, 442, 5))
     """
-    run, batch = prepare(model, X, n_threads, memory_budget)
+    run, batch = prepare(model, X, n_threads, memory_budget, progress, "partial_dependence")
     n_rows, n_features = batch.shape
     feats = check_features(features, n_features)
     if len(feats) > 2:
@@ -146,19 +151,15 @@ def partial_dependence(
     points[:, feats] = np.stack([m.ravel() for m in mesh], axis=1)
     n_points = points.shape[0]
     individual_needed = kind != "average"
-    raw = np.asarray(
-        _core.replaced_predictions(
-            run.core,
-            background=batch,
-            points=points,
-            sets=[feats],
-            job_set=[0] * n_points,
-            job_point=list(range(n_points)),
-            sample_weight=np.empty(0) if weights is None else weights,
-            n_outputs=run.n_outputs,
-            individual=individual_needed,
-            options=run.options,
-        )
+    raw = run.replaced_predictions(
+        len(batch),
+        background=batch,
+        points=points,
+        sets=[feats],
+        job_set=[0] * n_points,
+        job_point=list(range(n_points)),
+        sample_weight=np.empty(0) if weights is None else weights,
+        individual=individual_needed,
     )
     individual = average = None
     if individual_needed:

@@ -19,6 +19,7 @@ from glassbox.inspection._common import (
     prepare,
 )
 from glassbox.models.agnostic import evaluate
+from glassbox.progress import ProgressArg
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
 REGRESSION = ("r2", "mse", "mae")
@@ -222,6 +223,7 @@ def permutation_importance(
     seed: int = 0,
     greater_is_better: bool = True,
     n_threads: int | None = None,
+    progress: ProgressArg = None,
     memory_budget: int | None = None,
 ) -> PermutationImportance:
     """Permutation feature importance with scikit-learn's semantics.
@@ -259,6 +261,10 @@ def permutation_importance(
     greater_is_better : bool
         For a callable metric: False when it is a loss (its value is negated).
     n_threads, memory_budget : int, optional
+    progress : bool, callable or None, default None
+        A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
+        with the rows done, or None: a bar only for long jobs in a terminal (see
+        ``glassbox.progress``).
 
     Returns
     -------
@@ -275,7 +281,7 @@ def permutation_importance(
     >>> [data.feature_names[i] for i in np.argsort(-result.importances_mean)[:3]]
     ['bmi', 's5', 'bp']
     """
-    run, batch = prepare(model, X, n_threads, memory_budget)
+    run, batch = prepare(model, X, n_threads, memory_budget, progress, "permutation_importance")
     n_rows, n_features = batch.shape
     labels = np.asarray(y)
     if labels.dtype.kind in "OUS" and hasattr(model, "classes_") and labels.shape == (n_rows,):
