@@ -34,6 +34,18 @@ inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Inde
     return std::max<Index>(1, rows);
 }
 
+// The model's outputs Y for one chunk X, on the calling thread: a native network runs single-
+// threaded inside the chunk (chunks run in parallel) under the job's control, so a long chunk
+// stops early too.
+inline void predict_chunk(const Model& model, const RowMatrixXf& X, RowMatrixXf& Y,
+                          const RunOptions& options) {
+    if (const auto* net = dynamic_cast<const Network*>(&model)) {
+        net->predict(X, Y, RunOptions{1, options.memory_budget, options.control});
+    } else {
+        model.predict(X, Y);
+    }
+}
+
 // Evaluates rows [0, total_rows) of a virtual batch in chunks of `chunk_rows`:
 //   fill(first, count, X)      writes rows [first, first + count) into X (count x n_inputs);
 //   reduce(first, count, Y)    consumes their outputs Y (count x n_outputs).
@@ -47,19 +59,13 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
     if (total_rows <= 0) return;
     chunk_rows = std::max<Index>(1, chunk_rows);
     const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
-    const auto* net = dynamic_cast<const Network*>(&model);
     auto run_chunk = [&](Index chunk, RowMatrixXf& X, RowMatrixXf& Y) {
         check_interrupt(options);
         const Index first = chunk * chunk_rows;
         const Index count = std::min(chunk_rows, total_rows - first);
         X.resize(count, model.n_inputs());
         fill(first, count, X);
-        if (net) {
-            // one thread inside the chunk; the job's control, so a long chunk stops early too
-            net->predict(X, Y, RunOptions{1, options.memory_budget, options.control});
-        } else {
-            model.predict(X, Y);
-        }
+        predict_chunk(model, X, Y, options);
         reduce(first, count, static_cast<const RowMatrixXf&>(Y));
         report_progress(options, count);
     };
