@@ -3,11 +3,15 @@ and no silent NaN from Lime's kernel."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import glassbox as gb
 from conftest import make_data, make_net
+from glassbox import _core
 
 
 def _elementwise(A: np.ndarray) -> np.ndarray:
@@ -74,3 +78,43 @@ def test_lime_small_kernel_width_stays_finite() -> None:
     # most perturbed samples underflow, a few near ones keep a weight
     exp = gb.Lime(lambda A: A.sum(1), X, num_samples=2000, kernel_width=0.05, seed=0)(X[:3])
     assert np.all(np.isfinite(exp.values)) and np.all(np.isfinite(exp.score))
+
+
+def test_lime_one_huge_neighbourhood_stops_on_interrupt() -> None:
+    """One row of 10^9 samples (pieces within the row): the interrupt flag stops it between
+    pieces, and progress moves inside the row."""
+    net = make_net("tanh")
+    X = make_data(5, n_rows=60, seed=2)
+    stats = _core.LimeStats(X, categorical=[False] * 5, discretizer=4)
+    control = _core.JobControl()
+    options = _core.RunOptions()
+    options.control = control
+    outcome: dict[str, str] = {}
+
+    def run() -> None:
+        try:
+            _core.lime_tabular(
+                net.model.network,
+                X=X[:1],
+                stats=stats,
+                targets=np.zeros(1, np.int64),
+                n_outputs=net.model.network.n_outputs,
+                num_samples=10**9,
+                num_features=3,
+                feature_selection="auto",
+                kernel_width=0.0,
+                seed=0,
+                options=options,
+            )
+            outcome["end"] = "finished"
+        except KeyboardInterrupt:
+            outcome["end"] = "interrupted"
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while control.done == 0 and thread.is_alive():
+        time.sleep(0.01)
+    assert control.total == 10**9 and 0 < control.done < control.total
+    control.interrupt()
+    thread.join(120)
+    assert outcome.get("end") == "interrupted"
