@@ -118,3 +118,19 @@ def test_lime_one_huge_neighbourhood_stops_on_interrupt() -> None:
     control.interrupt()
     thread.join(120)
     assert outcome.get("end") == "interrupted"
+
+
+@pytest.mark.parametrize(("d", "n_samples"), [(3, 400), (70, 600)])
+@pytest.mark.parametrize("explainer", ["PermutationShapley", "KernelShap"])
+def test_coalition_index_dedups_correctly(d: int, n_samples: int, explainer: str) -> None:
+    """Repeated coalitions (d = 3: far more draws than the 8 coalitions) and two-word coalitions
+    (d = 70) go through the open-addressing index while it grows: an additive model's values
+    are recovered exactly, so every lookup found its own coalition."""
+    rng = np.random.default_rng(d)
+    w = rng.normal(size=d)
+    background = rng.normal(size=(4, d)).astype(np.float32)
+    X = rng.normal(size=(2, d)).astype(np.float32)
+    model = gb.wrap(lambda A: A.astype(np.float64) @ w, n_inputs=d)
+    exp = getattr(gb, explainer)(model, background=background, n_samples=n_samples, seed=0)(X)
+    want = w * (X.astype(np.float64) - background.astype(np.float64).mean(0))
+    np.testing.assert_allclose(np.asarray(exp.values).reshape(want.shape), want, atol=1e-4)
