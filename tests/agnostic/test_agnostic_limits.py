@@ -3,8 +3,13 @@ and no silent NaN from Lime's kernel."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,3 +139,31 @@ def test_coalition_index_dedups_correctly(d: int, n_samples: int, explainer: str
     exp = getattr(gb, explainer)(model, background=background, n_samples=n_samples, seed=0)(X)
     want = w * (X.astype(np.float64) - background.astype(np.float64).mean(0))
     np.testing.assert_allclose(np.asarray(exp.values).reshape(want.shape), want, atol=1e-4)
+
+
+def test_bad_alloc_in_a_parallel_chunk_is_a_memory_error() -> None:
+    """A budget far beyond the address space: a worker's chunk allocation fails inside the OpenMP
+    region; the error is carried out and raised as MemoryError (the interpreter survives)."""
+    code = textwrap.dedent(
+        """
+        import resource, sys
+        import numpy as np, glassbox as gb
+        sys.path.insert(0, "tests")
+        from conftest import make_data, make_net
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+        net = make_net("tanh")
+        X = make_data(5, n_rows=60, seed=2)
+        try:
+            gb.Lime(net.model, X, num_samples=10**8, memory_budget=2**40, n_threads=2)(
+                X[:16], target=0)
+        except MemoryError:
+            print("MemoryError")
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src/python"), *sys.path])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "MemoryError"
