@@ -167,3 +167,17 @@ def test_bad_alloc_in_a_parallel_chunk_is_a_memory_error() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "MemoryError"
+
+
+def test_feature_ablation_core_rejects_more_groups_than_features() -> None:
+    X = make_data(4, n_rows=3, seed=0)
+    with pytest.raises(ValueError, match="feature_mask"):
+        _core.feature_ablation(
+            lambda A: A.sum(1),
+            X=X,
+            baselines=np.zeros_like(X),
+            group_of=np.arange(4, dtype=np.int64),
+            n_groups=10**12,
+            targets=np.zeros(3, np.int64),
+            n_outputs=1,
+        )

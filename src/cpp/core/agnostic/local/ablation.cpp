@@ -37,7 +37,11 @@ Index SlidingWindows::size() const { return shape_size(positions_); }
 
 FeatureGroups::FeatureGroups(const std::vector<Index>& group_of, Index n_groups)
     : n_features(static_cast<Index>(group_of.size())) {
-    require(n_groups >= 1, "feature_mask: needs at least one group");
+    // (a group needs a feature: more groups than features is a malformed mask, not a table to
+    // allocate)
+    require(n_groups >= 1 && n_groups <= std::max<Index>(1, n_features),
+            "feature_mask: expected between 1 and " + std::to_string(std::max<Index>(1, n_features)) +
+                " groups (one per feature at most), got " + std::to_string(n_groups));
     offsets.assign(static_cast<std::size_t>(n_groups) + 1, 0);
     for (Index g : group_of) {
         require(g >= -1 && g < n_groups, "feature_mask: group index out of range");
