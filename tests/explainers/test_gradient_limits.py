@@ -3,6 +3,12 @@ the ceiling, and float32 overflow of the noise or the path rejected before any w
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -88,3 +94,41 @@ def test_integrated_gradients_path_overflow_is_rejected() -> None:
     X = np.full((2, d), 3e38, dtype=np.float32)
     with pytest.raises(ValueError, match="baselines"):
         gb.IntegratedGradients(net.model, n_steps=8)(X, baselines=-X, target=0)
+
+
+@pytest.mark.parametrize("n_threads", [100_000, 2**31 - 1])
+def test_thread_requests_are_clamped(n_threads: int) -> None:
+    net = make_net("relu")
+    X = make_data(net.spec.input_shape[0], n_rows=4, seed=0)
+    want = gb.Saliency(net.model, n_threads=1)(X, target=0).values
+    got = gb.Saliency(net.model, n_threads=n_threads)(X, target=0).values
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("value", ["100000", "0", "abc", "2147483647"])
+def test_glassbox_num_threads_is_validated(value: str) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, "tests")
+        import glassbox as gb
+        from conftest import make_data, make_net
+        net = make_net("relu")
+        X = make_data(net.spec.input_shape[0], n_rows=4, seed=0)
+        try:
+            gb.Saliency(net.model)(X, target=0)
+        except ValueError as error:
+            print(error)
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "GLASSBOX_NUM_THREADS": value,
+        "PYTHONPATH": os.pathsep.join([str(root / "src/python"), *sys.path]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "GLASSBOX_NUM_THREADS" in done.stdout and "1 to 256" in done.stdout
