@@ -70,12 +70,12 @@ void bind_gradients(py::module_& m) {
     m.def(
         "integrated_gradients",
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
-           const TargetArray& target_array, const std::string& method, int n_steps,
+           const TargetArray& target_array, const std::string& method, Index n_steps,
            RunOptions options, bool fast_path) {
             const std::vector<int> targets = to_targets(target_array);
-            const Quadrature quadrature = make_quadrature(method, n_steps);
             JobScope job(options);
             py::gil_scoped_release release;
+            const Quadrature quadrature = make_quadrature(method, n_steps, options);
             return integrated_gradients(net, X, baselines, targets, quadrature, options, fast_path);
         },
         py::arg("network"), py::kw_only(), py::arg("X"), py::arg("baselines"), py::arg("targets"),
@@ -83,7 +83,7 @@ void bind_gradients(py::module_& m) {
     m.def("linear_path_applies", &linear_path_applies, py::arg("network"));
     m.def(
         "noise_tunnel",
-        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, int n_samples,
+        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, Index n_samples,
            double stdev, const std::string& nt_type, const std::string& base, std::uint64_t seed,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
@@ -98,7 +98,7 @@ void bind_gradients(py::module_& m) {
     m.def(
         "gradient_shap",
         [](const Network& net, const ConstRowRef& X, const ConstRowRef& references,
-           const TargetArray& target_array, int n_samples, double stdev, std::uint64_t seed,
+           const TargetArray& target_array, Index n_samples, double stdev, std::uint64_t seed,
            RunOptions options) {
             const std::vector<int> targets = to_targets(target_array);
             JobScope job(options);
@@ -108,7 +108,10 @@ void bind_gradients(py::module_& m) {
         },
         py::arg("network"), py::kw_only(), py::arg("X"), py::arg("references"), py::arg("targets"),
         py::arg("n_samples"), py::arg("stdev"), py::arg("seed"), default_options());
-    m.def("quadrature", &make_quadrature, py::arg("method"), py::kw_only(), py::arg("n_steps"));
+    m.def(
+        "quadrature",
+        [](const std::string& method, Index n_steps) { return make_quadrature(method, n_steps); },
+        py::arg("method"), py::kw_only(), py::arg("n_steps"));
 }
 
 }  // namespace glassbox::bindings

@@ -85,6 +85,8 @@ void bind_inspection(py::module_& m) {
             require(n_rows >= 1 && max_samples >= 1 && max_samples <= n_rows && n_groups >= 0 &&
                         n_repeats >= 1,
                     "sizes: expected n_rows >= max_samples >= 1, n_groups >= 0, n_repeats >= 1");
+            check_array({n_groups, n_repeats + 1, max_samples}, sizeof(std::int64_t),
+                        "n_groups x n_repeats x max_samples");
             const inspection::PermutationRows plan(seed, n_rows, max_samples);
             py::array_t<std::int64_t> rows({n_groups, max_samples});
             py::array_t<std::int64_t> sources({n_groups, n_repeats, max_samples});

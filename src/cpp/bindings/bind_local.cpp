@@ -89,8 +89,12 @@ void bind_local(py::module_& m) {
         "lime_samples",
         [](const LimeStats& stats, const ConstRowRef& X, Index num_samples, std::uint64_t seed) {
             require(X.cols() == stats.n_features, "X: wrong number of features");
-            require(num_samples >= 1, "num_samples: must be at least 1");
+            require_count(num_samples, "num_samples", 1);
             const Index n = X.rows(), d = X.cols();
+            // the arrays are built whole: n x num_samples x d of float and double
+            require_state_fits(bytes_of(mul_count(mul_count(n, num_samples, "num_samples"), d, "X"),
+                                        sizeof(float) + sizeof(double)),
+                               RunOptions{}, "num_samples", "the samples");
             py::array_t<float> inputs({n, num_samples, d});
             py::array_t<double> interpretable({n, num_samples, d});
             float* in = inputs.mutable_data();
@@ -98,7 +102,7 @@ void bind_local(py::module_& m) {
             for (Index r = 0; r < n; ++r) {
                 const LimeRowSampler sampler(stats, X.row(r).data(), r, seed);
                 const Index at = r * num_samples * d;
-                sampler.sample_all(num_samples, in + at, z + at);
+                sampler.sample_range(0, num_samples, in + at, z + at);
             }
             return LimeSamples{inputs, interpretable};
         },

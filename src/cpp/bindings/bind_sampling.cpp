@@ -16,7 +16,7 @@ void bind_sampling(py::module_& m) {
     m.def(
         "normal_draws",
         [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, Index features) {
-            require(rows >= 0 && draws >= 0 && features >= 0, "sizes must be non-negative");
+            check_array({rows, draws, features}, sizeof(float), "n_rows x n_draws x n_features");
             py::array_t<float> out({rows, draws, features});
             auto view = out.mutable_unchecked<3>();
             const CounterRng rng(seed, stream);
@@ -30,7 +30,8 @@ void bind_sampling(py::module_& m) {
         "uniform_draws",
         [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, Index features) {
             // features == 0: one uniform per (row, draw), at counter c = 0
-            require(rows >= 0 && draws >= 0 && features >= 0, "sizes must be non-negative");
+            check_array({rows, draws, std::max<Index>(features, 1)}, sizeof(double),
+                        "n_rows x n_draws x n_features");
             const Index width = std::max<Index>(features, 1);
             py::array_t<double> out({rows, draws, width});
             auto view = out.mutable_unchecked<3>();
@@ -48,7 +49,8 @@ void bind_sampling(py::module_& m) {
     m.def(
         "index_draws",
         [](std::uint64_t seed, std::uint64_t stream, Index rows, Index draws, std::int64_t n) {
-            require(rows >= 0 && draws >= 0 && n >= 1, "sizes must be non-negative and n >= 1");
+            require(n >= 1, "n: must be at least 1");
+            check_array({rows, draws}, sizeof(std::int64_t), "n_rows x n_draws");
             py::array_t<std::int64_t> out({rows, draws});
             auto view = out.mutable_unchecked<2>();
             const CounterRng rng(seed, stream);

@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -62,6 +63,18 @@ private:
 };
 
 // The default of every `options=` argument: the core's RunOptions{} (all threads, default budget).
+// An array built whole in a binding (reference draws, index tables): each extent a count, and
+// the array within the state allowance, so an absurd size is a ValueError naming `what`.
+inline void check_array(std::initializer_list<Index> extents, std::size_t item_bytes,
+                        const char* what) {
+    Index elements = 1;
+    for (Index extent : extents) {
+        require_count(extent, what, 0);
+        elements = mul_count(elements, extent, what);
+    }
+    require_state_fits(bytes_of(elements, item_bytes), RunOptions{}, what, "the array");
+}
+
 inline pybind11::arg_v default_options() {
     return pybind11::arg_v("options", RunOptions{}, "RunOptions()");
 }

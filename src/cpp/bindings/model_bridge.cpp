@@ -55,6 +55,8 @@ void PyCallableModel::predict(const ConstRowRef& X, RowMatrixXf& Y) const {
 }
 
 ModelArg to_model(const py::object& model, Index n_inputs, Index n_outputs) {
+    // every chunk holds rows of n_outputs floats: an absurd count fails here, not in an allocation
+    require_count(n_outputs, "n_outputs", 1);
     ModelArg arg;
     if (py::isinstance<Network>(model)) {
         arg.model = &model.cast<const Network&>();

@@ -3,17 +3,104 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace glassbox {
 
-int resolve_threads(int requested) {
-    if (requested > 0) return requested;
-    if (const char* env = std::getenv("GLASSBOX_NUM_THREADS")) {
-        const int value = std::atoi(env);
-        if (value > 0) return value;
+int max_threads() {
+    const int procs = std::max(1, omp_get_num_procs());
+    return procs >= kMaxThreadsCeiling / 4 ? kMaxThreadsCeiling : 4 * procs;
+}
+
+namespace {
+
+// GLASSBOX_NUM_THREADS as a thread count, 0 when unset or empty.
+int environment_threads() {
+    const char* env = std::getenv("GLASSBOX_NUM_THREADS");
+    if (env == nullptr || *env == '\0') return 0;
+    errno = 0;
+    char* end = nullptr;
+    const long long value = std::strtoll(env, &end, 10);
+    while (end && (*end == ' ' || *end == '\t' || *end == '\n')) ++end;
+    if (errno != 0 || end == env || *end != '\0' || value < 1 || value > kMaxThreadsCeiling) {
+        throw std::invalid_argument("GLASSBOX_NUM_THREADS: expected an integer from 1 to " +
+                                    std::to_string(kMaxThreadsCeiling) + ", got '" +
+                                    std::string(env) + "'");
     }
-    return std::max(1, omp_get_num_procs());
+    return static_cast<int>(value);
+}
+
+}  // namespace
+
+int resolve_threads(int requested) {
+    const int wanted = requested > 0 ? requested : environment_threads();
+    return std::min(wanted > 0 ? wanted : std::max(1, omp_get_num_procs()), max_threads());
+}
+
+void require_count(Index value, const char* name, Index low, Index high) {
+    require(value >= low && value <= high, std::string(name) + ": must be between " +
+                                               std::to_string(low) + " and " +
+                                               std::to_string(high) + ", got " +
+                                               std::to_string(value));
+}
+
+namespace {
+
+// a (op) b for non-negative counts; `overflows(a, b, &out)` is the checked builtin.
+template <class Overflows>
+Index checked_count(Index a, Index b, const char* what, const char* symbol, Overflows overflows) {
+    Index out = 0;
+    require(a >= 0 && b >= 0 && !overflows(a, b, &out),
+            std::string(what) + ": the job's size overflows (" + std::to_string(a) + symbol +
+                std::to_string(b) + ")");
+    return out;
+}
+
+}  // namespace
+
+Index mul_count(Index a, Index b, const char* what) {
+    return checked_count(a, b, what, " x ",
+                         [](Index x, Index y, Index* out) { return __builtin_mul_overflow(x, y, out); });
+}
+
+Index add_count(Index a, Index b, const char* what) {
+    return checked_count(a, b, what, " + ",
+                         [](Index x, Index y, Index* out) { return __builtin_add_overflow(x, y, out); });
+}
+
+std::size_t bytes_of(Index count, std::size_t item_bytes) {
+    std::size_t out = 0;
+    if (count < 0 || __builtin_mul_overflow(static_cast<std::size_t>(count), item_bytes, &out)) {
+        return std::numeric_limits<std::size_t>::max();
+    }
+    return out;
+}
+
+std::string format_bytes(std::size_t bytes) {
+    if (bytes == std::numeric_limits<std::size_t>::max()) return "more than 16 EiB";
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 6) {
+        value /= 1024.0;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    return text;
+}
+
+void require_state_fits(std::size_t bytes, const RunOptions& options, const char* argument,
+                        const std::string& what) {
+    const std::size_t limit = std::max(options.memory_budget, kStateAllowance);
+    require(bytes <= limit,
+            std::string(argument) + ": " + what + " needs " + format_bytes(bytes) +
+                " at once, more than memory_budget allows (" + format_bytes(limit) +
+                ": the larger of memory_budget and " + format_bytes(kStateAllowance) +
+                " for state that cannot be split into chunks); lower " + argument +
+                " or raise memory_budget");
 }
 
 Index plan_block_points(std::size_t bytes_per_point, std::size_t memory_budget, Index total_points) {
@@ -25,7 +112,9 @@ Index plan_block_points(std::size_t bytes_per_point, std::size_t memory_budget, 
     constexpr Index kBlocksPerJob = 16;
     constexpr Index kMinimumPoints = 64;
     const std::size_t per_point = std::max<std::size_t>(bytes_per_point, 1);
-    const Index by_budget = static_cast<Index>(std::max<std::size_t>(memory_budget / per_point, 1));
+    // (memory_budget may exceed what an Index holds: cap before converting)
+    const Index by_budget = static_cast<Index>(
+        std::max<std::size_t>(std::min<std::size_t>(memory_budget / per_point, kCacheFriendlyPoints), 1));
     const Index by_job = std::max(kMinimumPoints, (total_points + kBlocksPerJob - 1) / kBlocksPerJob);
     return std::max<Index>(1, std::min({by_budget, kCacheFriendlyPoints, by_job}));
 }

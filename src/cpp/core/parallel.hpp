@@ -1,8 +1,12 @@
-// Thread-count resolution and chunk planning shared by every method.
+// Thread-count resolution, chunk planning, job control and the limits every method checks before
+// it starts (thread ceiling, count ceiling, memory for state that cannot be chunked).
 #pragma once
 
 #include "core/common.hpp"
 #include "core/control.hpp"
+
+#include <limits>
+#include <string>
 
 namespace glassbox {
 
@@ -10,6 +14,9 @@ struct RunOptions {
     int n_threads = 0;                         // <= 0: GLASSBOX_NUM_THREADS, else all cores
     std::size_t memory_budget = 64u << 20;     // bytes one worker's chunk may use
     JobControl* control = nullptr;             // interrupt flag and progress; owned by the caller
+    // Set by with_progress_total(): the job's total was added up front, so the loops it runs
+    // only report progress (a job of several loops shows one total from the start).
+    bool total_declared = false;
 };
 
 // Throws Interrupted when the job's caller asked it to stop (Ctrl-C). Cheap: call it between
@@ -19,18 +26,66 @@ inline void check_interrupt(const RunOptions& options) {
         throw Interrupted();
     }
 }
-// Adds `total` units of work to the job's progress total (a method may call it several times,
-// e.g. once per row block).
+// Adds `total` units of work to the job's progress total; a no-op when the job declared its
+// total up front (with_progress_total).
 inline void add_progress_total(const RunOptions& options, std::int64_t total) {
-    if (options.control) options.control->total.fetch_add(total, std::memory_order_relaxed);
+    if (options.control && !options.total_declared) {
+        options.control->total.fetch_add(total, std::memory_order_relaxed);
+    }
 }
 // Marks `units` more units of work done.
 inline void report_progress(const RunOptions& options, std::int64_t units) {
     if (options.control) options.control->done.fetch_add(units, std::memory_order_relaxed);
 }
+// Options for the loops of a job made of several loops: adds the job's whole total (in the units
+// its loops report) once, so the loops' own add_progress_total calls add nothing.
+inline RunOptions with_progress_total(const RunOptions& options, std::int64_t total) {
+    add_progress_total(options, total);
+    RunOptions inner = options;
+    inner.total_declared = true;
+    return inner;
+}
 
-// The number of OpenMP threads to use for `requested` (<= 0 means "default").
+// ---- threads ---------------------------------------------------------------------------------
+
+// The most threads a call uses: 4 x the processors OpenMP sees, and never more than 256.
+// Larger requests (n_threads, GLASSBOX_NUM_THREADS) are clamped to it.
+constexpr int kMaxThreadsCeiling = 256;
+int max_threads();
+
+// The number of OpenMP threads to use for `requested` (<= 0 means "default": the
+// GLASSBOX_NUM_THREADS environment variable, else every processor), clamped to max_threads().
+// Throws std::invalid_argument naming GLASSBOX_NUM_THREADS when it is set but not an integer in
+// [1, kMaxThreadsCeiling].
 int resolve_threads(int requested);
+
+// ---- limits ----------------------------------------------------------------------------------
+
+// The largest count (steps, samples, repeats, grid points, bins, coalitions, outputs) a method
+// accepts: more is more work than any job should be handed at once.
+constexpr Index kMaxCount = 1'000'000'000;
+// State a job keeps whole however it is chunked (one row's coalition values, a quadrature rule,
+// a table of scores) may use up to max(memory_budget, kStateAllowance) bytes; more fails before
+// any work starts.
+constexpr std::size_t kStateAllowance = std::size_t{256} << 20;
+
+// Throws std::invalid_argument "<name>: must be between <low> and <high>, got <value>".
+void require_count(Index value, const char* name, Index low, Index high = kMaxCount);
+
+// a * b and a + b for non-negative counts; throws std::invalid_argument naming `what` when the
+// result does not fit in an Index.
+Index mul_count(Index a, Index b, const char* what);
+Index add_count(Index a, Index b, const char* what);
+// Bytes of `count` items of `item_bytes` each, saturating at SIZE_MAX (an impossible size, which
+// require_state_fits then rejects).
+std::size_t bytes_of(Index count, std::size_t item_bytes);
+
+// Throws std::invalid_argument when `bytes` of state that cannot be chunked exceed
+// max(memory_budget, kStateAllowance): "<argument>: <what> needs <size>, more than ...".
+void require_state_fits(std::size_t bytes, const RunOptions& options, const char* argument,
+                        const std::string& what);
+// A byte count for messages: "512 B", "3.0 MiB", "8.0 GiB".
+std::string format_bytes(std::size_t bytes);
 
 // How many points one worker evaluates at once: bounded by the memory budget and by a
 // cache-friendly ceiling, and small enough that a job of `total_points` splits into enough

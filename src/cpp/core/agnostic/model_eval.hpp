@@ -24,13 +24,26 @@ inline Index plan_chunk_rows(const Model& model, std::size_t memory_budget, Inde
         sizeof(float) * static_cast<std::size_t>(model.n_inputs() + model.n_outputs() +
                                                  extra_floats_per_row) +
         (net ? net->bytes_per_point() : 0);
-    const Index by_budget =
-        static_cast<Index>(memory_budget / std::max<std::size_t>(per_row, 1));
+    // (a budget may exceed what an Index holds: cap before converting)
+    const Index by_budget = static_cast<Index>(std::min<std::size_t>(
+        memory_budget / std::max<std::size_t>(per_row, 1), static_cast<std::size_t>(kMaxCount)));
     Index rows = std::min(total_rows, std::max(min_rows, by_budget));
     // a native network runs chunks in parallel: split a job into about 16 chunks so every core
     // gets work (a job in one chunk ran on one thread), but never below min_rows
     if (model.thread_safe()) rows = std::min(rows, std::max(min_rows, (total_rows + 15) / 16));
     return std::max<Index>(1, rows);
+}
+
+// The model's outputs Y for one chunk X, on the calling thread: a native network runs single-
+// threaded inside the chunk (chunks run in parallel) under the job's control, so a long chunk
+// stops early too.
+inline void predict_chunk(const Model& model, const RowMatrixXf& X, RowMatrixXf& Y,
+                          const RunOptions& options) {
+    if (const auto* net = dynamic_cast<const Network*>(&model)) {
+        net->predict(X, Y, RunOptions{1, options.memory_budget, options.control});
+    } else {
+        model.predict(X, Y);
+    }
 }
 
 // Evaluates rows [0, total_rows) of a virtual batch in chunks of `chunk_rows`:
@@ -46,18 +59,13 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
     if (total_rows <= 0) return;
     chunk_rows = std::max<Index>(1, chunk_rows);
     const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
-    const auto* net = dynamic_cast<const Network*>(&model);
     auto run_chunk = [&](Index chunk, RowMatrixXf& X, RowMatrixXf& Y) {
         check_interrupt(options);
         const Index first = chunk * chunk_rows;
         const Index count = std::min(chunk_rows, total_rows - first);
         X.resize(count, model.n_inputs());
         fill(first, count, X);
-        if (net) {
-            net->predict(X, Y, RunOptions{1, options.memory_budget});
-        } else {
-            model.predict(X, Y);
-        }
+        predict_chunk(model, X, Y, options);
         reduce(first, count, static_cast<const RowMatrixXf&>(Y));
         report_progress(options, count);
     };

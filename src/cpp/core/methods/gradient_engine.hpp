@@ -34,15 +34,16 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
                       std::size_t extra_bytes_per_point, MakeWorker&& make_worker, Step&& step) {
     check_targets(net, n_rows, targets);
     if (n_rows == 0) return;
+    const Index total_points = mul_count(n_rows, points_per_row, "points (rows x points per row)");
     const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
-                                          options.memory_budget, n_rows * points_per_row);
+                                          options.memory_budget, total_points);
     const Index rows_per_chunk = std::max<Index>(1, block / points_per_row);
     const Index n_chunks = (n_rows + rows_per_chunk - 1) / rows_per_chunk;
 
     // Exceptions (a bad_alloc, an Interrupted) are carried out of the region; the chunk loop is
     // reached by every thread even when one failed, as the worksharing construct requires.
     ParallelErrors errors;
-    add_progress_total(options, n_rows);
+    add_progress_total(options, total_points);  // progress in points: a row may have millions
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {
         std::optional<std::decay_t<decltype(make_worker())>> worker;
@@ -59,15 +60,15 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
                 const Index row_end = std::min(n_rows, (chunk + 1) * rows_per_chunk);
                 const Index point_end = row_end * points_per_row;
                 for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
-                    check_interrupt(options);  // a row may hold many blocks of points
+                    check_interrupt(options);  // per block: one row may hold millions of points
                     const Index count = std::min(block, point_end - p);
                     seed.setZero(count, net.n_outputs());
                     for (Index i = 0; i < count; ++i) {
                         seed(i, targets[(p + i) / points_per_row]) = 1.0f;
                     }
                     step(*worker, tape, seed, p, count);
+                    report_progress(options, count);
                 }
-                report_progress(options, row_end - chunk * rows_per_chunk);
             });
         }
         if (tape.bytes() > kKeptTapeBytes || errors.stopped()) tape = Tape();

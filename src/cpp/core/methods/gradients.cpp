@@ -5,6 +5,7 @@
 #include "core/sampling/counter_rng.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace glassbox {
 
@@ -40,6 +41,17 @@ VectorXd completeness_gap(const RowMatrixXf& values, const VectorXd& f_inputs,
 void check_finite_option(double value, const char* name) {
     require(std::isfinite(value) && value >= 0.0,
             std::string(name) + ": must be a finite non-negative number");
+}
+
+// The noise of `stdev` added to X must stay a finite float32: the normal draws stay within
+// 9 standard deviations (53-bit uniforms), so |X| + 9 stdev must not exceed FLT_MAX.
+void check_noise_fits(const ConstRowRef& X, double stdev) {
+    const double largest = X.size() ? static_cast<double>(X.cwiseAbs().maxCoeff()) : 0.0;
+    const double limit = static_cast<double>(std::numeric_limits<float>::max());
+    require(largest + 9.0 * stdev <= limit,
+            "stdev: noise of " + std::to_string(stdev) + " added to inputs up to " +
+                std::to_string(largest) + " overflows float32 (at most " +
+                std::to_string((limit - largest) / 9.0) + ")");
 }
 
 }  // namespace
@@ -120,6 +132,14 @@ Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
                                  bool fast_path) {
     require(baselines.rows() == X.rows() && baselines.cols() == X.cols(),
             "baselines: expected one row per row of X");
+    mul_count(X.rows(), static_cast<Index>(quadrature.alphas.size()), "n_steps");
+    // the path runs through X - baselines in float32: it must not overflow
+    for (Index r = 0; r < X.rows(); ++r) {
+        require(((X.row(r) - baselines.row(r)).array().abs() <= std::numeric_limits<float>::max())
+                    .all(),
+                "baselines: X - baselines overflows float32 in row " + std::to_string(r) +
+                    " (a difference beyond 3.4e38); use baselines nearer X");
+    }
     const RowMatrixXd weighted_grads =
         fast_path && linear_path_applies(net)
             ? linear_path_weighted_gradients(net, X, baselines, targets, quadrature, options)
@@ -133,8 +153,10 @@ Attribution integrated_gradients(const Network& net, const ConstRowRef& X,
 
 Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::vector<int>& targets,
                          const NoiseTunnelOptions& tunnel, const RunOptions& options) {
-    require(tunnel.n_samples >= 1, "n_samples: must be at least 1");
+    require_count(tunnel.n_samples, "n_samples", 1);
+    mul_count(X.rows(), tunnel.n_samples, "n_samples");
     check_finite_option(tunnel.stdev, "stdev");
+    check_noise_fits(X, tunnel.stdev);
     const Index samples = tunnel.n_samples;
     const CounterRng rng(tunnel.seed, kSmoothGradNoise);
     const float stdev = static_cast<float>(tunnel.stdev);
@@ -232,10 +254,12 @@ struct GradientShapSetup {
 Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstRowRef& references,
                           const std::vector<int>& targets, const GradientShapOptions& shap,
                           const RunOptions& options) {
-    require(shap.n_samples >= 1, "n_samples: must be at least 1");
+    require_count(shap.n_samples, "n_samples", 1);
+    mul_count(X.rows(), shap.n_samples, "n_samples");
     require(references.rows() >= 1, "baselines: the reference distribution is empty");
     require(references.cols() == X.cols(), "baselines: width does not match X");
     check_finite_option(shap.stdev, "stdev");
+    check_noise_fits(X, shap.stdev);
     const Index samples = shap.n_samples, d = X.cols();
     RowMatrixXd sum_a = RowMatrixXd::Zero(X.rows(), d);
     RowMatrixXd sum_a2 = RowMatrixXd::Zero(X.rows(), d);

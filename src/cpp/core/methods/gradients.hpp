@@ -35,7 +35,7 @@ enum class NoiseTunnelType { SmoothGrad, SmoothGradSquared, VarGrad };
 enum class NoiseTunnelBase { Gradient, AbsGradient, InputXGradient };
 
 struct NoiseTunnelOptions {
-    int n_samples = 50;
+    Index n_samples = 50;
     double stdev = 1.0;
     NoiseTunnelType type = NoiseTunnelType::SmoothGrad;
     NoiseTunnelBase base = NoiseTunnelBase::Gradient;
@@ -46,7 +46,7 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
                          const NoiseTunnelOptions& tunnel, const RunOptions& options);
 
 struct GradientShapOptions {
-    int n_samples = 5;
+    Index n_samples = 5;
     double stdev = 0.0;
     std::uint64_t seed = 0;
 };

@@ -143,19 +143,24 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
     Y.resize(rows, n_outputs());
     const Index block = plan_block_points(bytes_per_point(), options.memory_budget, rows);
     const Index n_blocks = (rows + block - 1) / block;
+    ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
 #pragma omp parallel num_threads(resolve_threads(options.n_threads))
     {
         Tape& tape = thread_tape();
 #pragma omp for schedule(dynamic, 1)
         for (Index b = 0; b < n_blocks; ++b) {
-            const Index begin = b * block;
-            const Index count = std::min(block, rows - begin);
-            tape.input = X.middleRows(begin, count);
-            forward(tape);
-            Y.middleRows(begin, count) = output(tape);
+            errors.run([&] {
+                check_interrupt(options);
+                const Index begin = b * block;
+                const Index count = std::min(block, rows - begin);
+                tape.input = X.middleRows(begin, count);
+                forward(tape);
+                Y.middleRows(begin, count) = output(tape);
+            });
         }
-        if (tape.bytes() > kKeptTapeBytes) tape = Tape();
+        if (tape.bytes() > kKeptTapeBytes || errors.stopped()) tape = Tape();
     }
+    errors.rethrow();
 }
 
 std::size_t Network::bytes_per_point() const {

@@ -18,7 +18,8 @@ RowMatrixXd ale_differences(const Model& model, const ConstRowRef& X,
             "bins: expected one lower and upper edge per row and feature");
     for (Index c : features) require(c >= 0 && c < X.cols(), "features: out of range");
     const Index corners = Index{1} << d, k = model.n_outputs();
-    const Index chunk_rows = job_chunk_rows(model, options.memory_budget, X.rows() * corners);
+    const Index chunk_rows =
+        job_chunk_rows(model, options.memory_budget, mul_count(X.rows(), corners, "X"));
     // corner bit q set: feature q at its upper edge
     return job_sums(
         model, X.rows(), corners, k, chunk_rows, options,

@@ -26,7 +26,7 @@ template <class FillRow, class ConsumeRow>
 void for_each_job_row(const Model& model, Index n_jobs, Index job_rows, Index chunk_rows,
                       const RunOptions& options, FillRow&& fill_row, ConsumeRow&& consume_row) {
     for_each_model_chunk(
-        model, n_jobs * job_rows, chunk_rows, options,
+        model, mul_count(n_jobs, job_rows, "jobs x rows"), chunk_rows, options,
         [&](Index first, Index count, RowMatrixXf& X) {
             for (Index k = 0; k < count; ++k) {
                 fill_row((first + k) / job_rows, (first + k) % job_rows, X.row(k).data());
@@ -48,11 +48,17 @@ template <class FillRow, class Stat>
 RowMatrixXd job_sums(const Model& model, Index n_jobs, Index job_rows, Index width,
                      Index chunk_rows, const RunOptions& options, FillRow&& fill_row,
                      Stat&& stat) {
-    RowMatrixXd sums = RowMatrixXd::Zero(n_jobs, width);
-    const Index total = n_jobs * job_rows;
-    if (total == 0) return sums;
+    const Index total = mul_count(n_jobs, job_rows, "jobs x rows");
     chunk_rows = std::max<Index>(1, chunk_rows);
     const Index n_chunks = (total + chunk_rows - 1) / chunk_rows;
+    // the sums and the partial sums (at most one slot per chunk and per job)
+    require_state_fits(bytes_of(mul_count(add_count(n_chunks, mul_count(2, n_jobs, "jobs"), "jobs"),
+                                          width, "outputs"),
+                                sizeof(double)),
+                       options, "jobs", "the partial sums of " + std::to_string(n_jobs) +
+                                            " jobs over " + std::to_string(n_chunks) + " chunks");
+    RowMatrixXd sums = RowMatrixXd::Zero(n_jobs, width);
+    if (total == 0) return sums;
     std::vector<Index> slot_first(static_cast<std::size_t>(n_chunks) + 1, 0);
     for (Index c = 0; c < n_chunks; ++c) {
         const Index first = c * chunk_rows;

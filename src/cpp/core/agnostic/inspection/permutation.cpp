@@ -4,7 +4,6 @@
 #include "core/agnostic/inspection/job_rows.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <numeric>
 
 namespace glassbox::inspection {
@@ -16,7 +15,7 @@ void check_setup(const Model& model, const ConstRowRef& X, const Groups& groups,
                  const PermutationSetup& setup) {
     require(X.rows() > 0, "X: is empty");
     require(X.cols() == model.n_inputs(), "X: width does not match the model");
-    require(setup.n_repeats >= 1, "n_repeats: must be at least 1");
+    require_count(setup.n_repeats, "n_repeats", 1);
     require(setup.n_samples >= 0 && setup.n_samples <= X.rows(),
             "max_samples: must be between 1 and the number of rows");
     for (const auto& group : groups) {
@@ -55,10 +54,14 @@ RowMatrixXf permuted_predictions(const Model& model, const ConstRowRef& X, const
                                  const PermutationSetup& setup, Index job_first, Index job_count,
                                  const RunOptions& options, Index chunk_rows) {
     check_setup(model, X, groups, setup);
-    const Index n_jobs = static_cast<Index>(groups.size()) * setup.n_repeats;
-    require(job_first >= 0 && job_count >= 0 && job_first + job_count <= n_jobs,
+    const Index n_jobs = mul_count(static_cast<Index>(groups.size()), setup.n_repeats, "n_repeats");
+    require(job_first >= 0 && job_count >= 0 && job_first <= n_jobs && job_count <= n_jobs - job_first,
             "jobs: range out of bounds");
     const Index m = samples_of(X, setup), p = X.cols(), k = model.n_outputs();
+    require_state_fits(bytes_of(mul_count(job_count, m, "job_count"),
+                                sizeof(float) * static_cast<std::size_t>(k) + 2 * sizeof(Index)),
+                       options, "job_count",
+                       "the outputs and draws of " + std::to_string(job_count) + " jobs");
     const PermutationRows plan(setup.seed, X.rows(), m);
     // the jobs' draws up front (job_count x m indices, next to the job_count x m outputs)
     const Index first_group = job_first / setup.n_repeats;
@@ -94,13 +97,19 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
     require(w.size() == 0 || w.size() == X.rows(), "sample_weight: expected one weight per row");
     const Index m = samples_of(X, setup), k = model.n_outputs();
     const Index n_groups = static_cast<Index>(groups.size());
-    const Index n_jobs = n_groups * setup.n_repeats;
+    const Index n_jobs = mul_count(n_groups, setup.n_repeats, "n_repeats");
     const double* weights = w.size() ? w.data() : nullptr;
+    require_state_fits(bytes_of(n_jobs, sizeof(double)), options, "n_repeats",
+                       "the table of " + std::to_string(n_groups) + " groups x " +
+                           std::to_string(setup.n_repeats) + " repeats' scores");
+    // progress in model rows: the baseline, then every job's rows
+    const RunOptions run = with_progress_total(
+        options, add_count(X.rows(), mul_count(n_jobs, m, "n_repeats"), "n_repeats"));
 
     PermutationScores result;
     RowMatrixXf baseline(X.rows(), k);
     for_each_job_row(
-        model, 1, X.rows(), job_chunk_rows(model, options.memory_budget, X.rows()), options,
+        model, 1, X.rows(), job_chunk_rows(model, options.memory_budget, X.rows()), run,
         [&](Index, Index i, float* x) { std::copy_n(X.row(i).data(), X.cols(), x); },
         [&](Index, Index, Index i, const float* out) {
             std::copy_n(out, k, baseline.row(i).data());
@@ -112,35 +121,33 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
     // Python model still gets thousands of rows per call; each job is then scored on one thread
     const std::size_t job_bytes = sizeof(float) * static_cast<std::size_t>(m * (k + X.cols())) +
                                   sizeof(Index) * static_cast<std::size_t>(2 * m);
-    const Index by_budget = static_cast<Index>(options.memory_budget / job_bytes);
+    const Index by_budget =
+        static_cast<Index>(std::min<std::size_t>(options.memory_budget / job_bytes, kMaxCount));
     const Index block =
         std::min<Index>(n_jobs, std::max<Index>(by_budget, (kMinBlockRows + m - 1) / m));
     const PermutationRows plan(setup.seed, X.rows(), m);
-    std::exception_ptr error;
     for (Index first = 0; first < n_jobs; first += block) {
         const Index count = std::min(block, n_jobs - first);
         // a Python model evaluates a block in one call (the block already fits the budget)
-        const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, options,
+        const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, run,
                                                    model.thread_safe() ? 0 : count * m);
+        ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
 #pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(options.n_threads))
         for (Index j = 0; j < count; ++j) {
-            const Index g = (first + j) / setup.n_repeats, r = (first + j) % setup.n_repeats;
-            const std::vector<Index> rows = plan.rows(g);
-            VectorXd y_sub(m), w_sub(weights ? m : 0);
-            for (Index i = 0; i < m; ++i) {
-                y_sub[i] = y[rows[std::size_t(i)]];
-                if (weights) w_sub[i] = weights[rows[std::size_t(i)]];
-            }
-            // an exception must not leave the parallel region: keep the first and rethrow
-            try {
+            errors.run([&] {
+                check_interrupt(run);
+                const Index g = (first + j) / setup.n_repeats, r = (first + j) % setup.n_repeats;
+                const std::vector<Index> rows = plan.rows(g);
+                VectorXd y_sub(m), w_sub(weights ? m : 0);
+                for (Index i = 0; i < m; ++i) {
+                    y_sub[i] = y[rows[std::size_t(i)]];
+                    if (weights) w_sub[i] = weights[rows[std::size_t(i)]];
+                }
                 result.scores(g, r) = metric_score(metric, P.middleRows(j * m, m), y_sub.data(),
                                                    weights ? w_sub.data() : nullptr, n_classes);
-            } catch (...) {
-#pragma omp critical(glassbox_permutation_error)
-                if (!error) error = std::current_exception();
-            }
+            });
         }
-        if (error) std::rethrow_exception(error);
+        errors.rethrow();
     }
     return result;
 }

@@ -53,7 +53,8 @@ RowMatrixXd replaced_means(const Model& model, const ConstRowRef& background,
     const double total = weighted ? weights.sum() : static_cast<double>(n);
     require(total > 0, "sample_weight: the weights sum to zero");
     RowMatrixXd sums = job_sums(
-        model, n_jobs, n, k, job_chunk_rows(model, options.memory_budget, n_jobs * n), options,
+        model, n_jobs, n, k,
+        job_chunk_rows(model, options.memory_budget, mul_count(n_jobs, n, "grid x rows")), options,
         ReplacedRow{background, points, jobs},
         [&](Index, Index row, const float* y, double* acc) {
             const double w = weighted ? weights[row] : 1.0;
@@ -68,8 +69,8 @@ RowMatrixXf replaced_outputs(const Model& model, const ConstRowRef& background,
     check_jobs(model, background, points, jobs);
     const auto n_jobs = static_cast<Index>(jobs.job_set.size());
     const Index n = background.rows(), k = model.n_outputs();
-    RowMatrixXf out(n_jobs * n, k);
-    for_each_job_row(model, n_jobs, n, job_chunk_rows(model, options.memory_budget, n_jobs * n),
+    RowMatrixXf out(mul_count(n_jobs, n, "grid x rows"), k);
+    for_each_job_row(model, n_jobs, n, job_chunk_rows(model, options.memory_budget, out.rows()),
                      options, ReplacedRow{background, points, jobs},
                      [&](Index, Index job, Index row, const float* y) {
                          std::copy_n(y, k, out.row(job * n + row).data());

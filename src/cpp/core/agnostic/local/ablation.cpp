@@ -22,7 +22,9 @@ SlidingWindows::SlidingWindows(Shape shape_, Shape window_, Shape strides_)
         require(window[a] >= 1 && window[a] <= shape[a],
                 "sliding_window_shapes: window " + shape_string(window) +
                     " must be at least 1 and fit in the sample " + shape_string(shape));
-        require(strides[a] >= 1, "strides: must be at least 1, got " + shape_string(strides));
+        require(strides[a] >= 1 && strides[a] <= kMaxCount,
+                "strides: must be between 1 and " + std::to_string(kMaxCount) + ", got " +
+                    shape_string(strides));
         // a stride longer than the window would skip features (Captum's rule)
         require(window[a] == shape[a] || strides[a] <= window[a],
                 "strides: " + shape_string(strides) + " may not exceed the window " +
@@ -35,7 +37,11 @@ Index SlidingWindows::size() const { return shape_size(positions_); }
 
 FeatureGroups::FeatureGroups(const std::vector<Index>& group_of, Index n_groups)
     : n_features(static_cast<Index>(group_of.size())) {
-    require(n_groups >= 1, "feature_mask: needs at least one group");
+    // (a group needs a feature: more groups than features is a malformed mask, not a table to
+    // allocate)
+    require(n_groups >= 1 && n_groups <= std::max<Index>(1, n_features),
+            "feature_mask: expected between 1 and " + std::to_string(std::max<Index>(1, n_features)) +
+                " groups (one per feature at most), got " + std::to_string(n_groups));
     offsets.assign(static_cast<std::size_t>(n_groups) + 1, 0);
     for (Index g : group_of) {
         require(g >= -1 && g < n_groups, "feature_mask: group index out of range");
@@ -90,48 +96,64 @@ RowMatrixXd ablate(const Model& model, const ConstRowRef& X, const ConstRowRef& 
     if (n == 0) return values;
 
     // virtual row v = r * (n_sets + 1) + k: k = 0 is the row itself, k = s + 1 has set s replaced
-    const Index per_row = n_sets + 1;
-    std::vector<double> outputs(static_cast<std::size_t>(n * per_row));
-    for_each_model_chunk(
-        model, n * per_row, plan_chunk_rows(model, run.memory_budget, n * per_row), run,
-        [&](Index first, Index count, RowMatrixXf& batch) {
-            for (Index v = 0; v < count; ++v) {
-                const Index r = (first + v) / per_row, k = (first + v) % per_row;
-                batch.row(v) = X.row(r);
-                if (k == 0) continue;
-                sets.for_each_run(k - 1, [&](Index begin, Index length) {
-                    batch.row(v).segment(begin, length) = baselines.row(r).segment(begin, length);
-                });
-            }
-        },
-        [&](Index first, Index count, const RowMatrixXf& Y) {
-            for (Index v = 0; v < count; ++v) {
-                const Index r = (first + v) / per_row;
-                outputs[static_cast<std::size_t>(first + v)] = Y(v, targets[std::size_t(r)]);
-            }
-        });
-
+    const Index per_row = add_count(n_sets, 1, "windows");
+    const Index total = mul_count(n, per_row, "rows x windows");
     VectorXd counts = VectorXd::Zero(d);
     for (Index s = 0; s < n_sets; ++s) {
         sets.for_each_run(s, [&](Index begin, Index length) { counts.segment(begin, length).array() += 1.0; });
     }
-    // spreading the drops is cheap next to the model evaluations: threads only for large jobs
-    // (a parallel region costs more than a small job's whole spread)
-    const bool large = static_cast<double>(n) * counts.sum() >= double(1 << 22);
+    // rows in blocks whose target outputs (one double per virtual row) fit the budget, so that
+    // memory does not grow with rows x sets; progress in virtual rows, declared once
+    require_state_fits(bytes_of(per_row, sizeof(double)), run, "sliding_window_shapes",
+                       "one row's outputs for its " + std::to_string(n_sets) + " replaced sets");
+    const Index block_rows = std::max<Index>(
+        1, std::min<Index>(n, static_cast<Index>(std::min<std::size_t>(
+                                  run.memory_budget / bytes_of(per_row, sizeof(double)),
+                                  kMaxCount))));
+    const RunOptions job = with_progress_total(run, total);
+    std::vector<double> outputs(static_cast<std::size_t>(block_rows * per_row));
+    for (Index r0 = 0; r0 < n; r0 += block_rows) {
+        const Index rows = std::min(block_rows, n - r0);
+        for_each_model_chunk(
+            model, rows * per_row, plan_chunk_rows(model, run.memory_budget, rows * per_row), job,
+            [&](Index first, Index count, RowMatrixXf& batch) {
+                for (Index v = 0; v < count; ++v) {
+                    const Index r = r0 + (first + v) / per_row, k = (first + v) % per_row;
+                    batch.row(v) = X.row(r);
+                    if (k == 0) continue;
+                    sets.for_each_run(k - 1, [&](Index begin, Index length) {
+                        batch.row(v).segment(begin, length) = baselines.row(r).segment(begin, length);
+                    });
+                }
+            },
+            [&](Index first, Index count, const RowMatrixXf& Y) {
+                for (Index v = 0; v < count; ++v) {
+                    const Index r = r0 + (first + v) / per_row;
+                    outputs[static_cast<std::size_t>(first + v)] = Y(v, targets[std::size_t(r)]);
+                }
+            });
+        // spreading the drops is cheap next to the model evaluations: threads only for large
+        // blocks (a parallel region costs more than a small block's whole spread)
+        const bool large = static_cast<double>(rows) * counts.sum() >= double(1 << 22);
+        ParallelErrors errors;  // no exception may leave the parallel region
 #pragma omp parallel for schedule(static) num_threads(resolve_threads(run.n_threads)) if (large)
-    for (Index r = 0; r < n; ++r) {
-        const double* out = outputs.data() + r * per_row;
-        for (Index s = 0; s < n_sets; ++s) {
-            const double drop = out[0] - out[s + 1];
-            sets.for_each_run(s, [&](Index begin, Index length) {
-                values.row(r).segment(begin, length).array() += drop;
+        for (Index r = r0; r < r0 + rows; ++r) {
+            errors.run([&] {
+                const double* out = outputs.data() + (r - r0) * per_row;
+                for (Index s = 0; s < n_sets; ++s) {
+                    const double drop = out[0] - out[s + 1];
+                    sets.for_each_run(s, [&](Index begin, Index length) {
+                        values.row(r).segment(begin, length).array() += drop;
+                    });
+                }
+                if (average) {
+                    for (Index j = 0; j < d; ++j) {
+                        if (counts(j) > 0) values(r, j) /= counts(j);
+                    }
+                }
             });
         }
-        if (average) {
-            for (Index j = 0; j < d; ++j) {
-                if (counts(j) > 0) values(r, j) /= counts(j);
-            }
-        }
+        errors.rethrow();
     }
     return values;
 }
@@ -143,6 +165,13 @@ RowMatrixXd occlusion(const Model& model, const ConstRowRef& X, const ConstRowRe
                       const RunOptions& run) {
     require(shape_size(windows.shape) == X.cols(),
             "X: samples of shape " + shape_string(windows.shape) + " expected");
+    // the windows' contiguous runs, listed once: one per window and position of its other axes
+    Index runs = windows.size();
+    for (std::size_t a = 0; a + 1 < windows.window.size(); ++a) {
+        runs = mul_count(runs, windows.window[a], "sliding_window_shapes");
+    }
+    require_state_fits(bytes_of(runs, 2 * sizeof(Index)), run, "sliding_window_shapes",
+                       "the list of the " + std::to_string(windows.size()) + " windows' runs");
     return ablate(model, X, baselines, SetRuns(windows), targets, true, run);
 }
 

@@ -160,10 +160,11 @@ LimeRowSampler::LimeRowSampler(const LimeStats& stats, const float* row, Index r
     }
 }
 
-void LimeRowSampler::sample_all(Index num_samples, float* input, double* interpretable) const {
+void LimeRowSampler::sample_range(Index s0, Index count, float* input,
+                                  double* interpretable) const {
     const Index d = stats_.n_features;
-    for (Index s = 0; s < num_samples; s += kTile) {
-        sample_block(s, std::min(kTile, num_samples - s), input + s * d, interpretable + s * d);
+    for (Index s = 0; s < count; s += kTile) {
+        sample_block(s0 + s, std::min(kTile, count - s), input + s * d, interpretable + s * d);
     }
 }
 
@@ -254,30 +255,101 @@ RowMatrixXd& lime_scratch() {
     return Z;
 }
 
-// Kernel-weighted least squares on the neighbourhood of one row, in double, after centring by
-// the weighted means (as scikit-learn's Ridge with an intercept and sample weights).
-class LocalFit {
+// Kernel-weighted moments of [z, y] over some of a row's samples: the total weight, the weighted
+// means and the weighted co-moments about them (last index: y). Blocks of kLimeBlock samples are
+// merged in sample order (Chan, Golub & LeVeque), so a neighbourhood of any size is fitted from
+// O(p^2) state and the result does not depend on how the samples were chunked.
+struct Moments {
+    double weight = 0.0;
+    VectorXd mean;
+    Eigen::MatrixXd co;
+
+    void reset(Index p) {
+        weight = 0.0;
+        mean.setZero(p + 1);
+        co.setZero(p + 1, p + 1);
+    }
+    void merge(const Moments& b) {
+        if (b.weight == 0.0) return;
+        const double total = weight + b.weight;
+        const VectorXd delta = b.mean - mean;
+        co += b.co;
+        co.noalias() += (weight * (b.weight / total)) * (delta * delta.transpose());
+        mean += (b.weight / total) * delta;
+        weight = total;
+    }
+};
+
+// Samples per block of the moments: fixed, so results do not depend on budget or threads.
+constexpr Index kLimeBlock = 256;
+
+// One row's neighbourhood, folded chunk by chunk in sample order: the row itself (sample 0), the
+// moments, and the weight of the perturbed samples (0: every one underflowed).
+class RowFold {
 public:
-    LocalFit(const Eigen::Ref<const RowMatrixXd>& Z, const VectorXd& y, const VectorXd& w)
-        : Z_(Z), y_(y), w_(w) {
-        const double total = w.sum();
-        x_mean_ = (Z.transpose() * w) / total;
-        y_mean_ = w.dot(y) / total;
-        // sqrt(w) * (Z - mean) in a per-thread buffer kept between rows (a fresh one per row
-        // faulted its pages in every time)
-        thread_local RowMatrixXd weighted;
-        const VectorXd root_w = w.array().sqrt();
-        weighted = (Z.rowwise() - x_mean_.transpose()).array().colwise() * root_w.array();
-        const VectorXd yc = y.array() - y_mean_;
-        gram_.noalias() = weighted.transpose() * weighted;
-        cross_.noalias() = weighted.transpose() * (root_w.array() * yc.array()).matrix();
-        total_ss_ = (w.array() * yc.array().square()).sum();
-        if (static_cast<std::size_t>(weighted.size()) * sizeof(double) > kKeptTapeBytes) {
-            weighted = RowMatrixXd();
+    RowFold(Index p, double kernel_width) : p_(p), kernel_width_(kernel_width) { total_.reset(p); }
+
+    // Folds samples [s0, s0 + Z.rows()) (s0 a multiple of kLimeBlock) with outputs y.
+    void add(Index s0, const Eigen::Ref<const RowMatrixXd>& Z, const Eigen::Ref<const VectorXd>& y) {
+        if (s0 == 0) {
+            z0_ = Z.row(0).transpose();
+            y0_ = y(0);
+        }
+        for (Index b = 0; b < Z.rows(); b += kLimeBlock) {
+            const Index count = std::min(kLimeBlock, Z.rows() - b);
+            add_block(s0 + b, Z.middleRows(b, count), y.segment(b, count));
         }
     }
 
-    Index n_features() const { return Z_.cols(); }
+    const Moments& moments() const { return total_; }
+    const VectorXd& z0() const { return z0_; }
+    double y0() const { return y0_; }
+    double others_weight() const { return others_; }
+
+private:
+    void add_block(Index s0, const Eigen::Ref<const RowMatrixXd>& Z,
+                   const Eigen::Ref<const VectorXd>& y) {
+        thread_local RowMatrixXd V;
+        thread_local VectorXd w;
+        thread_local Moments block;
+        // a copy in the same aligned buffer whatever chunk the block came from, so that the
+        // vectorised sums below add in the same order (bit-identical results for any chunking)
+        V.resize(Z.rows(), p_ + 1);
+        V.leftCols(p_) = Z;
+        V.col(p_) = y;
+        // exp(-d^2 / (2 width^2)), divided twice so a tiny width gives 0 / inf (never 0 / 0)
+        w = (-0.5 * ((V.leftCols(p_).rowwise() - z0_.transpose()).rowwise().squaredNorm().array() /
+                     kernel_width_ / kernel_width_))
+                .exp()
+                .matrix();
+        others_ += s0 == 0 ? w.sum() - w(0) : w.sum();
+        block.weight = w.sum();
+        if (block.weight == 0.0) return;
+        block.mean = (V.transpose() * w) / block.weight;
+        V.rowwise() -= block.mean.transpose();
+        V.array().colwise() *= w.array().sqrt();
+        block.co.noalias() = V.transpose() * V;
+        total_.merge(block);
+    }
+
+    Index p_;
+    double kernel_width_;
+    Moments total_;
+    VectorXd z0_;
+    double y0_ = 0.0, others_ = 0.0;
+};
+
+// Kernel-weighted least squares on the neighbourhood of one row, in double, after centring by
+// the weighted means (as scikit-learn's Ridge with an intercept and sample weights), from the
+// neighbourhood's moments.
+class LocalFit {
+public:
+    explicit LocalFit(const RowFold& row)
+        : z0_(row.z0()), p_(row.z0().size()), x_mean_(row.moments().mean.head(p_)),
+          cross_(row.moments().co.col(p_).head(p_)), y_mean_(row.moments().mean(p_)),
+          total_ss_(row.moments().co(p_, p_)), gram_(row.moments().co.topLeftCorner(p_, p_)) {}
+
+    Index n_features() const { return p_; }
 
     VectorXd coefficients(const std::vector<Index>& used, double alpha) const {
         const Index k = static_cast<Index>(used.size());
@@ -305,30 +377,33 @@ public:
         return value;
     }
 
-    double predict(Index sample, const std::vector<Index>& used, const VectorXd& beta,
-                   double intercept) const {
+    // The local model at the row itself (sample 0).
+    double predict_row(const std::vector<Index>& used, const VectorXd& beta,
+                       double intercept) const {
         double value = intercept;
-        for (std::size_t a = 0; a < used.size(); ++a) value += Z_(sample, used[a]) * beta(Index(a));
+        for (std::size_t a = 0; a < used.size(); ++a) value += z0_(used[a]) * beta(Index(a));
         return value;
     }
 
-    // Weighted R^2 (scikit-learn's r2_score with sample weights) from the residuals.
-    double score(const std::vector<Index>& used, const VectorXd& beta, double intercept) const {
-        double residual = 0.0;
-        for (Index s = 0; s < Z_.rows(); ++s) {
-            const double e = y_(s) - predict(s, used, beta, intercept);
-            residual += w_(s) * e * e;
+    // Weighted R^2 (scikit-learn's r2_score with sample weights): the weighted residual sum of
+    // squares from the moments, sum w (yc - Zc beta)^2 = total - 2 beta'cross + beta'G beta.
+    double score(const std::vector<Index>& used, const VectorXd& beta) const {
+        double residual = total_ss_;
+        for (std::size_t a = 0; a < used.size(); ++a) {
+            double g = 0.0;
+            for (std::size_t b = 0; b < used.size(); ++b) g += gram_(used[a], used[b]) * beta(Index(b));
+            residual += beta(Index(a)) * (g - 2.0 * cross_(used[a]));
         }
+        residual = std::max(residual, 0.0);
         if (total_ss_ > 0.0) return 1.0 - residual / total_ss_;
         return residual == 0.0 ? 1.0 : 0.0;
     }
 
-    const Eigen::Ref<const RowMatrixXd>& Z() const { return Z_; }
+    const VectorXd& z0() const { return z0_; }
 
 private:
-    Eigen::Ref<const RowMatrixXd> Z_;
-    const VectorXd& y_;
-    const VectorXd& w_;
+    const VectorXd& z0_;
+    Index p_;
     VectorXd x_mean_, cross_;
     double y_mean_ = 0.0, total_ss_ = 0.0;
     Eigen::MatrixXd gram_;
@@ -351,6 +426,7 @@ std::vector<Index> forward_selection(const LocalFit& fit, Index num_features) {
                 best_score = score;
             }
         }
+        if (best < 0) break;  // (never: step < d leaves a feature untaken)
         used.back() = best;
         taken[static_cast<std::size_t>(best)] = 1;
     }
@@ -363,7 +439,7 @@ std::vector<Index> highest_weights(const LocalFit& fit, Index num_features) {
     std::iota(all.begin(), all.end(), Index{0});
     const VectorXd beta = fit.coefficients(all, 0.01);
     std::vector<double> key(static_cast<std::size_t>(d));
-    for (Index j = 0; j < d; ++j) key[static_cast<std::size_t>(j)] = std::abs(beta(j) * fit.Z()(0, j));
+    for (Index j = 0; j < d; ++j) key[static_cast<std::size_t>(j)] = std::abs(beta(j) * fit.z0()(j));
     std::stable_sort(all.begin(), all.end(), [&](Index a, Index b) {
         return key[static_cast<std::size_t>(a)] > key[static_cast<std::size_t>(b)];
     });
@@ -371,13 +447,15 @@ std::vector<Index> highest_weights(const LocalFit& fit, Index num_features) {
     return all;
 }
 
-// Fits one row: kernel weights from distances to sample 0, feature selection, Ridge(alpha=1).
-void fit_row(const Eigen::Ref<const RowMatrixXd>& Z, const VectorXd& y, const LimeOptions& options,
-             double kernel_width, LimeResult& result, Index r) {
-    const Index d = Z.cols();
-    const VectorXd distance_sq = (Z.rowwise() - Z.row(0)).rowwise().squaredNorm();
-    const VectorXd w = (-distance_sq.array() / (kernel_width * kernel_width)).exp().sqrt();
-    const LocalFit fit(Z, y, w);
+// Fits row r from its folded neighbourhood: feature selection, then Ridge(alpha=1).
+void fit_row(const RowFold& row, Index num_samples, const LimeOptions& options, LimeResult& result,
+             Index r) {
+    // only the row itself keeps a weight: the local model would be fitted on one point
+    require(num_samples == 1 || row.others_weight() > 0.0,
+            "kernel_width: so small that the kernel weight of every perturbed sample of row " +
+                std::to_string(r) + " underflows to 0; use a larger kernel_width");
+    const LocalFit fit(row);
+    const Index d = fit.n_features();
     FeatureSelection selection = options.selection;
     if (selection == FeatureSelection::Auto) {
         selection = options.num_features <= 6 ? FeatureSelection::Forward
@@ -397,9 +475,87 @@ void fit_row(const Eigen::Ref<const RowMatrixXd>& Z, const VectorXd& y, const Li
     result.values.row(r).setZero();
     for (std::size_t a = 0; a < used.size(); ++a) result.values(r, used[a]) = beta(Index(a));
     result.intercept(r) = intercept;
-    result.score(r) = fit.score(used, beta, intercept);
-    result.local_prediction(r) = fit.predict(0, used, beta, intercept);
-    result.prediction(r) = y(0);
+    result.score(r) = fit.score(used, beta);
+    result.local_prediction(r) = fit.predict_row(used, beta, intercept);
+    result.prediction(r) = row.y0();
+}
+
+// The target outputs of `count` samples from row `offset` of Y, in double.
+const VectorXd& target_outputs(const RowMatrixXf& Y, Index offset, Index count, int target) {
+    thread_local VectorXd y;
+    y = Y.col(target).segment(offset, count).cast<double>();
+    return y;
+}
+
+// Rows whose neighbourhood fits a chunk: whole neighbourhoods per chunk, fitted in the reduce of
+// the chunk that evaluated them.
+void lime_whole_rows(const Model& model, const ConstRowRef& X, const LimeStats& stats,
+                     const std::vector<int>& targets, const LimeOptions& options,
+                     double kernel_width, Index rows_per_chunk, const RunOptions& run,
+                     LimeResult& result) {
+    const Index n = X.rows(), d = X.cols(), S = options.num_samples;
+    for_each_model_chunk(
+        model, n * S, rows_per_chunk * S, run,
+        [&](Index first, Index count, RowMatrixXf& batch) {
+            // fill and reduce of a chunk run back to back on one thread, so the interpretable
+            // samples live in that thread's scratch from one to the other (kept between calls,
+            // as the pages of a fresh buffer per chunk cost more than sampling them)
+            RowMatrixXd& Z = lime_scratch();
+            Z.resize(count, d);
+            for (Index offset = 0; offset < count; offset += S) {
+                const Index r = (first + offset) / S;
+                const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+                sampler.sample_range(0, S, batch.row(offset).data(), Z.row(offset).data());
+            }
+        },
+        [&](Index first, Index count, const RowMatrixXf& Y) {
+            RowMatrixXd& Z = lime_scratch();
+            for (Index offset = 0; offset < count; offset += S) {
+                const Index r = (first + offset) / S;
+                RowFold row(d, kernel_width);
+                row.add(0, Z.middleRows(offset, S),
+                        target_outputs(Y, offset, S, targets[static_cast<std::size_t>(r)]));
+                fit_row(row, S, options, result, r);
+            }
+            if (static_cast<std::size_t>(Z.size()) * sizeof(double) > kKeptTapeBytes) {
+                Z = RowMatrixXd();
+            }
+        });
+}
+
+// Rows whose neighbourhood exceeds a chunk: each row's samples in chunks of `piece` samples (a
+// multiple of kLimeBlock), evaluated and folded in order; rows in parallel for a native model.
+void lime_row_pieces(const Model& model, const ConstRowRef& X, const LimeStats& stats,
+                     const std::vector<int>& targets, const LimeOptions& options,
+                     double kernel_width, Index piece, const RunOptions& run, LimeResult& result) {
+    const Index n = X.rows(), d = X.cols(), S = options.num_samples;
+    add_progress_total(run, n * S);
+    auto fit_one = [&](Index r) {
+        const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+        RowFold row(d, kernel_width);
+        RowMatrixXf batch, Y;
+        RowMatrixXd& Z = lime_scratch();
+        for (Index s0 = 0; s0 < S; s0 += piece) {
+            check_interrupt(run);
+            const Index count = std::min(piece, S - s0);
+            batch.resize(count, d);
+            Z.resize(count, d);
+            sampler.sample_range(s0, count, batch.data(), Z.data());
+            predict_chunk(model, batch, Y, run);
+            row.add(s0, Z, target_outputs(Y, 0, count, targets[static_cast<std::size_t>(r)]));
+            report_progress(run, count);
+        }
+        Z = RowMatrixXd();
+        fit_row(row, S, options, result, r);
+    };
+    if (!model.thread_safe()) {
+        for (Index r = 0; r < n; ++r) fit_one(r);
+        return;
+    }
+    ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
+#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(run.n_threads))
+    for (Index r = 0; r < n; ++r) errors.run([&] { fit_one(r); });
+    errors.rethrow();
 }
 
 }  // namespace
@@ -410,12 +566,18 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
     const Index n = X.rows(), d = X.cols(), S = options.num_samples;
     require(d == stats.n_features && d == model.n_inputs(),
             "X: expected " + std::to_string(stats.n_features) + " features (the training data's)");
-    require(S >= 1, "num_samples: must be at least 1");
+    require_count(S, "num_samples", 1);
     require(options.num_features >= 1, "num_features: must be at least 1");
+    require(std::isfinite(options.kernel_width), "kernel_width: must be a positive number");
     require(static_cast<Index>(targets.size()) == n, "target: expected one target per row");
     for (int t : targets) require(t >= 0 && t < model.n_outputs(), "target: out of range");
     const double kernel_width =
         options.kernel_width > 0.0 ? options.kernel_width : 0.75 * std::sqrt(double(d));
+    const Index total = mul_count(n, S, "num_samples");
+    // per thread: the moments of a row and of a block, and the fit's Gram matrix
+    require_state_fits(bytes_of(mul_count(d + 1, d + 1, "X"), 4 * sizeof(double)), run, "X",
+                       "the local model's normal equations over " + std::to_string(d) +
+                           " features");
 
     LimeResult result;
     result.values.setZero(n, d);
@@ -425,46 +587,24 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
     result.prediction.setZero(n);
     if (n == 0) return result;
 
-    // A chunk holds whole rows' neighbourhoods, so each row's fit runs in the reduce of the
-    // chunk that evaluated it. A Python model gets as many rows per call as the budget allows; a
-    // native network gets a few rows per chunk, so its tape is small enough to be kept between
-    // chunks and the rows spread evenly over the cores.
-    const Index budget_rows = plan_chunk_rows(model, run.memory_budget, n * S, 2 * d, S);
-    Index rows_per_chunk = std::max<Index>(1, budget_rows / S);
+    // Chunks within the budget (the interpretable samples are kept next to the model's rows). A
+    // neighbourhood that fits is evaluated whole, several rows per chunk: a Python model gets as
+    // many rows per call as the budget allows; a native network a few rows per chunk, so its tape
+    // is small enough to be kept between chunks and the rows spread over the cores. A larger one
+    // is evaluated in pieces of whole blocks.
+    const Index budget_rows = plan_chunk_rows(model, run.memory_budget, total, 2 * d + 2);
+    if (budget_rows < S) {
+        const Index piece = std::max(kLimeBlock, budget_rows / kLimeBlock * kLimeBlock);
+        lime_row_pieces(model, X, stats, targets, options, kernel_width, piece, run, result);
+        return result;
+    }
+    Index rows_per_chunk = budget_rows / S;
     if (model.thread_safe()) {
         constexpr Index kNativeChunkSamples = 16384;
         rows_per_chunk = std::min(rows_per_chunk, std::min(kNativeChunkSamples / S, (n + 15) / 16));
         rows_per_chunk = std::max<Index>(1, rows_per_chunk);
     }
-    const Index chunk_rows = rows_per_chunk * S;
-
-    for_each_model_chunk(
-        model, n * S, chunk_rows, run,
-        [&](Index first, Index count, RowMatrixXf& batch) {
-            // fill and reduce of a chunk run back to back on one thread, so the interpretable
-            // samples live in that thread's scratch from one to the other (kept between calls,
-            // as the pages of a fresh buffer per chunk cost more than sampling them)
-            RowMatrixXd& Z = lime_scratch();
-            Z.resize(count, d);
-            for (Index offset = 0; offset < count; offset += S) {
-                const Index r = (first + offset) / S;
-                const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
-                sampler.sample_all(S, batch.row(offset).data(), Z.row(offset).data());
-            }
-        },
-        [&](Index first, Index count, const RowMatrixXf& Y) {
-            RowMatrixXd& Z = lime_scratch();
-            VectorXd y(S);
-            for (Index offset = 0; offset < count; offset += S) {
-                const Index r = (first + offset) / S;
-                const int t = targets[static_cast<std::size_t>(r)];
-                for (Index s = 0; s < S; ++s) y(s) = Y(offset + s, t);
-                fit_row(Z.middleRows(offset, S), y, options, kernel_width, result, r);
-            }
-            if (static_cast<std::size_t>(Z.size()) * sizeof(double) > kKeptTapeBytes) {
-                Z = RowMatrixXd();
-            }
-        });
+    lime_whole_rows(model, X, stats, targets, options, kernel_width, rows_per_chunk, run, result);
     return result;
 }
 

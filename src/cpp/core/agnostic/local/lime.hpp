@@ -81,8 +81,8 @@ struct LimeResult {
 class LimeRowSampler {
 public:
     LimeRowSampler(const LimeStats& stats, const float* row, Index r, std::uint64_t seed);
-    // Samples 0 .. num_samples - 1 into consecutive rows of input and interpretable.
-    void sample_all(Index num_samples, float* input, double* interpretable) const;
+    // Samples s0 .. s0 + count - 1 into consecutive rows of input and interpretable.
+    void sample_range(Index s0, Index count, float* input, double* interpretable) const;
 
 private:
     // Samples s0 .. s0 + count - 1 (count <= kTile) into consecutive rows.

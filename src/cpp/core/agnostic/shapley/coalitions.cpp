@@ -1,5 +1,10 @@
 #include "core/agnostic/shapley/coalitions.hpp"
 
+#include "core/parallel.hpp"
+#include "core/sampling/counter_rng.hpp"
+
+#include <algorithm>
+
 namespace glassbox::shapley {
 
 Groups make_groups(const std::vector<std::int64_t>& group_of, Index n_groups) {
@@ -35,12 +40,43 @@ Index CoalitionSet::append(const std::uint64_t* bits) {
     return size() - 1;
 }
 
+std::uint64_t CoalitionSet::hash(const std::uint64_t* bits) const {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (Index w = 0; w < words_; ++w) h = mix64(h ^ bits[w]);
+    return h;
+}
+
+void CoalitionSet::grow_index() {
+    std::vector<Index> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(16, 2 * old.size()), 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (Index entry : old) {
+        if (entry == 0) continue;
+        std::size_t slot = hash(row(entry - 1)) & mask;
+        while (slots_[slot] != 0) slot = (slot + 1) & mask;
+        slots_[slot] = entry;
+    }
+}
+
 Index CoalitionSet::insert(const std::uint64_t* bits) {
-    std::string key(reinterpret_cast<const char*>(bits),
-                    static_cast<std::size_t>(words_) * sizeof(std::uint64_t));
-    const auto [it, fresh] = index_.emplace(std::move(key), size());
-    if (fresh) append(bits);
-    return it->second;
+    if (2 * (n_indexed_ + 1) > static_cast<Index>(slots_.size())) grow_index();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t slot = hash(bits) & mask;; slot = (slot + 1) & mask) {
+        const Index entry = slots_[slot];
+        if (entry == 0) {
+            slots_[slot] = append(bits) + 1;
+            ++n_indexed_;
+            return slots_[slot] - 1;
+        }
+        if (std::equal(bits, bits + words_, row(entry - 1))) return entry - 1;
+    }
+}
+
+std::size_t CoalitionSet::bytes_for(Index n_groups, Index n_coalitions) {
+    // bit rows (twice: a growing vector), plus the index: up to 4 slots per coalition while it
+    // doubles
+    const std::size_t words = static_cast<std::size_t>((n_groups + 63) / 64);
+    return bytes_of(n_coalitions, 2 * sizeof(std::uint64_t) * words + 4 * sizeof(Index));
 }
 
 }  // namespace glassbox::shapley

@@ -4,8 +4,6 @@
 #include "core/common.hpp"
 
 #include <algorithm>
-#include <string>
-#include <unordered_map>
 
 namespace glassbox::shapley {
 
@@ -37,10 +35,20 @@ public:
     // coalitions are stored, and so evaluated, once.
     Index insert(const std::uint64_t* bits);
 
+    // Bytes a set of `n_coalitions` coalitions over `n_groups` groups holds at most (its bit rows
+    // and the hash index insert() keeps), for memory checks before a job starts.
+    static std::size_t bytes_for(Index n_groups, Index n_coalitions);
+
 private:
+    std::uint64_t hash(const std::uint64_t* bits) const;
+    void grow_index();
+
     Index d_, words_;
     std::vector<std::uint64_t> bits_;
-    std::unordered_map<std::string, Index> index_;
+    // open addressing (linear probing) over the coalitions insert() added: slot -> index + 1,
+    // 0 = empty; at most half full
+    std::vector<Index> slots_;
+    Index n_indexed_ = 0;
 };
 
 // A single coalition under construction (a bit row of the set's width).

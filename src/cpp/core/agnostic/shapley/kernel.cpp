@@ -39,11 +39,15 @@ void for_each_subset(Index d, Index s, Visit&& visit) {
 // stored and evaluated once).
 class KernelSampler {
 public:
-    KernelSampler(Index d, Index n_samples, std::uint64_t seed)
-        : plan_(plan_kernel(d, n_samples)), rng_(seed, kKernelStream), set_(d), bits_(d) {
+    // `options` (optional) is polled between coalitions: a design may hold a billion.
+    KernelSampler(Index d, Index n_samples, std::uint64_t seed,
+                  const RunOptions* options = nullptr)
+        : plan_(plan_kernel(d, n_samples)), rng_(seed, kKernelStream), set_(d), bits_(d),
+          options_(options) {
         for (Index s = 1; s <= plan_.enumerated_pairs; ++s) {
             const double w = plan_.size_mass[static_cast<std::size_t>(s)] / binomial(d, s);
             for_each_subset(d, s, [&](const Bits& z) {
+                poll(set_.size());
                 set_.append(z.data());
                 weights_.push_back(w);
                 if (2 * s != d) {
@@ -56,7 +60,7 @@ public:
             });
         }
         n_enumerated_ = set_.size();
-        max_draws_ = 8 * plan_.sample_budget + 64;
+        max_draws_ = plan_.max_draws();
     }
 
     const KernelPlan& plan() const { return plan_; }
@@ -70,6 +74,7 @@ public:
     bool grow(Index target) {
         if (plan_.exhaustive()) return false;
         while ((set_.size() - n_enumerated_ < target || n_pairs() < 2) && n_pairs() < max_draws_) {
+            poll(n_pairs());
             draw_kernel_pair(plan_, rng_, n_pairs(), bits_, scratch_);
             pairs_.push_back(set_.insert(bits_.data()));
             for (auto& word : bits_.words) word = ~word;
@@ -91,6 +96,9 @@ public:
     }
 
 private:
+    void poll(Index count) const {
+        if (options_ && (count & 0xFFFF) == 0) check_interrupt(*options_);
+    }
     void mask_tail(Bits& bits) const {
         const Index d = plan_.d;
         if (d % 64) bits.words.back() &= (std::uint64_t{1} << (d % 64)) - 1;
@@ -105,27 +113,50 @@ private:
     std::vector<Index> pairs_;  // 2 per pair: the coalition and its complement
     Index n_enumerated_ = 0;
     Index max_draws_ = 0;
+    const RunOptions* options_;
 };
 
-// 0/1 design matrix (C x d) of a coalition set.
-RowMatrixXd design_matrix(const CoalitionSet& set) {
-    RowMatrixXd Z = RowMatrixXd::Zero(set.size(), set.n_groups());
-    for (Index c = 0; c < set.size(); ++c) {
-        for (Index g = 0; g < set.n_groups(); ++g) Z(c, g) = set.contains(c, g) ? 1.0 : 0.0;
+// Coalitions per block of the design matrix (the whole C x d matrix is never built).
+constexpr Index kDesignBlock = 256;
+
+// Rows [c0, c0 + count) of the 0/1 design matrix of a coalition set.
+void design_rows(const CoalitionSet& set, Index c0, Index count, RowMatrixXd& Z) {
+    Z.setZero(count, set.n_groups());
+    for (Index c = 0; c < count; ++c) {
+        for (Index w = 0; w < set.words(); ++w) {
+            for (std::uint64_t bits = set.row(c0 + c)[w]; bits; bits &= bits - 1) {
+                Z(c, w * 64 + __builtin_ctzll(bits)) = 1.0;
+            }
+        }
     }
-    return Z;
 }
 
 // Solves the constrained WLS for every (row, output) column and, from the pairs, the sandwich
-// standard errors. Y: (C x nk) v(S) - v(empty); delta: (nk) v(full) - v(empty).
-void solve_kernel(const Game& game, const KernelSampler& sampler, const RowMatrixXd& Y,
-                  const VectorXd& delta, RowMatrixXd& phi, RowMatrixXd& se) {
+// standard errors. store: v(S) coalition-major, (C x cols) with cols = n * k; base: v(empty) per
+// output; delta: (cols) v(full) - v(empty). Works through the design in blocks of coalitions and
+// the pairs in blocks, so its memory is a few blocks besides phi and se (d x cols).
+void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vector<double>& store,
+                  const VectorXd& base, const VectorXd& delta, RowMatrixXd& phi, RowMatrixXd& se) {
     const CoalitionSet& set = sampler.set();
-    const Index d = set.n_groups(), cols = Y.cols();
-    const RowMatrixXd Z = design_matrix(set);
+    const Index d = set.n_groups(), C = set.size(), cols = delta.size(), k = base.size();
+    const Eigen::Map<const RowMatrixXd> V(store.data(), C, cols);
     const VectorXd w = sampler.weights();
-    const Eigen::MatrixXd A = Z.transpose() * w.asDiagonal() * Z;
-    const RowMatrixXd rhs = Z.transpose() * (w.asDiagonal() * Y);
+    // A = Z' W Z and rhs = Z' W Y, Y = v(S) - v(empty), block by block
+    Eigen::MatrixXd A = Eigen::MatrixXd::Zero(d, d);
+    RowMatrixXd rhs = RowMatrixXd::Zero(d, cols);
+    {
+        RowMatrixXd Z, WZ, Y;
+        for (Index c0 = 0; c0 < C; c0 += kDesignBlock) {
+            check_interrupt(game.options);
+            const Index count = std::min(kDesignBlock, C - c0);
+            design_rows(set, c0, count, Z);
+            WZ = w.segment(c0, count).asDiagonal() * Z;
+            A.noalias() += Z.transpose() * WZ;
+            Y = V.middleRows(c0, count);
+            for (Index col = 0; col < cols; ++col) Y.col(col).array() -= base(col % k);
+            rhs.noalias() += WZ.transpose() * Y;
+        }
+    }
     Eigen::MatrixXd inverse;
     Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
     const auto diag = ldlt.vectorD();
@@ -136,35 +167,69 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const RowMatri
     }
     const VectorXd a1 = inverse.rowwise().sum();
     const double s = a1.sum();
-    const RowMatrixXd P = inverse * rhs;
+    RowMatrixXd P = inverse * rhs;
+    rhs = RowMatrixXd();
     // the projection that keeps sum(phi) = delta: M = A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)
     const Eigen::MatrixXd M = inverse - a1 * a1.transpose() / s;
     phi = P - a1 * ((P.colwise().sum().transpose() - delta) / s).transpose();
+    P = RowMatrixXd();
     se = RowMatrixXd::Zero(d, cols);
     const Index J = sampler.n_pairs();
     if (J < 2) return;
-    const RowMatrixXd residual = Y - Z * phi;
     const double half = sampler.plan().sampled_mass / (2.0 * static_cast<double>(J));
     const std::vector<Index>& pairs = sampler.pairs();
+    // the residual v(S) - v(empty) - sum_{g in S} phi_g of coalition c in column col
+    const auto residual = [&](Index c, Index col) {
+        double fit = 0.0;
+        for (Index w8 = 0; w8 < set.words(); ++w8) {
+            for (std::uint64_t bits = set.row(c)[w8]; bits; bits &= bits - 1) {
+                fit += phi(w8 * 64 + __builtin_ctzll(bits), col);
+            }
+        }
+        return V(c, col) - base(col % k) - fit;
+    };
+    // the pair's score z r(z) + z' r(z'): its influence on the fit is M times it
+    const auto score = [&](Index j, Index col, double* q) {
+        const Index a = pairs[static_cast<std::size_t>(2 * j)];
+        const Index b = pairs[static_cast<std::size_t>(2 * j + 1)];
+        const double ra = residual(a, col), rb = residual(b, col);
+        for (Index g = 0; g < d; ++g) {
+            q[g] = half * ((set.contains(a, g) ? ra : 0.0) + (set.contains(b, g) ? rb : 0.0));
+        }
+    };
+    constexpr Index kPairBlock = 256;
     const double cost = static_cast<double>(J) * static_cast<double>(d * (d + 2));
+    const double scale = static_cast<double>(J) / static_cast<double>(J - 1);
+    ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
 #pragma omp parallel num_threads(loop_threads(game, cols, cost))
     {
-        Eigen::MatrixXd Q(J, d);
+        Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Q, U;
+        VectorXd q, mean, squares;
 #pragma omp for schedule(dynamic, 1)
         for (Index col = 0; col < cols; ++col) {
-            // the pair's score z r(z) + z' r(z'): its influence on the fit is M times it
-            for (Index j = 0; j < J; ++j) {
-                const Index a = pairs[static_cast<std::size_t>(2 * j)];
-                const Index b = pairs[static_cast<std::size_t>(2 * j + 1)];
-                const double ra = residual(a, col), rb = residual(b, col);
-                for (Index g = 0; g < d; ++g) Q(j, g) = half * (Z(a, g) * ra + Z(b, g) * rb);
-            }
-            Q.rowwise() -= Q.colwise().mean();
-            const Eigen::MatrixXd U = Q * M;
-            const double scale = static_cast<double>(J) / static_cast<double>(J - 1);
-            for (Index g = 0; g < d; ++g) se(g, col) = std::sqrt(scale * U.col(g).squaredNorm());
+            errors.run([&] {
+                check_interrupt(game.options);
+                q.resize(d);
+                mean.setZero(d);
+                for (Index j = 0; j < J; ++j) {
+                    score(j, col, q.data());
+                    mean += q;
+                }
+                mean /= static_cast<double>(J);
+                squares.setZero(d);
+                for (Index j0 = 0; j0 < J; j0 += kPairBlock) {  // centred scores times M
+                    const Index count = std::min(kPairBlock, J - j0);
+                    Q.resize(count, d);
+                    for (Index j = 0; j < count; ++j) score(j0 + j, col, Q.row(j).data());
+                    Q.rowwise() -= mean.transpose();
+                    U.noalias() = Q * M;
+                    squares += U.colwise().squaredNorm().transpose();
+                }
+                for (Index g = 0; g < d; ++g) se(g, col) = std::sqrt(scale * squares(g));
+            });
         }
     }
+    errors.rethrow();
 }
 
 }  // namespace
@@ -197,6 +262,9 @@ KernelPlan plan_kernel(Index d, Index n_samples) {
     }
     plan.sampled_mass = 2 * (plan.enumerated_pairs + 1) > d ? 0.0 : std::max(remaining, 0.0);
     plan.sample_budget = plan.exhaustive() ? 0 : static_cast<Index>(std::floor(budget));
+    for (Index s = 1; s <= plan.enumerated_pairs; ++s) {
+        plan.n_enumerated += static_cast<Index>(std::llround(binomial(d, s))) * (2 * s == d ? 1 : 2);
+    }
     return plan;
 }
 
@@ -227,8 +295,12 @@ void draw_kernel_pair(const KernelPlan& plan, const CounterRng& rng, Index j, Bi
 
 KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed) {
     require(d >= 2, "d: KernelSHAP's design needs at least 2 groups");
-    require(n_samples >= min_kernel_samples(d),
-            "n_samples: must be at least " + std::to_string(min_kernel_samples(d)));
+    require_count(d, "n_groups", 2);
+    require_count(n_samples, "n_samples", min_kernel_samples(d));
+    const Index most = plan_kernel(d, n_samples).max_coalitions();
+    require_state_fits(bytes_of(most, CoalitionSet::bytes_for(d, 1) + d + 2 * sizeof(double)),
+                       RunOptions{}, "n_samples",
+                       "the design of up to " + std::to_string(most) + " coalitions");
     KernelSampler sampler(d, n_samples, seed);
     sampler.grow(sampler.plan().sample_budget);
     KernelDesign design;
@@ -252,18 +324,17 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
     for (Index i = 0; i < n; ++i) {
         for (Index o = 0; o < k; ++o) delta(i * k + o) = result.fx(i, o) - result.base(o);
     }
-    KernelSampler sampler(d, options.n_samples, options.seed);
+    KernelSampler sampler(d, options.n_samples, options.seed, &game.options);
     const Index budget = sampler.plan().sample_budget;
     Index target = options.tol > 0.0 ? std::min(budget, std::max<Index>(128, 4 * d)) : budget;
-    std::vector<double> store;
+    std::vector<double> store;  // v(S), coalition-major (c * n + i) * k + o
+    store.reserve(static_cast<std::size_t>(sampler.plan().max_coalitions() * n * k));
     RowMatrixXd phi, se;
     while (true) {
         const bool more = sampler.grow(target);
         append_coalition_values(game, sampler.set(), static_cast<Index>(store.size()) / (n * k),
                                 store);
-        RowMatrixXd Y = Eigen::Map<const RowMatrixXd>(store.data(), sampler.set().size(), n * k);
-        for (Index col = 0; col < n * k; ++col) Y.col(col).array() -= result.base(col % k);
-        solve_kernel(game, sampler, Y, delta, phi, se);
+        solve_kernel(game, sampler, store, result.base, delta, phi, se);
         for (Index i = 0; i < n; ++i) {
             for (Index g = 0; g < d; ++g) {
                 for (Index o = 0; o < k; ++o) {
@@ -284,15 +355,28 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
 }  // namespace
 
 SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
-    const Index d = game.groups.size();
+    const Index d = game.groups.size(), k = game.n_outputs();
+    require_count(options.n_samples, "n_samples", 1);
     require(d == 1 || options.n_samples >= min_kernel_samples(d),
             "n_samples: KernelShap needs at least " + std::to_string(min_kernel_samples(d)) +
                 " coalitions for " + std::to_string(d) + " features or groups, got " +
                 std::to_string(options.n_samples));
-    // per row: the coalition values, their centred copy and the residuals, k outputs each
-    const std::size_t table = 3 * sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
-                              static_cast<std::size_t>(options.n_samples + 2);
-    return in_row_blocks(game, options, table, kernel_shap_rows);
+    SampledPlan plan{"KernelShap"};
+    if (d > 1) {
+        const KernelPlan design = plan_kernel(d, options.n_samples);
+        plan.max_coalitions = design.max_coalitions();
+        // the coalitions and their index, their weights, and the pairs drawn (typically about
+        // twice the budget; duplicates count)
+        const Index pairs = design.exhaustive() ? 0 : 2 * design.sample_budget + 64;
+        plan.design_bytes = CoalitionSet::bytes_for(d, plan.max_coalitions) +
+                            bytes_of(plan.max_coalitions, 2 * sizeof(double)) +
+                            bytes_of(pairs, 2 * sizeof(Index));
+        // per row: the coalition values, and the solve's blocks of centred values and its
+        // d x k temporaries, counted as three doubles per (coalition, output)
+        plan.row_bytes = bytes_of(mul_count(options.n_samples + 2, k, "n_outputs"),
+                                  3 * sizeof(double));
+    }
+    return in_row_blocks(game, options, plan, kernel_shap_rows);
 }
 
 }  // namespace glassbox::shapley

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace glassbox::shapley {
 
@@ -20,72 +21,96 @@ void draw_permutation(const CounterRng& rng, Index j, Index d, std::vector<Index
 
 namespace {
 
+// Pairs of a job: max(2, n_samples / (2 (d - 1))).
+Index max_pairs_of(Index n_samples, Index d) { return std::max<Index>(2, n_samples / (2 * (d - 1))); }
+
 SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& options) {
     const Index n = game.n_rows(), k = game.n_outputs(), d = game.groups.size();
     SampledResult result = start_sampled(game);
     if (d == 1) return result;
-    const Index max_pairs = std::max<Index>(2, options.n_samples / (2 * (d - 1)));
+    const Index max_pairs = max_pairs_of(options.n_samples, d);
     const CounterRng rng(options.seed, kPermutationStream);
     CoalitionSet set(d);
     Bits bits(d);
-    std::vector<Index> perms, chain;  // per pair: d groups; 2 (d - 1) coalition indices
+    // per pair: its d groups, then the 2 (d - 1) coalition indices of its prefixes (int32: at most
+    // kMaxCount coalitions)
+    std::vector<std::int32_t> perms, chain;
     std::vector<Index> perm;
-    std::vector<double> store;
+    std::vector<double> store;  // v(S), coalition-major (c * n + i) * k + o
+    store.reserve(static_cast<std::size_t>(
+        std::min<Index>(2 * (d - 1) * max_pairs, d < 62 ? (Index{1} << d) : kMaxCount) * n * k));
     Index pairs = 0;
     Index target = options.tol > 0.0 ? std::min<Index>(max_pairs, 8) : max_pairs;
     while (true) {
         for (; pairs < target; ++pairs) {
+            if ((pairs & 0xFFF) == 0) check_interrupt(game.options);
             draw_permutation(rng, pairs, d, perm);
             perms.insert(perms.end(), perm.begin(), perm.end());
             bits.clear();  // forward prefixes
             for (Index t = 0; t + 1 < d; ++t) {
                 bits.set(perm[static_cast<std::size_t>(t)]);
-                chain.push_back(set.insert(bits.data()));
+                chain.push_back(static_cast<std::int32_t>(set.insert(bits.data())));
             }
             bits.clear();  // prefixes of the reverse
             for (Index t = 0; t + 1 < d; ++t) {
                 bits.set(perm[static_cast<std::size_t>(d - 1 - t)]);
-                chain.push_back(set.insert(bits.data()));
+                chain.push_back(static_cast<std::int32_t>(set.insert(bits.data())));
             }
         }
         append_coalition_values(game, set, static_cast<Index>(store.size()) / (n * k), store);
         const Index J = pairs;
-#pragma omp parallel num_threads(loop_threads(game, n * k, 2.0 * static_cast<double>(J * d)))
-        {
-            std::vector<double> e(static_cast<std::size_t>(J * d));
-#pragma omp for schedule(dynamic, 1)
-            for (Index col = 0; col < n * k; ++col) {
-                const Index i = col / k, o = col % k;
-                auto value = [&](Index c) { return store[static_cast<std::size_t>((c * n + i) * k + o)]; };
-                std::fill(e.begin(), e.end(), 0.0);
-                for (Index j = 0; j < J; ++j) {
-                    const Index* p = perms.data() + j * d;
-                    const Index* links = chain.data() + j * 2 * (d - 1);
-                    double* ej = e.data() + j * d;
-                    for (int direction = 0; direction < 2; ++direction) {
-                        double prev = result.base(o);
-                        for (Index t = 0; t < d; ++t) {
-                            const double cur =
-                                t + 1 < d ? value(links[direction * (d - 1) + t]) : result.fx(i, o);
-                            ej[direction ? p[d - 1 - t] : p[t]] += 0.5 * (cur - prev);
-                            prev = cur;
-                        }
-                    }
-                }
-                for (Index g = 0; g < d; ++g) {
-                    double mean = 0.0, sq = 0.0;
-                    for (Index j = 0; j < J; ++j) mean += e[static_cast<std::size_t>(j * d + g)];
-                    mean /= static_cast<double>(J);
-                    for (Index j = 0; j < J; ++j) {
-                        const double dev = e[static_cast<std::size_t>(j * d + g)] - mean;
-                        sq += dev * dev;
-                    }
-                    result.values(i, g * k + o) = mean;
-                    result.stderr_(i, g * k + o) =
-                        std::sqrt(sq / static_cast<double>(J - 1) / static_cast<double>(J));
+        // pair j's estimate of phi (output o of row i): the mean of the marginal contributions
+        // along its permutation and along the reverse
+        const auto pair_estimate = [&](Index j, Index i, Index o, double* e) {
+            const std::int32_t* p = perms.data() + j * d;
+            const std::int32_t* links = chain.data() + j * 2 * (d - 1);
+            std::fill(e, e + d, 0.0);
+            for (int direction = 0; direction < 2; ++direction) {
+                double prev = result.base(o);
+                for (Index t = 0; t < d; ++t) {
+                    const double cur =
+                        t + 1 < d ? store[static_cast<std::size_t>(
+                                        (links[direction * (d - 1) + t] * n + i) * k + o)]
+                                  : result.fx(i, o);
+                    e[direction ? p[d - 1 - t] : p[t]] += 0.5 * (cur - prev);
+                    prev = cur;
                 }
             }
+        };
+        ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
+#pragma omp parallel num_threads(loop_threads(game, n * k, 2.0 * static_cast<double>(J * d)))
+        {
+            // two passes over the pairs (mean, then deviations): memory O(d), not O(pairs * d)
+            std::vector<double> e, mean, sq;
+#pragma omp for schedule(dynamic, 1)
+            for (Index col = 0; col < n * k; ++col) {
+                errors.run([&] {
+                    check_interrupt(game.options);
+                    const Index i = col / k, o = col % k;
+                    e.resize(static_cast<std::size_t>(d));
+                    mean.assign(static_cast<std::size_t>(d), 0.0);
+                    sq.assign(static_cast<std::size_t>(d), 0.0);
+                    for (Index j = 0; j < J; ++j) {
+                        pair_estimate(j, i, o, e.data());
+                        for (Index g = 0; g < d; ++g) mean[std::size_t(g)] += e[std::size_t(g)];
+                    }
+                    for (double& m : mean) m /= static_cast<double>(J);
+                    for (Index j = 0; j < J; ++j) {
+                        pair_estimate(j, i, o, e.data());
+                        for (Index g = 0; g < d; ++g) {
+                            const double dev = e[std::size_t(g)] - mean[std::size_t(g)];
+                            sq[std::size_t(g)] += dev * dev;
+                        }
+                    }
+                    for (Index g = 0; g < d; ++g) {
+                        result.values(i, g * k + o) = mean[std::size_t(g)];
+                        result.stderr_(i, g * k + o) = std::sqrt(
+                            sq[std::size_t(g)] / static_cast<double>(J - 1) / static_cast<double>(J));
+                    }
+                });
+            }
         }
+        errors.rethrow();
         if (target >= max_pairs) break;
         if (converged(result, d, options)) break;
         target = std::min(max_pairs, 2 * target);
@@ -98,16 +123,29 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
 }  // namespace
 
 SampledResult permutation_shapley(const Game& game, const SampledOptions& options) {
-    const Index d = game.groups.size();
+    const Index d = game.groups.size(), k = game.n_outputs();
+    require_count(options.n_samples, "n_samples", 1);
     require(d == 1 || options.n_samples >= 4 * (d - 1),
             "n_samples: PermutationShapley needs at least 4 * (d - 1) = " +
                 std::to_string(4 * (d - 1)) + " coalitions (two antithetic pairs) for " +
                 std::to_string(d) + " features or groups, got " +
                 std::to_string(options.n_samples));
-    // per row: the coalition values, k outputs each (at most n_samples distinct coalitions)
-    const std::size_t table = sizeof(double) * static_cast<std::size_t>(game.n_outputs()) *
-                              static_cast<std::size_t>(options.n_samples + 2);
-    return in_row_blocks(game, options, table, permutation_shapley_rows);
+    SampledPlan plan{"PermutationShapley"};
+    if (d > 1) {
+        const Index pairs = max_pairs_of(options.n_samples, d);
+        const Index prefixes = mul_count(2 * (d - 1), pairs, "n_samples");
+        plan.max_coalitions = d < 62 ? std::min(prefixes, (Index{1} << d) - 2) : prefixes;
+        require(plan.max_coalitions <= kMaxCount,
+                "n_samples: PermutationShapley would draw " + std::to_string(prefixes) +
+                    " coalitions, more than " + std::to_string(kMaxCount));
+        // the coalitions and their index, each pair's permutation and prefix chain (int32)
+        plan.design_bytes = CoalitionSet::bytes_for(d, plan.max_coalitions) +
+                            bytes_of(mul_count(pairs, 3 * d, "n_samples"), sizeof(std::int32_t));
+        // per row: the coalition values (at most n_samples distinct coalitions)
+        plan.row_bytes = bytes_of(mul_count(options.n_samples + 2, k, "n_outputs"),
+                                  sizeof(double));
+    }
+    return in_row_blocks(game, options, plan, permutation_shapley_rows);
 }
 
 }  // namespace glassbox::shapley

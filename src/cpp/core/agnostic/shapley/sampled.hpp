@@ -4,6 +4,7 @@
 #include "core/agnostic/shapley/value_engine.hpp"
 #include "core/sampling/counter_rng.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -37,13 +38,25 @@ SampledResult start_sampled(const Game& game);
 // tol * (max phi - min phi).
 bool converged(const SampledResult& result, Index d, const SampledOptions& options);
 
-// Runs `estimate` on blocks of rows whose coalition-value tables (`table_bytes_per_row` each)
-// fit the memory budget, and stacks the blocks' results. The designs are seeded, not drawn from
-// the data, so a row's estimate does not depend on the other rows: with a fixed budget blocking
-// changes nothing; under `tol` each block stops on its own rows.
+// What a sampled estimator will keep, known before it starts: the most coalitions it evaluates
+// per row, the bytes of its design (shared by every row) and the bytes it keeps per explained row
+// (coalition values, fits).
+struct SampledPlan {
+    const char* method;  // for messages: "KernelShap", "PermutationShapley"
+    Index max_coalitions = 0;
+    std::size_t design_bytes = 0;
+    std::size_t row_bytes = 0;
+};
+
+// Runs `estimate` on blocks of rows whose state (plan.row_bytes each) fits the memory budget, and
+// stacks the blocks' results. Fails before any work when the design and one row's state do not
+// fit (require_state_fits, naming n_samples). The designs are seeded, not drawn from the
+// data, so a row's estimate does not depend on the other rows: with a fixed budget blocking
+// changes nothing; under `tol` each block stops on its own rows. Progress is in model rows, the
+// whole job's most declared up front (a block that stops early under `tol` reports the rest).
 using SampledEstimator = std::function<SampledResult(const Game&, const SampledOptions&)>;
 SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
-                            std::size_t table_bytes_per_row, const SampledEstimator& estimate);
+                            const SampledPlan& plan, const SampledEstimator& estimate);
 
 // ---- KernelSHAP ------------------------------------------------------------------------------
 
@@ -53,10 +66,17 @@ SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
 struct KernelPlan {
     Index d = 0;
     Index enumerated_pairs = 0;  // sizes 1..e and d-e..d-1 are enumerated
+    Index n_enumerated = 0;      // the coalitions of those sizes
     std::vector<double> size_mass;  // kernel mass per size 0..d (normalised over sizes 1..d-1)
     double sampled_mass = 0.0;      // the mass left to the sampled sizes
     Index sample_budget = 0;        // distinct sampled coalitions to aim for
     bool exhaustive() const { return sampled_mass <= 0.0; }
+    // Pairs drawn at most (duplicates count): the draws stop there.
+    Index max_draws() const { return 8 * sample_budget + 64; }
+    // The most distinct coalitions the design holds (a pair may overshoot the budget by one).
+    Index max_coalitions() const {
+        return n_enumerated + (exhaustive() ? 0 : std::max<Index>(sample_budget + 1, 4));
+    }
 };
 KernelPlan plan_kernel(Index d, Index n_samples);
 

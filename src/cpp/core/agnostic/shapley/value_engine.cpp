@@ -86,14 +86,18 @@ Endpoints endpoint_values(const Game& game) {
 }
 
 void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
-                      Index row_begin, Index row_end, double* out) {
+                      Index row_begin, Index row_end, double* out, Index row_stride,
+                      Index coal_stride) {
     const Index m = game.B.rows(), k = game.n_outputs(), words = set.words();
     const Index C = coal_end - coal_begin;
-    const Index total_units = (row_end - row_begin) * C;
+    const Index total_units = mul_count(row_end - row_begin, C, "rows x coalitions");
     if (total_units <= 0) return;
+    if (coal_stride <= 0) coal_stride = k;
+    if (row_stride <= 0) row_stride = C * k;
     const Index units_per_chunk = plan_units(game, total_units);
     for_each_model_chunk(
-        game.model, total_units * m, units_per_chunk * m,
+        game.model, mul_count(total_units, m, "rows x coalitions x background rows"),
+        units_per_chunk * m,
         chunk_options(game, total_units * m, units_per_chunk * m),
         [&](Index first, Index count, RowMatrixXf& rows) {
             const Index u0 = first / m, nu = count / m;
@@ -124,7 +128,7 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
         [&](Index first, Index count, const RowMatrixXf& Y) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
-                double* slot = out + u * k;
+                double* slot = out + (u / C) * row_stride + (u % C) * coal_stride;
                 for (Index o = 0; o < k; ++o) {
                     double sum = 0.0;
                     for (Index b = 0; b < m; ++b) sum += Y((u - u0) * m + b, o);
@@ -143,16 +147,10 @@ void append_coalition_values(const Game& game, const CoalitionSet& set, Index co
                              std::vector<double>& store) {
     const Index n = game.X.rows(), k = game.n_outputs(), C = set.size() - coal_begin;
     if (C <= 0) return;
-    std::vector<double> fresh(static_cast<std::size_t>(n * C * k));
-    coalition_values(game, set, coal_begin, set.size(), 0, n, fresh.data());
     const std::size_t offset = store.size();
-    store.resize(offset + fresh.size());
-    for (Index c = 0; c < C; ++c) {
-        for (Index i = 0; i < n; ++i) {
-            std::copy_n(fresh.data() + (i * C + c) * k, k,
-                        store.data() + offset + static_cast<std::size_t>((c * n + i) * k));
-        }
-    }
+    store.resize(offset + static_cast<std::size_t>(n * C * k));
+    // value (i, c) lands at ((coal_begin + c) * n + i) * k: rows k apart, coalitions n * k apart
+    coalition_values(game, set, coal_begin, set.size(), 0, n, store.data() + offset, k, n * k);
 }
 
 }  // namespace glassbox::shapley

@@ -33,7 +33,8 @@ struct Endpoints {
 Endpoints endpoint_values(const Game& game);
 
 // v(S) for explained rows [row_begin, row_end) and coalitions [coal_begin, coal_end) of `set`,
-// written to out[((i - row_begin) * C + (c - coal_begin)) * k + o], C = coal_end - coal_begin.
+// written to out[(i - row_begin) * row_stride + (c - coal_begin) * coal_stride + o]; by default
+// (strides 0) row_stride = C * k and coal_stride = k, C = coal_end - coal_begin.
 //
 // The virtual batch is (row, coalition, background row) in that order; a chunk holds whole
 // (row, coalition) blocks of m rows, so each v(S) is reduced inside one chunk into its own slot
@@ -41,14 +42,16 @@ Endpoints endpoint_values(const Game& game);
 // Consecutive coalitions of a row are written by copying the previous block and patching only
 // the groups that differ (one group for Gray-code or permutation-prefix orders).
 void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
-                      Index row_begin, Index row_end, double* out);
+                      Index row_begin, Index row_end, double* out, Index row_stride = 0,
+                      Index coal_stride = 0);
 
 // Threads for a per-(row, output) loop of `jobs` jobs of `cost` operations each: one when the
 // loop is too small to pay for waking a thread team (seeded results do not depend on it).
 int loop_threads(const Game& game, Index jobs, double cost);
 
 // Appends v(S) of coalitions [coal_begin, set.size()) for all rows to a coalition-major store
-// (store[(c * n + i) * k + o]), the layout the sampled estimators grow round by round.
+// (store[(c * n + i) * k + o]), the layout the sampled estimators grow round by round; written in
+// place (the store reserves what the estimator may need at most, so it never copies itself).
 void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,
                              std::vector<double>& store);
 
