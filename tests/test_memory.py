@@ -260,16 +260,16 @@ def jobs() -> dict[str, Callable[[], Job]]:
             gb.ShapleyInteractions, 400, exact, background=background[:, :8]
         ),
         "KernelShap": lambda: sampled(gb.KernelShap, 1000, option("n_evaluated"), n_samples=1000),
-        # 10^6 coalitions cost 25 s and 690 MB today; 2 x 10^5 show the growth as well
+        # one row, 10^6 coalitions: the state KernelSHAP keeps per coalition is bounded too
         "KernelShap-coalitions": lambda: explain(
             gb.KernelShap,
             1,
-            2 * 10**5,
+            10**6,
             option("n_evaluated"),
             model=lambda: mlp(width=20),
             shape=(20,),
             background=data(1, (20,), seed=2),
-            n_samples=2 * 10**5,
+            n_samples=10**6,
             warm={"n_samples": 200},
         ),
         "PermutationShapley": lambda: sampled(
@@ -386,17 +386,19 @@ def child(case: str) -> None:
 # the tests
 # ----------------------------------------------------------------------------------------------
 
-KNOWN = {
-    "Lime": "Lime chunking lands with issue11-robust",
-    "KernelShap-coalitions": "KernelShap's bounded state lands with issue11-robust (here it "
-    "keeps a design matrix and value table per coalition: +690 MB for 10^6 coalitions of 20 "
-    "features)",
-}
+KNOWN: dict[str, str] = {}  # case -> why it exceeds the bound today (a strict xfail)
+
+# State a method keeps whole by design, beyond the budget (docs/architecture.md, "Limits"), in
+# bytes per sample: KernelSHAP's fit and standard errors need every coalition of a row at once
+# (its bits, its slot in the hash index, its pair entry, its weight and its value: < 48 bytes for
+# one row, one output and up to 64 groups).
+STATE_BYTES_PER_SAMPLE = {"KernelShap-coalitions": 48}
 
 
-def _bound(report: dict[str, Any]) -> int:
+def _bound(report: dict[str, Any], case: str = "") -> int:
     return (
-        2 * THREADS * BUDGET
+        STATE_BYTES_PER_SAMPLE.get(case, 0) * report["samples"]
+        + 2 * THREADS * BUDGET
         + 2 * report["result_bytes"]
         + DATA_COPIES * report["data_bytes"]
         + SLACK
@@ -469,7 +471,7 @@ pytestmark = [
 )
 def test_peak_rss_within_budget(case: str) -> None:
     report = run_case(case)
-    bound = _bound(report)
+    bound = _bound(report, case)
     assert report["ran"] == report["samples"] >= 2 * 10**5, report  # it ran at its size
     assert report["increase"] <= bound, (
         f"{case}: {report['samples']:.3g} samples ({report['rows']} rows), budget "

@@ -46,28 +46,15 @@ void require_count(Index value, const char* name, Index low, Index high) {
                                                std::to_string(value));
 }
 
-namespace {
-
-// a (op) b for non-negative counts; `overflows(a, b, &out)` is the checked builtin.
-template <class Overflows>
-Index checked_count(Index a, Index b, const char* what, const char* symbol, Overflows overflows) {
-    Index out = 0;
-    require(a >= 0 && b >= 0 && !overflows(a, b, &out),
-            std::string(what) + ": the job's size overflows (" + std::to_string(a) + symbol +
-                std::to_string(b) + ")");
-    return out;
-}
-
-}  // namespace
-
+// Counts are never negative; the arithmetic itself is common.hpp's checked one.
 Index mul_count(Index a, Index b, const char* what) {
-    return checked_count(a, b, what, " x ",
-                         [](Index x, Index y, Index* out) { return __builtin_mul_overflow(x, y, out); });
+    require(a >= 0 && b >= 0, std::string(what) + ": a count is negative");
+    return checked_mul(a, b, what);
 }
 
 Index add_count(Index a, Index b, const char* what) {
-    return checked_count(a, b, what, " + ",
-                         [](Index x, Index y, Index* out) { return __builtin_add_overflow(x, y, out); });
+    require(a >= 0 && b >= 0, std::string(what) + ": a count is negative");
+    return checked_add(a, b, what);
 }
 
 std::size_t bytes_of(Index count, std::size_t item_bytes) {

@@ -46,11 +46,11 @@ std::uint64_t CoalitionSet::hash(const std::uint64_t* bits) const {
     return h;
 }
 
-void CoalitionSet::grow_index() {
-    std::vector<Index> old = std::move(slots_);
-    slots_.assign(std::max<std::size_t>(16, 2 * old.size()), 0);
+void CoalitionSet::rebuild_index(std::size_t n_slots) {
+    std::vector<std::uint32_t> old = std::move(slots_);
+    slots_.assign(n_slots, 0);
     const std::size_t mask = slots_.size() - 1;
-    for (Index entry : old) {
+    for (std::uint32_t entry : old) {
         if (entry == 0) continue;
         std::size_t slot = hash(row(entry - 1)) & mask;
         while (slots_[slot] != 0) slot = (slot + 1) & mask;
@@ -58,25 +58,37 @@ void CoalitionSet::grow_index() {
     }
 }
 
+void CoalitionSet::reserve(Index n_coalitions) {
+    require_count(n_coalitions, "coalitions", 0);
+    bits_.reserve(static_cast<std::size_t>(n_coalitions * words_));
+    std::size_t n_slots = 16;  // a power of two at least twice the coalitions: at most half full
+    while (n_slots < 2 * static_cast<std::size_t>(n_coalitions)) n_slots *= 2;
+    if (n_slots > slots_.size()) rebuild_index(n_slots);
+}
+
 Index CoalitionSet::insert(const std::uint64_t* bits) {
-    if (2 * (n_indexed_ + 1) > static_cast<Index>(slots_.size())) grow_index();
+    if (2 * (n_indexed_ + 1) > static_cast<Index>(slots_.size())) {
+        rebuild_index(std::max<std::size_t>(16, 2 * slots_.size()));
+    }
+    require(size() < kMaxCount, "coalitions: more than " + std::to_string(kMaxCount));
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t slot = hash(bits) & mask;; slot = (slot + 1) & mask) {
-        const Index entry = slots_[slot];
+        const std::uint32_t entry = slots_[slot];
         if (entry == 0) {
-            slots_[slot] = append(bits) + 1;
+            const Index c = append(bits);
+            slots_[slot] = static_cast<std::uint32_t>(c + 1);
             ++n_indexed_;
-            return slots_[slot] - 1;
+            return c;
         }
         if (std::equal(bits, bits + words_, row(entry - 1))) return entry - 1;
     }
 }
 
 std::size_t CoalitionSet::bytes_for(Index n_groups, Index n_coalitions) {
-    // bit rows (twice: a growing vector), plus the index: up to 4 slots per coalition while it
-    // doubles
+    // bit rows (twice: a growing vector when not reserved), plus the index: up to 4 slots per
+    // coalition (a power of two at least twice the count)
     const std::size_t words = static_cast<std::size_t>((n_groups + 63) / 64);
-    return bytes_of(n_coalitions, 2 * sizeof(std::uint64_t) * words + 4 * sizeof(Index));
+    return bytes_of(n_coalitions, 2 * sizeof(std::uint64_t) * words + 4 * sizeof(std::uint32_t));
 }
 
 }  // namespace glassbox::shapley

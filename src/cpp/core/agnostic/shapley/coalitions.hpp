@@ -34,6 +34,9 @@ public:
     // The index of an equal coalition added by insert(), appending it if new: repeated
     // coalitions are stored, and so evaluated, once.
     Index insert(const std::uint64_t* bits);
+    // Room for `n_coalitions` coalitions, the hash index sized once for them: a set that stays
+    // within it never reallocates (no transient double of its state while growing).
+    void reserve(Index n_coalitions);
 
     // Bytes a set of `n_coalitions` coalitions over `n_groups` groups holds at most (its bit rows
     // and the hash index insert() keeps), for memory checks before a job starts.
@@ -41,13 +44,13 @@ public:
 
 private:
     std::uint64_t hash(const std::uint64_t* bits) const;
-    void grow_index();
+    void rebuild_index(std::size_t n_slots);
 
     Index d_, words_;
     std::vector<std::uint64_t> bits_;
     // open addressing (linear probing) over the coalitions insert() added: slot -> index + 1,
-    // 0 = empty; at most half full
-    std::vector<Index> slots_;
+    // 0 = empty; at most half full. 32 bits: a set holds at most kMaxCount (1e9) coalitions.
+    std::vector<std::uint32_t> slots_;
     Index n_indexed_ = 0;
 };
 

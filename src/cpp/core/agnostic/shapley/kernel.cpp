@@ -44,6 +44,10 @@ public:
                   const RunOptions* options = nullptr)
         : plan_(plan_kernel(d, n_samples)), rng_(seed, kKernelStream), set_(d), bits_(d),
           options_(options) {
+        // the state sized once for the whole design (checked against the allowance by the
+        // caller): no reallocation doubles it while it grows
+        set_.reserve(plan_.max_coalitions());
+        if (!plan_.exhaustive()) pairs_.reserve(static_cast<std::size_t>(plan_.sample_budget + 4));
         for (Index s = 1; s <= plan_.enumerated_pairs; ++s) {
             const double w = plan_.size_mass[static_cast<std::size_t>(s)] / binomial(d, s);
             for_each_subset(d, s, [&](const Bits& z) {
@@ -67,7 +71,7 @@ public:
     const CoalitionSet& set() const { return set_; }
     Index n_enumerated() const { return n_enumerated_; }
     Index n_pairs() const { return static_cast<Index>(pairs_.size()) / 2; }
-    const std::vector<Index>& pairs() const { return pairs_; }
+    const std::vector<std::int32_t>& pairs() const { return pairs_; }
 
     // Draws pairs until `target` distinct sampled coalitions exist (at least two pairs), or the
     // draw cap is hit. Returns false when no more can be drawn.
@@ -76,10 +80,10 @@ public:
         while ((set_.size() - n_enumerated_ < target || n_pairs() < 2) && n_pairs() < max_draws_) {
             poll(n_pairs());
             draw_kernel_pair(plan_, rng_, n_pairs(), bits_, scratch_);
-            pairs_.push_back(set_.insert(bits_.data()));
+            pairs_.push_back(static_cast<std::int32_t>(set_.insert(bits_.data())));
             for (auto& word : bits_.words) word = ~word;
             mask_tail(bits_);
-            pairs_.push_back(set_.insert(bits_.data()));
+            pairs_.push_back(static_cast<std::int32_t>(set_.insert(bits_.data())));
         }
         return n_pairs() < max_draws_;
     }
@@ -110,7 +114,8 @@ private:
     Bits bits_;
     std::vector<Index> scratch_;
     std::vector<double> weights_;
-    std::vector<Index> pairs_;  // 2 per pair: the coalition and its complement
+    // 2 per pair: the coalition and its complement (int32: a set holds at most kMaxCount)
+    std::vector<std::int32_t> pairs_;
     Index n_enumerated_ = 0;
     Index max_draws_ = 0;
     const RunOptions* options_;
@@ -177,7 +182,7 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
     const Index J = sampler.n_pairs();
     if (J < 2) return;
     const double half = sampler.plan().sampled_mass / (2.0 * static_cast<double>(J));
-    const std::vector<Index>& pairs = sampler.pairs();
+    const std::vector<std::int32_t>& pairs = sampler.pairs();
     // the residual v(S) - v(empty) - sum_{g in S} phi_g of coalition c in column col
     const auto residual = [&](Index c, Index col) {
         double fit = 0.0;
