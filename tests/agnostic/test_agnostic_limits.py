@@ -160,8 +160,12 @@ def test_bad_alloc_in_a_parallel_chunk_is_a_memory_error() -> None:
             print("MemoryError")
         """
     )
+    # cwd: the repository (tests.* importable); glassbox: the one under test (installed or not)
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src/python"), *sys.path])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(gb.__file__).resolve().parents[1]), *sys.path]),
+    }
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )

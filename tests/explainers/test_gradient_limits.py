@@ -121,11 +121,12 @@ def test_glassbox_num_threads_is_validated(value: str) -> None:
             print(error)
         """
     )
+    # cwd: the repository (tests.* importable); glassbox: the one under test (installed or not)
     root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "GLASSBOX_NUM_THREADS": value,
-        "PYTHONPATH": os.pathsep.join([str(root / "src/python"), *sys.path]),
+        "PYTHONPATH": os.pathsep.join([str(Path(gb.__file__).resolve().parents[1]), *sys.path]),
     }
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120
