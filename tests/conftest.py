@@ -51,6 +51,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: The optional frameworks a docstring example may import. An example that imports one that is
 #: not installed is skipped (with the reason naming it); every other example runs.
+#: Tests that cap the address space or read RSS cannot run under AddressSanitizer (.ci/sanitize
+#: preloads libasan): its shadow memory and quarantine make both meaningless.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+not_under_asan = pytest.mark.skipif(
+    UNDER_ASAN, reason="address-space caps and RSS mean nothing under AddressSanitizer"
+)
+
 OPTIONAL_FRAMEWORKS = ("torch", "keras", "onnx", "onnxruntime", "sklearn", "shap", "captum", "lime")
 
 

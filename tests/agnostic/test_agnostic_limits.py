@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-from conftest import make_data, make_net
+from conftest import make_data, make_net, not_under_asan
 from glassbox import _core
 
 
@@ -141,6 +141,7 @@ def test_coalition_index_dedups_correctly(d: int, n_samples: int, explainer: str
     np.testing.assert_allclose(np.asarray(exp.values).reshape(want.shape), want, atol=1e-4)
 
 
+@not_under_asan
 def test_bad_alloc_in_a_parallel_chunk_is_a_memory_error() -> None:
     """A budget far beyond the address space: a worker's chunk allocation fails inside the OpenMP
     region; the error is carried out and raised as MemoryError (the interpreter survives)."""
@@ -149,7 +150,7 @@ def test_bad_alloc_in_a_parallel_chunk_is_a_memory_error() -> None:
         import resource, sys
         import numpy as np, glassbox as gb
         sys.path.insert(0, "tests")
-        from conftest import make_data, make_net
+        from conftest import make_data, make_net, not_under_asan
         resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
         net = make_net("tanh")
         X = make_data(5, n_rows=60, seed=2)
