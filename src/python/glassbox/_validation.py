@@ -307,6 +307,23 @@ CALLABLE_NONFINITE = "the callable returned NaN or infinite values"
 
 
 @contextlib.contextmanager
+def core_job(
+    what: str,
+    model: object,
+    X: np.ndarray | None,
+    options: _core.RunOptions,
+    progress: object,
+    rows: int,
+) -> Iterator[None]:
+    """Around one core call of a method (``what``) on ``model``: its progress, as ``rows`` rows,
+    and a Python model's NaN / Inf outputs reported with the rows of ``X`` they come from."""
+    from glassbox.progress import tracked
+
+    with named_nonfinite_rows(what, model, X), tracked(options, progress, rows=rows, what=what):
+        yield
+
+
+@contextlib.contextmanager
 def named_nonfinite_rows(what: str, model: object, X: np.ndarray | None) -> Iterator[None]:
     """Around a core call on ``model`` for the rows ``X``: the core refuses a Python model's
     NaN / Inf outputs without knowing the rows; on that error only, the model's outputs on ``X``

@@ -35,7 +35,7 @@ from glassbox._validation import (
     as_targets,
     check_model_outputs,
     check_seed,
-    named_nonfinite_rows,
+    core_job,
     nonfinite_rows,
     run_options,
     warn_nonfinite,
@@ -43,7 +43,7 @@ from glassbox._validation import (
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
 from glassbox.models.native import NativeModel
-from glassbox.progress import ProgressArg, check_progress, tracked
+from glassbox.progress import ProgressArg, check_progress
 
 
 @dataclass(frozen=True)
@@ -280,10 +280,7 @@ class Explainer:
         evaluates, with this explainer's run options."""
         options = self.core_options
         what = type(self).__name__
-        with (
-            named_nonfinite_rows(what, self.model, X),
-            tracked(options, self.progress, rows=int(X.shape[0]), what=what),
-        ):
+        with core_job(what, self.model, X, options, self.progress, rows=int(X.shape[0])):
             return function(self._core_model(), X=X, options=options, **arguments)
 
     def _check_finite(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +13,15 @@ import numpy as np
 from glassbox import _core
 from glassbox._validation import (
     as_batch,
+    check_int,
     check_model_outputs,
+    core_job,
     named_nonfinite_rows,
     run_options,
     warn_nonfinite,
 )
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
-from glassbox.progress import ProgressArg, check_progress, tracked
+from glassbox.progress import ProgressArg, check_progress
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,12 @@ class Run:
                 )
             )
 
-    @contextlib.contextmanager
-    def tracked(self, rows: int, X: np.ndarray | None = None) -> Iterator[None]:
-        """A context for one core call with these options: its progress, as ``rows`` rows, and
-        a Python model's NaN / Inf outputs reported with the rows of ``X`` they come from."""
-        with (
-            named_nonfinite_rows(self.what, self.model, X),
-            tracked(self.options, self.progress, rows=rows, what=self.what),
-        ):
-            yield
+    def tracked(
+        self, rows: int, X: np.ndarray | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        """The context of one core call with these options (``core_job``): its progress, as
+        ``rows`` rows, and a Python model's NaN / Inf outputs named by the rows of ``X``."""
+        return core_job(self.what, self.model, X, self.options, self.progress, rows)
 
     def check_finite(self, X: np.ndarray, **fields: Any) -> None:
         """The non-finite policy for a result (docs/methods.md): ``fields`` all finite (one
@@ -142,19 +141,7 @@ def select_outputs(target: object, n_outputs: int) -> list[int]:
             f"target: expected None, an integer between 0 and {n_outputs - 1} or a sequence of "
             f"them, got {target!r}"
         )
-    outputs = []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-            raise TypeError(
-                f"target: expected integers between 0 and {n_outputs - 1}, got "
-                f"{type(value).__name__}"
-            )
-        if not 0 <= int(value) < n_outputs:
-            raise ValueError(
-                f"target: {int(value)} is out of range for a model with {n_outputs} outputs "
-                f"(expected an integer between 0 and {n_outputs - 1})"
-            )
-        outputs.append(int(value))
+    outputs = [check_int(value, "target", 0, n_outputs - 1) for value in values]
     return outputs
 
 
