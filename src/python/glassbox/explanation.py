@@ -46,6 +46,9 @@ class Explanation:
         is in ``base_values``).
     local_prediction : ndarray or None
         LIME: per row, the local model's value at the row.
+    n_samples : ndarray or None
+        Sampled Shapley estimators: per row, the coalitions that row used (fewer than the budget
+        when ``tol`` stopped it early).
 
     Examples
     --------
@@ -71,6 +74,7 @@ class Explanation:
     conservation_layers: list[str] | None = None
     score: np.ndarray | None = None
     local_prediction: np.ndarray | None = None
+    n_samples: np.ndarray | None = None
 
     _ROW_FIELDS = (
         "values",
@@ -82,6 +86,7 @@ class Explanation:
         "conservation",
         "score",
         "local_prediction",
+        "n_samples",
     )
 
     @property

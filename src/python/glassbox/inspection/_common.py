@@ -26,12 +26,15 @@ from glassbox.progress import ProgressArg, check_progress
 
 @dataclass(frozen=True)
 class Run:
-    """A checked model with the run options every core call takes."""
+    """A checked model with the run options every core call takes, and the names of the data's
+    features and the model's outputs (None: unnamed) that results carry."""
 
     model: AgnosticModel
     options: _core.RunOptions
     progress: ProgressArg = None
     what: str = "job"
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
 
     @property
     def core(self) -> object:
@@ -97,7 +100,8 @@ def prepare(
     batch = as_batch(X, (int(shape[1]),))
     agnostic = as_model(model, n_inputs=batch.shape[1])
     options = run_options(n_threads, memory_budget)
-    return Run(agnostic, options, check_progress(progress), what), batch
+    names = agnostic.feature_names, agnostic.output_names
+    return Run(agnostic, options, check_progress(progress), what, *names), batch
 
 
 def check_feature(value: object, n_features: int, name: str = "features") -> int:
