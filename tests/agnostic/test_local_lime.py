@@ -243,7 +243,7 @@ def test_bad_configuration(kwargs: dict, error: type, match: str) -> None:
 def test_bad_data() -> None:
     model = make_net("relu").model
     X = make_data(5, 50)
-    with pytest.raises(ValueError, match="5 features"):
+    with pytest.raises(ValueError, match=r"training_data: expected shape \(n, 5\)"):
         gb.Lime(model, make_data(4, 50))
     bad = X.copy()
     bad[3, 2] = np.nan

@@ -135,8 +135,8 @@ def test_threads_and_callable_agree() -> None:
     Xt = make_data(5, n_rows=8)
     a = gb.FeatureAblation(net.model, n_threads=1)(Xt, target=0)
     b = gb.FeatureAblation(net.model, n_threads=2)(Xt, target=0)
-    with pytest.raises(TypeError, match="n_inputs"):
-        gb.FeatureAblation(lambda A: net.model.predict(A), n_threads=2)
+    plain = gb.FeatureAblation(lambda A: net.model.predict(A), n_threads=2)  # width from Xt
+    np.testing.assert_allclose(plain(Xt, target=0).values, a.values, rtol=1e-6)
     np.testing.assert_array_equal(a.values, b.values)
 
 

@@ -54,6 +54,7 @@ from glassbox.inspection import (
     partial_dependence,
     permutation_importance,
 )
+from glassbox.masks import superpixels
 from glassbox.models import (
     CallableModel,
     NativeModel,
@@ -113,6 +114,7 @@ __all__ = [
     "h_statistic",
     "partial_dependence",
     "permutation_importance",
+    "superpixels",
     "surrogate_tree",
     "wrap",
 ]

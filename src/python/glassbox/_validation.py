@@ -47,16 +47,8 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
         or array.dtype == np.bool_
     ):
         raise TypeError(f"{name}: expected a numeric array, got dtype {array.dtype}")
-    expected = (len(input_shape) + 1,)
-    if array.ndim == len(input_shape) and array.shape == tuple(input_shape):
-        raise ValueError(
-            f"{name}: expected a batch of shape (n, {', '.join(map(str, input_shape))}), got a "
-            f"single sample of shape {array.shape}; use {name}[None] for one row"
-        )
-    if array.ndim != expected[0] or tuple(array.shape[1:]) != tuple(input_shape):
-        raise ValueError(
-            f"{name}: expected shape (n, {', '.join(map(str, input_shape))}), got {array.shape}"
-        )
+    if array.shape != (*array.shape[:1], *input_shape) or array.ndim != len(input_shape) + 1:
+        raise ValueError(shape_hint(array.shape, tuple(input_shape), name))
     if array.shape[0] == 0:
         raise ValueError(f"{name}: is empty (0 rows); pass at least one row")
     array = np.ascontiguousarray(array, dtype=np.float32)
@@ -66,6 +58,51 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
             f"{name}: contains NaN or Inf (first at index {tuple(int(i) for i in bad)})"
         )
     return array
+
+
+def shape_hint(got: tuple[int, ...], input_shape: tuple[int, ...], name: str = "X") -> str:
+    """What is wrong with a batch of shape ``got`` for a model of samples ``input_shape``, and
+    what to do: the one place shape errors are worded (``as_batch`` raises with it).
+
+    Examples
+    --------
+    >>> shape_hint((5, 8, 8, 1), (1, 8, 8))
+    'X: got (5, 8, 8, 1), which looks channels-last; this model takes (n, 1, 8, 8): use X.transpose(0, 3, 1, 2)'
+    >>> shape_hint((5, 64), (1, 8, 8))
+    'X: got flat rows (5, 64); this model takes images (n, 1, 8, 8): use X.reshape(-1, 1, 8, 8)'
+    """  # noqa: E501
+    want = f"(n, {', '.join(map(str, input_shape))})"
+    sample, size = tuple(got[1:]), int(np.prod(input_shape))
+    if tuple(got) == tuple(input_shape):
+        return (
+            f"{name}: expected a batch of shape {want}, got a single sample of shape {got}; "
+            f"use {name}[None] for one row"
+        )
+    if len(input_shape) == 3 and sample == (*input_shape[1:], input_shape[0]):
+        return (
+            f"{name}: got {got}, which looks channels-last; this model takes {want}: "
+            f"use {name}.transpose(0, 3, 1, 2)"
+        )
+    if len(input_shape) == 3 and sample == (input_shape[2], *input_shape[:2]):
+        return (
+            f"{name}: got {got}, which looks channels-first; this model takes {want} "
+            f"(channels-last): use {name}.transpose(0, 2, 3, 1)"
+        )
+    if len(got) == 2 and len(input_shape) > 1 and got[1] == size:
+        return (
+            f"{name}: got flat rows {got}; this model takes images {want}: "
+            f"use {name}.reshape(-1, {', '.join(map(str, input_shape))})"
+        )
+    if len(input_shape) == 3 and input_shape[0] == 1 and sample == tuple(input_shape[1:]):
+        return (
+            f"{name}: got {got} without a channel axis; this model takes {want}: "
+            f"use {name}[:, None]"
+        )
+    if len(got) > 2 and len(input_shape) == 1 and int(np.prod(sample)) == size:
+        return (
+            f"{name}: got {got}; this model takes rows {want}: use {name}.reshape(len({name}), -1)"
+        )
+    return f"{name}: expected shape {want}, got {got}"
 
 
 def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, ...]:

@@ -40,8 +40,10 @@ from glassbox._validation import (
     run_options,
     warn_nonfinite,
 )
+from glassbox.errors import UnsupportedLayerError
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
+from glassbox.models.agnostic import AgnosticModel, core_model, evaluate
+from glassbox.models.convert import Pending, convert
 from glassbox.models.native import NativeModel
 from glassbox.progress import ProgressArg, check_progress
 
@@ -165,7 +167,7 @@ class Explainer:
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
-        self.model: AgnosticModel = self._check_model(model)
+        self.model: AgnosticModel = self._check_model(model)  # type: ignore[assignment]
         self.progress = check_progress(progress)
         run_options(n_threads, memory_budget)  # checks both; core_options builds them per call
         self.n_threads = None if n_threads is None else int(n_threads)
@@ -179,26 +181,22 @@ class Explainer:
 
     # ---- the model --------------------------------------------------------------------------
 
-    def _check_model(self, model: object) -> AgnosticModel:
-        if self.needs_network:
-            if not isinstance(model, NativeModel):
-                raise TypeError(
-                    f"model: {type(self).__name__} needs gradients, so it needs a native network "
-                    f"(glassbox.from_torch / from_sklearn / from_onnx / from_keras); got "
-                    f"{type(model).__name__}. Model-agnostic methods accept wrapped callables."
-                )
-            return model
-        try:
-            return as_model(model)
-        except TypeError:  # a plain callable: the width of the data the explainer holds
-            width = self._data_width()
-            if width is None:
-                raise
-            return as_model(model, n_inputs=width)
+    def _check_model(self, model: object) -> AgnosticModel | Pending:
+        """The model converted once (``models.convert``): native where possible; for the
+        model-agnostic methods, else called in batches. Raw models and plain functions whose
+        input shape is not known yet are converted at the first batch (``Pending``)."""
+        converted = convert(model, self._data_shape(), gradients=self.needs_network)
+        if self.needs_network and not isinstance(converted, NativeModel):
+            raise TypeError(
+                f"model: {type(self).__name__} needs gradients, so it needs a native network "
+                f"(glassbox.from_torch / from_sklearn / from_onnx / from_keras); got "
+                f"{type(model).__name__}. Model-agnostic methods accept wrapped callables."
+            )
+        return converted
 
-    def _data_width(self) -> int | None:
-        """The width of data given to the constructor (a background, training data), if any: what
-        a plain callable is taken to accept."""
+    def _data_shape(self) -> tuple[int, ...] | None:
+        """The per-sample shape of data given to the constructor (a background, training data),
+        if any: what a plain function or a raw model is taken to accept."""
         return None
 
     def _setup(self) -> None:
@@ -206,8 +204,8 @@ class Explainer:
         rules, data widths). Runs once, when the model is built."""
 
     def _ready(self, X: object) -> None:
-        """Called first by every ``__call__``: builds a model that was created before its input
-        shape was known from the per-sample shape of ``X``, then runs ``_setup()`` once."""
+        """Called first by every ``__call__``: converts or builds a model whose input shape was
+        not known from the per-sample shape of ``X``, then runs ``_setup()`` once."""
         if self._set_up:
             return
         if not getattr(self.model, "built", True):
@@ -222,15 +220,24 @@ class Explainer:
                     "batch, or pass input_shape= to the adapter (e.g. "
                     "glassbox.from_torch(net, input_shape=(1, 28, 28)))"
                 )
-            try:
-                self.model.build(shape[1:])  # type: ignore[union-attr]
-            except ValueError as error:
-                raise ValueError(
-                    f"X: could not build the model for samples of shape {shape[1:]} ({error}); "
-                    "pass input_shape= to the adapter"
-                ) from error
+            if isinstance(self.model, Pending):
+                self.model = self.model.resolve(shape[1:])
+            else:
+                self._build(shape[1:])
         self._setup()
         self._set_up = True
+
+    def _build(self, sample_shape: tuple[int, ...]) -> None:
+        """Build the lazy native model for samples of ``sample_shape``."""
+        try:
+            self.model.build(sample_shape)  # type: ignore[union-attr]
+        except UnsupportedLayerError:
+            raise
+        except ValueError as error:
+            raise ValueError(
+                f"X: could not build the model for samples of shape {sample_shape} ({error}); "
+                "pass input_shape= to the adapter"
+            ) from error
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -367,9 +374,11 @@ class AgnosticExplainer(Explainer):
     """Base of the model-agnostic explainers: any model ``glassbox.as_model`` accepts (a native
     network runs under OpenMP; a Python function is called on chunks of thousands of rows).
 
-    ``flat_rows`` explainers (Shapley values, LIME) take ``X`` as (n, n_inputs) rows; the others
-    take samples of the model's input shape, or for a function of flat rows, samples of any shape
-    with ``n_inputs`` values (images for a function of flattened images).
+    One input shape per model: ``X`` (and a background or training data) is a batch of the
+    model's samples, ``(n, *model.input_shape)`` (images ``(n, C, H, W)`` for an image model),
+    and values come back in that shape. Flat rows ``(n, n_inputs)`` are accepted for any model
+    too (values then come back flat), and a function of flat rows takes samples of any shape with
+    ``n_inputs`` values (images for a function of flattened images).
 
     Examples
     --------
@@ -381,11 +390,10 @@ class AgnosticExplainer(Explainer):
 
     method_name = "agnostic"
     needs_network = False
-    flat_rows: ClassVar[bool] = False
 
-    def _batch(self, X: object) -> np.ndarray:
-        if self.flat_rows:
-            return as_batch(X, (self.model.n_inputs,))
+    def _batch(self, X: object, name: str = "X") -> np.ndarray:
+        """``X`` checked, in its own sample shape: the model's, flat rows, or (for a model of
+        flat rows) any shape with ``n_inputs`` values."""
         shape = tuple(self.model.input_shape)
         try:
             array = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
@@ -393,9 +401,29 @@ class AgnosticExplainer(Explainer):
             array = None
         if (
             isinstance(array, np.ndarray)
-            and len(shape) == 1
-            and array.ndim > 2
-            and int(np.prod(array.shape[1:])) == shape[0]
+            and array.ndim >= 2
+            and (len(shape) == 1 or array.ndim == 2)
+            and int(np.prod(array.shape[1:])) == int(np.prod(shape))
         ):
             shape = tuple(int(s) for s in array.shape[1:])
-        return as_batch(X, shape)
+        return as_batch(X, shape, name)
+
+    def _sample_shapes(self, batch: np.ndarray | None = None) -> list[tuple[int, ...]]:
+        """The sample shapes a feature mask may describe: the batch's, the model's, the data's."""
+        shapes = [] if batch is None else [tuple(batch.shape[1:])]
+        shapes += [tuple(self.model.input_shape), self._data_shape() or ()]
+        size = self.model.n_inputs
+        found = [s for s in [*shapes, (size,)] if s and int(np.prod(s)) == size]
+        return list(dict.fromkeys(found))
+
+    def _rows(self, data: object, name: str) -> np.ndarray:
+        """Constructor data (a background, training data) as flat float32 rows (m, n_inputs):
+        a batch in any shape ``_batch`` accepts, or one sample."""
+        array = as_array(data)
+        if isinstance(array, np.ndarray) and array.shape in (
+            tuple(self.model.input_shape),
+            (self.model.n_inputs,),
+        ):
+            array = array[None]  # one sample: a batch of one
+        batch = self._batch(array, name)
+        return batch.reshape(batch.shape[0], -1)

@@ -9,10 +9,9 @@ import numbers
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, check_choice, check_int
+from glassbox._validation import check_choice, check_int
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, as_model
 from glassbox.progress import ProgressArg
 
 DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
@@ -41,8 +40,10 @@ class Lime(AgnosticExplainer):
     Parameters
     ----------
     model : any model ``as_model`` accepts
-    training_data : array (m, n_features)
-        Where the sampling statistics come from.
+    training_data : array (m, *sample_shape) or (m, n_features)
+        Where the sampling statistics come from: samples in the model's shape (images for an
+        image model) or flat rows. ``X`` takes either shape too; values come back in X's shape
+        (one weight per feature, here per pixel).
     num_samples : int, default 5000
         Samples per row, including the row itself.
     num_features : int, default 10
@@ -81,7 +82,6 @@ class Lime(AgnosticExplainer):
     """
 
     method_name = "lime"
-    flat_rows = True
 
     def __init__(
         self,
@@ -122,21 +122,14 @@ class Lime(AgnosticExplainer):
         self.seed = seed
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
-    def _data_width(self) -> int | None:
-        data = self.training_data
-        return int(np.shape(data)[1]) if np.ndim(data) == 2 else None
-
-    def _check_model(self, model: object) -> AgnosticModel:
-        checked = super()._check_model(model)
-        width = self._data_width()
-        if width is None or not getattr(checked, "built", True):
-            return checked
-        return as_model(checked, n_inputs=width)  # the model takes the training data's width
+    def _data_shape(self) -> tuple[int, ...] | None:
+        shape = np.shape(self.training_data) if isinstance(self.training_data, np.ndarray) else ()
+        return tuple(shape[1:]) if len(shape) > 1 else None
 
     def _setup(self) -> None:
         """The sampling statistics of the training data (needs the model's width)."""
         d = self.model.n_inputs
-        training = as_batch(self.training_data, (d,), "training_data")
+        training = self._rows(self.training_data, "training_data")
         categorical = _categorical(self.categorical_features, d)
         flags = np.zeros(d, dtype=bool)
         flags[list(categorical)] = True
@@ -149,16 +142,20 @@ class Lime(AgnosticExplainer):
         """The neighbourhoods ``__call__`` evaluates for rows ``X`` (for checks and plots):
         model inputs and interpretable data, each (n, num_samples, n_features)."""
         self._ready(X)
+        batch = self._batch(X)
         result = _core.lime_samples(
-            self.stats, X=self._batch(X), num_samples=self.num_samples, seed=self.seed
+            self.stats,
+            X=batch.reshape(batch.shape[0], -1),
+            num_samples=self.num_samples,
+            seed=self.seed,
         )
         return np.asarray(result.inputs), np.asarray(result.interpretable)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
-        batch, _, targets = self._inputs(X, target)
+        batch, flat, targets = self._inputs(X, target)
         result = self._call_core(
             _core.lime_tabular,
-            batch,
+            flat,
             stats=self.stats,
             targets=targets,
             n_outputs=self.model.n_outputs,

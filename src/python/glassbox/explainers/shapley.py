@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, check_int, check_nonnegative, check_seed
+from glassbox._validation import check_int, check_nonnegative, check_seed
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
+from glassbox.masks import mask_groups
 from glassbox.progress import ProgressArg
 
 #: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
@@ -92,12 +93,15 @@ class ShapleyExplainer(AgnosticExplainer):
 
     Subclasses call their core function in ``__call__`` and hand the arrays to
     ``_shapley_explanation``. ``seed`` is ignored by the exact explainers (kept so every Shapley
-    explainer takes the same arguments). Rows are flat: an image model's inputs are explained as
-    (n, n_inputs) rows, with groups to explain regions.
+    explainer takes the same arguments). ``X`` and the background are batches of the model's
+    samples (images for an image model) or flat rows; values come back in ``X``'s shape, one per
+    feature, a feature of a group holding its group's value (as Captum's ``feature_mask``), with
+    the values per group in ``options["group_values"]``. Only ``groups=`` on flat rows keeps one
+    value per group (shap's convention; ``feature_names`` are then the group names), and
+    ``ShapleyInteractions`` is always per group.
     """
 
     method_name = "shapley"
-    flat_rows = True
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(
@@ -106,6 +110,7 @@ class ShapleyExplainer(AgnosticExplainer):
         *,
         background: object,
         groups: object = None,
+        feature_mask: object = None,
         seed: int = 0,
         n_threads: int | None = None,
         memory_budget: int | None = None,
@@ -115,21 +120,25 @@ class ShapleyExplainer(AgnosticExplainer):
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
         self.background = as_array(background)
         self.groups = groups
+        self.feature_mask = feature_mask
         self.seed = seed
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
-    def _data_width(self) -> int | None:
+    def _data_shape(self) -> tuple[int, ...] | None:
         shape = np.shape(self.background) if isinstance(self.background, np.ndarray) else ()
-        return int(shape[-1]) if shape else None
+        return tuple(shape[1:] if len(shape) > 1 else shape) or None
 
     def _setup(self) -> None:
-        """The background rows and the groups, checked against the model's width."""
+        """The background rows and the groups, checked against the model's shape."""
         p = self.model.n_inputs
-        raw = self.background
-        if isinstance(raw, np.ndarray) and raw.ndim == 1:
-            raw = raw[None]  # one baseline row is a background of one row
-        self._background = as_batch(raw, (p,), "background")
-        self.group_of, self.group_names = as_groups(self.groups, p, self.model.feature_names)
+        self._background = self._rows(self.background, "background")
+        if self.feature_mask is None:
+            self.group_of, self.group_names = as_groups(self.groups, p, self.model.feature_names)
+        elif self.groups is not None:
+            raise ValueError("feature_mask, groups: pass one of them (both define the groups)")
+        else:
+            self.group_of, ids = mask_groups(self.feature_mask, self._sample_shapes())
+            self.group_names = [str(i) for i in ids.tolist()]
         self.n_groups = int(self.group_of.max()) + 1
         if self.max_groups is not None and self.n_groups > self.max_groups:
             raise ValueError(
@@ -146,7 +155,7 @@ class ShapleyExplainer(AgnosticExplainer):
         """One core Shapley call on the game of ``batch`` (its background, groups, outputs)."""
         return self._call_core(
             function,
-            batch,
+            batch.reshape(batch.shape[0], -1),  # the core plays on flat rows
             background=self._background,
             group_of=self.group_of,
             n_groups=self.n_groups,
@@ -187,6 +196,12 @@ class ShapleyExplainer(AgnosticExplainer):
             )
         values, base_rows, delta, stderr = picked
         outputs = fx if targets is None else fx[np.arange(n), targets]
+        names = self.group_names
+        if self._per_feature(batch):  # each feature holds its group's value, in X's shape
+            if self.groups is not None or self.feature_mask is not None:
+                options = {**(options or {}), "group_values": values, "group_names": names}
+            values, stderr = self._spread(values, batch), self._spread(stderr, batch)
+            names = self.model.feature_names
         return self._explanation(
             batch,
             np.ascontiguousarray(values),
@@ -195,10 +210,22 @@ class ShapleyExplainer(AgnosticExplainer):
             options=options,
             outputs=outputs,
             base_values=np.ascontiguousarray(base_rows),
-            feature_names=self.group_names,
+            feature_names=names,
             delta=np.ascontiguousarray(delta),
             stderr=None if stderr is None else np.ascontiguousarray(stderr),
         )
+
+    def _per_feature(self, batch: np.ndarray) -> bool:
+        """Values per feature in X's shape: all but interactions and groups= on flat rows."""
+        if getattr(self, "interactions", False):
+            return False
+        return self.groups is None or self.feature_mask is not None or batch.ndim > 2
+
+    def _spread(self, values: np.ndarray | None, batch: np.ndarray) -> np.ndarray | None:
+        """Per-group values (n, G[, k]) as per-feature values of ``batch``'s shape (n, ...[, k])."""
+        if values is None:
+            return None
+        return values[:, self.group_of].reshape(batch.shape + values.shape[2:])
 
 
 class ExactShapley(ShapleyExplainer):
@@ -211,11 +238,16 @@ class ExactShapley(ShapleyExplainer):
     ----------
     model : NativeModel, CallableModel, estimator or callable
         Anything ``glassbox.as_model`` accepts; a native network runs under OpenMP.
-    background : array (m, p) or (p,)
-        Background rows (the interventional value function averages over them); one row is a
-        baseline.
+    background : array (m, *sample_shape), (m, p), or one sample
+        Background samples (the interventional value function averages over them); one sample
+        is a baseline. Images ``(m, C, H, W)`` for an image model, or flat rows.
     groups : list of lists, dict name -> indices, or None
-        Feature groups that partition the features; values are per group.
+        Feature groups (flat feature indices) that partition the features. On flat rows the
+        values are per group; on images, each pixel holds its group's value.
+    feature_mask : int array, optional
+        Captum's form of the groups: one id per feature, in the sample's shape or broadcastable
+        to it (``(1, H, W)`` shared by the channels; ``glassbox.superpixels``). Values come back
+        per feature in X's shape; ``options["group_values"]`` holds them per group.
     n_threads, memory_budget : int, optional
     progress : bool, callable or None, default None
         A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
@@ -289,6 +321,7 @@ class _SampledShapley(ShapleyExplainer):
         *,
         background: object,
         groups: object = None,
+        feature_mask: object = None,
         seed: int = 0,
         n_samples: int | None = None,
         tol: float | None = None,
@@ -302,6 +335,7 @@ class _SampledShapley(ShapleyExplainer):
             model,
             background=background,
             groups=groups,
+            feature_mask=feature_mask,
             seed=seed,
             n_threads=n_threads,
             memory_budget=memory_budget,

@@ -9,25 +9,26 @@ one of the first two; ``core_model`` gives what the core's chunk loop takes.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_int, run_options
 from glassbox.models.callable import CallableModel
+from glassbox.models.convert import Pending, convert
 from glassbox.models.native import NativeModel
 
 AgnosticModel = NativeModel | CallableModel
 
 
 def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
-    """``model`` as a ``NativeModel`` or ``CallableModel``.
+    """``model`` as a ``NativeModel`` or ``CallableModel`` (through ``models.convert.convert``).
 
-    Estimators are called through ``predict_proba`` when they have it (classifiers: one output
-    per class), else ``predict``. ``n_inputs`` (the width of the rows to be explained) is needed
-    only for plain functions and estimators that do not record ``n_features_in_``; a native
-    model converted without an input shape is built for rows of that width.
+    A raw torch module or Keras model is translated to a native network, or, if it has layers
+    with no native equivalent, called in batches at inference. Estimators are called through
+    ``predict_proba`` when they have it (classifiers: one output per class), else ``predict``.
+    ``n_inputs`` (the width of the rows to be explained) is needed only for plain functions and
+    estimators that do not record ``n_features_in_``; a native model converted without an input
+    shape is built for rows of that width.
 
     Examples
     --------
@@ -37,32 +38,18 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     """
     if n_inputs is not None:
         n_inputs = check_int(n_inputs, "n_inputs", 1)
-    if isinstance(model, NativeModel) and not model.built and n_inputs is not None:
-        model.build((n_inputs,))  # a lazy model given rows: built for rows of that width
-    if isinstance(model, (NativeModel, CallableModel)):
-        if n_inputs is not None and model.n_inputs != n_inputs:
-            raise ValueError(f"model: takes {model.n_inputs} features, the data has {n_inputs}")
-        return model
-    fn: Any
-    if hasattr(model, "predict_proba") and callable(model.predict_proba):
-        fn = model.predict_proba
-    elif hasattr(model, "predict") and callable(model.predict):
-        fn = model.predict
-    elif callable(model):
-        fn = model
-    else:
-        raise TypeError(
-            "model: expected a glassbox model (from_torch, from_sklearn, ..., wrap), an estimator "
-            f"with predict_proba or predict, or a callable; got {type(model).__name__}"
-        )
     width = getattr(model, "n_features_in_", None)
-    if width is None:
-        if n_inputs is None:
-            raise TypeError("model: a plain callable needs n_inputs (use glassbox.wrap)")
-        width = n_inputs
-    elif n_inputs is not None and int(width) != n_inputs:
+    if width is not None and n_inputs is not None and int(width) != n_inputs:
         raise ValueError(f"model: was fitted on {width} features, the data has {n_inputs}")
-    return CallableModel(fn, n_inputs=check_int(int(width), "n_inputs", 1))
+    converted = convert(model, None if n_inputs is None else (n_inputs,))
+    if isinstance(converted, Pending):
+        raise TypeError(
+            "model: a plain function needs the width of its rows: pass n_inputs= (or use "
+            "glassbox.wrap(fn, n_inputs=...)); explainers infer it from their data"
+        )
+    if n_inputs is not None and converted.n_inputs != n_inputs:
+        raise ValueError(f"model: takes {converted.n_inputs} features, the data has {n_inputs}")
+    return converted
 
 
 def core_model(model: AgnosticModel) -> object:

@@ -1,0 +1,186 @@
+"""The one place a user's model becomes something glassbox evaluates (``convert``).
+
+``as_model`` and every explainer's model check call ``convert``. A ``NativeModel`` or
+``CallableModel`` is kept; a raw ``torch.nn.Module`` or Keras model is translated to a native
+network (``from_torch`` / ``from_keras``), or, when it has layers with no native equivalent and
+the method does not need gradients, called in batches at inference (torch: ``eval()`` and
+``no_grad()`` for the call, the module's ``training`` flag restored afterwards; Keras:
+``model(x, training=False)``, no progress bars); a scikit-learn estimator goes native for the
+gradient methods (``from_sklearn``) and is called through ``predict_proba`` / ``predict`` by the
+model-agnostic ones (the estimator's own outputs, and DataFrames passed through); a plain
+function is called as it is. A function or module is given batches in the shape of the data it
+was first given (``(n, C, H, W)`` images stay images). When that shape is not known yet (no
+background, no training data), ``convert`` returns a ``Pending`` model that the explainer
+resolves from its first batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassbox.errors import UnsupportedLayerError
+from glassbox.models.callable import CallableModel
+from glassbox.models.native import NativeModel
+
+
+def framework(model: object) -> str | None:
+    """ "torch", "keras" or "sklearn" for a raw model of that framework, else None (found by
+    the classes' modules: no framework is imported to ask).
+
+    Examples
+    --------
+    >>> framework(lambda X: X), framework(None)
+    (None, None)
+    """
+    modules = {(c.__module__.split(".")[0], c.__name__) for c in type(model).__mro__}
+    if ("torch", "Module") in modules:
+        return "torch"
+    if any(root == "keras" and name in ("Model", "Layer") for root, name in modules):
+        return "keras"
+    if any(root == "sklearn" and name == "BaseEstimator" for root, name in modules):
+        return "sklearn"
+    return None
+
+
+class Pending:
+    """A model whose conversion waits for the shape of its data: ``resolve(sample_shape)``
+    converts it (the explainer calls it with its first batch's per-sample shape)."""
+
+    built = False
+
+    def __init__(self, model: object, gradients: bool) -> None:
+        self.raw = model
+        self.gradients = gradients
+
+    def resolve(self, sample_shape: tuple[int, ...]) -> NativeModel | CallableModel:
+        converted = convert(self.raw, sample_shape, gradients=self.gradients)
+        assert not isinstance(converted, Pending)
+        return converted
+
+    def __repr__(self) -> str:
+        return f"Pending({type(self.raw).__name__}: converted at the first batch)"
+
+
+def convert(
+    model: object, sample_shape: tuple[int, ...] | None = None, *, gradients: bool = False
+) -> NativeModel | CallableModel | Pending:
+    """``model`` as a ``NativeModel`` or ``CallableModel`` (``Pending`` while its input shape is
+    unknown). ``gradients``: the method needs a native network (no callable fallback).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> convert(lambda X: X.sum(axis=(1, 2)), (2, 3)).predict(np.ones((1, 6)))
+    array([[6.]], dtype=float32)
+    """
+    if isinstance(model, NativeModel):
+        if not model.built and sample_shape is not None:
+            model.build(sample_shape)
+        return model
+    if isinstance(model, CallableModel):
+        return model
+    kind = framework(model)
+    if kind in ("torch", "keras"):
+        return _network(model, kind, sample_shape, gradients)
+    if gradients:
+        if kind == "sklearn":
+            from glassbox.models.sklearn_adapter import from_sklearn
+
+            return from_sklearn(model)
+        raise TypeError(
+            "model: this method needs gradients, so it needs a native network (a torch module, "
+            "a Keras model, a scikit-learn MLP or linear model, or glassbox.from_torch / "
+            f"from_sklearn / from_onnx / from_keras); got {type(model).__name__}. "
+            "Model-agnostic methods (KernelShap, Lime, Occlusion, ...) accept any function."
+        )
+    fn = _predict_function(model)
+    width = getattr(model, "n_features_in_", None)
+    if width is not None:
+        return CallableModel(fn, n_inputs=int(width))
+    if sample_shape is None:
+        return Pending(model, gradients)
+    return CallableModel(_shaped(fn, sample_shape), n_inputs=int(np.prod(sample_shape)))
+
+
+def _predict_function(model: object) -> Callable[[np.ndarray], Any]:
+    """What computes an estimator's or function's outputs."""
+    for name in ("predict_proba", "predict"):
+        method = getattr(model, name, None)
+        if callable(method):
+            return method
+    if callable(model):
+        return model
+    raise TypeError(
+        "model: expected a glassbox model (from_torch, from_sklearn, ..., wrap), a torch module, "
+        "a Keras model, an estimator with predict_proba or predict, or a function of a batch; "
+        f"got {type(model).__name__}"
+    )
+
+
+def _shaped(fn: Callable[[np.ndarray], Any], shape: tuple[int, ...]) -> Callable[..., Any]:
+    """``fn`` called with batches of samples of ``shape`` (the core hands over flat rows)."""
+    if len(shape) < 2:
+        return fn
+    return lambda rows: fn(rows.reshape(rows.shape[0], *shape))
+
+
+def _network(
+    model: Any, kind: str, sample_shape: tuple[int, ...] | None, gradients: bool
+) -> NativeModel | CallableModel | Pending:
+    """A torch module or Keras model: native when every layer translates, else (model-agnostic
+    methods only) called at inference once the sample shape is known."""
+    try:
+        if kind == "torch":
+            from glassbox.models.torch_adapter import from_torch
+
+            native = from_torch(model, input_shape=sample_shape)
+        else:
+            from glassbox.models.keras_adapter import from_keras
+
+            native = from_keras(model)
+            if sample_shape is not None:
+                native.build(sample_shape)
+    except UnsupportedLayerError:
+        if gradients:
+            raise
+        if sample_shape is None:
+            return Pending(model, gradients)
+        call = _torch_call(model) if kind == "torch" else _keras_call(model)
+        return CallableModel(_shaped(call, sample_shape), n_inputs=int(np.prod(sample_shape)))
+    if not native.built and sample_shape is None and not gradients:
+        return Pending(model, gradients)  # built (or replaced by a callable) from the data
+    return native
+
+
+def _torch_call(module: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The module on a batch in eval mode without gradients, on the device and dtype of its
+    parameters; its ``training`` flag is restored after every call."""
+    import torch
+
+    def call(batch: np.ndarray) -> np.ndarray:
+        parameter = next(module.parameters(), None)
+        dtype = torch.float32 if parameter is None else parameter.dtype
+        device = None if parameter is None else parameter.device
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                out = module(torch.as_tensor(batch, dtype=dtype, device=device))
+        finally:
+            module.train(was_training)
+        return out.detach().float().cpu().numpy()
+
+    return call
+
+
+def _keras_call(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The model on a batch at inference (``training=False``), silently."""
+    import keras
+
+    return lambda batch: keras.ops.convert_to_numpy(model(batch, training=False))
+
+
+__all__ = ["Pending", "convert", "framework"]
