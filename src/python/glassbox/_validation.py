@@ -105,6 +105,21 @@ def shape_hint(got: tuple[int, ...], input_shape: tuple[int, ...], name: str = "
     return f"{name}: expected shape {want}, got {got}"
 
 
+def layout_hint(sample: tuple[int, ...], name: str = "X") -> str:
+    """A sentence when samples of shape ``sample`` look channels-last (H, W, C with 1 to 4
+    channels) to a model that needs (C, H, W) and has no input shape yet, else "".
+
+    >>> layout_hint((28, 28, 3))
+    'X: samples of shape (28, 28, 3) look channels-last; this model takes (n, C, H, W): use X.transpose(0, 3, 1, 2)'
+    """  # noqa: E501
+    if len(sample) == 3 and 1 <= sample[2] <= 4 and sample[2] < min(sample[:2]):
+        return (
+            f"{name}: samples of shape {sample} look channels-last; this model takes "
+            f"(n, C, H, W): use {name}.transpose(0, 3, 1, 2)"
+        )
+    return ""
+
+
 def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, ...]:
     """The shape of one sample: a positive int or a non-empty sequence of positive ints.
 

@@ -36,6 +36,7 @@ from glassbox._validation import (
     check_model_outputs,
     check_seed,
     core_job,
+    layout_hint,
     nonfinite_rows,
     run_options,
     warn_nonfinite,
@@ -231,7 +232,10 @@ class Explainer:
         """Build the lazy native model for samples of ``sample_shape``."""
         try:
             self.model.build(sample_shape)  # type: ignore[union-attr]
-        except UnsupportedLayerError:
+        except UnsupportedLayerError as error:
+            hint = layout_hint(sample_shape)
+            if hint:
+                raise UnsupportedLayerError(f"{hint} ({error})") from error
             raise
         except ValueError as error:
             raise ValueError(

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from glassbox._validation import layout_hint
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
@@ -36,10 +37,10 @@ def framework(model: object) -> str | None:
     (None, None)
     """
     modules = {(c.__module__.split(".")[0], c.__name__) for c in type(model).__mro__}
+    if any(root == "keras" and name in ("Model", "Layer") for root, name in modules):
+        return "keras"  # before torch: on the torch backend a Keras model is a torch Module
     if ("torch", "Module") in modules:
         return "torch"
-    if any(root == "keras" and name in ("Model", "Layer") for root, name in modules):
-        return "keras"
     if any(root == "sklearn" and name == "BaseEstimator" for root, name in modules):
         return "sklearn"
     return None
@@ -143,9 +144,20 @@ def _network(
             native = from_keras(model)
             if sample_shape is not None:
                 native.build(sample_shape)
-    except UnsupportedLayerError:
+    except UnsupportedLayerError as error:
+        if getattr(error, "needs_image", False) and sample_shape is not None:
+            raise ValueError(
+                f"model: this {type(model).__name__} takes images, but the data has samples of "
+                f"shape {sample_shape}; pass images (n, C, H, W), a batch even for one baseline "
+                "(X[:1]), or convert it with glassbox.from_torch(module, input_shape=(C, H, W))"
+            ) from error
+        hint = "" if sample_shape is None else layout_hint(sample_shape)
+        if hint:
+            raise ValueError(f"{hint} ({error})") from error
         if gradients:
             raise
+        if sample_shape is None and kind == "keras":
+            sample_shape = _keras_shape(model)
         if sample_shape is None:
             return Pending(model, gradients)
         call = _torch_call(model) if kind == "torch" else _keras_call(model)
@@ -153,6 +165,13 @@ def _network(
     if not native.built and sample_shape is None and not gradients:
         return Pending(model, gradients)  # built (or replaced by a callable) from the data
     return native
+
+
+def _keras_shape(model: Any) -> tuple[int, ...] | None:
+    """The per-sample input shape a built Keras model records, if complete."""
+    inputs = getattr(model, "inputs", None) if getattr(model, "built", False) else None
+    shape = tuple(inputs[0].shape[1:]) if inputs and len(inputs) == 1 else ()
+    return shape if shape and all(isinstance(s, int) for s in shape) else None
 
 
 def _torch_call(module: Any) -> Callable[[np.ndarray], np.ndarray]:
