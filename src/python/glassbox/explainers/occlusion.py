@@ -17,6 +17,7 @@ from glassbox import _core
 from glassbox._validation import as_baselines, check_int
 from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
+from glassbox.masks import mask_groups
 from glassbox.progress import ProgressArg
 
 
@@ -139,18 +140,16 @@ def _groups(feature_mask: object, shape: tuple[int, ...]) -> tuple[np.ndarray, i
     d = int(np.prod(shape))
     if feature_mask is None:
         return np.arange(d, dtype=np.int64), d
-    mask = None
     try:
         array = np.asarray(feature_mask)
     except ValueError:  # ragged list of groups
         array = None
-    if array is not None and array.dtype != object and array.shape in (shape, (1, *shape)):
-        if not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"feature_mask: expected integer group ids, got dtype {array.dtype}")
-        mask = array.reshape(-1)
-    if mask is not None:
-        _, group_of = np.unique(mask, return_inverse=True)
-        return group_of.astype(np.int64).reshape(-1), int(group_of.max()) + 1
+    # an array (numpy, torch) is a mask that may broadcast; nested lists are groups unless
+    # they have the sample's shape
+    is_array = hasattr(feature_mask, "shape") and hasattr(feature_mask, "dtype")
+    if array is not None and (is_array or array.shape in (shape, (1, *shape))):
+        group_of, ids = mask_groups(array, [shape])
+        return group_of, ids.size
     if not isinstance(feature_mask, Sequence) or isinstance(feature_mask, str):
         raise TypeError(
             f"feature_mask: expected None, an int array of shape {shape} (group ids, as Captum) "
@@ -181,9 +180,12 @@ class FeatureAblation(AgnosticExplainer):
     ----------
     model : any model ``as_model`` accepts
     feature_mask : None, int array, or list of groups
-        None: every feature alone. An int array the shape of a sample (Captum's mask): features
-        with equal ids form a group. A list of groups (sequences of flattened feature indices,
-        disjoint): features in no group are never replaced and get 0.
+        None: every feature alone. An int array the shape of a sample, or broadcastable to it
+        (Captum's mask; ``(1, H, W)`` shared by the channels; ``glassbox.superpixels``):
+        features with equal ids form a group. A list of groups (sequences of flattened feature
+        indices, disjoint): features in no group are never replaced and get 0. Values come back
+        in X's shape, each feature holding its group's value; ``options["group_values"]`` holds
+        them per group (n, n_groups), groups in the order of their ids.
     baselines : float or array, default 0
         Replacement values: a scalar, one sample, or one sample per row.
     n_threads, memory_budget : int, optional
@@ -230,4 +232,8 @@ class FeatureAblation(AgnosticExplainer):
             targets=targets,
             n_outputs=self.model.n_outputs,
         )
-        return self._explanation(batch, values, targets)
+        first = np.unique(group_of, return_index=True)[1][
+            int(group_of.min() < 0) :
+        ]  # a member each
+        group_values = np.asarray(values).reshape(flat.shape)[:, first]
+        return self._explanation(batch, values, targets, options={"group_values": group_values})

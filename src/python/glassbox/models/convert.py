@@ -199,7 +199,13 @@ def _keras_call(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     """The model on a batch at inference (``training=False``), silently."""
     import keras
 
-    return lambda batch: keras.ops.convert_to_numpy(model(batch, training=False))
+    def call(batch: np.ndarray) -> np.ndarray:
+        out = model(batch, training=False)
+        if hasattr(out, "detach"):  # torch backend: np.array(tensor) warns under NumPy 2
+            return out.detach().float().cpu().numpy()
+        return np.asarray(keras.ops.convert_to_numpy(out))
+
+    return call
 
 
 __all__ = ["Pending", "convert", "framework"]
