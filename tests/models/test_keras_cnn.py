@@ -1,5 +1,6 @@
-"""from_keras on CNNs (torch backend): the native model, fed NCHW arrays, computes what the
-channels-last Keras model computes on the same images in NHWC."""
+"""from_keras on CNNs (torch backend): the native model takes the data in the Keras model's own
+layout (NHWC for a channels-last model, through a native permute layer at the input) and
+computes what Keras computes."""
 
 from __future__ import annotations
 
@@ -43,15 +44,17 @@ def _randomize_bn(model: Any) -> Any:
 
 
 def _check(model: Any, n: int = 5, channels_last: bool = True) -> Any:
-    """Compare the native model on NCHW data with Keras on the same data in its layout."""
+    """Compare the native model with Keras on the same data, in Keras' layout."""
     _randomize_bn(model)
     shape = tuple(model.inputs[0].shape[1:])
     X = np.random.default_rng(1).normal(size=(n, *shape)).astype(np.float32)
     expected = _numpy(model(X, training=False)).reshape(n, -1)
     native = from_keras(model)
-    X_native = X.transpose(0, 3, 1, 2) if channels_last and len(shape) == 3 else X
-    assert native.input_shape == X_native.shape[1:]
-    np.testing.assert_allclose(native.predict(X_native), expected, rtol=RTOL, atol=ATOL)
+    assert native.input_shape == shape
+    first = native.spec.layers[0]
+    if channels_last and len(shape) == 3:  # channels-last images enter through a permute
+        assert (first.kind, tuple(first.params["perm"])) == ("permute", (2, 0, 1))
+    np.testing.assert_allclose(native.predict(X), expected, rtol=RTOL, atol=ATOL)
     return native
 
 
@@ -75,8 +78,8 @@ def test_lenet_sequential() -> None:
         ]
     )
     native = _check(model)
-    assert native.input_shape == (1, 28, 28)
-    assert native.layer_names[:3] == ["c1", "c1/activation", "p1"]
+    assert native.input_shape == (28, 28, 1)
+    assert native.layer_names[:4] == ["input/channels_first", "c1", "c1/activation", "p1"]
     assert native.layer_names[-1] == "out"
 
 
@@ -143,7 +146,7 @@ def test_shared_layer_called_twice_gets_unique_names() -> None:
     x = L.Add(name="sum")([x, inputs])
     outputs = L.Dense(2, name="out")(L.GlobalAveragePooling2D(name="gap")(x))
     native = _check(keras.Model(inputs, outputs))
-    assert native.layer_names[:2] == ["shared", "shared_1"]
+    assert native.layer_names[1:3] == ["shared", "shared_1"]  # after input/channels_first
 
 
 @pytest.mark.parametrize("multiplier", [1, 2])
@@ -226,7 +229,7 @@ def test_rescaling(scale: Any, offset: Any) -> None:
         ]
     )
     native = _check(model)
-    assert native.spec.layers[0].kind == "batch_norm"
+    assert native.spec.layers[1].kind == "batch_norm"  # after the input permute
 
 
 def test_model_ending_in_a_feature_map_keeps_keras_order() -> None:
@@ -289,7 +292,7 @@ def test_zero_padding_before_a_convolution_is_absorbed() -> None:
             L.Flatten(),
         ]
     )
-    assert _check_predict(model).layer_names[0] == "conv"
+    assert _check_predict(model).layer_names[1] == "conv"
 
 
 def test_unsupported_image_layer_is_named() -> None:
@@ -302,16 +305,14 @@ def test_unsupported_image_layer_is_named() -> None:
 
 
 def _check_predict(model: Any, n: int = 4) -> Any:
-    """The native model on NCHW data against Keras' own ``model.predict`` on NHWC data."""
+    """The native model against Keras' own ``model.predict``, both on NHWC data."""
     shape = tuple(model.inputs[0].shape[1:])
     X = (np.random.default_rng(2).normal(size=(n, *shape)) * 3).astype(np.float32)
     with warnings.catch_warnings():  # Keras' torch backend trips NumPy 2's __array__ warning
         warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
         expected = np.asarray(model.predict(X, verbose=0)).reshape(n, -1)
     native = from_keras(model)
-    np.testing.assert_allclose(
-        native.predict(X.transpose(0, 3, 1, 2)), expected, rtol=RTOL, atol=ATOL
-    )
+    np.testing.assert_allclose(native.predict(X), expected, rtol=RTOL, atol=ATOL)
     return native
 
 
@@ -325,8 +326,8 @@ def test_conv_with_mish_activation() -> None:
         ]
     )
     native = _check_predict(model)
-    assert native.layer_names == ["c", "c/activation", "flat", "d", "d/activation"]
-    assert native.spec.layers[1].kind == "mish"
+    assert native.layer_names[1:] == ["c", "c/activation", "flat", "d", "d/activation"]
+    assert native.spec.layers[2].kind == "mish"
 
 
 def test_relu6_and_hard_swish_in_a_cnn() -> None:
@@ -341,7 +342,7 @@ def test_relu6_and_hard_swish_in_a_cnn() -> None:
         ]
     )
     native = _check_predict(model)
-    assert native.spec.layers[1].kind == "clamp"
+    assert native.spec.layers[2].kind == "clamp"
 
 
 @pytest.mark.parametrize("scale_shape", [(5, 5, 3), (5, 5, 1), (1, 5, 1)])
@@ -359,7 +360,7 @@ def test_per_pixel_rescaling(scale_shape: tuple[int, ...]) -> None:
         ]
     )
     native = _check_predict(model)
-    assert native.spec.layers[0].kind == "scale_shift"
+    assert native.spec.layers[1].kind == "scale_shift"
 
 
 @pytest.mark.parametrize(

@@ -64,5 +64,5 @@ def test_wrong_image_shape_is_a_clear_error(resnet, bad_shape) -> None:  # type:
         lambda: gb.Saliency(model)(X, target=0),
         lambda: gb.IntegratedGradients(model, n_steps=4)(X, target=0),
     ):
-        with pytest.raises(ValueError, match=r"X: expected .*\(n, 3, 12, 12\)"):
+        with pytest.raises(ValueError, match=r"X: .*\(n, 3, 12, 12\)"):
             call()

@@ -422,7 +422,7 @@ def test_layer_kind_traits_values() -> None:
         "reduce_mean",
     }
     assert by_category["normalization"] == {"batch_norm", "scale_shift"}
-    assert by_category["shape"] == {"flatten", "reshape", "dropout", "identity"}
+    assert by_category["shape"] == {"flatten", "reshape", "permute", "dropout", "identity"}
     assert by_category["graph"] == {"add", "concat"}
     # every element-wise activation gets DeepLIFT's rescale rule; softmax its own
     elementwise = by_category["activation"] - {"softmax", "log_softmax"}

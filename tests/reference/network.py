@@ -588,6 +588,15 @@ def _reshape_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndar
     return g.reshape(x.shape)
 
 
+def _permute_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    return x.transpose(0, *[int(a) + 1 for a in layer.params["perm"]])
+
+
+def _permute_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    perm = [0, *[int(a) + 1 for a in layer.params["perm"]]]
+    return g.transpose(np.argsort(perm))
+
+
 # Multi-input layers: forward(layer, xs) -> y, backward(layer, xs, g) -> one gradient per input.
 
 
@@ -650,6 +659,7 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "batch_norm": (_batch_norm_forward, _batch_norm_backward),
     "scale_shift": (_scale_shift_forward, _scale_shift_backward),
     "reshape": (_reshape_forward, _reshape_backward),
+    "permute": (_permute_forward, _permute_backward),
 }
 
 

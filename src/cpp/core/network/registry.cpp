@@ -144,6 +144,14 @@ std::unique_ptr<Layer> make_reshape(const LayerParams& p, const Shapes& in) {
         sequence_param(p, "reshape", "shape", static_cast<std::size_t>(n), {}), in);
 }
 
+std::unique_ptr<Layer> make_permute(const LayerParams& p, const Shapes& in) {
+    const auto rank = p.scalars.find("perm.rank");
+    require(rank != p.scalars.end(), "permute: missing 'perm'");
+    const auto n = integer_value(rank->second, "permute", "perm.rank", 1, 64);
+    return std::make_unique<Permute>(
+        sequence_param(p, "permute", "perm", static_cast<std::size_t>(n), {}), in);
+}
+
 std::unique_ptr<Layer> make_softmax(const LayerParams&, const Shapes& in) {
     return std::make_unique<RowSoftmax>(false, in);
 }
@@ -184,6 +192,7 @@ std::map<std::string, LayerKind> build_table() {
         {"dropout", {C::Shape, kGradient, pass_through("dropout")}},
         {"identity", {C::Shape, kGradient, pass_through("identity")}},
         {"reshape", {C::Shape, kGradient, make_reshape}},
+        {"permute", {C::Shape, kGradient, make_permute}},
         {"add", {C::Graph, kGradient, make_add}},
         {"concat", {C::Graph, kGradient, make_concat}},
     };

@@ -207,4 +207,65 @@ void Reshape::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_o
     grad_in[0] = grad_out;
 }
 
+// ---------------------------------------------------------------------------------------------
+Permute::Permute(const std::vector<Index>& perm, const std::vector<Shape>& input_shapes) {
+    const Shape& in = single_input(input_shapes, "permute");
+    const auto rank = static_cast<Index>(in.size());
+    require(static_cast<Index>(perm.size()) == rank,
+            "permute: 'perm' must list each of the " + std::to_string(rank) + " axes of " +
+                shape_string(in) + " once, got " + std::to_string(perm.size()) + " axes");
+    std::vector<bool> seen(in.size(), false);
+    Shape out(in.size());
+    for (std::size_t d = 0; d < perm.size(); ++d) {
+        require(perm[d] >= 0 && perm[d] < rank && !seen[static_cast<std::size_t>(perm[d])],
+                "permute: 'perm' must be an order of the axes 0.." + std::to_string(rank - 1) +
+                    " of " + shape_string(in));
+        seen[static_cast<std::size_t>(perm[d])] = true;
+        out[d] = in[static_cast<std::size_t>(perm[d])];
+    }
+    checked_activation_size(out, "permute: output");
+    // input strides (row-major), then walk the output in order
+    std::vector<Index> stride(in.size(), 1);
+    for (Index d = rank - 2; d >= 0; --d) {
+        stride[static_cast<std::size_t>(d)] =
+            stride[static_cast<std::size_t>(d + 1)] * in[static_cast<std::size_t>(d + 1)];
+    }
+    const Index size = shape_size(out);
+    source_.resize(static_cast<std::size_t>(size));
+    std::vector<Index> index(out.size(), 0);  // the output element's multi-index
+    for (Index j = 0; j < size; ++j) {
+        Index from = 0;
+        for (std::size_t d = 0; d < out.size(); ++d) {
+            from += index[d] * stride[static_cast<std::size_t>(perm[d])];
+        }
+        source_[static_cast<std::size_t>(j)] = from;
+        for (Index d = rank - 1; d >= 0; --d) {  // next multi-index, last axis fastest
+            auto& i = index[static_cast<std::size_t>(d)];
+            if (++i < out[static_cast<std::size_t>(d)]) break;
+            i = 0;
+        }
+    }
+    output_shape_ = out;
+}
+
+void Permute::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+    const RowMatrixXf& x = *inputs[0];
+    out.resize(x.rows(), static_cast<Index>(source_.size()));
+    for (Index r = 0; r < x.rows(); ++r) {
+        const float* src = x.data() + r * x.cols();
+        float* dst = out.data() + r * out.cols();
+        for (std::size_t j = 0; j < source_.size(); ++j) dst[j] = src[source_[j]];
+    }
+}
+
+void Permute::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
+                                std::vector<RowMatrixXf>& grad_in) const {
+    grad_in[0].resize(grad_out.rows(), grad_out.cols());
+    for (Index r = 0; r < grad_out.rows(); ++r) {
+        const float* src = grad_out.data() + r * grad_out.cols();
+        float* dst = grad_in[0].data() + r * grad_in[0].cols();
+        for (std::size_t j = 0; j < source_.size(); ++j) dst[source_[j]] = src[j];
+    }
+}
+
 }  // namespace glassbox

@@ -1,5 +1,5 @@
 // Element-wise affine layers and combination layers: ScaleShift (batch_norm, scale_shift),
-// residual Add, Concat along a per-sample axis, and Reshape.
+// residual Add, Concat along a per-sample axis, Reshape and Permute.
 #pragma once
 
 #include "core/network/layer.hpp"
@@ -67,6 +67,21 @@ public:
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
+};
+
+// The per-sample axes reordered: output axis d is input axis perm[d] (numpy's transpose). Keras'
+// channels-last images enter a native network through one: (H, W, C) -> (C, H, W), perm (2, 0, 1).
+// Backward (gradient, LRP, DeepLIFT: the layer is linear) moves each value back to its place.
+class Permute final : public Layer {
+public:
+    Permute(const std::vector<Index>& perm, const std::vector<Shape>& input_shapes);
+    std::string kind() const override { return "permute"; }
+    void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
+    void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
+                           std::vector<RowMatrixXf>& grad_in) const override;
+
+private:
+    std::vector<Index> source_;  // per output element, the input element it copies
 };
 
 }  // namespace glassbox

@@ -203,9 +203,10 @@ class GraphBuilder:
     ) -> None:
         shape = check_size(input_shape, "input_shape")
         channels_last_images, channels_last = channels_last, channels_last and len(shape) == 3
-        native = (shape[2], shape[0], shape[1]) if channels_last else shape
-        self.spec = NetworkSpec(input_shape=native)
-        self.input = Tensor(-1, native, channels_last)
+        # the network takes the framework's samples; channels-last images are permuted to
+        # (C, H, W) by its first layer
+        self.spec = NetworkSpec(input_shape=shape)
+        self.input = Tensor(-1, shape)
         self.channels_last = channels_last_images
         self.adapter = adapter
         self.supported = tuple(supported)
@@ -214,6 +215,14 @@ class GraphBuilder:
         self.failures: list[tuple[str, str, str, str | None]] = []
         self.needs_image = False  # an image layer read a non-image tensor
         self.names: set[str] = set()
+        if channels_last:
+            self.input = self.layer(
+                "permute",
+                "input/channels_first",
+                [self.input],
+                {"perm": (2, 0, 1)},
+                channels_last=True,
+            )
 
     # -- names and errors ---------------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -302,9 +311,12 @@ class GraphBuilder:
         self._no_pending_pad([out])
         if self.failures:
             raise self.error()
-        if out.channels_last or (out.perm is not None and len(out.shape or ()) == 1):
-            if out.channels_last:
-                out = self.flatten(f"{name}/flatten", out)
+        if out.channels_last:  # back to (H, W, C), then flat in that order
+            out = self.layer(
+                "permute", f"{name}/channels_last", [out], {"perm": (1, 2, 0)}, channels_last=False
+            )
+            out = self.layer("flatten", f"{name}/flatten", [out])
+        if out.perm is not None and len(out.shape or ()) == 1:
             size = int(out.shape[0])  # type: ignore[index]
             if size > _MAX_REORDERED_OUTPUT:  # the reordering is a size x size matrix
                 raise UnsupportedLayerError(

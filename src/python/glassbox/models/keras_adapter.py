@@ -7,9 +7,12 @@ layer called again gets ``_1``, ``_2``, ...); a ``Dense`` / ``Conv2D`` with an a
 affine layer ``name`` then ``f"{name}/activation"``. Weights are copied once; the model is not
 modified and is evaluated as at inference (dropout and noise are the identity).
 
-Keras images are channels-last by default; the native model then takes **(n, C, H, W)**
-arrays (``X.transpose(0, 3, 1, 2)``) and computes the same outputs (``Flatten`` keeps Keras'
-feature order: the next ``Dense`` reads the permuted features). ``AveragePooling2D(padding=
+Keras images are channels-last by default; the native model then takes the same
+**(n, H, W, C)** arrays as the Keras model, by default and with no flag: its first layer is a
+native ``permute`` to the engine's (C, H, W) layout, so every explainer takes channels-last data
+and returns channels-last attributions (gradients flow back through the permute). ``Flatten``
+keeps Keras' feature order (the next ``Dense`` reads the permuted features), and an image
+output is permuted back to (H, W, C) before it is flattened. ``AveragePooling2D(padding=
 "same")`` averages the real pixels of each window (TensorFlow's definition; Keras' torch backend
 pads with edge pixels when the padding is asymmetric, so the last row / column may differ).
 """

@@ -312,6 +312,13 @@ def _reshape_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes
     return resolve_reshape(params["shape"], _size(shapes[0]))
 
 
+def _permute_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
+    perm, shape = tuple(int(a) for a in params["perm"]), tuple(shapes[0])
+    if sorted(perm) != list(range(len(shape))):
+        raise ValueError(f"permute: perm={perm} is not an order of the axes of {shape}")
+    return tuple(shape[a] for a in perm)
+
+
 def _concat_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
     axis, first = int(params["axis"]), tuple(shapes[0])
     total = sum(int(s[axis]) for s in shapes)
@@ -670,6 +677,17 @@ _register(
         _reshape_shape,
         lrp="shape",
         doc="the sample reshaped (one -1 allowed), same memory order",
+    )
+)
+_register(
+    LayerKind(
+        "permute",
+        "shape",
+        {"perm": REQUIRED},
+        (),
+        _permute_shape,
+        lrp="shape",
+        doc="the per-sample axes reordered (numpy's transpose; channels-last images enter so)",
     )
 )
 _register(
