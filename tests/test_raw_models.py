@@ -112,3 +112,26 @@ def test_gradient_explainer_rejects_a_function() -> None:
         gb.Saliency(lambda X: X.sum(axis=1))
     with pytest.raises(TypeError, match="n_inputs"):
         gb.as_model(lambda X: X.sum(axis=1))
+
+
+class Masked(nn.Module):
+    """Padding masked inside the model: ``x != PAD`` has no native form (no gradient)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x * (x != 0))
+
+
+def test_unsupported_ops_are_named_in_words() -> None:
+    with pytest.raises(gb.UnsupportedLayerError) as caught:
+        gb.from_torch(Masked())
+    message = str(caught.value)
+    assert "the comparison != (torch.ne)" in message
+    assert "compute it outside the model" in message and "model-agnostic method" in message
+    assert "nearest supported" not in message
+    X = np.array([[1.0, 0.0, 2.0, -1.0]], np.float32)
+    exp = gb.FeatureAblation(Masked())(X, target=0)  # the agnostic path calls it as it is
+    assert exp.values[0, 1] == 0.0  # a zero feature ablated to the zero baseline changes nothing

@@ -242,6 +242,9 @@ class _Translator:
 
     def _call(self, node: Any) -> Any:
         handler, self.name, what = self._dispatch(node)
+        words = None if handler is not None or node.op == "call_module" else _in_words(node)
+        if words is not None:  # an op with no native form, named as the user wrote it
+            return self.builder.unsupported(self.name, *words)
         self.node = node
         self.module = self.gm.get_submodule(node.target) if node.op == "call_module" else None
         inputs = [self.values.get(arg) for arg in node.all_input_nodes]
@@ -273,6 +276,35 @@ class _Translator:
         if not isinstance(x, Tensor):
             raise Unsupported("its input is not the model's tensor")
         return x
+
+
+#: Ops with no native form, in words: op name -> (what the user wrote, symbol or None).
+_COMPARISONS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_LOGICAL = {"logical_and": "&", "logical_or": "|", "logical_not": "~", "logical_xor": "^"}
+_SELECTIONS = ("where", "masked_fill", "masked_select", "argmax", "argmin", "sort", "topk")
+_NO_GRADIENT = (
+    "compute it outside the model (e.g. pass the mask as data), or explain the module with a "
+    "model-agnostic method (KernelShap, Occlusion, FeatureAblation, Lime), which calls it as it "
+    "is (eval mode, no gradients)"
+)
+
+
+def _in_words(node: Any) -> tuple[str, str] | None:
+    """(what, reason) for a comparison, logical or selection op (``x != PAD`` is "the
+    comparison != (torch.ne)"), else None."""
+    name = getattr(node.target, "__name__", str(node.target)).strip("_")
+    name = name.removeprefix("i") if name.removeprefix("i") in _LOGICAL else name
+    written = f"torch.{name}" if node.op == "call_function" else f".{name}()"
+    if name in _COMPARISONS:
+        what = f"the comparison {_COMPARISONS[name]} ({written})"
+    elif name in ("and", "or", "xor", "invert") or name in _LOGICAL:
+        symbol = {"and": "&", "or": "|", "xor": "^", "invert": "~"}.get(name) or _LOGICAL[name]
+        what = f"the logical operation {symbol} ({written})"
+    elif name in _SELECTIONS:
+        what = f"the selection {written}"
+    else:
+        return None
+    return what, f"it makes a mask or an index, which has no gradient: {_NO_GRADIENT}"
 
 
 # -- handlers: one small function per kind of node ---------------------------------------------
