@@ -136,20 +136,21 @@ std::unique_ptr<Layer> make_concat(const LayerParams& p, const Shapes& in) {
     return std::make_unique<Concat>(integer_param(p, "concat", "axis", 0, -64, 64), in);
 }
 
+// A required sequence of 1..64 integers (a per-sample shape or an order of axes).
+std::vector<Index> required_sequence(const LayerParams& p, const std::string& kind,
+                                     const std::string& key) {
+    const auto rank = p.scalars.find(key + ".rank");
+    require(rank != p.scalars.end(), kind + ": missing '" + key + "'");
+    const auto n = integer_value(rank->second, kind, key + ".rank", 1, 64);
+    return sequence_param(p, kind, key, static_cast<std::size_t>(n), {});
+}
+
 std::unique_ptr<Layer> make_reshape(const LayerParams& p, const Shapes& in) {
-    const auto rank = p.scalars.find("shape.rank");
-    require(rank != p.scalars.end(), "reshape: missing 'shape'");
-    const auto n = integer_value(rank->second, "reshape", "shape.rank", 1, 64);
-    return std::make_unique<Reshape>(
-        sequence_param(p, "reshape", "shape", static_cast<std::size_t>(n), {}), in);
+    return std::make_unique<Reshape>(required_sequence(p, "reshape", "shape"), in);
 }
 
 std::unique_ptr<Layer> make_permute(const LayerParams& p, const Shapes& in) {
-    const auto rank = p.scalars.find("perm.rank");
-    require(rank != p.scalars.end(), "permute: missing 'perm'");
-    const auto n = integer_value(rank->second, "permute", "perm.rank", 1, 64);
-    return std::make_unique<Permute>(
-        sequence_param(p, "permute", "perm", static_cast<std::size_t>(n), {}), in);
+    return std::make_unique<Permute>(required_sequence(p, "permute", "perm"), in);
 }
 
 std::unique_ptr<Layer> make_softmax(const LayerParams&, const Shapes& in) {

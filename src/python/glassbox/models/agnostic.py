@@ -44,7 +44,7 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     converted = convert(model, None if n_inputs is None else (n_inputs,))
     if isinstance(converted, Pending):
         raise TypeError(
-            "model: a plain function needs the width of its rows: pass n_inputs= (or use "
+            "model: a plain function needs n_inputs, the width of its rows (or use "
             "glassbox.wrap(fn, n_inputs=...)); explainers infer it from their data"
         )
     if n_inputs is not None and converted.n_inputs != n_inputs:
