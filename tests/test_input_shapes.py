@@ -210,3 +210,20 @@ def test_shape_errors_teach(cnn, images) -> None:
     gray = gb.from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten()), input_shape=(1, 8, 8))
     with pytest.raises(ValueError, match=r"without a channel axis.*use X\[:, None\]"):
         gb.Saliency(gray)(images[:, 0], target=0)
+
+
+def test_lime_feature_mask_recovers_a_linear_model() -> None:
+    """On a linear model, LIME over superpixels (baseline 0) recovers each group's contribution
+    sum_{i in g} w_i x_i, repeated over the group's pixels."""
+    torch.manual_seed(0)
+    linear = nn.Sequential(nn.Flatten(), nn.Linear(2 * 6 * 6, 2))
+    X = np.random.default_rng(0).random((2, 2, 6, 6), dtype=np.float32)
+    mask = gb.superpixels((1, 6, 6), 3)
+    exp = gb.Lime(linear, X, feature_mask=mask, num_samples=500)(X, target=1)
+    weight = linear[1].weight.detach().numpy()[1].reshape(2, 6, 6)
+    groups = np.broadcast_to(mask, (2, 6, 6))
+    exact = np.array([[(weight * x)[groups == g].sum() for g in range(4)] for x in X])
+    np.testing.assert_allclose(exp.options["group_values"], exact, atol=0.02 * np.abs(exact).max())
+    np.testing.assert_allclose(exp.values[:, 0, 5, 5], exp.options["group_values"][:, 3])
+    assert exp.values.shape == X.shape and (exp.score > 0.99).all()
+    np.testing.assert_allclose(exp.local_prediction, torch_outputs(linear, X)[:, 1], atol=1e-3)

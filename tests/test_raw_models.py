@@ -86,6 +86,9 @@ def test_keras_models(capsys) -> None:
     exp = gb.KernelShap(odd, background=X[:8])(X[:3], target=1)
     assert exp.values.shape == (3, 4) and np.abs(exp.delta).max() < 1e-4
     assert capsys.readouterr().out == ""  # no Keras progress bars
+    unbuilt = keras.Sequential([keras.layers.Dense(2)])  # its input shape comes from the data
+    exp = gb.KernelShap(unbuilt, background=X[:4])(X[:2], target=0)
+    assert exp.values.shape == (2, 4) and np.abs(exp.delta).max() < 1e-4
 
 
 def test_sklearn_estimators() -> None:

@@ -133,6 +133,10 @@ def _network(
 ) -> NativeModel | CallableModel | Pending:
     """A torch module or Keras model: native when every layer translates, else (model-agnostic
     methods only) called at inference once the sample shape is known."""
+    if kind == "keras" and not getattr(model, "built", True) and not gradients:
+        if sample_shape is None:  # a Keras model not built yet: called once the data is known
+            return Pending(model, gradients)
+        return CallableModel(_shaped(_keras_call(model), sample_shape), int(np.prod(sample_shape)))
     try:
         if kind == "torch":
             from glassbox.models.torch_adapter import from_torch
