@@ -188,6 +188,8 @@ def torch_forward(spec: NetworkSpec, X: Any) -> Any:
             y = torch.cat(xs, dim=int(p.get("axis", 0)) + 1)
         elif kind == "reshape":
             y = x.reshape(x.shape[0], *p["shape"])
+        elif kind == "permute":
+            y = x.permute(0, *[int(a) + 1 for a in p["perm"]])
         elif kind == "flatten":
             y = x.flatten(1)
         elif kind == "dense":
@@ -357,6 +359,8 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], str, dict[str, Any], dict[str, Any
     "batch_norm_vector": ((6,), "batch_norm", {}, {"bn": 6}),
     "reshape": ((3, 4, 5), "reshape", {"shape": (-1, 5)}, {}),
     "reshape_to_image": ((24,), "reshape", {"shape": (2, 3, 4)}, {}),
+    "permute_to_channels_first": ((4, 5, 3), "permute", {"perm": (2, 0, 1)}, {}),
+    "permute_vector_axes": ((3, 4), "permute", {"perm": (1, 0)}, {}),
 }
 
 

@@ -123,9 +123,12 @@ class Explainer:
 
     Parameters
     ----------
-    model : NativeModel, or for ``AgnosticExplainer`` anything ``glassbox.as_model`` accepts
-        A ``NativeModel`` that is not built yet (``model.built`` is False: converted without an
-        input shape) is built from the first batch the explainer is called with.
+    model : NativeModel, a raw torch / Keras / scikit-learn model, or for ``AgnosticExplainer``
+        anything ``glassbox.as_model`` accepts (a plain function too)
+        Raw models are converted once (``models/convert.py``): native where possible, else, for
+        the model-agnostic methods, called in batches at inference. A model whose input shape
+        is not known yet (a ``NativeModel`` with ``built`` False, a plain function without data)
+        is built from the first batch the explainer is called with.
     n_threads : int, optional
         Threads of the core call; default ``GLASSBOX_NUM_THREADS``, else every core.
     memory_budget : int, optional
