@@ -44,8 +44,9 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     converted = convert(model, None if n_inputs is None else (n_inputs,))
     if isinstance(converted, Pending):
         raise TypeError(
-            "model: a plain function needs n_inputs, the width of its rows (or use "
-            "glassbox.wrap(fn, n_inputs=...)); explainers infer it from their data"
+            f"model: a plain function or a {type(model).__name__} of unknown input shape needs "
+            "n_inputs, the width of its rows (or use glassbox.wrap(fn, n_inputs=...), or "
+            "glassbox.from_torch(module, input_shape=...)); explainers infer it from their data"
         )
     if n_inputs is not None and converted.n_inputs != n_inputs:
         raise ValueError(f"model: takes {converted.n_inputs} features, the data has {n_inputs}")
