@@ -203,6 +203,8 @@ def test_shape_errors_teach(cnn, images) -> None:
         gb.KernelShap(native, background=images[:1])(last, target=0)
     with pytest.raises(ValueError, match=r"look channels-last.*X\.transpose\(0, 3, 1, 2\)"):
         gb.Saliency(cnn)(last, target=0)  # a raw CNN built from its first batch
+    with pytest.raises(ValueError, match=r"background: samples of shape \(8, 8, 3\) look"):
+        gb.KernelShap(cnn, background=last[:1])  # the raw CNN is converted from the background
     with pytest.raises(ValueError, match=r"use X\.reshape\(-1, 3, 8, 8\)"):
         gb.Saliency(native)(images.reshape(3, -1), target=0)
     with pytest.raises(ValueError, match=r"use X\[None\]"):

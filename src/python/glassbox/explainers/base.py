@@ -162,6 +162,7 @@ class Explainer:
 
     method_name: ClassVar[str] = "explainer"
     needs_network: ClassVar[bool] = True
+    data_name: ClassVar[str] = "X"  # the constructor's data ``_data_shape`` reads, for messages
 
     def __init__(
         self,
@@ -189,7 +190,8 @@ class Explainer:
         """The model converted once (``models.convert``): native where possible; for the
         model-agnostic methods, else called in batches. Raw models and plain functions whose
         input shape is not known yet are converted at the first batch (``Pending``)."""
-        converted = convert(model, self._data_shape(), gradients=self.needs_network)
+        shape = self._data_shape()
+        converted = convert(model, shape, gradients=self.needs_network, data=self.data_name)
         if self.needs_network and not isinstance(converted, NativeModel):
             raise TypeError(
                 f"model: {type(self).__name__} needs gradients, so it needs a native network "

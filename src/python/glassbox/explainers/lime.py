@@ -96,6 +96,7 @@ class Lime(AgnosticExplainer):
     """
 
     method_name = "lime"
+    data_name = "training_data"
 
     def __init__(
         self,

@@ -102,6 +102,7 @@ class ShapleyExplainer(AgnosticExplainer):
     """
 
     method_name = "shapley"
+    data_name = "background"
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(

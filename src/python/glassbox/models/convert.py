@@ -66,10 +66,15 @@ class Pending:
 
 
 def convert(
-    model: object, sample_shape: tuple[int, ...] | None = None, *, gradients: bool = False
+    model: object,
+    sample_shape: tuple[int, ...] | None = None,
+    *,
+    gradients: bool = False,
+    data: str = "X",
 ) -> NativeModel | CallableModel | Pending:
     """``model`` as a ``NativeModel`` or ``CallableModel`` (``Pending`` while its input shape is
-    unknown). ``gradients``: the method needs a native network (no callable fallback).
+    unknown). ``gradients``: the method needs a native network (no callable fallback);
+    ``data``: the argument ``sample_shape`` comes from, for messages.
 
     Examples
     --------
@@ -85,7 +90,7 @@ def convert(
         return model
     kind = framework(model)
     if kind in ("torch", "keras"):
-        return _network(model, kind, sample_shape, gradients)
+        return _network(model, kind, sample_shape, gradients, data)
     if gradients:
         if kind == "sklearn":
             from glassbox.models.sklearn_adapter import from_sklearn
@@ -129,7 +134,7 @@ def _shaped(fn: Callable[[np.ndarray], Any], shape: tuple[int, ...]) -> Callable
 
 
 def _network(
-    model: Any, kind: str, sample_shape: tuple[int, ...] | None, gradients: bool
+    model: Any, kind: str, sample_shape: tuple[int, ...] | None, gradients: bool, data: str
 ) -> NativeModel | CallableModel | Pending:
     """A torch module or Keras model: native when every layer translates, else (model-agnostic
     methods only) called at inference once the sample shape is known."""
@@ -151,11 +156,11 @@ def _network(
     except UnsupportedLayerError as error:
         if getattr(error, "needs_image", False) and sample_shape is not None:
             raise ValueError(
-                f"model: this {type(model).__name__} takes images, but the data has samples of "
+                f"model: this {type(model).__name__} takes images, but {data} has samples of "
                 f"shape {sample_shape}; pass images (n, C, H, W), a batch even for one baseline "
                 "(X[:1]), or convert it with glassbox.from_torch(module, input_shape=(C, H, W))"
             ) from error
-        hint = "" if sample_shape is None else layout_hint(sample_shape)
+        hint = "" if sample_shape is None else layout_hint(sample_shape, data)
         if hint:
             raise ValueError(f"{hint} ({error})") from error
         if gradients:
