@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
+from glassbox._names import is_name, resolve
 from glassbox._validation import (
     as_batch,
-    check_int,
     check_model_outputs,
     core_job,
     named_nonfinite_rows,
@@ -104,49 +104,50 @@ def prepare(
     return Run(agnostic, options, check_progress(progress), what, *names), batch
 
 
-def check_feature(value: object, n_features: int, name: str = "features") -> int:
-    """One feature index in [0, n_features) (negative indices count from the end)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name}: expected feature indices (integers between {-n_features} and "
-            f"{n_features - 1}), got {type(value).__name__}"
-        )
-    index = int(value)
-    if not -n_features <= index < n_features:
-        raise ValueError(
-            f"{name}: feature {index} is out of range for {n_features} features (expected an "
-            f"integer between {-n_features} and {n_features - 1})"
-        )
-    return index % n_features
+def check_feature(
+    value: object, n_features: int, name: str = "features", names: Sequence[str] | None = None
+) -> int:
+    """One feature index in [0, n_features) from an index (negative ones count from the end) or
+    a name among ``names`` (x0, x1, ... when the features are unnamed)."""
+    return resolve(value, names, n_features, name)
 
 
-def check_features(values: object, n_features: int, name: str = "features") -> list[int]:
-    """A non-empty list of distinct feature indices."""
-    if isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool):
+def check_features(
+    values: object, n_features: int, name: str = "features", names: Sequence[str] | None = None
+) -> list[int]:
+    """A non-empty list of distinct feature indices, from indices or names (one or a sequence)."""
+    one = is_name(values) or (
+        isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool)
+    )
+    if one:
         values = [values]
     if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
         raise TypeError(
-            f"{name}: expected a feature index (an integer between {-n_features} and "
+            f"{name}: expected a feature name or index (an integer between {-n_features} and "
             f"{n_features - 1}) or a non-empty sequence of them, got {values!r}"
         )
-    features = [check_feature(v, n_features, name) for v in values]
+    features = [check_feature(v, n_features, name, names) for v in values]
     if len(set(features)) != len(features):
         raise ValueError(f"{name}: features repeat in {features}")
     return features
 
 
-def select_outputs(target: object, n_outputs: int) -> list[int]:
-    """The outputs a result reports: all of them for None, else the given index or indices."""
+def select_outputs(target: object, n_outputs: int, names: Sequence[str] | None = None) -> list[int]:
+    """The outputs a result reports: all of them for None, else the given output(s), by index
+    or by name among ``names``."""
     if target is None:
         return list(range(n_outputs))
-    values = [target] if isinstance(target, (numbers.Integral, np.integer)) else target
+    one = is_name(target) or isinstance(target, (numbers.Integral, np.integer))
+    values = [target] if one else target
     if isinstance(target, bool) or not isinstance(values, (Sequence, np.ndarray)):
         raise TypeError(
-            f"target: expected None, an integer between 0 and {n_outputs - 1} or a sequence of "
-            f"them, got {target!r}"
+            f"target: expected None, an output name or an integer between 0 and {n_outputs - 1}, "
+            f"or a sequence of them, got {target!r}"
         )
-    outputs = [check_int(value, "target", 0, n_outputs - 1) for value in values]
-    return outputs
+    return [
+        resolve(value, names, n_outputs, "target", what="output", negative=False)
+        for value in values
+    ]
 
 
 def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:

@@ -47,12 +47,14 @@ class PartialDependence:
     targets: list[int]
     kind: str
     centered: bool
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
 
 
 def partial_dependence(
     model: object,
     X: object,
-    features: int | Sequence[int],
+    features: int | str | Sequence[int | str],
     *,
     kind: str = "average",
     grid_resolution: int = 100,
@@ -60,7 +62,7 @@ def partial_dependence(
     categorical_features: object = None,
     grid: object = None,
     centered: bool = False,
-    target: int | Sequence[int] | None = None,
+    target: int | str | Sequence[int | str] | None = None,
     extrapolate: bool = False,
     sample_weight: object = None,
     n_threads: int | None = None,
@@ -80,20 +82,21 @@ def partial_dependence(
     ----------
     model : NativeModel, CallableModel, estimator or callable
     X : array of shape (n_rows, n_features)
-    features : int or pair of ints
+    features : int, str or a pair of them
+        Feature indices or names (the names of X's columns or the model's feature names).
     kind : {"average", "individual", "both"}
     grid_resolution : int
         Grid points per feature (> 1).
     percentiles : (float, float)
         The grid's bounds for continuous features, in [0, 1].
-    categorical_features : indices or boolean mask, optional
+    categorical_features : indices, names or boolean mask, optional
         Their grid is their unique values (at least two).
-    grid : array, sequence of arrays or {feature: values}, optional
+    grid : array, sequence of arrays or {feature index or name: values}, optional
         Custom grid values; values outside the data's range need ``extrapolate=True``.
     centered : bool
         Subtract each curve's value at the first grid point (centered ICE / PD).
-    target : int or sequence of ints, optional
-        Outputs to report (default: all).
+    target : int, str or a sequence of them, optional
+        Outputs to report, by index or name (default: all).
     extrapolate : bool
         Allow a custom grid outside the data's range.
     sample_weight : array of shape (n_rows,), optional
@@ -121,15 +124,16 @@ def partial_dependence(
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "partial_dependence")
     n_rows, n_features = batch.shape
-    feats = check_features(features, n_features)
+    names = run.feature_names
+    feats = check_features(features, n_features, names=names)
     if len(feats) > 2:
         raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")
     kind = check_choice(kind, "kind", ("average", "individual", "both"))
     resolution = check_int(grid_resolution, "grid_resolution", 2)
     bounds = check_percentiles(percentiles)
-    categorical = categorical_mask(categorical_features, n_features)
-    custom = custom_axes(grid, feats)
-    outputs = select_outputs(target, run.n_outputs)
+    categorical = categorical_mask(categorical_features, n_features, names)
+    custom = custom_axes(grid, feats, n_features, names)
+    outputs = select_outputs(target, run.n_outputs, run.output_names)
     weights = check_weights(sample_weight, n_rows)
     # the grid is built from the data as given (float64 when X is), like scikit-learn's
     data = np.asarray(X)
@@ -191,4 +195,6 @@ def partial_dependence(
         targets=outputs,
         kind=kind,
         centered=bool(centered),
+        feature_names=run.feature_names,
+        output_names=run.output_names,
     )
