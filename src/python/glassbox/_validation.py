@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassbox._names import is_name, resolve
 from glassbox.errors import NonFiniteWarning
 
 if TYPE_CHECKING:
@@ -89,15 +90,30 @@ def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, .
     return shape
 
 
-def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
-    """Per-row target indices (int64, shape (n_rows,)) from an int, a sequence or None, each
-    checked against the model's outputs before any cast (a huge int never wraps around)."""
+def as_targets(
+    target: object, n_rows: int, n_outputs: int, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Per-row target indices (int64, shape (n_rows,)) from an int, an output name among
+    ``names`` ("output 0", ... when unnamed), a sequence of them or None, each checked against
+    the model's outputs before any cast (a huge int never wraps around)."""
     if target is None:
         if n_outputs != 1:
             raise ValueError(
-                f"target: the model has {n_outputs} outputs; pass target=<int> or one int per row"
+                f"target: the model has {n_outputs} outputs; pass target=<int or output name> or "
+                "one per row"
             )
         return np.zeros(n_rows, dtype=np.int64)
+    if is_name(target) or (
+        isinstance(target, (Sequence, np.ndarray)) and any(is_name(t) for t in target)
+    ):
+        single = is_name(target)
+        values = [target] if single else list(target)  # type: ignore[call-overload]
+        if not single and len(values) != n_rows:
+            raise ValueError(f"target: expected {n_rows} targets (one per row), got {len(values)}")
+        indices = [
+            resolve(t, names, n_outputs, "target", what="output", negative=False) for t in values
+        ]
+        return np.broadcast_to(np.array(indices, dtype=np.int64), (n_rows,)).copy()
     if isinstance(target, (bool, np.bool_)):
         raise TypeError(
             f"target: expected an integer between 0 and {n_outputs - 1} or a sequence of them, "

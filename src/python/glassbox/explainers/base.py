@@ -261,8 +261,9 @@ class Explainer:
         return as_batch(X, tuple(self.model.input_shape))
 
     def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
-        """Per-row output indices for ``target``."""
-        return as_targets(target, n_rows, self.model.n_outputs)
+        """Per-row output indices for ``target`` (indices, or names among the model's output
+        names)."""
+        return as_targets(target, n_rows, self.model.n_outputs, self.model.output_names)
 
     def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, Any]:
         """The model made ready, the checked batch, its (n, d) rows for the core, and the
