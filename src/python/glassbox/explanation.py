@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from glassbox._names import output_labels, position_labels
+from glassbox.tables import Tabular, explanation_frame
+
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(Tabular):
     """Attributions for a batch of rows, with everything needed to read and check them.
 
     Attributes
@@ -23,7 +26,9 @@ class Explanation:
         Per row, the model output the attributions are measured against (f at the baseline,
         E[f(references)]), where the method has one.
     feature_names, output_names : list of str or None
-        Names from the model adapter.
+        The names of the features (X's columns, else the model's; group names for grouped
+        Shapley values) and of the model's outputs; None: unnamed (tables and ``to_shap`` then
+        use x0, x1, ... and "output 0", ...).
     target : ndarray or None
         The output explained for each row.
     method : str
@@ -134,11 +139,38 @@ class Explanation:
             parts.append(f"max|delta|={float(np.max(np.abs(self.delta))):.3g}")
         return f"Explanation({', '.join(parts)})"
 
+    def to_frame(self, kind: str = "wide") -> Any:
+        """The values as a pandas DataFrame (``to_pandas`` is the same).
+
+        ``kind="wide"``: one row per explained row (index ``row``), one column per feature name;
+        values with an output axis (every output explained at once) get a column MultiIndex
+        (feature, output). ``kind="long"``: one row per (row, feature[, output]) with columns
+        ``row``, ``feature``, ``output`` (the explained output's name, when there is a target or
+        an output axis), ``value``, ``data`` (the feature's value in the row, when values are
+        per feature) and ``stderr`` (sampled estimates). Image positions are named
+        "x{c}_{h}_{w}" unless the model names them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> exp = Explanation(values=np.array([[1.0, -2.0]]), data=np.array([[3.0, 4.0]]),
+        ...                   feature_names=["a", "b"])
+        >>> exp.to_frame().to_dict("index")  # wide: row -> {feature: value}
+        {0: {'a': 1.0, 'b': -2.0}}
+        >>> exp.to_frame("long")
+           row feature  value  data
+        0    0       a    1.0   3.0
+        1    0       b   -2.0   4.0
+        """
+        return explanation_frame(self, kind)
+
     def to_shap(self) -> Any:
         """Convert to ``shap.Explanation`` (needs shap installed) for shap's plots.
 
         Image-shaped values are flattened to rows x features; a trailing output axis (Shapley
-        values of every output at once) is kept, as shap does for multi-output models.
+        values of every output at once) is kept, as shap does for multi-output models, with the
+        outputs' names. Features are named as in ``to_frame`` (x0, x1, ... when unnamed), so
+        ``shap_exp[:, "name"]``, ``cohorts`` and shap's plots work.
         """
         try:
             import shap
@@ -152,9 +184,11 @@ class Explanation:
         base_values = None if self.base_values is None else np.asarray(self.base_values)
         if base_values is not None and self.single_row and base_values.ndim == 0:
             base_values = float(base_values)
+        sample = self.values.shape[len(lead) : self.values.ndim - len(tail)]
         return shap.Explanation(
             values=np.asarray(values),
             base_values=base_values,
             data=np.asarray(data),
-            feature_names=self.feature_names,
+            feature_names=position_labels(self.feature_names, sample),
+            output_names=output_labels(self.output_names, tail[0]) if outputs else None,
         )

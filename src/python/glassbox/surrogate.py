@@ -21,6 +21,7 @@ from glassbox._validation import (
 )
 from glassbox.inspection._common import prepare
 from glassbox.models.agnostic import AgnosticModel, evaluate
+from glassbox.tables import Tabular, surrogate_frame
 
 TASKS = ("auto", "classification", "regression")
 #: scikit-learn's ``random_state`` takes seeds below 2^32.
@@ -28,7 +29,7 @@ SKLEARN_MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
-class SurrogateTree:
+class SurrogateTree(Tabular):
     """A decision tree that mimics a model.
 
     Attributes
@@ -80,6 +81,18 @@ class SurrogateTree:
     target: int | None = None
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "rules") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="rules"``: one row per leaf
+        with columns ``rule`` (its conditions joined by "and"), ``n_samples`` (training rows
+        there) and the leaf's prediction: ``prediction`` (the output's name) for a classifier,
+        one column per mimicked output (named) for a regressor. ``kind="importances"``: one row
+        per feature with ``feature`` and ``importance`` (the tree's impurity importances)."""
+        return surrogate_frame(self, kind)
+
+    def to_pandas(self, kind: str = "rules") -> Any:
+        """The same DataFrame as ``to_frame(kind)``."""
+        return self.to_frame(kind)
 
     def __str__(self) -> str:
         return (

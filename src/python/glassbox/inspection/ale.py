@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -11,10 +12,11 @@ from glassbox import _core
 from glassbox._validation import check_int
 from glassbox.inspection._common import check_features, prepare, select_outputs
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, grid_frame
 
 
 @dataclass(frozen=True)
-class ALE:
+class ALE(Tabular):
     """The result of :func:`ale`.
 
     For one feature, ``values`` has shape (n_targets, n_bins + 1): the centered effect at each
@@ -39,6 +41,13 @@ class ALE:
     targets: list[int]
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per bin edge
+        (per pair of edges for a pair), a column per feature (named, holding the edge) and per
+        reported output (named, holding the effect). ``kind="long"``: one row per (output, edge)
+        with columns ``output``, the features and ``value``. Counts stay in ``counts``."""
+        return grid_frame(self, self.edges, kind, {"value": self.values})
 
 
 def quantile_edges(column: np.ndarray, bins: int, feature: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,13 +14,14 @@ from glassbox._names import is_name
 from glassbox._validation import check_int, check_seed
 from glassbox.inspection._common import check_features, prepare, select_outputs
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, pairs_frame
 
 #: The random stream of the rows the H-statistic uses.
 ROWS_STREAM = 22
 
 
 @dataclass(frozen=True)
-class HStatistic:
+class HStatistic(Tabular):
     """The result of :func:`h_statistic`.
 
     ``pairwise[i, t]`` is H² of ``pairs[i]`` for output ``targets[t]``; ``overall[j, t]`` is the
@@ -44,6 +46,17 @@ class HStatistic:
     rows: np.ndarray
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide", which: str = "pairs") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same) of H² for ``which="pairs"`` (columns
+        ``feature_1``, ``feature_2``) or ``which="overall"`` (column ``feature``).
+        ``kind="wide"``: one row per pair (feature), a column of H² per reported output (named);
+        ``kind="long"``: one row per (pair, output) with columns ``output`` and ``h2``."""
+        return pairs_frame(self, kind, which)
+
+    def to_pandas(self, kind: str = "wide", which: str = "pairs") -> Any:
+        """The same DataFrame as ``to_frame(kind, which)``."""
+        return self.to_frame(kind, which)
 
     @property
     def h(self) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,14 +22,16 @@ from glassbox.inspection.grid import (
     feature_axis,
 )
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, grid_frame
 
 
 @dataclass(frozen=True)
-class PartialDependence:
+class PartialDependence(Tabular):
     """The result of :func:`partial_dependence` (scikit-learn's attribute names).
 
     ``average`` has shape (n_targets, *grid_shape), ``individual`` (n_targets, n_rows,
-    *grid_shape); ``grid_values`` holds one array per feature.
+    *grid_shape); ``grid_values`` holds one array per feature. ``feature_names`` /
+    ``output_names`` are the data's and the model's (None: unnamed).
 
     Examples
     --------
@@ -49,6 +52,26 @@ class PartialDependence:
     centered: bool
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per grid
+        point, a column per feature (named, holding its grid value) and per reported output
+        (named, holding the average). ``kind="long"``: one row per (output, grid point) with
+        columns ``output``, the features and ``average``; with ICE curves, one row per (output,
+        row, grid point) with a ``row`` column, ``individual`` and ``average`` (when computed).
+
+        Examples
+        --------
+        >>> import numpy as np, glassbox as gb
+        >>> model = gb.wrap(lambda X: 2 * X[:, 0], n_inputs=2)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2))
+        >>> gb.partial_dependence(model, X, "x0", grid=[-1.0, 1.0]).to_frame()
+            x0  output 0
+        0 -1.0      -2.0
+        1  1.0       2.0
+        """
+        curves = {"average": self.average, "individual": self.individual}
+        return grid_frame(self, self.grid_values, kind, curves)
 
 
 def partial_dependence(

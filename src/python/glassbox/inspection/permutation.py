@@ -20,6 +20,7 @@ from glassbox.inspection._common import (
     prepare,
 )
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, importance_frame
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
 REGRESSION = ("r2", "mse", "mae")
@@ -28,12 +29,15 @@ SHUFFLE_STREAM, ROWS_STREAM = 20, 21
 
 
 @dataclass(frozen=True)
-class PermutationImportance:
+class PermutationImportance(Tabular):
     """The result of :func:`permutation_importance` (scikit-learn's attribute names).
 
     ``importances[g, r]`` is the baseline score minus the score with group ``g`` permuted in
     repeat ``r`` (scores are "higher is better": losses are negated, as scikit-learn's
     ``neg_*`` scorers). ``permutation_indices()`` gives the exact rows each job read.
+    ``group_names`` name the rows of ``importances`` (the features' names, x0, x1, ... when
+    unnamed); ``feature_names`` / ``output_names`` are the data's and the model's (None:
+    unnamed).
 
     Examples
     --------
@@ -58,6 +62,13 @@ class PermutationImportance:
     group_names: list[str] | None = None
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per feature
+        (or group) with columns ``feature`` (its name), ``importances_mean`` and
+        ``importances_std``; ``kind="long"``: one row per (feature, repeat) with columns
+        ``feature``, ``repeat`` and ``importance``."""
+        return importance_frame(self, kind)
 
     def permutation_indices(self) -> tuple[np.ndarray, np.ndarray]:
         """``(rows, sources)``: job (g, r) scored ``X[rows[g]]`` with the columns of group ``g``
