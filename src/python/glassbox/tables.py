@@ -75,11 +75,10 @@ def explanation_frame(exp: Any, kind: str) -> Any:
     p = len(features)
     outputs = output_labels(exp.output_names, k) if k else None
     if kind == "wide":
-        frame = pd.DataFrame(values.reshape(n, -1), columns=features)
+        columns = features
         if k:
-            frame.columns = pd.MultiIndex.from_product(
-                [features, outputs], names=["feature", "output"]
-            )
+            columns = pd.MultiIndex.from_product([features, outputs], names=["feature", "output"])
+        frame = pd.DataFrame(values.reshape(n, -1), columns=columns)
         frame.index.name = "row"
         return frame
     width = p * max(k, 1)
