@@ -112,7 +112,7 @@ def resolve(
 
 def unknown_name(argument: str, what: str, key: str, labels: Sequence[str]) -> str:
     """The message for a name that is not among ``labels``: close matches, then what there is."""
-    close = difflib.get_close_matches(key, labels, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(key, labels, n=3, cutoff=0.8)
     hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
     shown = ", ".join(map(repr, labels[:LISTED_NAMES]))
     more = f", ... ({len(labels)} in all)" if len(labels) > LISTED_NAMES else ""
