@@ -18,25 +18,22 @@ NAMES = ["mean radius", "mean texture", "mean area", "mean smoothness"]
 OUTPUTS = ["malignant", "benign"]
 
 
-def scores(X: np.ndarray) -> np.ndarray:
-    z = X[:, 0] - 0.5 * X[:, 1] + 0.3 * X[:, 2] * X[:, 3]
-    return np.stack([z, -z], axis=1)
-
-
 @pytest.fixture(scope="module")
 def X() -> np.ndarray:
     return np.random.default_rng(7).normal(size=(40, 4))
 
 
 @pytest.fixture(scope="module")
-def model() -> gb.CallableModel:
-    wrapped = gb.wrap(scores, n_inputs=4)
-    wrapped.feature_names, wrapped.output_names = list(NAMES), list(OUTPUTS)
-    return wrapped
+def model(X: np.ndarray) -> gb.NativeModel:
+    """A native logistic regression named through the adapter."""
+    linear = pytest.importorskip("sklearn.linear_model")
+    y = (X[:, 0] - 0.5 * X[:, 1] > 0).astype(int)
+    estimator = linear.LogisticRegression().fit(X, y)
+    return gb.from_sklearn(estimator, feature_names=NAMES, output_names=OUTPUTS)
 
 
 @pytest.fixture(scope="module")
-def exp(model: gb.CallableModel, X: np.ndarray) -> Explanation:
+def exp(model: gb.NativeModel, X: np.ndarray) -> Explanation:
     return gb.ExactShapley(model, background=X[:10])(X[:30], target="malignant")
 
 
@@ -55,7 +52,7 @@ def test_names_select_columns_and_cohorts(exp: Explanation) -> None:
         np.testing.assert_array_equal(cohort.data, exp.data[rows])
 
 
-def test_every_output_gets_output_names(model: gb.CallableModel, X: np.ndarray) -> None:
+def test_every_output_gets_output_names(model: gb.NativeModel, X: np.ndarray) -> None:
     every = gb.ExactShapley(model, background=X[:10])(X[:5])
     converted = every.to_shap()
     assert converted.output_names == OUTPUTS and converted.values.shape == (5, 4, 2)

@@ -37,6 +37,11 @@ class Run:
     output_names: list[str] | None = None
 
     @property
+    def names(self) -> dict[str, list[str] | None]:
+        """``feature_names`` and ``output_names``, as the keyword arguments of a result."""
+        return {"feature_names": self.feature_names, "output_names": self.output_names}
+
+    @property
     def core(self) -> object:
         return core_model(self.model)
 

@@ -182,6 +182,5 @@ def ale(
         counts=counts,
         features=feats,
         targets=outputs,
-        feature_names=run.feature_names,
-        output_names=run.output_names,
+        **run.names,
     )

@@ -193,13 +193,4 @@ def h_statistic(
         residual = f_x[None] - single - pd[n_single + n_pairs :]
         total = _ratio((residual**2).sum(axis=1), (f_x**2).sum(axis=0), scale)
     run.check_finite(sample, pairwise=pairwise, overall=total)
-    return HStatistic(
-        pairwise=pairwise,
-        pairs=pairs,
-        overall=total,
-        features=chosen,
-        targets=outputs,
-        rows=rows,
-        feature_names=run.feature_names,
-        output_names=run.output_names,
-    )
+    return HStatistic(pairwise, pairs, total, chosen, outputs, rows, **run.names)  # field order

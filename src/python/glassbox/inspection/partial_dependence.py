@@ -218,6 +218,5 @@ def partial_dependence(
         targets=outputs,
         kind=kind,
         centered=bool(centered),
-        feature_names=run.feature_names,
-        output_names=run.output_names,
+        **run.names,
     )

@@ -411,6 +411,5 @@ def permutation_importance(
         n_rows=n_rows,
         **plan,
         group_names=group_names,
-        feature_names=run.feature_names,
-        output_names=run.output_names,
+        **run.names,
     )
