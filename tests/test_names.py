@@ -79,6 +79,16 @@ def test_categorical_features_by_name(native: gb.NativeModel, data: tuple) -> No
     pd_index = gb.partial_dependence(native, Xc, 3, categorical_features=[3])
     np.testing.assert_array_equal(pd_name.grid_values[0], [0.0, 1.0])
     np.testing.assert_array_equal(pd_name.average, pd_index.average)
+    pandas = pytest.importorskip("pandas")
+    columns = pandas.Index(NAMES)
+    from_index = gb.partial_dependence(
+        native, Xc, columns[[0, 3]], categorical_features=columns[[3]], grid_resolution=3
+    )
+    mixed = gb.partial_dependence(
+        native, Xc, [0, "mean smoothness"], categorical_features=[1, "mean smoothness"]
+    )
+    assert from_index.features == [0, 3] and from_index.grid_values[1].tolist() == [0.0, 1.0]
+    assert mixed.features == [0, 3] and mixed.grid_values[1].tolist() == [0.0, 1.0]
 
 
 def test_permutation_groups_by_name(native: gb.NativeModel, data: tuple) -> None:
@@ -124,6 +134,8 @@ def test_explainer_target_by_name(native: gb.NativeModel, data: tuple) -> None:
         assert by_name.feature_names == NAMES and by_name.output_names == CLASSES
         per_row = explainer(X[:3], target=["benign", "malignant", 1])
         np.testing.assert_array_equal(per_row.target, [1, 0, 1])
+        array = explainer(X[:3], target=np.array(CLASSES)[[1, 1, 0]])
+        np.testing.assert_array_equal(array.target, [1, 1, 0])
     with pytest.raises(ValueError, match=r"target: no output named 'Malignant'; did you mean"):
         gb.FeatureAblation(native)(X[:3], target="Malignant")
     with pytest.raises(ValueError, match="3 targets"):

@@ -70,6 +70,14 @@ def test_unnamed_defaults() -> None:
     assert flat.feature_names == ["x0", "x1", "x2"] and flat[:, "x2"].values.shape == (2,)
 
 
+def test_groups_carry_no_data(model: gb.NativeModel, X: np.ndarray) -> None:
+    groups = {"size": [0, 2], "shape": [1, 3]}
+    grouped = gb.ExactShapley(model, background=X[:10], groups=groups)(X[:3], target=1)
+    converted = grouped.to_shap()
+    assert converted.feature_names == ["size", "shape"] and converted.data is None
+    np.testing.assert_array_equal(converted[:, "shape"].values, grouped.values[:, 1])
+
+
 def axis_text(figure: object) -> str:
     """Every tick label and axis label of a figure, as one string."""
     parts = []

@@ -103,9 +103,7 @@ def as_targets(
                 "one per row"
             )
         return np.zeros(n_rows, dtype=np.int64)
-    if is_name(target) or (
-        isinstance(target, (Sequence, np.ndarray)) and any(is_name(t) for t in target)
-    ):
+    if has_names(target):
         single = is_name(target)
         values = [target] if single else list(target)  # type: ignore[call-overload]
         if not single and len(values) != n_rows:
@@ -143,6 +141,17 @@ def as_targets(
             f" (expected an integer between 0 and {n_outputs - 1})"
         )
     return np.broadcast_to(array.astype(np.int64), (n_rows,)).copy()
+
+
+def has_names(target: object) -> bool:
+    """Whether ``target`` is an output name or a sequence holding one (a NumPy array: by dtype)."""
+    if is_name(target):
+        return True
+    if isinstance(target, np.ndarray):
+        return target.dtype.kind in "US" or (
+            target.dtype == object and any(is_name(t) for t in target.ravel())
+        )
+    return isinstance(target, Sequence) and any(is_name(t) for t in target)
 
 
 def _all_ints(array: np.ndarray) -> bool:

@@ -170,7 +170,8 @@ class Explanation(Tabular):
         Image-shaped values are flattened to rows x features; a trailing output axis (Shapley
         values of every output at once) is kept, as shap does for multi-output models, with the
         outputs' names. Features are named as in ``to_frame`` (x0, x1, ... when unnamed), so
-        ``shap_exp[:, "name"]``, ``cohorts`` and shap's plots work.
+        ``shap_exp[:, "name"]``, ``cohorts`` and shap's plots work. Values per group of features
+        (grouped Shapley values) are named by the groups and carry no ``data``.
         """
         try:
             import shap
@@ -185,10 +186,12 @@ class Explanation(Tabular):
         if base_values is not None and self.single_row and base_values.ndim == 0:
             base_values = float(base_values)
         sample = self.values.shape[len(lead) : self.values.ndim - len(tail)]
+        if data.shape[-1] != values.shape[len(lead)]:
+            data = None  # values per group of features (grouped Shapley values): no data column
         return shap.Explanation(
             values=np.asarray(values),
             base_values=base_values,
-            data=np.asarray(data),
+            data=None if data is None else np.asarray(data),
             feature_names=position_labels(self.feature_names, sample),
             output_names=output_labels(self.output_names, tail[0]) if outputs else None,
         )

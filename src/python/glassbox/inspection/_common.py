@@ -126,6 +126,8 @@ def check_features(
     )
     if one:
         values = [values]
+    elif hasattr(values, "tolist") and not isinstance(values, np.ndarray):
+        values = values.tolist()  # a pandas Index of column names, a Series
     if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
         raise TypeError(
             f"{name}: expected a feature name or index (an integer between {-n_features} and "

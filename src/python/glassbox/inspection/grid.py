@@ -43,10 +43,15 @@ def categorical_mask(
         return mask
     if is_name(categorical_features):
         categorical_features = [categorical_features]
-    values = np.asarray(categorical_features)
-    if values.ndim == 1 and values.dtype.kind in "OU":  # names (or a mix): one by one
+    if hasattr(categorical_features, "tolist"):  # an array, a pandas Index of column names
+        categorical_features = categorical_features.tolist()
+    if isinstance(categorical_features, (list, tuple)) and any(
+        is_name(v) for v in categorical_features
+    ):  # names (maybe mixed with indices): one by one
         argument = "categorical_features"
-        values = np.array([resolve(v, names, n_features, argument) for v in values], np.int64)
+        resolved = [resolve(v, names, n_features, argument) for v in categorical_features]
+        categorical_features = np.array(resolved, dtype=np.int64)
+    values = np.asarray(categorical_features)
     if values.dtype == np.bool_:
         if values.shape != (n_features,):
             raise ValueError(
