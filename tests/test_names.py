@@ -243,3 +243,17 @@ def test_string_labels_through_classes_and_bad_y(data: tuple) -> None:
         gb.permutation_importance(estimator, X, strings, metric="r2")
     with pytest.raises(TypeError, match=r"y: expected class labels .* NoneType"):
         gb.permutation_importance(estimator, X, [None, *strings[1:].tolist()])
+
+
+def test_integer_classes_map_through_their_names(data: tuple) -> None:
+    X, _ = data
+    classes = np.array([2, 5, 9])
+    index = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    native = gb.from_sklearn(sklearn_linear.LogisticRegression().fit(X, classes[index]))
+    assert native.output_names == ["2", "5", "9"]  # str(class)
+    np.testing.assert_array_equal(
+        gb.permutation_importance(native, X, classes[index], n_repeats=2).importances,
+        gb.permutation_importance(native, X, index, n_repeats=2).importances,
+    )
+    with pytest.raises(ValueError, match=r"labels 0..2 \(one per model output\) or among"):
+        gb.permutation_importance(native, X, np.where(index == 0, 3, classes[index]))

@@ -147,47 +147,54 @@ def _as_labels(y: object, n_rows: int) -> np.ndarray:
     return check_vector(array, n_rows, "y")
 
 
-def _named_classes(y: np.ndarray, names: list[str], metric: str) -> np.ndarray:
-    """String labels as output indices through the model's output names. One output named by
-    one class (a binary model's score of that class): that class is 1, the one other label 0."""
-    if len(names) == 1:
-        others = sorted(set(y.tolist()) - {names[0]})
+def _named_classes(y: np.ndarray, keys: list, metric: str, source: str) -> np.ndarray:
+    """Labels as output indices: label ``keys[k]`` is output ``k`` (``source`` says where the
+    keys come from, for errors). One output named by one class (a binary model's score of that
+    class): that class is 1, the one other label 0."""
+    uniques, inverse = np.unique(y, return_inverse=True)
+    if len(keys) == 1:
+        others = [u for u in uniques.tolist() if u != keys[0]]
         if len(others) > 1:
             raise ValueError(
-                f"y: metric {metric!r} on a single-output model scores the class {names[0]!r} "
+                f"y: metric {metric!r} on a single-output model scores the class {keys[0]!r} "
                 f"against one other; y holds {len(others)} other labels {others[:10]}"
             )
-        return (y == names[0]).astype(np.float64)
-    position = {name: k for k, name in enumerate(names)}
-    unknown = sorted(set(y.tolist()) - set(position))
+        return (y == keys[0]).astype(np.float64)
+    position = {key: k for k, key in enumerate(keys)}
+    unknown = [u for u in uniques.tolist() if u not in position]
     if unknown:
-        raise ValueError(
-            f"y: labels {unknown[:10]} are not among the model's output names {names[:20]} "
-            "(pass output_names= naming the class of each output)"
-        )
-    return np.array([position[label] for label in y.tolist()], dtype=np.float64)
+        raise ValueError(f"y: labels {unknown[:10]} are not among {source} {keys[:20]}")
+    lookup = np.array([position[u] for u in uniques.tolist()], dtype=np.float64)
+    return lookup[inverse.ravel()]
+
+
+def _label_keys(y: np.ndarray, names: list[str] | None) -> list | None:
+    """The output names as the keys of y's labels: the names for string labels; for numbers,
+    their values when every name is a number (integer classes named by ``str(class)``)."""
+    if names is None or y.dtype.kind == "U":
+        return names
+    try:
+        return [float(name) for name in names]
+    except ValueError:
+        return None
 
 
 def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple[np.ndarray, int]:
-    """y as class indices 0..n_classes-1: string labels through the model's output names, or
-    through an estimator's ``classes_`` when it has it; numbers are indices otherwise."""
+    """y as class indices 0..n_classes-1: labels through the model's output names (strings, or
+    numbers all among the names when the names are numbers), or through an estimator's
+    ``classes_`` when it has it; other numbers are indices."""
     n_outputs = run.n_outputs
     n_classes = 2 if n_outputs == 1 else n_outputs
-    if y.dtype.kind == "U" and run.output_names is not None:
-        return _named_classes(y, run.output_names, metric), n_classes
+    keys = _label_keys(y, run.output_names)
+    # numbers: labels when every one is a named class, else output indices (below)
+    if keys is not None and (y.dtype.kind == "U" or np.isin(y, keys).all()):
+        source = "the model's output names (pass output_names= naming the class of each output)"
+        return _named_classes(y, keys, metric, source), n_classes
     classes = getattr(model, "classes_", None)
     if classes is not None:
         classes = np.asarray(classes)
-        if y.dtype.kind == "U":
-            classes = classes.astype(str)
-        position = np.searchsorted(classes, y)  # scikit-learn's classes_ are sorted
-        if np.any(position >= len(classes)) or np.any(
-            classes[np.minimum(position, len(classes) - 1)] != y
-        ):
-            raise ValueError(
-                f"y: metric {metric!r} needs labels from the model's classes_ {classes.tolist()}"
-            )
-        return position.astype(np.float64), len(classes)
+        keys = (classes.astype(str) if y.dtype.kind == "U" else classes).tolist()
+        return _named_classes(y, keys, metric, "the model's classes_"), len(classes)
     if y.dtype.kind == "U":
         raise ValueError(
             f"y: string labels need the model's output names (the class of each output) or an "
@@ -197,9 +204,10 @@ def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple
     if not np.array_equal(y, np.round(y)):
         raise ValueError(f"y: metric {metric!r} needs class labels; y has continuous values")
     if y.min() < 0 or y.max() >= n_classes:
+        named = "" if keys is None else f" or among the model's output names {keys[:20]}"
         raise ValueError(
             f"y: metric {metric!r} needs labels 0..{n_classes - 1} (one per model "
-            f"output), got values from {y.min():g} to {y.max():g}"
+            f"output){named}, got values from {y.min():g} to {y.max():g}"
         )
     return y, n_classes
 
