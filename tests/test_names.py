@@ -176,6 +176,15 @@ def test_frame_fitted_estimator_keeps_names() -> None:
 # ---- string labels y ---------------------------------------------------------------------------
 
 
+def polars_series(strings: np.ndarray) -> list:
+    """``strings`` as polars Series of str and of categories (none without polars)."""
+    try:
+        import polars
+    except ImportError:
+        return []
+    return [polars.Series(strings), polars.Series(strings, dtype=polars.Categorical)]
+
+
 def test_string_labels_map_through_output_names(native: gb.NativeModel, data: tuple) -> None:
     pd = pytest.importorskip("pandas")
     X, y = data
@@ -188,6 +197,7 @@ def test_string_labels_map_through_output_names(native: gb.NativeModel, data: tu
         pd.Series(strings),
         pd.Series(strings, dtype="category"),
         pd.Categorical(strings),
+        *polars_series(strings),
     ):
         got = gb.permutation_importance(native, X, labels, n_repeats=3)
         np.testing.assert_array_equal(got.importances, want)
