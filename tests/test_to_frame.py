@@ -76,6 +76,19 @@ def test_explanation_groups_single_row_and_defaults(X: np.ndarray) -> None:
     np.testing.assert_array_equal(one.to_frame().to_numpy()[0], one.values)
 
 
+def test_interaction_values_have_two_feature_axes(model: gb.CallableModel, X: np.ndarray) -> None:
+    exp = gb.ShapleyInteractions(model, background=X[:5])(X[:2], target="lo")
+    wide = exp.to_frame()
+    assert wide.columns.names == ["feature_1", "feature_2"]
+    np.testing.assert_array_equal(wide[("a", "b")], exp.values[:, 0, 1])
+    long = exp.to_frame("long")
+    assert long.columns.tolist() == ["row", "feature_1", "feature_2", "output", "value"]
+    pair = long[(long["row"] == 1) & (long["feature_1"] == "c") & (long["feature_2"] == "a")]
+    assert pair["value"].item() == exp.values[1, 2, 0] and set(long["output"]) == {"lo"}
+    every = gb.ShapleyInteractions(model, background=X[:5])(X[:2]).to_frame("long")
+    assert len(every) == 2 * 3 * 3 * 2 and set(every["output"]) == {"lo", "hi"}
+
+
 def test_explanation_images_name_positions() -> None:
     exp = Explanation(
         values=np.arange(2 * 2 * 1 * 3, dtype=float).reshape(2, 2, 1, 3),

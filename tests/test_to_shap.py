@@ -78,6 +78,14 @@ def test_groups_carry_no_data(model: gb.NativeModel, X: np.ndarray) -> None:
     np.testing.assert_array_equal(converted[:, "shape"].values, grouped.values[:, 1])
 
 
+def test_interactions_keep_their_pair_axes(model: gb.NativeModel, X: np.ndarray) -> None:
+    exp = gb.ShapleyInteractions(model, background=X[:5])(X[:3], target=0)
+    converted = exp.to_shap()
+    assert converted.values.shape == (3, 4, 4) and converted.feature_names == NAMES
+    np.testing.assert_array_equal(converted.data, exp.data)
+    np.testing.assert_array_equal(converted[:, "mean area"].values, exp.values[:, 2])
+
+
 def axis_text(figure: object) -> str:
     """Every tick label and axis label of a figure, as one string."""
     parts = []

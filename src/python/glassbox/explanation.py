@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._names import output_labels, position_labels
-from glassbox.tables import Tabular, explanation_frame
+from glassbox.tables import Tabular, explanation_frame, value_axes
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,8 @@ class Explanation(Tabular):
         ``row``, ``feature``, ``output`` (the explained output's name, when there is a target or
         an output axis), ``value``, ``data`` (the feature's value in the row, when values are
         per feature) and ``stderr`` (sampled estimates). Image positions are named
-        "x{c}_{h}_{w}" unless the model names them.
+        "x{c}_{h}_{w}" unless the model names them. Interaction values have two feature axes:
+        ``feature_1`` and ``feature_2`` (wide: a column MultiIndex; long: two columns).
 
         Examples
         --------
@@ -169,29 +169,28 @@ class Explanation(Tabular):
 
         Image-shaped values are flattened to rows x features; a trailing output axis (Shapley
         values of every output at once) is kept, as shap does for multi-output models, with the
-        outputs' names. Features are named as in ``to_frame`` (x0, x1, ... when unnamed), so
-        ``shap_exp[:, "name"]``, ``cohorts`` and shap's plots work. Values per group of features
-        (grouped Shapley values) are named by the groups and carry no ``data``.
+        outputs' names; interaction values keep their (feature, feature) axes. Features are
+        named as in ``to_frame`` (x0, x1, ... when unnamed), so ``shap_exp[:, "name"]``,
+        ``cohorts`` and shap's plots work. Values per group of features (grouped Shapley values)
+        are named by the groups and carry no ``data``.
         """
         try:
             import shap
         except ImportError as error:
             raise ImportError("to_shap() needs shap: pip install shap") from error
-        outputs = self.values.ndim == self.data.ndim + 1
+        axes = value_axes(self)
         lead = () if self.single_row else (self.values.shape[0],)
-        tail = (self.values.shape[-1],) if outputs else ()
-        values = self.values.reshape(*lead, -1, *tail)
+        values = self.values.reshape(*lead, *(len(labels) for _, labels in axes))
         data = self.data.reshape(*lead, -1)
+        if data.shape[-1] != len(axes[0][1]):
+            data = None  # values per group of features: no data column
         base_values = None if self.base_values is None else np.asarray(self.base_values)
         if base_values is not None and self.single_row and base_values.ndim == 0:
             base_values = float(base_values)
-        sample = self.values.shape[len(lead) : self.values.ndim - len(tail)]
-        if data.shape[-1] != values.shape[len(lead)]:
-            data = None  # values per group of features (grouped Shapley values): no data column
         return shap.Explanation(
             values=np.asarray(values),
             base_values=base_values,
             data=None if data is None else np.asarray(data),
-            feature_names=position_labels(self.feature_names, sample),
-            output_names=output_labels(self.output_names, tail[0]) if outputs else None,
+            feature_names=axes[0][1],
+            output_names=axes[-1][1] if axes[-1][0] == "output" else None,
         )

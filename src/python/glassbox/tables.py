@@ -57,43 +57,59 @@ def labels_of(
     return [labels[i] for i in picked]
 
 
+#: ``Explanation.method`` of values with a pair of feature axes (interaction values).
+INTERACTION_METHODS = ("shapley_interactions",)
+
+
+def value_axes(exp: Any) -> list[tuple[str, list[str]]]:
+    """The named axes of one row of an Explanation's values, in order: ``("feature", names of the
+    sample's flat positions)`` (or ``("feature_1", names), ("feature_2", names)`` for interaction
+    values), then ``("output", names)`` when values hold every output (a trailing axis)."""
+    shape = np.shape(exp.values)[0 if exp.single_row else 1 :]
+    sample_ndim = np.ndim(exp.data) - (0 if exp.single_row else 1)
+    if exp.method in INTERACTION_METHODS:
+        names = feature_labels(exp.feature_names, shape[0])
+        axes = [("feature_1", names), ("feature_2", names)]
+        rest = shape[2:]
+    else:
+        sample = shape[:-1] if len(shape) == sample_ndim + 1 else shape
+        axes = [("feature", position_labels(exp.feature_names, sample))]
+        rest = shape[len(sample) :]
+    if rest:
+        axes.append(("output", output_labels(exp.output_names, rest[0])))
+    return axes
+
+
 def explanation_frame(exp: Any, kind: str) -> Any:
     """An Explanation's table (see ``Explanation.to_frame``)."""
     kind = check_choice(kind, "kind", KINDS)
     pd = pandas()
+    axes = value_axes(exp)
+    sizes = [len(labels) for _, labels in axes]
     values, data = np.asarray(exp.values), np.asarray(exp.data)
-    target = None if exp.target is None else np.asarray(exp.target)
-    stderr = None if exp.stderr is None else np.asarray(exp.stderr)
-    if exp.single_row:  # one row: give it its row axis back
-        values, data = values[None], data[None]
-        target = None if target is None else target.reshape(1)
-        stderr = None if stderr is None else stderr[None]
-    n = values.shape[0]
-    k = values.shape[-1] if values.ndim == data.ndim + 1 else 0  # a trailing output axis
-    sample = values.shape[1 : values.ndim - (1 if k else 0)]
-    features = position_labels(exp.feature_names, sample)
-    p = len(features)
-    outputs = output_labels(exp.output_names, k) if k else None
+    n = 1 if exp.single_row else values.shape[0]
+    values = values.reshape(n, -1)
     if kind == "wide":
-        columns = features
-        if k:
-            columns = pd.MultiIndex.from_product([features, outputs], names=["feature", "output"])
-        frame = pd.DataFrame(values.reshape(n, -1), columns=columns)
+        columns: Any = axes[0][1]
+        if len(axes) > 1:
+            columns = pd.MultiIndex.from_product([a[1] for a in axes], names=[a[0] for a in axes])
+        frame = pd.DataFrame(values, columns=columns)
         frame.index.name = "row"
         return frame
-    width = p * max(k, 1)
-    columns: dict[str, Any] = {"row": np.repeat(np.arange(n), width)}
-    columns["feature"] = _pick(features, np.tile(np.repeat(np.arange(p), max(k, 1)), n))
-    if k:
-        columns["output"] = _pick(outputs, np.tile(np.arange(k), n * p))  # type: ignore[arg-type]
-    elif target is not None:
-        columns["output"] = np.repeat(np.asarray(labels_of(exp.output_names, target), object), p)
-    columns["value"] = values.reshape(-1)
-    if data.size == n * p:  # one data value per feature (not per group of features)
-        columns["data"] = np.repeat(data.reshape(n, p), max(k, 1), axis=1).reshape(-1)
-    if stderr is not None and stderr.shape == values.shape:
-        columns["stderr"] = stderr.reshape(-1)
-    return pd.DataFrame(columns)
+    width = values.shape[1]
+    table: dict[str, Any] = {"row": np.repeat(np.arange(n), width)}
+    for (name, labels), index in zip(axes, np.indices(sizes).reshape(len(sizes), -1), strict=True):
+        table[name] = _pick(labels, np.tile(index, n))
+    if "output" not in table and exp.target is not None:
+        named = labels_of(exp.output_names, np.reshape(exp.target, n))
+        table["output"] = np.repeat(np.asarray(named, dtype=object), width)
+    table["value"] = values.reshape(-1)
+    p = sizes[0]
+    if axes[0][0] == "feature" and data.size == n * p:  # a data value per feature, not group
+        table["data"] = np.repeat(data.reshape(n, p), width // p, axis=1).reshape(-1)
+    if exp.stderr is not None and np.size(exp.stderr) == values.size:
+        table["stderr"] = np.asarray(exp.stderr).reshape(-1)
+    return pd.DataFrame(table)
 
 
 def importance_frame(result: Any, kind: str) -> Any:
