@@ -163,7 +163,7 @@ def _named_classes(y: np.ndarray, keys: list, metric: str, source: str) -> np.nd
     position = {key: k for k, key in enumerate(keys)}
     unknown = [u for u in uniques.tolist() if u not in position]
     if unknown:
-        raise ValueError(f"y: labels {unknown[:10]} are not among {source} {keys[:20]}")
+        raise ValueError(f"y: labels {unknown[:10]} are not among {source}: {keys[:20]}")
     lookup = np.array([position[u] for u in uniques.tolist()], dtype=np.float64)
     return lookup[inverse.ravel()]
 
@@ -188,7 +188,8 @@ def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple
     keys = _label_keys(y, run.output_names)
     # numbers: labels when every one is a named class, else output indices (below)
     if keys is not None and (y.dtype.kind == "U" or np.isin(y, keys).all()):
-        source = "the model's output names (pass output_names= naming the class of each output)"
+        hint = "its classes_" if hasattr(model, "classes_") else "pass output_names= naming classes"
+        source = f"the model's output names ({hint})"
         return _named_classes(y, keys, metric, source), n_classes
     classes = getattr(model, "classes_", None)
     if classes is not None:
