@@ -100,7 +100,7 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray, scale: np.ndarray) ->
 def h_statistic(
     model: object,
     X: object,
-    features: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    features: Sequence[int | str] | Sequence[Sequence[int | str]] | None = None,
     *,
     n_samples: int = 200,
     seed: int = 0,
