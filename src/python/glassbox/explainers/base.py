@@ -165,6 +165,7 @@ class Explainer:
     missing_ok: ClassVar[bool] = False
     #: The schema of the first DataFrame the explainer read (its data or X), or None.
     _schema: Schema | None = None
+    _sample: np.ndarray | None = None
 
     def __init__(
         self,
@@ -176,7 +177,7 @@ class Explainer:
     ) -> None:
         self.model: AgnosticModel = self._check_model(model)
         if self._schema is not None:  # a DataFrame given to the constructor (a background)
-            self._adopt(self._schema)
+            self._adopt(self._schema, self._sample)
         self.progress = check_progress(progress)
         run_options(n_threads, memory_budget)  # checks both; core_options builds them per call
         self.n_threads = None if n_threads is None else int(n_threads)
@@ -251,7 +252,7 @@ class Explainer:
         if frame_kind(data) is None:
             return as_array(data)
         table = read_table(data, self._schema, name)
-        self._schema = table.schema
+        self._schema, self._sample = table.schema, table.rows[:1]
         return table.rows
 
     def _read(self, X: object) -> object:
@@ -262,15 +263,15 @@ class Explainer:
         table = read_table(X, self._schema)
         if self._schema is None:
             self._schema = table.schema
-            self._adopt(table.schema)
+            self._adopt(table.schema, table.rows[:1])
         return table.rows
 
-    def _adopt(self, schema: Schema) -> None:
-        """Use the DataFrame schema ``schema``: a Python model is called with DataFrames of its
-        columns and dtypes; coded (non-numeric) columns need a method that only moves values and
-        a Python model."""
+    def _adopt(self, schema: Schema, sample: np.ndarray | None) -> None:
+        """Use the DataFrame schema ``schema`` (``sample``: a row of the data, encoded): a Python
+        model is called with DataFrames of its columns and dtypes; coded (non-numeric) columns
+        need a method that only moves values and a Python model."""
         if isinstance(self.model, CallableModel):
-            self.model = self.model.framed(schema)
+            self.model = self.model.framed(schema, sample)
             if self.needs_numbers is not None:
                 check_numeric(schema, type(self).__name__, self.needs_numbers)
         elif schema.coded:

@@ -111,7 +111,7 @@ def prepare(
     schema = table.schema
     framed = isinstance(agnostic, CallableModel) and schema is not None
     if framed:
-        agnostic = agnostic.framed(schema)  # type: ignore[arg-type,union-attr]
+        agnostic = agnostic.framed(schema, table.rows[:1])  # type: ignore[arg-type,union-attr]
     elif schema is not None and schema.coded:
         raise TypeError(
             f"X: columns {schema.coded} are not numeric, and a native network computes on "

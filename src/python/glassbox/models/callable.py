@@ -64,12 +64,16 @@ class CallableModel:
         self.feature_names = check_names(feature_names, self.n_inputs, "feature_names")
         self.output_names = check_names(output_names, self._n_outputs, "output_names")
         self.schema: Schema | None = None
+        self._sample = np.zeros((1, self.n_inputs), np.float32)  # probed for n_outputs
 
-    def framed(self, schema: Schema) -> CallableModel:
+    def framed(self, schema: Schema, sample: np.ndarray | None = None) -> CallableModel:
         """A copy whose ``fn`` gets DataFrames of ``schema`` (the columns and dtypes of the data)
-        rebuilt from the rows the core made; this model is left as it is."""
+        rebuilt from the rows the core made; this model is left as it is. ``sample``: a row of
+        the data (encoded), what finding ``n_outputs`` calls the model on."""
         framed = copy.copy(self)
         framed.schema = schema
+        if sample is not None:
+            framed._sample = np.array(sample[:1], dtype=np.float32)
         if framed.feature_names is None:
             framed.feature_names = schema.feature_names
         return framed
@@ -91,8 +95,7 @@ class CallableModel:
     def n_outputs(self) -> int:
         """Outputs per sample; found by one call on a zero row when not given."""
         if self._n_outputs is None:
-            # a zero row; for a framed model, the first value read of each coded column
-            self._n_outputs = self._outputs(np.zeros((1, self.n_inputs), np.float32)).shape[1]
+            self._n_outputs = self._outputs(self._sample).shape[1]
             check_names(self.output_names, self._n_outputs, "output_names")
         return self._n_outputs
 
