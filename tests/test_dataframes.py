@@ -267,9 +267,9 @@ def test_array_likes_are_read_through_array_only():
         exp.values, (X[:2] - X[:10].mean(axis=0)) * np.arange(1.0, 4.0), atol=1e-5
     )
     y = X @ np.arange(1.0, 4.0)
-    assert gb.permutation_importance(model, NoArrayFunction(X), y, metric="r2").importances_mean[
-        2
-    ] > 0
+    assert (
+        gb.permutation_importance(model, NoArrayFunction(X), y, metric="r2").importances_mean[2] > 0
+    )
     assert gb.partial_dependence(model, NoArrayFunction(X), [0], grid_resolution=4).average.size
 
 
@@ -283,3 +283,23 @@ def test_schema_round_trips_values_float32_cannot_hold():
     back = schema.decode(rows)
     pd.testing.assert_frame_equal(back, frame)
     assert schema.coded == ["s"]
+
+
+def test_missing_values_in_an_array_reach_a_model_that_imputes():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    X[::5, 1] = np.nan
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(X, y)
+    exp = gb.KernelShap(model, background=X[:20], n_samples=6)(X[:5], target=1)
+    fx = model.predict_proba(X[:5])[:, 1]
+    np.testing.assert_allclose(
+        exp.values.sum(axis=1), fx - model.predict_proba(X[:20])[:, 1].mean(), atol=2e-6
+    )
+    assert np.isnan(exp.data[0, 1])  # row 0 is explained with its missing value
+    result = gb.permutation_importance(model, X, y, n_repeats=2, seed=0)
+    assert result.importances_mean[0] > result.importances_mean[2]
+    # a model that does not impute returns NaN: named, not silently averaged
+    plain = gb.wrap(lambda rows: rows.sum(axis=1), n_inputs=3)
+    with pytest.raises(ValueError, match=r"not finite for rows \[0"):
+        gb.KernelShap(plain, background=X[1:4], n_samples=6)(X[:2])

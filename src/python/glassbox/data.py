@@ -350,8 +350,9 @@ def check_finite_rows(rows: np.ndarray, schema: Schema | None, what: str, name: 
     column = f"column {schema.columns[col].name!r}" if schema is not None else f"feature {col}"
     raise ValueError(
         f"{name}: {what} computes on the values themselves and {column} holds NaN or Inf (first"
-        f" at row {row}); impute or drop missing values first, or explain a Python model (e.g. "
-        "a pipeline with an imputer) with a model-agnostic method, which passes them through"
+        f" at row {row}); impute or drop missing values first (the Shapley explainers, "
+        "permutation_importance, partial_dependence and h_statistic pass them to a Python "
+        "model, e.g. a pipeline with an imputer)"
     )
 
 

@@ -289,10 +289,9 @@ class Explainer:
         return self.model.feature_names
 
     def _allow_missing(self) -> bool:
-        """Missing values (NaN) pass to the model: a Python model given a DataFrame, and a
+        """Missing values (NaN) pass to the model: a Python model (it may impute them) and a
         method that does no arithmetic on them (``missing_ok``)."""
-        framed = isinstance(self.model, CallableModel) and self.model.schema is not None
-        return framed and self.missing_ok
+        return isinstance(self.model, CallableModel) and self.missing_ok
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -330,8 +329,9 @@ class Explainer:
         """The model made ready, the checked batch, its (n, d) rows for the core, and the
         per-row targets."""
         X = self._read(X)
-        if self._schema is not None and not self._allow_missing():
-            check_finite_rows(np.asarray(X), self._schema, type(self).__name__)
+        if not self._allow_missing() and isinstance(X, np.ndarray) and X.dtype.kind == "f":
+            if X.ndim >= 2 and X.size:  # which method refuses missing values, and why
+                check_finite_rows(X.reshape(X.shape[0], -1), self._schema, type(self).__name__)
         self._ready(X)
         batch = self._batch(X)
         return batch, batch.reshape(batch.shape[0], -1), self._targets(target, batch.shape[0])

@@ -100,7 +100,7 @@ def prepare(
     """The model as an agnostic model and X as a checked float32 (n, n_features) batch.
 
     A DataFrame X names the features and, for a Python model, is what the model is called with
-    (``CallableModel.framed``); its missing values pass to a Python model when ``missing_ok``
+    (``CallableModel.framed``). Missing values (NaN) pass to a Python model when ``missing_ok``
     (the method only moves values between rows), else they are an error naming ``what``.
     """
     table = read_table(X)
@@ -117,9 +117,10 @@ def prepare(
             f"X: columns {schema.coded} are not numeric, and a native network computes on "
             "numbers; encode them as the network was trained"
         )
-    if not (framed and missing_ok):
-        check_finite_rows(np.asarray(table.rows), schema, what)
-    batch = as_batch(table.rows, (int(shape[1]),), allow_nan=framed and missing_ok)
+    allow_nan = isinstance(agnostic, CallableModel) and missing_ok  # a Python model may impute
+    if not allow_nan and table.rows.dtype.kind == "f":
+        check_finite_rows(table.rows, schema, what)
+    batch = as_batch(table.rows, (int(shape[1]),), allow_nan=allow_nan)
     options = run_options(n_threads, memory_budget)
     names = table.feature_names or agnostic.feature_names, agnostic.output_names
     return Run(agnostic, options, check_progress(progress), what, *names, schema), batch

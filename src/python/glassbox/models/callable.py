@@ -104,11 +104,8 @@ class CallableModel:
         (n, n_outputs) float32 array."""
         if self.schema is None and frame_kind(X) is not None:
             return self.framed(Schema.of(X)).predict(X)
-        if self.schema is not None:
-            rows = read_table(X, self.schema).rows
-            batch = as_batch(rows, self.input_shape, allow_nan=True)
-        else:
-            batch = as_batch(X, self.input_shape)
+        rows = read_table(X, self.schema).rows
+        batch = as_batch(rows, self.input_shape, allow_nan=True)  # the model may impute NaN
         return self._outputs(batch)
 
     def _outputs(self, batch: np.ndarray) -> np.ndarray:
