@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_int
+from glassbox._validation import as_batch, check_int, check_model_outputs
 from glassbox.data import Schema, frame_kind, read_table
 
 
@@ -106,7 +106,9 @@ class CallableModel:
             return self.framed(Schema.of(X)).predict(X)
         rows = read_table(X, self.schema).rows
         batch = as_batch(rows, self.input_shape, allow_nan=True)  # the model may impute NaN
-        return self._outputs(batch)
+        outputs = self._outputs(batch)
+        check_model_outputs("predict", outputs)
+        return outputs
 
     def _outputs(self, batch: np.ndarray) -> np.ndarray:
         """``fn`` on a checked batch, its outputs checked."""
