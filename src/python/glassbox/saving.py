@@ -464,8 +464,8 @@ def explanation_from_content(content: dict[str, Any], path: str) -> Any:
 
 def _field_problem(name: str, value: Any, row_fields: tuple[str, ...]) -> str | None:
     """What is wrong with an Explanation field read from a file, or None."""
-    if name in row_fields:
-        ok = value is None or isinstance(value, np.ndarray)
+    if name in row_fields:  # a single row's fields may be NumPy scalars
+        ok = value is None or isinstance(value, (np.ndarray, np.generic))
     elif name in _NAME_LISTS:
         ok = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
     elif name == "layer_relevance":
