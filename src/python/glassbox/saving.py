@@ -343,8 +343,10 @@ def _document(archive: zipfile.ZipFile, size: int) -> tuple[str, int, Any]:
             f"written by a newer glassbox (format version {version}); this glassbox reads "
             f"version {VERSION}: upgrade glassbox to load it"
         )
-    if type(count) is not int or not 0 <= count < len(names):
-        raise ValueError(f"arrays must be the number of array members, got {count!r:.40}")
+    if type(count) is not int or not 0 <= count <= len(names):
+        raise ValueError(
+            f"arrays must be the number of array members ({len(names) - 1}), got {count!r:.40}"
+        )
     expected = {DOCUMENT, *(_member(i) for i in range(count))}
     if len(names) != len(set(names)) or set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
