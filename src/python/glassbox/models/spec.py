@@ -106,10 +106,10 @@ def spec_to_dict(spec: NetworkSpec) -> dict[str, Any]:
 
     Examples
     --------
-    >>> spec = NetworkSpec(input_shape=(3,))
-    >>> _ = spec.add("max_pool1d", "pool", params={"kernel": (2,)})
+    >>> spec = NetworkSpec(input_shape=(1, 4, 4))
+    >>> _ = spec.add("max_pool2d", "pool", params={"kernel": (2, 2)})
     >>> spec_to_dict(spec)["layers"][0]["params"]
-    {'kernel': [2]}
+    {'kernel': [2, 2]}
     """
     return {
         "input_shape": [int(d) for d in spec.input_shape],
