@@ -268,6 +268,14 @@ def test_explanation_options_with_objects_keep_their_repr(tmp_path: Path) -> Non
     assert_same_explanation(back, exp)
 
 
+def test_empty_fortran_and_big_endian_arrays(tmp_path: Path) -> None:
+    values = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    exp = gb.Explanation(values=values, data=np.arange(6, dtype=">i4").reshape(3, 2))
+    for item in (exp, gb.Explanation(values=np.zeros((0, 3)), data=np.zeros((0, 3), np.float32))):
+        item.save(tmp_path / "e")
+        assert_same_explanation(gb.Explanation.load(tmp_path / "e"), item)
+
+
 def test_object_data_round_trips_by_value(tmp_path: Path) -> None:
     data = np.array(
         [["red", 1.5, 3, True], [None, float("nan"), np.int64(-7), np.float64(2.0)]], dtype=object

@@ -386,11 +386,13 @@ def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
                 f"member {name!r}: its header declares {shape} {dtype} ({size} bytes with the "
                 f"header) but the member holds {info.file_size} bytes"
             )
-        data = member.read(count * dtype.itemsize)
-        if len(data) != count * dtype.itemsize or member.read(1):
+        data = np.empty(count * dtype.itemsize, np.uint8)  # read in place: no second copy
+        view, done = memoryview(data), 0
+        while done < data.size and (got := member.readinto(view[done:])):
+            done += got
+        if done != data.size or member.read(1):
             raise ValueError(f"member {name!r} is truncated")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    return array.copy()
+    return data.view(dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def load(path: Any) -> Any:
