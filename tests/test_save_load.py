@@ -165,13 +165,11 @@ def test_onnx_model(tmp_path: Path) -> None:
         helper.make_node("Gemm", ["a", "W2", "b2"], ["z"], name="fc2", transB=1),
         helper.make_node("Softmax", ["z"], ["y"], name="sm", axis=1),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
-        initializer=inits,
+    x, y = (
+        helper.make_tensor_value_info(v, TensorProto.FLOAT, ["n", k])
+        for v, k in [("x", 4), ("y", 3)]
     )
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
     onnx.checker.check_model(proto)
     roundtrip(gb.from_onnx(proto, output="logits"), make_data(4), tmp_path)

@@ -278,12 +278,13 @@ class NativeModel:
         Examples
         --------
         >>> import os, tempfile, numpy as np, glassbox as gb
-        >>> spec = gb.NetworkSpec(input_shape=(2,))
-        >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, -1.0]]), bias=np.array([0.5]))
-        >>> path = os.path.join(tempfile.mkdtemp(), "model.gb")
-        >>> gb.build_network(spec).save(path)
-        >>> os.listdir(os.path.dirname(path)), gb.load(path)
-        (['model.gb'], NativeModel(input_shape=(2,), n_outputs=1, [dense]))
+        >>> spec = gb.NetworkSpec(input_shape=(3,))
+        >>> _ = spec.add("dense", "fc", weight=np.eye(3), bias=None)
+        >>> _ = spec.add("relu", "act")
+        >>> folder = tempfile.mkdtemp()
+        >>> gb.build_network(spec).save(os.path.join(folder, "model.gb"))
+        >>> os.listdir(folder), gb.load(os.path.join(folder, "model.gb"))
+        (['model.gb'], NativeModel(input_shape=(3,), n_outputs=3, [dense, relu]))
         """
         if not self.built:
             raise ValueError(
