@@ -5,6 +5,7 @@ that would not build (wrong weight shapes, NaN weights, hostile geometry, unknow
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -275,32 +276,53 @@ def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def cnn_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, bytes]]:
+def saved_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A residual CNN and an LRP Explanation of it (layer relevance, a composite in options)."""
     from cnn_nets import resnet_spec
 
-    path = tmp_path_factory.mktemp("fuzz") / "resnet"
-    gb.build_network(resnet_spec(input_hw=6)).save(path)
-    return parts(path)
+    folder = tmp_path_factory.mktemp("fuzz")
+    model = gb.build_network(resnet_spec(input_hw=6))
+    model.save(folder / "resnet")
+    X = make_data(model.input_shape, n_rows=2)
+    gb.LRP(model, "EpsilonPlus")(X, target=1, layers=["add"]).save(folder / "lrp")
+    return [folder / "resnet", folder / "lrp"]
+
+
+def _loads_or_raises(path: Path) -> None:
+    """Loading ``path`` gives a working model / an Explanation, or a ValueError naming it."""
+    try:
+        loaded = gb.load(path)
+    except ValueError as error:
+        assert str(path) in str(error)
+        return
+    if isinstance(loaded, gb.NativeModel):
+        assert loaded.predict(make_data(loaded.input_shape, n_rows=2)).shape[0] == 2
+    else:
+        assert isinstance(loaded, gb.Explanation)
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_documents_load_or_raise_value_error(
-    cnn_file: tuple[dict[str, Any], dict[str, bytes]], tmp_path: Path, data: st.DataObject
+    saved_files: list[Path], tmp_path: Path, data: st.DataObject
 ) -> None:
-    document, members = cnn_file
-    edited = json.loads(json.dumps(document))
+    document, members = parts(data.draw(st.sampled_from(saved_files)))
     for _ in range(data.draw(st.integers(1, 3))):
-        where = data.draw(st.sampled_from(_paths(edited)[1:]))
-        parent = edited
+        where = data.draw(st.sampled_from(_paths(document)[1:]))
+        parent = document
         for key in where[:-1]:
             parent = parent[key]
-        parent[where[-1]] = data.draw(NASTY)
-    path = write_zip(tmp_path / "mutant", edited, members)
-    try:
-        model = gb.load(path)
-    except ValueError as error:
-        assert str(path) in str(error)
-        return
-    out = model.predict(make_data(model.input_shape, n_rows=2)) if model.built else None
-    assert out is None or out.shape[0] == 2
+        parent[where[-1]] = copy.deepcopy(data.draw(NASTY))  # NASTY's lists stay as they are
+    _loads_or_raises(write_zip(tmp_path / "mutant", document, members))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupted_bytes_load_or_raise_value_error(
+    saved_files: list[Path], tmp_path: Path, data: st.DataObject
+) -> None:
+    raw = bytearray(data.draw(st.sampled_from(saved_files)).read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    (tmp_path / "corrupt").write_bytes(bytes(raw[: data.draw(st.integers(0, len(raw)))]))
+    _loads_or_raises(tmp_path / "corrupt")

@@ -192,6 +192,12 @@ class Explanation:
     def load(cls, path: str | os.PathLike[str]) -> Explanation:
         """Read an Explanation written by :meth:`save`; a corrupt, hostile or newer-version file
         is a ``ValueError`` naming the path and the problem (``glassbox.load`` reads models too).
+
+        Examples
+        --------
+        >>> Explanation.load("no/such/explanation.npz")
+        Traceback (most recent call last):
+        ValueError: path: no glassbox file at 'no/such/explanation.npz' (file does not exist)
         """
         _, content = saving.read(path, (saving.EXPLANATION,))
         return saving.explanation_from_content(content, os.fspath(path))
