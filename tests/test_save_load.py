@@ -266,6 +266,12 @@ def test_explanation_options_with_objects_keep_their_repr(tmp_path: Path) -> Non
     assert_same_explanation(back, exp)
 
 
+def test_names_are_kept_as_given(tmp_path: Path) -> None:
+    exp = gb.Explanation(values=np.ones((1, 2)), data=np.ones((1, 2)), feature_names=[0, "b"])
+    exp.save(tmp_path / "e")
+    assert gb.Explanation.load(tmp_path / "e").feature_names == [0, "b"]
+
+
 def test_empty_fortran_and_big_endian_arrays(tmp_path: Path) -> None:
     values = np.asfortranarray(np.arange(12.0).reshape(3, 4))
     exp = gb.Explanation(values=values, data=np.arange(6, dtype=">i4").reshape(3, 2))

@@ -9,6 +9,7 @@ import copy
 import io
 import json
 import math
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def model_file(tmp_path: Path) -> tuple[Path, dict[str, Any], dict[str, bytes]]:
 
 def test_missing_not_a_zip_and_truncated(tmp_path: Path) -> None:
     load_error(tmp_path / "nothing", "no glassbox file .* does not exist")
+    load_error(tmp_path, r"no glassbox file .*\(not a regular file\)")
+    os.mkfifo(tmp_path / "fifo")  # would block a reader
+    load_error(tmp_path / "fifo", "not a regular file")
     (tmp_path / "text").write_bytes(b"hello, not a zip")
     load_error(tmp_path / "text", "not a readable zip archive")
     full = saved_model(tmp_path / "good").read_bytes()
@@ -243,7 +247,7 @@ def test_explanations_are_checked_too(tmp_path: Path) -> None:
     exp = gb.Explanation(values=np.ones((2, 3)), data=np.zeros((2, 3)), feature_names=list("abc"))
     exp.save(tmp_path / "good")
     document, members = parts(tmp_path / "good")
-    for key, value in [("feature_names", [1, 2]), ("method", 3), ("single_row", "yes")]:
+    for key, value in [("feature_names", [[1], 2]), ("method", 3), ("single_row", "yes")]:
         edited = json.loads(json.dumps(document))
         edited["content"][key] = value
         path = write_zip(tmp_path / "bad", edited, members)

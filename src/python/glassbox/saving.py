@@ -281,8 +281,9 @@ def read(path: Any, formats: Collection[str] = FORMATS) -> tuple[str, dict[str, 
     of ``formats``.
     """
     path = _path(path)
-    if not os.path.isfile(path):
-        raise ValueError(f"path: no glassbox file at {path!r} (file does not exist)")
+    if not os.path.isfile(path):  # nor a directory, a pipe or a device: nothing to wait on
+        why = "not a regular file" if os.path.exists(path) else "file does not exist"
+        raise ValueError(f"path: no glassbox file at {path!r} ({why})")
     try:
         with zipfile.ZipFile(path) as archive:
             format, count, content = _document(archive, os.path.getsize(path))
@@ -470,11 +471,15 @@ def _field_problem(name: str, value: Any, row_fields: tuple[str, ...]) -> str | 
     """What is wrong with an Explanation field read from a file, or None."""
     if name in row_fields:  # a single row's fields may be NumPy scalars
         ok = value is None or isinstance(value, (np.ndarray, np.generic))
-    elif name in _NAME_LISTS:
-        ok = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    elif name in _NAME_LISTS:  # names as given (DataFrame columns may be numbers)
+        ok = value is None or (
+            isinstance(value, (list, tuple))
+            and all(isinstance(v, (str, int, float)) for v in value)
+        )
     elif name == "layer_relevance":
         ok = value is None or (
-            isinstance(value, dict) and all(isinstance(v, np.ndarray) for v in value.values())
+            isinstance(value, dict)
+            and all(isinstance(v, (np.ndarray, np.generic)) for v in value.values())
         )
     else:
         expected = {"method": str, "options": dict, "single_row": bool}.get(name, object)
