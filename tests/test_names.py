@@ -267,3 +267,36 @@ def test_integer_classes_map_through_their_names(data: tuple) -> None:
     )
     with pytest.raises(ValueError, match=r"labels 0..2 \(one per model output\) or among"):
         gb.permutation_importance(native, X, np.where(index == 0, 3, classes[index]))
+
+
+def test_dataframe_pipeline_names_on_every_result(data: tuple) -> None:
+    """A pipeline fitted on a frame with string classes, called as an estimator: the frame's
+    columns and the classes name every result, and names work as arguments."""
+    pd = pytest.importorskip("pandas")
+    pipeline = pytest.importorskip("sklearn.pipeline")
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    X, y = data
+    frame = pd.DataFrame(X, columns=NAMES)
+    labels = np.array(CLASSES)[y]
+    model = pipeline.make_pipeline(
+        preprocessing.StandardScaler(), sklearn_linear.LogisticRegression()
+    ).fit(frame, labels)
+    classes = sorted(CLASSES)  # scikit-learn sorts classes_: ["benign", "malignant"]
+    results = [
+        gb.permutation_importance(model, frame, labels, n_repeats=2),
+        gb.partial_dependence(model, frame, "mean area", target="malignant", grid_resolution=3),
+        gb.ale(model, frame, "mean texture", bins=3, target="malignant"),
+        gb.h_statistic(model, frame, ["mean radius", "mean texture"], n_samples=30),
+        gb.surrogate_tree(model, frame, max_depth=2),
+        gb.KernelShap(model, background=frame.iloc[:10], n_samples=64)(
+            frame.iloc[:3], target="malignant"
+        ),
+        gb.Lime(model, training_data=frame, num_samples=100)(frame.iloc[:2], target="benign"),
+    ]
+    for result in results:
+        assert result.feature_names == NAMES, type(result).__name__
+        assert result.output_names == classes, type(result).__name__
+        assert result.to_frame().shape[0] > 0
+    assert results[1].targets == [1] and results[0].to_frame()["feature"].tolist() == NAMES
+    np.testing.assert_array_equal(results[5].target, [1, 1, 1])
+    assert results[5].to_frame("long")["output"].unique().tolist() == ["malignant"]
