@@ -303,3 +303,13 @@ def test_missing_values_in_an_array_reach_a_model_that_imputes():
     plain = gb.wrap(lambda rows: rows.sum(axis=1), n_inputs=3)
     with pytest.raises(ValueError, match=r"not finite for rows \[0"):
         gb.KernelShap(plain, background=X[1:4], n_samples=6)(X[:2])
+
+
+def test_surrogate_tree_refuses_string_columns_and_takes_numeric_frames():
+    frame = mixed_frame()
+    model, _ = mixed_pipeline(frame)
+    with pytest.raises(TypeError, match=r"surrogate_tree needs numbers.*\['colour', 'kind'\]"):
+        gb.surrogate_tree(model, frame)
+    numeric = frame[["size", "count"]]
+    tree = gb.surrogate_tree(lambda rows: rows["size"].fillna(0) + rows["count"], numeric)
+    assert tree.feature_names == ["size", "count"]

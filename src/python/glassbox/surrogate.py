@@ -19,6 +19,7 @@ from glassbox._validation import (
     check_seed,
     named_nonfinite_rows,
 )
+from glassbox.data import check_numeric
 from glassbox.inspection._common import prepare
 from glassbox.models.agnostic import AgnosticModel, evaluate
 from glassbox.tables import Tabular, surrogate_frame
@@ -166,6 +167,8 @@ def surrogate_tree(
     except ImportError as error:
         raise ImportError("surrogate_tree needs scikit-learn: pip install scikit-learn") from error
     run, rows = prepare(model, X, n_threads, memory_budget, what="surrogate_tree")
+    # the tree splits on thresholds of values: codes of a string column would be meaningless
+    check_numeric(run.schema, "surrogate_tree", "its tree splits on thresholds of the values")
     m = run.model
     if max_depth is not None:
         max_depth = check_int(max_depth, "max_depth", 1)
