@@ -10,6 +10,7 @@ features or user-defined groups of features. Every output of the model is explai
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, check_int, check_nonnegative, check_seed
+from glassbox._validation import as_batch, check_choice, check_int, check_nonnegative, check_seed
 from glassbox.explainers.base import AgnosticExplainer, as_array
 from glassbox.explanation import Explanation
 from glassbox.progress import ProgressArg
@@ -292,12 +293,14 @@ class _SampledShapley(ShapleyExplainer):
         seed: int = 0,
         n_samples: int | None = None,
         tol: float | None = None,
+        tol_mode: str = "relative",
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
+        self.tol_mode = check_choice(tol_mode, "tol_mode", ("relative", "absolute"))
         super().__init__(
             model,
             background=background,
@@ -326,8 +329,9 @@ class _SampledShapley(ShapleyExplainer):
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
 
-        ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
-        coalitions evaluated (each on every background row).
+        ``stderr`` holds a standard error per value; ``n_samples`` the distinct coalitions each
+        row used (each evaluated on every background row), ``options["n_evaluated"]`` their
+        maximum over the rows and ``options["n_draws"]`` the most pairs a row drew.
         """
         batch, _, targets = self._inputs(X, target)
         result = self._play(
@@ -335,11 +339,12 @@ class _SampledShapley(ShapleyExplainer):
             batch,
             n_samples=self._budget,
             tol=self.tol or 0.0,
+            tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._shapley_explanation(
+        exp = self._shapley_explanation(
             batch,
             result.values.reshape(n, d, k),
             result.fx,
@@ -348,6 +353,7 @@ class _SampledShapley(ShapleyExplainer):
             stderr=result.stderr.reshape(n, d, k),
             options={"n_evaluated": int(result.n_evaluated), "n_draws": int(result.n_draws)},
         )
+        return dataclasses.replace(exp, n_samples=np.array(result.n_samples, dtype=np.int64))
 
 
 class KernelShap(_SampledShapley):
