@@ -377,10 +377,18 @@ class KernelShap(_SampledShapley):
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
         min(2^d - 2, 2d + 2).
     tol : float, optional
-        Stop early (the budget doubling from 128 coalitions) once, for every row and explained
-        output (the row's target, or every output with target=None), the largest standard error
-        is at most ``tol`` times the range of the values. Rows beyond ``memory_budget`` run in
-        blocks, each stopping on its own rows.
+        Stop each row early, on its own: rounds of sampled coalitions start from max(2d + 2, 32)
+        (besides the enumerated sizes) and double up to ``n_samples``; a row stops once the
+        standard errors of its explained outputs (its target, or every output with target=None)
+        are all at most its tolerance, and its coalitions are no longer evaluated. Each round
+        extends the last, so a row that never stops gets the numbers of a run without ``tol``.
+        ``exp.n_samples`` holds the coalitions each row used. None or 0: the whole budget.
+        How to pick it: docs/methods.md, "Stopping early".
+    tol_mode : {"relative", "absolute"}, default "relative"
+        "relative": a row's tolerance is ``tol * |f(x) - E f(background)|`` (the gap its values
+        share out); a row with a zero gap falls back to ``tol`` times the standard deviation of
+        the output over the background (or ``tol`` itself when that is zero). "absolute": ``tol``
+        in the model's output units.
 
     Examples
     --------
@@ -389,6 +397,14 @@ class KernelShap(_SampledShapley):
     >>> exp = gb.KernelShap(model, background=np.zeros(3), n_samples=6)(np.ones((1, 3), np.float32))
     >>> np.round(exp.values, 6)
     array([[0., 1., 2.]])
+
+    With ``tol``, a linear model stops at the first round (its fit is exact): the 80
+    coalitions of sizes 1 and 39 the budget enumerates, and 2d + 2 = 82 sampled ones:
+
+    >>> X, B = np.ones((2, 40), np.float32), np.zeros(40)
+    >>> lin = gb.wrap(lambda Z: Z @ np.arange(40.0), n_inputs=40)
+    >>> gb.KernelShap(lin, background=B, tol=0.01)(X).n_samples
+    array([162, 162])
     """
 
     method_name = "kernel_shap"
@@ -409,9 +425,8 @@ class PermutationShapley(_SampledShapley):
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
         At least 4 (d - 1). Repeated coalitions are evaluated once.
-    tol : float, optional
-        Stop early (pairs doubling from 8) once the largest standard error is at most ``tol``
-        times the range of the values, for every row and explained output (as ``KernelShap``).
+    tol, tol_mode
+        As for ``KernelShap``, in rounds of pairs starting from 8 and doubling.
 
     Examples
     --------
