@@ -154,23 +154,24 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
     VectorXd delta(cols);
     for (Index j = 0; j < cols; ++j) delta(j) = all_delta(source(j));
     const VectorXd w = sampler.weights();
-    // A = Z' W Z and rhs = Z' W Y, Y = v(S) - v(empty), block by block
+    // A = Z' W Z and rhs = Z' W Y, Y = v(S) - v(empty), block by block. Column by column
+    // (matrix-vector products): a column's bits must not depend on how many columns are solved
+    // with it (the rows still sampling under tol, the row blocks), as a GEMM's blocking would.
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(d, d);
-    RowMatrixXd rhs = RowMatrixXd::Zero(d, cols);
+    Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(d, cols);
     {
-        RowMatrixXd Z, WZ, Y;
+        RowMatrixXd Z, WZ;
+        VectorXd y;
         for (Index c0 = 0; c0 < C; c0 += kDesignBlock) {
             check_interrupt(game.options);
             const Index count = std::min(kDesignBlock, C - c0);
             design_rows(set, c0, count, Z);
             WZ = w.segment(c0, count).asDiagonal() * Z;
             A.noalias() += Z.transpose() * WZ;
-            Y.resize(count, cols);
             for (Index col = 0; col < cols; ++col) {
-                Y.col(col).array() = all_values.col(source(col)).segment(c0, count).array() -
-                                     base(col % k);
+                y = all_values.col(source(col)).segment(c0, count).array() - base(col % k);
+                rhs.col(col).noalias() += WZ.transpose() * y;
             }
-            rhs.noalias() += WZ.transpose() * Y;
         }
     }
     Eigen::MatrixXd inverse;
@@ -183,12 +184,17 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
     }
     const VectorXd a1 = inverse.rowwise().sum();
     const double s = a1.sum();
-    RowMatrixXd P = inverse * rhs;
-    rhs = RowMatrixXd();
     // the projection that keeps sum(phi) = delta: M = A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)
     const Eigen::MatrixXd M = inverse - a1 * a1.transpose() / s;
-    phi = P - a1 * ((P.colwise().sum().transpose() - delta) / s).transpose();
-    P = RowMatrixXd();
+    phi.resize(d, cols);
+    {
+        VectorXd p;
+        for (Index col = 0; col < cols; ++col) {
+            p.noalias() = inverse * rhs.col(col);
+            phi.col(col) = p - a1 * ((p.sum() - delta(col)) / s);
+        }
+    }
+    rhs = Eigen::MatrixXd();
     se = RowMatrixXd::Zero(d, cols);
     const Index J = sampler.n_pairs();
     if (J < 2) return;
