@@ -46,7 +46,7 @@ def first_round(explainer: type, d: int, cap: int, seed: int) -> int:
         if np.count_nonzero((sizes == s) | (sizes == d - s)) < count:
             break
         enumerated += count
-    return enumerated + max(2 * d + 2, 32)
+    return enumerated + max(4 * d, 32)
 
 
 def linear(w: np.ndarray) -> Counting:

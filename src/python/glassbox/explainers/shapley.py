@@ -377,10 +377,11 @@ class KernelShap(_SampledShapley):
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
         min(2^d - 2, 2d + 2).
     tol : float, optional
-        Stop each row early, on its own: rounds of sampled coalitions start from max(2d + 2, 32)
+        Stop each row early, on its own: rounds of sampled coalitions start from max(4d, 32)
         (besides the enumerated sizes) and double up to ``n_samples``; a row stops once the
         standard errors of its explained outputs (its target, or every output with target=None)
-        are all at most its tolerance, and its coalitions are no longer evaluated. Each round
+        are all at most its tolerance (KernelShap's times sqrt(J / (J - d)) after J pairs, a
+        small-sample correction), and its coalitions are no longer evaluated. Each round
         extends the last, so a row that never stops gets the numbers of a run without ``tol``.
         ``exp.n_samples`` holds the coalitions each row used. None or 0: the whole budget.
         How to pick it: docs/methods.md, "Stopping early".
@@ -399,12 +400,12 @@ class KernelShap(_SampledShapley):
     array([[0., 1., 2.]])
 
     With ``tol``, a linear model stops at the first round (its fit is exact): the 80
-    coalitions of sizes 1 and 39 the budget enumerates, and 2d + 2 = 82 sampled ones:
+    coalitions of sizes 1 and 39 the budget enumerates, and 4d = 160 sampled ones:
 
     >>> X, B = np.ones((2, 40), np.float32), np.zeros(40)
     >>> lin = gb.wrap(lambda Z: Z @ np.arange(40.0), n_inputs=40)
     >>> gb.KernelShap(lin, background=B, tol=0.01)(X).n_samples
-    array([162, 162])
+    array([240, 240])
     """
 
     method_name = "kernel_shap"

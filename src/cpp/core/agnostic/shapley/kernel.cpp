@@ -256,7 +256,12 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
 
 }  // namespace
 
-Index first_kernel_round(Index d) { return std::max<Index>(2 * d + 2, 32); }
+Index first_kernel_round(Index d) { return std::max<Index>(4 * d, 32); }
+
+double kernel_stderr_inflation(Index pairs, Index d) {
+    return pairs > d ? std::sqrt(static_cast<double>(pairs) / static_cast<double>(pairs - d))
+                     : INFINITY;
+}
 
 Index min_kernel_samples(Index d) {
     const Index everything = d >= 62 ? Index{1} << 62 : (Index{1} << d) - 2;
@@ -374,7 +379,8 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
             }
         }
         const bool last = !more || target >= budget || sampler.plan().exhaustive();
-        active.retire(result, d, options, evaluated, sampler.n_pairs(), last);
+        active.retire(result, d, options, evaluated, sampler.n_pairs(), last,
+                      kernel_stderr_inflation(sampler.n_pairs(), d));
         target = std::min(budget, 2 * target);
     }
     return result;

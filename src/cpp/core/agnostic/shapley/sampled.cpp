@@ -37,7 +37,8 @@ double row_tolerance(const SampledResult& result, Index i, Index o,
 
 namespace {
 
-bool row_converged(const SampledResult& result, Index i, Index d, const SampledOptions& options) {
+bool row_converged(const SampledResult& result, Index i, Index d, const SampledOptions& options,
+                   double inflation) {
     const Index k = result.fx.cols();
     for (Index o = 0; o < k; ++o) {
         if (!options.targets.empty() && o != options.targets[static_cast<std::size_t>(i)]) {
@@ -45,7 +46,8 @@ bool row_converged(const SampledResult& result, Index i, Index d, const SampledO
         }
         const double limit = row_tolerance(result, i, o, options);
         for (Index g = 0; g < d; ++g) {
-            if (!(result.stderr_(i, g * k + o) <= limit)) return false;
+            const double se = result.stderr_(i, g * k + o);  // exactly 0: no sampling noise
+            if (se != 0.0 && !(se * inflation <= limit)) return false;
         }
     }
     return true;
@@ -58,11 +60,11 @@ ActiveRows::ActiveRows(Index n) : rows_(static_cast<std::size_t>(n)) {
 }
 
 void ActiveRows::retire(SampledResult& result, Index d, const SampledOptions& options,
-                        Index coalitions, Index draws, bool last) {
+                        Index coalitions, Index draws, bool last, double inflation) {
     const bool all = last || options.tol <= 0.0;
     std::size_t kept = 0;
     for (Index i : rows_) {
-        if (all || row_converged(result, i, d, options)) {
+        if (all || row_converged(result, i, d, options, inflation)) {
             result.n_samples(i) = coalitions;
             result.n_evaluated = std::max(result.n_evaluated, coalitions);
             result.n_draws = std::max(result.n_draws, draws);

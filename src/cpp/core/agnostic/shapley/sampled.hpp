@@ -45,17 +45,17 @@ SampledResult start_sampled(const Game& game);
 double row_tolerance(const SampledResult& result, Index i, Index o, const SampledOptions& options);
 
 // The rows still sampling, round after round. After a round has set their values and stderr,
-// retire() drops the rows whose watched outputs (options.targets) all have stderr within
-// row_tolerance, recording the coalitions and draws they used; on the last round (or without
-// tol) every row retires. A row's fate depends on that row alone, so blocks of rows and thread
-// counts change nothing.
+// retire() drops the rows whose watched outputs (options.targets) all have stderr * inflation
+// within row_tolerance, recording the coalitions and draws they used; on the last round (or
+// without tol) every row retires. A row's fate depends on that row alone, so blocks of rows and
+// thread counts change nothing.
 class ActiveRows {
 public:
     explicit ActiveRows(Index n);
     const std::vector<Index>& rows() const { return rows_; }
     bool empty() const { return rows_.empty(); }
     void retire(SampledResult& result, Index d, const SampledOptions& options, Index coalitions,
-                Index draws, bool last);
+                Index draws, bool last, double inflation = 1.0);
 
 private:
     std::vector<Index> rows_;
@@ -112,9 +112,16 @@ void draw_kernel_pair(const KernelPlan& plan, const CounterRng& rng, Index j, Bi
 // The minimum budget: min(2^d - 2, 2d + 2) distinct coalitions.
 Index min_kernel_samples(Index d);
 
-// Under tol, the sampled coalitions of the first round: max(2d + 2, 32) (besides the enumerated
-// ones); each later round doubles them, up to the budget.
+// Under tol, the sampled coalitions of the first round: max(4d, 32) (besides the enumerated
+// ones); each later round doubles them, up to the budget. Not fewer: the sandwich stderr of J
+// pairs fitting d values underestimates the error until J is well above d.
 Index first_kernel_round(Index d);
+
+// The factor the tol rule applies to KernelSHAP's stderr after J pairs: sqrt(J / (J - d)), the
+// small-sample correction of a sandwich estimate with d fitted values (measured on a 30-feature
+// MLP: the errors of the first rounds exceed the uncorrected stderr by about that); infinite
+// (no stop) while J <= d.
+double kernel_stderr_inflation(Index pairs, Index d);
 
 // KernelSHAP (Lundberg & Lee 2017): the efficiency-constrained weighted least squares fit of
 // v(S) - v(empty) by sum_{g in S} phi_g, in double, one factorisation for every row and output
