@@ -15,7 +15,7 @@ counts the rows it is called with. Per explained row the script prints:
 - the achieved largest standard error and the row's tolerance (tol x |f(x) - E f(background)| in
   relative mode, tol in absolute mode);
 - the largest error against a reference: KernelShap with a budget of ``--reference`` coalitions
-  (default 100 000; its own largest standard error is printed, so the reference noise is known),
+  (default 50 000; its own largest standard error is printed, so the reference noise is known),
   both for the `tol` run and for the fixed-budget run.
 
 The issue's figure: on rows where the model is smooth, `tol=0.01` reaches its tolerance with at
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=0.01)
     parser.add_argument("--mode", choices=["relative", "absolute"], default="relative")
     parser.add_argument("--scale", type=float, default=1.0, help="weight scale (1: torch's)")
-    parser.add_argument("--reference", type=int, default=100_000, help="reference budget")
+    parser.add_argument("--reference", type=int, default=50_000, help="reference budget")
     parser.add_argument(
         "--explainer", choices=["KernelShap", "PermutationShapley"], default="KernelShap"
     )
