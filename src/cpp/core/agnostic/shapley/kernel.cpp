@@ -161,17 +161,26 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
     Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(d, cols);
     {
         RowMatrixXd Z, WZ;
-        VectorXd y;
         for (Index c0 = 0; c0 < C; c0 += kDesignBlock) {
             check_interrupt(game.options);
             const Index count = std::min(kDesignBlock, C - c0);
             design_rows(set, c0, count, Z);
             WZ = w.segment(c0, count).asDiagonal() * Z;
             A.noalias() += Z.transpose() * WZ;
-            for (Index col = 0; col < cols; ++col) {
-                y = all_values.col(source(col)).segment(c0, count).array() - base(col % k);
-                rhs.col(col).noalias() += WZ.transpose() * y;
+            ParallelErrors errors;  // no exception (bad_alloc) may leave the region
+#pragma omp parallel num_threads(loop_threads(game, cols, 2.0 * static_cast<double>(count * d)))
+            {
+                VectorXd y;
+#pragma omp for schedule(static)
+                for (Index col = 0; col < cols; ++col) {
+                    errors.run([&] {
+                        y = all_values.col(source(col)).segment(c0, count).array() -
+                            base(col % k);
+                        rhs.col(col).noalias() += WZ.transpose() * y;
+                    });
+                }
             }
+            errors.rethrow();
         }
     }
     Eigen::MatrixXd inverse;
