@@ -29,11 +29,14 @@ MAX_THREADS = 256
 MAX_MEMORY_BUDGET = 2**63 - 1
 
 
-def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
+def as_batch(
+    X: object, input_shape: tuple[int, ...], name: str = "X", *, allow_nan: bool = False
+) -> np.ndarray:
     """Return ``X`` as a C-contiguous float32 array of shape (n, *input_shape), checked.
 
     The caller's array is never modified: a conversion makes a copy, and when no conversion is
-    needed the core only reads the buffer.
+    needed the core only reads the buffer. ``allow_nan``: missing values (NaN) pass, for a
+    Python model given a DataFrame (it may impute them); Inf never does.
     """
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name}: expected a numeric array, got {type(X).__name__}")
@@ -60,11 +63,11 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
     if array.shape[0] == 0:
         raise ValueError(f"{name}: is empty (0 rows); pass at least one row")
     array = np.ascontiguousarray(array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"{name}: contains NaN or Inf (first at index {tuple(int(i) for i in bad)})"
-        )
+    finite = np.isfinite(array) | (np.isnan(array) if allow_nan else False)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        what = "Inf" if allow_nan else "NaN or Inf"
+        raise ValueError(f"{name}: contains {what} (first at index {tuple(int(i) for i in bad)})")
     return array
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from glassbox import saving
 
 
 @dataclass(frozen=True)
@@ -158,3 +161,43 @@ class Explanation:
             data=np.asarray(data),
             feature_names=self.feature_names,
         )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this Explanation to one ``.npz`` file at exactly ``path`` (no suffix added).
+
+        Every array field (``values``, ``data``, ``base_values``, ``target``, ``delta``,
+        ``stderr``, ``layer_relevance``, ...) is an ``.npy`` member; names, ``method``,
+        ``options`` and ``single_row`` are JSON (see "Saved files" in ``docs/architecture.md``).
+        Nothing is pickled. Options JSON cannot hold (a composite, a rule, a progress callable)
+        are kept by their repr: they load as ``glassbox.saving.SavedObject`` values that print
+        the same. Object ``data`` (a DataFrame with strings) may hold str, int, float, bool and
+        None values (NumPy scalars load as Python ones); anything else is a ``TypeError``.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np
+        >>> exp = Explanation(values=np.ones((2, 3)), data=np.zeros((2, 3)), method="demo",
+        ...                   feature_names=["a", "b", "c"], options={"n_steps": 8})
+        >>> path = os.path.join(tempfile.mkdtemp(), "exp.npz")
+        >>> exp.save(path)
+        >>> back = Explanation.load(path)
+        >>> back.feature_names, back.options, bool((back.values == exp.values).all())
+        (['a', 'b', 'c'], {'n_steps': 8}, True)
+        """
+        saving.write(
+            path, saving.EXPLANATION, saving.explanation_content(self), lenient=("options",)
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Explanation:
+        """Read an Explanation written by :meth:`save`; a corrupt, hostile or newer-version file
+        is a ``ValueError`` naming the path and the problem (``glassbox.load`` reads models too).
+
+        Examples
+        --------
+        >>> Explanation.load("no/such/explanation.npz")
+        Traceback (most recent call last):
+        ValueError: path: no glassbox file at 'no/such/explanation.npz' (file does not exist)
+        """
+        _, content = saving.read(path, (saving.EXPLANATION,))
+        return saving.explanation_from_content(content, os.fspath(path))

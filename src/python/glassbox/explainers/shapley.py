@@ -19,7 +19,7 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import as_batch, check_choice, check_int, check_nonnegative, check_seed
-from glassbox.explainers.base import AgnosticExplainer, as_array
+from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
 from glassbox.progress import ProgressArg
 
@@ -99,6 +99,8 @@ class ShapleyExplainer(AgnosticExplainer):
 
     method_name = "shapley"
     flat_rows = True
+    needs_numbers = None  # moves values between rows: any DataFrame column passes,
+    missing_ok = True  # missing values too
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(
@@ -114,7 +116,7 @@ class ShapleyExplainer(AgnosticExplainer):
     ) -> None:
         if background is None:
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
-        self.background = as_array(background)
+        self.background = self._read_data(background, "background")
         self.groups = groups
         self.seed = seed
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
@@ -129,8 +131,8 @@ class ShapleyExplainer(AgnosticExplainer):
         raw = self.background
         if isinstance(raw, np.ndarray) and raw.ndim == 1:
             raw = raw[None]  # one baseline row is a background of one row
-        self._background = as_batch(raw, (p,), "background")
-        self.group_of, self.group_names = as_groups(self.groups, p, self.model.feature_names)
+        self._background = as_batch(raw, (p,), "background", allow_nan=self._allow_missing())
+        self.group_of, self.group_names = as_groups(self.groups, p, self.feature_names)
         self.n_groups = int(self.group_of.max()) + 1
         if self.max_groups is not None and self.n_groups > self.max_groups:
             raise ValueError(

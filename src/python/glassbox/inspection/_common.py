@@ -20,7 +20,9 @@ from glassbox._validation import (
     run_options,
     warn_nonfinite,
 )
+from glassbox.data import Schema, check_finite_rows, check_numeric, read_table
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
+from glassbox.models.callable import CallableModel
 from glassbox.progress import ProgressArg, check_progress
 
 
@@ -35,6 +37,7 @@ class Run:
     what: str = "job"
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+    schema: Schema | None = None  # the DataFrame X's columns (None: an array)
 
     @property
     def core(self) -> object:
@@ -92,16 +95,64 @@ def prepare(
     memory_budget: int | None,
     progress: object = None,
     what: str = "job",
+    missing_ok: bool = True,
 ) -> tuple[Run, np.ndarray]:
-    """The model as an agnostic model and X as a checked float32 (n, n_features) batch."""
-    shape = np.shape(X) if not isinstance(X, (str, bytes)) and X is not None else ()
+    """The model as an agnostic model and X as a checked float32 (n, n_features) batch.
+
+    A DataFrame X names the features and, for a Python model, is what the model is called with
+    (``CallableModel.framed``). Missing values (NaN) pass to a Python model when ``missing_ok``
+    (the method only moves values between rows), else they are an error naming ``what``.
+    """
+    table = read_table(X)
+    shape = table.rows.shape
     if len(shape) != 2:
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
-    batch = as_batch(X, (int(shape[1]),))
-    agnostic = as_model(model, n_inputs=batch.shape[1])
+    agnostic = as_model(model, n_inputs=int(shape[1]))
+    schema = table.schema
+    framed = isinstance(agnostic, CallableModel) and schema is not None
+    if framed:
+        agnostic = agnostic.framed(schema, table.rows[:1])  # type: ignore[arg-type,union-attr]
+    elif schema is not None and schema.coded:
+        raise TypeError(
+            f"X: columns {schema.coded} are not numeric, and a native network computes on "
+            "numbers; encode them as the network was trained"
+        )
+    allow_nan = isinstance(agnostic, CallableModel) and missing_ok  # a Python model may impute
+    if not allow_nan and table.rows.dtype.kind == "f":
+        check_finite_rows(table.rows, schema, what)
+    batch = as_batch(table.rows, (int(shape[1]),), allow_nan=allow_nan)
     options = run_options(n_threads, memory_budget)
-    names = agnostic.feature_names, agnostic.output_names
-    return Run(agnostic, options, check_progress(progress), what, *names), batch
+    names = table.feature_names or agnostic.feature_names, agnostic.output_names
+    return Run(agnostic, options, check_progress(progress), what, *names, schema), batch
+
+
+def feature_column(run: Run, X: object, batch: np.ndarray, feature: int) -> np.ndarray:
+    """The values of one feature a grid is built from (float64): X's own values for an array
+    (float64 when X is, as scikit-learn), the core's rows for a DataFrame (codes for a coded
+    column, whose grid is its values), without missing values."""
+    if run.schema is None:
+        return np.asarray(X)[:, feature].astype(np.float64)
+    column = batch[:, feature].astype(np.float64)
+    return column[~np.isnan(column)]
+
+
+def grid_values(run: Run, feature: int, axis: np.ndarray) -> np.ndarray:
+    """A grid axis as the user reads it: the values of a coded column, else the axis itself."""
+    if run.schema is None or not run.schema.columns[feature].coded:
+        return axis
+    return run.schema.columns[feature].decode(axis.astype(np.float32))
+
+
+def check_ordered(run: Run, batch: np.ndarray, features: list[int], why: str) -> None:
+    """The features a method orders or cuts into intervals (``why``) hold numbers, no NaN."""
+    check_numeric(run.schema, run.what, why, features)
+    for feature in features:
+        if np.isnan(batch[:, feature]).any():
+            name = run.feature_names[feature] if run.feature_names else f"feature {feature}"
+            raise ValueError(
+                f"X: {run.what} {why}, and {name!r} has missing values (NaN); impute or drop "
+                "those rows"
+            )
 
 
 def check_feature(value: object, n_features: int, name: str = "features") -> int:

@@ -9,7 +9,7 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_int
-from glassbox.inspection._common import check_features, prepare, select_outputs
+from glassbox.inspection._common import check_features, check_ordered, prepare, select_outputs
 from glassbox.progress import ProgressArg
 
 
@@ -148,6 +148,7 @@ def ale(
     feats = check_features(features, batch.shape[1])
     if len(feats) > 2:
         raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")
+    check_ordered(run, batch, feats, "cuts the feature into intervals of its values")
     n_bins = check_int(bins, "bins", 1)
     outputs = select_outputs(target, run.n_outputs)
     columns = [batch[:, f].astype(np.float64) for f in feats]

@@ -11,6 +11,8 @@ from glassbox._validation import MAX_COUNT, check_choice, check_int
 from glassbox.inspection._common import (
     check_features,
     check_weights,
+    feature_column,
+    grid_values,
     prepare,
     select_outputs,
 )
@@ -131,19 +133,18 @@ def partial_dependence(
     custom = custom_axes(grid, feats)
     outputs = select_outputs(target, run.n_outputs)
     weights = check_weights(sample_weight, n_rows)
-    # the grid is built from the data as given (float64 when X is), like scikit-learn's
-    data = np.asarray(X)
+    coded = [run.schema is not None and run.schema.columns[f].coded for f in feats]
     axes = [
         feature_axis(
-            data[:, f].astype(np.float64),
+            feature_column(run, X, batch, f),
             f,
-            categorical=bool(categorical[f]),
+            categorical=bool(categorical[f]) or is_coded,
             grid_resolution=resolution,
             percentiles=bounds,
             custom=custom.get(f),
             extrapolate=extrapolate,
         )
-        for f in feats
+        for f, is_coded in zip(feats, coded, strict=True)
     ]
     shape = tuple(axis.size for axis in axes)
     # the ICE curves hold a value per row and grid point: both bounded before any allocation
@@ -186,7 +187,7 @@ def partial_dependence(
     return PartialDependence(
         average=average if kind != "individual" else None,
         individual=individual,
-        grid_values=axes,
+        grid_values=[grid_values(run, f, axis) for f, axis in zip(feats, axes, strict=True)],
         features=feats,
         targets=outputs,
         kind=kind,

@@ -15,6 +15,7 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_int, run_options
+from glassbox.data import Schema
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
 
@@ -62,12 +63,34 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
         width = n_inputs
     elif n_inputs is not None and int(width) != n_inputs:
         raise ValueError(f"model: was fitted on {width} features, the data has {n_inputs}")
-    return CallableModel(fn, n_inputs=check_int(int(width), "n_inputs", 1))
+    wrapped = CallableModel(fn, n_inputs=check_int(int(width), "n_inputs", 1), **_names(model, fn))
+    if wrapped.feature_names is not None:  # fitted on a DataFrame: called with DataFrames
+        schema = Schema.numeric(wrapped.feature_names)
+        if schema is not None:
+            wrapped = wrapped.framed(schema)
+    return wrapped
+
+
+def _names(model: object, fn: object) -> dict[str, Any]:
+    """What an estimator records about its inputs and outputs: ``feature_names_in_`` (fitted on
+    a DataFrame) and, for ``predict_proba``, ``classes_`` (one output per class, named by it)."""
+    found: dict[str, Any] = {}
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(names) == getattr(model, "n_features_in_", -1):
+        found["feature_names"] = [str(name) for name in names]
+    classes = getattr(model, "classes_", None)
+    if fn == getattr(model, "predict_proba", None) and classes is not None:
+        classes = np.asarray(classes)
+        if classes.ndim == 1 and classes.size >= 2:  # one output per class
+            found["n_outputs"] = int(classes.size)
+            found["output_names"] = [str(c) for c in classes.tolist()]
+    return found
 
 
 def core_model(model: AgnosticModel) -> object:
-    """What the core's model-agnostic loop evaluates: the compiled network or the function."""
-    return model.network if isinstance(model, NativeModel) else model.fn
+    """What the core's model-agnostic loop evaluates: the compiled network or the function (of
+    DataFrames, for a model framed by the data's schema)."""
+    return model.network if isinstance(model, NativeModel) else model.batch_fn
 
 
 def evaluate(
