@@ -10,6 +10,7 @@ features or user-defined groups of features. Every output of the model is explai
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import as_batch, check_int, check_nonnegative, check_seed
+from glassbox._validation import as_batch, check_choice, check_int, check_nonnegative, check_seed
 from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
 from glassbox.progress import ProgressArg
@@ -294,12 +295,14 @@ class _SampledShapley(ShapleyExplainer):
         seed: int = 0,
         n_samples: int | None = None,
         tol: float | None = None,
+        tol_mode: str = "relative",
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
+        self.tol_mode = check_choice(tol_mode, "tol_mode", ("relative", "absolute"))
         super().__init__(
             model,
             background=background,
@@ -328,8 +331,9 @@ class _SampledShapley(ShapleyExplainer):
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
 
-        ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
-        coalitions evaluated (each on every background row).
+        ``stderr`` holds a standard error per value; ``n_samples`` the distinct coalitions each
+        row used (each evaluated on every background row), ``options["n_evaluated"]`` their
+        maximum over the rows and ``options["n_draws"]`` the most pairs a row drew.
         """
         batch, _, targets = self._inputs(X, target)
         result = self._play(
@@ -337,11 +341,12 @@ class _SampledShapley(ShapleyExplainer):
             batch,
             n_samples=self._budget,
             tol=self.tol or 0.0,
+            tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._shapley_explanation(
+        exp = self._shapley_explanation(
             batch,
             result.values.reshape(n, d, k),
             result.fx,
@@ -350,6 +355,7 @@ class _SampledShapley(ShapleyExplainer):
             stderr=result.stderr.reshape(n, d, k),
             options={"n_evaluated": int(result.n_evaluated), "n_draws": int(result.n_draws)},
         )
+        return dataclasses.replace(exp, n_samples=np.array(result.n_samples, dtype=np.int64))
 
 
 class KernelShap(_SampledShapley):
@@ -373,10 +379,19 @@ class KernelShap(_SampledShapley):
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
         min(2^d - 2, 2d + 2).
     tol : float, optional
-        Stop early (the budget doubling from 128 coalitions) once, for every row and explained
-        output (the row's target, or every output with target=None), the largest standard error
-        is at most ``tol`` times the range of the values. Rows beyond ``memory_budget`` run in
-        blocks, each stopping on its own rows.
+        Stop each row early, on its own: rounds of sampled coalitions start from max(4d, 32)
+        (besides the enumerated sizes) and double up to ``n_samples``; a row stops once the
+        standard errors of its explained outputs (its target, or every output with target=None)
+        are all at most its tolerance (KernelShap's times sqrt(J / (J - d)) after J pairs, a
+        small-sample correction), and its coalitions are no longer evaluated. Each round
+        extends the last, so a row that never stops gets the numbers of a run without ``tol``.
+        ``exp.n_samples`` holds the coalitions each row used. None or 0: the whole budget.
+        How to pick it: docs/methods.md, "Stopping early".
+    tol_mode : {"relative", "absolute"}, default "relative"
+        "relative": a row's tolerance is ``tol * |f(x) - E f(background)|`` (the gap its values
+        share out); a row with a zero gap falls back to ``tol`` times the standard deviation of
+        the output over the background (or ``tol`` itself when that is zero). "absolute": ``tol``
+        in the model's output units.
 
     Examples
     --------
@@ -385,6 +400,14 @@ class KernelShap(_SampledShapley):
     >>> exp = gb.KernelShap(model, background=np.zeros(3), n_samples=6)(np.ones((1, 3), np.float32))
     >>> np.round(exp.values, 6)
     array([[0., 1., 2.]])
+
+    With ``tol``, a linear model stops at the first round (its fit is exact): the 80
+    coalitions of sizes 1 and 39 the budget enumerates, and 4d = 160 sampled ones:
+
+    >>> X, B = np.ones((2, 40), np.float32), np.zeros(40)
+    >>> lin = gb.wrap(lambda Z: Z @ np.arange(40.0), n_inputs=40)
+    >>> gb.KernelShap(lin, background=B, tol=0.01)(X).n_samples
+    array([240, 240])
     """
 
     method_name = "kernel_shap"
@@ -405,9 +428,8 @@ class PermutationShapley(_SampledShapley):
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
         At least 4 (d - 1). Repeated coalitions are evaluated once.
-    tol : float, optional
-        Stop early (pairs doubling from 8) once the largest standard error is at most ``tol``
-        times the range of the values, for every row and explained output (as ``KernelShap``).
+    tol, tol_mode
+        As for ``KernelShap``, in rounds of pairs starting from 8 and doubling.
 
     Examples
     --------
