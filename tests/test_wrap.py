@@ -75,11 +75,15 @@ def test_predict_validates_X(X) -> None:
         gb.wrap(linear, n_inputs=3).predict(X)
 
 
-def test_predict_rejects_nan() -> None:
+def test_predict_passes_nan_to_the_function_and_names_nonfinite_outputs() -> None:
     X = make_data(3, n_rows=3)
     X[1, 1] = np.nan
-    with pytest.raises(ValueError, match=r"\bX\b"):
+    imputed = gb.wrap(lambda Z: np.nan_to_num(Z).sum(axis=1), n_inputs=3).predict(X)
+    np.testing.assert_allclose(imputed[:, 0], np.nan_to_num(X).sum(axis=1), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"predict: model output is not finite for rows \[1\]"):
         gb.wrap(linear, n_inputs=3).predict(X)
+    with pytest.raises(ValueError, match=r"X: contains Inf"):
+        gb.wrap(linear, n_inputs=3).predict(np.where(np.isnan(X), np.inf, X))
 
 
 def test_wrap_checks_its_arguments() -> None:

@@ -16,6 +16,9 @@ def _never_called(Z: np.ndarray) -> np.ndarray:
 
 
 MODEL = gb.wrap(_never_called, n_inputs=4, n_outputs=2)
+SPEC = gb.NetworkSpec(input_shape=(4,))
+SPEC.add("dense", "fc", weight=np.ones((2, 4)), bias=np.zeros(2))
+NATIVE = gb.build_network(SPEC)
 X, B = ref.make_problem(4)
 
 
@@ -38,7 +41,10 @@ def test_background_with_nan(explainer: type) -> None:
     bad = B.copy()
     bad[1, 2] = np.nan
     with pytest.raises(ValueError, match="background: contains NaN"):
-        explainer(MODEL, background=bad)
+        explainer(NATIVE, background=bad)  # the native engine computes on numbers
+    explainer(MODEL, background=bad)  # a Python model may impute: accepted, not yet called
+    with pytest.raises(ValueError, match="background: contains Inf"):
+        explainer(MODEL, background=np.where(np.isnan(bad), np.inf, bad))
 
 
 @pytest.mark.parametrize(
@@ -89,8 +95,10 @@ def test_bad_rows_and_targets(explainer: type) -> None:
     exp = explainer(MODEL, background=B)
     with pytest.raises(ValueError, match=r"X: expected shape \(n, 4\)"):
         exp(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="X: contains NaN"):
-        exp(np.full((2, 4), np.nan))
+    with pytest.raises(ValueError, match="X: contains Inf"):
+        exp(np.full((2, 4), np.inf))
+    with pytest.raises(ValueError, match=f"{explainer.__name__} computes on the values"):
+        explainer(NATIVE, background=B)(np.full((2, 4), np.nan))
     with pytest.raises(ValueError, match="X: is empty"):
         exp(np.zeros((0, 4)))
     with pytest.raises(ValueError, match="target: 2 is out of range"):

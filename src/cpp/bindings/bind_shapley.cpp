@@ -47,16 +47,16 @@ void def_sampled(py::module_& m, const char* name,
         name,
         [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
                  const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
-                 double tol, std::uint64_t seed, RunOptions options, Index chunk_rows,
-                 const std::vector<int>& targets) {
-            const shapley::SampledOptions sampled{n_samples, tol, seed, targets};
+                 double tol, bool tol_relative, std::uint64_t seed, RunOptions options,
+                 Index chunk_rows, const std::vector<int>& targets) {
+            const shapley::SampledOptions sampled{n_samples, tol, tol_relative, seed, targets};
             return run_game(model, X, background, group_of, n_groups, n_outputs, options,
                             chunk_rows,
                             [&](const shapley::Game& game) { return method(game, sampled); });
         },
         py::arg("model"), py::kw_only(), py::arg("X"), py::arg("background"), py::arg("group_of"),
         py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
-        py::arg("seed"), default_options(), py::arg("chunk_rows") = 0,
+        py::arg("tol_relative") = true, py::arg("seed"), default_options(), py::arg("chunk_rows") = 0,
         py::arg("targets") = std::vector<int>{});
 }
 
@@ -78,6 +78,7 @@ void bind_shapley(py::module_& m) {
         .def_property_readonly("stderr", matrix_view(&shapley::SampledResult::stderr_))
         .def_property_readonly("fx", matrix_view(&shapley::SampledResult::fx))
         .def_property_readonly("base", matrix_view(&shapley::SampledResult::base))
+        .def_property_readonly("n_samples", matrix_view(&shapley::SampledResult::n_samples))
         .def_readonly("n_evaluated", &shapley::SampledResult::n_evaluated)
         .def_readonly("n_draws", &shapley::SampledResult::n_draws);
     py::class_<shapley::KernelDesign>(m, "KernelDesign",

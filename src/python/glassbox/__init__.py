@@ -67,6 +67,7 @@ from glassbox.models import (
     from_torch,
     wrap,
 )
+from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
 
 __version__ = "0.1.0"
@@ -112,6 +113,7 @@ __all__ = [
     "from_sklearn",
     "from_torch",
     "h_statistic",
+    "load",
     "partial_dependence",
     "permutation_importance",
     "superpixels",

@@ -257,6 +257,7 @@ class ExactResult:
 class SampledResult:
     n_evaluated: int
     n_draws: int
+    n_samples: NDArray[np.int64]
     values: Float64Array
     stderr: Float64Array
     fx: Float64Array
@@ -289,6 +290,7 @@ def kernel_shap(
     n_outputs: int,
     n_samples: int,
     tol: float,
+    tol_relative: bool = True,
     seed: int,
     options: RunOptions = ...,
     chunk_rows: int = 0,
@@ -304,6 +306,7 @@ def permutation_shapley(
     n_outputs: int,
     n_samples: int,
     tol: float,
+    tol_relative: bool = True,
     seed: int,
     options: RunOptions = ...,
     chunk_rows: int = 0,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassbox._names import is_name, resolve
 from glassbox.errors import NonFiniteWarning
 
 if TYPE_CHECKING:
@@ -29,11 +30,14 @@ MAX_THREADS = 256
 MAX_MEMORY_BUDGET = 2**63 - 1
 
 
-def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.ndarray:
+def as_batch(
+    X: object, input_shape: tuple[int, ...], name: str = "X", *, allow_nan: bool = False
+) -> np.ndarray:
     """Return ``X`` as a C-contiguous float32 array of shape (n, *input_shape), checked.
 
     The caller's array is never modified: a conversion makes a copy, and when no conversion is
-    needed the core only reads the buffer.
+    needed the core only reads the buffer. ``allow_nan``: missing values (NaN) pass, for a
+    Python model given a DataFrame (it may impute them); Inf never does.
     """
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name}: expected a numeric array, got {type(X).__name__}")
@@ -52,11 +56,11 @@ def as_batch(X: object, input_shape: tuple[int, ...], name: str = "X") -> np.nda
     if array.shape[0] == 0:
         raise ValueError(f"{name}: is empty (0 rows); pass at least one row")
     array = np.ascontiguousarray(array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"{name}: contains NaN or Inf (first at index {tuple(int(i) for i in bad)})"
-        )
+    finite = np.isfinite(array) | (np.isnan(array) if allow_nan else False)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        what = "Inf" if allow_nan else "NaN or Inf"
+        raise ValueError(f"{name}: contains {what} (first at index {tuple(int(i) for i in bad)})")
     return array
 
 
@@ -141,15 +145,28 @@ def check_sample_shape(value: object, name: str = "input_shape") -> tuple[int, .
     return shape
 
 
-def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
-    """Per-row target indices (int64, shape (n_rows,)) from an int, a sequence or None, each
-    checked against the model's outputs before any cast (a huge int never wraps around)."""
+def as_targets(
+    target: object, n_rows: int, n_outputs: int, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Per-row target indices (int64, shape (n_rows,)) from an int, an output name among
+    ``names`` ("output 0", ... when unnamed), a sequence of them or None, each checked against
+    the model's outputs before any cast (a huge int never wraps around)."""
     if target is None:
         if n_outputs != 1:
             raise ValueError(
-                f"target: the model has {n_outputs} outputs; pass target=<int> or one int per row"
+                f"target: the model has {n_outputs} outputs; pass target=<int or output name> or "
+                "one per row"
             )
         return np.zeros(n_rows, dtype=np.int64)
+    if has_names(target):
+        single = is_name(target)
+        values = [target] if single else list(target)  # type: ignore[call-overload]
+        if not single and len(values) != n_rows:
+            raise ValueError(f"target: expected {n_rows} targets (one per row), got {len(values)}")
+        indices = [
+            resolve(t, names, n_outputs, "target", what="output", negative=False) for t in values
+        ]
+        return np.broadcast_to(np.array(indices, dtype=np.int64), (n_rows,)).copy()
     if isinstance(target, (bool, np.bool_)):
         raise TypeError(
             f"target: expected an integer between 0 and {n_outputs - 1} or a sequence of them, "
@@ -179,6 +196,17 @@ def as_targets(target: object, n_rows: int, n_outputs: int) -> np.ndarray:
             f" (expected an integer between 0 and {n_outputs - 1})"
         )
     return np.broadcast_to(array.astype(np.int64), (n_rows,)).copy()
+
+
+def has_names(target: object) -> bool:
+    """Whether ``target`` is an output name or a sequence holding one (a NumPy array: by dtype)."""
+    if is_name(target):
+        return True
+    if isinstance(target, np.ndarray):
+        return target.dtype.kind in "US" or (
+            target.dtype == object and any(is_name(t) for t in target.ravel())
+        )
+    return isinstance(target, Sequence) and any(is_name(t) for t in target)
 
 
 def _all_ints(array: np.ndarray) -> bool:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from glassbox import saving
+from glassbox.tables import Tabular, explanation_frame, value_axes
+
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(Tabular):
     """Attributions for a batch of rows, with everything needed to read and check them.
 
     Attributes
@@ -23,7 +27,9 @@ class Explanation:
         Per row, the model output the attributions are measured against (f at the baseline,
         E[f(references)]), where the method has one.
     feature_names, output_names : list of str or None
-        Names from the model adapter.
+        The names of the features (X's columns, else the model's; group names for grouped
+        Shapley values) and of the model's outputs; None: unnamed (tables and ``to_shap`` then
+        use x0, x1, ... and "output 0", ...).
     target : ndarray or None
         The output explained for each row.
     method : str
@@ -134,27 +140,99 @@ class Explanation:
             parts.append(f"max|delta|={float(np.max(np.abs(self.delta))):.3g}")
         return f"Explanation({', '.join(parts)})"
 
+    def to_frame(self, kind: str = "wide") -> Any:
+        """The values as a pandas DataFrame (``to_pandas`` is the same).
+
+        ``kind="wide"``: one row per explained row (index ``row``), one column per feature name;
+        values with an output axis (every output explained at once) get a column MultiIndex
+        (feature, output). ``kind="long"``: one row per (row, feature[, output]) with columns
+        ``row``, ``feature``, ``output`` (the explained output's name, when there is a target or
+        an output axis), ``value``, ``data`` (the feature's value in the row, when values are
+        per feature) and ``stderr`` (sampled estimates). Image positions are named
+        "x{c}_{h}_{w}" unless the model names them. Interaction values have two feature axes:
+        ``feature_1`` and ``feature_2`` (wide: a column MultiIndex; long: two columns).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> exp = Explanation(values=np.array([[1.0, -2.0]]), data=np.array([[3.0, 4.0]]),
+        ...                   feature_names=["a", "b"])
+        >>> exp.to_frame().to_dict("index")  # wide: row -> {feature: value}
+        {0: {'a': 1.0, 'b': -2.0}}
+        >>> exp.to_frame("long")
+           row feature  value  data
+        0    0       a    1.0   3.0
+        1    0       b   -2.0   4.0
+        """
+        return explanation_frame(self, kind)
+
     def to_shap(self) -> Any:
         """Convert to ``shap.Explanation`` (needs shap installed) for shap's plots.
 
         Image-shaped values are flattened to rows x features; a trailing output axis (Shapley
-        values of every output at once) is kept, as shap does for multi-output models.
+        values of every output at once) is kept, as shap does for multi-output models, with the
+        outputs' names; interaction values keep their (feature, feature) axes. Features are
+        named as in ``to_frame`` (x0, x1, ... when unnamed), so ``shap_exp[:, "name"]``,
+        ``cohorts`` and shap's plots work. Values per group of features (grouped Shapley values)
+        are named by the groups and carry no ``data``.
         """
         try:
             import shap
         except ImportError as error:
             raise ImportError("to_shap() needs shap: pip install shap") from error
-        outputs = self.values.ndim == self.data.ndim + 1
+        axes = value_axes(self)
         lead = () if self.single_row else (self.values.shape[0],)
-        tail = (self.values.shape[-1],) if outputs else ()
-        values = self.values.reshape(*lead, -1, *tail)
+        values = self.values.reshape(*lead, *(len(labels) for _, labels in axes))
         data = self.data.reshape(*lead, -1)
+        if data.shape[-1] != len(axes[0][1]):
+            data = None  # values per group of features: no data column
         base_values = None if self.base_values is None else np.asarray(self.base_values)
         if base_values is not None and self.single_row and base_values.ndim == 0:
             base_values = float(base_values)
         return shap.Explanation(
             values=np.asarray(values),
             base_values=base_values,
-            data=np.asarray(data),
-            feature_names=self.feature_names,
+            data=None if data is None else np.asarray(data),
+            feature_names=axes[0][1],
+            output_names=axes[-1][1] if axes[-1][0] == "output" else None,
         )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this Explanation to one ``.npz`` file at exactly ``path`` (no suffix added).
+
+        Every array field (``values``, ``data``, ``base_values``, ``target``, ``delta``,
+        ``stderr``, ``layer_relevance``, ...) is an ``.npy`` member; names, ``method``,
+        ``options`` and ``single_row`` are JSON (see "Saved files" in ``docs/architecture.md``).
+        Nothing is pickled. Options JSON cannot hold (a composite, a rule, a progress callable)
+        are kept by their repr: they load as ``glassbox.saving.SavedObject`` values that print
+        the same. Object ``data`` (a DataFrame with strings) may hold str, int, float, bool and
+        None values (NumPy scalars load as Python ones); anything else is a ``TypeError``.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np
+        >>> exp = Explanation(values=np.ones((2, 3)), data=np.zeros((2, 3)), method="demo",
+        ...                   feature_names=["a", "b", "c"], options={"n_steps": 8})
+        >>> path = os.path.join(tempfile.mkdtemp(), "exp.npz")
+        >>> exp.save(path)
+        >>> back = Explanation.load(path)
+        >>> back.feature_names, back.options, bool((back.values == exp.values).all())
+        (['a', 'b', 'c'], {'n_steps': 8}, True)
+        """
+        saving.write(
+            path, saving.EXPLANATION, saving.explanation_content(self), lenient=("options",)
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Explanation:
+        """Read an Explanation written by :meth:`save`; a corrupt, hostile or newer-version file
+        is a ``ValueError`` naming the path and the problem (``glassbox.load`` reads models too).
+
+        Examples
+        --------
+        >>> Explanation.load("no/such/explanation.npz")
+        Traceback (most recent call last):
+        ValueError: path: no glassbox file at 'no/such/explanation.npz' (file does not exist)
+        """
+        _, content = saving.read(path, (saving.EXPLANATION,))
+        return saving.explanation_from_content(content, os.fspath(path))

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from glassbox._names import feature_labels, resolve
 from glassbox._validation import (
     as_batch,
     check_choice,
@@ -17,9 +18,11 @@ from glassbox._validation import (
     check_model_outputs,
     check_seed,
     named_nonfinite_rows,
-    run_options,
 )
-from glassbox.models.agnostic import AgnosticModel, as_model, evaluate
+from glassbox.data import check_numeric
+from glassbox.inspection._common import prepare
+from glassbox.models.agnostic import AgnosticModel, evaluate
+from glassbox.tables import Tabular, surrogate_frame
 
 TASKS = ("auto", "classification", "regression")
 #: scikit-learn's ``random_state`` takes seeds below 2^32.
@@ -27,7 +30,7 @@ SKLEARN_MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
-class SurrogateTree:
+class SurrogateTree(Tabular):
     """A decision tree that mimics a model.
 
     Attributes
@@ -48,6 +51,11 @@ class SurrogateTree:
         outputs).
     n_train, n_test : int
         Rows used to fit and to measure fidelity.
+    target : int or None
+        The output a regression tree mimics (None: all of them, or the classes).
+    feature_names, output_names : list of str or None
+        The names of X's columns (or ``feature_names=``) and of the model's outputs; None:
+        unnamed (x0, x1, ... and "output 0", ... in rules and tables).
 
     Examples
     --------
@@ -71,6 +79,21 @@ class SurrogateTree:
     task: str
     n_train: int
     n_test: int
+    target: int | None = None
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "rules") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="rules"``: one row per leaf
+        with columns ``rule`` (its conditions joined by "and"), ``n_samples`` (training rows
+        there) and the leaf's prediction: ``prediction`` (the output's name) for a classifier,
+        one column per mimicked output (named) for a regressor. ``kind="importances"``: one row
+        per feature with ``feature`` and ``importance`` (the tree's impurity importances)."""
+        return surrogate_frame(self, kind)
+
+    def to_pandas(self, kind: str = "rules") -> Any:
+        """The same DataFrame as ``to_frame(kind)``."""
+        return self.to_frame(kind)
 
     def __str__(self) -> str:
         return (
@@ -89,7 +112,7 @@ def surrogate_tree(
     X_test: object = None,
     test_size: float = 0.25,
     task: str = "auto",
-    target: int | None = None,
+    target: int | str | None = None,
     min_samples_leaf: int = 1,
     feature_names: list[str] | None = None,
     seed: int = 0,
@@ -114,11 +137,11 @@ def surrogate_tree(
         "regression": a regressor on the model's outputs (all of them, or column ``target``;
         fidelity = R^2). "auto": classification when the model has several outputs, else
         regression. Probabilities can be mimicked as numbers with task="regression".
-    target : int, optional
-        Regression on one output column only.
+    target : int or str, optional
+        Regression on one output column only (an index or an output name).
     min_samples_leaf : int, default 1
     feature_names : list of str, optional
-        Names in the rules; default the model's, else x0, x1, ...
+        Names in the rules; default the data's or the model's, else x0, x1, ...
     seed : int, default 0
         The split and the tree's tie-breaking (0 .. 2^32 - 1, scikit-learn's range).
 
@@ -143,9 +166,10 @@ def surrogate_tree(
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
     except ImportError as error:
         raise ImportError("surrogate_tree needs scikit-learn: pip install scikit-learn") from error
-    width = np.shape(X)[1] if np.ndim(X) == 2 else None
-    m = as_model(model, width)
-    rows = as_batch(X, (m.n_inputs,), "X")
+    run, rows = prepare(model, X, n_threads, memory_budget, what="surrogate_tree")
+    # the tree splits on thresholds of values: codes of a string column would be meaningless
+    check_numeric(run.schema, "surrogate_tree", "its tree splits on thresholds of the values")
+    m = run.model
     if max_depth is not None:
         max_depth = check_int(max_depth, "max_depth", 1)
     min_samples_leaf = check_int(min_samples_leaf, "min_samples_leaf", 1)
@@ -155,7 +179,9 @@ def surrogate_tree(
     if task == "auto":
         task = "classification" if n_outputs > 1 else "regression"
     if target is not None:
-        target = check_int(target, "target", 0, n_outputs - 1)
+        target = resolve(
+            target, run.output_names, n_outputs, "target", what="output", negative=False
+        )
         if task == "classification":
             raise ValueError("target: only for task='regression' (a classifier uses all outputs)")
     if task == "classification" and n_outputs < 2:
@@ -171,7 +197,7 @@ def surrogate_tree(
             raise ValueError(
                 f"test_size: {test_size} of {rows.shape[0]} rows leaves no train or test rows"
             )
-    options = run_options(n_threads, memory_budget)
+    options = run.options
     fitted = _outputs(m, rows, options, "X")
     if X_test is None:
         train, test = rows[order[n_test:]], rows[order[:n_test]]
@@ -200,10 +226,10 @@ def surrogate_tree(
             for v, part in zip(values, (train, test), strict=True)
         ]
         metric = "r2"
-    names = feature_names or m.feature_names or [f"x{j}" for j in range(m.n_inputs)]
-    if len(names) != m.n_inputs:
+    names = [str(n) for n in feature_names] if feature_names is not None else run.feature_names
+    if names is not None and len(names) != m.n_inputs:
         raise ValueError(f"feature_names: expected {m.n_inputs} names, got {len(names)}")
-    rules = export_text(tree, feature_names=list(names), decimals=4)
+    rules = export_text(tree, feature_names=feature_labels(names, m.n_inputs), decimals=4)
     return SurrogateTree(
         tree=tree,
         fidelity=float(scores[1]),
@@ -213,6 +239,9 @@ def surrogate_tree(
         task=task,
         n_train=int(train.shape[0]),
         n_test=int(test.shape[0]),
+        target=target,
+        feature_names=names,
+        output_names=run.output_names,
     )
 
 

@@ -41,9 +41,11 @@ from glassbox._validation import (
     run_options,
     warn_nonfinite,
 )
+from glassbox.data import Schema, check_finite_rows, check_numeric, frame_kind, read_table
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, core_model, evaluate
+from glassbox.models.callable import CallableModel
 from glassbox.models.convert import Pending, convert
 from glassbox.models.native import NativeModel
 from glassbox.progress import ProgressArg, check_progress
@@ -163,6 +165,14 @@ class Explainer:
     method_name: ClassVar[str] = "explainer"
     needs_network: ClassVar[bool] = True
     data_name: ClassVar[str] = "X"  # the constructor's data ``_data_shape`` reads, for messages
+    #: Why the method needs numeric features (it does arithmetic on them), or None: it only
+    #: moves values between rows, so coded (non-numeric) DataFrame columns pass through.
+    needs_numbers: ClassVar[str | None] = "it computes on the values of the features"
+    #: Missing values (NaN) in a DataFrame pass to a Python model (which may impute them).
+    missing_ok: ClassVar[bool] = False
+    #: The schema of the first DataFrame the explainer read (its data or X), or None.
+    _schema: Schema | None = None
+    _sample: np.ndarray | None = None
 
     def __init__(
         self,
@@ -173,6 +183,8 @@ class Explainer:
         progress: ProgressArg = None,
     ) -> None:
         self.model: AgnosticModel = self._check_model(model)  # type: ignore[assignment]
+        if self._schema is not None:  # a DataFrame given to the constructor (a background)
+            self._adopt(self._schema, self._sample)
         self.progress = check_progress(progress)
         run_options(n_threads, memory_budget)  # checks both; core_options builds them per call
         self.n_threads = None if n_threads is None else int(n_threads)
@@ -228,6 +240,8 @@ class Explainer:
                 )
             if isinstance(self.model, Pending):
                 self.model = self.model.resolve(shape[1:])
+                if self._schema is not None:  # a DataFrame read before the model was known
+                    self._adopt(self._schema, self._sample)
             else:
                 self._build(shape[1:])
         self._setup()
@@ -247,6 +261,58 @@ class Explainer:
                 f"X: could not build the model for samples of shape {sample_shape} ({error}); "
                 "pass input_shape= to the adapter"
             ) from error
+
+    # ---- the data -------------------------------------------------------------------------
+
+    def _read_data(self, data: object, name: str) -> object:
+        """Data given to the constructor (a background, training data): a DataFrame is read into
+        rows through the explainer's schema (made from it); anything else as ``as_array``."""
+        if frame_kind(data) is None:
+            return as_array(data)
+        table = read_table(data, self._schema, name)
+        self._schema, self._sample = table.schema, table.rows[:1]
+        return table.rows
+
+    def _read(self, X: object) -> object:
+        """``X`` as the core reads it: a DataFrame as its encoded rows (its schema adopted when
+        it is the first one), anything else as it is."""
+        if frame_kind(X) is None and self._schema is None:
+            return X
+        table = read_table(X, self._schema)
+        if self._schema is None:
+            self._schema = table.schema
+            self._adopt(table.schema, table.rows[:1])
+        return table.rows
+
+    def _adopt(self, schema: Schema, sample: np.ndarray | None) -> None:
+        """Use the DataFrame schema ``schema`` (``sample``: a row of the data, encoded): a Python
+        model is called with DataFrames of its columns and dtypes; coded (non-numeric) columns
+        need a method that only moves values and a Python model."""
+        if isinstance(self.model, Pending):  # adopted once the model is converted
+            self._sample = sample
+            return
+        if isinstance(self.model, CallableModel):
+            self.model = self.model.framed(schema, sample)
+            if self.needs_numbers is not None:
+                check_numeric(schema, type(self).__name__, self.needs_numbers)
+        elif schema.coded:
+            raise TypeError(
+                f"X: columns {schema.coded} are not numeric, and a native network computes on "
+                "numbers; encode them as the network was trained, or explain a Python model "
+                "(e.g. a pipeline with an encoder) with a model-agnostic method"
+            )
+
+    @property
+    def feature_names(self) -> list[str] | None:
+        """The names of the features: the DataFrame's columns, else the model's (None)."""
+        if self._schema is not None:
+            return self._schema.feature_names
+        return self.model.feature_names
+
+    def _allow_missing(self) -> bool:
+        """Missing values (NaN) pass to the model: a Python model (it may impute them) and a
+        method that does no arithmetic on them (``missing_ok``)."""
+        return isinstance(self.model, CallableModel) and self.missing_ok
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -274,15 +340,20 @@ class Explainer:
 
     def _batch(self, X: object) -> np.ndarray:
         """``X`` checked: float32, shape (n, *model.input_shape)."""
-        return as_batch(X, tuple(self.model.input_shape))
+        return as_batch(X, tuple(self.model.input_shape), allow_nan=self._allow_missing())
 
     def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
-        """Per-row output indices for ``target``."""
-        return as_targets(target, n_rows, self.model.n_outputs)
+        """Per-row output indices for ``target`` (indices, or names among the model's output
+        names)."""
+        return as_targets(target, n_rows, self.model.n_outputs, self.model.output_names)
 
     def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, Any]:
         """The model made ready, the checked batch, its (n, d) rows for the core, and the
         per-row targets."""
+        X = self._read(X)
+        if not self._allow_missing() and isinstance(X, np.ndarray) and X.dtype.kind == "f":
+            if X.ndim >= 2 and X.size:  # which method refuses missing values, and why
+                check_finite_rows(X.reshape(X.shape[0], -1), self._schema, type(self).__name__)
         self._ready(X)
         batch = self._batch(X)
         return batch, batch.reshape(batch.shape[0], -1), self._targets(target, batch.shape[0])
@@ -350,11 +421,14 @@ class Explainer:
             values = np.asarray(values).reshape(batch.shape)
             if fields.get("stderr") is not None:
                 fields["stderr"] = np.asarray(fields["stderr"]).reshape(batch.shape)
-        fields.setdefault("feature_names", self.model.feature_names)
+        fields.setdefault("feature_names", self.feature_names)
         self._check_finite(batch, target, {"values": values, **fields}, outputs)
+        data = batch.copy()  # the batch may be the caller's own array: never hand it back
+        if self._schema is not None and batch.ndim == 2:
+            data = self._schema.originals(batch)  # the user's values (strings, categories, ...)
         return Explanation(
             values=values,
-            data=batch.copy(),  # the batch may be the caller's own array: never hand it back
+            data=data,
             output_names=self.model.output_names,
             target=target,
             method=self.method_name,
@@ -400,7 +474,7 @@ class AgnosticExplainer(Explainer):
     method_name = "agnostic"
     needs_network = False
 
-    def _batch(self, X: object, name: str = "X") -> np.ndarray:
+    def _batch(self, X: object, name: str = "X", allow_nan: bool = False) -> np.ndarray:
         """``X`` checked, in its own sample shape: the model's, flat rows, or (for a model of
         flat rows) any shape with ``n_inputs`` values."""
         shape = tuple(self.model.input_shape)
@@ -415,7 +489,7 @@ class AgnosticExplainer(Explainer):
             and int(np.prod(array.shape[1:])) == int(np.prod(shape))
         ):
             shape = tuple(int(s) for s in array.shape[1:])
-        return as_batch(X, shape, name)
+        return as_batch(X, shape, name, allow_nan=allow_nan or self._allow_missing())
 
     def _sample_shapes(self, batch: np.ndarray | None = None) -> list[tuple[int, ...]]:
         """The sample shapes a feature mask may describe: the batch's, the model's, the data's."""
@@ -425,7 +499,7 @@ class AgnosticExplainer(Explainer):
         found = [s for s in [*shapes, (size,)] if s and int(np.prod(s)) == size]
         return list(dict.fromkeys(found))
 
-    def _rows(self, data: object, name: str) -> np.ndarray:
+    def _rows(self, data: object, name: str, allow_nan: bool = False) -> np.ndarray:
         """Constructor data (a background, training data) as flat float32 rows (m, n_inputs):
         a batch in any shape ``_batch`` accepts, or one sample."""
         array = as_array(data)
@@ -434,5 +508,5 @@ class AgnosticExplainer(Explainer):
             (self.model.n_inputs,),
         ):
             array = array[None]  # one sample: a batch of one
-        batch = self._batch(array, name)
+        batch = self._batch(array, name, allow_nan)
         return batch.reshape(batch.shape[0], -1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import as_baselines, check_choice, check_int
-from glassbox.explainers.base import AgnosticExplainer, as_array
+from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
 from glassbox.masks import mask_groups
 from glassbox.models.agnostic import evaluate
@@ -97,6 +97,7 @@ class Lime(AgnosticExplainer):
 
     method_name = "lime"
     data_name = "training_data"
+    needs_numbers = None  # a DataFrame's non-numeric columns are sampled as categories
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class Lime(AgnosticExplainer):
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
-        self.training_data = as_array(training_data)
+        self.training_data = self._read_data(training_data, "training_data")
         self.num_samples = check_int(num_samples, "num_samples", 1)
         self.num_features = check_int(num_features, "num_features", 1)
         if discretizer not in DISCRETIZERS:
@@ -148,10 +149,18 @@ class Lime(AgnosticExplainer):
     def _setup(self) -> None:
         """The sampling statistics of the training data (needs the model's width)."""
         d = self.model.n_inputs
-        training = self._rows(self.training_data, "training_data")
+        training = self._rows(self.training_data, "training_data", allow_nan=True)
         categorical = _categorical(self.categorical_features, d)
         flags = np.zeros(d, dtype=bool)
         flags[list(categorical)] = True
+        if self._schema is not None:  # non-numeric columns: categories whatever the argument
+            flags |= [column.coded for column in self._schema.columns]
+        if not np.isfinite(training).all():
+            raise ValueError(
+                "training_data: holds NaN or Inf; LIME draws its samples from the training "
+                "data's statistics (means, bins, frequencies), which missing values break: "
+                "impute or drop them"
+            )
         discretizer = self.discretizer if self.discretize_continuous else None
         self.stats = _core.LimeStats(
             training, categorical=flags.tolist(), discretizer=DISCRETIZERS[discretizer]

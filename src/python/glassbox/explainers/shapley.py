@@ -10,6 +10,7 @@ features or user-defined groups of features. Every output of the model is explai
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
-from glassbox._validation import check_int, check_nonnegative, check_seed
-from glassbox.explainers.base import AgnosticExplainer, as_array
+from glassbox._validation import check_choice, check_int, check_nonnegative, check_seed
+from glassbox.explainers.base import AgnosticExplainer
 from glassbox.explanation import Explanation
 from glassbox.masks import mask_groups
 from glassbox.progress import ProgressArg
@@ -103,6 +104,8 @@ class ShapleyExplainer(AgnosticExplainer):
 
     method_name = "shapley"
     data_name = "background"
+    needs_numbers = None  # moves values between rows: any DataFrame column passes,
+    missing_ok = True  # missing values too
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(
@@ -119,7 +122,7 @@ class ShapleyExplainer(AgnosticExplainer):
     ) -> None:
         if background is None:
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
-        self.background = as_array(background)
+        self.background = self._read_data(background, "background")
         self.groups = groups
         self.feature_mask = feature_mask
         self.seed = seed
@@ -134,7 +137,7 @@ class ShapleyExplainer(AgnosticExplainer):
         p = self.model.n_inputs
         self._background = self._rows(self.background, "background")
         if self.feature_mask is None:
-            self.group_of, self.group_names = as_groups(self.groups, p, self.model.feature_names)
+            self.group_of, self.group_names = as_groups(self.groups, p, self.feature_names)
         elif self.groups is not None:
             raise ValueError("feature_mask, groups: pass one of them (both define the groups)")
         else:
@@ -202,7 +205,7 @@ class ShapleyExplainer(AgnosticExplainer):
             if self.groups is not None or self.feature_mask is not None:
                 options = {**(options or {}), "group_values": values, "group_names": names}
             values, stderr = self._spread(values, batch), self._spread(stderr, batch)
-            names = self.model.feature_names
+            names = self.feature_names
         return self._explanation(
             batch,
             np.ascontiguousarray(values),
@@ -326,12 +329,14 @@ class _SampledShapley(ShapleyExplainer):
         seed: int = 0,
         n_samples: int | None = None,
         tol: float | None = None,
+        tol_mode: str = "relative",
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
+        self.tol_mode = check_choice(tol_mode, "tol_mode", ("relative", "absolute"))
         super().__init__(
             model,
             background=background,
@@ -361,8 +366,9 @@ class _SampledShapley(ShapleyExplainer):
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
 
-        ``stderr`` holds a standard error per value; ``options["n_evaluated"]`` the distinct
-        coalitions evaluated (each on every background row).
+        ``stderr`` holds a standard error per value; ``n_samples`` the distinct coalitions each
+        row used (each evaluated on every background row), ``options["n_evaluated"]`` their
+        maximum over the rows and ``options["n_draws"]`` the most pairs a row drew.
         """
         batch, _, targets = self._inputs(X, target)
         result = self._play(
@@ -370,11 +376,12 @@ class _SampledShapley(ShapleyExplainer):
             batch,
             n_samples=self._budget,
             tol=self.tol or 0.0,
+            tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
-        return self._shapley_explanation(
+        exp = self._shapley_explanation(
             batch,
             result.values.reshape(n, d, k),
             result.fx,
@@ -383,6 +390,7 @@ class _SampledShapley(ShapleyExplainer):
             stderr=result.stderr.reshape(n, d, k),
             options={"n_evaluated": int(result.n_evaluated), "n_draws": int(result.n_draws)},
         )
+        return dataclasses.replace(exp, n_samples=np.array(result.n_samples, dtype=np.int64))
 
 
 class KernelShap(_SampledShapley):
@@ -406,10 +414,19 @@ class KernelShap(_SampledShapley):
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
         min(2^d - 2, 2d + 2).
     tol : float, optional
-        Stop early (the budget doubling from 128 coalitions) once, for every row and explained
-        output (the row's target, or every output with target=None), the largest standard error
-        is at most ``tol`` times the range of the values. Rows beyond ``memory_budget`` run in
-        blocks, each stopping on its own rows.
+        Stop each row early, on its own: rounds of sampled coalitions start from max(4d, 32)
+        (besides the enumerated sizes) and double up to ``n_samples``; a row stops once the
+        standard errors of its explained outputs (its target, or every output with target=None)
+        are all at most its tolerance (KernelShap's times sqrt(J / (J - d)) after J pairs, a
+        small-sample correction), and its coalitions are no longer evaluated. Each round
+        extends the last, so a row that never stops gets the numbers of a run without ``tol``.
+        ``exp.n_samples`` holds the coalitions each row used. None or 0: the whole budget.
+        How to pick it: docs/methods.md, "Stopping early".
+    tol_mode : {"relative", "absolute"}, default "relative"
+        "relative": a row's tolerance is ``tol * |f(x) - E f(background)|`` (the gap its values
+        share out); a row with a zero gap falls back to ``tol`` times the standard deviation of
+        the output over the background (or ``tol`` itself when that is zero). "absolute": ``tol``
+        in the model's output units.
 
     Examples
     --------
@@ -418,6 +435,14 @@ class KernelShap(_SampledShapley):
     >>> exp = gb.KernelShap(model, background=np.zeros(3), n_samples=6)(np.ones((1, 3), np.float32))
     >>> np.round(exp.values, 6)
     array([[0., 1., 2.]])
+
+    With ``tol``, a linear model stops at the first round (its fit is exact): the 80
+    coalitions of sizes 1 and 39 the budget enumerates, and 4d = 160 sampled ones:
+
+    >>> X, B = np.ones((2, 40), np.float32), np.zeros(40)
+    >>> lin = gb.wrap(lambda Z: Z @ np.arange(40.0), n_inputs=40)
+    >>> gb.KernelShap(lin, background=B, tol=0.01)(X).n_samples
+    array([240, 240])
     """
 
     method_name = "kernel_shap"
@@ -438,9 +463,8 @@ class PermutationShapley(_SampledShapley):
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
         At least 4 (d - 1). Repeated coalitions are evaluated once.
-    tol : float, optional
-        Stop early (pairs doubling from 8) once the largest standard error is at most ``tol``
-        times the range of the values, for every row and explained output (as ``KernelShap``).
+    tol, tol_mode
+        As for ``KernelShap``, in rounds of pairs starting from 8 and doubling.
 
     Examples
     --------

@@ -11,16 +11,18 @@ from typing import Any
 import numpy as np
 
 from glassbox import _core
+from glassbox._names import is_name, resolve
 from glassbox._validation import (
     as_batch,
-    check_int,
     check_model_outputs,
     core_job,
     named_nonfinite_rows,
     run_options,
     warn_nonfinite,
 )
+from glassbox.data import Schema, check_finite_rows, check_numeric, read_table
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
+from glassbox.models.callable import CallableModel
 from glassbox.progress import ProgressArg, check_progress
 
 
@@ -35,6 +37,12 @@ class Run:
     what: str = "job"
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+    schema: Schema | None = None  # the DataFrame X's columns (None: an array)
+
+    @property
+    def names(self) -> dict[str, list[str] | None]:
+        """``feature_names`` and ``output_names``, as the keyword arguments of a result."""
+        return {"feature_names": self.feature_names, "output_names": self.output_names}
 
     @property
     def core(self) -> object:
@@ -92,61 +100,112 @@ def prepare(
     memory_budget: int | None,
     progress: object = None,
     what: str = "job",
+    missing_ok: bool = True,
 ) -> tuple[Run, np.ndarray]:
-    """The model as an agnostic model and X as a checked float32 (n, n_features) batch."""
-    shape = np.shape(X) if not isinstance(X, (str, bytes)) and X is not None else ()
+    """The model as an agnostic model and X as a checked float32 (n, n_features) batch.
+
+    A DataFrame X names the features and, for a Python model, is what the model is called with
+    (``CallableModel.framed``). Missing values (NaN) pass to a Python model when ``missing_ok``
+    (the method only moves values between rows), else they are an error naming ``what``.
+    """
+    table = read_table(X)
+    shape = table.rows.shape
     if len(shape) != 2:
         raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
-    batch = as_batch(X, (int(shape[1]),))
-    agnostic = as_model(model, n_inputs=batch.shape[1])
-    options = run_options(n_threads, memory_budget)
-    names = agnostic.feature_names, agnostic.output_names
-    return Run(agnostic, options, check_progress(progress), what, *names), batch
-
-
-def check_feature(value: object, n_features: int, name: str = "features") -> int:
-    """One feature index in [0, n_features) (negative indices count from the end)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    agnostic = as_model(model, n_inputs=int(shape[1]))
+    schema = table.schema
+    framed = isinstance(agnostic, CallableModel) and schema is not None
+    if framed:
+        agnostic = agnostic.framed(schema, table.rows[:1])  # type: ignore[arg-type,union-attr]
+    elif schema is not None and schema.coded:
         raise TypeError(
-            f"{name}: expected feature indices (integers between {-n_features} and "
-            f"{n_features - 1}), got {type(value).__name__}"
+            f"X: columns {schema.coded} are not numeric, and a native network computes on "
+            "numbers; encode them as the network was trained"
         )
-    index = int(value)
-    if not -n_features <= index < n_features:
-        raise ValueError(
-            f"{name}: feature {index} is out of range for {n_features} features (expected an "
-            f"integer between {-n_features} and {n_features - 1})"
-        )
-    return index % n_features
+    allow_nan = isinstance(agnostic, CallableModel) and missing_ok  # a Python model may impute
+    if not allow_nan and table.rows.dtype.kind == "f":
+        check_finite_rows(table.rows, schema, what)
+    batch = as_batch(table.rows, (int(shape[1]),), allow_nan=allow_nan)
+    options = run_options(n_threads, memory_budget)
+    names = table.feature_names or agnostic.feature_names, agnostic.output_names
+    return Run(agnostic, options, check_progress(progress), what, *names, schema), batch
 
 
-def check_features(values: object, n_features: int, name: str = "features") -> list[int]:
-    """A non-empty list of distinct feature indices."""
-    if isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool):
+def feature_column(run: Run, X: object, batch: np.ndarray, feature: int) -> np.ndarray:
+    """The values of one feature a grid is built from (float64): X's own values for an array
+    (float64 when X is, as scikit-learn), the core's rows for a DataFrame (codes for a coded
+    column, whose grid is its values), without missing values."""
+    if run.schema is None:
+        return np.asarray(X)[:, feature].astype(np.float64)
+    column = batch[:, feature].astype(np.float64)
+    return column[~np.isnan(column)]
+
+
+def grid_values(run: Run, feature: int, axis: np.ndarray) -> np.ndarray:
+    """A grid axis as the user reads it: the values of a coded column, else the axis itself."""
+    if run.schema is None or not run.schema.columns[feature].coded:
+        return axis
+    return run.schema.columns[feature].decode(axis.astype(np.float32))
+
+
+def check_ordered(run: Run, batch: np.ndarray, features: list[int], why: str) -> None:
+    """The features a method orders or cuts into intervals (``why``) hold numbers, no NaN."""
+    check_numeric(run.schema, run.what, why, features)
+    for feature in features:
+        if np.isnan(batch[:, feature]).any():
+            name = run.feature_names[feature] if run.feature_names else f"feature {feature}"
+            raise ValueError(
+                f"X: {run.what} {why}, and {name!r} has missing values (NaN); impute or drop "
+                "those rows"
+            )
+
+
+def check_feature(
+    value: object, n_features: int, name: str = "features", names: Sequence[str] | None = None
+) -> int:
+    """One feature index in [0, n_features) from an index (negative ones count from the end) or
+    a name among ``names`` (x0, x1, ... when the features are unnamed)."""
+    return resolve(value, names, n_features, name)
+
+
+def check_features(
+    values: object, n_features: int, name: str = "features", names: Sequence[str] | None = None
+) -> list[int]:
+    """A non-empty list of distinct feature indices, from indices or names (one or a sequence)."""
+    one = is_name(values) or (
+        isinstance(values, (numbers.Integral, np.integer)) and not isinstance(values, bool)
+    )
+    if one:
         values = [values]
+    elif hasattr(values, "tolist") and not isinstance(values, np.ndarray):
+        values = values.tolist()  # a pandas Index of column names, a Series
     if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
         raise TypeError(
-            f"{name}: expected a feature index (an integer between {-n_features} and "
+            f"{name}: expected a feature name or index (an integer between {-n_features} and "
             f"{n_features - 1}) or a non-empty sequence of them, got {values!r}"
         )
-    features = [check_feature(v, n_features, name) for v in values]
+    features = [check_feature(v, n_features, name, names) for v in values]
     if len(set(features)) != len(features):
         raise ValueError(f"{name}: features repeat in {features}")
     return features
 
 
-def select_outputs(target: object, n_outputs: int) -> list[int]:
-    """The outputs a result reports: all of them for None, else the given index or indices."""
+def select_outputs(target: object, n_outputs: int, names: Sequence[str] | None = None) -> list[int]:
+    """The outputs a result reports: all of them for None, else the given output(s), by index
+    or by name among ``names``."""
     if target is None:
         return list(range(n_outputs))
-    values = [target] if isinstance(target, (numbers.Integral, np.integer)) else target
+    one = is_name(target) or isinstance(target, (numbers.Integral, np.integer))
+    values = [target] if one else target
     if isinstance(target, bool) or not isinstance(values, (Sequence, np.ndarray)):
         raise TypeError(
-            f"target: expected None, an integer between 0 and {n_outputs - 1} or a sequence of "
-            f"them, got {target!r}"
+            f"target: expected None, an output name or an integer between 0 and {n_outputs - 1}, "
+            f"or a sequence of them, got {target!r}"
         )
-    outputs = [check_int(value, "target", 0, n_outputs - 1) for value in values]
-    return outputs
+    return [
+        resolve(value, names, n_outputs, "target", what="output", negative=False)
+        for value in values
+    ]
 
 
 def check_vector(values: object, n_rows: int, name: str) -> np.ndarray:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from glassbox import _core
 from glassbox._validation import check_int
-from glassbox.inspection._common import check_features, prepare, select_outputs
+from glassbox.inspection._common import check_features, check_ordered, prepare, select_outputs
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, grid_frame
 
 
 @dataclass(frozen=True)
-class ALE:
+class ALE(Tabular):
     """The result of :func:`ale`.
 
     For one feature, ``values`` has shape (n_targets, n_bins + 1): the centered effect at each
@@ -37,6 +39,15 @@ class ALE:
     counts: np.ndarray
     features: list[int]
     targets: list[int]
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per bin edge
+        (per pair of edges for a pair), a column per feature (named, holding the edge) and per
+        reported output (named, holding the effect). ``kind="long"``: one row per (output, edge)
+        with columns ``output``, the features and ``value``. Counts stay in ``counts``."""
+        return grid_frame(self, self.edges, kind, {"value": self.values})
 
 
 def quantile_edges(column: np.ndarray, bins: int, feature: int) -> np.ndarray:
@@ -97,10 +108,10 @@ def _second_order(differences: np.ndarray, cells: tuple, shape: tuple) -> tuple:
 def ale(
     model: object,
     X: object,
-    features: int | Sequence[int],
+    features: int | str | Sequence[int | str],
     *,
     bins: int = 10,
-    target: int | Sequence[int] | None = None,
+    target: int | str | Sequence[int | str] | None = None,
     n_threads: int | None = None,
     progress: ProgressArg = None,
     memory_budget: int | None = None,
@@ -118,11 +129,12 @@ def ale(
     ----------
     model : NativeModel, CallableModel, estimator or callable
     X : array of shape (n_rows, n_features)
-    features : int or pair of ints
+    features : int, str or a pair of them
+        Feature indices or names.
     bins : int
         Quantile bins per feature (>= 1).
-    target : int or sequence of ints, optional
-        Outputs to report (default: all).
+    target : int, str or a sequence of them, optional
+        Outputs to report, by index or name (default: all).
     n_threads, memory_budget : int, optional
     progress : bool, callable or None, default None
         A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
@@ -145,11 +157,12 @@ def ale(
     ((1, 6), array([3., 3., 3., 3., 3.]))
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "ale")
-    feats = check_features(features, batch.shape[1])
+    feats = check_features(features, batch.shape[1], names=run.feature_names)
     if len(feats) > 2:
         raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")
+    check_ordered(run, batch, feats, "cuts the feature into intervals of its values")
     n_bins = check_int(bins, "bins", 1)
-    outputs = select_outputs(target, run.n_outputs)
+    outputs = select_outputs(target, run.n_outputs, run.output_names)
     columns = [batch[:, f].astype(np.float64) for f in feats]
     edges = [quantile_edges(c, n_bins, f) for c, f in zip(columns, feats, strict=True)]
     index = [bin_index(c, e) for c, e in zip(columns, edges, strict=True)]
@@ -164,4 +177,11 @@ def ale(
         shape = (edges[0].size - 1, edges[1].size - 1)
         values, counts = _second_order(differences, tuple(index), shape)
     run.check_finite(batch, values=values)
-    return ALE(values=values, edges=edges, counts=counts, features=feats, targets=outputs)
+    return ALE(
+        values=values,
+        edges=edges,
+        counts=counts,
+        features=feats,
+        targets=outputs,
+        **run.names,
+    )

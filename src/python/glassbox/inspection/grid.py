@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from glassbox._names import is_name, resolve
+
 
 def mquantiles(values: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:
     """Empirical quantiles with plotting positions alpha = beta = 0.4 (scipy's ``mquantiles``
@@ -32,11 +34,23 @@ def check_percentiles(percentiles: object) -> tuple[float, float]:
     return low, high
 
 
-def categorical_mask(categorical_features: object, n_features: int) -> np.ndarray:
-    """A boolean mask from None, a boolean mask, or feature indices."""
+def categorical_mask(
+    categorical_features: object, n_features: int, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """A boolean mask from None, a boolean mask, or feature indices or names."""
     mask = np.zeros(n_features, dtype=bool)
     if categorical_features is None:
         return mask
+    if is_name(categorical_features):
+        categorical_features = [categorical_features]
+    if hasattr(categorical_features, "tolist"):  # an array, a pandas Index of column names
+        categorical_features = categorical_features.tolist()
+    if isinstance(categorical_features, (list, tuple)) and any(
+        is_name(v) for v in categorical_features
+    ):  # names (maybe mixed with indices): one by one
+        argument = "categorical_features"
+        resolved = [resolve(v, names, n_features, argument) for v in categorical_features]
+        categorical_features = np.array(resolved, dtype=np.int64)
     values = np.asarray(categorical_features)
     if values.dtype == np.bool_:
         if values.shape != (n_features,):
@@ -45,7 +59,9 @@ def categorical_mask(categorical_features: object, n_features: int) -> np.ndarra
             )
         return values.copy()
     if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
-        raise TypeError("categorical_features: expected feature indices or a boolean mask")
+        raise TypeError(
+            "categorical_features: expected feature indices or names, or a boolean mask"
+        )
     if values.size and (values.min() < -n_features or values.max() >= n_features):
         raise ValueError(
             f"categorical_features: an index is out of range for {n_features} features "
@@ -55,12 +71,15 @@ def categorical_mask(categorical_features: object, n_features: int) -> np.ndarra
     return mask
 
 
-def custom_axes(grid: object, features: list[int]) -> dict[int, np.ndarray]:
-    """Custom grid values per feature from a mapping, one array (one feature) or one per feature."""
+def custom_axes(
+    grid: object, features: list[int], n_features: int, names: Sequence[str] | None = None
+) -> dict[int, np.ndarray]:
+    """Custom grid values per feature from a mapping (keys: feature indices or names), one array
+    (one feature) or one per feature."""
     if grid is None:
         return {}
     if isinstance(grid, Mapping):
-        items = {int(k): v for k, v in grid.items()}
+        items = {resolve(k, names, n_features, "grid"): v for k, v in grid.items()}
         unknown = set(items) - set(features)
         if unknown:
             raise ValueError(f"grid: features {sorted(unknown)} are not among {features}")

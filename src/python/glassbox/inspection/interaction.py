@@ -6,19 +6,22 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from glassbox._names import is_name
 from glassbox._validation import check_int, check_seed
 from glassbox.inspection._common import check_features, prepare, select_outputs
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, pairs_frame
 
 #: The random stream of the rows the H-statistic uses.
 ROWS_STREAM = 22
 
 
 @dataclass(frozen=True)
-class HStatistic:
+class HStatistic(Tabular):
     """The result of :func:`h_statistic`.
 
     ``pairwise[i, t]`` is H² of ``pairs[i]`` for output ``targets[t]``; ``overall[j, t]`` is the
@@ -41,6 +44,19 @@ class HStatistic:
     features: list[int]
     targets: list[int]
     rows: np.ndarray
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide", which: str = "pairs") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same) of H² for ``which="pairs"`` (columns
+        ``feature_1``, ``feature_2``) or ``which="overall"`` (column ``feature``).
+        ``kind="wide"``: one row per pair (feature), a column of H² per reported output (named);
+        ``kind="long"``: one row per (pair, output) with columns ``output`` and ``h2``."""
+        return pairs_frame(self, kind, which)
+
+    def to_pandas(self, kind: str = "wide", which: str = "pairs") -> Any:
+        """The same DataFrame as ``to_frame(kind, which)``."""
+        return self.to_frame(kind, which)
 
     @property
     def h(self) -> np.ndarray:
@@ -48,24 +64,27 @@ class HStatistic:
         return np.sqrt(self.pairwise)
 
 
-def _parse(features: object, n_features: int) -> tuple[list[int], list[tuple[int, int]], bool]:
-    """(features, pairs, overall?) from None, feature indices, or a sequence of pairs."""
+def _parse(
+    features: object, n_features: int, names: list[str] | None
+) -> tuple[list[int], list[tuple[int, int]], bool]:
+    """(features, pairs, overall?) from None, feature indices or names, or a sequence of pairs."""
     if features is None:
         chosen = list(range(n_features))
     elif (
         isinstance(features, Sequence)
+        and not is_name(features)
         and features
-        and all(isinstance(f, (Sequence, np.ndarray)) for f in features)
+        and all(isinstance(f, (Sequence, np.ndarray)) and not is_name(f) for f in features)
     ):
         pairs = []
         for pair in features:
             if len(pair) != 2:
                 raise ValueError(f"features: expected pairs of two features, got {pair!r}")
-            a, b = check_features(pair, n_features)
+            a, b = check_features(pair, n_features, names=names)
             pairs.append((a, b))
         return sorted({f for pair in pairs for f in pair}), pairs, False
     else:
-        chosen = check_features(features, n_features)
+        chosen = check_features(features, n_features, names=names)
     if len(chosen) < 2:
         raise ValueError("features: the H-statistic needs at least two features")
     return chosen, list(itertools.combinations(chosen, 2)), True
@@ -81,11 +100,11 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray, scale: np.ndarray) ->
 def h_statistic(
     model: object,
     X: object,
-    features: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    features: Sequence[int | str] | Sequence[Sequence[int | str]] | None = None,
     *,
     n_samples: int = 200,
     seed: int = 0,
-    target: int | Sequence[int] | None = None,
+    target: int | str | Sequence[int | str] | None = None,
     n_threads: int | None = None,
     progress: ProgressArg = None,
     memory_budget: int | None = None,
@@ -103,14 +122,14 @@ def h_statistic(
     ----------
     model : NativeModel, CallableModel, estimator or callable
     X : array of shape (n_rows, n_features)
-    features : feature indices, a sequence of pairs, or None
-        Indices: every pair among them plus each one's overall H²; pairs: only those pairs;
+    features : feature indices or names, a sequence of pairs of them, or None
+        Features: every pair among them plus each one's overall H²; pairs: only those pairs;
         None: all features.
     n_samples : int
         Rows used (drawn without replacement when X has more).
     seed : int
-    target : int or sequence of ints, optional
-        Outputs to report (default: all).
+    target : int, str or a sequence of them, optional
+        Outputs to report, by index or name (default: all).
     n_threads, memory_budget : int, optional
     progress : bool, callable or None, default None
         A bar on stderr while the job runs (True), nothing (False), ``callable(done, total)``
@@ -134,9 +153,9 @@ def h_statistic(
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "h_statistic")
     n_rows, n_features = batch.shape
-    chosen, pairs, overall = _parse(features, n_features)
+    chosen, pairs, overall = _parse(features, n_features, run.feature_names)
     count = check_int(n_samples, "n_samples", 2)
-    outputs = select_outputs(target, run.n_outputs)
+    outputs = select_outputs(target, run.n_outputs, run.output_names)
     rows = np.arange(n_rows)
     if n_rows > count:
         generator = np.random.default_rng([check_seed(seed), ROWS_STREAM])
@@ -174,6 +193,4 @@ def h_statistic(
         residual = f_x[None] - single - pd[n_single + n_pairs :]
         total = _ratio((residual**2).sum(axis=1), (f_x**2).sum(axis=0), scale)
     run.check_finite(sample, pairwise=pairwise, overall=total)
-    return HStatistic(
-        pairwise=pairwise, pairs=pairs, overall=total, features=chosen, targets=outputs, rows=rows
-    )
+    return HStatistic(pairwise, pairs, total, chosen, outputs, rows, **run.names)  # field order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from glassbox._validation import MAX_COUNT, check_choice, check_int
 from glassbox.inspection._common import (
     check_features,
     check_weights,
+    feature_column,
+    grid_values,
     prepare,
     select_outputs,
 )
@@ -21,14 +24,16 @@ from glassbox.inspection.grid import (
     feature_axis,
 )
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, grid_frame
 
 
 @dataclass(frozen=True)
-class PartialDependence:
+class PartialDependence(Tabular):
     """The result of :func:`partial_dependence` (scikit-learn's attribute names).
 
     ``average`` has shape (n_targets, *grid_shape), ``individual`` (n_targets, n_rows,
-    *grid_shape); ``grid_values`` holds one array per feature.
+    *grid_shape); ``grid_values`` holds one array per feature. ``feature_names`` /
+    ``output_names`` are the data's and the model's (None: unnamed).
 
     Examples
     --------
@@ -47,12 +52,34 @@ class PartialDependence:
     targets: list[int]
     kind: str
     centered: bool
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per grid
+        point, a column per feature (named, holding its grid value) and per reported output
+        (named, holding the average). ``kind="long"``: one row per (output, grid point) with
+        columns ``output``, the features and ``average``; with ICE curves, one row per (output,
+        row, grid point) with a ``row`` column, ``individual`` and ``average`` (when computed).
+
+        Examples
+        --------
+        >>> import numpy as np, glassbox as gb
+        >>> model = gb.wrap(lambda X: 2 * X[:, 0], n_inputs=2)
+        >>> X = np.random.default_rng(0).normal(size=(20, 2))
+        >>> gb.partial_dependence(model, X, "x0", grid=[-1.0, 1.0]).to_frame()
+            x0  output 0
+        0 -1.0      -2.0
+        1  1.0       2.0
+        """
+        curves = {"average": self.average, "individual": self.individual}
+        return grid_frame(self, self.grid_values, kind, curves)
 
 
 def partial_dependence(
     model: object,
     X: object,
-    features: int | Sequence[int],
+    features: int | str | Sequence[int | str],
     *,
     kind: str = "average",
     grid_resolution: int = 100,
@@ -60,7 +87,7 @@ def partial_dependence(
     categorical_features: object = None,
     grid: object = None,
     centered: bool = False,
-    target: int | Sequence[int] | None = None,
+    target: int | str | Sequence[int | str] | None = None,
     extrapolate: bool = False,
     sample_weight: object = None,
     n_threads: int | None = None,
@@ -80,20 +107,21 @@ def partial_dependence(
     ----------
     model : NativeModel, CallableModel, estimator or callable
     X : array of shape (n_rows, n_features)
-    features : int or pair of ints
+    features : int, str or a pair of them
+        Feature indices or names (the names of X's columns or the model's feature names).
     kind : {"average", "individual", "both"}
     grid_resolution : int
         Grid points per feature (> 1).
     percentiles : (float, float)
         The grid's bounds for continuous features, in [0, 1].
-    categorical_features : indices or boolean mask, optional
+    categorical_features : indices, names or boolean mask, optional
         Their grid is their unique values (at least two).
-    grid : array, sequence of arrays or {feature: values}, optional
+    grid : array, sequence of arrays or {feature index or name: values}, optional
         Custom grid values; values outside the data's range need ``extrapolate=True``.
     centered : bool
         Subtract each curve's value at the first grid point (centered ICE / PD).
-    target : int or sequence of ints, optional
-        Outputs to report (default: all).
+    target : int, str or a sequence of them, optional
+        Outputs to report, by index or name (default: all).
     extrapolate : bool
         Allow a custom grid outside the data's range.
     sample_weight : array of shape (n_rows,), optional
@@ -121,29 +149,29 @@ def partial_dependence(
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "partial_dependence")
     n_rows, n_features = batch.shape
-    feats = check_features(features, n_features)
+    names = run.feature_names
+    feats = check_features(features, n_features, names=names)
     if len(feats) > 2:
         raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")
     kind = check_choice(kind, "kind", ("average", "individual", "both"))
     resolution = check_int(grid_resolution, "grid_resolution", 2)
     bounds = check_percentiles(percentiles)
-    categorical = categorical_mask(categorical_features, n_features)
-    custom = custom_axes(grid, feats)
-    outputs = select_outputs(target, run.n_outputs)
+    categorical = categorical_mask(categorical_features, n_features, names)
+    custom = custom_axes(grid, feats, n_features, names)
+    outputs = select_outputs(target, run.n_outputs, run.output_names)
     weights = check_weights(sample_weight, n_rows)
-    # the grid is built from the data as given (float64 when X is), like scikit-learn's
-    data = np.asarray(X)
+    coded = [run.schema is not None and run.schema.columns[f].coded for f in feats]
     axes = [
         feature_axis(
-            data[:, f].astype(np.float64),
+            feature_column(run, X, batch, f),
             f,
-            categorical=bool(categorical[f]),
+            categorical=bool(categorical[f]) or is_coded,
             grid_resolution=resolution,
             percentiles=bounds,
             custom=custom.get(f),
             extrapolate=extrapolate,
         )
-        for f in feats
+        for f, is_coded in zip(feats, coded, strict=True)
     ]
     shape = tuple(axis.size for axis in axes)
     # the ICE curves hold a value per row and grid point: both bounded before any allocation
@@ -186,9 +214,10 @@ def partial_dependence(
     return PartialDependence(
         average=average if kind != "individual" else None,
         individual=individual,
-        grid_values=axes,
+        grid_values=[grid_values(run, f, axis) for f, axis in zip(feats, axes, strict=True)],
         features=feats,
         targets=outputs,
         kind=kind,
         centered=bool(centered),
+        **run.names,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from glassbox import _core
+from glassbox._names import feature_labels
 from glassbox._validation import MAX_COUNT, check_int, check_seed
 from glassbox.inspection._common import (
     Run,
@@ -19,6 +20,7 @@ from glassbox.inspection._common import (
     prepare,
 )
 from glassbox.progress import ProgressArg
+from glassbox.tables import Tabular, importance_frame
 
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc")
 REGRESSION = ("r2", "mse", "mae")
@@ -27,12 +29,15 @@ SHUFFLE_STREAM, ROWS_STREAM = 20, 21
 
 
 @dataclass(frozen=True)
-class PermutationImportance:
+class PermutationImportance(Tabular):
     """The result of :func:`permutation_importance` (scikit-learn's attribute names).
 
     ``importances[g, r]`` is the baseline score minus the score with group ``g`` permuted in
     repeat ``r`` (scores are "higher is better": losses are negated, as scikit-learn's
     ``neg_*`` scorers). ``permutation_indices()`` gives the exact rows each job read.
+    ``group_names`` name the rows of ``importances`` (the features' names, x0, x1, ... when
+    unnamed); ``feature_names`` / ``output_names`` are the data's and the model's (None:
+    unnamed).
 
     Examples
     --------
@@ -54,6 +59,16 @@ class PermutationImportance:
     max_samples: int
     n_repeats: int
     seed: int
+    group_names: list[str] | None = None
+    feature_names: list[str] | None = None
+    output_names: list[str] | None = None
+
+    def to_frame(self, kind: str = "wide") -> Any:
+        """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per feature
+        (or group) with columns ``feature`` (its name), ``importances_mean`` and
+        ``importances_std``; ``kind="long"``: one row per (feature, repeat) with columns
+        ``feature``, ``repeat`` and ``importance``."""
+        return importance_frame(self, kind)
 
     def permutation_indices(self) -> tuple[np.ndarray, np.ndarray]:
         """``(rows, sources)``: job (g, r) scored ``X[rows[g]]`` with the columns of group ``g``
@@ -93,36 +108,107 @@ def _max_samples(max_samples: object, n_rows: int) -> int:
     )
 
 
-def _groups(groups: object, n_features: int) -> list[list[int]]:
+def _groups(
+    groups: object, n_features: int, names: list[str] | None
+) -> tuple[list[list[int]], list[str]]:
+    """The groups as lists of feature indices (given by index or name) and their names: a dict's
+    keys, else the names of the group's features joined by "+" (x0, x1, ... when unnamed)."""
+    labels = feature_labels(names, n_features)
     if groups is None:
-        return [[feature] for feature in range(n_features)]
+        return [[feature] for feature in range(n_features)], labels
+    if isinstance(groups, Mapping):
+        given: list[str] | None = [str(key) for key in groups]
+        groups = list(groups.values())
+    else:
+        given = None
     if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or not groups:
-        raise TypeError("groups: expected a non-empty sequence of feature-index sequences")
-    return [check_features(group, n_features, "groups") for group in groups]
+        raise TypeError(
+            "groups: expected a non-empty sequence of sequences of feature indices or names, or "
+            "a dict group name -> features"
+        )
+    members = [check_features(group, n_features, "groups", names) for group in groups]
+    return members, given or ["+".join(labels[f] for f in group) for group in members]
 
 
-def _class_indices(
-    y: np.ndarray, model: object, metric: str, n_outputs: int
-) -> tuple[np.ndarray, int]:
-    """y as class indices 0..n_classes-1 (through the estimator's ``classes_`` when it has it)."""
+def _as_labels(y: object, n_rows: int) -> np.ndarray:
+    """y as float64 numbers, or as str class labels (strings, a pandas / polars Series or
+    Categorical of strings), one per row."""
+    array = np.asarray(y)  # a Series or Categorical gives its values
+    if array.dtype.kind in "OUS" and array.shape == (n_rows,):
+        if all(isinstance(v, (str, np.str_, bytes)) for v in array):
+            return array.astype(str)
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in array):
+            kinds = sorted({type(v).__name__ for v in array})
+            raise TypeError(
+                f"y: expected class labels (all strings) or numbers, got values of types "
+                f"{', '.join(kinds)} (missing labels? drop those rows)"
+            )
+        array = array.astype(np.float64)
+    return check_vector(array, n_rows, "y")
+
+
+def _named_classes(y: np.ndarray, keys: list, metric: str, source: str) -> np.ndarray:
+    """Labels as output indices: label ``keys[k]`` is output ``k`` (``source`` says where the
+    keys come from, for errors). One output named by one class (a binary model's score of that
+    class): that class is 1, the one other label 0."""
+    uniques, inverse = np.unique(y, return_inverse=True)
+    if len(keys) == 1:
+        others = [u for u in uniques.tolist() if u != keys[0]]
+        if len(others) > 1:
+            raise ValueError(
+                f"y: metric {metric!r} on a single-output model scores the class {keys[0]!r} "
+                f"against one other; y holds {len(others)} other labels {others[:10]}"
+            )
+        return (y == keys[0]).astype(np.float64)
+    position = {key: k for k, key in enumerate(keys)}
+    unknown = [u for u in uniques.tolist() if u not in position]
+    if unknown:
+        raise ValueError(f"y: labels {unknown[:10]} are not among {source}: {keys[:20]}")
+    lookup = np.array([position[u] for u in uniques.tolist()], dtype=np.float64)
+    return lookup[inverse.ravel()]
+
+
+def _label_keys(y: np.ndarray, names: list[str] | None) -> list | None:
+    """The output names as the keys of y's labels: the names for string labels; for numbers,
+    their values when every name is a number (integer classes named by ``str(class)``)."""
+    if names is None or y.dtype.kind == "U":
+        return names
+    try:
+        return [float(name) for name in names]
+    except ValueError:
+        return None
+
+
+def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple[np.ndarray, int]:
+    """y as class indices 0..n_classes-1: labels through the model's output names (strings, or
+    numbers all among the names when the names are numbers), or through an estimator's
+    ``classes_`` when it has it; other numbers are indices."""
+    n_outputs = run.n_outputs
+    n_classes = 2 if n_outputs == 1 else n_outputs
+    keys = _label_keys(y, run.output_names)
+    # numbers: labels when every one is a named class, else output indices (below)
+    if keys is not None and (y.dtype.kind == "U" or np.isin(y, keys).all()):
+        hint = "its classes_" if hasattr(model, "classes_") else "pass output_names= naming classes"
+        source = f"the model's output names ({hint})"
+        return _named_classes(y, keys, metric, source), n_classes
     classes = getattr(model, "classes_", None)
     if classes is not None:
         classes = np.asarray(classes)
-        position = np.searchsorted(classes, y)  # scikit-learn's classes_ are sorted
-        if np.any(position >= len(classes)) or np.any(
-            classes[np.minimum(position, len(classes) - 1)] != y
-        ):
-            raise ValueError(
-                f"y: metric {metric!r} needs labels from the model's classes_ {classes.tolist()}"
-            )
-        return position.astype(np.float64), len(classes)
-    n_classes = 2 if n_outputs == 1 else n_outputs
+        keys = (classes.astype(str) if y.dtype.kind == "U" else classes).tolist()
+        return _named_classes(y, keys, metric, "the model's classes_"), len(classes)
+    if y.dtype.kind == "U":
+        raise ValueError(
+            f"y: string labels need the model's output names (the class of each output) or an "
+            f"estimator's classes_; the model has neither (pass output_names=, or y as output "
+            f"indices 0..{n_classes - 1})"
+        )
     if not np.array_equal(y, np.round(y)):
         raise ValueError(f"y: metric {metric!r} needs class labels; y has continuous values")
     if y.min() < 0 or y.max() >= n_classes:
+        named = "" if keys is None else f" or among the model's output names {keys[:20]}"
         raise ValueError(
             f"y: metric {metric!r} needs labels 0..{n_classes - 1} (one per model "
-            f"output), got values from {y.min():g} to {y.max():g}"
+            f"output){named}, got values from {y.min():g} to {y.max():g}"
         )
     return y, n_classes
 
@@ -144,6 +230,8 @@ def _check_task(
     """y prepared for a built-in metric; a metric that does not fit the task raises here."""
     k = run.n_outputs
     if metric in REGRESSION:
+        if y.dtype.kind == "U":
+            raise TypeError(f"y: metric {metric!r} needs numbers; y holds string labels")
         if k != 1:
             raise ValueError(
                 f"metric: {metric!r} needs a single-output model (a regressor); the "
@@ -152,7 +240,7 @@ def _check_task(
         return y, 1
     if _is_regressor(model):
         raise ValueError(f"metric: {metric!r} is a classification metric; the model is a regressor")
-    labels, n_classes = _class_indices(y, model, metric, k)
+    labels, n_classes = _class_indices(y, model, metric, run)
     if k > 1 and k != n_classes:
         raise ValueError(f"y: {n_classes} classes but the model has {k} outputs")
     if metric == "roc_auc" and (n_classes != 2 or len(np.unique(labels)) != 2):
@@ -217,7 +305,7 @@ def permutation_importance(
     *,
     metric: str | Callable[..., float] = "accuracy",
     n_repeats: int = 5,
-    groups: Sequence[Sequence[int]] | None = None,
+    groups: Sequence[Sequence[int | str]] | Mapping[str, Sequence[int | str]] | None = None,
     max_samples: int | float | None = None,
     sample_weight: object = None,
     seed: int = 0,
@@ -240,9 +328,10 @@ def permutation_importance(
         Classifiers output class probabilities or scores (label = argmax; a single column is the
         probability of class 1); regressors one value per row.
     X : array of shape (n_rows, n_features)
-    y : array of shape (n_rows,)
-        Class labels (indices of the model's outputs, or values of an estimator's ``classes_``)
-        or regression targets.
+    y : array, pandas / polars Series or Categorical, of shape (n_rows,)
+        Class labels (indices of the model's outputs, names among the model's output names, or
+        values of an estimator's ``classes_``) or regression targets. For a single-output model
+        named by one class, that class is 1 and the one other label 0.
     metric : str or callable
         "accuracy", "balanced_accuracy", "log_loss", "roc_auc", "r2", "mse" or "mae", or a function.
         Built-in metrics are computed in C++ (losses negated). A callable
@@ -250,8 +339,9 @@ def permutation_importance(
         else (n, n_outputs)) and is called once per (group, repeat).
     n_repeats : int
         Permutations per group (>= 1).
-    groups : sequence of sequences of int, optional
-        Features permuted together; default: each feature alone.
+    groups : sequence of sequences of feature indices or names, or dict name -> them, optional
+        Features permuted together; default: each feature alone. ``group_names`` of the result
+        are the dict's keys, else the features' names joined by "+".
     max_samples : int or float, optional
         Rows scored per group: a count, or a fraction of the rows.
     sample_weight : array of shape (n_rows,), optional
@@ -283,14 +373,10 @@ def permutation_importance(
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "permutation_importance")
     n_rows, n_features = batch.shape
-    labels = np.asarray(y)
-    if labels.dtype.kind in "OUS" and hasattr(model, "classes_") and labels.shape == (n_rows,):
-        target = labels  # string class labels, mapped through the estimator's classes_
-    else:
-        target = check_vector(y, n_rows, "y")
+    target = _as_labels(y, n_rows)
     weights = check_weights(sample_weight, n_rows)
     repeats = check_int(n_repeats, "n_repeats", 1)
-    group_list = _groups(groups, n_features)
+    group_list, group_names = _groups(groups, n_features, run.feature_names)
     if len(group_list) * repeats > MAX_COUNT:  # the scores table: one value per job
         raise ValueError(
             f"n_repeats: {len(group_list)} groups x {repeats} repeats is more than {MAX_COUNT} "
@@ -333,4 +419,6 @@ def permutation_importance(
         metric=name,
         n_rows=n_rows,
         **plan,
+        group_names=group_names,
+        **run.names,
     )

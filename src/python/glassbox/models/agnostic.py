@@ -54,8 +54,9 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
 
 
 def core_model(model: AgnosticModel) -> object:
-    """What the core's model-agnostic loop evaluates: the compiled network or the function."""
-    return model.network if isinstance(model, NativeModel) else model.fn
+    """What the core's model-agnostic loop evaluates: the compiled network or the function (of
+    DataFrames, for a model framed by the data's schema)."""
+    return model.network if isinstance(model, NativeModel) else model.batch_fn
 
 
 def evaluate(

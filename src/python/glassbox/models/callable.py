@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_int
+from glassbox._validation import as_batch, check_int, check_model_outputs
+from glassbox.data import Schema, frame_kind, read_table
+
+
+def check_names(names: object, count: int | None, name: str) -> list[str] | None:
+    """None, or ``count`` names (any number when None) as str: the one check of
+    ``feature_names`` / ``output_names``.
+
+    >>> check_names(("a", 1), 2, "feature_names")
+    ['a', '1']
+    """
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)):
+        raise TypeError(f"{name}: expected a sequence of {count} names, got {names!r}")
+    out = [str(item) for item in names]
+    if count is not None and len(out) != count:
+        raise ValueError(f"{name}: expected {count} names, got {len(out)}")
+    return out
 
 
 class CallableModel:
@@ -14,6 +33,10 @@ class CallableModel:
 
     Model-agnostic methods (Shapley values, permutation importance, LIME, ...) call ``fn`` on
     large batches. Gradient methods need a native network and reject it.
+
+    When the data explained is a DataFrame, the explainer uses a copy of this model whose ``fn``
+    receives DataFrames of the data's columns and dtypes (``framed``), so a pipeline fitted on a
+    DataFrame is called as it was fitted.
 
     Examples
     --------
@@ -25,15 +48,44 @@ class CallableModel:
     """
 
     def __init__(
-        self, fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None
+        self,
+        fn: Callable[[np.ndarray], object],
+        n_inputs: int,
+        n_outputs: int | None = None,
+        *,
+        feature_names: Sequence[str] | None = None,
+        output_names: Sequence[str] | None = None,
     ):
         if not callable(fn):
             raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
         self.fn = fn
         self.input_shape: tuple[int, ...] = (check_int(n_inputs, "n_inputs", 1),)
         self._n_outputs = None if n_outputs is None else check_int(n_outputs, "n_outputs", 1)
-        self.feature_names: list[str] | None = None
-        self.output_names: list[str] | None = None
+        self.feature_names = check_names(feature_names, self.n_inputs, "feature_names")
+        self.output_names = check_names(output_names, self._n_outputs, "output_names")
+        self.schema: Schema | None = None
+        self._sample = np.zeros((1, self.n_inputs), np.float32)  # probed for n_outputs
+
+    def framed(self, schema: Schema, sample: np.ndarray | None = None) -> CallableModel:
+        """A copy whose ``fn`` gets DataFrames of ``schema`` (the columns and dtypes of the data)
+        rebuilt from the rows the core made; this model is left as it is. ``sample``: a row of
+        the data (encoded), what finding ``n_outputs`` calls the model on."""
+        framed = copy.copy(self)
+        framed.schema = schema
+        if sample is not None:
+            framed._sample = np.array(sample[:1], dtype=np.float32)
+        if framed.feature_names is None:
+            framed.feature_names = schema.feature_names
+        return framed
+
+    @property
+    def batch_fn(self) -> Callable[[np.ndarray], object]:
+        """What the core calls on a float32 batch: ``fn``, through a DataFrame when framed."""
+        schema = self.schema
+        if schema is None:
+            return self.fn
+        fn = self.fn
+        return lambda rows: fn(schema.decode(rows))
 
     @property
     def n_inputs(self) -> int:
@@ -43,13 +95,24 @@ class CallableModel:
     def n_outputs(self) -> int:
         """Outputs per sample; found by one call on a zero row when not given."""
         if self._n_outputs is None:
-            self._n_outputs = self.predict(np.zeros((1, self.n_inputs), np.float32)).shape[1]
+            self._n_outputs = self._outputs(self._sample).shape[1]
+            check_names(self.output_names, self._n_outputs, "output_names")
         return self._n_outputs
 
     def predict(self, X: object) -> np.ndarray:
-        """``fn`` on a checked float32 batch, as a (n, n_outputs) float32 array."""
-        batch = as_batch(X, self.input_shape)
-        raw = np.asarray(self.fn(batch.copy()))
+        """``fn`` on a checked batch (an array, or a DataFrame of the model's schema), as a
+        (n, n_outputs) float32 array."""
+        if self.schema is None and frame_kind(X) is not None:
+            return self.framed(Schema.of(X)).predict(X)
+        rows = read_table(X, self.schema).rows
+        batch = as_batch(rows, self.input_shape, allow_nan=True)  # the model may impute NaN
+        outputs = self._outputs(batch)
+        check_model_outputs("predict", outputs)
+        return outputs
+
+    def _outputs(self, batch: np.ndarray) -> np.ndarray:
+        """``fn`` on a checked batch, its outputs checked."""
+        raw = np.asarray(self.batch_fn(batch.copy()))
         if raw.ndim == 1:
             raw = raw[:, None]
         if raw.ndim != 2 or raw.shape[0] != batch.shape[0]:
@@ -68,9 +131,17 @@ class CallableModel:
 
 
 def wrap(
-    fn: Callable[[np.ndarray], object], n_inputs: int, n_outputs: int | None = None
+    fn: Callable[[np.ndarray], object],
+    n_inputs: int,
+    n_outputs: int | None = None,
+    *,
+    feature_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
 ) -> CallableModel:
     """Wrap any function of a batch as a model for the model-agnostic methods.
+
+    ``feature_names`` / ``output_names`` name the inputs and outputs in every result (a
+    DataFrame's columns name the features without this).
 
     Examples
     --------
@@ -79,4 +150,6 @@ def wrap(
     >>> model.n_outputs
     1
     """
-    return CallableModel(fn, n_inputs, n_outputs)
+    return CallableModel(
+        fn, n_inputs, n_outputs, feature_names=feature_names, output_names=output_names
+    )

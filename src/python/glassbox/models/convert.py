@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._validation import layout_hint
+from glassbox._validation import check_int, layout_hint
+from glassbox.data import Schema
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
@@ -105,10 +106,37 @@ def convert(
     fn = _predict_function(model)
     width = getattr(model, "n_features_in_", None)
     if width is not None:
-        return CallableModel(fn, n_inputs=int(width))
+        return _estimator(model, fn, (check_int(int(width), "n_inputs", 1),))
     if sample_shape is None:
         return Pending(model, gradients)
-    return CallableModel(_shaped(fn, sample_shape), n_inputs=int(np.prod(sample_shape)))
+    return _estimator(model, fn, sample_shape)
+
+
+def _estimator(model: object, fn: Callable[..., Any], shape: tuple[int, ...]) -> CallableModel:
+    """An estimator or function called on batches of samples of ``shape``, named by what it
+    records; an estimator fitted on a DataFrame is called with DataFrames."""
+    wrapped = CallableModel(_shaped(fn, shape), n_inputs=int(np.prod(shape)), **_names(model, fn))
+    if wrapped.feature_names is not None:  # fitted on a DataFrame: called with DataFrames
+        schema = Schema.numeric(wrapped.feature_names)
+        if schema is not None:
+            wrapped = wrapped.framed(schema)
+    return wrapped
+
+
+def _names(model: object, fn: object) -> dict[str, Any]:
+    """What an estimator records about its inputs and outputs: ``feature_names_in_`` (fitted on
+    a DataFrame) and, for ``predict_proba``, ``classes_`` (one output per class, named by it)."""
+    found: dict[str, Any] = {}
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(names) == getattr(model, "n_features_in_", -1):
+        found["feature_names"] = [str(name) for name in names]
+    classes = getattr(model, "classes_", None)
+    if fn == getattr(model, "predict_proba", None) and classes is not None:
+        classes = np.asarray(classes)
+        if classes.ndim == 1 and classes.size >= 2:  # one output per class
+            found["n_outputs"] = int(classes.size)
+            found["output_names"] = [str(c) for c in classes.tolist()]
+    return found
 
 
 def _predict_function(model: object) -> Callable[[np.ndarray], Any]:

@@ -95,3 +95,89 @@ class NetworkSpec:
         }
         self.layers.append(LayerSpec(kind, name, list(inputs), dict(params or {}), clean))
         return len(self.layers) - 1
+
+
+#: The keys of a layer in a saved spec (``spec_to_dict``).
+_LAYER_KEYS = ("kind", "name", "inputs", "params", "weights")
+
+
+def spec_to_dict(spec: NetworkSpec) -> dict[str, Any]:
+    """``spec`` as plain values for a saved file: lists, numbers, strings and the weight arrays.
+
+    Examples
+    --------
+    >>> spec = NetworkSpec(input_shape=(1, 4, 4))
+    >>> _ = spec.add("max_pool2d", "pool", params={"kernel": (2, 2)})
+    >>> spec_to_dict(spec)["layers"][0]["params"]
+    {'kernel': [2, 2]}
+    """
+    return {
+        "input_shape": [int(d) for d in spec.input_shape],
+        "layers": [
+            {
+                "kind": layer.kind,
+                "name": layer.name,
+                "inputs": [int(i) for i in layer.inputs],
+                "params": {key: _plain(value) for key, value in layer.params.items()},
+                "weights": {
+                    key: None if value is None else np.ascontiguousarray(value)
+                    for key, value in layer.weights.items()
+                },
+            }
+            for layer in spec.layers
+        ],
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON holds it: sequences as lists, NumPy scalars as Python numbers."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def spec_from_dict(data: Any) -> NetworkSpec:
+    """The ``NetworkSpec`` of ``spec_to_dict`` output read from a file (untrusted): checks the
+    structure and the types here (``ValueError``); building the network checks the rest.
+
+    Examples
+    --------
+    >>> spec = NetworkSpec(input_shape=(2,))
+    >>> _ = spec.add("dense", "fc", weight=np.ones((1, 2), np.float32), bias=None)
+    >>> spec_from_dict(spec_to_dict(spec)).layers[0].weights["weight"].shape
+    (1, 2)
+    """
+    if not isinstance(data, dict) or set(data) != {"input_shape", "layers"}:
+        raise ValueError("spec: expected an object with keys 'input_shape' and 'layers'")
+    shape, layers = data["input_shape"], data["layers"]
+    if not _ints(shape) or not isinstance(layers, list):
+        raise ValueError("spec: input_shape must be a list of ints and layers a list")
+    spec = NetworkSpec(input_shape=tuple(shape))
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, dict) or set(layer) != set(_LAYER_KEYS):
+            raise ValueError(f"spec: layer {index} must be an object with keys {_LAYER_KEYS}")
+        kind, name, inputs, params, weights = (layer[key] for key in _LAYER_KEYS)
+        where = f"spec: layer {index}"
+        if not isinstance(kind, str) or not isinstance(name, str) or not _ints(inputs):
+            raise ValueError(f"{where}: kind and name must be strings and inputs a list of ints")
+        if not isinstance(params, dict) or not all(map(_param_ok, params.values())):
+            raise ValueError(f"{where}: params must map names to numbers, strings or lists of ints")
+        if not isinstance(weights, dict) or not all(
+            value is None or isinstance(value, np.ndarray) for value in weights.values()
+        ):
+            raise ValueError(f"{where}: weights must map names to arrays or null")
+        params = {key: tuple(v) if isinstance(v, list) else v for key, v in params.items()}
+        spec.layers.append(LayerSpec(kind, name, list(inputs), params, dict(weights)))
+    return spec
+
+
+def _ints(value: Any) -> bool:
+    return isinstance(value, list) and all(type(item) is int for item in value)
+
+
+def _param_ok(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(type(item) in (int, float, bool) for item in value)
+    return value is None or type(value) in (int, float, bool, str)

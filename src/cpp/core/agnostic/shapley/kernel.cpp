@@ -136,30 +136,51 @@ void design_rows(const CoalitionSet& set, Index c0, Index count, RowMatrixXd& Z)
     }
 }
 
-// Solves the constrained WLS for every (row, output) column and, from the pairs, the sandwich
-// standard errors. store: v(S) coalition-major, (C x cols) with cols = n * k; base: v(empty) per
-// output; delta: (cols) v(full) - v(empty). Works through the design in blocks of coalitions and
-// the pairs in blocks, so its memory is a few blocks besides phi and se (d x cols).
+// Solves the constrained WLS for the (row, output) columns of the rows `rows` and, from the pairs,
+// the sandwich standard errors. store: v(S) coalition-major, (C x n * k); base: v(empty) per
+// output; delta: (n * k) v(full) - v(empty). phi and se are d x (rows * k), column j * k + o for
+// output o of rows[j]. Works through the design in blocks of coalitions and the pairs in blocks,
+// so its memory is a few blocks besides phi and se. A column's numbers depend on the design and
+// that column alone (not on which other rows are solved with it).
 void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vector<double>& store,
-                  const VectorXd& base, const VectorXd& delta, RowMatrixXd& phi, RowMatrixXd& se) {
+                  const VectorXd& base, const VectorXd& all_delta, const std::vector<Index>& rows,
+                  RowMatrixXd& phi, RowMatrixXd& se) {
     const CoalitionSet& set = sampler.set();
-    const Index d = set.n_groups(), C = set.size(), cols = delta.size(), k = base.size();
-    const Eigen::Map<const RowMatrixXd> V(store.data(), C, cols);
+    const Index d = set.n_groups(), C = set.size(), k = base.size(), n = all_delta.size() / k;
+    const Index cols = static_cast<Index>(rows.size()) * k;
+    const Eigen::Map<const RowMatrixXd> all_values(store.data(), C, n * k);
+    // column j of the solve: column source(j) of the store
+    const auto source = [&](Index j) { return rows[static_cast<std::size_t>(j / k)] * k + j % k; };
+    VectorXd delta(cols);
+    for (Index j = 0; j < cols; ++j) delta(j) = all_delta(source(j));
     const VectorXd w = sampler.weights();
-    // A = Z' W Z and rhs = Z' W Y, Y = v(S) - v(empty), block by block
+    // A = Z' W Z and rhs = Z' W Y, Y = v(S) - v(empty), block by block. Column by column
+    // (matrix-vector products): a column's bits must not depend on how many columns are solved
+    // with it (the rows still sampling under tol, the row blocks), as a GEMM's blocking would.
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(d, d);
-    RowMatrixXd rhs = RowMatrixXd::Zero(d, cols);
+    Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(d, cols);
     {
-        RowMatrixXd Z, WZ, Y;
+        RowMatrixXd Z, WZ;
         for (Index c0 = 0; c0 < C; c0 += kDesignBlock) {
             check_interrupt(game.options);
             const Index count = std::min(kDesignBlock, C - c0);
             design_rows(set, c0, count, Z);
             WZ = w.segment(c0, count).asDiagonal() * Z;
             A.noalias() += Z.transpose() * WZ;
-            Y = V.middleRows(c0, count);
-            for (Index col = 0; col < cols; ++col) Y.col(col).array() -= base(col % k);
-            rhs.noalias() += WZ.transpose() * Y;
+            ParallelErrors errors;  // no exception (bad_alloc) may leave the region
+#pragma omp parallel num_threads(loop_threads(game, cols, 2.0 * static_cast<double>(count * d)))
+            {
+                VectorXd y;
+#pragma omp for schedule(static)
+                for (Index col = 0; col < cols; ++col) {
+                    errors.run([&] {
+                        y = all_values.col(source(col)).segment(c0, count).array() -
+                            base(col % k);
+                        rhs.col(col).noalias() += WZ.transpose() * y;
+                    });
+                }
+            }
+            errors.rethrow();
         }
     }
     Eigen::MatrixXd inverse;
@@ -172,12 +193,17 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
     }
     const VectorXd a1 = inverse.rowwise().sum();
     const double s = a1.sum();
-    RowMatrixXd P = inverse * rhs;
-    rhs = RowMatrixXd();
     // the projection that keeps sum(phi) = delta: M = A^-1 - A^-1 1 1' A^-1 / (1' A^-1 1)
     const Eigen::MatrixXd M = inverse - a1 * a1.transpose() / s;
-    phi = P - a1 * ((P.colwise().sum().transpose() - delta) / s).transpose();
-    P = RowMatrixXd();
+    phi.resize(d, cols);
+    {
+        VectorXd p;
+        for (Index col = 0; col < cols; ++col) {
+            p.noalias() = inverse * rhs.col(col);
+            phi.col(col) = p - a1 * ((p.sum() - delta(col)) / s);
+        }
+    }
+    rhs = Eigen::MatrixXd();
     se = RowMatrixXd::Zero(d, cols);
     const Index J = sampler.n_pairs();
     if (J < 2) return;
@@ -191,7 +217,7 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
                 fit += phi(w8 * 64 + __builtin_ctzll(bits), col);
             }
         }
-        return V(c, col) - base(col % k) - fit;
+        return all_values(c, source(col)) - base(col % k) - fit;
     };
     // the pair's score z r(z) + z' r(z'): its influence on the fit is M times it
     const auto score = [&](Index j, Index col, double* q) {
@@ -238,6 +264,13 @@ void solve_kernel(const Game& game, const KernelSampler& sampler, const std::vec
 }
 
 }  // namespace
+
+Index first_kernel_round(Index d) { return std::max<Index>(4 * d, 32); }
+
+double kernel_stderr_inflation(Index pairs, Index d) {
+    return pairs > d ? std::sqrt(static_cast<double>(pairs) / static_cast<double>(pairs - d))
+                     : INFINITY;
+}
 
 Index min_kernel_samples(Index d) {
     const Index everything = d >= 62 ? Index{1} << 62 : (Index{1} << d) - 2;
@@ -331,29 +364,34 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
     }
     KernelSampler sampler(d, options.n_samples, options.seed, &game.options);
     const Index budget = sampler.plan().sample_budget;
-    Index target = options.tol > 0.0 ? std::min(budget, std::max<Index>(128, 4 * d)) : budget;
+    // under tol: rounds of sampled coalitions from first_kernel_round(d), doubling to the budget;
+    // each round extends the last (the same pairs in the same order), so the last round is the
+    // design of a run without tol
+    Index target = options.tol > 0.0 ? std::min(budget, first_kernel_round(d)) : budget;
     std::vector<double> store;  // v(S), coalition-major (c * n + i) * k + o
     store.reserve(static_cast<std::size_t>(sampler.plan().max_coalitions() * n * k));
+    ActiveRows active(n);
+    Index evaluated = 0;  // coalitions every active row has values for
     RowMatrixXd phi, se;
-    while (true) {
+    while (!active.empty()) {
         const bool more = sampler.grow(target);
-        append_coalition_values(game, sampler.set(), static_cast<Index>(store.size()) / (n * k),
-                                store);
-        solve_kernel(game, sampler, store, result.base, delta, phi, se);
-        for (Index i = 0; i < n; ++i) {
+        append_coalition_values(game, sampler.set(), evaluated, active.rows(), store);
+        evaluated = sampler.set().size();
+        solve_kernel(game, sampler, store, result.base, delta, active.rows(), phi, se);
+        for (std::size_t j = 0; j < active.rows().size(); ++j) {
+            const Index i = active.rows()[j];
             for (Index g = 0; g < d; ++g) {
                 for (Index o = 0; o < k; ++o) {
-                    result.values(i, g * k + o) = phi(g, i * k + o);
-                    result.stderr_(i, g * k + o) = se(g, i * k + o);
+                    result.values(i, g * k + o) = phi(g, static_cast<Index>(j) * k + o);
+                    result.stderr_(i, g * k + o) = se(g, static_cast<Index>(j) * k + o);
                 }
             }
         }
-        if (!more || target >= budget || sampler.plan().exhaustive()) break;
-        if (converged(result, d, options)) break;
+        const bool last = !more || target >= budget || sampler.plan().exhaustive();
+        active.retire(result, d, options, evaluated, sampler.n_pairs(), last,
+                      kernel_stderr_inflation(sampler.n_pairs(), d));
         target = std::min(budget, 2 * target);
     }
-    result.n_evaluated = sampler.set().size();
-    result.n_draws = sampler.n_pairs();
     return result;
 }
 

@@ -40,8 +40,11 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
     store.reserve(static_cast<std::size_t>(
         std::min<Index>(2 * (d - 1) * max_pairs, d < 62 ? (Index{1} << d) : kMaxCount) * n * k));
     Index pairs = 0;
+    // under tol: rounds of 8 pairs, doubling; each round extends the last
     Index target = options.tol > 0.0 ? std::min<Index>(max_pairs, 8) : max_pairs;
-    while (true) {
+    ActiveRows active(n);
+    Index evaluated = 0;  // coalitions every active row has values for
+    while (!active.empty()) {
         for (; pairs < target; ++pairs) {
             if ((pairs & 0xFFF) == 0) check_interrupt(game.options);
             draw_permutation(rng, pairs, d, perm);
@@ -57,8 +60,11 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
                 chain.push_back(static_cast<std::int32_t>(set.insert(bits.data())));
             }
         }
-        append_coalition_values(game, set, static_cast<Index>(store.size()) / (n * k), store);
+        append_coalition_values(game, set, evaluated, active.rows(), store);
+        evaluated = set.size();
         const Index J = pairs;
+        const std::vector<Index>& rows = active.rows();
+        const Index cols = static_cast<Index>(rows.size()) * k;
         // pair j's estimate of phi (output o of row i): the mean of the marginal contributions
         // along its permutation and along the reverse
         const auto pair_estimate = [&](Index j, Index i, Index o, double* e) {
@@ -78,15 +84,15 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
             }
         };
         ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
-#pragma omp parallel num_threads(loop_threads(game, n * k, 2.0 * static_cast<double>(J * d)))
+#pragma omp parallel num_threads(loop_threads(game, cols, 2.0 * static_cast<double>(J * d)))
         {
             // two passes over the pairs (mean, then deviations): memory O(d), not O(pairs * d)
             std::vector<double> e, mean, sq;
 #pragma omp for schedule(dynamic, 1)
-            for (Index col = 0; col < n * k; ++col) {
+            for (Index col = 0; col < cols; ++col) {
                 errors.run([&] {
                     check_interrupt(game.options);
-                    const Index i = col / k, o = col % k;
+                    const Index i = rows[static_cast<std::size_t>(col / k)], o = col % k;
                     e.resize(static_cast<std::size_t>(d));
                     mean.assign(static_cast<std::size_t>(d), 0.0);
                     sq.assign(static_cast<std::size_t>(d), 0.0);
@@ -111,12 +117,9 @@ SampledResult permutation_shapley_rows(const Game& game, const SampledOptions& o
             }
         }
         errors.rethrow();
-        if (target >= max_pairs) break;
-        if (converged(result, d, options)) break;
+        active.retire(result, d, options, evaluated, pairs, target >= max_pairs);
         target = std::min(max_pairs, 2 * target);
     }
-    result.n_evaluated = set.size();
-    result.n_draws = pairs;
     return result;
 }
 

@@ -15,8 +15,10 @@ SampledResult start_sampled(const Game& game) {
     Endpoints ends = endpoint_values(game);
     result.fx = std::move(ends.fx);
     result.base = std::move(ends.base);
+    result.spread = std::move(ends.spread);
     result.values = RowMatrixXd::Zero(n, d * k);
     result.stderr_ = RowMatrixXd::Zero(n, d * k);
+    result.n_samples = IndexVector::Zero(n);
     if (d == 1) {  // one player takes the whole difference
         for (Index i = 0; i < n; ++i) {
             for (Index o = 0; o < k; ++o) result.values(i, o) = result.fx(i, o) - result.base(o);
@@ -25,24 +27,52 @@ SampledResult start_sampled(const Game& game) {
     return result;
 }
 
-bool converged(const SampledResult& result, Index d, const SampledOptions& options) {
-    const Index n = result.values.rows(), k = result.fx.cols();
-    const double tol = options.tol;
-    for (Index i = 0; i < n; ++i) {
-        for (Index o = 0; o < k; ++o) {
-            if (!options.targets.empty() && o != options.targets[static_cast<std::size_t>(i)]) {
-                continue;
-            }
-            double lo = INFINITY, hi = -INFINITY, worst = 0.0;
-            for (Index g = 0; g < d; ++g) {
-                lo = std::min(lo, result.values(i, g * k + o));
-                hi = std::max(hi, result.values(i, g * k + o));
-                worst = std::max(worst, result.stderr_(i, g * k + o));
-            }
-            if (worst > tol * (hi - lo)) return false;
+double row_tolerance(const SampledResult& result, Index i, Index o,
+                     const SampledOptions& options) {
+    if (!options.tol_relative) return options.tol;
+    double scale = std::abs(result.fx(i, o) - result.base(o));
+    if (scale == 0.0) scale = result.spread(o) > 0.0 ? result.spread(o) : 1.0;
+    return options.tol * scale;
+}
+
+namespace {
+
+bool row_converged(const SampledResult& result, Index i, Index d, const SampledOptions& options,
+                   double inflation) {
+    const Index k = result.fx.cols();
+    for (Index o = 0; o < k; ++o) {
+        if (!options.targets.empty() && o != options.targets[static_cast<std::size_t>(i)]) {
+            continue;
+        }
+        const double limit = row_tolerance(result, i, o, options);
+        for (Index g = 0; g < d; ++g) {
+            const double se = result.stderr_(i, g * k + o);  // exactly 0: no sampling noise
+            if (se != 0.0 && !(se * inflation <= limit)) return false;
         }
     }
     return true;
+}
+
+}  // namespace
+
+ActiveRows::ActiveRows(Index n) : rows_(static_cast<std::size_t>(n)) {
+    for (Index i = 0; i < n; ++i) rows_[static_cast<std::size_t>(i)] = i;
+}
+
+void ActiveRows::retire(SampledResult& result, Index d, const SampledOptions& options,
+                        Index coalitions, Index draws, bool last, double inflation) {
+    const bool all = last || options.tol <= 0.0;
+    std::size_t kept = 0;
+    for (Index i : rows_) {
+        if (all || row_converged(result, i, d, options, inflation)) {
+            result.n_samples(i) = coalitions;
+            result.n_evaluated = std::max(result.n_evaluated, coalitions);
+            result.n_draws = std::max(result.n_draws, draws);
+        } else {
+            rows_[kept++] = i;
+        }
+    }
+    rows_.resize(kept);
 }
 
 SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
@@ -82,16 +112,22 @@ SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
                                          options.targets.begin() + first + count);
         }
         SampledResult part = estimate(block, block_options);
-        // the coalitions this block did not need (tol stopped it, or duplicates) count as done
-        report_progress(inner, std::max<Index>(0, plan.max_coalitions - part.n_evaluated) *
-                                   count * m);
+        // the coalitions this block's rows did not need (tol stopped them, or duplicates) count
+        // as done
+        Index unused = 0;
+        for (Index i = 0; i < count; ++i) {
+            unused += std::max<Index>(0, plan.max_coalitions - part.n_samples(i));
+        }
+        report_progress(inner, unused * m);
         if (count == n) return part;
         if (first == 0) {
             out.values.resize(n, part.values.cols());
             out.stderr_.resize(n, part.stderr_.cols());
             out.fx.resize(n, part.fx.cols());
             out.base = part.base;
+            out.n_samples.resize(n);
         }
+        out.n_samples.segment(first, count) = part.n_samples;
         out.values.middleRows(first, count) = part.values;
         out.stderr_.middleRows(first, count) = part.stderr_;
         out.fx.middleRows(first, count) = part.fx;

@@ -16,27 +16,50 @@ constexpr std::uint64_t kPermutationStream = 11;  // (pair, 0, c): Fisher-Yates 
 
 struct SampledOptions {
     Index n_samples = 0;  // budget: distinct coalitions evaluated (besides the empty and full one)
-    double tol = 0.0;     // > 0: stop once max stderr <= tol * (max phi - min phi) everywhere
+    double tol = 0.0;     // > 0: each row stops once its stderr are within tol (row_tolerance)
+    bool tol_relative = true;  // tol relative to the row's gap |f(x) - E f(background)|
     std::uint64_t seed = 0;
     std::vector<int> targets;  // per row, the output the tol rule watches; empty: every output
 };
+
+using IndexVector = Eigen::Matrix<Index, Eigen::Dynamic, 1>;
 
 struct SampledResult {
     RowMatrixXd values;  // n x (d * k)
     RowMatrixXd stderr_;  // n x (d * k)
     RowMatrixXd fx;      // n x k
     VectorXd base;       // k
-    Index n_evaluated = 0;  // distinct coalitions evaluated per row
-    Index n_draws = 0;      // sampled pairs (KernelSHAP) or antithetic permutation pairs
+    VectorXd spread;     // k: standard deviation of f over the background (zero-gap tol rule)
+    IndexVector n_samples;  // per row: the distinct coalitions it used
+    Index n_evaluated = 0;  // the most distinct coalitions a row used
+    Index n_draws = 0;      // the most sampled pairs (KernelSHAP) or permutation pairs a row used
 };
 
 // Checks the game, evaluates f(x) and E f(background), zeroes values and stderr; for a single
 // group (d = 1) the values are already final: f(x) - E f(background).
 SampledResult start_sampled(const Game& game);
 
-// The tol stopping rule: for every row and watched output (options.targets), max stderr <=
-// tol * (max phi - min phi).
-bool converged(const SampledResult& result, Index d, const SampledOptions& options);
+// The largest standard error row i may keep on output o: tol (absolute), or tol * |f(x) -
+// E f(background)| (relative); a row with a zero gap is held to tol * the output's spread over
+// the background, or to tol itself when that is zero too.
+double row_tolerance(const SampledResult& result, Index i, Index o, const SampledOptions& options);
+
+// The rows still sampling, round after round. After a round has set their values and stderr,
+// retire() drops the rows whose watched outputs (options.targets) all have stderr * inflation
+// within row_tolerance, recording the coalitions and draws they used; on the last round (or
+// without tol) every row retires. A row's fate depends on that row alone, so blocks of rows and
+// thread counts change nothing.
+class ActiveRows {
+public:
+    explicit ActiveRows(Index n);
+    const std::vector<Index>& rows() const { return rows_; }
+    bool empty() const { return rows_.empty(); }
+    void retire(SampledResult& result, Index d, const SampledOptions& options, Index coalitions,
+                Index draws, bool last, double inflation = 1.0);
+
+private:
+    std::vector<Index> rows_;
+};
 
 // What a sampled estimator will keep, known before it starts: the most coalitions it evaluates
 // per row, the bytes of its design (shared by every row) and the bytes it keeps per explained row
@@ -51,9 +74,9 @@ struct SampledPlan {
 // Runs `estimate` on blocks of rows whose state (plan.row_bytes each) fits the memory budget, and
 // stacks the blocks' results. Fails before any work when the design and one row's state do not
 // fit (require_state_fits, naming n_samples). The designs are seeded, not drawn from the
-// data, so a row's estimate does not depend on the other rows: with a fixed budget blocking
-// changes nothing; under `tol` each block stops on its own rows. Progress is in model rows, the
-// whole job's most declared up front (a block that stops early under `tol` reports the rest).
+// data, and under `tol` each row stops on its own, so a row's estimate does not depend on the
+// other rows: blocking changes nothing. Progress is in model rows, the whole job's most declared
+// up front (the coalitions rows did not need under `tol` are reported done after each block).
 using SampledEstimator = std::function<SampledResult(const Game&, const SampledOptions&)>;
 SampledResult in_row_blocks(const Game& game, const SampledOptions& options,
                             const SampledPlan& plan, const SampledEstimator& estimate);
@@ -89,10 +112,23 @@ void draw_kernel_pair(const KernelPlan& plan, const CounterRng& rng, Index j, Bi
 // The minimum budget: min(2^d - 2, 2d + 2) distinct coalitions.
 Index min_kernel_samples(Index d);
 
+// Under tol, the sampled coalitions of the first round: max(4d, 32) (besides the enumerated
+// ones); each later round doubles them, up to the budget. Not fewer: the sandwich stderr of J
+// pairs fitting d values underestimates the error until J is well above d.
+Index first_kernel_round(Index d);
+
+// The factor the tol rule applies to KernelSHAP's stderr after J pairs: sqrt(J / (J - d)), the
+// small-sample correction of a sandwich estimate with d fitted values (measured on a 30-feature
+// MLP: the errors of the first rounds exceed the uncorrected stderr by about that); infinite
+// (no stop) while J <= d.
+double kernel_stderr_inflation(Index pairs, Index d);
+
 // KernelSHAP (Lundberg & Lee 2017): the efficiency-constrained weighted least squares fit of
 // v(S) - v(empty) by sum_{g in S} phi_g, in double, one factorisation for every row and output
 // (all rows share the design). stderr: the sandwich (delta-method) estimate over i.i.d. sampled
-// pairs, cf. Covert & Lee 2021; zero when every coalition is enumerated.
+// pairs, cf. Covert & Lee 2021; zero when every coalition is enumerated. Under tol the rows sample
+// in rounds (first_kernel_round, doubling), each row stopping once its stderr are within tol: a
+// stopped row's coalitions are no longer evaluated; its estimate is the fit of the design it had.
 SampledResult kernel_shap(const Game& game, const SampledOptions& options);
 
 // The design KernelSHAP evaluates for (d, n_samples, seed): coalitions (C x d, 0/1) and their
@@ -113,6 +149,7 @@ void draw_permutation(const CounterRng& rng, Index j, Index d, std::vector<Index
 // Antithetic permutation sampling: each pair (a permutation and its reverse) gives the average of
 // its two marginal-contribution vectors; phi is their mean over pairs, stderr their standard
 // deviation / sqrt(pairs). n_samples caps the coalitions: pairs = max(2, n_samples / (2 (d-1))).
+// Under tol the rows sample in rounds of pairs (8, doubling), each row stopping on its own.
 SampledResult permutation_shapley(const Game& game, const SampledOptions& options);
 
 }  // namespace glassbox::shapley

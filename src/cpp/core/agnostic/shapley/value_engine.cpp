@@ -57,7 +57,7 @@ void check_game(const Game& game) {
 
 Endpoints endpoint_values(const Game& game) {
     const Index n = game.X.rows(), m = game.B.rows(), k = game.n_outputs();
-    Endpoints out{RowMatrixXd(n, k), VectorXd::Zero(k)};
+    Endpoints out{RowMatrixXd(n, k), VectorXd::Zero(k), VectorXd::Zero(k)};
     RowMatrixXd fb(m, k);
     const Index chunk =
         game.chunk_rows > 0 ? game.chunk_rows
@@ -82,15 +82,25 @@ Endpoints endpoint_values(const Game& game) {
     // summed in row order after the parallel loop: the same bits for any thread count
     for (Index b = 0; b < m; ++b) out.base += fb.row(b).transpose();
     out.base /= static_cast<double>(m);
+    if (m > 1) {
+        for (Index b = 0; b < m; ++b) {
+            out.spread += (fb.row(b).transpose() - out.base).cwiseAbs2();
+        }
+        out.spread = (out.spread / static_cast<double>(m - 1)).cwiseSqrt();
+    }
     return out;
 }
 
-void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
-                      Index row_begin, Index row_end, double* out, Index row_stride,
-                      Index coal_stride) {
+namespace {
+
+// coalition_values over `n_rows` units of rows: game row row_at(r), output slot row slot_at(r).
+template <class RowAt, class SlotAt>
+void values_of_rows(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
+                    Index n_rows, RowAt row_at, SlotAt slot_at, double* out, Index row_stride,
+                    Index coal_stride) {
     const Index m = game.B.rows(), k = game.n_outputs(), words = set.words();
     const Index C = coal_end - coal_begin;
-    const Index total_units = mul_count(row_end - row_begin, C, "rows x coalitions");
+    const Index total_units = mul_count(n_rows, C, "rows x coalitions");
     if (total_units <= 0) return;
     if (coal_stride <= 0) coal_stride = k;
     if (row_stride <= 0) row_stride = C * k;
@@ -102,7 +112,7 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
         [&](Index first, Index count, RowMatrixXf& rows) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
-                const Index i = row_begin + u / C, c = coal_begin + u % C;
+                const Index i = row_at(u / C), c = coal_begin + u % C;
                 auto block = rows.middleRows((u - u0) * m, m);
                 const std::uint64_t* bits = set.row(c);
                 if (u > u0 && u % C != 0) {
@@ -128,7 +138,7 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
         [&](Index first, Index count, const RowMatrixXf& Y) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
-                double* slot = out + (u / C) * row_stride + (u % C) * coal_stride;
+                double* slot = out + slot_at(u / C) * row_stride + (u % C) * coal_stride;
                 for (Index o = 0; o < k; ++o) {
                     double sum = 0.0;
                     for (Index b = 0; b < m; ++b) sum += Y((u - u0) * m + b, o);
@@ -138,19 +148,38 @@ void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begi
         });
 }
 
+}  // namespace
+
+void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
+                      Index row_begin, Index row_end, double* out, Index row_stride,
+                      Index coal_stride) {
+    values_of_rows(
+        game, set, coal_begin, coal_end, row_end - row_begin,
+        [row_begin](Index r) { return row_begin + r; }, [](Index r) { return r; }, out,
+        row_stride, coal_stride);
+}
+
+void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
+                      const std::vector<Index>& rows, double* out, Index row_stride,
+                      Index coal_stride) {
+    const auto at = [&rows](Index r) { return rows[static_cast<std::size_t>(r)]; };
+    values_of_rows(game, set, coal_begin, coal_end, static_cast<Index>(rows.size()), at, at, out,
+                   row_stride, coal_stride);
+}
+
 int loop_threads(const Game& game, Index jobs, double cost) {
     return jobs > 1 && static_cast<double>(jobs) * cost > 2e6 ? resolve_threads(game.options.n_threads)
                                                                 : 1;
 }
 
 void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,
-                             std::vector<double>& store) {
+                             const std::vector<Index>& rows, std::vector<double>& store) {
     const Index n = game.X.rows(), k = game.n_outputs(), C = set.size() - coal_begin;
     if (C <= 0) return;
-    const std::size_t offset = store.size();
-    store.resize(offset + static_cast<std::size_t>(n * C * k));
+    const std::size_t offset = static_cast<std::size_t>(coal_begin * n * k);
+    store.resize(offset + static_cast<std::size_t>(n * C * k), 0.0);
     // value (i, c) lands at ((coal_begin + c) * n + i) * k: rows k apart, coalitions n * k apart
-    coalition_values(game, set, coal_begin, set.size(), 0, n, store.data() + offset, k, n * k);
+    coalition_values(game, set, coal_begin, set.size(), rows, store.data() + offset, k, n * k);
 }
 
 }  // namespace glassbox::shapley

@@ -25,10 +25,12 @@ struct Game {
 // Checks the shapes of a game (throws std::invalid_argument naming the argument).
 void check_game(const Game& game);
 
-// f(x_i) (n x k) and E_b f(b) (k): the values of the full and the empty coalition.
+// f(x_i) (n x k) and E_b f(b) (k): the values of the full and the empty coalition; spread (k):
+// the standard deviation of f over the background rows (zero for one row).
 struct Endpoints {
     RowMatrixXd fx;
     VectorXd base;
+    VectorXd spread;
 };
 Endpoints endpoint_values(const Game& game);
 
@@ -44,6 +46,12 @@ Endpoints endpoint_values(const Game& game);
 void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
                       Index row_begin, Index row_end, double* out, Index row_stride = 0,
                       Index coal_stride = 0);
+// The same for the explained rows `rows` (any subset, in order): v_i(S) goes to
+// out[i * row_stride + (c - coal_begin) * coal_stride + o] (i the row's index in X). The rows'
+// coalitions share model calls as above.
+void coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin, Index coal_end,
+                      const std::vector<Index>& rows, double* out, Index row_stride,
+                      Index coal_stride);
 
 // Threads for a per-(row, output) loop of `jobs` jobs of `cost` operations each: one when the
 // loop is too small to pay for waking a thread team (seeded results do not depend on it).
@@ -52,7 +60,8 @@ int loop_threads(const Game& game, Index jobs, double cost);
 // Appends v(S) of coalitions [coal_begin, set.size()) for all rows to a coalition-major store
 // (store[(c * n + i) * k + o]), the layout the sampled estimators grow round by round; written in
 // place (the store reserves what the estimator may need at most, so it never copies itself).
+// Only the rows `rows` are evaluated (the rows still sampling); the others' slots stay zero.
 void append_coalition_values(const Game& game, const CoalitionSet& set, Index coal_begin,
-                             std::vector<double>& store);
+                             const std::vector<Index>& rows, std::vector<double>& store);
 
 }  // namespace glassbox::shapley
