@@ -138,3 +138,20 @@ def test_unsupported_ops_are_named_in_words() -> None:
     X = np.array([[1.0, 0.0, 2.0, -1.0]], np.float32)
     exp = gb.FeatureAblation(Masked())(X, target=0)  # the agnostic path calls it as it is
     assert exp.values[0, 1] == 0.0  # a zero feature ablated to the zero baseline changes nothing
+
+
+def test_plain_function_without_data_gets_the_frame() -> None:
+    """A plain function converted at the first batch is called with DataFrames of X's columns
+    when X is a DataFrame (the schema is adopted once the model is known)."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 1.0, -1.0]})
+    seen = set()
+
+    def f(X: object) -> np.ndarray:
+        seen.add(type(X).__name__)
+        values = np.asarray(X)
+        return 2 * values[:, 0] + values[:, 1]
+
+    exp = gb.FeatureAblation(f)(frame)
+    np.testing.assert_allclose(exp.values, frame.to_numpy() * [2, 1])
+    assert exp.feature_names == ["a", "b"] and seen == {"DataFrame"}
