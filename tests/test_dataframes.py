@@ -313,3 +313,12 @@ def test_surrogate_tree_refuses_string_columns_and_takes_numeric_frames():
     numeric = frame[["size", "count"]]
     tree = gb.surrogate_tree(lambda rows: rows["size"].fillna(0) + rows["count"], numeric)
     assert tree.feature_names == ["size", "count"]
+
+
+def test_explanation_data_holds_the_values_given():
+    frame = pd.DataFrame({"a": [122.8, 0.1], "b": [1.0, 2.0]})
+    model = gb.wrap(lambda rows: rows["a"] + rows["b"], n_inputs=2)
+    exp = gb.KernelShap(model, background=frame)(frame)
+    assert exp.data.dtype == np.float64 and exp.data[0, 0] == 122.8 and exp.data[1, 0] == 0.1
+    floats = frame.astype(np.float32)
+    assert gb.KernelShap(model, background=floats)(floats).data.dtype == np.float32

@@ -259,10 +259,15 @@ class Schema:
         return _polars_frame(self.columns, data)
 
     def originals(self, rows: np.ndarray) -> np.ndarray:
-        """The rows as the user's values, for ``Explanation.data``: float32 when every column is
-        numeric, else an object array."""
+        """The rows as the user's values, for ``Explanation.data``: float32 when float32 holds
+        every value, float64 when a numeric column needs it, else an object array."""
         if not self.coded:
-            return np.array(rows, dtype=np.float32)
+            if not any(column.exact for column in self.columns):
+                return np.array(rows, dtype=np.float32)
+            out = np.empty(rows.shape, dtype=np.float64)  # the float64 values given, exactly
+            for j, column in enumerate(self.columns):
+                out[:, j] = column.decode(rows[:, j])
+            return out
         out = np.empty(rows.shape, dtype=object)
         for j, column in enumerate(self.columns):
             out[:, j] = column.decode(rows[:, j])
