@@ -41,7 +41,14 @@ from glassbox._validation import (
     run_options,
     warn_nonfinite,
 )
-from glassbox.data import Schema, check_finite_rows, check_numeric, frame_kind, read_table
+from glassbox.data import (
+    Schema,
+    check_finite_rows,
+    check_numeric,
+    frame_kind,
+    read_array,
+    read_table,
+)
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, core_model, evaluate
@@ -228,7 +235,7 @@ class Explainer:
             return
         if not getattr(self.model, "built", True):
             try:
-                shape = tuple(int(s) for s in np.shape(X))
+                shape = tuple(int(s) for s in read_array(X).shape)  # never __array_function__
             except (TypeError, ValueError):  # ragged or not an array: as_batch says why later
                 shape = ()
             if len(shape) < 2:

@@ -11,6 +11,7 @@ import numpy as np
 
 from glassbox import _core, saving
 from glassbox._validation import as_batch, check_threads
+from glassbox.data import read_array
 from glassbox.models.layers import LAYERS, check_size
 from glassbox.models.spec import LayerSpec, NetworkSpec, spec_from_dict, spec_to_dict
 
@@ -228,8 +229,9 @@ class NativeModel:
 
     def predict(self, X: object, *, n_threads: int | None = None) -> np.ndarray:
         """Outputs of the network for a batch ``X`` of shape (n, *input_shape), float32."""
+        X = read_array(X)  # through __array__ only (a DataFrame's numbers too)
         if not self.built:
-            self.build(np.shape(X)[1:])
+            self.build(X.shape[1:])
         batch = as_batch(X, self.input_shape)
         flat = batch.reshape(batch.shape[0], -1)
         return self.network.predict(flat, check_threads(n_threads))
