@@ -63,13 +63,17 @@ class Column:
     """One column of a Schema: its name and dtype, and the values the core cannot carry itself.
 
     ``coded``: the core sees indices into ``table`` (the distinct values, in order of first
-    appearance). Otherwise the core sees the float32 values and ``exact`` maps the float32 value
-    of each original that float32 cannot hold to that original.
+    appearance): every non-numeric column, and numeric ones too when the method only moves
+    values between rows (``Schema.of(..., code_numbers=True)``: a copy by index is exact and
+    cheaper to undo than a lookup by value). Otherwise the core sees the float32 values and
+    ``exact`` maps the float32 value of each original that float32 cannot hold to that original
+    (``Schema._numbers`` restores them).
     """
 
     label: Any
     dtype: Any
     coded: bool
+    numeric: bool = True
     table: list[Any] = field(default_factory=list)
     codes: dict[Any, int] = field(default_factory=dict)
     exact: dict[float, Any] = field(default_factory=dict)
@@ -91,6 +95,12 @@ class Column:
         return out
 
     def _codes(self, values: np.ndarray) -> np.ndarray:
+        if self.numeric:  # the distinct values once each (vectorised), then their codes
+            distinct, inverse = np.unique(values, return_inverse=True)
+            return self._code_values(distinct)[inverse.reshape(-1)]
+        return self._code_values(values)
+
+    def _code_values(self, values: np.ndarray) -> np.ndarray:
         out = np.empty(values.shape[0], dtype=np.float32)
         for i, value in enumerate(values.tolist()):
             key = _MISSING if is_missing(value) else value
@@ -106,34 +116,18 @@ class Column:
             out[i] = code
         return out
 
-    def decode(self, column: np.ndarray) -> np.ndarray:
-        """The original values for a float32 column of the core (codes or values)."""
-        if self.coded:
-            return self._lookup()[column.astype(np.int64)]
-        values = column.astype(np.float64)
-        if not self.exact:
-            return values
-        keys, originals = self._lookup()
-        slot = np.minimum(np.searchsorted(keys, column), keys.size - 1)
-        hit = keys[slot] == column
-        values[hit] = originals[slot[hit]]
-        return values
-
-    def _lookup(self) -> Any:
-        """The tables ``decode`` indexes (rebuilt only when a new value was read): the coded
-        values as an object array; or the sorted float32 keys of ``exact`` and their originals."""
-        size = len(self.table) if self.coded else len(self.exact)
-        if self._cache is None or self._cache[0] != size:
-            if self.coded:
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """The values of a coded column for its float32 codes (numeric columns are decoded by
+        ``Schema``, all at once)."""
+        size = len(self.table)
+        if self._cache is None or self._cache[0] != size:  # rebuilt only when a value was added
+            if self.numeric:
+                table = np.array([np.nan if v is None else v for v in self.table], np.float64)
+            else:
                 table = np.empty(size, dtype=object)
                 table[:] = self.table
-                self._cache = (size, table)
-            else:
-                keys = np.array(list(self.exact), dtype=np.float32)
-                order = np.argsort(keys)
-                originals = np.array(list(self.exact.values()), dtype=np.float64)[order]
-                self._cache = (size, (keys[order], originals))
-        return self._cache[1]
+            self._cache = (size, table)
+        return self._cache[1][codes.astype(np.int64)]
 
 
 class _Missing:
@@ -189,18 +183,19 @@ class Schema:
 
     kind: str
     columns: list[Column]
+    _cache: Any = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, X: Any) -> Schema:
+    def of(cls, X: Any, code_numbers: bool = False) -> Schema:
+        """The schema of the DataFrame ``X``; ``code_numbers``: numeric columns are coded too
+        (for a method that only moves values between rows)."""
         kind = frame_kind(X)
         if kind is None:
             raise TypeError(f"X: expected a pandas or polars DataFrame, got {type(X).__name__}")
-        labels = list(X.columns)
-        dtypes = list(X.dtypes)
-        columns = [
-            Column(label, dtype, coded=not _is_numeric(kind, dtype))
-            for label, dtype in zip(labels, dtypes, strict=True)
-        ]
+        columns = []
+        for label, dtype in zip(list(X.columns), list(X.dtypes), strict=True):
+            numeric = _is_numeric(kind, dtype)
+            columns.append(Column(label, dtype, coded=code_numbers or not numeric, numeric=numeric))
         return cls(kind, columns)
 
     @classmethod
@@ -220,8 +215,13 @@ class Schema:
 
     @property
     def coded(self) -> list[str]:
-        """The names of the coded (non-numeric) columns."""
-        return [column.name for column in self.columns if column.coded]
+        """The names of the non-numeric columns (which the core always sees as codes)."""
+        return [column.name for column in self.columns if not column.numeric]
+
+    @property
+    def codes_numbers(self) -> bool:
+        """Whether numeric columns are coded too (the core's rows are not their values)."""
+        return any(column.coded and column.numeric for column in self.columns)
 
     def check(self, X: Any, name: str = "X") -> None:
         """``X`` has this schema's columns in this order, else a ValueError saying what differs."""
@@ -252,39 +252,87 @@ class Schema:
 
     def decode(self, rows: np.ndarray) -> Any:
         """A DataFrame of this schema's columns and dtypes holding the rows the core made."""
-        rows = np.asarray(rows).reshape(-1, len(self.columns))
-        data = {column.label: column.decode(rows[:, j]) for j, column in enumerate(self.columns)}
+        rows = np.ascontiguousarray(rows, dtype=np.float32).reshape(-1, len(self.columns))
+        block = self._numbers(rows)
+        data = {}
+        for j, column in enumerate(self.columns):
+            data[column.label] = column.decode(rows[:, j]) if column.coded else block[:, j]
+            if column.coded and column.numeric:
+                block[:, j] = data[column.label]  # one float64 block for the frame
         if self.kind == "pandas":
-            return _pandas_frame(self.columns, data)
+            return _pandas_frame(self.columns, data, block)
         return _polars_frame(self.columns, data)
+
+    def _numbers(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as float64 with every remembered original restored, for all the numeric
+        columns at once (one vectorised lookup: the model is called on chunks of thousands of
+        rows, and a per-value Python step would cost more than many models)."""
+        block = rows.astype(np.float64)
+        keys, originals, lossy = self._exact_table()
+        if keys.size:
+            values = np.ascontiguousarray(rows[:, lossy])
+            position = np.arange(len(lossy), dtype=np.uint64) << np.uint64(32)
+            code = values.view(np.uint32).astype(np.uint64) | position  # (column, float32 bits)
+            slot = np.minimum(np.searchsorted(keys, code), keys.size - 1)
+            hit = keys[slot] == code
+            block[:, lossy] = np.where(hit, originals[slot], block[:, lossy])
+        return block
+
+    def _exact_table(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The sorted (column, float32 bits) keys of every remembered original, the originals
+        and the columns that have any; rebuilt only when a new original was read."""
+        lossy = [j for j, column in enumerate(self.columns) if column.exact and not column.coded]
+        size = sum(len(self.columns[j].exact) for j in lossy)
+        if self._cache is None or self._cache[0] != size:
+            keys, originals = [np.empty(0, np.uint64)], [np.empty(0, np.float64)]
+            for position, j in enumerate(lossy):
+                exact = self.columns[j].exact
+                bits = np.array(list(exact), dtype=np.float32).view(np.uint32).astype(np.uint64)
+                keys.append(bits | (np.uint64(position) << np.uint64(32)))
+                originals.append(np.array(list(exact.values()), dtype=np.float64))
+            key, original = np.concatenate(keys), np.concatenate(originals)
+            order = np.argsort(key)
+            self._cache = (size, (key[order], original[order], lossy))
+        return self._cache[1]
 
     def originals(self, rows: np.ndarray) -> np.ndarray:
         """The rows as the user's values, for ``Explanation.data``: float32 when float32 holds
         every value, float64 when a numeric column needs it, else an object array."""
-        if not self.coded:
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        if not self.codes_numbers and not self.coded:
             if not any(column.exact for column in self.columns):
-                return np.array(rows, dtype=np.float32)
-            out = np.empty(rows.shape, dtype=np.float64)  # the float64 values given, exactly
-            for j, column in enumerate(self.columns):
-                out[:, j] = column.decode(rows[:, j])
-            return out
-        out = np.empty(rows.shape, dtype=object)
+                return rows.copy()
+        block = self._numbers(rows)  # the float64 values given, exactly
         for j, column in enumerate(self.columns):
-            out[:, j] = column.decode(rows[:, j])
+            if column.coded and column.numeric:
+                block[:, j] = column.decode(rows[:, j])
+        if not self.coded:  # float32 when every column was float32: the values given
+            single = all(column.dtype == np.float32 for column in self.columns)
+            return block.astype(np.float32) if single else block
+        out = block.astype(object)
+        for j, column in enumerate(self.columns):
+            if not column.numeric:
+                out[:, j] = column.decode(rows[:, j])
         return out
 
 
-def _pandas_frame(columns: list[Column], data: dict[Any, np.ndarray]) -> Any:
+def _pandas_frame(columns: list[Column], data: dict[Any, np.ndarray], block: np.ndarray) -> Any:
     import pandas as pd
 
+    labels = [column.label for column in columns]
+    if all(c.numeric and c.dtype == np.float64 for c in columns):
+        return pd.DataFrame(block, columns=labels, copy=False)  # one float64 block: no copies
     series = {}
     for column in columns:
         values = data[column.label]
         try:
-            series[column.label] = pd.Series(values).astype(column.dtype)
+            if isinstance(column.dtype, np.dtype):
+                series[column.label] = values.astype(column.dtype, copy=False)
+            else:  # pandas' own dtypes (category, string, nullable ints)
+                series[column.label] = pd.Series(values).astype(column.dtype)
         except (TypeError, ValueError):  # e.g. NaN in an int column: the values as they are
-            series[column.label] = pd.Series(values)
-    return pd.DataFrame(series)
+            series[column.label] = values
+    return pd.DataFrame(series, columns=labels)
 
 
 def _polars_frame(columns: list[Column], data: dict[Any, np.ndarray]) -> Any:
@@ -323,9 +371,12 @@ def read_array(X: object, name: str = "X") -> np.ndarray:
         raise TypeError(f"{name}: could not be read as a numeric array ({error})") from None
 
 
-def read_table(X: object, schema: Schema | None = None, name: str = "X") -> Table:
+def read_table(
+    X: object, schema: Schema | None = None, name: str = "X", code_numbers: bool = False
+) -> Table:
     """``X`` read for the core. A DataFrame is encoded through ``schema`` (made from it when
-    None); an array stays as it is (its checks come later, in ``as_batch``).
+    None, numeric columns coded too with ``code_numbers``); an array stays as it is (its checks
+    come later, in ``as_batch``).
 
     Examples
     --------
@@ -333,15 +384,16 @@ def read_table(X: object, schema: Schema | None = None, name: str = "X") -> Tabl
     array([[1., 2.]])
     """
     if frame_kind(X) is None:
-        if schema is not None and schema.coded:
+        if schema is not None and (schema.coded or schema.codes_numbers):
             raise TypeError(
-                f"{name}: the explainer was given a DataFrame with non-numeric columns "
-                f"{schema.coded}; pass a DataFrame with the same columns, not an array"
+                f"{name}: the explainer was given a DataFrame (columns "
+                f"{schema.feature_names}) and reads its values by column; pass a DataFrame with "
+                "the same columns, not an array"
             )
         names = schema.feature_names if schema is not None else None
         return Table(read_array(X, name), names, schema)
     if schema is None:
-        schema = Schema.of(X)
+        schema = Schema.of(X, code_numbers)
     return Table(schema.encode(X, name), schema.feature_names, schema)
 
 
@@ -368,7 +420,7 @@ def check_numeric(schema: Schema | None, what: str, why: str, columns: object = 
     if schema is None:
         return
     indices = range(len(schema.columns)) if columns is None else columns
-    bad = [schema.columns[j].name for j in indices if schema.columns[j].coded]  # type: ignore[union-attr]
+    bad = [schema.columns[j].name for j in indices if not schema.columns[j].numeric]  # type: ignore[union-attr]
     if bad:
         raise TypeError(
             f"X: {what} needs numbers ({why}); columns {bad} are not numeric. Encode them as "

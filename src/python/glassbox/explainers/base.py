@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -115,6 +116,21 @@ def as_array(data: object) -> object:
         return data
 
 
+def is_python_model(model: object) -> bool:
+    """A model glassbox always calls in Python: a function, an estimator, a ``wrap`` model; not
+    a native network nor a framework model that may be converted to one."""
+    if isinstance(model, (NativeModel, str, bytes)) or hasattr(model, "__fspath__"):
+        return False
+    for framework, base in (("torch", "nn.Module"), ("keras", "Model"), ("onnx", "ModelProto")):
+        module = sys.modules.get(framework)
+        cls = module
+        for part in base.split("."):
+            cls = getattr(cls, part, None)
+        if isinstance(cls, type) and isinstance(model, cls):
+            return False
+    return True
+
+
 #: Explanation field -> attribute of the core's ``Attribution`` (the gradient family's result).
 ATTRIBUTION_FIELDS = {"base_values": "base_values", "delta": "delta", "stderr": "std_error"}
 
@@ -180,6 +196,10 @@ class Explainer:
     #: The schema of the first DataFrame the explainer read (its data or X), or None.
     _schema: Schema | None = None
     _sample: np.ndarray | None = None
+    #: The explainer only copies values between rows (never computes on them): a Python
+    #: model's DataFrame data are coded column by column (exact, cheap to rebuild).
+    moves_values: ClassVar[bool] = False
+    _code_numbers: bool = False
 
     def __init__(
         self,
@@ -271,12 +291,18 @@ class Explainer:
 
     # ---- the data -------------------------------------------------------------------------
 
+    def _code_data_for(self, model: object) -> None:
+        """Before the constructor reads its data: code a DataFrame's numeric columns too when the
+        method only moves values and ``model`` is called in Python (not a native network, nor a
+        torch / Keras model, which may become one)."""
+        self._code_numbers = self.moves_values and is_python_model(model)
+
     def _read_data(self, data: object, name: str) -> object:
         """Data given to the constructor (a background, training data): a DataFrame is read into
         rows through the explainer's schema (made from it); anything else as ``as_array``."""
         if frame_kind(data) is None:
             return as_array(data)
-        table = read_table(data, self._schema, name)
+        table = read_table(data, self._schema, name, code_numbers=self._code_numbers)
         self._schema, self._sample = table.schema, table.rows[:1]
         return table.rows
 

@@ -106,6 +106,7 @@ class ShapleyExplainer(AgnosticExplainer):
     data_name = "background"
     needs_numbers = None  # moves values between rows: any DataFrame column passes,
     missing_ok = True  # missing values too
+    moves_values = True
     max_groups: int | None = None  # the exact explainers enumerate 2^d coalitions
 
     def __init__(
@@ -122,6 +123,7 @@ class ShapleyExplainer(AgnosticExplainer):
     ) -> None:
         if background is None:
             raise TypeError("background: expected an array of rows (or one baseline row), got None")
+        self._code_data_for(model)
         self.background = self._read_data(background, "background")
         self.groups = groups
         self.feature_mask = feature_mask

@@ -20,7 +20,7 @@ from glassbox._validation import (
     run_options,
     warn_nonfinite,
 )
-from glassbox.data import Schema, check_finite_rows, check_numeric, read_table
+from glassbox.data import Schema, check_finite_rows, check_numeric, frame_kind, read_table
 from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
 from glassbox.models.callable import CallableModel
 from glassbox.progress import ProgressArg, check_progress
@@ -101,18 +101,27 @@ def prepare(
     progress: object = None,
     what: str = "job",
     missing_ok: bool = True,
+    moves_values: bool = False,
 ) -> tuple[Run, np.ndarray]:
     """The model as an agnostic model and X as a checked float32 (n, n_features) batch.
 
     A DataFrame X names the features and, for a Python model, is what the model is called with
     (``CallableModel.framed``). Missing values (NaN) pass to a Python model when ``missing_ok``
     (the method only moves values between rows), else they are an error naming ``what``.
+    ``moves_values``: the method only copies values between rows (never computes on them), so a
+    Python model's DataFrame is coded column by column (exact, and cheap to rebuild).
     """
-    table = read_table(X)
-    shape = table.rows.shape
-    if len(shape) != 2:
-        raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
-    agnostic = as_model(model, n_inputs=int(shape[1]))
+    if frame_kind(X) is None:
+        table = read_table(X)
+        shape = table.rows.shape
+        if len(shape) != 2:
+            raise ValueError(f"X: expected a 2-D array (n_rows, n_features), got shape {shape}")
+        agnostic = as_model(model, n_inputs=int(shape[1]))
+    else:  # a Python model and a method that only moves values: numeric columns coded too
+        agnostic = as_model(model, n_inputs=len(X.columns))  # type: ignore[attr-defined]
+        code = moves_values and isinstance(agnostic, CallableModel)
+        table = read_table(X, code_numbers=code)
+        shape = table.rows.shape
     schema = table.schema
     framed = isinstance(agnostic, CallableModel) and schema is not None
     if framed:

@@ -151,7 +151,9 @@ def h_statistic(
     >>> h.pairs, h.pairwise[:, 0].round(2)
     ([(0, 1), (0, 2), (1, 2)], array([0.89, 0.  , 0.  ]))
     """
-    run, batch = prepare(model, X, n_threads, memory_budget, progress, "h_statistic")
+    run, batch = prepare(
+        model, X, n_threads, memory_budget, progress, "h_statistic", moves_values=True
+    )
     n_rows, n_features = batch.shape
     chosen, pairs, overall = _parse(features, n_features, run.feature_names)
     count = check_int(n_samples, "n_samples", 2)

@@ -371,7 +371,9 @@ def permutation_importance(
     >>> [data.feature_names[i] for i in np.argsort(-result.importances_mean)[:3]]
     ['bmi', 's5', 'bp']
     """
-    run, batch = prepare(model, X, n_threads, memory_budget, progress, "permutation_importance")
+    run, batch = prepare(
+        model, X, n_threads, memory_budget, progress, "permutation_importance", moves_values=True
+    )
     n_rows, n_features = batch.shape
     target = _as_labels(y, n_rows)
     weights = check_weights(sample_weight, n_rows)
