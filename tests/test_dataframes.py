@@ -322,3 +322,12 @@ def test_explanation_data_holds_the_values_given():
     assert exp.data.dtype == np.float64 and exp.data[0, 0] == 122.8 and exp.data[1, 0] == 0.1
     floats = frame.astype(np.float32)
     assert gb.KernelShap(model, background=floats)(floats).data.dtype == np.float32
+
+
+def test_object_columns_code_every_missing_marker_as_one_value():
+    frame = pd.DataFrame({"s": pd.Series(["a", None, np.nan, "b", "a", pd.NA], dtype=object)})
+    schema = Schema.of(frame)
+    rows = schema.encode(frame)
+    np.testing.assert_array_equal(rows[:, 0], [0, 1, 1, 2, 0, 1])  # codes by first appearance
+    assert schema.columns[0].table == ["a", None, "b"]
+    assert schema.decode(rows)["s"].isna().tolist() == [False, True, True, False, False, True]

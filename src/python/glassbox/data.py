@@ -90,15 +90,24 @@ class Column:
         floats = values.astype(np.float64, copy=False)
         out = floats.astype(np.float32)
         lossy = (out.astype(np.float64) != floats) & ~np.isnan(floats)
-        for original, rounded in zip(floats[lossy].tolist(), out[lossy].tolist(), strict=True):
-            self.exact.setdefault(rounded, original)  # the first original seen wins
+        # each distinct rounded value once (the first original seen wins), not once per row
+        rounded, first = np.unique(out[lossy], return_index=True)
+        for key, original in zip(rounded.tolist(), floats[lossy][first].tolist(), strict=True):
+            self.exact.setdefault(key, original)
         return out
 
     def _codes(self, values: np.ndarray) -> np.ndarray:
-        if self.numeric:  # the distinct values once each (vectorised), then their codes
+        """Codes for ``values``: the distinct values are found in C (``np.unique``, or pandas'
+        ``factorize`` for objects when pandas is installed), only they pass through Python."""
+        if self.numeric:
             distinct, inverse = np.unique(values, return_inverse=True)
             return self._code_values(distinct)[inverse.reshape(-1)]
-        return self._code_values(values)
+        try:
+            import pandas as pd
+        except ImportError:  # polars without pandas: one dictionary step per row
+            return self._code_values(values)
+        inverse, distinct = pd.factorize(values, use_na_sentinel=False)
+        return self._code_values(np.asarray(distinct, dtype=object))[inverse]
 
     def _code_values(self, values: np.ndarray) -> np.ndarray:
         out = np.empty(values.shape[0], dtype=np.float32)
