@@ -67,6 +67,7 @@ from glassbox.models import (
     from_torch,
     wrap,
 )
+from glassbox.reporting import report
 from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
 
@@ -116,7 +117,18 @@ __all__ = [
     "load",
     "partial_dependence",
     "permutation_importance",
+    "plots",
+    "report",
     "superpixels",
     "surrogate_tree",
     "wrap",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``glassbox.plots`` on first use (it imports matplotlib; ``import glassbox`` never does)."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module("glassbox.plots")
+    raise AttributeError(f"module 'glassbox' has no attribute {name!r}")

@@ -31,7 +31,7 @@ def pandas() -> Any:
 
 
 class Tabular:
-    """What every result type shares: ``to_pandas`` is ``to_frame``."""
+    """What every result type shares: ``to_pandas`` is ``to_frame``; ``plot`` draws it."""
 
     def to_frame(self, kind: str = "wide") -> Any:  # pragma: no cover - each result has its own
         raise NotImplementedError
@@ -39,6 +39,13 @@ class Tabular:
     def to_pandas(self, kind: str = "wide") -> Any:
         """The same DataFrame as ``to_frame(kind)`` (pandas' name for the conversion)."""
         return self.to_frame(kind)
+
+    def plot(self, **kwargs: Any) -> Any:
+        """The usual plot of this result (``glassbox.plots.plot``; needs matplotlib): returns
+        the matplotlib Axes (or Figure); ``kwargs`` go to the plot."""
+        from glassbox import plots
+
+        return plots.plot(self, **kwargs)
 
 
 def _pick(labels: Sequence[str], codes: np.ndarray) -> np.ndarray:
