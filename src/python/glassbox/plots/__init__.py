@@ -12,6 +12,27 @@ from glassbox.plots._figure import require_matplotlib
 
 require_matplotlib()
 
+from glassbox.plots.bars import bar, waterfall  # noqa: E402
+from glassbox.plots.curves import ale, partial_dependence  # noqa: E402
+from glassbox.plots.dependence import scatter  # noqa: E402
 from glassbox.plots.dispatch import plot  # noqa: E402
+from glassbox.plots.images import image  # noqa: E402
+from glassbox.plots.pairs import interactions  # noqa: E402
+from glassbox.plots.rules import lime  # noqa: E402
+from glassbox.plots.summary import beeswarm, heatmap  # noqa: E402
+from glassbox.plots.tree import tree  # noqa: E402
 
-__all__ = ["plot"]
+__all__ = [
+    "ale",
+    "bar",
+    "beeswarm",
+    "heatmap",
+    "image",
+    "interactions",
+    "lime",
+    "partial_dependence",
+    "plot",
+    "scatter",
+    "tree",
+    "waterfall",
+]
