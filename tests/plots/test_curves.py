@@ -29,6 +29,16 @@ def _by_xlabel(fig, label):
     return next(ax for ax in fig.axes if ax.get_xlabel() == label)
 
 
+def _contour_levels(result, plot):
+    """The levels of the filled contours ``plot`` draws of a pair (x2, x8), checked rendered
+    and named on both axes."""
+    fig = plot(result)
+    render(fig)
+    ax = _by_xlabel(fig, "x2")
+    assert ax.get_ylabel() == "x8"
+    return fig, ax, np.asarray(next(c for c in ax.collections if hasattr(c, "levels")).levels)
+
+
 def test_pd_and_ice_lines_are_the_result_and_sklearn_s(diabetes):
     X, model = diabetes
     result = gb.partial_dependence(model, X, 2, kind="both", grid_resolution=12)
@@ -88,12 +98,7 @@ def test_centred_curves_start_at_zero(diabetes):
 def test_pairs_are_filled_contours_spanning_the_values(diabetes):
     X, model = diabetes
     result = gb.partial_dependence(model, X, [2, 8], grid_resolution=10)
-    fig = gb.plots.partial_dependence(result)
-    render(fig)
-    ax = _by_xlabel(fig, "x2")
-    assert ax.get_ylabel() == "x8"
-    contour = next(c for c in ax.collections if hasattr(c, "levels"))
-    levels = np.asarray(contour.levels)
+    fig, ax, levels = _contour_levels(result, gb.plots.partial_dependence)
     z = result.average[0]
     assert levels.size == CONTOUR_LEVELS + 1
     assert levels[0] == pytest.approx(z.min()) and levels[-1] == pytest.approx(z.max())
@@ -197,13 +202,9 @@ def test_ale_curve_and_counts_are_the_result(diabetes):
 def test_ale_pairs_are_contours(diabetes):
     X, model = diabetes
     result = gb.ale(model, X, [2, 8], bins=5)
-    fig = gb.plots.ale(result)
-    render(fig)
-    ax = _by_xlabel(fig, "x2")
-    assert ax.get_ylabel() == "x8"
-    contour = next(c for c in ax.collections if hasattr(c, "levels"))
-    assert contour.levels[0] == pytest.approx(result.values[0].min())
-    assert contour.levels[-1] == pytest.approx(result.values[0].max())
+    _, _, levels = _contour_levels(result, gb.plots.ale)
+    assert levels[0] == pytest.approx(result.values[0].min())
+    assert levels[-1] == pytest.approx(result.values[0].max())
     # a hand-made flat one still draws
     flat = dataclasses.replace(result, values=np.zeros_like(result.values))
     render(gb.plots.ale(flat))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from glassbox._names import is_name
-from glassbox.plots._figure import new_figure
+from glassbox.plots._figure import check_max_display, new_figure
 from glassbox.tables import labels_of
 
 #: ICE lines drawn at most by default (a seeded sample of the rows above it).
@@ -221,7 +221,7 @@ def partial_dependence(
     from glassbox.inspection import PartialDependence
 
     results = _as_results(result, PartialDependence, "PartialDependence")
-    max_ice_lines = _positive(max_ice_lines, "max_ice_lines")
+    max_ice_lines = check_max_display(max_ice_lines, "max_ice_lines")
     figure, panels = _panels(results, features, targets, fig, (4.2, 3.4))
     for item, t, ax in panels:
         if len(item.features) == 2:
@@ -229,12 +229,6 @@ def partial_dependence(
         else:
             _pd_curve(ax, item, t, ice=ice, centered=centered, max_lines=max_ice_lines, seed=seed)
     return figure
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def pd_curves(
