@@ -56,6 +56,8 @@ def test_pd_and_ice_lines_are_the_result_and_sklearn_s(diabetes):
     theirs = sk_partial_dependence(model, X, [2], kind="both", grid_resolution=12)
     np.testing.assert_allclose(pd_line.get_xdata(), theirs["grid_values"][0], rtol=1e-6)
     np.testing.assert_allclose(pd_line.get_ydata(), theirs["average"][0], rtol=1e-4)
+    drawn_ice = np.array([line.get_ydata() for line in ice])
+    np.testing.assert_allclose(drawn_ice, theirs["individual"][0], rtol=1e-4, atol=1e-3)
     # the rug: the deciles of the feature's data, as scikit-learn's display draws them
     display = PartialDependenceDisplay.from_estimator(model, X, [2], grid_resolution=12)
     rug = ax.collections[0]
@@ -182,6 +184,13 @@ def test_bad_input_is_refused(diabetes):
         gb.plots.partial_dependence(result, fig="figure")
     with pytest.raises(TypeError, match="ALE"):
         gb.plots.ale(result)
+
+
+def test_results_plot_themselves(diabetes):
+    X, model = diabetes
+    pd_result = gb.partial_dependence(model, X, 2, grid_resolution=5)
+    assert pd_result.plot().axes[0].get_xlabel() == "x2"
+    assert gb.ale(model, X, 3, bins=4).plot().axes[0].get_xlabel() == "x3"
 
 
 def test_ale_curve_and_counts_are_the_result(diabetes):
