@@ -274,7 +274,7 @@ def _pd_curve(
         _rug(ax, _deciles(result, 0))
     ax.set_xlabel(_feature_labels(result)[0])
     ax.set_ylabel(_pd_label(result, t, centered))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", framealpha=0.7)
 
 
 def _deciles(result: Any, position: int) -> np.ndarray | None:
