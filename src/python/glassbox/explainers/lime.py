@@ -197,7 +197,25 @@ class Lime(AgnosticExplainer):
             kernel_width=self.kernel_width or 0.0,
             seed=self.seed,
         )
-        return self._from_result(batch, result, targets, LIME_FIELDS, outputs="prediction")
+        exp = self._from_result(batch, result, targets, LIME_FIELDS, outputs="prediction")
+        exp.options.update(self._rule_options())
+        return exp
+
+    def _rule_options(self) -> dict[str, list]:
+        """What ``glassbox.plots.lime`` needs to write each weight's rule (JSON-able, so a
+        saved Explanation keeps it): the bin edges of every feature (empty when not binned),
+        which features are binned and which are categorical."""
+        stats = self.stats
+        return {
+            "edges": [
+                [float(e) for e in edges] if binned else []
+                for edges, binned in zip(stats.edges, stats.binned, strict=True)
+            ],
+            "binned": [bool(b) for b in stats.binned],
+            "categorical": [
+                bool(s and not b) for b, s in zip(stats.binned, stats.sampled, strict=True)
+            ],
+        }
 
     def _explain_groups(
         self, batch: np.ndarray, flat: np.ndarray, targets: np.ndarray

@@ -22,6 +22,7 @@ from glassbox.inspection.grid import (
     check_percentiles,
     custom_axes,
     feature_axis,
+    mquantiles,
 )
 from glassbox.progress import ProgressArg
 from glassbox.tables import Tabular, grid_frame
@@ -33,7 +34,9 @@ class PartialDependence(Tabular):
 
     ``average`` has shape (n_targets, *grid_shape), ``individual`` (n_targets, n_rows,
     *grid_shape); ``grid_values`` holds one array per feature. ``feature_names`` /
-    ``output_names`` are the data's and the model's (None: unnamed).
+    ``output_names`` are the data's and the model's (None: unnamed). For the plots:
+    ``categorical`` says which features' grids are categories, ``deciles`` holds the deciles of
+    each feature's data (scikit-learn's rug; None for a categorical feature).
 
     Examples
     --------
@@ -54,6 +57,8 @@ class PartialDependence(Tabular):
     centered: bool
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+    categorical: list[bool] | None = None
+    deciles: list[np.ndarray | None] | None = None
 
     def to_frame(self, kind: str = "wide") -> Any:
         """A pandas DataFrame (``to_pandas`` is the same). ``kind="wide"``: one row per grid
@@ -161,17 +166,24 @@ def partial_dependence(
     outputs = select_outputs(target, run.n_outputs, run.output_names)
     weights = check_weights(sample_weight, n_rows)
     coded = [run.schema is not None and run.schema.columns[f].coded for f in feats]
+    is_categorical = [bool(categorical[f]) or c for f, c in zip(feats, coded, strict=True)]
+    columns = [feature_column(run, X, batch, f) for f in feats]
     axes = [
         feature_axis(
-            feature_column(run, X, batch, f),
+            column,
             f,
-            categorical=bool(categorical[f]) or is_coded,
+            categorical=is_category,
             grid_resolution=resolution,
             percentiles=bounds,
             custom=custom.get(f),
             extrapolate=extrapolate,
         )
-        for f, is_coded in zip(feats, coded, strict=True)
+        for f, column, is_category in zip(feats, columns, is_categorical, strict=True)
+    ]
+    # the rug of the plots: the data's deciles, as scikit-learn's display draws
+    deciles = [
+        None if is_category else mquantiles(column, np.arange(0.1, 1.0, 0.1))
+        for column, is_category in zip(columns, is_categorical, strict=True)
     ]
     shape = tuple(axis.size for axis in axes)
     # the ICE curves hold a value per row and grid point: both bounded before any allocation
@@ -220,4 +232,6 @@ def partial_dependence(
         kind=kind,
         centered=bool(centered),
         **run.names,
+        categorical=is_categorical,
+        deciles=deciles,
     )
