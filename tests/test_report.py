@@ -1,0 +1,270 @@
+"""``glassbox.report``: one self-contained HTML page whose sections hold the numbers computed, and
+say how, with every figure drawn (or a box naming the error), within the time budget."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+import glassbox as gb
+from report_standins import use_standins
+
+matplotlib.use("Agg")
+
+SECTIONS = (
+    "Model",
+    "Data",
+    "Global importance",
+    "Summary",
+    "Partial dependence",
+    "Accumulated local effects",
+    "Interactions",
+    "Local explanations",
+    "About this report",
+)
+MAX_BYTES = 3 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _standins(monkeypatch):
+    use_standins(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def breast_cancer():
+    """The demo's MLP on the breast-cancer data, converted natively, with names and labels."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_breast_cancer()
+    X = StandardScaler().fit_transform(data.data).astype(np.float32)
+    mlp = MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X, data.target)
+    model = gb.from_sklearn(mlp, output="probabilities")
+    return model, X, data.target, [str(name) for name in data.feature_names]
+
+
+class Page(HTMLParser):
+    """The parts of a report a test reads: the sections (title -> HTML), attributes that load
+    something, tags seen."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []
+        self.tags: set[str] = set()
+        self.feed(text)
+        self.text = text
+        parts = re.split(r'<section id="[^"]*"><h2>', text)[1:]
+        self.sections = {part[: part.index("</h2>")]: part for part in parts}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "srcset", "data", "action", "poster"):
+                self.links.append((tag, name, value or ""))
+
+    def figures(self, title: str) -> int:
+        return self.sections[title].count('<figure class="gb-figure">')
+
+    def facts(self, title: str) -> dict[str, str]:
+        found = re.findall(r"<span><b>([^<]*):</b> ([^<]*)</span>", self.sections[title])
+        return {label: html.unescape(value) for label, value in found}
+
+
+def read(path) -> Page:
+    return Page(Path(path).read_text(encoding="utf-8"))
+
+
+def test_breast_cancer_report_has_every_section_and_figure(breast_cancer, tmp_path):
+    model, X, y, names = breast_cancer
+    path = gb.report(model, X, y, tmp_path / "report.html", feature_names=names)
+    assert path == str(tmp_path / "report.html")
+    assert Path(path).stat().st_size < MAX_BYTES
+    page = read(path)
+    assert list(page.sections) == list(SECTIONS)
+    assert 'class="failed"' not in page.text and 'class="skipped"' not in page.text
+    expected = {
+        "Global importance": 2,  # permutation importance and mean |attribution|
+        "Summary": 1,
+        "Partial dependence": 4,
+        "Accumulated local effects": 4,
+        "Interactions": 1,
+        "Local explanations": 4,  # two most confident, two worst predicted
+    }
+    for title, count in expected.items():
+        assert page.figures(title) == count, title
+    total = sum(expected.values())
+    assert f'data-figures="{total}"' in page.text
+    assert page.text.count("<svg") + page.text.count("<img") == total
+    summary = page.facts("Summary")
+    assert summary["method"] == "kernel_shap"
+    assert float(summary["max |delta| (efficiency gap)"]) < 1e-6
+    assert 0 <= float(summary["stderr median"]) <= float(summary["stderr max"])
+    assert "run time" in summary and "200 of 569 rows explained" in summary["options"]
+    model_facts = page.facts("Model")
+    assert model_facts["parameters"] == str(30 * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2)
+    assert "mlpclassifier.1/relu" in page.sections["Model"]
+    assert "binary classifier's positive class" in model_facts["explained output"]
+    assert "most confident" in page.sections["Local explanations"]
+    assert "worst predicted" in page.sections["Local explanations"]
+
+
+def test_the_page_loads_nothing(breast_cancer, tmp_path):
+    model, X, y, names = breast_cancer
+    page = read(gb.report(model, X[:80], y[:80], tmp_path / "r.html", budget_s=5))
+    assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags
+    outside = [
+        link for link in page.links if not link[2].startswith(("#", "data:image/png;base64,"))
+    ]
+    assert outside == []
+    assert not re.search(r"url\((?!#)|@import|@font-face", page.text)
+
+
+def test_given_explanation_numbers_are_on_the_page(breast_cancer, tmp_path):
+    model, X, y, names = breast_cancer
+    rows = X[:60]
+    exp = gb.KernelShap(model, background=X[100:110], n_samples=200)(rows)  # every output
+    path = gb.report(
+        model, rows, y[:60], tmp_path / "r.html", explanations=exp, feature_names=names
+    )
+    page = read(path)
+    assert page.facts("Summary")["options"].startswith("given (explanations=), 60 rows")
+    mean_abs = np.abs(exp.values[..., 1]).mean(axis=0)  # output 1: the positive class
+    cells = re.findall(
+        r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td class="num">([^<]*)</td>',
+        page.sections["Global importance"],
+    )
+    order = np.argsort(-mean_abs)
+    assert [name for _, name, _ in cells] == [names[j] for j in order[:15]]
+    np.testing.assert_allclose([float(v) for *_, v in cells], mean_abs[order[:15]], rtol=1e-3)
+    assert float(page.facts("Summary")["max |delta| (efficiency gap)"]) == pytest.approx(
+        np.abs(exp.delta[:, 1]).max(), rel=1e-3, abs=1e-12
+    )
+
+
+def test_feature_names_are_escaped(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    evil = "<script>alert(1)</script>"
+    X = pd.DataFrame(rng.normal(size=(50, 3)), columns=[evil, "b & c", 'say "hi"'])
+    model = gb.wrap(lambda Z: np.asarray(Z)[:, 0] + 2 * np.asarray(Z)[:, 1], n_inputs=3)
+    text = Path(gb.report(model, X, path=tmp_path / "r.html", budget_s=5)).read_text("utf-8")
+    assert "<script" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "b &amp; c" in text and "say &quot;hi&quot;" in text
+
+
+def test_without_y_permutation_importance_is_explained_away(tmp_path):
+    X = np.random.default_rng(1).normal(size=(60, 4))
+    model = gb.wrap(lambda Z: Z[:, 0] * Z[:, 1] - Z[:, 2], n_inputs=4)
+    page = read(gb.report(model, X, path=tmp_path / "r.html", budget_s=5, title="No labels"))
+    assert "<h1>No labels</h1>" in page.text
+    assert "Permutation importance needs y" in page.sections["Global importance"]
+    assert page.figures("Global importance") == 1
+    assert page.facts("Summary")["method"] == "exact_shapley"  # 4 features: exact
+    assert "highest prediction" in page.sections["Local explanations"]
+    assert "No y was given" in page.sections["Data"]
+
+
+def test_a_failing_plot_is_a_box_and_the_rest_is_drawn(monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the <beeswarm> broke")
+
+    monkeypatch.setattr(gb.plots, "beeswarm", broken)
+    X = np.random.default_rng(2).normal(size=(40, 3))
+    model = gb.wrap(lambda Z: Z.sum(axis=1), n_inputs=3)
+    page = read(gb.report(model, X, path=tmp_path / "r.html", budget_s=5))
+    assert (
+        "This figure failed: RuntimeError: the &lt;beeswarm&gt; broke" in page.sections["Summary"]
+    )
+    assert page.figures("Summary") == 0 and page.figures("Global importance") == 1
+    assert page.figures("Local explanations") == 2
+
+
+def test_a_tiny_budget_skips_the_optional_sections_and_says_why(tmp_path):
+    X = np.random.default_rng(3).normal(size=(300, 12))
+    model = gb.wrap(lambda Z: np.tanh(Z @ np.arange(12.0)), n_inputs=12)
+    y = np.tanh(X @ np.arange(12.0))
+    page = read(gb.report(model, X, y, tmp_path / "r.html", budget_s=1e-3))
+    for title in ("Partial dependence", "Accumulated local effects", "Interactions"):
+        assert "Not computed:" in page.sections[title] and "budget_s=" in page.sections[title]
+        assert page.figures(title) == 0
+    assert page.figures("Summary") == 1  # the attributions are never skipped
+    about = page.sections["About this report"]
+    assert "Partial dependence: skipped" in about and "even the smallest settings" in about
+
+
+def test_rows_are_the_waterfalls(tmp_path):
+    X = np.random.default_rng(4).normal(size=(50, 3))
+    model = gb.wrap(lambda Z: Z[:, 0] - Z[:, 2], n_inputs=3)
+    page = read(gb.report(model, X, path=tmp_path / "r.html", rows=[5, -1], budget_s=5))
+    local = page.sections["Local explanations"]
+    assert page.figures("Local explanations") == 2
+    assert "Row 5 (asked for (rows=))" in local and "Row 49 (asked for (rows=))" in local
+
+
+def test_string_labels_and_a_multiclass_estimator(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_iris(as_frame=True)
+    X = data.data
+    y = pd.Series(np.asarray(data.target_names)[data.target])
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    page = read(gb.report(model, X, y, tmp_path / "r.html", budget_s=8))
+    assert "each row&#x27;s predicted class" in page.text
+    assert "sepal length (cm)" in page.sections["Global importance"]
+    assert "metric accuracy" in page.facts("Global importance")["permutation importance"]
+    assert "setosa" in page.sections["Data"]
+    assert page.figures("Global importance") == 2
+    assert 'class="failed"' not in page.text
+
+
+def test_polars_frame_names_the_features(tmp_path):
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(5)
+    X = pl.DataFrame({"height": rng.normal(size=40), "weight": rng.normal(size=40)})
+    model = gb.wrap(lambda Z: np.asarray(Z)[:, 0] * 2, n_inputs=2)
+    page = read(gb.report(model, X, path=tmp_path / "r.html", budget_s=5, rows=[3]))
+    assert "height" in page.sections["Global importance"]
+    assert page.facts("Data")["kind"] == "DataFrame"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"budget_s": 0}, ValueError, "budget_s: expected a number of seconds > 0"),
+        ({"feature_names": ["a"]}, ValueError, "feature_names: expected 3 names"),
+        ({"rows": [99]}, ValueError, "rows: row 99 is out of range"),
+        ({"rows": ["a"]}, TypeError, "rows: expected row indices"),
+        ({"explanations": object()}, TypeError, "explanations: expected glassbox results"),
+        ({"target": "nope"}, ValueError, "target: no output named 'nope'"),
+        ({"seed": 1.5}, TypeError, "seed: expected an integer"),
+    ],
+)
+def test_bad_arguments_name_themselves(tmp_path, options, error, match):
+    X = np.random.default_rng(6).normal(size=(20, 3))
+    model = gb.wrap(lambda Z: Z[:, :2], n_inputs=3)
+    with pytest.raises(error, match=match):
+        gb.report(model, X, path=tmp_path / "r.html", **options)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_explanations_of_images_are_refused(tmp_path):
+    X = np.random.default_rng(7).normal(size=(4, 3))
+    exp = gb.Explanation(values=np.zeros((4, 1, 2, 2)), data=np.zeros((4, 1, 2, 2)))
+    model = gb.wrap(lambda Z: Z[:, 0], n_inputs=3)
+    with pytest.raises(ValueError, match="explanations: the report shows tabular"):
+        gb.report(model, X, path=tmp_path / "r.html", explanations=exp)
