@@ -96,7 +96,7 @@ class DevTools:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 pass_fds=(3, 4),
-                preexec_fn=child_fds,  # noqa: PLW1509 - two dup2 calls, nothing else
+                preexec_fn=child_fds,  # two dup2 calls, nothing else
             )
         finally:
             for fd in ends:

@@ -121,7 +121,7 @@ def test_breast_cancer_report_has_every_section_and_figure(breast_cancer, tmp_pa
 
 
 def test_the_page_loads_nothing(breast_cancer, tmp_path):
-    model, X, y, names = breast_cancer
+    model, X, y, _ = breast_cancer
     page = read(gb.report(model, X[:80], y[:80], tmp_path / "r.html", budget_s=5))
     assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags
     outside = [
