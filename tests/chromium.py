@@ -50,6 +50,8 @@ def find_chromium() -> str:
     """The Chromium executable, or FileNotFoundError saying how to install it."""
     given = os.environ.get("CHROMIUM")
     if given:
+        if not os.access(given, os.X_OK):
+            raise FileNotFoundError(f"CHROMIUM={given!r} is not an executable file")
         return given
     for name in NAMES:
         found = shutil.which(name)
@@ -70,6 +72,7 @@ class PageResult:
     value: Any = None
     pixels: np.ndarray | None = None
     console: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
 
 
 class DevTools:
@@ -210,6 +213,8 @@ def open_page(path: str | os.PathLike[str], expression: str, timeout: float = 45
                 result.requests.append(params["request"]["url"])
             elif message.get("method") == "Runtime.consoleAPICalled":
                 result.console.append(json.dumps(params.get("args")))
+            elif message.get("method") == "Page.javascriptDialogOpening":
+                result.dialogs.append(params.get("message", ""))
         return result
     finally:
         browser.close()
