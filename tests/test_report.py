@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -268,3 +270,181 @@ def test_explanations_of_images_are_refused(tmp_path):
     model = gb.wrap(lambda Z: Z[:, 0], n_inputs=3)
     with pytest.raises(ValueError, match="explanations: the report shows tabular"):
         gb.report(model, X, path=tmp_path / "r.html", explanations=exp)
+
+
+# -- the command line: glassbox report MODEL DATA ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(breast_cancer, tmp_path_factory):
+    """The breast-cancer model saved by glassbox, and its data as CSV (with the label)."""
+    pd = pytest.importorskip("pandas")
+    model, X, y, names = breast_cancer
+    folder = tmp_path_factory.mktemp("cli")
+    model.save(folder / "model.gb")
+    frame = pd.DataFrame(X[:120], columns=names)
+    frame["diagnosis"] = np.where(y[:120] == 1, "1", "0")
+    frame.to_csv(folder / "data.csv", index=False)
+    np.save(folder / "data.npy", np.column_stack([X[:120], y[:120]]))
+    return folder
+
+
+def run_cli(*argv):
+    from glassbox.cli import main
+
+    return main(["report", *map(str, argv)])
+
+
+def test_cli_writes_the_report_from_a_model_and_a_csv(saved, tmp_path, capsys):
+    out = tmp_path / "cli.html"
+    code = run_cli(
+        saved / "model.gb",
+        saved / "data.csv",
+        "--label",
+        "diagnosis",
+        "--out",
+        out,
+        "--rows",
+        "3,7",
+        "--budget",
+        "10",
+        "--seed",
+        "2",
+    )
+    assert code == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    page = read(out)
+    assert "worst radius" in page.sections["Global importance"]  # names from the header
+    assert "metric accuracy" in page.facts("Global importance")["permutation importance"]
+    assert "Row 3 (asked for (rows=))" in page.sections["Local explanations"]
+    assert "seed=2" in page.facts("Summary")["options"]
+    assert 'class="failed"' not in page.text
+
+
+def test_cli_npy_label_by_index_and_target(saved, tmp_path):
+    out = tmp_path / "npy.html"
+    assert (
+        run_cli(
+            saved / "model.gb",
+            saved / "data.npy",
+            "--label",
+            "-1",
+            "--out",
+            out,
+            "--target",
+            "0",
+            "--budget",
+            "5",
+        )
+        == 0
+    )
+    page = read(out)
+    assert page.facts("Model")["explained output"] == "output '0' (chosen with target=)"
+    assert page.facts("Data")["features"] == "30"
+
+
+def test_cli_parquet_through_polars(tmp_path):
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(8)
+    pl.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)}).write_parquet(
+        tmp_path / "d.parquet"
+    )
+    spec = gb.NetworkSpec(input_shape=(2,))
+    spec.add("dense", "fc", weight=np.array([[1.0, -2.0]]), bias=np.array([0.5]))
+    gb.build_network(spec).save(tmp_path / "m.gb")
+    out = tmp_path / "p.html"
+    assert run_cli(tmp_path / "m.gb", tmp_path / "d.parquet", "--out", out, "--budget", "5") == 0
+    assert "<td>fc</td><td>dense</td>" in read(out).sections["Model"]
+
+
+def test_cli_refuses_a_pickle_without_allow_pickle(breast_cancer, tmp_path, capsys):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    _, X, y, _ = breast_cancer
+    joblib.dump(LogisticRegression(max_iter=200).fit(X[:100], y[:100]), tmp_path / "m.joblib")
+    np.save(tmp_path / "x.npy", X[:50])
+    out = tmp_path / "pickle.html"
+    assert run_cli(tmp_path / "m.joblib", tmp_path / "x.npy", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--allow-pickle" in err and "runs code" in err
+    assert not out.exists()
+    assert (
+        run_cli(
+            tmp_path / "m.joblib",
+            tmp_path / "x.npy",
+            "--out",
+            out,
+            "--allow-pickle",
+            "--budget",
+            "5",
+        )
+        == 0
+    )
+    assert "sklearn.linear_model" in read(out).facts("Model")["type"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["nothere.gb", "{data}"], "MODEL: no file at"),
+        (["{model}", "nothere.csv"], "DATA: no file at"),
+        (["{model}", "{model}"], "DATA: expected a .csv, .parquet or .npy file"),
+        (["{model}", "{data}", "--label", "nope"], "--label: DATA has no column 'nope'"),
+        (["{data}", "{data}"], "path:"),
+        (["{model}", "{data}", "--label", "diagnosis", "--target", "zzz"], "target: no output"),
+    ],
+)
+def test_cli_bad_input_is_exit_2_in_one_line(saved, capsys, argv, match):
+    files = {"model": saved / "model.gb", "data": saved / "data.csv"}
+    assert run_cli(*[arg.format(**files) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassbox report: error: ") and err.count("\n") == 1
+    assert match in err
+
+
+def test_cli_bad_usage_and_failures(saved, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(saved / "model.gb", saved / "data.csv", "--budget", "-1")
+    assert stopped.value.code == 2
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr("glassbox.reporting.report", broken)
+    assert run_cli(saved / "model.gb", saved / "data.csv") == 1
+    assert capsys.readouterr().err.endswith("error: disk on fire second line\n")
+
+
+def test_cli_help_has_an_example(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        run_cli("--help")
+    assert stopped.value.code == 0
+    assert "glassbox report model.gb data.csv --label" in capsys.readouterr().out
+
+
+def test_cli_in_a_subprocess(saved, tmp_path):
+    out = tmp_path / "sub.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glassbox",
+            "report",
+            str(saved / "model.gb"),
+            str(saved / "data.csv"),
+            "--label",
+            "diagnosis",
+            "--out",
+            str(out),
+            "--budget",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote {out}" and out.stat().st_size < MAX_BYTES
+    assert list(read(out).sections) == list(SECTIONS)
