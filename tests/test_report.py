@@ -118,8 +118,15 @@ def test_breast_cancer_report_has_every_section_and_figure(breast_cancer, tmp_pa
     assert model_facts["parameters"] == str(30 * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2)
     assert "mlpclassifier.1/relu" in page.sections["Model"]
     assert "binary classifier's positive class" in model_facts["explained output"]
-    assert "most confident" in page.sections["Local explanations"]
-    assert "worst predicted" in page.sections["Local explanations"]
+    local = html.unescape(page.sections["Local explanations"])
+    # two rows of each kind, each named in the facts and in its caption
+    assert local.count("among the most confident") == local.count("among the worst predicted") == 4
+    outcomes = re.findall(
+        r"Row (\d+) \([^)]*\); output '1': base value \S+, f\(x\) = ([^<\s]+)<", local
+    )
+    assert len(outcomes) == 4  # each waterfall ends at f(x), the model's output for its row
+    for row, fx in outcomes:
+        assert float(fx) == pytest.approx(model.predict(X[int(row)][None])[0, 1], abs=1e-4)
 
 
 def test_the_page_loads_nothing(breast_cancer, tmp_path):

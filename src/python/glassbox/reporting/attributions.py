@@ -253,6 +253,15 @@ def ranking(ctx: Context, found: Attributions, importance: Any) -> str:
     return table(header, rows, numeric=2)
 
 
+def row_outcome(ctx: Context, one: Any) -> str:
+    """The explained output of one row, its base value and f(x) = base + sum of values."""
+    target = "" if one.target is None else f"output {ctx.output_names[int(one.target)]!r}: "
+    if one.base_values is None:
+        return f"{target}sum of attributions {float(np.sum(one.values)):.4g}"
+    base = float(np.asarray(one.base_values))
+    return f"{target}base value {base:.4g}, f(x) = {base + float(np.sum(one.values)):.4g}"
+
+
 def summary_section(ctx: Context, found: Attributions) -> Section:
     """The beeswarm of the attributions (PNG: one dot per row and feature)."""
     section = Section(
@@ -286,17 +295,18 @@ def local_section(ctx: Context, found: Attributions, chosen: list[tuple[int, str
         section.skipped = "no attributions (see the Summary section)"
         return section
     section.fact("rows", "; ".join(f"row {r}: {why}" for r, why in chosen))
+    section.add('<div class="figures">')
     for row, why in chosen:
         at = found.position(row)
         if at is None:
             section.add(paragraph(f"Row {row} is not among the explained rows."))
             continue
         one = found.exp[at]
-        output = ctx.output_names[int(one.target)] if one.target is not None else ""
         add_figure(
             section,
             on_axes(plots().waterfall, one),
-            size=(6.4, bar_height(min(ctx.n_features, 10))),
-            caption=f"Row {row} ({why}); output {output}",
+            size=(5.2, bar_height(min(ctx.n_features, 10))),
+            caption=f"Row {row} ({why}); {row_outcome(ctx, one)}",
         )
+    section.add("</div>")
     return section

@@ -197,7 +197,7 @@ def choose_rows(ctx: Context, rows: Any) -> list[tuple[int, str]]:
         best = ctx.outputs.max(axis=1)
         for r in np.argsort(-best, kind="stable")[:CHOSEN_PER_KIND]:
             c = int(ctx.outputs[r].argmax())
-            chosen[int(r)] = f"among the most confident predictions ({labels[c]}: {best[r]:.4g})"
+            chosen[int(r)] = f"among the most confident: {labels[c]!r} scores {best[r]:.4g}"
     for r, why in worst_rows(ctx):
         chosen.setdefault(r, why)
     return list(chosen.items())
@@ -221,6 +221,9 @@ def worst_rows(ctx: Context) -> list[tuple[int, str]]:
     order = np.argsort(score, kind="stable")[:CHOSEN_PER_KIND]
     labels = ctx.output_names
     return [
-        (int(r), f"among the worst predicted (true class {labels[classes[r]]}: {score[r]:.4g})")
+        (
+            int(r),
+            f"among the worst predicted: the true {labels[classes[r]]!r} scores {score[r]:.4g}",
+        )
         for r in order
     ]
