@@ -23,6 +23,20 @@ from glassbox.reporting.sections import (
     timed,
 )
 
+#: How to read the curves (the sections' notes).
+PDP_HOW = (
+    "Each thin line (ICE) is one row: the model's output as this feature alone is moved along "
+    "the grid, the row's other features kept. The thick line is their average, the partial "
+    "dependence. Parallel lines mean the feature acts alone; crossing lines mean it interacts "
+    "with others. The ticks at the bottom are the data's values."
+)
+ALE_HOW = (
+    "ALE: the average change of the output as the feature moves through each quantile bin, "
+    "accumulated and centred at 0, computed from rows that are actually in the bin. Unlike "
+    "partial dependence it does not evaluate the model on unlikely combinations when features "
+    "are correlated."
+)
+
 
 def curve_results(
     ctx: Context,
@@ -55,89 +69,76 @@ def draw_curves(section: Section, plot: Callable[..., object], results: Sequence
     section.add("</div>")
 
 
+def curve_section(
+    ctx: Context,
+    section: Section,
+    plot: Callable[..., object],
+    given: Sequence[Any],
+    run: tuple[Callable[[int], Any], list[int], float],
+    method: str,
+    options: str,
+) -> Section:
+    """Fill a section of curves: the ``given`` results, or ``run = (compute, features,
+    evaluations)`` when its estimate fits the budget left."""
+    if given:
+        section.fact("method", f"{method} (given: explanations=)")
+        draw_curves(section, plot, given)
+        return section
+    compute, features, work = run
+    if not skip_unless_fits(ctx, section, section.title.lower(), work, len(features)):
+        return section
+    results, seconds = curve_results(ctx, section, compute, features)
+    section.fact("method", method)
+    section.fact("options", options)
+    section.fact("run time", f"{seconds:.2f} s")
+    draw_curves(section, plot, results)
+    return section
+
+
 def pdp_section(ctx: Context, features: list[int], given: Sequence[Any] = ()) -> Section:
     """Partial dependence (average) with ICE curves (one per sampled row) of the top features."""
-    section = Section(
-        "Partial dependence",
-        "Each thin line (ICE) is one row: the model's output as this feature alone is moved "
-        "along the grid, the row's other features kept. The thick line is their average, the "
-        "partial dependence. Parallel lines mean the feature acts alone; crossing lines mean "
-        "it interacts with others. The ticks at the bottom are the data's values.",
-    )
-    if given:
-        section.fact("method", "partial_dependence (given: explanations=)")
-        draw_curves(section, plots().partial_dependence, given)
-        return section
     from glassbox.inspection import partial_dependence
 
+    section = Section("Partial dependence", PDP_HOW)
     n_ice = min(ctx.n_rows, planning.ICE_ROWS)
-    work = len(features) * planning.GRID * n_ice
-    if not skip_unless_fits(ctx, section, "partial dependence", work, len(features)):
-        return section
-    rows = planning.sample_rows(ctx.n_rows, n_ice, ctx.seed, ICE_STREAM)
-    X = ctx.take(rows)
+    X = ctx.take(planning.sample_rows(ctx.n_rows, n_ice, ctx.seed, ICE_STREAM))
     t = ctx.global_target
 
     def compute(feature: int) -> Any:
         return partial_dependence(
-            ctx.agnostic,
-            X,
-            feature,
-            kind="both",
-            grid_resolution=planning.GRID,
-            target=t,
+            ctx.agnostic, X, feature, kind="both", grid_resolution=planning.GRID, target=t,
             **ctx.common(),
-        )
+        )  # fmt: skip
 
-    results, seconds = curve_results(ctx, section, compute, features)
-    section.fact("method", "partial_dependence (brute force), kind='both'")
-    section.fact(
-        "options",
-        f"{planning.GRID}-point grid between the 5th and 95th percentiles; "
-        f"ICE on {n_ice} rows sampled with seed={ctx.seed}; output "
-        f"{ctx.output_names[t]!r}; features: the top {len(features)} by mean |attribution|",
+    options = (
+        f"{planning.GRID}-point grid between the 5th and 95th percentiles; ICE on {n_ice} rows "
+        f"sampled with seed={ctx.seed}; output {ctx.output_names[t]!r}; features: the top "
+        f"{len(features)} by mean |attribution|"
     )
-    section.fact("run time", f"{seconds:.2f} s")
-    draw_curves(section, plots().partial_dependence, results)
-    return section
+    work = len(features) * planning.GRID * n_ice
+    method = "partial_dependence (brute force), kind='both'"
+    run = (compute, features, work)
+    return curve_section(ctx, section, plots().partial_dependence, given, run, method, options)
 
 
 def ale_section(ctx: Context, features: list[int], given: Sequence[Any] = ()) -> Section:
     """Accumulated local effects of the top numeric features."""
-    section = Section(
-        "Accumulated local effects",
-        "ALE: the average change of the output as the feature moves through each quantile bin, "
-        "accumulated and centred at 0, computed from rows that are actually in the bin. Unlike "
-        "partial dependence it does not evaluate the model on unlikely combinations when "
-        "features are correlated.",
-    )
-    if given:
-        section.fact("method", "ale (given: explanations=)")
-        draw_curves(section, plots().ale, given)
-        return section
     from glassbox.inspection import ale
 
+    section = Section("Accumulated local effects", ALE_HOW)
     numeric = [f for f in features if not ctx.coded(f)]
-    if not numeric:
+    if not numeric and not given:
         section.skipped = "ALE needs numeric features; the top features are all categorical"
-        return section
-    work = len(numeric) * 2 * ctx.n_rows
-    if not skip_unless_fits(ctx, section, "accumulated local effects", work, len(numeric)):
         return section
     t = ctx.global_target
 
     def compute(feature: int) -> Any:
         return ale(ctx.agnostic, ctx.X, feature, bins=planning.ALE_BINS, target=t, **ctx.common())
 
-    results, seconds = curve_results(ctx, section, compute, numeric)
-    section.fact("method", "ale (first order)")
-    section.fact(
-        "options",
-        f"{planning.ALE_BINS} quantile bins, all {ctx.n_rows} rows, output {ctx.output_names[t]!r}",
-    )
-    section.fact("run time", f"{seconds:.2f} s")
-    draw_curves(section, plots().ale, results)
-    return section
+    options = f"{planning.ALE_BINS} quantile bins, all {ctx.n_rows} rows, output "
+    options += repr(ctx.output_names[t])
+    run = (compute, numeric, len(numeric) * 2 * ctx.n_rows)
+    return curve_section(ctx, section, plots().ale, given, run, "ale (first order)", options)
 
 
 def interactions_section(ctx: Context, features: list[int], given: Any = None) -> Section:
