@@ -93,7 +93,8 @@ class AttributionPlan:
 def plan_attributions(n_rows: int, n_features: int, cost: float, seconds: float) -> AttributionPlan:
     """Settings whose evaluations take about ``seconds`` at ``cost`` seconds each: start from
     the defaults, then fewer coalitions (KernelSHAP, down to 4d + 32), fewer rows explained (down
-    to 30) and fewer background rows (down to 8), in that order.
+    to 30) and fewer background rows (down to 8), in that order. Exact Shapley values that do not
+    fit become KernelSHAP when it samples fewer coalitions than the 2^d - 2 exact ones.
 
     Examples
     --------
@@ -102,6 +103,9 @@ def plan_attributions(n_rows: int, n_features: int, cost: float, seconds: float)
     ('kernel_shap', 200, 32, 1024)
     >>> plan_attributions(569, 6, 1e-9, 10.0).n_coalitions  # exact: all 2^d - 2 coalitions
     62
+    >>> slow = plan_attributions(442, 10, 1e-5, 3.0)  # exact would take 66 s: sampled
+    >>> slow.method, slow.n_coalitions, slow.n_explained, slow.n_background
+    ('kernel_shap', 72, 126, 32)
     """
     exact = n_features <= EXACT_MAX_FEATURES
     plan = AttributionPlan(
@@ -113,8 +117,10 @@ def plan_attributions(n_rows: int, n_features: int, cost: float, seconds: float)
     allowed = seconds / max(cost, 1e-12)
     if plan.evaluations <= allowed:
         return plan
+    floor = 4 * n_features + 32
+    if exact and plan.n_coalitions > floor:  # sampling fewer coalitions beats fewer rows
+        plan.method, exact = "kernel_shap", False
     if not exact:
-        floor = 4 * n_features + 32
         per_coalition = plan.evaluations / (plan.n_coalitions + 2)
         plan.n_coalitions = max(floor, min(plan.n_coalitions, int(allowed / per_coalition) - 2))
     for name, lowest in (("n_explained", MIN_EXPLAINED), ("n_background", MIN_BACKGROUND)):
