@@ -28,7 +28,7 @@ PDP_HOW = (
     "Each thin line (ICE) is one row: the model's output as this feature alone is moved along "
     "the grid, the row's other features kept. The thick line is their average, the partial "
     "dependence. Parallel lines mean the feature acts alone; crossing lines mean it interacts "
-    "with others. The ticks at the bottom are the data's values."
+    "with others. The ticks on the x axis show where the data lie."
 )
 ALE_HOW = (
     "ALE: the average change of the output as the feature moves through each quantile bin, "
