@@ -55,7 +55,7 @@ def _check_budget(budget_s: object) -> float:
     return float(budget_s)
 
 
-def _about(ctx: Any, clock: Any, budget_s: float) -> Section:
+def _about(ctx: Any) -> Section:
     """How the report was made: budget, time spent, what was sampled and skipped."""
     import glassbox
 
@@ -66,8 +66,8 @@ def _about(ctx: Any, clock: Any, budget_s: float) -> Section:
         "budget_s= computes them.",
     )
     section.fact("glassbox", glassbox.__version__)
-    section.fact("budget", f"{budget_s:g} s")
-    section.fact("time spent", f"{clock.spent():.2f} s")
+    section.fact("budget", f"{ctx.clock.budget_s:g} s")
+    section.fact("time spent", f"{ctx.clock.spent():.2f} s")
     section.fact("seed", ctx.seed)
     section.fact("seconds per model evaluation", f"{ctx.cost:.3g}")
     if ctx.notes:
@@ -153,38 +153,57 @@ def report(
     >>> "<h2>Summary</h2>" in text, "<script" in text
     (True, False)
     """
-    from glassbox.reporting import attributions as attr
     from glassbox.reporting import context as inputs
-    from glassbox.reporting import effects, sections
-    from glassbox.reporting.plan import TOP_CURVES, TOP_INTERACTIONS, Clock, seconds_per_row
+    from glassbox.reporting.plan import Clock, seconds_per_row
+    from glassbox.reporting.sections import plots
 
     clock = Clock(_check_budget(budget_s))
     given = _given(explanations)
     ctx = inputs.read_inputs(
-        model,
-        X,
-        y,
-        feature_names=feature_names,
-        clock=clock,
-        seed=seed,
-        n_threads=n_threads,
+        model, X, y, feature_names=feature_names, clock=clock, seed=seed, n_threads=n_threads,
         progress=progress,
-    )
+    )  # fmt: skip
     inputs.choose_target(ctx, target)
     ctx.cost = seconds_per_row(ctx.run.evaluate, ctx.batch)
-    sections.plots()  # matplotlib is needed (ImportError naming the plot extra)
+    plots()  # matplotlib is needed (an ImportError naming the plot extra)
+    found, chosen = _attributions(ctx, given["exp"], rows)
+    parts = _sections(ctx, given, found, chosen)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = (
+        f"{ctx.n_rows} rows x {ctx.n_features} features; explained output: {ctx.target_text}; "
+        f"made {when} in {clock.spent():.1f} s (budget {clock.budget_s:g} s)"
+    )
+    text = page(title or f"glassbox report: {type(model).__name__}", subtitle, parts)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return os.fspath(path)
 
-    if given["exp"] is not None:
-        found = attr.given_attributions(ctx, given["exp"])
-        if rows is not None:
-            chosen = [(r, "asked for (rows=)") for r in inputs.check_rows(rows, len(found.exp))]
-        elif found.rows is not None:
-            chosen = inputs.choose_rows(ctx, None)
-        else:
-            chosen = _extreme_rows(found)
+
+def _attributions(ctx: Any, given: Any, rows: Any) -> tuple[Any, list[tuple[int, str]]]:
+    """The attributions (given or computed) and the rows shown one by one, with why."""
+    from glassbox.reporting import attributions as attr
+    from glassbox.reporting.context import check_rows, choose_rows
+
+    if given is None:
+        chosen = choose_rows(ctx, rows)
+        return attr.compute_attributions(ctx, [r for r, _ in chosen]), chosen
+    found = attr.given_attributions(ctx, given)
+    if rows is not None:
+        chosen = [(r, "asked for (rows=)") for r in check_rows(rows, len(found.exp))]
+    elif found.rows is not None:
+        chosen = choose_rows(ctx, None)
     else:
-        chosen = inputs.choose_rows(ctx, rows)
-        found = attr.compute_attributions(ctx, [r for r, _ in chosen])
+        chosen = _extreme_rows(found)
+    return found, chosen
+
+
+def _sections(
+    ctx: Any, given: dict[str, Any], found: Any, chosen: list[tuple[int, str]]
+) -> list[Section]:
+    """Every section of the page, in order (optional ones skipped when the budget is spent)."""
+    from glassbox.reporting import attributions as attr
+    from glassbox.reporting import effects, sections
+    from glassbox.reporting.plan import TOP_CURVES, TOP_INTERACTIONS
 
     parts = [sections.model_section(ctx), sections.data_section(ctx)]
     importance_part, importance = attr.importance_section(ctx, found, given["importance"])
@@ -195,18 +214,8 @@ def report(
     pairs = attr.top_features(found, importance, ctx.n_features, TOP_INTERACTIONS)
     parts.append(effects.interactions_section(ctx, pairs, given["h"]))
     parts.append(attr.local_section(ctx, found, chosen))
-    parts.append(_about(ctx, clock, float(budget_s)))
-
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    heading = title or f"glassbox report: {type(model).__name__}"
-    subtitle = (
-        f"{ctx.n_rows} rows x {ctx.n_features} features; explained output: {ctx.target_text}; "
-        f"made {when} in {clock.spent():.1f} s (budget {float(budget_s):g} s)"
-    )
-    text = page(heading, subtitle, parts)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return os.fspath(path)
+    parts.append(_about(ctx))
+    return parts
 
 
 def _extreme_rows(found: Any) -> list[tuple[int, str]]:
