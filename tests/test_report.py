@@ -455,3 +455,31 @@ def test_cli_in_a_subprocess(saved, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {out}" and out.stat().st_size < MAX_BYTES
     assert list(read(out).sections) == list(SECTIONS)
+
+
+def test_cli_onnx_model(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(9)
+    weights = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["x", "W"], ["z"], name="fc"),
+            helper.make_node("Softmax", ["z"], ["y"], name="softmax", axis=-1),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+        initializer=[weights],
+    )
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx"
+    )
+    np.save(tmp_path / "x.npy", rng.normal(size=(40, 4)).astype(np.float32))
+    out = tmp_path / "onnx.html"
+    assert run_cli(tmp_path / "m.onnx", tmp_path / "x.npy", "--out", out, "--budget", "5") == 0
+    page = read(out)
+    assert "<td>fc</td><td>dense</td>" in page.sections["Model"]
+    assert page.facts("Model")["parameters"] == "12"
+    assert "each row's predicted class" in page.facts("Model")["explained output"]
