@@ -33,7 +33,9 @@ def _waterfall(exp: Any, ax: Any = None, **_: Any) -> Any:
 def _beeswarm(exp: Any, ax: Any = None, **_: Any) -> Any:
     values = np.asarray(exp.values)
     rows = np.repeat(np.arange(values.shape[1])[None], values.shape[0], axis=0)
-    ax.scatter(values.ravel(), rows.ravel(), c=np.asarray(exp.data).ravel(), s=4)
+    data = np.asarray(exp.data)
+    colour = data.ravel() if data.dtype.kind in "biuf" else None  # DataFrames with strings
+    ax.scatter(values.ravel(), rows.ravel(), c=colour, s=4)
     return ax
 
 

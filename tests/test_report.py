@@ -483,3 +483,35 @@ def test_cli_onnx_model(tmp_path):
     assert "<td>fc</td><td>dense</td>" in page.sections["Model"]
     assert page.facts("Model")["parameters"] == "12"
     assert "each row's predicted class" in page.facts("Model")["explained output"]
+
+
+def test_a_pipeline_on_a_mixed_frame(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(10)
+    colour = rng.choice(["red", "green", "blue"], 120)
+    X = pd.DataFrame(
+        {"size": rng.normal(size=120), "colour": colour, "age": rng.integers(1, 9, 120)}
+    )
+    y = 2 * X["size"] + 3 * (X["colour"] == "red") + rng.normal(0, 0.1, 120)
+    encode = make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough")
+    model = make_pipeline(encode, Ridge()).fit(X, y)
+    page = read(gb.report(model, X, y, tmp_path / "r.html", budget_s=10))
+    assert 'class="failed"' not in page.text
+    assert "<td>colour</td><td>categorical</td>" in page.sections["Data"]
+    assert "metric r2" in page.facts("Global importance")["permutation importance"]
+    assert page.facts("Summary")["method"] == "exact_shapley"
+    assert page.figures("Partial dependence") == 3  # the categorical one too
+    assert page.figures("Accumulated local effects") == 2  # numeric features only
+    assert "worst predicted (|f(x) - y|" in page.sections["Local explanations"]
+
+
+def test_a_failure_box_is_short():
+    from glassbox.reporting.html import MAX_MESSAGE, failure
+
+    box = failure("figure", ValueError("x" * 10_000 + "\n<b>"))
+    assert len(box) < MAX_MESSAGE + 100 and box.endswith("...</div>")

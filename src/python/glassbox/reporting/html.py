@@ -162,9 +162,16 @@ def page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     )
 
 
+#: The longest error message a failure box shows (an error may print a whole array).
+MAX_MESSAGE = 600
+
+
 def failure(what: str, error: BaseException) -> str:
-    """The box that replaces a figure (or a computation) that raised."""
-    message = f"{type(error).__name__}: {error}"
+    """The box that replaces a figure (or a computation) that raised: the error's type and its
+    message, whitespace folded, cut at ``MAX_MESSAGE`` characters."""
+    message = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
     return f'<div class="failed">This {escape(what)} failed: {escape(message)}</div>'
 
 
