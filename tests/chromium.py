@@ -21,6 +21,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,6 +41,8 @@ FLAGS = (
     "--no-default-browser-check",
     "--disable-extensions",
     "--disable-background-networking",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
     "--remote-debugging-pipe",
     "--host-resolver-rules=MAP * ~NOTFOUND",  # a guard: no host name resolves
     "--window-size=1280,900",
@@ -100,6 +103,7 @@ class DevTools:
                 stderr=subprocess.DEVNULL,
                 pass_fds=(3, 4),
                 preexec_fn=child_fds,  # two dup2 calls, nothing else
+                start_new_session=True,  # its own process group: close() kills every helper
             )
         finally:
             for fd in ends:
@@ -109,10 +113,20 @@ class DevTools:
         self.events: list[dict[str, Any]] = []
 
     def close(self) -> None:
-        """Kill the browser (whatever state it is in) and remove its profile."""
+        """Kill the browser and its helper processes (its own process group, whatever state
+        they are in) and remove its profile."""
+        if self.process.poll() is None:
+            try:  # politely first: the browser then stops its helpers itself
+                self.deadline = time.monotonic() + 3
+                self.send("Browser.close")
+                self.process.wait(timeout=3)
+            except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
+                pass
         try:
-            if self.process.poll() is None:
-                self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
             self.process.wait(timeout=10)
         finally:
             for fd in (self._to_browser, self._from_browser):
@@ -120,7 +134,11 @@ class DevTools:
                     os.close(fd)
                 except OSError:
                     pass
-            shutil.rmtree(self.profile, ignore_errors=True)
+            for _ in range(5):  # a dying helper may still write into the profile
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not os.path.exists(self.profile):
+                    break
+                time.sleep(0.2)
 
     def _left(self, what: str) -> float:
         left = self.deadline - time.monotonic()
