@@ -7,7 +7,6 @@ import html
 import re
 import subprocess
 import sys
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -41,20 +40,13 @@ def _standins(monkeypatch):
 
 @pytest.fixture(scope="module")
 def breast_cancer():
-    """The demo's MLP on the breast-cancer data, converted natively, with names and labels."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.preprocessing import StandardScaler
+    """The demo's MLP on the breast-cancer data (glassbox.demo), converted natively, with the
+    standardised data, the labels and the feature names."""
+    pytest.importorskip("sklearn")
+    from glassbox.demo import _fit_model
 
-    data = load_breast_cancer()
-    X = StandardScaler().fit_transform(data.data).astype(np.float32)
-    mlp = MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=300, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp.fit(X, data.target)
-    model = gb.from_sklearn(mlp, output="probabilities")
-    return model, X, data.target, [str(name) for name in data.feature_names]
+    mlp, X, y, names = _fit_model(seed=0)
+    return gb.from_sklearn(mlp, output="probabilities"), X, y, names
 
 
 class Page(HTMLParser):
