@@ -3,6 +3,7 @@
 Examples
 --------
 $ glassbox demo --rows 100 --steps 32
+$ glassbox report model.gb data.csv --label y --out report.html
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_positive_int, default=10, help="features to list (default: 10)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random_state of the MLP (default: 0)")
+    from glassbox.reporting.command import add_parser
+
+    add_parser(commands)
     return parser
 
 
@@ -81,5 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from glassbox.demo import run_demo
 
         return run_demo(rows=args.rows, n_steps=args.steps, top=args.top, seed=args.seed)
+    if args.command == "report":
+        from glassbox.reporting.command import run
+
+        return run(args)
     parser.print_help()
     return 2
