@@ -195,6 +195,18 @@ def attributions(exp: Any, output: Any = None, argument: str = "exp") -> Attribu
     )
 
 
+def many_rows(exp: Any, output: Any, plot: str) -> Attributions:
+    """The values of a plot of many rows; a single row is a ValueError pointing to waterfall."""
+    table = attributions(exp, output)
+    if table.single_row:
+        raise ValueError(
+            f"exp: {plot}() draws many rows and this is a single row; pass the whole "
+            "Explanation (exp, not exp[i]), or draw the row with gb.plots.waterfall(exp[i]) "
+            "or gb.plots.bar(exp[i])"
+        )
+    return table
+
+
 def _per_row(field: Any, n: int) -> np.ndarray | None:
     """A per-row field (base values, delta) as (rows, outputs) float64."""
     return None if field is None else np.asarray(field, dtype=np.float64).reshape(n, -1)
@@ -239,10 +251,11 @@ def _target_label(exp: Any, output: Any, labels_of: Any) -> str:
     return labels_of(exp.output_names, targets)[0]
 
 
-def value_label(table: Attributions, prefix: str = "") -> str:
+def value_label(table: Attributions, prefix: str = "", of: str = "") -> str:
     """The axis label of the values: the method and the output, e.g. "kernel_shap value
-    (impact on output 0)"; ``prefix`` wraps the value ("mean |...|")."""
-    text = f"{table.method} value"
+    (impact on output 0)"; ``prefix`` wraps the value ("mean |...|"); ``of`` names the feature
+    ("kernel_shap value of age (impact on ...)")."""
+    text = f"{table.method} value" + (f" of {of}" if of else "")
     if prefix:
         text = f"{prefix}{text}|" if prefix.endswith("|") else f"{prefix} {text}"
     return f"{text} (impact on {table.output})"

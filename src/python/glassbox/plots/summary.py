@@ -9,10 +9,10 @@ import numpy as np
 
 from glassbox.plots._figure import (
     Attributions,
-    attributions,
     check_max_display,
     diverging_cmap,
     finish,
+    many_rows,
     missing_cmap,
     new_axes,
     rest_label,
@@ -44,18 +44,6 @@ def shown_columns(
         columns = np.column_stack([columns, table.values[:, rest].sum(axis=1)])
         names.append(rest_label(rest.size))
     return shown, columns, names
-
-
-def many_rows(exp: Any, output: Any, plot: str) -> Attributions:
-    """The values of a plot of many rows; a single row is a ValueError pointing to waterfall."""
-    table = attributions(exp, output)
-    if table.single_row:
-        raise ValueError(
-            f"exp: {plot}() draws many rows and this is a single row; pass the whole "
-            "Explanation (exp, not exp[i]), or draw the row with gb.plots.waterfall(exp[i]) "
-            "or gb.plots.bar(exp[i])"
-        )
-    return table
 
 
 def swarm_offsets(
