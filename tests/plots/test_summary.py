@@ -187,3 +187,27 @@ def test_heatmap_without_base_values_draws_no_fx_and_checks_its_input():
     with pytest.raises(ValueError, match="single row"):
         gb.plots.heatmap(exp[1])
     render(ax)
+
+
+def test_the_dots_drawn_one_colour_at_a_time_look_like_a_plain_scatter():
+    from matplotlib.collections import PathCollection
+
+    _, _, exp = _tabular.diabetes()
+    ax = gb.plots.beeswarm(exp, max_display=8)
+    fast = render(ax)
+    ax.collections[0].__class__ = PathCollection  # matplotlib's own drawing of the same dots
+    plain = render(ax)
+    differs = np.abs(fast - plain).sum(axis=-1) > 0.3
+    assert differs.mean() < 0.05  # the same picture up to pixel snapping and overlap order
+
+
+def test_many_dots_are_rasterised_in_svg():
+    import io
+
+    values = np.random.default_rng(0).normal(size=(3000, 4))
+    exp = gb.Explanation(values=values, data=values, method="demo")
+    ax = gb.plots.beeswarm(exp)
+    buffer = io.StringIO()
+    ax.get_figure().savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    assert "<image" in svg and len(svg) < 1_000_000  # one picture, not 12,000 markers

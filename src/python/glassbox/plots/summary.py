@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib import artist
+from matplotlib.collections import PathCollection
+from matplotlib.path import Path
+from matplotlib.transforms import Affine2D
 
 from glassbox.plots._figure import (
     Attributions,
@@ -29,6 +33,52 @@ RASTER_ABOVE = 2000
 SWARM_BINS = 100
 #: Heatmaps of at most this many rows get scipy's optimal leaf ordering (its cost grows fast).
 LEAF_ORDERING_ROWS = 500
+
+
+class SwarmDots(PathCollection):
+    """The beeswarm's dots: a scatter's PathCollection (offsets, colour array and norm as
+    ``ax.scatter`` made them) drawn one colour at a time with the renderer's ``draw_markers``,
+    which renders the marker once per colour instead of once per dot (matplotlib does the same
+    for a collection of one colour). The colour map has ``cmap.N`` colours (and grey for NaN),
+    so there are at most ``N + 1`` groups; within a colour, dots keep the data order."""
+
+    @artist.allow_rasterization
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or len(self.get_offsets()) == 0 or self.get_array() is None:
+            return super().draw(renderer)
+        self.set_sizes(self._sizes, self.get_figure(root=True).dpi)
+        self.update_scalarmappable()
+        transform, offset_trf, offsets, paths = self._prepare_points()
+        sizes = self.get_transforms()
+        if len(paths) != 1 or len(sizes) != 1 or np.any(self.get_linewidths()):
+            return super().draw(renderer)  # not the beeswarm's plain dots
+        renderer.open_group(type(self).__name__, self.get_gid())
+        gc = renderer.new_gc()
+        self._set_gc_clip(gc)
+        gc.set_linewidth(0.0)
+        gc.set_antialiased(bool(self._antialiaseds[0]))
+        marker = (Affine2D(sizes[0]) + transform).frozen()
+        points = np.ma.filled(np.ma.asarray(offsets, dtype=np.float64), np.nan)
+        colours = self.get_facecolor()
+        for group in self._colour_groups():
+            rgba = tuple(colours[group[0]])
+            gc.set_foreground(rgba, isRGBA=True)
+            renderer.draw_markers(gc, paths[0], marker, Path(points[group]), offset_trf, rgba)
+        gc.restore()
+        renderer.close_group(type(self).__name__)
+        self.stale = False
+        return None
+
+    def _colour_groups(self) -> list[np.ndarray]:
+        """The dots of each colour map entry (as the colour map picks it: ``int(v * N)``
+        clipped to ``N - 1``; NaN its own group), each in data order."""
+        n = self.cmap.N
+        scaled = np.ma.filled(np.ma.asarray(self.norm(self.get_array()), dtype=np.float64), np.nan)
+        level = np.full(scaled.shape, n, dtype=np.int16)
+        finite = np.isfinite(scaled)
+        level[finite] = np.clip(scaled[finite] * n, 0, n - 1).astype(np.int16)
+        order = np.argsort(level, kind="stable")  # 16-bit keys: a linear radix sort
+        return np.split(order, np.flatnonzero(np.diff(level[order])) + 1)
 
 
 def shown_columns(
@@ -156,6 +206,7 @@ def beeswarm(
         rasterized=columns.size > RASTER_ABOVE,
         zorder=3,
     )
+    dots.__class__ = SwarmDots  # the same collection, drawn one colour at a time (fast)
     ax.axvline(0.0, color="#999999", linewidth=0.8, zorder=1)
     ax.set_yticks(heights, names)
     ax.set_ylim(-0.6, r - 0.4)
