@@ -90,7 +90,7 @@ def test_bar_of_permutation_importance_as_boxes_of_the_repeats():
     expected = [*np.median(result.importances[order[:2]], axis=1)]
     expected.append(np.median(result.importances[order[2:]].sum(axis=0)))
     np.testing.assert_allclose([line.get_xdata()[0] for line in medians], expected)
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]  # listed bottom to top
     assert labels == [result.group_names[j] for j in order[:2]] + ["8 other features"]
     render(ax)
 

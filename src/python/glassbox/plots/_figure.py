@@ -329,3 +329,10 @@ def finish(ax: Any) -> Any:
             warnings.simplefilter("ignore", UserWarning)
             figure.tight_layout()
     return ax
+
+
+def name_rows(ax: Any, heights: Sequence[float] | np.ndarray, names: Sequence[str]) -> None:
+    """Name the rows of a horizontal plot at ``heights`` by ``names``; the ticks are listed in
+    ascending position (``ax.get_yticklabels()`` reads bottom to top, as shap's plots)."""
+    order = np.argsort(np.asarray(heights), kind="stable")
+    ax.set_yticks(np.asarray(heights)[order], [names[i] for i in order])

@@ -17,6 +17,7 @@ from glassbox.plots._figure import (
     check_max_display,
     finish,
     format_value,
+    name_rows,
     new_axes,
     rest_label,
     top_and_rest,
@@ -36,7 +37,7 @@ def _barh(ax: Any, lengths: np.ndarray, names: list[str], colours: Any, **kw: An
     bars = ax.barh(heights, lengths, color=colours, height=0.7, **kw)
     reach = np.abs(lengths) + np.asarray(kw.get("xerr", 0.0))
     print_numbers(ax, heights, np.copysign(reach, lengths), lengths)
-    ax.set_yticks(heights, names)
+    name_rows(ax, heights, names)
     ax.axvline(0.0, color="#555555", linewidth=0.8)
     ax.margins(x=0.15)
     for side in ("top", "right"):
@@ -102,8 +103,10 @@ def bar(
     >>> exp = gb.Explanation(values=np.array([[1.0, -2.0], [0.5, 1.0]]),
     ...                      data=np.zeros((2, 2)), feature_names=["a", "b"], method="demo")
     >>> ax = gb.plots.bar(exp)
-    >>> [float(p.get_width()) for p in ax.patches], [t.get_text() for t in ax.get_yticklabels()]
-    ([1.5, 0.75], ['b', 'a'])
+    >>> [float(p.get_width()) for p in ax.patches]  # the largest first (on top)
+    [1.5, 0.75]
+    >>> [t.get_text() for t in ax.get_yticklabels()]  # bottom to top
+    ['a', 'b']
     """
     from glassbox.inspection import PermutationImportance
 
@@ -182,7 +185,7 @@ def _importance(result: Any, count: int, ax: Any, kind: str) -> Any:
         boxes = ax.boxplot(rows.T, positions=heights, orientation="horizontal", widths=0.6)
         for line in boxes["medians"]:
             line.set_gid("median")  # found by readers of the figure (tests, the report)
-        ax.set_yticks(heights, names)
+        name_rows(ax, heights, names)
         ax.axvline(0.0, color=MISSING, linewidth=0.8)
         summary = f"{result.n_repeats} repeats"
     change = "increase" if result.metric in LOSSES else "decrease"
@@ -259,7 +262,7 @@ def waterfall(exp: Any, max_display: int = 10, *, output: Any = None, ax: Any = 
         linewidth=0.6,
         linestyle=":",
     )  # connectors: where a step ends the next begins
-    ax.set_yticks(heights, names)
+    name_rows(ax, heights, names)
     top = len(steps) - 0.2
     for x, style, text in ((base, "--", "base"), (fx, "-", "f(x)")):
         ax.axvline(x, color="#555555", linewidth=0.8, linestyle=style, zorder=0)

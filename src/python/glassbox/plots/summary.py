@@ -18,6 +18,7 @@ from glassbox.plots._figure import (
     finish,
     many_rows,
     missing_cmap,
+    name_rows,
     new_axes,
     rest_label,
     scaled_values,
@@ -179,8 +180,8 @@ def beeswarm(
     >>> exp = gb.Explanation(values=np.array([[1.0, -2.0, 0.1], [0.5, 1.0, 0.0]]),
     ...                      data=np.array([[3.0, 4.0, 1.0], [1.0, 2.0, 0.0]]), method="demo")
     >>> ax = gb.plots.beeswarm(exp, max_display=2)
-    >>> [t.get_text() for t in ax.get_yticklabels()]  # top to bottom
-    ['x1', '2 other features']
+    >>> [t.get_text() for t in ax.get_yticklabels()]  # bottom to top
+    ['2 other features', 'x1']
     """
     table = many_rows(exp, output, "beeswarm")
     count = check_max_display(max_display)
@@ -208,7 +209,7 @@ def beeswarm(
     )
     dots.__class__ = SwarmDots  # the same collection, drawn one colour at a time (fast)
     ax.axvline(0.0, color="#999999", linewidth=0.8, zorder=1)
-    ax.set_yticks(heights, names)
+    name_rows(ax, heights, names)
     ax.set_ylim(-0.6, r - 0.4)
     ax.yaxis.grid(True, linestyle=":", color="#cccccc", zorder=0)
     for side in ("top", "right", "left"):
