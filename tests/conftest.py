@@ -363,3 +363,11 @@ def torch_mlp_factory() -> Any:
         return module, gb.from_torch(module), arch
 
     return factory
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Close every matplotlib figure a test or a doctest opened (plot examples return figures
+    they never close; too many open figures is a warning, an error under this suite)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-from report_standins import use_standins
 
 matplotlib.use("Agg")
 
@@ -31,11 +30,6 @@ SECTIONS = (
     "About this report",
 )
 MAX_BYTES = 3 * 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _standins(monkeypatch):
-    use_standins(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pytest
 
 import glassbox as gb
 from chromium import open_page
-from report_standins import use_standins
 from test_report import breast_cancer  # noqa: F401 - the fixture
 
 FIGURES = """(() => {
@@ -29,11 +28,6 @@ FIGURES = """(() => {
     sections: document.querySelectorAll('section > h2').length,
   };
 })()"""
-
-
-@pytest.fixture(autouse=True)
-def _standins(monkeypatch):
-    use_standins(monkeypatch)
 
 
 def colours(pixels: np.ndarray) -> int:

@@ -120,7 +120,7 @@ def test_features_not_discretised_are_named():
     exp = gb.Lime(model, X, num_samples=300, discretize_continuous=False, seed=0)(X[:1])
     assert lime_rules(exp[0]) == ["x0", "x1", "x2"]
     ax = gb.plots.lime(exp[0])
-    assert ax.get_yticklabels()[0].get_text() == "x2"
+    assert ax.get_yticklabels()[-1].get_text() == "x2"  # ticks bottom to top: x2 on top
 
 
 def test_rule_bins_are_lime_s():

@@ -11,8 +11,9 @@ def plot(result: Any, **kwargs: Any) -> Any:
     """Draw ``result`` with the plot that suits its type and shape; ``kwargs`` go to that plot.
 
     - ``Explanation``: ``interactions`` for interaction values, ``lime`` for one row of LIME,
-      ``waterfall`` for any other single row, ``image`` for image-shaped values (rows x C x H x W
-      or rows x H x W x C), else ``beeswarm``;
+      ``waterfall`` for any other single row with a base value (``bar`` without one),
+      ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
+      ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``.
 
@@ -38,6 +39,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
         if result.single_row:
             if result.method == "lime":
                 return plots.lime(result, **kwargs)
+            if result.base_values is None:  # nothing to start a waterfall from (Saliency)
+                return plots.bar(result, **kwargs)
             return plots.waterfall(result, **kwargs)
         if sample_ndim >= 2:
             return plots.image(result, **kwargs)

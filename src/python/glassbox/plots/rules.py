@@ -13,6 +13,8 @@ from glassbox.plots._figure import (
     POSITIVE,
     check_max_display,
     features_of,
+    finish,
+    name_rows,
     new_axes,
 )
 from glassbox.tables import labels_of
@@ -126,7 +128,7 @@ def lime(exp: Any, max_display: int = 10, *, ax: Any = None) -> Any:
     >>> model = Ridge().fit(X, y)
     >>> exp = gb.Lime(model, X, num_samples=200, num_features=3)(X[:2])
     >>> ax = gb.plots.lime(exp[0])
-    >>> len(ax.patches), ax.get_yticklabels()[0].get_text()  # the largest weight on top
+    >>> len(ax.patches), ax.get_yticklabels()[-1].get_text()  # ticks bottom to top: the largest
     (3, 'bmi > 0.03')
     """
     values = _check_lime_row(exp)
@@ -139,13 +141,11 @@ def lime(exp: Any, max_display: int = 10, *, ax: Any = None) -> Any:
     rows = np.arange(len(shown))[::-1]  # the largest on top
     weights = values[shown]
     ax.barh(rows, weights, color=[POSITIVE if w > 0 else NEGATIVE for w in weights])
-    ax.set_yticks(rows, [rules[j] for j in shown])
+    name_rows(ax, rows, [rules[j] for j in shown])
     ax.axvline(0.0, color="#555555", linewidth=0.8)
     ax.set_xlabel("LIME weight (local linear model, per rule that holds)")
     ax.set_title(_title(exp, left_out), fontsize=10)
-    if ax.figure.get_layout_engine() is None:
-        ax.figure.tight_layout()
-    return ax
+    return finish(ax)
 
 
 def _title(exp: Any, left_out: int) -> str:
