@@ -1,5 +1,6 @@
 """The summary plot on many dots: ``glassbox.plots.beeswarm`` against ``shap.plots.beeswarm``,
-drawn and rendered to PNG (Agg, ``savefig`` to memory) on the same values in the same run.
+drawn and rendered to PNG (Agg, ``savefig`` to memory) on the same values in the same run; and
+the time and size of ``glassbox.report`` for the breast-cancer MLP with default settings.
 
 Run ``python bench/bench_plots.py [--quick] [--rows N] [--features D]`` from the repository
 root (or ``bench/run.py``). Default: 100,000 rows x 30 features, ``max_display=20`` (19 features
@@ -61,6 +62,28 @@ def shap_beeswarm(shap_exp: Any) -> int:
     return _png(plt.gcf())
 
 
+def report_row() -> Row:
+    """``glassbox.report`` for the breast-cancer MLP of ``glassbox demo`` with default settings
+    (the issue's target: under 20 s and 3 MB)."""
+    import os
+    import tempfile
+
+    import glassbox as gb
+    from glassbox.demo import _fit_model
+
+    mlp, X, y, names = _fit_model(0)
+    model = gb.from_sklearn(mlp)
+    path = os.path.join(tempfile.mkdtemp(), "report.html")
+    timing = time_it(lambda: gb.report(model, X, y, path=path, feature_names=names), repeats=3)
+    size = os.path.getsize(path)
+    return Row(
+        "report (HTML page, default settings)",
+        f"breast-cancer MLP 30-64-32-2, {len(X)} rows",
+        timing.median,
+        notes=[f"{size / 1e6:.2f} MB, budget_s=20"],
+    )
+
+
 def run(quick: bool, rows: int | None = None, features: int = FEATURES) -> list[Row]:
     import matplotlib
 
@@ -87,7 +110,8 @@ def run(quick: bool, rows: int | None = None, features: int = FEATURES) -> list[
             peer=peer,
             peer_name="shap.plots.beeswarm",
             notes=notes,
-        )
+        ),
+        report_row(),
     ]
 
 

@@ -1,5 +1,5 @@
-"""The README's "Your data" section runs as written (its code blocks, in order, in one
-namespace), so what it promises stays true."""
+"""The README's "Your data" and "Plots and reports" sections run as written (their code blocks,
+in order, in one namespace), so what they promise stays true."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def your_data_blocks() -> list[str]:
+def section_blocks(title: str) -> list[str]:
     text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Your data\n")
+    start = text.index(f"\n## {title}\n")
     end = text.index("\n## ", start + 1)
     return re.findall(r"```python\n(.*?)```", text[start:end], flags=re.S)
 
@@ -24,7 +24,7 @@ def test_the_your_data_section_runs(tmp_path, monkeypatch) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("shap")
     monkeypatch.chdir(tmp_path)
-    blocks = your_data_blocks()
+    blocks = section_blocks("Your data")
     assert len(blocks) >= 4, "the section lost its examples"
     namespace: dict[str, object] = {}
     for block in blocks:
@@ -34,3 +34,24 @@ def test_the_your_data_section_runs(tmp_path, monkeypatch) -> None:
     assert exp.feature_names[:2] == ["mean radius", "mean texture"]  # type: ignore[attr-defined]
     assert exp.output_names == ["benign", "malignant"]  # type: ignore[attr-defined]
     assert namespace["shap_maps"].values.shape == (4, 1, 8, 8)  # type: ignore[attr-defined]
+
+
+def test_the_plots_and_reports_section_runs_and_its_pictures_are_committed(
+    tmp_path, monkeypatch
+) -> None:
+    from matplotlib.pyplot import imread
+
+    monkeypatch.chdir(tmp_path)
+    (block,) = section_blocks("Plots and reports")
+    namespace: dict[str, object] = {}
+    exec(compile(block, str(README), "exec"), namespace)
+    exp = namespace["exp"]
+    assert exp.output_names == ["benign", "malignant"]  # type: ignore[attr-defined]
+    assert float(abs(exp.delta).max()) < 1e-4  # type: ignore[attr-defined]
+    assert (tmp_path / "report.html").stat().st_size < 3 * 1024 * 1024
+    committed = README.parent / "docs" / "images"
+    for name in ("beeswarm.png", "waterfall.png"):
+        made, kept = imread(tmp_path / name), imread(committed / name)
+        assert (committed / name).stat().st_size < 200_000, f"{name}: keep README pictures small"
+        assert abs(made.shape[0] - kept.shape[0]) < 40, f"{name}: re-run the README code"
+        assert abs(made.shape[1] - kept.shape[1]) < 40, f"{name}: re-run the README code"
