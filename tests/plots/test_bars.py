@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.colors import to_rgba
-from tests.plots import _tabular
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.plots._figure import MISSING, NEGATIVE, POSITIVE
 from glassbox.plots.bars import GAP_LABEL
+from plots import _tabular
+from plots.conftest import render
 
 
 def bars_top_down(ax):

@@ -12,10 +12,10 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.inspection import PartialDependenceDisplay
 from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.linear_model import LogisticRegression
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.plots.curves import CONTOUR_LEVELS
+from plots.conftest import render
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.plots import _tabular
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.plots._figure import attributions
 from glassbox.plots.dependence import interaction_scores
+from plots import _tabular
+from plots.conftest import render
 
 
 def colour_bar_label(ax):

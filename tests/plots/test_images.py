@@ -8,11 +8,11 @@ import os
 
 import numpy as np
 import pytest
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.explainers.guided import resize
 from glassbox.plots.images import display_images
+from plots.conftest import render
 
 torch = pytest.importorskip("torch")
 

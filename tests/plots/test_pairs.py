@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import GradientBoostingRegressor
-from tests.plots.conftest import render
 
 import glassbox as gb
+from plots.conftest import render
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.plots._figure import NEGATIVE, POSITIVE
 from glassbox.plots.rules import lime_rules, rule
+from plots.conftest import render
 
 
 @pytest.fixture(scope="module")

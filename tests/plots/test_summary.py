@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
-from tests.plots import _tabular
-from tests.plots.conftest import render
 
 import glassbox as gb
 from glassbox.plots.summary import RASTER_ABOVE, heatmap_rows, swarm_offsets
+from plots import _tabular
+from plots.conftest import render
 
 
 def order_by_mean_abs(values):
