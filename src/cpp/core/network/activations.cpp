@@ -2,6 +2,8 @@
 // the row-wise Softmax / LogSoftmax and the PassThrough layers.
 #include "core/network/activations.hpp"
 
+#include "core/network/vector_math.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,8 +22,9 @@ constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 constexpr float kSeluScaleAlpha = kSeluAlpha * kSeluScale;
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline float tanh_softplus(float x) { return std::tanh(std::log1p(std::exp(x))); }
+// Transcendentals come from vector_math.hpp (no libm call per element: the loops vectorise).
+using vmath::sigmoid;
+inline float tanh_softplus(float x) { return vmath::tanh(vmath::log1p(vmath::exp(x))); }
 inline float relu6(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
 
 using S = ActivationScalars;
@@ -43,25 +46,25 @@ const auto& activation_table() {
             .piecewise_linear([](S s) { return s.a; }),
         activation(
             "elu", {{"alpha", 1.0}}, kRescale,
-            [](float x, S s) { return x > 0.0f ? x : s.a * std::expm1(x); },
+            [](float x, S s) { return x > 0.0f ? x : s.a * vmath::expm1(x); },
             [](float x, float y, S s) { return x > 0.0f ? 1.0f : y + s.a; }),
         activation(
             "selu", {}, kRescale,
-            [](float x, S) { return x > 0.0f ? kSeluScale * x : kSeluScaleAlpha * std::expm1(x); },
+            [](float x, S) { return x > 0.0f ? kSeluScale * x : kSeluScaleAlpha * vmath::expm1(x); },
             [](float x, float, S) {
-                return x > 0.0f ? kSeluScale : kSeluScaleAlpha * std::exp(x);
+                return x > 0.0f ? kSeluScale : kSeluScaleAlpha * vmath::exp(x);
             }),
         activation(
             "sigmoid", {}, kRescale, [](float x, S) { return sigmoid(x); },
             [](float, float y, S) { return y * (1.0f - y); }),
         activation(
-            "tanh", {}, kRescale, [](float x, S) { return std::tanh(x); },
+            "tanh", {}, kRescale, [](float x, S) { return vmath::tanh(x); },
             [](float, float y, S) { return 1.0f - y * y; }),
         activation(
             "softplus", {{"beta", 1.0}, {"threshold", 20.0}}, kRescale,
             [](float x, S s) {  // linear where beta * x > threshold
                 const float bx = s.a * x;
-                return bx > s.b ? x : std::log1p(std::exp(bx)) / s.a;
+                return bx > s.b ? x : vmath::log1p(vmath::exp(bx)) / s.a;
             },
             [](float x, float, S s) {
                 const float bx = s.a * x;
@@ -73,18 +76,18 @@ const auto& activation_table() {
             [](float x, S) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); },
             [](float x, float, S) {
                 const float cdf = 0.5f * (1.0f + std::erf(x * kInvSqrt2));
-                const float pdf = kInvSqrt2Pi * std::exp(-0.5f * x * x);
+                const float pdf = kInvSqrt2Pi * vmath::exp(-0.5f * x * x);
                 return cdf + x * pdf;
             }),
         activation(
             "gelu_tanh", {}, kRescale,
             [](float x, S) {
                 const float u = kSqrt2OverPi * (x + kGeluCubic * x * x * x);
-                return 0.5f * x * (1.0f + std::tanh(u));
+                return 0.5f * x * (1.0f + vmath::tanh(u));
             },
             [](float x, float, S) {
                 const float x2 = x * x;
-                const float t = std::tanh(kSqrt2OverPi * (x + kGeluCubic * x2 * x));
+                const float t = vmath::tanh(kSqrt2OverPi * (x + kGeluCubic * x2 * x));
                 const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
                 return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
             }),

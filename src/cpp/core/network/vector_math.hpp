@@ -6,6 +6,7 @@
 // smallest normal float flush to 0 (exp) where libm would return a denormal.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -26,8 +27,8 @@ inline std::int32_t to_bits(float f) {
     return bits;
 }
 
-// 2^n for an integral float n in [-126, 127] (a normal float built from its exponent bits).
-inline float pow2(float n) { return from_bits((static_cast<std::int32_t>(n) + 127) << 23); }
+// 2^k for k in [-126, 127] (a normal float built from its exponent bits; 0 for k = -127).
+inline float pow2(std::int32_t k) { return from_bits((k + 127) * (1 << 23)); }
 
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693359375f;     // ln 2 split so n * kLn2Hi is exact
@@ -47,40 +48,48 @@ inline float expm1_reduced(float r) {
     return p * r * r + r;
 }
 
-// x = n ln2 + r with |r| <= ln(2) / 2 and n integral, for x clamped to [-88, 88.8]. The floor
-// is a truncation to int and a correction (SSE2 has no vector floor); NaN gives n = 0 (no NaN
-// reaches the float -> int conversion) and r = NaN.
-inline void reduce(float x, float& n, float& r) {
+// x = k ln2 + r with |r| <= ln(2) / 2 and k integral, for x in [lo, hi] (x = NaN is clamped to
+// lo: no NaN reaches the float -> int conversion; callers select NaN back). The floor is a
+// truncation to int and a correction (SSE2 has no vector floor), kept in integers: GCC
+// vectorises that, not a second float -> int conversion of the floored float.
+inline std::int32_t reduce(float x, float lo, float hi, float& r) {
+    x = std::min(std::max(lo, x), hi);  // std::max(lo, NaN) is lo; min / max vectorise as such
     const float v = x * kLog2e + 0.5f;
-    const float safe = v == v ? v : 0.0f;
-    const float t = static_cast<float>(static_cast<std::int32_t>(safe));  // toward 0
-    n = t > safe ? t - 1.0f : t;                                          // floor
+    std::int32_t k = static_cast<std::int32_t>(v);  // toward 0
+    k -= static_cast<float>(k) > v ? 1 : 0;          // floor
+    const float n = static_cast<float>(k);
     r = x - n * kLn2Hi - n * kLn2Lo;
+    return k;
 }
 
 }  // namespace detail
 
 // e^x; +inf above the float range, 0 below the smallest normal float, NaN stays NaN.
 inline float exp(float x) {
-    const float xc = x > detail::kExpHi ? detail::kExpHi : (x < detail::kExpLo ? detail::kExpLo : x);
-    float n, r;
-    detail::reduce(xc, n, r);
-    // n runs from -126 to 128: 2^128 is not a float, so scale by 2^(n - 1) * 2 there
+    float r;
+    const std::int32_t k = detail::reduce(x, detail::kExpLo, detail::kExpHi, r);
+    // k runs from -126 to 128: 2^128 is not a float, so scale by 2^(k - 1) * 2 above 0
     const float er = detail::expm1_reduced(r) + 1.0f;
-    const float y = n > 0.0f ? er * detail::pow2(n - 1.0f) * 2.0f : er * detail::pow2(n);
+    const float y = er * detail::pow2(k > 0 ? k - 1 : k) * (k > 0 ? 2.0f : 1.0f);
     const float inf = std::numeric_limits<float>::infinity();
-    return x > detail::kExpHi ? inf : (x < detail::kExpLo ? 0.0f : y);
+    const float z = x > detail::kExpHi ? inf : (x < detail::kExpLo ? 0.0f : y);
+    return x == x ? z : x;
 }
 
 // e^x - 1, accurate near 0 (relative error a few ulp everywhere); -1 below -88.
 inline float expm1(float x) {
-    const float xc = x > 20.0f ? 20.0f : (x < -88.0f ? -88.0f : x);
-    float n, r;
-    detail::reduce(xc, n, r);
-    const float t = detail::pow2(n);
-    // e^x - 1 = 2^n (e^r - 1) + (2^n - 1): exact for n = 0, no cancellation elsewhere
-    const float y = t * detail::expm1_reduced(r) + (t - 1.0f);
-    return x > 20.0f ? exp(x) : (x < -88.0f ? -1.0f : y);
+    float r;
+    const std::int32_t k = detail::reduce(x, -88.0f, detail::kExpHi, r);
+    const float em = detail::expm1_reduced(r);
+    // e^x - 1 = 2^k (e^r - 1) + (2^k - 1): exact for k = 0, no cancellation elsewhere (2^-127
+    // is 0: -1 below -88); for k > 24 the -1 is below an ulp, and the scale splits as in exp
+    // (2^128 is not a float). Both are computed: selects vectorise, calls in branches do not.
+    const float t = detail::pow2(std::min(k, 127));
+    const float small = t * em + (t - 1.0f);
+    const float large = (em + 1.0f) * detail::pow2(k > 0 ? k - 1 : k) * (k > 0 ? 2.0f : 1.0f);
+    const float inf = std::numeric_limits<float>::infinity();
+    const float z = x > detail::kExpHi ? inf : (k > 24 ? large : small);
+    return x == x ? z : x;
 }
 
 // log(1 + x) for x >= -1: -inf at -1, NaN below, +inf at +inf.
