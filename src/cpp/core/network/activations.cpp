@@ -24,7 +24,13 @@ constexpr float kSeluScaleAlpha = kSeluAlpha * kSeluScale;
 
 // Transcendentals come from vector_math.hpp (no libm call per element: the loops vectorise).
 using vmath::sigmoid;
-inline float tanh_softplus(float x) { return vmath::tanh(vmath::log1p(vmath::exp(x))); }
+// tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2): one exp instead of exp, log1p and
+// tanh (1 in float above x = 20, where the clamp keeps n finite).
+inline float tanh_softplus(float x) {
+    const float e = vmath::exp(std::min(x, 20.0f));
+    const float n = e * (e + 2.0f);
+    return n / (n + 2.0f);
+}
 inline float relu6(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
 
 using S = ActivationScalars;
@@ -46,13 +52,20 @@ const auto& activation_table() {
             .piecewise_linear([](S s) { return s.a; }),
         activation(
             "elu", {{"alpha", 1.0}}, kRescale,
-            [](float x, S s) { return x > 0.0f ? x : s.a * vmath::expm1(x); },
+            [](float x, S s) {  // both sides computed: a select vectorises, a call in a branch not
+                const float e = s.a * vmath::expm1(x);
+                return x > 0.0f ? x : e;
+            },
             [](float x, float y, S s) { return x > 0.0f ? 1.0f : y + s.a; }),
         activation(
             "selu", {}, kRescale,
-            [](float x, S) { return x > 0.0f ? kSeluScale * x : kSeluScaleAlpha * vmath::expm1(x); },
+            [](float x, S) {
+                const float e = kSeluScaleAlpha * vmath::expm1(x);
+                return x > 0.0f ? kSeluScale * x : e;
+            },
             [](float x, float, S) {
-                return x > 0.0f ? kSeluScale : kSeluScaleAlpha * vmath::exp(x);
+                const float e = kSeluScaleAlpha * vmath::exp(x);
+                return x > 0.0f ? kSeluScale : e;
             }),
         activation(
             "sigmoid", {}, kRescale, [](float x, S) { return sigmoid(x); },
@@ -64,11 +77,13 @@ const auto& activation_table() {
             "softplus", {{"beta", 1.0}, {"threshold", 20.0}}, kRescale,
             [](float x, S s) {  // linear where beta * x > threshold
                 const float bx = s.a * x;
-                return bx > s.b ? x : vmath::log1p(vmath::exp(bx)) / s.a;
+                const float soft = vmath::log1p(vmath::exp(bx)) / s.a;
+                return bx > s.b ? x : soft;
             },
             [](float x, float, S s) {
                 const float bx = s.a * x;
-                return bx > s.b ? 1.0f : sigmoid(bx);
+                const float slope = sigmoid(bx);
+                return bx > s.b ? 1.0f : slope;
             })
             .checked([](S s) { return s.a != 0.0f ? nullptr : "'beta' must be non-zero"; }),
         activation(
