@@ -88,9 +88,9 @@ const auto& activation_table() {
             .checked([](S s) { return s.a != 0.0f ? nullptr : "'beta' must be non-zero"; }),
         activation(
             "gelu", {}, kRescale,
-            [](float x, S) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); },
+            [](float x, S) { return 0.5f * x * (1.0f + vmath::erf(x * kInvSqrt2)); },
             [](float x, float, S) {
-                const float cdf = 0.5f * (1.0f + std::erf(x * kInvSqrt2));
+                const float cdf = 0.5f * (1.0f + vmath::erf(x * kInvSqrt2));
                 const float pdf = kInvSqrt2Pi * vmath::exp(-0.5f * x * x);
                 return cdf + x * pdf;
             }),
