@@ -49,7 +49,9 @@ def new_axes(ax: Any = None, figsize: tuple[float, float] = (6.4, 4.8)) -> Any:
 
 def new_figure(fig: Any = None, figsize: tuple[float, float] = (6.4, 4.8)) -> Any:
     """``fig`` when given (checked to be a matplotlib Figure; its axes are cleared), else a new
-    pyplot figure of ``figsize`` inches, for plots with several panels."""
+    pyplot figure of ``figsize`` inches, for plots with several panels; laid out by matplotlib's
+    constrained layout unless the figure already has a layout engine (colour bars and titles of
+    a grid of panels are never clipped)."""
     require_matplotlib()
     from matplotlib.figure import Figure, SubFigure
 
@@ -59,10 +61,13 @@ def new_figure(fig: Any = None, figsize: tuple[float, float] = (6.4, 4.8)) -> An
                 f"fig: expected a matplotlib Figure (e.g. plt.figure()), got {type(fig).__name__}"
             )
         fig.clear()
-        return fig
-    import matplotlib.pyplot as plt
+    else:
+        import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=figsize)
+        fig = plt.figure(figsize=figsize)
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")
+    return fig
 
 
 def check_max_display(max_display: object, name: str = "max_display") -> int:

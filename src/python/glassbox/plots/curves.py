@@ -99,8 +99,6 @@ def _panels(
     columns = min(PANELS_PER_ROW, len(jobs))
     rows = -(-len(jobs) // columns)
     figure = new_figure(fig, figsize=(size[0] * columns, size[1] * rows))
-    if figure.get_layout_engine() is None:
-        figure.set_layout_engine("constrained")
     grid = figure.subplots(rows, columns, squeeze=False)
     for extra in grid.ravel()[len(jobs) :]:
         extra.remove()

@@ -183,8 +183,6 @@ def image(
     limit = symmetric_limit(maps)
     columns = 1 + 2 * maps.shape[1]
     figure = new_figure(fig, figsize=(2.3 * columns + 0.8, 2.3 * n + 0.6))
-    if figure.get_layout_engine() is None:
-        figure.set_layout_engine("constrained")
     grid = figure.subplots(n, columns, squeeze=False)
     row_labels = _row_labels(exp, n)
     shown = None

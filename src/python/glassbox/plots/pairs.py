@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from glassbox._names import resolve
-from glassbox.plots._figure import check_max_display, features_of, new_axes, outputs_of
+from glassbox.plots._figure import check_max_display, features_of, finish, new_axes, outputs_of
 from glassbox.tables import INTERACTION_METHODS, labels_of
 
 #: The sequential colour map of interaction strengths (0 = none).
@@ -147,9 +147,7 @@ def interactions(result: Any, max_display: int = 20, *, output: Any = None, ax: 
     ax = new_axes(ax, figsize=(1.0 + 0.5 * len(order) + 2.0, 1.0 + 0.5 * len(order) + 1.0))
     _heat_map(ax, shown, [names[i] for i in order], colour_label)
     ax.set_title(title, fontsize=10)
-    if ax.figure.get_layout_engine() is None:
-        ax.figure.tight_layout()
-    return ax
+    return finish(ax)
 
 
 def _describe(result: Any) -> str:

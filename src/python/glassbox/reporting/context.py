@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._names import output_labels, resolve
+from glassbox._names import feature_labels, output_labels, resolve
 from glassbox.data import frame_kind
 from glassbox.inspection._common import Run, prepare
 from glassbox.inspection.permutation import _as_labels, _class_indices
@@ -111,7 +111,7 @@ def read_inputs(
     n, d = batch.shape
     if n < 2:
         raise ValueError(f"X: the report needs at least 2 rows, got {n}")
-    names = list(run.feature_names or [f"x{j}" for j in range(d)])
+    names = feature_labels(run.feature_names, d)
     rename = feature_names is not None
     if rename:
         names = [str(name) for name in feature_names]
