@@ -27,7 +27,7 @@ using vmath::sigmoid;
 // tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2): one exp instead of exp, log1p and
 // tanh (1 in float above x = 20, where the clamp keeps n finite).
 inline float tanh_softplus(float x) {
-    const float e = vmath::exp(std::min(x, 20.0f));
+    const float e = vmath::exp_bounded(std::max(vmath::kExpBoundedLo, std::min(20.0f, x)));
     const float n = e * (e + 2.0f);
     return n / (n + 2.0f);
 }
@@ -77,7 +77,11 @@ const auto& activation_table() {
             "softplus", {{"beta", 1.0}, {"threshold", 20.0}}, kRescale,
             [](float x, S s) {  // linear where beta * x > threshold
                 const float bx = s.a * x;
-                const float soft = vmath::log1p(vmath::exp(bx)) / s.a;
+                // log(1 + e^bx) = max(bx, 0) + log(1 + e^-|bx|): the exp stays in (0, 1]
+                const float nx = -std::fabs(bx);
+                const float e = vmath::exp_bounded(std::max(vmath::kExpBoundedLo, nx));
+                const float e_flushed = nx < vmath::kExpBoundedLo ? 0.0f : e;  // as vmath::exp
+                const float soft = (std::max(bx, 0.0f) + vmath::log1p(e_flushed)) / s.a;
                 return bx > s.b ? x : soft;
             },
             [](float x, float, S s) {

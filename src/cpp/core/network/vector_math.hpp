@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -48,29 +49,43 @@ inline float expm1_reduced(float r) {
     return p * r * r + r;
 }
 
-// x = k ln2 + r with |r| <= ln(2) / 2 and k integral, for x in [lo, hi] (x = NaN is clamped to
-// lo: no NaN reaches the float -> int conversion; callers select NaN back). The floor is a
-// truncation to int and a correction (SSE2 has no vector floor), kept in integers: GCC
-// vectorises that, not a second float -> int conversion of the floored float.
-inline std::int32_t reduce(float x, float lo, float hi, float& r) {
-    x = std::min(std::max(lo, x), hi);  // std::max(lo, NaN) is lo; min / max vectorise as such
-    const float v = x * kLog2e + 0.5f;
-    std::int32_t k = static_cast<std::int32_t>(v);  // toward 0
-    k -= static_cast<float>(k) > v ? 1 : 0;          // floor
-    const float n = static_cast<float>(k);
+// Adding 1.5 * 2^23 to a float of magnitude below 2^22 rounds it to an integer (in the default
+// round-to-nearest mode), which then sits in the low bits of the sum: a floor without a float ->
+// int -> float round trip, in three vector instructions.
+constexpr float kRound = 12582912.0f;
+
+// x = k ln2 + r with |r| <= ln(2) / 2 and k integral, for x in [-88.8, 88.8], not NaN.
+inline std::int32_t reduce(float x, float& r) {
+    const float t = x * kLog2e + kRound;
+    const float n = t - kRound;
     r = x - n * kLn2Hi - n * kLn2Lo;
-    return k;
+    return to_bits(t) - to_bits(kRound);
+}
+
+// reduce() of x clamped to [lo, hi]; NaN is clamped to lo (callers select NaN back).
+inline std::int32_t reduce(float x, float lo, float hi, float& r) {
+    return reduce(std::min(std::max(lo, x), hi), r);  // std::max(lo, NaN) is lo
 }
 
 }  // namespace detail
+
+// e^x for x in [kExpBoundedLo, kExpBoundedHi], not NaN: the caller clamps, in the form
+// std::min(bound, x), which maps NaN to the bound (one vector min, no range selects here).
+constexpr float kExpBoundedLo = detail::kExpLo;
+constexpr float kExpBoundedHi = 88.0f;
+inline float exp_bounded(float x) {
+    float r;
+    const std::int32_t k = detail::reduce(x, r);
+    return (detail::expm1_reduced(r) + 1.0f) * detail::pow2(k);
+}
 
 // e^x; +inf above the float range, 0 below the smallest normal float, NaN stays NaN.
 inline float exp(float x) {
     float r;
     const std::int32_t k = detail::reduce(x, detail::kExpLo, detail::kExpHi, r);
-    // k runs from -126 to 128: 2^128 is not a float, so scale by 2^(k - 1) * 2 above 0
-    const float er = detail::expm1_reduced(r) + 1.0f;
-    const float y = er * detail::pow2(k > 0 ? k - 1 : k) * (k > 0 ? 2.0f : 1.0f);
+    // k runs from -126 to 128: 2^128 is not a float, so scale by 2^h 2^(k - h), h = k / 2
+    const std::int32_t h = k >> 1;
+    const float y = (detail::expm1_reduced(r) + 1.0f) * detail::pow2(h) * detail::pow2(k - h);
     const float inf = std::numeric_limits<float>::infinity();
     const float z = x > detail::kExpHi ? inf : (x < detail::kExpLo ? 0.0f : y);
     return x == x ? z : x;
@@ -86,7 +101,8 @@ inline float expm1(float x) {
     // (2^128 is not a float). Both are computed: selects vectorise, calls in branches do not.
     const float t = detail::pow2(std::min(k, 127));
     const float small = t * em + (t - 1.0f);
-    const float large = (em + 1.0f) * detail::pow2(k > 0 ? k - 1 : k) * (k > 0 ? 2.0f : 1.0f);
+    const std::int32_t h = k >> 1;
+    const float large = (em + 1.0f) * detail::pow2(h) * detail::pow2(k - h);
     const float inf = std::numeric_limits<float>::infinity();
     const float z = x > detail::kExpHi ? inf : (k > 24 ? large : small);
     return x == x ? z : x;
@@ -134,10 +150,11 @@ inline float tanh(float x) {
     p = p * z + 1.33314422036e-1f;
     p = p * z - 3.33332819422e-1f;
     const float small = p * z * x + x;
-    const float a = x < 0.0f ? -x : x;
-    const float big = 1.0f - 2.0f / (exp(2.0f * a) + 1.0f);
-    const float signed_big = x < 0.0f ? -big : big;
-    return a < 0.625f ? small : signed_big;
+    const float a = std::fabs(x);
+    // tanh rounds to 1 from |x| = 9: e^(2|x|) clamped at e^20 needs no range checks
+    const float big = 1.0f - 2.0f / (exp_bounded(std::min(20.0f, 2.0f * a)) + 1.0f);
+    const float y = a < 0.625f ? small : std::copysign(big, x);
+    return x == x ? y : x;
 }
 
 // erf(x): x P(x^2) for |x| < 1; 1 - e^(-x^2) Q(1/|x|) / |x| (odd) up to 3.92, where erf rounds to
@@ -165,14 +182,18 @@ inline float erf(float x) {
     q = q * u - 2.6212648394658344e-01f;
     q = q * u - 1.5384637322215927e-03f;
     q = q * u + 5.6423855032613290e-01f;
-    const float tail = exp(-z) * q * u;
+    const float tail = exp_bounded(-std::min(16.0f, z)) * q * u;  // unused above |x| = 3.92
     const float big = a > 3.92f ? 1.0f : 1.0f - tail;
     const float signed_big = x < 0.0f ? -big : big;
     const float y = a < 1.0f ? small : signed_big;
     return x == x ? y : x;
 }
 
-// 1 / (1 + e^-x).
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+// 1 / (1 + e^-x); 0 below x = -88 (where it is below the smallest normal float).
+inline float sigmoid(float x) {
+    const float y = 1.0f / (1.0f + exp_bounded(std::max(kExpBoundedLo, std::min(kExpBoundedHi, -x))));
+    const float z = x < -kExpBoundedHi ? 0.0f : y;
+    return x == x ? z : x;
+}
 
 }  // namespace glassbox::vmath
