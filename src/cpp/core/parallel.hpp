@@ -5,6 +5,7 @@
 #include "core/common.hpp"
 #include "core/control.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -58,6 +59,13 @@ int max_threads();
 // Throws std::invalid_argument naming GLASSBOX_NUM_THREADS when it is set but not an integer in
 // [1, kMaxThreadsCeiling].
 int resolve_threads(int requested);
+
+// Threads for a loop of `n_tasks` tasks (chunks, blocks): resolve_threads(requested), but never
+// more than the tasks, so a job of one chunk runs on the calling thread alone instead of waking
+// a team that has nothing to do (and waiting at its barrier for threads the OS has descheduled).
+inline int team_size(int requested, Index n_tasks) {
+    return static_cast<int>(std::min<Index>(resolve_threads(requested), std::max<Index>(1, n_tasks)));
+}
 
 // ---- limits ----------------------------------------------------------------------------------
 

@@ -118,7 +118,7 @@ class _Monitor(threading.Thread):
     def _worth_a_bar(self, done: int) -> bool:
         """progress=None: a terminal, and a job past two seconds with over a second left."""
         elapsed = time.perf_counter() - self.start_time
-        if elapsed < _AUTO_AFTER or not sys.stderr.isatty():
+        if elapsed < _AUTO_AFTER or not _on_terminal():
             return False
         return done == 0 or elapsed * (self.rows - done) / done > 1.0
 
@@ -139,6 +139,13 @@ class _Monitor(threading.Thread):
             self.bar.close()
 
 
+def _on_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stderr
+        return False
+
+
 @contextlib.contextmanager
 def tracked(options: Any, progress: ProgressArg, rows: int, what: str) -> Iterator[Any]:
     """Give ``options`` (a ``_core.RunOptions``) a fresh ``JobControl`` and report its progress,
@@ -157,7 +164,9 @@ def tracked(options: Any, progress: ProgressArg, rows: int, what: str) -> Iterat
     control = _core.JobControl()
     options.control = control
     monitor = None
-    if progress is not False and rows > 0:
+    # progress=None draws a bar on a terminal only: elsewhere no thread is started (a thread
+    # start and join per call is most of a small call's time on a busy machine)
+    if progress is not False and rows > 0 and (progress is not None or _on_terminal()):
         monitor = _Monitor(control, progress, rows, what)
         monitor.start()
     completed = False

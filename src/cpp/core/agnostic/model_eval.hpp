@@ -72,7 +72,7 @@ void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows
     add_progress_total(options, total_rows);
     if (model.thread_safe()) {
         ParallelErrors errors;  // no exception may leave the parallel region
-#pragma omp parallel num_threads(resolve_threads(options.n_threads))
+#pragma omp parallel num_threads(team_size(options.n_threads, n_chunks))
         {
             RowMatrixXf X, Y;
 #pragma omp for schedule(dynamic, 1)

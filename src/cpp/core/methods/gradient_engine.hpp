@@ -44,7 +44,7 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
     // reached by every thread even when one failed, as the worksharing construct requires.
     ParallelErrors errors;
     add_progress_total(options, total_points);  // progress in points: a row may have millions
-#pragma omp parallel num_threads(resolve_threads(options.n_threads))
+#pragma omp parallel num_threads(team_size(options.n_threads, n_chunks))
     {
         std::optional<std::decay_t<decltype(make_worker())>> worker;
         Tape& tape = thread_tape();

@@ -144,7 +144,7 @@ void Network::predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& op
     const Index block = plan_block_points(bytes_per_point(), options.memory_budget, rows);
     const Index n_blocks = (rows + block - 1) / block;
     ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
-#pragma omp parallel num_threads(resolve_threads(options.n_threads))
+#pragma omp parallel num_threads(team_size(options.n_threads, n_blocks))
     {
         Tape& tape = thread_tape();
 #pragma omp for schedule(dynamic, 1)

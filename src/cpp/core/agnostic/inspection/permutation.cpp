@@ -132,7 +132,7 @@ PermutationScores permutation_scores(const Model& model, const ConstRowRef& X,
         const RowMatrixXf P = permuted_predictions(model, X, groups, setup, first, count, run,
                                                    model.thread_safe() ? 0 : count * m);
         ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
-#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(options.n_threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size(options.n_threads, count))
         for (Index j = 0; j < count; ++j) {
             errors.run([&] {
                 check_interrupt(run);

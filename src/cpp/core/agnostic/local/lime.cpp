@@ -553,7 +553,7 @@ void lime_row_pieces(const Model& model, const ConstRowRef& X, const LimeStats& 
         return;
     }
     ParallelErrors errors;  // no exception (bad_alloc, Interrupted) may leave the region
-#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(run.n_threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team_size(run.n_threads, n))
     for (Index r = 0; r < n; ++r) errors.run([&] { fit_one(r); });
     errors.rethrow();
 }
