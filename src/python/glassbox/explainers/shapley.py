@@ -24,6 +24,9 @@ from glassbox.explanation import Explanation
 from glassbox.masks import mask_groups
 from glassbox.progress import ProgressArg
 
+#: KernelShap's samplers (the first is the default).
+SAMPLERS = ("leverage", "kernel")
+
 #: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
 MAX_EXACT_GROUPS = 20
 
@@ -320,6 +323,7 @@ class _SampledShapley(ShapleyExplainer):
     """Shared configuration of the sampled estimators: budget, tolerance, seed."""
 
     core_function = "kernel_shap"
+    sampler = "kernel"  # KernelShap's design (the permutation estimator has none)
 
     def __init__(
         self,
@@ -381,6 +385,7 @@ class _SampledShapley(ShapleyExplainer):
             tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
+            sampler=self.sampler,
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
         exp = self._shapley_explanation(
@@ -396,14 +401,21 @@ class _SampledShapley(ShapleyExplainer):
 
 
 class KernelShap(_SampledShapley):
-    """KernelSHAP (Lundberg & Lee, 2017) with paired sampling and standard errors.
+    """KernelSHAP's Shapley regression with Leverage SHAP's or the kernel's sampling, and
+    standard errors.
 
-    The coalition sizes whose share of the kernel weight the budget covers are enumerated
-    completely (as shap does); the other sizes are sampled in complementary pairs, each distinct
-    coalition evaluated once. The efficiency-constrained weighted least squares is solved in double
-    precision, once for every row and output (all rows share the design). ``stderr`` is the sandwich
-    (delta-method) standard error over the i.i.d. sampled pairs (Covert & Lee, 2021); zero when
-    every coalition is enumerated.
+    Both samplers pair each coalition with its complement, evaluate each distinct coalition once
+    and solve the efficiency-constrained weighted least squares in double precision, once for
+    every row and output (all rows share the design); when the budget covers every coalition the
+    values are exact. ``sampler="leverage"`` (Musco & Witter, 2025; the default) gives every
+    coalition size the same expected number of coalitions (their leverage scores), enumerates the
+    outer sizes the budget covers and samples the others without replacement, each weighted by
+    its kernel weight over its inclusion probability; ``stderr`` is the stratified
+    without-replacement variance of the sandwich (delta-method) linearisation.
+    ``sampler="kernel"`` (Lundberg & Lee, 2017, as shap) enumerates the sizes whose share of the
+    kernel weight the budget covers and samples the others i.i.d. by kernel weight; ``stderr`` is
+    the sandwich estimate over the i.i.d. pairs (Covert & Lee, 2021). Zero stderr: every
+    coalition enumerated (or fewer than two sampled pairs).
 
     Parameters
     ----------
@@ -411,6 +423,9 @@ class KernelShap(_SampledShapley):
         As for ``ExactShapley``.
     seed : int, default 0
         Results are bit-identical for a seed, whatever the thread count.
+    sampler : {"leverage", "kernel"}, default "leverage"
+        The design: Leverage SHAP's (lower error at equal budget) or KernelSHAP's (shap's
+        estimator, and the numbers earlier glassbox versions gave for a seed).
     n_samples : int, optional
         Budget: distinct coalitions evaluated per row (each on every background row), besides
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
@@ -449,6 +464,37 @@ class KernelShap(_SampledShapley):
 
     method_name = "kernel_shap"
     core_function = "kernel_shap"
+
+    def __init__(
+        self,
+        model: object,
+        *,
+        background: object,
+        groups: object = None,
+        feature_mask: object = None,
+        seed: int = 0,
+        n_samples: int | None = None,
+        tol: float | None = None,
+        tol_mode: str = "relative",
+        sampler: str = "leverage",
+        n_threads: int | None = None,
+        memory_budget: int | None = None,
+        progress: ProgressArg = None,
+    ) -> None:
+        self.sampler = check_choice(sampler, "sampler", SAMPLERS)
+        super().__init__(
+            model,
+            background=background,
+            groups=groups,
+            feature_mask=feature_mask,
+            seed=seed,
+            n_samples=n_samples,
+            tol=tol,
+            tol_mode=tol_mode,
+            n_threads=n_threads,
+            memory_budget=memory_budget,
+            progress=progress,
+        )
 
 
 class PermutationShapley(_SampledShapley):
@@ -502,19 +548,25 @@ def shapley_permutations(n_groups: int, n_pairs: int, seed: int = 0) -> np.ndarr
     )
 
 
-def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """The coalitions (C, d) 0/1, their regression weights and the number of sampled pairs that
-    KernelShap uses for a seed (for replaying its regression in tests).
+def kernel_shap_design(
+    n_groups: int, n_samples: int, seed: int = 0, sampler: str = "kernel"
+) -> tuple[np.ndarray, ...]:
+    """The coalitions (C, d) 0/1 in fit order, their regression weights and the number of sampled
+    pairs that KernelShap's ``sampler`` uses for a seed (for replaying its regression in tests).
 
     Examples
     --------
     >>> masks, weights, pairs = kernel_shap_design(3, 6)
     >>> masks.shape, round(float(weights.sum()), 6)
     ((6, 3), 1.0)
+    >>> masks, weights, pairs = kernel_shap_design(10, 40, sampler="leverage")
+    >>> masks.shape, int(pairs)  # 20 pairs: 4.4 expected per size pair, 2.2 of size 5
+    ((40, 10), 20)
     """
     design = _core.kernel_shap_design(
         check_int(n_groups, "n_groups", 1),
         n_samples=check_int(n_samples, "n_samples", 1),
         seed=check_seed(seed),
+        sampler=check_choice(sampler, "sampler", SAMPLERS),
     )
     return np.asarray(design.masks), np.asarray(design.weights), np.asarray(design.n_pairs)
