@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import leverage as lev
-from reference import shapley as ref
-
-from conftest import make_net
 
 import glassbox as gb
+from conftest import make_net
 from glassbox.explainers.shapley import kernel_shap_design
+from reference import leverage as lev
+from reference import shapley as ref
 
 D = 10
 _W = np.random.default_rng(5).normal(size=(D, 1))
@@ -85,13 +84,37 @@ def test_kernel_sampler_keeps_the_earlier_numbers() -> None:
     f = lambda Z: np.tanh(Z @ W) + Z[:, :2] * Z[:, 2:4]  # noqa: E731
     X = rng.normal(size=(3, 12)).astype(np.float32)
     B = rng.normal(size=(5, 12)).astype(np.float32)
-    exp = gb.KernelShap(gb.wrap(f, n_inputs=12), background=B, n_samples=100, seed=7, sampler="kernel")(X)
-    values = [0.0872141311732891, -0.16927825452233242, 0.010918791485168493, -0.2909663128098855,
-              0.29894638728769934, 0.08312471457302405, -0.06147823831730012, -0.009716061216438103,
-              -0.0500168246468519, 0.10148165981103428, 0.3641797059879937, 0.041205052771976385]
-    stderr = [0.04654379255249587, 0.0409941595058645, 0.04102590568254492, 0.04248039807347816,
-              0.05319821872679744, 0.05220021766800878, 0.03821988988310133, 0.0362707661543798,
-              0.045228336814147195, 0.043033998135512806, 0.05683506503845398, 0.037013889656563645]
+    exp = gb.KernelShap(
+        gb.wrap(f, n_inputs=12), background=B, n_samples=100, seed=7, sampler="kernel"
+    )(X)
+    values = [
+        0.0872141311732891,
+        -0.16927825452233242,
+        0.010918791485168493,
+        -0.2909663128098855,
+        0.29894638728769934,
+        0.08312471457302405,
+        -0.06147823831730012,
+        -0.009716061216438103,
+        -0.0500168246468519,
+        0.10148165981103428,
+        0.3641797059879937,
+        0.041205052771976385,
+    ]
+    stderr = [
+        0.04654379255249587,
+        0.0409941595058645,
+        0.04102590568254492,
+        0.04248039807347816,
+        0.05319821872679744,
+        0.05220021766800878,
+        0.03821988988310133,
+        0.0362707661543798,
+        0.045228336814147195,
+        0.043033998135512806,
+        0.05683506503845398,
+        0.037013889656563645,
+    ]
     np.testing.assert_allclose(exp.values[1, :, 1], values, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(exp.stderr[1, :, 1], stderr, rtol=1e-13, atol=1e-15)
     assert exp.options["n_evaluated"] == 100 and exp.options["n_draws"] == 39

@@ -48,8 +48,8 @@ std::unique_ptr<ShapleySampler> make_leverage_sampler(Index d, Index n_samples,
                                                       const RunOptions* options);
 std::unique_ptr<ShapleySampler> make_sampler(Sampling sampling, Index d, Index n_samples,
                                              std::uint64_t seed, const RunOptions* options);
-// The most coalitions a sampler's set holds for the budget (tol's rounds included).
-Index max_design_coalitions(Sampling sampling, Index d, Index n_samples);
+// The most coalitions a sampler's set holds for the budget (`rounds`: tol's rounds included).
+Index max_design_coalitions(Sampling sampling, Index d, Index n_samples, bool rounds);
 
 // Shared by the samplers.
 double binomial(Index n, Index s);

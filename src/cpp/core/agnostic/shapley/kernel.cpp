@@ -358,11 +358,11 @@ std::unique_ptr<ShapleySampler> make_sampler(Sampling sampling, Index d, Index n
                                           : make_kernel_sampler(d, n_samples, seed, options);
 }
 
-Index max_design_coalitions(Sampling sampling, Index d, Index n_samples) {
+Index max_design_coalitions(Sampling sampling, Index d, Index n_samples, bool rounds) {
     if (sampling == Sampling::kernel) return plan_kernel(d, n_samples).max_coalitions();
     const LeveragePlan plan = plan_leverage(d, n_samples);
-    // a round's rounding may take one more unit per stratum than the last round's design
-    const Index most = 2 * plan.n_pairs + 2 * (d / 2 + 1);
+    // under tol, a round's rounding may take one more unit per stratum than the last round's
+    const Index most = 2 * plan.n_pairs + (rounds ? 2 * (d / 2 + 1) : 0);
     return d < 62 ? std::min(most, (Index{1} << d) - 2) : most;
 }
 
@@ -370,7 +370,7 @@ KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed, Samplin
     require(d >= 2, "d: KernelSHAP's design needs at least 2 groups");
     require_count(d, "n_groups", 2);
     require_count(n_samples, "n_samples", min_kernel_samples(d));
-    const Index most = max_design_coalitions(sampling, d, n_samples);
+    const Index most = max_design_coalitions(sampling, d, n_samples, false);
     require_state_fits(bytes_of(most, CoalitionSet::bytes_for(d, 1) + d + 2 * sizeof(double)),
                        RunOptions{}, "n_samples",
                        "the design of up to " + std::to_string(most) + " coalitions");
@@ -410,7 +410,7 @@ SampledResult kernel_shap_rows(const Game& game, const SampledOptions& options) 
     Index target = options.tol > 0.0 ? std::min(budget, first_kernel_round(d)) : budget;
     std::vector<double> store;  // v(S), coalition-major (c * n + i) * k + o
     store.reserve(static_cast<std::size_t>(
-        max_design_coalitions(options.sampling, d, options.n_samples) * n * k));
+        max_design_coalitions(options.sampling, d, options.n_samples, options.tol > 0.0) * n * k));
     ActiveRows active(n);
     Index evaluated = 0;  // coalitions every active row has values for
     RowMatrixXd phi, se;
@@ -448,7 +448,8 @@ SampledResult kernel_shap(const Game& game, const SampledOptions& options) {
                 std::to_string(options.n_samples));
     SampledPlan plan{"KernelShap"};
     if (d > 1) {
-        plan.max_coalitions = max_design_coalitions(options.sampling, d, options.n_samples);
+        plan.max_coalitions =
+            max_design_coalitions(options.sampling, d, options.n_samples, options.tol > 0.0);
         const KernelPlan design = plan_kernel(d, options.n_samples);
         // the coalitions and their index, their weights, and the pairs drawn (typically about
         // twice the budget; duplicates count)

@@ -55,7 +55,7 @@ public:
         : full_(plan_leverage(d, n_samples)), rng_(seed, kLeverageStream), set_(d), bits_(d),
           strata_(static_cast<std::size_t>(d / 2)), counts_(strata_.size(), 0),
           options_(options) {
-        set_.reserve(max_design_coalitions(Sampling::leverage, d, n_samples));
+        set_.reserve(max_design_coalitions(Sampling::leverage, d, n_samples, true));
         double total = 0.0;  // the Shapley kernel's weight per coalition, as plan_kernel's
         for (Index s = 1; s < d; ++s) total += static_cast<double>(d - 1) / static_cast<double>(s * (d - s));
         for (Index h = 0; h < d / 2; ++h) {
@@ -91,9 +91,10 @@ public:
             const double before = std::ceil(cumulative - u);
             cumulative += round_.expected[static_cast<std::size_t>(h)];
             if (h == H - 1) cumulative = static_cast<double>(round_.sampled_pairs);
-            const auto count = static_cast<Index>(std::ceil(cumulative - u) - before);
-            counts_[static_cast<std::size_t>(h)] = std::min<Index>(
-                count, static_cast<Index>(round_.units[static_cast<std::size_t>(h)]));
+            // at most the stratum's units (compared in double: C(d, s) overflows 64 bits)
+            const double count = std::min(std::ceil(cumulative - u) - before,
+                                          round_.units[static_cast<std::size_t>(h)]);
+            counts_[static_cast<std::size_t>(h)] = static_cast<Index>(count);
             extend(h, counts_[static_cast<std::size_t>(h)]);
         }
         return !full_.exhaustive();
