@@ -55,12 +55,8 @@ def test_leverage_replays_its_design_in_the_reference_regression(budget: int) ->
     for m in masks:  # paired with complements
         assert any(np.array_equal(1 - m, other) for other in masks)
     np.testing.assert_allclose(weights, lev.leverage_weights(masks, budget), rtol=1e-12)
-    groups = [[j] for j in range(8)]
     for i, x in enumerate(X):
-        v0 = ref.coalition_value(f, x, B, groups, [])[0]
-        vN = ref.outputs(f, x[None])[0, 0]
-        y = np.array([ref.coalition_value(f, x, B, groups, np.flatnonzero(m))[0] for m in masks])
-        want = lev.projected_regression(masks, weights, y - v0, vN - v0)
+        want = lev.projected_regression(masks, weights, *ref.design_targets(f, x, B, masks))
         np.testing.assert_allclose(exp.values[i], want, rtol=1e-5, atol=1e-6)
 
 

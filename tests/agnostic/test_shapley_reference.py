@@ -102,12 +102,8 @@ def test_kernel_shap_replays_its_design_in_the_reference_regression() -> None:
     masks, weights, n_pairs = kernel_shap_design(8, 60, seed=4)
     assert len(masks) == exp.options["n_evaluated"] and int(n_pairs) == exp.options["n_draws"]
     assert len({m.tobytes() for m in masks}) == len(masks)  # each coalition evaluated once
-    groups = [[j] for j in range(8)]
     for i, x in enumerate(X):
-        v0 = ref.coalition_value(f, x, B, groups, [])[0]
-        vN = ref.outputs(f, x[None])[0, 0]
-        y = np.array([ref.coalition_value(f, x, B, groups, np.flatnonzero(m))[0] for m in masks])
-        want = ref.constrained_wls(masks, weights, y - v0, vN - v0)
+        want = ref.constrained_wls(masks, weights, *ref.design_targets(f, x, B, masks))
         np.testing.assert_allclose(exp.values[i], want, rtol=1e-5, atol=1e-6)
 
 

@@ -323,7 +323,7 @@ class _SampledShapley(ShapleyExplainer):
     """Shared configuration of the sampled estimators: budget, tolerance, seed."""
 
     core_function = "kernel_shap"
-    sampler = "kernel"  # KernelShap's design (the permutation estimator has none)
+    samplers: tuple[str, ...] = ("kernel",)  # the designs it offers, the default first
 
     def __init__(
         self,
@@ -336,10 +336,13 @@ class _SampledShapley(ShapleyExplainer):
         n_samples: int | None = None,
         tol: float | None = None,
         tol_mode: str = "relative",
+        sampler: str | None = None,
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
+        self.sampler = self.samplers[0] if sampler is None else sampler
+        check_choice(self.sampler, "sampler", self.samplers)
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
         self.tol_mode = check_choice(tol_mode, "tol_mode", ("relative", "absolute"))
@@ -369,6 +372,10 @@ class _SampledShapley(ShapleyExplainer):
     def _min_samples(d: int) -> int:
         return min(2**d - 2, 2 * d + 2) if d < 62 else 2 * d + 2
 
+    def _design(self) -> dict[str, str]:
+        """The core's design arguments."""
+        return {"sampler": self.sampler}
+
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
 
@@ -385,7 +392,7 @@ class _SampledShapley(ShapleyExplainer):
             tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
-            sampler=self.sampler,
+            **self._design(),
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
         exp = self._shapley_explanation(
@@ -423,7 +430,7 @@ class KernelShap(_SampledShapley):
         As for ``ExactShapley``.
     seed : int, default 0
         Results are bit-identical for a seed, whatever the thread count.
-    sampler : {"leverage", "kernel"}, default "leverage"
+    sampler : {"leverage", "kernel"}, optional (default "leverage")
         The design: Leverage SHAP's (lower error at equal budget) or KernelSHAP's (shap's
         estimator, and the numbers earlier glassbox versions gave for a seed).
     n_samples : int, optional
@@ -465,36 +472,7 @@ class KernelShap(_SampledShapley):
     method_name = "kernel_shap"
     core_function = "kernel_shap"
 
-    def __init__(
-        self,
-        model: object,
-        *,
-        background: object,
-        groups: object = None,
-        feature_mask: object = None,
-        seed: int = 0,
-        n_samples: int | None = None,
-        tol: float | None = None,
-        tol_mode: str = "relative",
-        sampler: str = "leverage",
-        n_threads: int | None = None,
-        memory_budget: int | None = None,
-        progress: ProgressArg = None,
-    ) -> None:
-        self.sampler = check_choice(sampler, "sampler", SAMPLERS)
-        super().__init__(
-            model,
-            background=background,
-            groups=groups,
-            feature_mask=feature_mask,
-            seed=seed,
-            n_samples=n_samples,
-            tol=tol,
-            tol_mode=tol_mode,
-            n_threads=n_threads,
-            memory_budget=memory_budget,
-            progress=progress,
-        )
+    samplers = SAMPLERS
 
 
 class PermutationShapley(_SampledShapley):
@@ -508,6 +486,8 @@ class PermutationShapley(_SampledShapley):
     ----------
     model, background, groups, seed, n_threads, memory_budget, progress
         As for ``KernelShap``.
+    sampler : {"antithetic"}, optional
+        The one design: random permutations with their reverses.
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
         At least 4 (d - 1). Repeated coalitions are evaluated once.
@@ -525,6 +505,10 @@ class PermutationShapley(_SampledShapley):
 
     method_name = "permutation_shapley"
     core_function = "permutation_shapley"
+    samplers = ("antithetic",)
+
+    def _design(self) -> dict[str, str]:
+        return {}  # one design: antithetic permutations
 
     @staticmethod
     def _min_samples(d: int) -> int:
