@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 N_BACKGROUND = 20
+DATASETS = ["digits_4x4", "breast_cancer", "digits_8x8"]
 
 
 @dataclass
@@ -119,42 +120,76 @@ def shap_values(problem: Problem, budget: int, seed: int) -> np.ndarray:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rows and seeds")
-    parser.add_argument("--datasets", default="digits_4x4,breast_cancer,digits_8x8")
-    args = parser.parse_args()
-    n_rows, seeds, shap_seeds = (8, 6, 1) if args.quick else (20, 12, 2)
-    print("| data | d | budget | leverage | kernel | shap | leverage/shap | kernel/shap |")
-    print("|---|---|---|---|---|---|---|---|")
-    notes = []
-    for name in args.datasets.split(","):
-        problem = make_problem(name, n_rows, args.quick)
+def errors(problem: Problem, budget: int, seeds: int, shap_seeds: int) -> dict[str, float]:
+    """Mean over seeds of the median relative error, per estimator."""
+    out = {
+        sampler: float(
+            np.mean(
+                [
+                    relative_error(glassbox_values(problem, budget, sampler, s), problem.truth)
+                    for s in range(seeds)
+                ]
+            )
+        )
+        for sampler in ("leverage", "kernel")
+    }
+    shap_runs = [shap_values(problem, budget, s) for s in range(shap_seeds)]
+    out["shap"] = float(np.mean([relative_error(v, problem.truth) for v in shap_runs]))
+    return out
+
+
+def table(quick: bool, datasets: list[str], show: bool = True) -> list[tuple[str, int, dict]]:
+    """(data set, budget, errors) per line, printed as a markdown table when ``show``."""
+    n_rows, seeds, shap_seeds = (8, 6, 1) if quick else (20, 12, 2)
+    if show:
+        print("| data | d | budget | leverage | kernel | shap | leverage/shap | kernel/shap |")
+        print("|---|---|---|---|---|---|---|---|")
+    lines, notes = [], []
+    for name in datasets:
+        problem = make_problem(name, n_rows, quick)
         d = problem.truth.shape[1]
         notes.append(f"{name}: {problem.note}")
         for budget in (8 * d, 32 * d):
-            error = {
-                sampler: np.mean(
-                    [
-                        relative_error(glassbox_values(problem, budget, sampler, s), problem.truth)
-                        for s in range(seeds)
-                    ]
+            error = errors(problem, budget, seeds, shap_seeds)
+            lines.append((name, budget, error))
+            if show:
+                print(
+                    f"| {name} | {d} | {budget} | {error['leverage']:.4f} | "
+                    f"{error['kernel']:.4f} | {error['shap']:.4f} | "
+                    f"{error['leverage'] / error['shap']:.2f} | "
+                    f"{error['kernel'] / error['shap']:.2f} |",
+                    flush=True,
                 )
-                for sampler in ("leverage", "kernel")
-            }
-            error["shap"] = np.mean(
-                [
-                    relative_error(shap_values(problem, budget, s), problem.truth)
-                    for s in range(shap_seeds)
-                ]
-            )
-            print(
-                f"| {name} | {d} | {budget} | {error['leverage']:.4f} | {error['kernel']:.4f} | "
-                f"{error['shap']:.4f} | {error['leverage'] / error['shap']:.2f} | "
-                f"{error['kernel'] / error['shap']:.2f} |",
-                flush=True,
-            )
-    print("\n".join(notes))
+    if show:
+        print("\n".join(notes))
+    return lines
+
+
+def run(quick: bool = False) -> list:
+    """The rows for bench/run.py: errors, not times (the ratios in the notes)."""
+    from common import Row
+
+    datasets = ["breast_cancer"] if quick else DATASETS
+    return [
+        Row(
+            "KernelShap error vs shap",
+            f"{name} b={budget}",
+            None,
+            notes=[
+                f"relative error leverage {e['leverage']:.3f} kernel {e['kernel']:.3f} "
+                f"shap {e['shap']:.3f}; leverage/shap {e['leverage'] / e['shap']:.2f}"
+            ],
+        )
+        for name, budget, e in table(quick, datasets, show=False)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rows and seeds")
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    args = parser.parse_args()
+    table(args.quick, args.datasets.split(","))
 
 
 if __name__ == "__main__":
