@@ -130,8 +130,10 @@ double kernel_stderr_inflation(Index pairs, Index d);
 
 // KernelSHAP (Lundberg & Lee 2017): the efficiency-constrained weighted least squares fit of
 // v(S) - v(empty) by sum_{g in S} phi_g, in double, one factorisation for every row and output
-// (all rows share the design). stderr: the sandwich (delta-method) estimate over i.i.d. sampled
-// pairs, cf. Covert & Lee 2021; zero when every coalition is enumerated. Under tol the rows sample
+// (all rows share the design), on options.sampling's design (design.hpp: the kernel's or
+// Leverage SHAP's). stderr: the sandwich (delta-method) estimate over the sampled pairs (i.i.d.
+// for the kernel's, cf. Covert & Lee 2021; stratified without replacement for leverage); zero
+// when every coalition is enumerated. Under tol the rows sample
 // in rounds (first_kernel_round, doubling), each row stopping once its stderr are within tol: a
 // stopped row's coalitions are no longer evaluated; its estimate is the fit of the design it had.
 SampledResult kernel_shap(const Game& game, const SampledOptions& options);
