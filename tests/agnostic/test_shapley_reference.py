@@ -97,16 +97,13 @@ def test_kernel_shap_replays_its_design_in_the_reference_regression() -> None:
     W = np.random.default_rng(2).normal(size=(8, 1))
     f = lambda Z: np.sin(Z @ W) + Z[:, :1] * Z[:, 1:2]  # noqa: E731
     X, B = ref.make_problem(8, n_rows=2, n_background=5)
-    exp = gb.KernelShap(gb.wrap(f, n_inputs=8), background=B, n_samples=60, seed=4)(X)
+    model = gb.wrap(f, n_inputs=8)
+    exp = gb.KernelShap(model, background=B, n_samples=60, seed=4, sampler="kernel")(X)
     masks, weights, n_pairs = kernel_shap_design(8, 60, seed=4)
     assert len(masks) == exp.options["n_evaluated"] and int(n_pairs) == exp.options["n_draws"]
     assert len({m.tobytes() for m in masks}) == len(masks)  # each coalition evaluated once
-    groups = [[j] for j in range(8)]
     for i, x in enumerate(X):
-        v0 = ref.coalition_value(f, x, B, groups, [])[0]
-        vN = ref.outputs(f, x[None])[0, 0]
-        y = np.array([ref.coalition_value(f, x, B, groups, np.flatnonzero(m))[0] for m in masks])
-        want = ref.constrained_wls(masks, weights, y - v0, vN - v0)
+        want = ref.constrained_wls(masks, weights, *ref.design_targets(f, x, B, masks))
         np.testing.assert_allclose(exp.values[i], want, rtol=1e-5, atol=1e-6)
 
 
@@ -123,6 +120,11 @@ def test_permutation_shapley_replays_its_permutations() -> None:
         np.testing.assert_allclose(exp.values[i], want, rtol=1e-5, atol=1e-6)
 
 
+def KernelSampler(*args: object, **kwargs: object) -> gb.KernelShap:
+    """KernelShap with the kernel's sampler."""
+    return gb.KernelShap(*args, sampler="kernel", **kwargs)
+
+
 @pytest.mark.parametrize("explainer", [gb.ExactShapley, gb.KernelShap, gb.PermutationShapley])
 def test_a_single_group_takes_the_whole_difference(explainer: type) -> None:
     f = lambda Z: (Z**2).sum(axis=1)  # noqa: E731
@@ -133,7 +135,7 @@ def test_a_single_group_takes_the_whole_difference(explainer: type) -> None:
     assert exp.feature_names == ["x0+x1+x2"]
 
 
-@pytest.mark.parametrize("explainer", [gb.KernelShap, gb.PermutationShapley])
+@pytest.mark.parametrize("explainer", [gb.KernelShap, KernelSampler, gb.PermutationShapley])
 def test_additive_model_with_many_groups_is_exact(explainer: type) -> None:
     """d = 130 groups (three words per coalition): for an additive model every coalition value is
     the sum of its groups' terms, so both estimators are exact whatever they sample."""

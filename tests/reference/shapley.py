@@ -99,6 +99,18 @@ def tree_convention(index: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return values
 
 
+def design_targets(
+    f: Model, x: np.ndarray, B: np.ndarray, masks: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """The regression's targets for one row x and coalitions (C, d) 0/1 of single features:
+    v(S) - v(empty) per coalition and v(full) - v(empty), first output."""
+    groups = [[j] for j in range(masks.shape[1])]
+    v0 = coalition_value(f, x, B, groups, [])[0]
+    vN = outputs(f, x[None])[0, 0]
+    y = np.array([coalition_value(f, x, B, groups, np.flatnonzero(m))[0] for m in masks])
+    return y - v0, vN - v0
+
+
 def constrained_wls(
     masks: np.ndarray, weights: np.ndarray, y: np.ndarray, delta: float
 ) -> np.ndarray:

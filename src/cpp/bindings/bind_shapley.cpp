@@ -39,7 +39,13 @@ auto run_game(const py::object& model, const ConstRowRef& X, const ConstRowRef& 
     return method(game);
 }
 
-// A sampled estimator, returning a SampledResult.
+shapley::Sampling to_sampling(const std::string& name) {
+    require(name == "kernel" || name == "leverage",
+            "sampler: expected one of 'leverage', 'kernel', got '" + name + "'");
+    return name == "kernel" ? shapley::Sampling::kernel : shapley::Sampling::leverage;
+}
+
+// A sampled estimator, returning a SampledResult (`sampler`: KernelShap's design).
 void def_sampled(py::module_& m, const char* name,
                  shapley::SampledResult (*method)(const shapley::Game&,
                                                   const shapley::SampledOptions&)) {
@@ -48,8 +54,9 @@ void def_sampled(py::module_& m, const char* name,
         [method](const py::object& model, const ConstRowRef& X, const ConstRowRef& background,
                  const GroupArray& group_of, Index n_groups, Index n_outputs, Index n_samples,
                  double tol, bool tol_relative, std::uint64_t seed, RunOptions options,
-                 Index chunk_rows, const std::vector<int>& targets) {
-            const shapley::SampledOptions sampled{n_samples, tol, tol_relative, seed, targets};
+                 Index chunk_rows, const std::vector<int>& targets, const std::string& sampler) {
+            const shapley::SampledOptions sampled{n_samples, tol,     tol_relative,
+                                                  seed,      targets, to_sampling(sampler)};
             return run_game(model, X, background, group_of, n_groups, n_outputs, options,
                             chunk_rows,
                             [&](const shapley::Game& game) { return method(game, sampled); });
@@ -57,7 +64,7 @@ void def_sampled(py::module_& m, const char* name,
         py::arg("model"), py::kw_only(), py::arg("X"), py::arg("background"), py::arg("group_of"),
         py::arg("n_groups"), py::arg("n_outputs"), py::arg("n_samples"), py::arg("tol"),
         py::arg("tol_relative") = true, py::arg("seed"), default_options(), py::arg("chunk_rows") = 0,
-        py::arg("targets") = std::vector<int>{});
+        py::arg("targets") = std::vector<int>{}, py::arg("sampler") = "kernel");
 }
 
 }  // namespace
@@ -133,8 +140,11 @@ void bind_shapley(py::module_& m) {
         py::arg("chunk_rows") = 0);
     m.def(
         "kernel_shap_design",
-        &shapley::kernel_design, py::arg("n_groups"), py::kw_only(), py::arg("n_samples"),
-        py::arg("seed"));
+        [](Index n_groups, Index n_samples, std::uint64_t seed, const std::string& sampler) {
+            return shapley::kernel_design(n_groups, n_samples, seed, to_sampling(sampler));
+        },
+        py::arg("n_groups"), py::kw_only(), py::arg("n_samples"), py::arg("seed"),
+        py::arg("sampler") = "kernel");
     m.def(
         "shapley_permutations",
         [](Index n_groups, Index n_pairs, std::uint64_t seed) {

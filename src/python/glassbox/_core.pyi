@@ -295,6 +295,7 @@ def kernel_shap(
     options: RunOptions = ...,
     chunk_rows: int = 0,
     targets: Sequence[int] = (),
+    sampler: str = "kernel",
 ) -> SampledResult: ...
 def permutation_shapley(
     model: _AnyModel,
@@ -311,6 +312,7 @@ def permutation_shapley(
     options: RunOptions = ...,
     chunk_rows: int = 0,
     targets: Sequence[int] = (),
+    sampler: str = "kernel",
 ) -> SampledResult: ...
 def coalition_values(
     model: _AnyModel,
@@ -324,7 +326,9 @@ def coalition_values(
     options: RunOptions = ...,
     chunk_rows: int = 0,
 ) -> Float64Array: ...
-def kernel_shap_design(n_groups: int, *, n_samples: int, seed: int) -> KernelDesign: ...
+def kernel_shap_design(
+    n_groups: int, *, n_samples: int, seed: int, sampler: str = "kernel"
+) -> KernelDesign: ...
 def shapley_permutations(n_groups: int, *, n_pairs: int, seed: int) -> NDArray[np.int64]: ...
 
 # --- local model-agnostic methods (LIME, occlusion, feature ablation) ---

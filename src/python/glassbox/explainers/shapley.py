@@ -24,6 +24,9 @@ from glassbox.explanation import Explanation
 from glassbox.masks import mask_groups
 from glassbox.progress import ProgressArg
 
+#: KernelShap's samplers (the first is the default).
+SAMPLERS = ("leverage", "kernel")
+
 #: The most features or groups ExactShapley and ShapleyInteractions take (2^d coalitions per row).
 MAX_EXACT_GROUPS = 20
 
@@ -320,6 +323,7 @@ class _SampledShapley(ShapleyExplainer):
     """Shared configuration of the sampled estimators: budget, tolerance, seed."""
 
     core_function = "kernel_shap"
+    samplers: tuple[str, ...] = ("kernel",)  # the designs it offers, the default first
 
     def __init__(
         self,
@@ -332,10 +336,13 @@ class _SampledShapley(ShapleyExplainer):
         n_samples: int | None = None,
         tol: float | None = None,
         tol_mode: str = "relative",
+        sampler: str | None = None,
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
     ) -> None:
+        self.sampler = self.samplers[0] if sampler is None else sampler
+        check_choice(self.sampler, "sampler", self.samplers)
         self.n_samples = None if n_samples is None else check_int(n_samples, "n_samples", 1)
         self.tol = None if tol is None else check_nonnegative(tol, "tol")
         self.tol_mode = check_choice(tol_mode, "tol_mode", ("relative", "absolute"))
@@ -365,6 +372,10 @@ class _SampledShapley(ShapleyExplainer):
     def _min_samples(d: int) -> int:
         return min(2**d - 2, 2 * d + 2) if d < 62 else 2 * d + 2
 
+    def _design(self) -> dict[str, str]:
+        """The core's design arguments."""
+        return {"sampler": self.sampler}
+
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k)).
 
@@ -381,6 +392,7 @@ class _SampledShapley(ShapleyExplainer):
             tol_relative=self.tol_mode == "relative",
             seed=self.seed,
             targets=[] if targets is None else targets.tolist(),  # the outputs tol watches
+            **self._design(),
         )
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
         exp = self._shapley_explanation(
@@ -396,14 +408,21 @@ class _SampledShapley(ShapleyExplainer):
 
 
 class KernelShap(_SampledShapley):
-    """KernelSHAP (Lundberg & Lee, 2017) with paired sampling and standard errors.
+    """KernelSHAP's Shapley regression with Leverage SHAP's or the kernel's sampling, and
+    standard errors.
 
-    The coalition sizes whose share of the kernel weight the budget covers are enumerated
-    completely (as shap does); the other sizes are sampled in complementary pairs, each distinct
-    coalition evaluated once. The efficiency-constrained weighted least squares is solved in double
-    precision, once for every row and output (all rows share the design). ``stderr`` is the sandwich
-    (delta-method) standard error over the i.i.d. sampled pairs (Covert & Lee, 2021); zero when
-    every coalition is enumerated.
+    Both samplers pair each coalition with its complement, evaluate each distinct coalition once
+    and solve the efficiency-constrained weighted least squares in double precision, once for
+    every row and output (all rows share the design); when the budget covers every coalition the
+    values are exact. ``sampler="leverage"`` (Musco & Witter, 2025; the default) gives every
+    coalition size the same expected number of coalitions (their leverage scores), enumerates the
+    outer sizes the budget covers and samples the others without replacement, each weighted by
+    its kernel weight over its inclusion probability; ``stderr`` is the stratified
+    without-replacement variance of the sandwich (delta-method) linearisation.
+    ``sampler="kernel"`` (Lundberg & Lee, 2017, as shap) enumerates the sizes whose share of the
+    kernel weight the budget covers and samples the others i.i.d. by kernel weight; ``stderr`` is
+    the sandwich estimate over the i.i.d. pairs (Covert & Lee, 2021). Zero stderr: every
+    coalition enumerated (or fewer than two sampled pairs).
 
     Parameters
     ----------
@@ -411,6 +430,9 @@ class KernelShap(_SampledShapley):
         As for ``ExactShapley``.
     seed : int, default 0
         Results are bit-identical for a seed, whatever the thread count.
+    sampler : {"leverage", "kernel"}, optional (default "leverage")
+        The design: Leverage SHAP's (lower error at equal budget) or KernelSHAP's (shap's
+        estimator, and the numbers earlier glassbox versions gave for a seed).
     n_samples : int, optional
         Budget: distinct coalitions evaluated per row (each on every background row), besides
         the empty and the full coalition; default 2048 + 2d (shap's default). At least
@@ -450,6 +472,8 @@ class KernelShap(_SampledShapley):
     method_name = "kernel_shap"
     core_function = "kernel_shap"
 
+    samplers = SAMPLERS
+
 
 class PermutationShapley(_SampledShapley):
     """Shapley values by antithetic permutation sampling, with standard errors.
@@ -462,6 +486,8 @@ class PermutationShapley(_SampledShapley):
     ----------
     model, background, groups, seed, n_threads, memory_budget, progress
         As for ``KernelShap``.
+    sampler : {"antithetic"}, optional
+        The one design: random permutations with their reverses.
     n_samples : int, optional
         Budget in coalitions: pairs = max(2, n_samples // (2 (d - 1))); default 2048 + 2d.
         At least 4 (d - 1). Repeated coalitions are evaluated once.
@@ -479,6 +505,10 @@ class PermutationShapley(_SampledShapley):
 
     method_name = "permutation_shapley"
     core_function = "permutation_shapley"
+    samplers = ("antithetic",)
+
+    def _design(self) -> dict[str, str]:
+        return {}  # one design: antithetic permutations
 
     @staticmethod
     def _min_samples(d: int) -> int:
@@ -502,19 +532,25 @@ def shapley_permutations(n_groups: int, n_pairs: int, seed: int = 0) -> np.ndarr
     )
 
 
-def kernel_shap_design(n_groups: int, n_samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """The coalitions (C, d) 0/1, their regression weights and the number of sampled pairs that
-    KernelShap uses for a seed (for replaying its regression in tests).
+def kernel_shap_design(
+    n_groups: int, n_samples: int, seed: int = 0, sampler: str = "kernel"
+) -> tuple[np.ndarray, ...]:
+    """The coalitions (C, d) 0/1 in fit order, their regression weights and the number of sampled
+    pairs that KernelShap's ``sampler`` uses for a seed (for replaying its regression in tests).
 
     Examples
     --------
     >>> masks, weights, pairs = kernel_shap_design(3, 6)
     >>> masks.shape, round(float(weights.sum()), 6)
     ((6, 3), 1.0)
+    >>> masks, weights, pairs = kernel_shap_design(10, 40, sampler="leverage")
+    >>> masks.shape, int(pairs)  # 20 pairs: 4.4 expected per size pair, 2.2 of size 5
+    ((40, 10), 20)
     """
     design = _core.kernel_shap_design(
         check_int(n_groups, "n_groups", 1),
         n_samples=check_int(n_samples, "n_samples", 1),
         seed=check_seed(seed),
+        sampler=check_choice(sampler, "sampler", SAMPLERS),
     )
     return np.asarray(design.masks), np.asarray(design.weights), np.asarray(design.n_pairs)

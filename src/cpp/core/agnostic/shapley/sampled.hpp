@@ -13,6 +13,10 @@ namespace glassbox::shapley {
 // Counter-based streams (glassbox's Shapley range is 10-19).
 constexpr std::uint64_t kKernelStream = 10;       // (pair, 0, c): size draw c=0, subset c>=1
 constexpr std::uint64_t kPermutationStream = 11;  // (pair, 0, c): Fisher-Yates draws
+constexpr std::uint64_t kLeverageStream = 12;  // (stratum + 1, attempt, c) subset; (0, 0, 0) rounding
+
+// KernelShap's samplers: kernel-weighted pairs (Lundberg & Lee) or leverage scores (Musco & Witter).
+enum class Sampling { kernel, leverage };
 
 struct SampledOptions {
     Index n_samples = 0;  // budget: distinct coalitions evaluated (besides the empty and full one)
@@ -20,6 +24,7 @@ struct SampledOptions {
     bool tol_relative = true;  // tol relative to the row's gap |f(x) - E f(background)|
     std::uint64_t seed = 0;
     std::vector<int> targets;  // per row, the output the tol rule watches; empty: every output
+    Sampling sampling = Sampling::kernel;  // KernelShap's design
 };
 
 using IndexVector = Eigen::Matrix<Index, Eigen::Dynamic, 1>;
@@ -125,8 +130,10 @@ double kernel_stderr_inflation(Index pairs, Index d);
 
 // KernelSHAP (Lundberg & Lee 2017): the efficiency-constrained weighted least squares fit of
 // v(S) - v(empty) by sum_{g in S} phi_g, in double, one factorisation for every row and output
-// (all rows share the design). stderr: the sandwich (delta-method) estimate over i.i.d. sampled
-// pairs, cf. Covert & Lee 2021; zero when every coalition is enumerated. Under tol the rows sample
+// (all rows share the design), on options.sampling's design (design.hpp: the kernel's or
+// Leverage SHAP's). stderr: the sandwich (delta-method) estimate over the sampled pairs (i.i.d.
+// for the kernel's, cf. Covert & Lee 2021; stratified without replacement for leverage); zero
+// when every coalition is enumerated. Under tol the rows sample
 // in rounds (first_kernel_round, doubling), each row stopping once its stderr are within tol: a
 // stopped row's coalitions are no longer evaluated; its estimate is the fit of the design it had.
 SampledResult kernel_shap(const Game& game, const SampledOptions& options);
@@ -138,7 +145,26 @@ struct KernelDesign {
     VectorXd weights;
     Index n_pairs = 0;
 };
-KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed);
+KernelDesign kernel_design(Index d, Index n_samples, std::uint64_t seed,
+                           Sampling sampling = Sampling::kernel);
+
+// ---- Leverage SHAP ---------------------------------------------------------------------------
+
+// Leverage SHAP's plan (Musco & Witter 2025): the leverage scores of the Shapley regression are
+// equal across coalition sizes, so every size gets the same expected number of coalitions.
+// Strata h = 0.. are the size pairs {s, d - s}, s = h + 1 <= d / 2 (a unit: a coalition of size s
+// and its complement; the middle size d / 2 holds half as many units per size). Outer strata are
+// enumerated while the budget's uniform share covers them; the others get expected[h] units.
+struct LeveragePlan {
+    Index d = 0;
+    Index n_pairs = 0;            // units the budget buys: n_samples / 2
+    Index enumerated = 0;         // strata 0..enumerated-1 are enumerated
+    std::vector<double> units;    // per stratum: its units, C(d, s) (half of it for s = d / 2)
+    std::vector<double> expected;  // per sampled stratum: its expected units (< units)
+    Index sampled_pairs = 0;      // units left to sample (sum of expected)
+    bool exhaustive() const { return sampled_pairs == 0; }
+};
+LeveragePlan plan_leverage(Index d, Index n_samples);
 
 // ---- permutation sampling --------------------------------------------------------------------
 
