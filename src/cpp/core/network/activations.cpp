@@ -95,7 +95,8 @@ const auto& activation_table() {
             [](float x, S) { return 0.5f * x * (1.0f + vmath::erf(x * kInvSqrt2)); },
             [](float x, float, S) {
                 const float cdf = 0.5f * (1.0f + vmath::erf(x * kInvSqrt2));
-                const float pdf = kInvSqrt2Pi * vmath::exp(-0.5f * x * x);
+                // e^(-x^2 / 2) is below the float range past |x| = 13.2, where cdf is 0 or 1
+                const float pdf = kInvSqrt2Pi * vmath::exp_bounded(-std::min(87.0f, 0.5f * x * x));
                 return cdf + x * pdf;
             }),
         activation(
