@@ -164,3 +164,11 @@ def test_every_level_this_cpu_runs_gives_the_same_results(tmp_path: Path) -> Non
             np.testing.assert_allclose(
                 results[level][key], first[key], rtol=1e-4, atol=1e-6, err_msg=f"{level}: {key}"
             )
+
+
+def test_the_version_names_the_cpu_level(capsys: pytest.CaptureFixture[str]) -> None:
+    from glassbox.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert f"(compiled core: {gb.cpu_level()})" in capsys.readouterr().out
