@@ -67,6 +67,8 @@ def choose_level(features: Set[str], built: Collection[str], override: str | Non
     ------
     ValueError
         When ``override`` is not a level, or names one the CPU cannot run or that is not built.
+    ImportError
+        When no level is given and none is built that the CPU runs (a broken install).
 
     Examples
     --------
