@@ -4,6 +4,7 @@ Usage (from the repository root, with glassbox and the ``bench`` extra installed
 
     python bench/run.py            # the full run (a few minutes on 2 cores)
     python bench/run.py --quick    # small sizes, a smoke run
+    python bench/run.py --wheel W  # wheel W against the source build (bench/wheel_compare.py)
 
 Each ``bench_<family>.py`` module exposes ``run(quick) -> list[Row]``. The runner measures the
 machine's float32 GEMM throughput (NumPy and torch) before and after the benchmarks, in the same
@@ -55,7 +56,18 @@ def main() -> None:
         default=BENCH_DIR / "results.md",
         help="where to write the Markdown table (default: bench/results.md)",
     )
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        help="only compare this built wheel with the source build on IG and LeNet LRP "
+        "(bench/wheel_compare.py; --output is not written)",
+    )
     args = parser.parse_args()
+    if args.wheel:
+        import wheel_compare
+
+        print(wheel_compare.compare(args.wheel, args.quick))
+        return
     rows, sgemm, seconds = run_all(args.quick)
     sgemm_line = "Same-run SGEMM (float32 GEMM, best of before/after): " + ", ".join(
         f"{lib} {value:.1f} GFLOP/s" for lib, value in sgemm.items()

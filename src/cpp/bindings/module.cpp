@@ -2,8 +2,18 @@
 // other areas use it as the default of their `options=` argument).
 #include "bindings/bindings.hpp"
 
-PYBIND11_MODULE(_core, m) {
+// CMake names the module: _core for a build for one machine, _core_<level> for each CPU level of
+// a portable x86-64 build (glassbox/_core_loader.py imports one of them as glassbox._core).
+#ifndef GLASSBOX_MODULE_NAME
+#define GLASSBOX_MODULE_NAME _core
+#endif
+#ifndef GLASSBOX_CPU_LEVEL
+#define GLASSBOX_CPU_LEVEL "native"
+#endif
+
+PYBIND11_MODULE(GLASSBOX_MODULE_NAME, m) {
     m.doc() = "glassbox compiled core (see glassbox/_core.pyi)";
+    m.attr("_cpu_level") = GLASSBOX_CPU_LEVEL;  // what glassbox.cpu_level() reports
     glassbox::bindings::bind_run_options(m);
     glassbox::bindings::bind_network(m);
     glassbox::bindings::bind_gradients(m);

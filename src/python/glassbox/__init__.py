@@ -19,6 +19,9 @@ True
 
 from __future__ import annotations
 
+# First: imports the compiled core (on a portable x86-64 build, the CPU level it chooses) as
+# glassbox._core, which the modules below import.
+from glassbox._core_loader import cpu_level
 from glassbox.errors import NonFiniteWarning, UnsupportedLayerError
 from glassbox.explainers import (
     LRP,
@@ -109,6 +112,7 @@ __all__ = [
     "ale",
     "as_model",
     "build_network",
+    "cpu_level",
     "from_keras",
     "from_onnx",
     "from_sklearn",

@@ -21,10 +21,14 @@ def _positive_int(text: str) -> int:
 
 
 def _version() -> str:
+    """The installed version and the compiled core's CPU level (``glassbox.cpu_level()``)."""
+    from glassbox import cpu_level
+
     try:
-        return metadata.version("glassbox")
+        version = metadata.version("glassbox")
     except metadata.PackageNotFoundError:
-        return "(not installed)"
+        version = "(not installed)"
+    return f"{version} (compiled core: {cpu_level()})"
 
 
 def build_parser() -> argparse.ArgumentParser:
