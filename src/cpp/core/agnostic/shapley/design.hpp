@@ -53,6 +53,8 @@ Index max_design_coalitions(Sampling sampling, Index d, Index n_samples, bool ro
 
 // Shared by the samplers.
 double binomial(Index n, Index s);
+// The Shapley kernel's mass per coalition size 0..d, normalised over sizes 1..d-1.
+std::vector<double> kernel_size_mass(Index d);
 // Calls visit(bits) for every subset of {0..d-1} of size s, in lexicographic order.
 template <class Visit>
 void for_each_subset(Index d, Index s, Visit&& visit) {

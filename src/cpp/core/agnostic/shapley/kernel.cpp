@@ -302,17 +302,21 @@ Index min_kernel_samples(Index d) {
     return std::min(everything, 2 * d + 2);
 }
 
+std::vector<double> kernel_size_mass(Index d) {
+    std::vector<double> mass(static_cast<std::size_t>(d + 1), 0.0);
+    double total = 0.0;
+    for (Index s = 1; s < d; ++s) {
+        mass[static_cast<std::size_t>(s)] = static_cast<double>(d - 1) / static_cast<double>(s * (d - s));
+        total += mass[static_cast<std::size_t>(s)];
+    }
+    for (double& m : mass) m /= total;
+    return mass;
+}
+
 KernelPlan plan_kernel(Index d, Index n_samples) {
     KernelPlan plan;
     plan.d = d;
-    plan.size_mass.assign(static_cast<std::size_t>(d + 1), 0.0);
-    double total = 0.0;
-    for (Index s = 1; s < d; ++s) {
-        plan.size_mass[static_cast<std::size_t>(s)] =
-            static_cast<double>(d - 1) / static_cast<double>(s * (d - s));
-        total += plan.size_mass[static_cast<std::size_t>(s)];
-    }
-    for (double& m : plan.size_mass) m /= total;
+    plan.size_mass = kernel_size_mass(d);
     double budget = static_cast<double>(n_samples), remaining = 1.0;
     for (Index s = 1; 2 * s <= d; ++s) {
         const bool middle = 2 * s == d;

@@ -56,12 +56,10 @@ public:
           strata_(static_cast<std::size_t>(d / 2)), counts_(strata_.size(), 0),
           options_(options) {
         set_.reserve(max_design_coalitions(Sampling::leverage, d, n_samples, true));
-        double total = 0.0;  // the Shapley kernel's weight per coalition, as plan_kernel's
-        for (Index s = 1; s < d; ++s) total += static_cast<double>(d - 1) / static_cast<double>(s * (d - s));
+        const std::vector<double> mass = kernel_size_mass(d);  // per coalition: mass / C(d, s)
         for (Index h = 0; h < d / 2; ++h) {
-            const Index s = h + 1;
             strata_[static_cast<std::size_t>(h)].kernel_weight =
-                static_cast<double>(d - 1) / static_cast<double>(s * (d - s)) / total / binomial(d, s);
+                mass[static_cast<std::size_t>(h + 1)] / binomial(d, h + 1);
         }
     }
 
@@ -195,11 +193,8 @@ private:
             // in the middle (2 (h + 1) = d) a unit is named by its coalition holding group 0
             if (2 * (h + 1) == d && !(bits_.words[0] & 1u)) complement(bits_, d);
             const Index before = set_.size();
-            const Index c = set_.insert(bits_.data());
-            if (c < before) continue;  // drawn before: without replacement
-            stratum.members.push_back(static_cast<std::int32_t>(c));
-            complement(bits_, d);
-            stratum.members.push_back(static_cast<std::int32_t>(set_.insert(bits_.data())));
+            if (set_.insert(bits_.data()) < before) continue;  // drawn before: without replacement
+            add_unit(stratum, bits_);  // finds the coalition just stored, adds its complement
         }
     }
 
