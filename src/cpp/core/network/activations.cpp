@@ -93,8 +93,9 @@ const auto& activation_table() {
         activation(
             "gelu", {}, kRescale,
             [](float x, S) { return 0.5f * x * (1.0f + vmath::erf(x * kInvSqrt2)); },
-            [](float x, float, S) {
-                const float cdf = 0.5f * (1.0f + vmath::erf(x * kInvSqrt2));
+            [](float x, float y, S) {
+                // Phi(x) = y / x: one division instead of a second erf (Phi(0) = 1/2)
+                const float cdf = std::fabs(x) > 1e-30f ? y / x : 0.5f;
                 // e^(-x^2 / 2) is below the float range past |x| = 13.2, where cdf is 0 or 1
                 const float pdf = kInvSqrt2Pi * vmath::exp_bounded(-std::min(87.0f, 0.5f * x * x));
                 return cdf + x * pdf;

@@ -21,8 +21,13 @@ Dense::Dense(RowMatrixXf weight, VectorXf bias, const std::vector<Shape>& input_
 void Dense::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, const RowMatrixXf& x,
                            RowMatrixXf& z) const {
     z.resize(x.rows(), weight.rows());
-    z.noalias() = x * weight.transpose();
-    if (bias) z.rowwise() += bias->transpose();
+    // the bias first, then the product added: Eigen's "=" zeroes z before its GEMM accumulates
+    if (bias) {
+        z.rowwise() = bias->transpose();
+    } else {
+        z.setZero();
+    }
+    z.noalias() += x * weight.transpose();
 }
 
 void Dense::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
