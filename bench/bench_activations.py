@@ -17,14 +17,12 @@ slow moment hits every activation alike. Each result is checked against torch's 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from common import SETTLE_SECONDS, Row, format_text
+from common import Row, format_text, interleaved_medians
 
 SIZES = (32, 256, 256, 4)
 ACTIVATIONS = (
@@ -96,20 +94,6 @@ def _jobs(activation: str, X: np.ndarray) -> dict[str, tuple[Callable[[], Any], 
     return {"predict": (predict, torch_forward), "Saliency": (gradient, torch_gradient)}
 
 
-def _interleaved(jobs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median seconds of every job, measured in ``repeats`` rounds of one run each."""
-    times: dict[str, list[float]] = {name: [] for name in jobs}
-    for job in jobs.values():  # warm-up
-        job()
-    for _ in range(repeats):
-        for name, job in jobs.items():
-            time.sleep(SETTLE_SECONDS / 5)
-            start = time.perf_counter()
-            job()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def run(quick: bool = False) -> list[Row]:
     """One row per (activation, measure): glassbox vs torch, same run."""
     import torch
@@ -123,7 +107,7 @@ def run(quick: bool = False) -> list[Row]:
         for measure, (mine, theirs) in _jobs(activation, X).items():
             jobs[f"{activation}|{measure}|glassbox"] = mine
             jobs[f"{activation}|{measure}|torch"] = theirs
-    medians = _interleaved(jobs, repeats)
+    medians = interleaved_medians(jobs, repeats)
     size = f"MLP {'-'.join(map(str, SIZES))}, {n_rows:,} rows, {N_THREADS} threads"
     rows = []
     for activation in ACTIVATIONS:

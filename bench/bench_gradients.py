@@ -5,6 +5,8 @@ the whole table). Every method explains the same rows of the same network, targe
 
 - Integrated Gradients, Gauss-Legendre, 50 steps, zero baseline; Captum's ``internal_batch_size``
   is tuned over a few values and the best is reported;
+- the same IG with ``fast_path=False`` on the MLP built in torch with GELU, Tanh and SiLU (not
+  only ReLU), glassbox and Captum measured in interleaved rounds;
 - Saliency, Input x Gradient, SmoothGrad (50 samples) and GradientShap (20 samples, 100 baselines),
   Captum at its defaults;
 - Integrated Gradients over 10,000 rows x 200 steps in a child process that does only that job,
@@ -36,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, format_text, interleaved_medians, time_it
 
 SIZES = (30, 256, 256, 2)
 TARGET = 1
@@ -157,6 +159,63 @@ def _bench_ig(model: Any, spec: Any, net: Any, X: np.ndarray, quick: bool) -> li
                     f"mean |delta| {np.abs(mine.result.delta).mean():.1e}",
                 ],
                 effective=fast_path and _shortcut_applies(model),
+            )
+        )
+    return rows
+
+
+IG_ACTIVATIONS = ("GELU", "Tanh", "SiLU")
+
+
+def _bench_ig_activations(X: np.ndarray, quick: bool) -> list[Row]:
+    """IG with ``fast_path=False`` on the same MLP with smooth activations vs Captum, interleaved.
+
+    The torch MLP (default initialisation, seed 0) is converted with ``gb.from_torch``; Captum's
+    ``internal_batch_size`` is the best of a few in a first pass, then both run in interleaved
+    rounds (the machine is noisy) and the medians are compared.
+    """
+    import captum.attr
+    import torch
+
+    import glassbox as gb
+    from bench_activations import make_module
+
+    steps, repeats = 50, 3 if quick else 9
+    flops = 2.0 * 2 * sum(a * b for a, b in itertools.pairwise(SIZES)) * len(X) * steps
+    xt = torch.from_numpy(X)
+    rows = []
+    for activation in IG_ACTIVATIONS:
+        net = make_module(activation, SIZES)
+        ig = gb.IntegratedGradients(
+            gb.from_torch(net), n_steps=steps, method="gausslegendre", fast_path=False
+        )
+        captum_ig = captum.attr.IntegratedGradients(net)
+
+        def peer(batch: int | None, captum_ig: Any = captum_ig) -> Any:
+            return captum_ig.attribute(
+                xt, target=TARGET, n_steps=steps, method="gausslegendre", internal_batch_size=batch
+            )
+
+        batches = [None, 2048] if quick else [None, 4096, 2048, 1024]
+        batch = min(batches, key=lambda b: time_it(lambda b=b: peer(b)).median)
+        mine = ig(X, baselines=0.0, target=TARGET).values
+        np.testing.assert_allclose(mine, peer(batch).numpy(), rtol=1e-3, atol=1e-5)
+        medians = interleaved_medians(
+            {
+                "glassbox": lambda ig=ig: ig(X, baselines=0.0, target=TARGET),
+                "Captum": lambda batch=batch, peer=peer: peer(batch),
+            },
+            repeats,
+        )
+        rows.append(
+            Row(
+                f"IntegratedGradients ({activation} MLP, {steps} steps, fast_path=False)",
+                f"{len(X)} rows",
+                medians["glassbox"],
+                peer=medians["Captum"],
+                peer_name=f"Captum, internal_batch_size={batch or 'all'}",
+                gflops=flops / medians["glassbox"] / 1e9,
+                notes=[f"median of {repeats} interleaved rounds"],
             )
         )
     return rows
@@ -341,6 +400,7 @@ def run(quick: bool = False) -> list[Row]:
     n = 100 if quick else 500
     X = np.random.default_rng(0).standard_normal((n, SIZES[0])).astype(np.float32)
     rows = _bench_ig(model, spec, net, X, quick)
+    rows += _bench_ig_activations(X, quick)
     rows += _bench_gradient_methods(model, spec, net, X)
     size = (2_000, 50) if quick else (10_000, 200)
     rows += [bench_peak_memory(*size, fast_path=fast) for fast in (True, False)]

@@ -57,6 +57,30 @@ def time_it(fn: Callable[[], Any], repeats: int = MIN_REPEATS, warmup: int = 1) 
     return Timing(statistics.median(times), min(times), max(times), result)
 
 
+def interleaved_medians(jobs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median seconds of every job, measured in ``repeats`` rounds that run each job once.
+
+    On a noisy 2-core machine a slow moment then hits every job of a round alike, so same-run
+    ratios stay fair. Every job runs once first as a warm-up.
+
+    Examples
+    --------
+    >>> medians = interleaved_medians({"a": lambda: sum(range(10)), "b": lambda: 0}, 3)
+    >>> sorted(medians), medians["a"] > 0
+    (['a', 'b'], True)
+    """
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for job in jobs.values():
+        job()
+    for _ in range(repeats):
+        for name, job in jobs.items():
+            time.sleep(SETTLE_SECONDS / 5)
+            start = time.perf_counter()
+            job()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 @dataclass
 class Row:
     """One line of the benchmark table (times in seconds; ``None`` where not measured)."""
