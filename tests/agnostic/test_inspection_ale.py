@@ -160,3 +160,15 @@ def test_quantile_edges_are_numpys_inverted_cdf_quantiles() -> None:
                 assert np.unique(q).size < 2
                 continue
             np.testing.assert_array_equal(edges, np.unique(q))
+
+
+def test_bin_indices_of_several_columns() -> None:
+    from glassbox.inspection.ale import bin_indices, quantile_edges
+
+    columns = np.random.default_rng(1).normal(size=(300, 3)).round(1)  # ties on the edges
+    columns[:, 2] = np.repeat([0.0, 1.0, 2.0], 100)  # fewer edges than the others
+    edges = quantile_edges(columns, 8, [0, 1, 2])
+    index = bin_indices(columns, edges)
+    for c, e in enumerate(edges):
+        expected = np.clip(np.searchsorted(e, columns[:, c], side="left") - 1, 0, e.size - 2)
+        np.testing.assert_array_equal(index[c], expected)

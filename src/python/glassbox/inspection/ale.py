@@ -68,9 +68,11 @@ def quantile_edges(columns: np.ndarray, bins: int, features: Sequence[int]) -> l
     return edges
 
 
-def bin_index(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Bin k holds (edges[k], edges[k + 1]]; the first bin also holds edges[0]."""
-    return np.clip(np.searchsorted(edges, column, side="left") - 1, 0, edges.size - 2)
+def bin_indices(columns: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """The bin of every value, (n_columns, n_rows): bin k holds (edges[k], edges[k + 1]]; the
+    first bin also holds edges[0]."""
+    index = np.stack([np.searchsorted(e, columns[:, c]) for c, e in enumerate(edges)]) - 1
+    return np.clip(index, 0, np.array([e.size - 2 for e in edges])[:, None])
 
 
 def _first_order(differences: np.ndarray, index: np.ndarray, n_bins: list[int]) -> list[tuple]:
@@ -210,11 +212,18 @@ def ale(
     n_bins = check_int(bins, "bins", 1)
     outputs = select_outputs(target, run.n_outputs, run.output_names)
     columns = batch[:, used].astype(np.float64)
-    edges_of = dict(zip(used, quantile_edges(columns, n_bins, used), strict=True))
-    index_of = {f: bin_index(columns[:, c], edges_of[f]) for c, f in enumerate(used)}
-    cells = [(edges_of[f], index_of[f]) for job in jobs for f in job]
-    lower = np.stack([e[i] for e, i in cells], 1).astype(np.float32)
-    upper = np.stack([e[i + 1] for e, i in cells], 1).astype(np.float32)
+    edges = quantile_edges(columns, n_bins, used)
+    index = bin_indices(columns, edges)
+    edges_of = dict(zip(used, edges, strict=True))
+    index_of = dict(zip(used, index, strict=True))
+    # each job's columns of the lower and upper edges of every row's bin
+    width = max(e.size for e in edges)
+    padded = np.stack([np.pad(e, (0, width - e.size), "edge") for e in edges])
+    cells = np.array([used.index(f) for job in jobs for f in job])
+    lower, upper = (
+        np.ascontiguousarray(np.take_along_axis(padded[cells], index[cells] + k, 1).T, np.float32)
+        for k in (0, 1)
+    )
     differences = np.asarray(
         run.call(_core.ale_differences, batch, features=jobs, lower=lower, upper=upper)
     ).reshape(len(jobs), batch.shape[0], -1)[:, :, outputs]
