@@ -217,8 +217,9 @@ def ale(
     edges_of = dict(zip(used, edges, strict=True))
     index_of = dict(zip(used, index, strict=True))
     # each job's columns of the lower and upper edges of every row's bin
-    width = max(e.size for e in edges)
-    padded = np.stack([np.pad(e, (0, width - e.size), "edge") for e in edges])
+    padded = np.empty((len(edges), max(e.size for e in edges)))
+    for c, e in enumerate(edges):
+        padded[c, : e.size], padded[c, e.size :] = e, e[-1]
     cells = np.array([used.index(f) for job in jobs for f in job])
     lower, upper = (
         np.ascontiguousarray(np.take_along_axis(padded[cells], index[cells] + k, 1).T, np.float32)
