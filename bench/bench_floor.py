@@ -79,6 +79,9 @@ def _methods(X: np.ndarray, y: np.ndarray) -> dict[str, Callable[[Any], Any]]:
         "ale (30 features, one call each)": lambda m: [
             gb.ale(m, X, f, target=1, **threads) for f in range(X.shape[1])
         ],
+        "ale (30 features, one call: a list of them)": lambda m: gb.ale(
+            m, X, [[f] for f in range(X.shape[1])], target=1, **threads
+        ),
         "h_statistic (5 features)": lambda m: gb.h_statistic(
             m, X, list(range(5)), target=1, **threads
         ),

@@ -92,3 +92,83 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="repeat"):
         gb.ale(estimator, X, [1, 1])
     np.testing.assert_array_equal(X, before)
+
+
+def test_the_list_form_equals_one_call_per_item_and_the_reference() -> None:
+    # an odd row count: a pair's corners after a single's could straddle a chunk of 256 rows
+    estimator, X, _ = ref.problem("multiclass", n_rows=91)
+    native = gb.from_sklearn(estimator)
+    jobs = [[2], (0, 3), [1], ["x3"], (3, 1)]
+    for model in (native, estimator):
+        many = gb.ale(model, X, jobs, bins=6, target=[0, 2])
+        assert isinstance(many, list) and len(many) == len(jobs)
+        for job, result in zip(jobs, many, strict=True):
+            one = gb.ale(model, X, job if len(job) == 2 else job[0], bins=6, target=[0, 2])
+            assert result.features == one.features
+            # (a native network's float32 rows may round differently at another batch position)
+            np.testing.assert_allclose(result.values, one.values, rtol=0, atol=1e-6)
+            np.testing.assert_array_equal(result.counts, one.counts)
+            for a, b in zip(result.edges, one.edges, strict=True):
+                np.testing.assert_array_equal(a, b)
+    predict = lambda Z: native.predict(Z.astype(np.float32))[:, [0, 2]]  # noqa: E731
+    data = X.astype(np.float32)
+    many = gb.ale(native, X, jobs, bins=6, target=[0, 2])
+    expected = ref.ale_1d(predict, data, 1, many[2].edges[0].astype(np.float32))
+    np.testing.assert_allclose(many[2].values, expected, atol=1e-5)
+    edges = [e.astype(np.float32) for e in many[1].edges]
+    np.testing.assert_allclose(many[1].values, ref.ale_2d(predict, data, (0, 3), edges), atol=1e-5)
+
+
+def test_the_list_form_is_bit_identical_across_threads() -> None:
+    estimator, X, _ = ref.problem("regression", n_rows=700)  # several chunks per feature
+    native = gb.from_sklearn(estimator)
+    jobs = [[f] for f in range(X.shape[1])] + [(0, 1)]
+    one = gb.ale(native, X, jobs, n_threads=1)
+    two = gb.ale(native, X, jobs, n_threads=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_the_list_form_rejects_bad_items() -> None:
+    estimator, X, _ = ref.problem("regression", n_rows=40)
+    with pytest.raises(ValueError, match=r"one feature or a pair.*list of them"):
+        gb.ale(estimator, X, [[0], [0, 1, 2]])
+    with pytest.raises(TypeError, match="non-empty sequence"):
+        gb.ale(estimator, X, [[0], []])
+    with pytest.raises(ValueError, match="repeat"):
+        gb.ale(estimator, X, [[0], (2, 2)])
+    constant = X.copy()
+    constant[:, 3] = 1.0
+    with pytest.raises(ValueError, match="feature 3 is constant"):
+        gb.ale(estimator, constant, [[0], [3]])
+    with pytest.raises(ValueError, match="features"):
+        gb.ale(estimator, X, [[0], [X.shape[1]]])
+
+
+def test_quantile_edges_are_numpys_inverted_cdf_quantiles() -> None:
+    from glassbox.inspection.ale import quantile_edges
+
+    rng = np.random.default_rng(0)
+    for n in (*range(1, 60), 569, 1000):
+        column = rng.normal(size=(n, 1)).round(1)  # ties too
+        for bins in range(1, 25):
+            levels = np.linspace(0, 1, min(bins, n) + 1)
+            q = np.quantile(column[:, 0], levels, method="inverted_cdf")
+            try:
+                edges = quantile_edges(column, bins, [0])[0]
+            except ValueError:  # constant
+                assert np.unique(q).size < 2
+                continue
+            np.testing.assert_array_equal(edges, np.unique(q))
+
+
+def test_bin_indices_of_several_columns() -> None:
+    from glassbox.inspection.ale import bin_indices, quantile_edges
+
+    columns = np.random.default_rng(1).normal(size=(300, 3)).round(1)  # ties on the edges
+    columns[:, 2] = np.repeat([0.0, 1.0, 2.0], 100)  # fewer edges than the others
+    edges = quantile_edges(columns, 8, [0, 1, 2])
+    index = bin_indices(columns, edges)
+    for c, e in enumerate(edges):
+        expected = np.clip(np.searchsorted(e, columns[:, c], side="left") - 1, 0, e.size - 2)
+        np.testing.assert_array_equal(index[c], expected)

@@ -151,7 +151,7 @@ void bind_inspection(py::module_& m) {
         "n_outputs).");
     m.def(
         "ale_differences",
-        [](const py::object& model, const ConstRowRef& X, const std::vector<Index>& features,
+        [](const py::object& model, const ConstRowRef& X, const Groups& features,
            const ConstRowRef& lower, const ConstRowRef& upper, Index n_outputs,
            RunOptions options) {
             const ModelArg arg = to_model(model, X.cols(), n_outputs);
@@ -161,7 +161,9 @@ void bind_inspection(py::module_& m) {
         },
         py::arg("model"), py::kw_only(), py::arg("X"), py::arg("features"), py::arg("lower"),
         py::arg("upper"), py::arg("n_outputs"), default_options(),
-        "Per row: the model's finite difference across its ALE cell (rows, n_outputs).");
+        "Per ALE job (one feature or a pair; its columns of lower / upper follow the previous "
+        "jobs') and row: the model's finite difference across the row's cell (jobs * rows, "
+        "n_outputs), job-major.");
 }
 
 }  // namespace glassbox::bindings

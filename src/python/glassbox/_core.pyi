@@ -240,7 +240,7 @@ def ale_differences(
     model: _AnyModel,
     *,
     X: FloatArray,
-    features: Sequence[int],
+    features: Sequence[Sequence[int]],
     lower: FloatArray,
     upper: FloatArray,
     n_outputs: int,

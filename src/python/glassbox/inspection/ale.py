@@ -50,29 +50,52 @@ class ALE(Tabular):
         return grid_frame(self, self.edges, kind, {"value": self.values})
 
 
-def quantile_edges(column: np.ndarray, bins: int, feature: int) -> np.ndarray:
-    """Bin edges at the data's quantiles (inverted CDF, so every edge is a data value and no bin
-    is empty); repeated quantiles merge, so there may be fewer than ``bins`` bins."""
+def quantile_edges(columns: np.ndarray, bins: int, features: Sequence[int]) -> list[np.ndarray]:
+    """Bin edges of each column of ``columns`` (n_rows, n_columns) at its quantiles (inverted CDF,
+    so every edge is a data value and no bin is empty); repeated quantiles merge, so there may be
+    fewer than ``bins`` bins."""
+    n = columns.shape[0]
     # more bins than rows give the same edges (every data value): never ask for more
-    bins = min(bins, column.size)
-    edges = np.unique(np.quantile(column, np.linspace(0, 1, bins + 1), method="inverted_cdf"))
-    if edges.size < 2:
-        raise ValueError(f"features: feature {feature} is constant; ALE needs two values")
+    bins = min(bins, n)
+    # np.quantile's inverted CDF: the value at position ceil(n q) - 1 of the sorted column
+    # (one sort for all columns, without np.quantile's per-call overhead)
+    positions = np.maximum(np.ceil(n * np.linspace(0, 1, bins + 1)) - 1, 0).astype(np.intp)
+    quantiles = np.sort(columns, axis=0)[positions]
+    edges = [np.unique(quantiles[:, c]) for c in range(columns.shape[1])]
+    for e, feature in zip(edges, features, strict=True):
+        if e.size < 2:
+            raise ValueError(f"features: feature {feature} is constant; ALE needs two values")
     return edges
 
 
-def bin_index(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Bin k holds (edges[k], edges[k + 1]]; the first bin also holds edges[0]."""
-    return np.clip(np.searchsorted(edges, column, side="left") - 1, 0, edges.size - 2)
+def bin_indices(columns: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """The bin of every value, (n_columns, n_rows): bin k holds (edges[k], edges[k + 1]]; the
+    first bin also holds edges[0]."""
+    index = np.stack([np.searchsorted(e, columns[:, c]) for c, e in enumerate(edges)]) - 1
+    return np.clip(index, 0, np.array([e.size - 2 for e in edges])[:, None])
 
 
-def _first_order(differences: np.ndarray, index: np.ndarray, n_bins: int) -> tuple:
-    counts = np.bincount(index, minlength=n_bins)
-    sums = np.stack([np.bincount(index, d, minlength=n_bins) for d in differences.T])
-    effects = np.concatenate([np.zeros((sums.shape[0], 1)), np.cumsum(sums / counts, axis=1)], 1)
+def _first_order(differences: np.ndarray, index: np.ndarray, n_bins: list[int]) -> list[tuple]:
+    """(effects, counts) of several single features at once: ``differences`` (jobs, rows,
+    outputs), ``index`` (jobs, rows) their bins; bins padded to the largest count, where an
+    empty bin adds nothing, then cut back."""
+    n_jobs, width = len(n_bins), max(n_bins)
+    flat = (index + width * np.arange(n_jobs)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=n_jobs * width).reshape(n_jobs, width)
+    sums = np.stack(
+        [
+            np.bincount(flat, differences[:, :, o].ravel(), minlength=n_jobs * width)
+            for o in range(differences.shape[2])
+        ]
+    ).reshape(-1, n_jobs, width)
+    sums = sums.transpose(1, 0, 2)  # (jobs, outputs, bins)
+    steps = np.divide(sums, counts[:, None], out=np.zeros_like(sums), where=counts[:, None] > 0)
+    effects = np.concatenate([np.zeros((*steps.shape[:2], 1)), np.cumsum(steps, axis=2)], 2)
     # center: the mean over the data of the effect, each bin at the mean of its two edges
-    mean = (counts * (effects[:, :-1] + effects[:, 1:]) / 2).sum(axis=1) / counts.sum()
-    return effects - mean[:, None], counts
+    middle = (effects[:, :, :-1] + effects[:, :, 1:]) / 2
+    mean = (counts[:, None] * middle).sum(axis=2) / counts.sum(axis=1)[:, None]
+    effects -= mean[:, :, None]
+    return [(effects[j, :, : b + 1].copy(), counts[j, :b].copy()) for j, b in enumerate(n_bins)]
 
 
 def _accumulated_main_effect(effects: np.ndarray, counts: np.ndarray, axis: int) -> np.ndarray:
@@ -105,32 +128,52 @@ def _second_order(differences: np.ndarray, cells: tuple, shape: tuple) -> tuple:
     return effects - center[:, None, None], counts
 
 
+def _jobs(features: object, n_features: int, names: Sequence[str] | None) -> tuple[list, bool]:
+    """The ALE jobs (each one feature or a pair, as indices) and whether ``features`` listed
+    several (a list whose items include a list or tuple)."""
+    many = isinstance(features, (list, tuple)) and any(
+        isinstance(f, (list, tuple, range, np.ndarray)) for f in features
+    )
+    jobs = [check_features(f, n_features, names=names) for f in (features if many else [features])]
+    for job in jobs:
+        if len(job) > 2:
+            raise ValueError(
+                f"features: expected one feature or a pair, got {len(job)} ({job}); for several "
+                "effects in one call pass a list of them, e.g. [[0], [1], (2, 3)]"
+            )
+    return jobs, many
+
+
 def ale(
     model: object,
     X: object,
-    features: int | str | Sequence[int | str],
+    features: int | str | Sequence[int | str] | Sequence[int | str | Sequence[int | str]],
     *,
     bins: int = 10,
     target: int | str | Sequence[int | str] | None = None,
     n_threads: int | None = None,
     progress: ProgressArg = None,
     memory_budget: int | None = None,
-) -> ALE:
-    """Accumulated local effects of one feature, or the second-order effect of a pair.
+) -> ALE | list[ALE]:
+    """Accumulated local effects of one feature, or the second-order effect of a pair; or of
+    several such in one call.
 
     The feature's range is cut at its quantiles into ``bins`` bins. One feature: every row is
     moved to the lower and upper edge of its bin; the mean output difference per bin is the
     local effect, accumulated over the bins and centered so its mean over the data is 0. A pair:
     the mean second difference over each cell, accumulated over both axes, minus the first-order
     effects this accumulation contains, centered (Apley & Zhu, 2020). The core evaluates the
-    2 (or 4) corners of every row's cell; bins and sums are vectorised here.
+    2 (or 4) corners of every row's cell, for every effect asked for in one pass; bins and sums
+    are vectorised here.
 
     Parameters
     ----------
     model : NativeModel, CallableModel, estimator or callable
     X : array of shape (n_rows, n_features)
-    features : int, str or a pair of them
-        Feature indices or names.
+    features : int, str, a pair of them, or a list of those
+        Feature indices or names: one feature, a pair, or a list whose items are features or
+        pairs (``[[0], [1], (2, 3)]``; an item that is a list or tuple marks the list form),
+        for several effects in one call.
     bins : int
         Quantile bins per feature (>= 1).
     target : int, str or a sequence of them, optional
@@ -143,7 +186,7 @@ def ale(
 
     Returns
     -------
-    ALE
+    ALE, or a list of ALE (one per item, in order) for the list form
 
     Examples
     --------
@@ -155,33 +198,56 @@ def ale(
     >>> effect = gb.ale(model, X, 0, bins=5)
     >>> effect.values.shape, (np.diff(effect.values[0]) / np.diff(effect.edges[0])).round(3)
     ((1, 6), array([3., 3., 3., 3., 3.]))
+
+    Every feature's effect in one call (one pass over the model):
+
+    >>> effects = gb.ale(model, X, [[f] for f in range(2)], bins=5)
+    >>> [e.features for e in effects], np.array_equal(effects[0].values, effect.values)
+    ([[0], [1]], True)
     """
     run, batch = prepare(model, X, n_threads, memory_budget, progress, "ale")
-    feats = check_features(features, batch.shape[1], names=run.feature_names)
-    if len(feats) > 2:
-        raise ValueError(f"features: expected one feature or a pair, got {len(feats)}")
-    check_ordered(run, batch, feats, "cuts the feature into intervals of its values")
+    jobs, many = _jobs(features, batch.shape[1], run.feature_names)
+    used = sorted({f for job in jobs for f in job})
+    check_ordered(run, batch, used, "cuts the feature into intervals of its values")
     n_bins = check_int(bins, "bins", 1)
     outputs = select_outputs(target, run.n_outputs, run.output_names)
-    columns = [batch[:, f].astype(np.float64) for f in feats]
-    edges = [quantile_edges(c, n_bins, f) for c, f in zip(columns, feats, strict=True)]
-    index = [bin_index(c, e) for c, e in zip(columns, edges, strict=True)]
-    lower = np.stack([e[i] for e, i in zip(edges, index, strict=True)], 1).astype(np.float32)
-    upper = np.stack([e[i + 1] for e, i in zip(edges, index, strict=True)], 1).astype(np.float32)
-    differences = np.asarray(
-        run.call(_core.ale_differences, batch, features=feats, lower=lower, upper=upper)
-    )[:, outputs]
-    if len(feats) == 1:
-        values, counts = _first_order(differences, index[0], edges[0].size - 1)
-    else:
-        shape = (edges[0].size - 1, edges[1].size - 1)
-        values, counts = _second_order(differences, tuple(index), shape)
-    run.check_finite(batch, values=values)
-    return ALE(
-        values=values,
-        edges=edges,
-        counts=counts,
-        features=feats,
-        targets=outputs,
-        **run.names,
+    columns = batch[:, used].astype(np.float64)
+    edges = quantile_edges(columns, n_bins, used)
+    index = bin_indices(columns, edges)
+    edges_of = dict(zip(used, edges, strict=True))
+    index_of = dict(zip(used, index, strict=True))
+    # each job's columns of the lower and upper edges of every row's bin
+    padded = np.empty((len(edges), max(e.size for e in edges)))
+    for c, e in enumerate(edges):
+        padded[c, : e.size], padded[c, e.size :] = e, e[-1]
+    cells = np.array([used.index(f) for job in jobs for f in job])
+    lower, upper = (
+        np.ascontiguousarray(np.take_along_axis(padded[cells], index[cells] + k, 1).T, np.float32)
+        for k in (0, 1)
     )
+    differences = np.asarray(
+        run.call(_core.ale_differences, batch, features=jobs, lower=lower, upper=upper)
+    ).reshape(len(jobs), batch.shape[0], -1)[:, :, outputs]
+    found: dict[int, tuple] = {}
+    singles = [j for j, job in enumerate(jobs) if len(job) == 1]
+    if singles:
+        index = np.stack([index_of[jobs[j][0]] for j in singles])
+        sizes = [edges_of[jobs[j][0]].size - 1 for j in singles]
+        found.update(zip(singles, _first_order(differences[singles], index, sizes), strict=True))
+    for j, job in enumerate(jobs):
+        if len(job) == 2:
+            shape = (edges_of[job[0]].size - 1, edges_of[job[1]].size - 1)
+            found[j] = _second_order(differences[j], (index_of[job[0]], index_of[job[1]]), shape)
+    run.check_finite(batch, values=np.concatenate([found[j][0].ravel() for j in found]))
+    results = [
+        ALE(
+            values=found[j][0],
+            edges=[edges_of[f] for f in job],
+            counts=found[j][1],
+            features=job,
+            targets=outputs,
+            **run.names,
+        )
+        for j, job in enumerate(jobs)
+    ]
+    return results if many else results[0]
