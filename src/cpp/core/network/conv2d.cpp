@@ -1,6 +1,7 @@
 #include "core/network/conv2d.hpp"
 
 #include <algorithm>
+#include <array>
 #include <type_traits>
 #include <vector>
 
@@ -30,15 +31,19 @@ inline Index samples_per_block(Index n, Index K, Index P) {
 // which dominates when a conv has few output channels.
 using Packet = Eigen::internal::packet_traits<float>::type;
 constexpr Index kTile = Eigen::internal::packet_traits<float>::size;  // floats per vector
-constexpr Index kMaxTile = 2 * kTile;  // the widest tile (extra columns of the padded copy)
+constexpr int kMaxVectors = 3;                    // the widest tile, in vectors
+constexpr Index kMaxTile = kMaxVectors * kTile;  // (extra columns of the padded copy)
 
 struct DirectGeometry {
-    Index cin_g, kh, kw, dh, dw, sh;  // per group input channels, kernel, dilation, row stride
-    Index padded_h, padded_w;         // the padded sample's plane
+    Index K;                  // taps per output channel: cin_g * kh * kw
+    const Index* taps;        // offset of each tap in the padded sample from the tile's origin
+    Index sh;                 // row stride
+    Index padded_h, padded_w;  // the padded sample's plane
     Index oh, ow;
 };
 
-// One tile: R output rows x NP vectors x OB channels, starting at output (oi0, oj0).
+// One tile: R output rows x NP vectors x OB channels, starting at output (oi0, oj0). The taps are
+// one flat loop (offsets precomputed), so the accumulators stay in registers across all of them.
 template <int OB, int NP, int R>
 inline void direct_tile(const DirectGeometry& d, const float* __restrict padded,
                         const float* __restrict wt, Index wt_stride, const float* bias,
@@ -52,21 +57,17 @@ inline void direct_tile(const DirectGeometry& d, const float* __restrict padded,
         for (int r = 0; r < R; ++r)
             for (int p = 0; p < NP; ++p) acc[r][o][p] = b;
     }
+    const float* __restrict origin = padded + oi0 * row_step + oj0;
+    const Index* __restrict taps = d.taps;
     const float* __restrict wk = wt;
-    for (Index c = 0; c < d.cin_g; ++c) {
-        for (Index ki = 0; ki < d.kh; ++ki) {
-            const float* __restrict in =
-                padded + (c * d.padded_h + oi0 * d.sh + ki * d.dh) * d.padded_w + oj0;
-            for (Index kj = 0; kj < d.kw; ++kj, wk += wt_stride) {
-                const float* __restrict src = in + kj * d.dw;
-                for (int r = 0; r < R; ++r) {
-                    Packet v[NP];
-                    for (int p = 0; p < NP; ++p) v[p] = ploadu<Packet>(src + r * row_step + p * kTile);
-                    for (int o = 0; o < OB; ++o) {
-                        const Packet w = pset1<Packet>(wk[o]);
-                        for (int p = 0; p < NP; ++p) acc[r][o][p] = pmadd(w, v[p], acc[r][o][p]);
-                    }
-                }
+    for (Index k = 0; k < d.K; ++k, wk += wt_stride) {
+        const float* __restrict src = origin + taps[k];
+        for (int r = 0; r < R; ++r) {
+            Packet v[NP];
+            for (int p = 0; p < NP; ++p) v[p] = ploadu<Packet>(src + r * row_step + p * kTile);
+            for (int o = 0; o < OB; ++o) {
+                const Packet w = pset1<Packet>(wk[o]);
+                for (int p = 0; p < NP; ++p) acc[r][o][p] = pmadd(w, v[p], acc[r][o][p]);
             }
         }
     }
@@ -85,13 +86,29 @@ inline void direct_tile(const DirectGeometry& d, const float* __restrict padded,
     }
 }
 
-// Output rows per tile: as many (up to 4) as keep the accumulators, one row's input vectors and
-// a broadcast weight within 16 vector registers; with few channels several rows hide the FMA
+// Whether a tile's accumulators, its OB broadcast weights and NP input vectors fit the 16 vector
+// registers (GCC keeps the broadcasts live across the rows; measured: one more spills an
+// accumulator to the stack and halves the speed).
+constexpr bool fits_registers(int OB, int NP, int R) { return R * NP * OB + OB + NP <= 16; }
+
+// Output rows per tile: as many (up to 4) as fit; with few channels several rows hide the FMA
 // latency (the transpose of a 1-channel-input conv has OB = 1).
 constexpr int rows_per_tile(int OB, int NP) {
     int r = 4;
-    while (r > 1 && r * NP * OB + NP + 1 > 16) --r;
+    while (r > 1 && !fits_registers(OB, NP, r)) --r;
     return r;
+}
+
+// Estimated cycles per tap of one tile (Zen 3 / Skylake-like: 2 FMAs per cycle, an FMA latency
+// of 4, about 2 unaligned vector loads and 4 instructions per cycle), used only to pick the tile
+// shape.
+constexpr double tile_cycles(int OB, int NP, int R) {
+    const double fmas = R * NP * OB, loads = R * NP + OB;
+    double c = fmas / 2;
+    if (c < 4) c = 4;  // fewer than 8 accumulators: latency-bound
+    if (loads / 2 > c) c = loads / 2;
+    if ((fmas + loads + 4) / 4 > c) c = (fmas + loads + 4) / 4;
+    return c;
 }
 
 template <int OB, int NP>
@@ -121,13 +138,51 @@ void direct_block(const DirectGeometry& d, const float* __restrict padded,
 
 using DirectBlockFn = void (*)(const DirectGeometry&, const float*, const float*, Index,
                                const float*, float*);
-// [OB - 1][wide]: wide tiles (two vectors) while the accumulators fit in 16 vector registers
-constexpr DirectBlockFn kDirectBlocks[8][2] = {
-    {direct_block<1, 1>, direct_block<1, 2>}, {direct_block<2, 1>, direct_block<2, 2>},
-    {direct_block<3, 1>, direct_block<3, 2>}, {direct_block<4, 1>, direct_block<4, 2>},
-    {direct_block<5, 1>, direct_block<5, 2>}, {direct_block<6, 1>, direct_block<6, 2>},
-    {direct_block<7, 1>, direct_block<7, 1>}, {direct_block<8, 1>, direct_block<8, 1>}};
-constexpr Index kMaxBlock = 8;
+constexpr int kMaxBlock = 7;  // output channels per block (one row of 7 x 1 vector fits)
+// [NP - 1][OB - 1]; nullptr where one row of the tile does not fit the registers
+template <int OB, int NP>
+constexpr DirectBlockFn block_fn() {
+    if constexpr (fits_registers(OB, NP, 1)) {
+        return direct_block<OB, NP>;
+    } else {
+        return nullptr;
+    }
+}
+template <int NP>
+constexpr std::array<DirectBlockFn, kMaxBlock> blocks_of_width() {
+    return {block_fn<1, NP>(), block_fn<2, NP>(), block_fn<3, NP>(), block_fn<4, NP>(),
+            block_fn<5, NP>(), block_fn<6, NP>(), block_fn<7, NP>()};
+}
+const std::array<DirectBlockFn, kMaxBlock> kDirectBlocks[kMaxVectors] = {
+    blocks_of_width<1>(), blocks_of_width<2>(), blocks_of_width<3>()};
+
+// The tile shape for a plane: vectors per tile NP (the whole row when it fits kMaxVectors) and
+// channels per block OB, minimising the estimated cycles over the plane (remainders included).
+struct TileShape {
+    int np, ob;
+};
+TileShape pick_tile(Index cout_g, Index oh, Index ow) {
+    const Index vectors = (ow + kTile - 1) / kTile;
+    const int np = static_cast<int>(std::min<Index>(vectors, kMaxVectors));
+    TileShape best{np, 1};
+    double best_cost = -1;
+    for (int ob = 1; ob <= kMaxBlock && ob <= cout_g; ++ob) {
+        if (!fits_registers(ob, np, 1)) break;
+        const int r = rows_per_tile(ob, np);
+        const int rest = static_cast<int>(cout_g % ob);
+        auto plane = [&](int channels) {  // one block of `channels`, all rows
+            const int rr = rows_per_tile(channels, np);
+            return (oh / r) * tile_cycles(channels, np, rr) * r / rr +
+                   static_cast<double>(oh % r) * tile_cycles(channels, np, 1);
+        };
+        const double cost = (cout_g / ob) * plane(ob) + (rest ? plane(rest) : 0.0);
+        if (best_cost < 0 || cost <= best_cost + 1e-9) {  // ties: more channels per pass
+            best_cost = cost;
+            best = {np, ob};
+        }
+    }
+    return best;
+}
 }  // namespace
 
 Conv2d::Conv2d(RowMatrixXf weight, const Shape& weight_shape, VectorXf bias, Conv2dOptions options,
@@ -282,32 +337,27 @@ bool Conv2d::use_direct() const {
 }
 
 namespace {
-// Direct convolution of n samples (rows of x) for stride_w == 1, described by `geo`.
-void direct_conv(const ConvGeometry& geo, const RowMatrixXf& weight, const VectorXf* bias,
-                 const float* x, Index n, float* z) {
+// Direct convolution of n samples (rows of x) for stride_w == 1, described by `geo`, with the
+// weights laid out as (group, K, cout_g): a tap's weights for a block of channels are adjacent
+// and compact, so a block's weights stay in L1 across tiles.
+void direct_conv(const ConvGeometry& geo, const float* wt, const float* bias, const float* x,
+                 Index n, float* z) {
     const Index P = geo.oh * geo.ow;
     const Index cin_g = geo.cin / geo.groups;
     const Index K = cin_g * geo.kh * geo.kw;
     const Index cout_g = geo.cout / geo.groups;
-    DirectGeometry d{cin_g,
-                     geo.kh,
-                     geo.kw,
-                     geo.dh,
-                     geo.dw,
-                     geo.sh,
-                     geo.h + geo.pad_top + geo.pad_bottom,
-                     geo.w + geo.pad_left + geo.pad_right + kMaxTile,
-                     geo.oh,
-                     geo.ow};
-    // weights as (group, K, cout_g): a tap's weights for a block of channels are adjacent and
-    // compact, so a block's weights stay in L1 across tiles
-    thread_local std::vector<float> wt, padded;
-    wt.resize(static_cast<std::size_t>(geo.cout * K));
-    for (Index g = 0; g < geo.groups; ++g)
-        for (Index o = 0; o < cout_g; ++o)
-            for (Index k = 0; k < K; ++k)
-                wt[static_cast<std::size_t>((g * K + k) * cout_g + o)] = weight(g * cout_g + o, k);
-    const Index plane = d.padded_h * d.padded_w;
+    const Index padded_h = geo.h + geo.pad_top + geo.pad_bottom;
+    const Index padded_w = geo.w + geo.pad_left + geo.pad_right + kMaxTile;
+    const Index plane = padded_h * padded_w;
+    thread_local std::vector<Index> taps;
+    taps.resize(static_cast<std::size_t>(K));
+    for (Index c = 0, k = 0; c < cin_g; ++c)
+        for (Index ki = 0; ki < geo.kh; ++ki)
+            for (Index kj = 0; kj < geo.kw; ++kj, ++k)
+                taps[static_cast<std::size_t>(k)] = c * plane + ki * geo.dh * padded_w + kj * geo.dw;
+    const DirectGeometry d{K, taps.data(), geo.sh, padded_h, padded_w, geo.oh, geo.ow};
+    const TileShape tile = pick_tile(cout_g, geo.oh, geo.ow);
+    thread_local std::vector<float> padded;
     padded.assign(static_cast<std::size_t>(geo.cin * plane), 0.0f);
     const Index in_size = geo.cin * geo.h * geo.w;
     for (Index r = 0; r < n; ++r) {
@@ -315,24 +365,35 @@ void direct_conv(const ConvGeometry& geo, const RowMatrixXf& weight, const Vecto
         for (Index c = 0; c < geo.cin; ++c) {
             for (Index ih = 0; ih < geo.h; ++ih) {
                 const float* __restrict src = xr + (c * geo.h + ih) * geo.w;
-                float* __restrict dst = padded.data() + c * plane +
-                                        (ih + geo.pad_top) * d.padded_w + geo.pad_left;
+                float* __restrict dst =
+                    padded.data() + c * plane + (ih + geo.pad_top) * padded_w + geo.pad_left;
                 for (Index iw = 0; iw < geo.w; ++iw) dst[iw] = src[iw];
             }
         }
         float* zr = z + r * geo.cout * P;
         for (Index g = 0; g < geo.groups; ++g) {
-            for (Index o0 = 0; o0 < cout_g; o0 += kMaxBlock) {
-                const Index ob = std::min(kMaxBlock, cout_g - o0);
+            for (Index o0 = 0; o0 < cout_g; o0 += tile.ob) {
+                const Index ob = std::min<Index>(tile.ob, cout_g - o0);
                 const Index channel = g * cout_g + o0;
-                kDirectBlocks[ob - 1][geo.ow >= kMaxTile ? 1 : 0](
-                    d, padded.data() + g * cin_g * plane,
-                    wt.data() + g * K * cout_g + o0, cout_g,
-                    bias ? bias->data() + channel : nullptr, zr + channel * P);
+                kDirectBlocks[tile.np - 1][ob - 1](d, padded.data() + g * cin_g * plane,
+                                                   wt + g * K * cout_g + o0, cout_g,
+                                                   bias ? bias + channel : nullptr,
+                                                   zr + channel * P);
             }
         }
     }
 }
+
+// weight (cout, K) as (group, K, cout_g), for direct_conv.
+void tap_major(const RowMatrixXf& weight, Index groups, std::vector<float>& wt) {
+    const Index cout_g = weight.rows() / groups, K = weight.cols();
+    wt.resize(static_cast<std::size_t>(weight.size()));
+    for (Index g = 0; g < groups; ++g)
+        for (Index o = 0; o < cout_g; ++o)
+            for (Index k = 0; k < K; ++k)
+                wt[static_cast<std::size_t>((g * K + k) * cout_g + o)] = weight(g * cout_g + o, k);
+}
+
 }  // namespace
 
 ConvGeometry Conv2d::geometry() const {
@@ -353,7 +414,10 @@ void Conv2d::affine_forward(const RowMatrixXf& weight, const VectorXf* bias, con
             "conv2d: input width does not match the layer's input shape");
     if (use_direct()) {
         z.resize(x.rows(), cout_ * oh_ * ow_);
-        direct_conv(geometry(), weight, bias, x.data(), x.rows(), z.data());
+        thread_local std::vector<float> wt;
+        tap_major(weight, opt_.groups, wt);
+        direct_conv(geometry(), wt.data(), bias ? bias->data() : nullptr, x.data(), x.rows(),
+                    z.data());
         return;
     }
     const Index n = x.rows();
