@@ -1,16 +1,20 @@
-"""LRP on a LeNet-like CNN (1x28x28, 256 rows): glassbox vs Captum vs plain torch forward+backward.
+"""LRP on a LeNet-like CNN (1x28x28, 256 rows): glassbox vs Zennit, Captum, torch forward+backward.
 
 Run ``python bench/bench_lrp.py [--quick]`` from the repository root (or ``bench/run.py`` for the
-whole table). All three work on the same network (conv 6@5x5, relu, maxpool 2, conv 16@5x5, relu,
+whole table). All work on the same network (conv 6@5x5, relu, maxpool 2, conv 16@5x5, relu,
 maxpool 2, flatten, dense 120, relu, dense 84, relu, dense 10) and the same rows, target class 3:
 
 - glassbox ``LRP(model, "EpsilonPlus")``: z+ on the convolutions, epsilon on the dense layers;
+- Zennit's ``EpsilonPlus`` composite (``zennit.attribution.Gradient``), the same rules as glassbox's
+  (z+ keeping the positive bias, epsilon = 1e-6, ReLU passed, max pooling by its gradient), the
+  output seeded with the target logit; skipped when zennit is not installed;
 - Captum ``LRP`` with the closest rules it has: ``Alpha1_Beta0_Rule`` (z+) on the convolutions and
   ``EpsilonRule`` on the linear layers (the notes report how closely the two agree);
 - torch: one forward and one backward pass of the same module to the input (the floor any
   hook-based LRP pays).
 
-The peer column is Captum; the torch time is in the notes (ratio = torch time / glassbox time).
+One row per peer (Zennit, Captum); the torch time is in the notes (ratio = torch time / glassbox
+time).
 """
 
 from __future__ import annotations
@@ -84,8 +88,32 @@ def _captum(net: Any, x: Any) -> np.ndarray:
     return LRP(net).attribute(x, target=TARGET).detach().numpy()
 
 
+def _zennit_row(net: Any, X: np.ndarray, mine: Any, n: int) -> list[Row]:
+    """The Zennit row (none when zennit is not installed), with how closely the two agree."""
+    from reference.zennit_peer import epsilon_plus, import_zennit
+
+    if import_zennit() is None:
+        return []
+    zennit = time_it(lambda: epsilon_plus(net, X, TARGET), repeats=5)
+    values, peer = mine.result.values, zennit.result
+    scale = np.abs(peer).max()
+    note = f"vs Zennit: max |Δ|/max {np.abs(values - peer).max() / scale:.1e} (same rules)"
+    return [
+        Row(
+            "LRP EpsilonPlus (LeNet)",
+            f"{n} x 1x28x28",
+            mine.median,
+            None,
+            zennit.median,
+            "Zennit",
+            None,
+            [note],
+        )
+    ]
+
+
 def run(quick: bool = False) -> list[Row]:
-    """Time the three on the same rows and return one table row."""
+    """Time glassbox and its peers on the same rows: one table row per peer."""
     import torch
 
     import glassbox as gb
@@ -120,6 +148,7 @@ def run(quick: bool = False) -> list[Row]:
         f"max |conservation gap| {np.abs(mine.result.delta).max():.1e}",
     ]
     return [
+        *_zennit_row(net, X, mine, n),
         Row(
             "LRP EpsilonPlus (LeNet)",
             f"{n} x 1x28x28",
@@ -129,7 +158,7 @@ def run(quick: bool = False) -> list[Row]:
             "Captum",
             2.0 * 2 * model.network.macs_per_sample * n / mine.median / 1e9,
             notes,
-        )
+        ),
     ]
 
 
