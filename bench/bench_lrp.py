@@ -88,6 +88,12 @@ def _captum(net: Any, x: Any) -> np.ndarray:
     return LRP(net).attribute(x, target=TARGET).detach().numpy()
 
 
+def _row(mine: Any, n: int, peer: Any, peer_name: str, notes: list[str], gflops: Any = None) -> Row:
+    """The table row of glassbox's timing ``mine`` against one peer's."""
+    size = f"{n} x 1x28x28"
+    return Row("LRP EpsilonPlus (LeNet)", size, mine.median, None, peer, peer_name, gflops, notes)
+
+
 def _zennit_row(net: Any, X: np.ndarray, mine: Any, n: int) -> list[Row]:
     """The Zennit row (none when zennit is not installed), with how closely the two agree."""
     from reference.zennit_peer import epsilon_plus, import_zennit
@@ -98,18 +104,7 @@ def _zennit_row(net: Any, X: np.ndarray, mine: Any, n: int) -> list[Row]:
     values, peer = mine.result.values, zennit.result
     scale = np.abs(peer).max()
     note = f"vs Zennit: max |Δ|/max {np.abs(values - peer).max() / scale:.1e} (same rules)"
-    return [
-        Row(
-            "LRP EpsilonPlus (LeNet)",
-            f"{n} x 1x28x28",
-            mine.median,
-            None,
-            zennit.median,
-            "Zennit",
-            None,
-            [note],
-        )
-    ]
+    return [_row(mine, n, zennit.median, "Zennit", [note])]
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -147,19 +142,8 @@ def run(quick: bool = False) -> list[Row]:
         f"vs Captum: corr {corr:.4f}, max |Δ|/max {np.abs(values - peer).max() / scale:.1e}",
         f"max |conservation gap| {np.abs(mine.result.delta).max():.1e}",
     ]
-    return [
-        *_zennit_row(net, X, mine, n),
-        Row(
-            "LRP EpsilonPlus (LeNet)",
-            f"{n} x 1x28x28",
-            mine.median,
-            None,
-            captum.median,
-            "Captum",
-            2.0 * 2 * model.network.macs_per_sample * n / mine.median / 1e9,
-            notes,
-        ),
-    ]
+    gflops = 2.0 * 2 * model.network.macs_per_sample * n / mine.median / 1e9
+    return [*_zennit_row(net, X, mine, n), _row(mine, n, captum.median, "Captum", notes, gflops)]
 
 
 if __name__ == "__main__":
