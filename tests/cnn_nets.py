@@ -308,6 +308,9 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], str, dict[str, Any], dict[str, Any
         {"groups": 2, "padding": (0, 1, 0, 0)},
         {"conv": (10, 2, 3, 4)},
     ),
+    # 32 x 32 output planes (4 KB apart: the transpose pads them apart); 32 columns = a 3-vector
+    # tile + a 1-vector tile, forward and transpose
+    "conv_direct_4kb_planes": ((4, 34, 34), "conv2d", {}, {"conv": (6, 4, 3, 3)}),
     # more than 16 output channels per group: the im2col + GEMM path at stride 1
     "conv_gemm_path_many_channels": ((3, 5, 6), "conv2d", {"padding": 1}, {"conv": (20, 3, 3, 3)}),
     "conv_kernel_equals_input": ((2, 4, 5), "conv2d", {}, {"conv": (3, 2, 4, 5)}),

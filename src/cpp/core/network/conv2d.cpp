@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/network/spatial.hpp"
@@ -136,25 +137,30 @@ void direct_block(const DirectGeometry& d, const float* __restrict padded,
     for (; oi < d.oh; ++oi) band(std::integral_constant<int, 1>{}, oi);
 }
 
-using DirectBlockFn = void (*)(const DirectGeometry&, const float*, const float*, Index,
-                               const float*, float*);
 constexpr int kMaxBlock = 7;  // output channels per block (one row of 7 x 1 vector fits)
-// [NP - 1][OB - 1]; nullptr where one row of the tile does not fit the registers
-template <int OB, int NP>
-constexpr DirectBlockFn block_fn() {
-    if constexpr (fits_registers(OB, NP, 1)) {
-        return direct_block<OB, NP>;
-    } else {
+
+// The table [NP - 1][OB - 1] of a kernel family's block functions Family::get<OB, NP>() (nullptr
+// where one row of the tile does not fit the registers).
+template <class Family, int NP, int... OB>
+constexpr std::array<typename Family::Fn, kMaxBlock> table_row(std::integer_sequence<int, OB...>) {
+    return {Family::template get<OB + 1, NP>()...};
+}
+template <class Family>
+constexpr std::array<std::array<typename Family::Fn, kMaxBlock>, kMaxVectors> kernel_table() {
+    constexpr auto blocks = std::make_integer_sequence<int, kMaxBlock>{};
+    return {table_row<Family, 1>(blocks), table_row<Family, 2>(blocks),
+            table_row<Family, 3>(blocks)};
+}
+struct DirectFamily {
+    using Fn = void (*)(const DirectGeometry&, const float*, const float*, Index, const float*,
+                        float*);
+    template <int OB, int NP>
+    static constexpr Fn get() {
+        if constexpr (fits_registers(OB, NP, 1)) return direct_block<OB, NP>;
         return nullptr;
     }
-}
-template <int NP>
-constexpr std::array<DirectBlockFn, kMaxBlock> blocks_of_width() {
-    return {block_fn<1, NP>(), block_fn<2, NP>(), block_fn<3, NP>(), block_fn<4, NP>(),
-            block_fn<5, NP>(), block_fn<6, NP>(), block_fn<7, NP>()};
-}
-const std::array<DirectBlockFn, kMaxBlock> kDirectBlocks[kMaxVectors] = {
-    blocks_of_width<1>(), blocks_of_width<2>(), blocks_of_width<3>()};
+};
+constexpr auto kDirectBlocks = kernel_table<DirectFamily>();
 
 // The tile shape for a plane: vectors per tile NP (the whole row when it fits kMaxVectors) and
 // channels per block OB, minimising the estimated cycles over the plane (remainders included).
@@ -384,6 +390,131 @@ void direct_conv(const ConvGeometry& geo, const float* wt, const float* bias, co
     }
 }
 
+// The transpose of the direct kernel (stride_w == 1, any row stride): relevance / gradient rows
+// s (cout, oh, ow) are scattered back onto a zero-padded input plane. A tile of R rows x NP
+// vectors of s columns x OB input channels sums, for one kernel tap, every output channel's
+// contribution in registers (s loaded once per channel, weights broadcast), then adds the sums
+// onto the padded input rows that tap reads; no im2col matrix and no padding work.
+struct ScatterGeometry {
+    Index cout_g, kh, kw, dh, dw, sh;
+    Index s_w;                 // width of the (zero-extended) s rows
+    Index s_plane;             // oh * s_w, plus a cache line (see scatter_conv)
+    Index padded_h, padded_w;  // the padded input plane
+};
+
+template <int OB, int NP, int R>
+inline void scatter_tile(const ScatterGeometry& d, const float* __restrict s, const float* __restrict wt,
+                         Index cin_g, float* __restrict c, Index i0, Index j0) {
+    using namespace Eigen::internal;
+    const Index c_plane = d.padded_h * d.padded_w;
+    const float* __restrict wk = wt;  // (ki, kj, o, ci) with ci the fastest
+    for (Index ki = 0; ki < d.kh; ++ki) {
+        for (Index kj = 0; kj < d.kw; ++kj) {
+            Packet acc[R][OB][NP];
+            for (int r = 0; r < R; ++r)
+                for (int o = 0; o < OB; ++o)
+                    for (int p = 0; p < NP; ++p) acc[r][o][p] = pset1<Packet>(0.0f);
+            const float* __restrict src = s + i0 * d.s_w + j0;
+            for (Index o = 0; o < d.cout_g; ++o, wk += cin_g, src += d.s_plane) {
+                for (int r = 0; r < R; ++r) {
+                    Packet v[NP];
+                    for (int p = 0; p < NP; ++p) v[p] = ploadu<Packet>(src + r * d.s_w + p * kTile);
+                    for (int ob = 0; ob < OB; ++ob) {
+                        const Packet w = pset1<Packet>(wk[ob]);
+                        for (int p = 0; p < NP; ++p) acc[r][ob][p] = pmadd(w, v[p], acc[r][ob][p]);
+                    }
+                }
+            }
+            for (int r = 0; r < R; ++r) {
+                float* __restrict dst =
+                    c + ((i0 + r) * d.sh + ki * d.dh) * d.padded_w + j0 + kj * d.dw;
+                for (int ob = 0; ob < OB; ++ob)
+                    for (int p = 0; p < NP; ++p) {
+                        float* at = dst + ob * c_plane + p * kTile;
+                        pstoreu(at, padd(ploadu<Packet>(at), acc[r][ob][p]));
+                    }
+            }
+        }
+    }
+}
+
+template <int OB, int NP>
+void scatter_block(const ScatterGeometry& d, Index oh, Index vectors, const float* s,
+                   const float* wt, Index cin_g, float* c) {
+    constexpr int R = rows_per_tile(OB, NP);
+    auto band = [&](auto rows, Index i) {
+        constexpr int RR = decltype(rows)::value;
+        Index v = 0;
+        for (; v + NP <= vectors; v += NP) scatter_tile<OB, NP, RR>(d, s, wt, cin_g, c, i, v * kTile);
+        for (; v < vectors; ++v) scatter_tile<OB, 1, RR>(d, s, wt, cin_g, c, i, v * kTile);
+    };
+    Index i = 0;
+    for (; i + R <= oh; i += R) band(std::integral_constant<int, R>{}, i);
+    for (; i < oh; ++i) band(std::integral_constant<int, 1>{}, i);
+}
+
+struct ScatterFamily {
+    using Fn = void (*)(const ScatterGeometry&, Index, Index, const float*, const float*, Index,
+                        float*);
+    template <int OB, int NP>
+    static constexpr Fn get() {
+        if constexpr (fits_registers(OB, NP, 1)) return scatter_block<OB, NP>;
+        return nullptr;
+    }
+};
+constexpr auto kScatterBlocks = kernel_table<ScatterFamily>();
+
+// c = the transpose of the direct convolution `geo` applied to n rows of s. The tiles read every
+// output channel's plane at the same place, so the planes are a cache line more than their size
+// apart: with 4 KB planes (32 x 32) the reads would all fall in one L1 set (measured 3x slower).
+constexpr Index kLineFloats = 16;
+void scatter_conv(const ConvGeometry& geo, const RowMatrixXf& weight, const float* s, Index n,
+                  float* c) {
+    const Index cin_g = geo.cin / geo.groups, cout_g = geo.cout / geo.groups;
+    const Index taps = geo.kh * geo.kw;
+    const Index vectors = (geo.ow + kTile - 1) / kTile;
+    const ScatterGeometry d{cout_g, geo.kh, geo.kw, geo.dh, geo.dw, geo.sh, vectors * kTile,
+                            geo.oh * vectors * kTile + kLineFloats,
+                            geo.h + geo.pad_top + geo.pad_bottom,
+                            geo.w + geo.pad_left + geo.pad_right + kMaxTile};
+    // weights as (group, ki, kj, o, ci)
+    thread_local std::vector<float> wt, s_wide, padded;
+    wt.resize(static_cast<std::size_t>(weight.size()));
+    for (Index g = 0, at = 0; g < geo.groups; ++g)
+        for (Index t = 0; t < taps; ++t)
+            for (Index o = 0; o < cout_g; ++o)
+                for (Index ci = 0; ci < cin_g; ++ci)
+                    wt[static_cast<std::size_t>(at++)] = weight(g * cout_g + o, ci * taps + t);
+    const TileShape tile = pick_tile(cin_g, geo.oh, geo.ow);
+    const Index c_plane = d.padded_h * d.padded_w;
+    s_wide.assign(static_cast<std::size_t>(geo.cout * d.s_plane), 0.0f);
+    padded.resize(static_cast<std::size_t>(geo.cin * c_plane));
+    const Index P = geo.oh * geo.ow, in_size = geo.cin * geo.h * geo.w;
+    for (Index r = 0; r < n; ++r) {
+        const float* sr = s + r * geo.cout * P;
+        for (Index o = 0; o < geo.cout; ++o)
+            for (Index i = 0; i < geo.oh; ++i)
+                std::copy_n(sr + o * P + i * geo.ow, geo.ow,
+                            s_wide.data() + o * d.s_plane + i * d.s_w);
+        std::fill(padded.begin(), padded.end(), 0.0f);
+        for (Index g = 0; g < geo.groups; ++g) {
+            for (Index c0 = 0; c0 < cin_g; c0 += tile.ob) {
+                const Index ob = std::min<Index>(tile.ob, cin_g - c0);
+                kScatterBlocks[tile.np - 1][ob - 1](
+                    d, geo.oh, vectors, s_wide.data() + g * cout_g * d.s_plane,
+                    wt.data() + g * taps * cout_g * cin_g + c0, cin_g,
+                    padded.data() + (g * cin_g + c0) * c_plane);
+            }
+        }
+        float* cr = c + r * in_size;
+        for (Index ch = 0; ch < geo.cin; ++ch)
+            for (Index ih = 0; ih < geo.h; ++ih)
+                std::copy_n(padded.data() + ch * c_plane + (ih + geo.pad_top) * d.padded_w +
+                                geo.pad_left,
+                            geo.w, cr + (ch * geo.h + ih) * geo.w);
+    }
+}
+
 // weight (cout, K) as (group, K, cout_g), for direct_conv.
 void tap_major(const RowMatrixXf& weight, Index groups, std::vector<float>& wt) {
     const Index cout_g = weight.rows() / groups, K = weight.cols();
@@ -395,6 +526,12 @@ void tap_major(const RowMatrixXf& weight, Index groups, std::vector<float>& wt) 
 }
 
 }  // namespace
+
+bool Conv2d::use_direct_transpose() const {
+    // the scatter kernel sums over the output channels in registers, a tile of input channels
+    // at a time: the same trade-off as the forward direct kernel, with the channel roles swapped
+    return opt_.stride_w == 1 && cin_g_ <= kDirectMaxChannels;
+}
 
 ConvGeometry Conv2d::geometry() const {
     return ConvGeometry{cin_,          h_,
@@ -453,6 +590,11 @@ void Conv2d::affine_transpose(const RowMatrixXf& weight, const RowMatrixXf& s,
     const Index P = oh_ * ow_;
     require(s.cols() == cout_ * P, "conv2d: transpose input width does not match the output shape");
     const Index n = s.rows();
+    if (use_direct_transpose()) {
+        c.resize(n, cin_ * h_ * w_);
+        scatter_conv(geometry(), weight, s.data(), n, c.data());
+        return;
+    }
     const Index K = cin_g_ * kh_ * kw_;
     const Index cout_g = cout_ / opt_.groups;
     c.setZero(n, cin_ * h_ * w_);
