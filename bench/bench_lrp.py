@@ -1,16 +1,20 @@
-"""LRP on a LeNet-like CNN (1x28x28, 256 rows): glassbox vs Captum vs plain torch forward+backward.
+"""LRP on a LeNet-like CNN (1x28x28, 256 rows): glassbox vs Zennit, Captum, torch forward+backward.
 
 Run ``python bench/bench_lrp.py [--quick]`` from the repository root (or ``bench/run.py`` for the
-whole table). All three work on the same network (conv 6@5x5, relu, maxpool 2, conv 16@5x5, relu,
+whole table). All work on the same network (conv 6@5x5, relu, maxpool 2, conv 16@5x5, relu,
 maxpool 2, flatten, dense 120, relu, dense 84, relu, dense 10) and the same rows, target class 3:
 
 - glassbox ``LRP(model, "EpsilonPlus")``: z+ on the convolutions, epsilon on the dense layers;
+- Zennit's ``EpsilonPlus`` composite (``zennit.attribution.Gradient``), the same rules as glassbox's
+  (z+ keeping the positive bias, epsilon = 1e-6, ReLU passed, max pooling by its gradient), the
+  output seeded with the target logit; skipped when zennit is not installed;
 - Captum ``LRP`` with the closest rules it has: ``Alpha1_Beta0_Rule`` (z+) on the convolutions and
   ``EpsilonRule`` on the linear layers (the notes report how closely the two agree);
 - torch: one forward and one backward pass of the same module to the input (the floor any
   hook-based LRP pays).
 
-The peer column is Captum; the torch time is in the notes (ratio = torch time / glassbox time).
+One row per peer (Zennit, Captum); the torch time is in the notes (ratio = torch time / glassbox
+time).
 """
 
 from __future__ import annotations
@@ -84,8 +88,27 @@ def _captum(net: Any, x: Any) -> np.ndarray:
     return LRP(net).attribute(x, target=TARGET).detach().numpy()
 
 
+def _row(mine: Any, n: int, peer: Any, peer_name: str, notes: list[str], gflops: Any = None) -> Row:
+    """The table row of glassbox's timing ``mine`` against one peer's."""
+    size = f"{n} x 1x28x28"
+    return Row("LRP EpsilonPlus (LeNet)", size, mine.median, None, peer, peer_name, gflops, notes)
+
+
+def _zennit_row(net: Any, X: np.ndarray, mine: Any, n: int) -> list[Row]:
+    """The Zennit row (none when zennit is not installed), with how closely the two agree."""
+    from reference.zennit_peer import epsilon_plus, import_zennit
+
+    if import_zennit() is None:
+        return []
+    zennit = time_it(lambda: epsilon_plus(net, X, TARGET), repeats=5)
+    values, peer = mine.result.values, zennit.result
+    scale = np.abs(peer).max()
+    note = f"vs Zennit: max |Δ|/max {np.abs(values - peer).max() / scale:.1e} (same rules)"
+    return [_row(mine, n, zennit.median, "Zennit", [note])]
+
+
 def run(quick: bool = False) -> list[Row]:
-    """Time the three on the same rows and return one table row."""
+    """Time glassbox and its peers on the same rows: one table row per peer."""
     import torch
 
     import glassbox as gb
@@ -119,18 +142,8 @@ def run(quick: bool = False) -> list[Row]:
         f"vs Captum: corr {corr:.4f}, max |Δ|/max {np.abs(values - peer).max() / scale:.1e}",
         f"max |conservation gap| {np.abs(mine.result.delta).max():.1e}",
     ]
-    return [
-        Row(
-            "LRP EpsilonPlus (LeNet)",
-            f"{n} x 1x28x28",
-            mine.median,
-            None,
-            captum.median,
-            "Captum",
-            2.0 * 2 * model.network.macs_per_sample * n / mine.median / 1e9,
-            notes,
-        )
-    ]
+    gflops = 2.0 * 2 * model.network.macs_per_sample * n / mine.median / 1e9
+    return [*_zennit_row(net, X, mine, n), _row(mine, n, captum.median, "Captum", notes, gflops)]
 
 
 if __name__ == "__main__":

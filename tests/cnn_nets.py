@@ -290,13 +290,27 @@ LAYER_CASES: dict[str, tuple[tuple[int, ...], str, dict[str, Any], dict[str, Any
     ),
     # padding wider than the kernel's reach
     "conv_1x1_padded": ((2, 5, 5), "conv2d", {"padding": (1, 1, 1, 1)}, {"conv": (3, 2, 1, 1)}),
-    # direct kernel: 11 channels = a block of 8 + a block of 3, 19 columns = a 16-wide tile + 3
+    # direct kernel (AVX2): 19 columns = one 3-vector tile with 5 lanes unused, 11 channels =
+    # blocks of 3 + a block of 2, 6 rows
     "conv_direct_channel_and_column_remainders": (
         (2, 6, 21),
         "conv2d",
         {"padding": (1, 0, 0, 2), "dilation": (1, 2)},
         {"conv": (11, 2, 3, 3)},
     ),
+    # LeNet's second conv: 8 x 8 outputs, 16 channels = 5 blocks of 3 rows x 4 + one channel
+    "conv_direct_lenet_conv2": ((6, 12, 12), "conv2d", {}, {"conv": (16, 6, 5, 5)}),
+    # 30 columns = a 3-vector tile + a 1-vector tail tile; 7 rows, not a multiple of a tile's;
+    # 2 groups of 5 channels
+    "conv_direct_wide_rows_groups": (
+        (4, 9, 32),
+        "conv2d",
+        {"groups": 2, "padding": (0, 1, 0, 0)},
+        {"conv": (10, 2, 3, 4)},
+    ),
+    # 32 x 32 output planes (4 KB apart: the transpose pads them apart); 32 columns = a 3-vector
+    # tile + a 1-vector tile, forward and transpose
+    "conv_direct_4kb_planes": ((4, 34, 34), "conv2d", {}, {"conv": (6, 4, 3, 3)}),
     # more than 16 output channels per group: the im2col + GEMM path at stride 1
     "conv_gemm_path_many_channels": ((3, 5, 6), "conv2d", {"padding": 1}, {"conv": (20, 3, 3, 3)}),
     "conv_kernel_equals_input": ((2, 4, 5), "conv2d", {}, {"conv": (3, 2, 4, 5)}),

@@ -70,6 +70,9 @@ def test_batched_conv_blocks_agree_with_single_rows() -> None:
     single = np.concatenate([model.predict(X[i : i + 1], n_threads=1) for i in range(len(X))])
     np.testing.assert_allclose(batched, single, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(model.predict(X, n_threads=2), batched)
+    # the direct kernels' gradient (the transpose) is the same whatever the thread count
+    grads = [gb.Saliency(model, abs=False, n_threads=t)(X, target=1).values for t in (1, 2)]
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 def test_layer_shapes_and_macs() -> None:

@@ -1,6 +1,7 @@
-// Conv2d: 2-D convolution over NCHW images (stride, asymmetric zero padding, dilation, groups),
-// computed as im2col over a block of samples + one Eigen GEMM per group; the transpose (input
-// gradient, LRP) as GEMM + col2im.
+// Conv2d: 2-D convolution over NCHW images (stride, asymmetric zero padding, dilation, groups).
+// Few channels per group at column stride 1: direct register-tiled kernels (forward, and a
+// scatter for the transpose); otherwise im2col over a block of samples + one Eigen GEMM per group,
+// and for the transpose (input gradient, LRP) GEMM + col2im.
 #pragma once
 
 #include "core/network/affine.hpp"
@@ -50,7 +51,8 @@ private:
     void im2col(const float* x, Index block, float* col) const;
     void col2im(const float* col, Index block, float* x) const;
     bool use_direct() const;
-    ConvGeometry geometry() const;  // this layer's problem, for the direct kernel (stride_w 1)
+    bool use_direct_transpose() const;
+    ConvGeometry geometry() const;  // this layer's problem, for the direct kernels (stride_w 1)
     void check_weight(const RowMatrixXf& weight, const char* who) const;
 
     RowMatrixXf weight_;
