@@ -16,13 +16,12 @@ slow moment hits every activation alike. Each result is checked against torch's 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, interleaved_medians
+from common import Row, bench_main, interleaved_medians
 
 SIZES = (32, 256, 256, 4)
 ACTIVATIONS = (
@@ -127,9 +126,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "small sizes, for a smoke run")
 
 
 if __name__ == "__main__":

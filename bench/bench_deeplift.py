@@ -19,14 +19,13 @@ largest difference from Captum, relative to the largest attribution.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, bench_main, time_it
 
 TARGET = 3
 CAPTUM_ROWS = 32
@@ -173,6 +172,4 @@ def run(quick: bool) -> list[Row]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "small sizes, for a smoke run")

@@ -17,13 +17,12 @@ small next to evaluating the model; the issue's bar is <= 2x.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, bench_main, time_it
 
 N_THREADS = 2
 N_BACKGROUND = 50
@@ -138,9 +137,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer methods, for a smoke run")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "fewer methods, for a smoke run")
 
 
 if __name__ == "__main__":

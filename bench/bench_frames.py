@@ -21,13 +21,12 @@ to rebuild the frame from the NumPy arrays shap passes (what a shap user writes 
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, bench_main, time_it
 
 BUDGET = 256
 N_BACKGROUND = 100
@@ -166,9 +165,7 @@ def run(quick: bool) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "small sizes, for a smoke run")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ Timings are medians of repeated runs (bench/common.py). The peer column is sciki
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, bench_main, time_it
 
 
 def _problems() -> list[tuple[str, Any, np.ndarray, np.ndarray, str]]:
@@ -144,6 +143,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "small sizes, for a smoke run")

@@ -19,14 +19,13 @@ time).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from common import Row, format_text, time_it
+from common import Row, bench_main, time_it
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -147,6 +146,4 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(format_text(run(parser.parse_args().quick)))
+    bench_main(run, __doc__, "small sizes, for a smoke run")

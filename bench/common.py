@@ -6,6 +6,7 @@ process and the same run as the numbers it is compared with, after a short idle 
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -55,6 +56,13 @@ def time_it(fn: Callable[[], Any], repeats: int = MIN_REPEATS, warmup: int = 1) 
         result = fn()
         times.append(time.perf_counter() - start)
     return Timing(statistics.median(times), min(times), max(times), result)
+
+
+def bench_main(run: Callable[[bool], Sequence[Row]], doc: str | None, quick_help: str) -> None:
+    """The command line of a ``bench_<family>.py`` script: ``[--quick]``, then its table."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    print(format_text(run(parser.parse_args().quick)))
 
 
 def interleaved_medians(jobs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:

@@ -11,11 +11,14 @@
 namespace glassbox::inspection {
 
 // Rows per chunk: the memory-budget plan, capped for a thread-safe model so that even a small
-// job spreads over the threads. The cap is a constant, so chunking never depends on n_threads.
+// job spreads over the threads (`native_min_rows`: the smallest chunk plan_chunk_rows may split a
+// native network's job into). The cap is a constant, so chunking never depends on n_threads.
 inline constexpr Index kNativeChunkRows = 2048;
 
-inline Index job_chunk_rows(const Model& model, std::size_t memory_budget, Index total_rows) {
-    const Index rows = plan_chunk_rows(model, memory_budget, total_rows);
+inline Index job_chunk_rows(const Model& model, std::size_t memory_budget, Index total_rows,
+                            Index native_min_rows = 1024) {
+    const Index rows = plan_chunk_rows(model, memory_budget, total_rows, 0,
+                                       model.thread_safe() ? native_min_rows : 1024);
     return model.thread_safe() ? std::min(rows, kNativeChunkRows) : rows;
 }
 
