@@ -118,6 +118,7 @@ __all__ = [
     "from_sklearn",
     "from_torch",
     "h_statistic",
+    "inspect",
     "load",
     "partial_dependence",
     "permutation_importance",
@@ -130,8 +131,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``glassbox.plots`` on first use (it imports matplotlib; ``import glassbox`` never does)."""
-    if name == "plots":
+    """``glassbox.plots`` on first use (it imports matplotlib; ``import glassbox`` never does), and
+    ``glassbox.inspect`` (looking inside a network)."""
+    if name in ("plots", "inspect"):
         import importlib
 
         return importlib.import_module("glassbox.plots")

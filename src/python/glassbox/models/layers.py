@@ -56,6 +56,7 @@ REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 
 Shape = tuple[int, ...]
 ShapeFn = Callable[[Mapping[str, Any], Mapping[str, Any], Sequence[Shape]], Shape]
+MacsFn = Callable[[Mapping[str, Any], Shape], int]
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,10 @@ class LayerKind:
         ``params -> the C++ kind name`` when it differs from ``name`` (GELU's tanh form).
     torch, onnx, keras : tuple of Alias
         Activations only: the frameworks' names for this kind.
+    macs : callable, optional
+        ``(weights, output_shape) -> multiply-adds per sample`` of the layer's weights (no
+        bias, pooling, normalisation or residual adds: ``glassbox.inspect.summary``); None for
+        kinds without a weight matrix (0). The core counts the same (``macs_per_sample``).
     doc : str
         What the layer computes, for the docs and error messages.
     """
@@ -127,6 +132,7 @@ class LayerKind:
     torch: tuple[Alias, ...] = ()
     onnx: tuple[Alias, ...] = ()
     keras: tuple[Alias, ...] = ()
+    macs: MacsFn | None = None
     doc: str = ""
 
     def native_kind(self, params: Mapping[str, Any]) -> str:
@@ -429,8 +435,23 @@ def _activation(
     )
 
 
+def _weight_macs(weights: Mapping[str, Any], output_shape: Shape) -> int:
+    """One multiply-add per weight and output position: ``out * in`` for a dense layer,
+    ``Cout * Cin/groups * kh * kw * oh * ow`` for a convolution."""
+    return int(np.size(weights["weight"])) * _size(tuple(output_shape)[1:])
+
+
 _register(
-    LayerKind("dense", "affine", {}, ("weight", "bias"), _dense_shape, lrp="dense", doc="W x + b")
+    LayerKind(
+        "dense",
+        "affine",
+        {},
+        ("weight", "bias"),
+        _dense_shape,
+        lrp="dense",
+        macs=_weight_macs,
+        doc="W x + b",
+    )
 )
 _register(
     LayerKind(
@@ -440,6 +461,7 @@ _register(
         ("weight", "bias"),
         _conv_shape,
         lrp="conv",
+        macs=_weight_macs,
         doc="2-D convolution (cross-correlation, as torch), weight (Cout, Cin/groups, kh, kw)",
     )
 )
