@@ -136,5 +136,5 @@ def __getattr__(name: str) -> object:
     if name in ("plots", "inspect"):
         import importlib
 
-        return importlib.import_module("glassbox.plots")
+        return importlib.import_module(f"glassbox.{name}")
     raise AttributeError(f"module 'glassbox' has no attribute {name!r}")
