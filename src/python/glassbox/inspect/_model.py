@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glassbox._validation import check_sample_shape
+from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
 from glassbox.models.convert import convert, framework
 from glassbox.models.native import NativeModel
@@ -14,20 +15,24 @@ def native_network(model: object, what: str, input_shape: object = None) -> Nati
     CNN converted without one). ``what`` names the caller in the errors: TypeError for a model
     with no network inside (a function, a tree ensemble, a wrapped callable)."""
     shape = None if input_shape is None else check_sample_shape(input_shape)
-    native = None
+    native, why = None, ""
+    kind = None if isinstance(model, (NativeModel, CallableModel)) else framework(model)
     if isinstance(model, NativeModel):
         native = model
-    elif not isinstance(model, CallableModel) and framework(model) is not None:
+    elif kind is not None:
         try:
             converted = convert(model, shape, gradients=True)
-        except TypeError:
-            converted = None  # an estimator without a network inside: the error below
+        except (TypeError, UnsupportedLayerError) as error:
+            if kind != "sklearn":
+                raise  # a torch / Keras layer glassbox cannot translate: the error names it
+            converted, why = None, f" ({error})"  # an estimator without a network inside
         native = converted if isinstance(converted, NativeModel) else None
     if native is None:
         raise TypeError(
             f"model: {what} needs a network it can look inside (a glassbox NativeModel from "
             "from_torch / from_keras / from_onnx / from_sklearn, a torch module, a Keras model "
-            f"or a scikit-learn MLP); got {type(model).__name__}, which glassbox can only call"
+            f"or a scikit-learn MLP); got {type(model).__name__}, which glassbox can only "
+            f"call{why}"
         )
     if shape is not None:
         native.build(shape)  # ValueError when a built model's input shape differs

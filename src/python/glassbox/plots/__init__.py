@@ -21,6 +21,7 @@ from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
 from glassbox.plots.summary import beeswarm, heatmap  # noqa: E402
 from glassbox.plots.tree import tree  # noqa: E402
+from glassbox.plots.weights import weights  # noqa: E402
 
 __all__ = [
     "ale",
@@ -35,4 +36,5 @@ __all__ = [
     "scatter",
     "tree",
     "waterfall",
+    "weights",
 ]

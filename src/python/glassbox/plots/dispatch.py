@@ -15,7 +15,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
-      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``.
+      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
+      ``WeightStats``: ``weights``.
 
     Examples
     --------
@@ -28,6 +29,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     """
     from glassbox import plots
     from glassbox.explanation import Explanation
+    from glassbox.inspect import WeightStats
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
     from glassbox.tables import INTERACTION_METHODS
@@ -51,10 +53,12 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (ALE, plots.ale),
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
+        (WeightStats, plots.weights),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats), got "
+        f"{type(result).__name__}"
     )
