@@ -166,3 +166,19 @@ def test_bad_input():
         gb.inspect.weights(gb.wrap(lambda X: X, n_inputs=2))
     with pytest.raises(ValueError, match="kind"):
         stats.to_frame("long")
+
+
+def test_alpha_equals_weightwatchers_where_installed():
+    """The weightwatcher package (not a dependency: this runs where it is installed) fits the
+    same alpha and KS distance to the same dense layers (its default single-precision SVD: 1e-3)."""
+    ww = pytest.importorskip("weightwatcher")
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Linear(60, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 5)
+    )
+    details = ww.WeightWatcher(model=net).analyze()
+    ours = gb.inspect.weights(net)
+    fitted = np.isfinite(ours.alpha)
+    assert fitted.tolist() == [True, True, False]
+    np.testing.assert_allclose(details["alpha"].to_numpy()[:2], ours.alpha[fitted], rtol=1e-3)
+    np.testing.assert_allclose(details["D"].to_numpy()[:2], ours.alpha_ks[fitted], rtol=1e-3)
