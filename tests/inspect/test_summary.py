@@ -299,3 +299,21 @@ def test_a_lazy_cnn_needs_an_input_shape():
         gb.inspect.summary(net, input_shape=(0, 5))
     with pytest.raises(ValueError, match="kind"):
         gb.inspect.summary(net, input_shape=(1, 5, 5)).to_frame("long")
+
+
+def test_layers_plot_draws_params_and_macs_of_the_summary():
+    from plots.conftest import render
+
+    result = gb.inspect.summary(gb.build_network(resnet_spec()))
+    fig = result.plot()  # the usual plot of a Summary: plots.layers
+    params_ax, macs_ax = fig.axes
+    shown = [i for i in range(len(result.layers)) if result.params[i] or result.macs[i]]
+    top_down = [p for p in sorted(params_ax.patches, key=lambda p: -p.get_y())]
+    np.testing.assert_array_equal([p.get_width() for p in top_down], result.params[shown])
+    top_down = [p for p in sorted(macs_ax.patches, key=lambda p: -p.get_y())]
+    np.testing.assert_array_equal([p.get_width() for p in top_down], result.macs[shown])
+    labels = [t.get_text() for t in params_ax.get_yticklabels()][::-1]
+    assert labels == [f"{result.layers[i]} ({result.kinds[i]})" for i in shown]
+    render(fig)
+    with pytest.raises(TypeError, match="Summary"):
+        gb.plots.layers(gb.inspect.weights(gb.build_network(resnet_spec())))

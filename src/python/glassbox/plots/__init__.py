@@ -21,7 +21,7 @@ from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
 from glassbox.plots.summary import beeswarm, heatmap  # noqa: E402
 from glassbox.plots.tree import tree  # noqa: E402
-from glassbox.plots.weights import weights  # noqa: E402
+from glassbox.plots.weights import layers, weights  # noqa: E402
 
 __all__ = [
     "ale",
@@ -30,6 +30,7 @@ __all__ = [
     "heatmap",
     "image",
     "interactions",
+    "layers",
     "lime",
     "partial_dependence",
     "plot",

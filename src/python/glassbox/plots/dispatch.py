@@ -16,7 +16,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
-      ``WeightStats``: ``weights``.
+      ``WeightStats``: ``weights``; ``Summary``: ``layers``.
 
     Examples
     --------
@@ -29,7 +29,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     """
     from glassbox import plots
     from glassbox.explanation import Explanation
-    from glassbox.inspect import WeightStats
+    from glassbox.inspect import Summary, WeightStats
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
     from glassbox.tables import INTERACTION_METHODS
@@ -54,11 +54,12 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
         (WeightStats, plots.weights),
+        (Summary, plots.layers),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats), got "
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats, Summary), got "
         f"{type(result).__name__}"
     )

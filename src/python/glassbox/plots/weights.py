@@ -1,4 +1,5 @@
-"""``plots.weights``: a histogram of each affine layer's weights, as small multiples."""
+"""Plots of ``glassbox.inspect`` results: ``weights`` (a histogram of each affine layer's weights,
+as small multiples) and ``layers`` (parameters and multiply-adds per layer of a ``Summary``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.plots._figure import new_figure
+from glassbox.plots._figure import name_rows, new_figure
 
 #: Colour of the weight histograms.
 WEIGHT_COLOUR = "#2f7fc1"
@@ -76,6 +77,72 @@ def weights(result: Any, *, layers: Any = None, ncols: int = 4, fig: Any = None)
         ax.set_xlabel("weight")
         if panel % cols == 0:
             ax.set_ylabel("count")
+    return figure
+
+
+def layers(result: Any, *, fig: Any = None) -> Any:
+    """Where a network's size and cost are: for a ``Summary`` (``glassbox.inspect.summary``),
+    the parameters (left) and weight multiply-adds per sample (right) of each layer that has
+    either, as horizontal bars in the network's order (first layer on top), each number
+    printed in human units. The layer graph itself is ``result.graph_svg()``.
+
+    Parameters
+    ----------
+    result : Summary
+    fig : matplotlib Figure, optional
+        Drawn on (cleared first); default a new figure.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> spec = gb.NetworkSpec(input_shape=(4,))
+    >>> _ = spec.add("dense", "fc1", weight=np.ones((8, 4)), bias=np.zeros(8))
+    >>> _ = spec.add("relu", "relu")
+    >>> _ = spec.add("dense", "fc2", weight=np.ones((3, 8)), bias=None)
+    >>> fig = gb.plots.layers(gb.inspect.summary(gb.build_network(spec)))
+    >>> [float(p.get_width()) for p in fig.axes[0].patches]  # parameters, first layer on top
+    [40.0, 24.0]
+    """
+    from glassbox.inspect import Summary
+    from glassbox.inspect.structure import human
+
+    if not isinstance(result, Summary):
+        raise TypeError(
+            f"result: expected the Summary of glassbox.inspect.summary, got {type(result).__name__}"
+        )
+    shown = [i for i in range(len(result.layers)) if result.params[i] or result.macs[i]]
+    if not shown:
+        raise ValueError("result: no layer of this network has parameters or multiply-adds")
+    names = [f"{result.layers[i]} ({result.kinds[i]})" for i in shown]
+    heights = np.arange(len(shown))[::-1]
+    figure = new_figure(fig, (9.0, 1.2 + 0.32 * len(shown)))
+    panels = figure.subplots(1, 2, sharey=True)
+    for ax, values, label in (
+        (panels[0], result.params, "parameters"),
+        (panels[1], result.macs, "multiply-adds per sample"),
+    ):
+        lengths = np.asarray([values[i] for i in shown], dtype=np.float64)
+        ax.barh(heights, lengths, color=WEIGHT_COLOUR, height=0.7)
+        for y, length in zip(heights, lengths, strict=True):
+            ax.annotate(
+                human(int(length)),
+                (length, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        ax.set_xlabel(label)
+        ax.margins(x=0.2)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    name_rows(panels[0], heights, names)
+    panels[0].set_title(f"total {human(result.total_params)}", fontsize=9)
+    panels[1].set_title(f"total {human(result.total_macs)}", fontsize=9)
     return figure
 
 
