@@ -288,6 +288,9 @@ def test_a_model_without_a_network_is_a_type_error():
     tree = DecisionTreeRegressor(max_depth=2).fit(np.eye(3), np.arange(3.0))
     with pytest.raises(TypeError, match="summary needs a network"):
         gb.inspect.summary(tree)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Softsign())  # no native Softsign: only callable
+    with pytest.raises(TypeError, match=r"summary needs a network.*Softsign"):
+        gb.inspect.summary(net)
 
 
 def test_a_lazy_cnn_needs_an_input_shape():

@@ -13,19 +13,19 @@ def native_network(model: object, what: str, input_shape: object = None) -> Nati
     """``model`` as a built ``NativeModel``: a NativeModel as it is, a torch module, Keras model
     or scikit-learn MLP / linear model converted (``input_shape``, the per-sample shape, builds a
     CNN converted without one). ``what`` names the caller in the errors: TypeError for a model
-    with no network inside (a function, a tree ensemble, a wrapped callable)."""
+    with no network glassbox can run inside (a function, a tree ensemble, a wrapped callable, a
+    torch module with a layer the adapter cannot translate)."""
     shape = None if input_shape is None else check_sample_shape(input_shape)
     native, why = None, ""
-    kind = None if isinstance(model, (NativeModel, CallableModel)) else framework(model)
     if isinstance(model, NativeModel):
         native = model
-    elif kind is not None:
+    elif not isinstance(model, CallableModel) and framework(model) is not None:
         try:
             converted = convert(model, shape, gradients=True)
         except (TypeError, UnsupportedLayerError) as error:
-            if kind != "sklearn":
-                raise  # a torch / Keras layer glassbox cannot translate: the error names it
-            converted, why = None, f" ({error})"  # an estimator without a network inside
+            # a layer or estimator the adapters cannot translate (the reason names it): glassbox
+            # could only call this model, as as_model would
+            converted, why = None, f" ({error})"
         native = converted if isinstance(converted, NativeModel) else None
     if native is None:
         raise TypeError(
