@@ -99,13 +99,13 @@ def layers(result: Any, *, fig: Any = None) -> Any:
     Examples
     --------
     >>> import numpy as np, glassbox as gb
-    >>> spec = gb.NetworkSpec(input_shape=(4,))
-    >>> _ = spec.add("dense", "fc1", weight=np.ones((8, 4)), bias=np.zeros(8))
-    >>> _ = spec.add("relu", "relu")
-    >>> _ = spec.add("dense", "fc2", weight=np.ones((3, 8)), bias=None)
+    >>> spec = gb.NetworkSpec(input_shape=(1, 4, 4))
+    >>> _ = spec.add("conv2d", "conv", weight=np.ones((2, 1, 3, 3)), bias=None)
+    >>> _ = spec.add("flatten", "flat")
+    >>> _ = spec.add("dense", "fc", weight=np.ones((3, 8)), bias=np.zeros(3))
     >>> fig = gb.plots.layers(gb.inspect.summary(gb.build_network(spec)))
-    >>> [float(p.get_width()) for p in fig.axes[0].patches]  # parameters, first layer on top
-    [40.0, 24.0]
+    >>> [float(p.get_width()) for p in fig.axes[1].patches]  # multiply-adds, first layer on top
+    [72.0, 24.0]
     """
     from glassbox.inspect import Summary
     from glassbox.inspect.structure import human
