@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
 
-from glassbox._validation import as_batch, check_choice, check_int, check_seed
+from glassbox._validation import (
+    as_batch,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_seed,
+)
 from glassbox.compress._model import CompressedModel, compressed, describe, native_model
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.spec import LayerSpec, NetworkSpec
@@ -43,8 +48,8 @@ def distill(
     *,
     activation: str = "relu",
     max_iter: int = 1000,
+    alpha: float = 1e-4,
     seed: int = 0,
-    **options: Any,
 ) -> CompressedModel:
     """A student network fitted to the teacher ``model``'s logits over ``X``.
 
@@ -65,10 +70,10 @@ def distill(
         The student's hidden layer widths.
     activation : {"relu", "tanh", "logistic", "identity"}
     max_iter : int, default 1000
+    alpha : float, default 1e-4
+        ``MLPRegressor``'s L2 penalty.
     seed : int, default 0
         ``random_state``: the same seed gives the same student.
-    **options
-        Further ``MLPRegressor`` arguments (``alpha``, ``learning_rate_init``, ...).
 
     Returns
     -------
@@ -91,6 +96,7 @@ def distill(
     sizes = _hidden(hidden)
     activation = check_choice(activation, "activation", ACTIVATIONS)
     max_iter = check_int(max_iter, "max_iter", 1)
+    alpha = check_nonnegative(alpha, "alpha")
     seed = check_seed(seed, 2**32 - 1)  # numpy's RandomState seeds are 32-bit
     teacher = native_model(model, X)
     batch = as_batch(X, teacher.input_shape)
@@ -109,8 +115,8 @@ def distill(
             hidden_layer_sizes=sizes,
             activation=activation,
             max_iter=max_iter,
+            alpha=alpha,
             random_state=seed,
-            **options,
         ),
     ).fit(flat, logits[:, 0] if logits.shape[1] == 1 else logits)
     from glassbox.models.sklearn_adapter import from_sklearn

@@ -15,7 +15,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
-      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``.
+      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
+      ``compress.Sweep``: ``compression``.
 
     Examples
     --------
@@ -27,6 +28,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     ['a', 'b']
     """
     from glassbox import plots
+    from glassbox.compress import Sweep
     from glassbox.explanation import Explanation
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
@@ -51,10 +53,11 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (ALE, plots.ale),
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
+        (Sweep, plots.compression),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, Sweep), got {type(result).__name__}"
     )
