@@ -82,6 +82,7 @@ def compression(
             ax.axhline(
                 result.baseline_accuracy, linestyle="--", color=BASELINE_COLOUR, label="original"
             )
+        ax.set_xlim(0.0, 1.0)
         ax.set_xlabel("amount removed (weights, units or bits)")
         ax.set_ylabel(measure.replace("_", " "))
         ax.legend()
