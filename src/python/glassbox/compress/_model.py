@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from glassbox._validation import check_choice
 from glassbox.models.convert import convert
 from glassbox.models.layers import kinds_where
 from glassbox.models.native import NativeModel
 from glassbox.models.spec import LayerSpec, NetworkSpec
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import KINDS, Tabular, pandas
 
 #: The layer kinds whose weights the probes change (dense and conv2d).
 AFFINE = kinds_where(category="affine")
@@ -145,6 +146,7 @@ class Compression(Tabular):
     def to_frame(self, kind: str = "wide") -> Any:
         """One row per dense / conv2d layer: ``layer``, ``params``, ``zeros``, ``sparsity``,
         ``bits``."""
+        check_choice(kind, "kind", KINDS)  # one row per item: both layouts are this table
         return pandas().DataFrame(
             {
                 "layer": list(self.layers),

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._validation import as_batch, as_targets, check_int
+from glassbox._validation import as_batch, as_targets, check_choice, check_int
 from glassbox.compress._model import model_size, native_model
 from glassbox.models.native import NativeModel
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import KINDS, Tabular, pandas
 
 #: The columns of ``Fidelity.to_frame()``, in order.
 COLUMNS = (
@@ -70,6 +70,7 @@ class Fidelity(Tabular):
         """One row: the columns ``agreement``, ``output_mse``, ``max_error``,
         ``accuracy_before``, ``accuracy_after``, ``attribution_agreement``, ``params_before``,
         ``params_after``, ``bytes_before``, ``bytes_after``."""
+        check_choice(kind, "kind", KINDS)  # one row per item: both layouts are this table
         return pandas().DataFrame({column: [getattr(self, column)] for column in COLUMNS})
 
 

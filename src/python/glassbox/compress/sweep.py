@@ -19,7 +19,7 @@ from glassbox.compress._model import (
 from glassbox.compress.fidelity import Fidelity, check_labels, fidelity, task_of
 from glassbox.compress.prune import prune, prune_units, unit_relevance
 from glassbox.compress.quantize import MAX_BITS, MIN_BITS, quantize
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import KINDS, Tabular, pandas
 
 #: The probes a sweep runs: magnitude pruning per layer (l1_unstructured), globally
 #: (global_unstructured), structured (ln_structured, L1), relevance pruning, quantisation.
@@ -70,6 +70,7 @@ class Sweep(Tabular):
     def to_frame(self, kind: str = "wide") -> Any:
         """One row per (method, amount) with the columns ``method``, ``amount``, ``bits``,
         ``agreement``, ``accuracy``, ``output_mse``, ``sparsity``, ``params``, ``bytes``."""
+        check_choice(kind, "kind", KINDS)  # one row per item: both layouts are this table
         return pandas().DataFrame({column: getattr(self, column) for column in COLUMNS})
 
 
