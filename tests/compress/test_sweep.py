@@ -20,7 +20,7 @@ def mlp() -> tuple[gb.NativeModel, np.ndarray, np.ndarray]:
 def test_each_row_is_the_probe_run_alone(mlp):
     model, X, y = mlp
     methods = ("magnitude", "global", "structured", "relevance", "quantize")
-    result = gb.compress.sweep(model, X, y, amounts=(0.2, 0.7), methods=methods, bits=(6, 3))
+    result = gb.compress.sweep(model, X, y, amounts=(0.2, 0.8), methods=methods)
     frame = result.to_frame()
     assert list(frame.columns) == [
         "method",
@@ -34,19 +34,22 @@ def test_each_row_is_the_probe_run_alone(mlp):
         "bytes",
     ]
     assert frame["method"].tolist() == [m for m in methods for _ in range(2)]
-    np.testing.assert_allclose(frame["amount"], [0.2, 0.7] * 4 + [1 - 6 / 32, 1 - 3 / 32])
-    assert frame["bits"].tolist() == [32] * 8 + [6, 3]
+    np.testing.assert_array_equal(frame["amount"], [0.2, 0.8] * 5)
+    assert frame["bits"].tolist() == [32] * 8 + [
+        16,
+        6,
+    ]  # round(32 * 0.8) = 26: 16 at most; 6.4 -> 6
     probes = [
         gb.compress.prune(model, 0.2),
-        gb.compress.prune(model, 0.7),
+        gb.compress.prune(model, 0.8),
         gb.compress.prune(model, 0.2, scope="global"),
-        gb.compress.prune(model, 0.7, scope="global"),
+        gb.compress.prune(model, 0.8, scope="global"),
         gb.compress.prune(model, 0.2, structured=True),
-        gb.compress.prune(model, 0.7, structured=True),
+        gb.compress.prune(model, 0.8, structured=True),
         gb.compress.prune(model, 0.2, method="relevance", data=X),
-        gb.compress.prune(model, 0.7, method="relevance", data=X),
+        gb.compress.prune(model, 0.8, method="relevance", data=X),
+        gb.compress.quantize(model, 16),
         gb.compress.quantize(model, 6),
-        gb.compress.quantize(model, 3),
     ]
     for row, probe in zip(frame.itertuples(), probes, strict=True):
         fid = gb.compress.fidelity(model, probe, X, y, attributions=False)
@@ -77,7 +80,8 @@ def test_regression_sweeps_have_output_errors_only():
         ({"methods": "magnitude"}, ValueError, "methods: expected a non-empty list"),
         ({"amounts": (0.5, 1.0)}, ValueError, r"amounts: expected a fraction in \[0, 1\)"),
         ({"amounts": (-0.1,)}, ValueError, "amounts"),
-        ({"bits": (1,)}, ValueError, "bits"),
+        ({"amounts": ()}, ValueError, "amounts: expected at least one"),
+        ({"amounts": 0.5}, TypeError, "amounts: expected a sequence"),
         ({"y": np.zeros(3)}, ValueError, "y: expected 80 labels"),
     ],
 )

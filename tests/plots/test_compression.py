@@ -19,7 +19,7 @@ def sweep_result(labels: bool = True):
     X = np.random.default_rng(0).normal(size=(100, 5)).astype(np.float32)
     y = model.predict(X).argmax(axis=1) if labels else None
     methods = ("magnitude", "structured", "quantize")
-    return gb.compress.sweep(model, X, y, amounts=(0.6, 0.2, 0.4), methods=methods, bits=(2, 8))
+    return gb.compress.sweep(model, X, y, amounts=(0.75, 0.2, 0.9), methods=methods)
 
 
 def test_each_method_is_a_line_of_its_numbers_sorted_by_amount():
@@ -50,9 +50,10 @@ def test_measures_without_labels_and_chosen_ones():
     result = sweep_result(labels=False)
     assert [ax.get_ylabel() for ax in gb.plots.compression(result).axes] == ["agreement"]
     fig = gb.plots.compression(result, measures=["output_mse", "bytes"])
-    x, bytes_drawn = fig.axes[1].get_lines()[2].get_data()  # quantize: 8 bits, then 2
-    np.testing.assert_array_equal(x, [1 - 8 / 32, 1 - 2 / 32])
-    np.testing.assert_array_equal(bytes_drawn, result.bytes[-2:][::-1])
+    x, bytes_drawn = fig.axes[1].get_lines()[2].get_data()  # quantize: 16, 8 and 3 bits
+    np.testing.assert_array_equal(x, [0.2, 0.75, 0.9])
+    np.testing.assert_array_equal(bytes_drawn, result.bytes[-3:][[1, 0, 2]])
+    assert result.bits[-3:].tolist() == [8, 16, 3]
     assert gb.plots.plot(result).axes[0].get_ylabel() == "agreement"
     render(fig)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._validation import as_batch, check_choice, check_int
+from glassbox._validation import as_batch, check_choice
 from glassbox.compress._model import (
     FLOAT_BITS,
     check_amount,
@@ -25,7 +25,6 @@ from glassbox.tables import KINDS, Tabular, pandas
 #: (global_unstructured), structured (ln_structured, L1), relevance pruning, quantisation.
 METHODS = ("magnitude", "global", "structured", "relevance", "quantize")
 AMOUNTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-BITS = (8, 6, 4, 3, 2)
 #: The columns of ``Sweep.to_frame()``, in order.
 COLUMNS = (
     "method",
@@ -44,8 +43,9 @@ COLUMNS = (
 class Sweep(Tabular):
     """The result of :func:`sweep`: one entry per (method, amount), in the order run.
 
-    ``amount`` is the fraction removed: of the weights (units for structured and relevance
-    pruning) for the pruning methods, of the weight bits (1 - bits / 32) for "quantize".
+    ``amount`` is the fraction asked to be removed: of the weights (units for structured and
+    relevance pruning) for the pruning methods, of the weight bits for "quantize" (which ran at
+    ``bits``: round(32 (1 - amount)) clamped to 2..16).
     ``agreement``, ``accuracy`` and ``output_mse`` are those of :func:`fidelity` (accuracy
     NaN without ``y`` or for regression); ``sparsity`` is the fraction of zero affine weights;
     ``params`` / ``bytes`` the compressed model's nonzero parameters and storage. The original
@@ -74,6 +74,12 @@ class Sweep(Tabular):
         return pandas().DataFrame({column: getattr(self, column) for column in COLUMNS})
 
 
+def quantize_bits(amount: float) -> int:
+    """The bit width that removes ``amount`` of float32 weight bits, within ``quantize``'s
+    range: round(32 (1 - amount)) clamped to 2..16."""
+    return min(max(round(FLOAT_BITS * (1 - amount)), MIN_BITS), MAX_BITS)
+
+
 def sweep(
     model: object,
     X: object,
@@ -81,7 +87,6 @@ def sweep(
     amounts: Sequence[float] = AMOUNTS,
     methods: Sequence[str] = ("magnitude", "quantize"),
     *,
-    bits: Sequence[int] = BITS,
     data: object = None,
 ) -> Sweep:
     """Run the compression probes at several amounts and measure each against ``model``.
@@ -98,9 +103,9 @@ def sweep(
     methods : sequence of str
         Among "magnitude" (``prune``, per layer), "global" (``prune(scope="global")``),
         "structured" (``prune(structured=True)``), "relevance" (``prune(method="relevance")``,
-        relevance measured once on ``data``) and "quantize" (``quantize`` at each of ``bits``).
-    bits : sequence of int
-        The widths "quantize" runs at (2 to 16).
+        relevance measured once on ``data``) and "quantize" (``quantize`` at the bit width
+        that removes ``amount`` of the weight bits, round(32 (1 - amount)), clamped to 2..16:
+        amounts up to 0.5 all run at 16 bits; 0.75 is 8 bits, 0.875 4 bits).
     data : array, optional
         The reference rows of relevance pruning (default: ``X``).
 
@@ -115,12 +120,13 @@ def sweep(
     >>> rng = np.random.default_rng(0)
     >>> _ = spec.add("dense", "fc", weight=rng.normal(size=(3, 4)), bias=None)
     >>> X = rng.normal(size=(100, 4))
-    >>> result = gb.compress.sweep(gb.build_network(spec), X, amounts=(0.25, 0.5), bits=(4,))
+    >>> result = gb.compress.sweep(gb.build_network(spec), X, amounts=(0.25, 0.875))
     >>> result.to_frame()[["method", "amount", "bits", "sparsity", "agreement"]].round(3)
           method  amount  bits  sparsity  agreement
     0  magnitude   0.250    32     0.250       0.99
-    1  magnitude   0.500    32     0.500       0.90
-    2   quantize   0.875     4     0.083       0.99
+    1  magnitude   0.875    32     0.833       0.60
+    2   quantize   0.250    16     0.000       1.00
+    3   quantize   0.875     4     0.083       0.99
     """
     native = native_model(model, X)
     batch = as_batch(X, native.input_shape)
@@ -128,26 +134,26 @@ def sweep(
     if isinstance(methods, str) or not methods:
         raise ValueError(f"methods: expected a non-empty list among {METHODS}, got {methods!r}")
     methods = [check_choice(m, "methods", METHODS) for m in methods]
+    if isinstance(amounts, (str, bytes)) or not isinstance(amounts, Sequence | np.ndarray):
+        raise TypeError(f"amounts: expected a sequence of fractions in [0, 1), got {amounts!r}")
     amounts = [check_amount(a, "amounts") for a in amounts]
-    widths = [check_int(b, "bits", MIN_BITS, MAX_BITS) for b in bits]
-    if not amounts and any(m != "quantize" for m in methods):
-        raise ValueError("amounts: expected at least one pruning fraction")
-    if not widths and "quantize" in methods:
-        raise ValueError("bits: expected at least one bit width for 'quantize'")
+    if not amounts:
+        raise ValueError("amounts: expected at least one fraction in [0, 1)")
     relevance: dict[int, np.ndarray] = {}
     hidden = hidden_affine_layers(native.spec)
     if "relevance" in methods:
+        if not hidden:
+            raise ValueError(
+                "methods: 'relevance' prunes hidden units and the model has no hidden dense / "
+                "conv2d layer; leave it out"
+            )
         reference = batch if data is None else data
         relevance = unit_relevance(native, reference, hidden, None, "EpsilonPlus")
     rows: list[tuple[str, float, int]] = []
     measured: list[tuple[Fidelity, float]] = []
     for method in methods:
-        settings = (
-            [(b, 1 - b / FLOAT_BITS) for b in widths]
-            if method == "quantize"
-            else [(FLOAT_BITS, a) for a in amounts]
-        )
-        for width, amount in settings:
+        for amount in amounts:
+            width = quantize_bits(amount) if method == "quantize" else FLOAT_BITS
             if method == "quantize":
                 compressed = quantize(native, width)
             elif method == "relevance":
