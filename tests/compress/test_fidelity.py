@@ -61,6 +61,8 @@ def test_every_figure_equals_its_numpy_computation(mlp):
     assert fid.attribution_agreement == pytest.approx(expected, rel=1e-12)
     frame = fid.to_frame()
     assert frame.shape == (1, 10) and frame["agreement"][0] == fid.agreement
+    with pytest.raises(TypeError, match="Fidelity: one comparison has no plot"):
+        fid.plot()
 
 
 def test_ranks_and_rank_correlations_equal_scipy_with_ties():

@@ -63,3 +63,17 @@ def test_bad_input_is_refused():
         gb.plots.compression(object())
     with pytest.raises(ValueError, match="measures: expected names among"):
         gb.plots.compression(sweep_result(), measures="speed")
+
+
+def test_a_compressed_model_is_a_bar_per_layer_of_its_sparsity():
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = gb.compress.quantize(gb.from_torch(net), bits=2, layers=["2"])
+    ax = gb.plots.compression(model)
+    bars = sorted(ax.patches, key=lambda p: -p.get_y())  # top to bottom
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]
+    assert labels == ["0", "2 (2 bits)", "4"]
+    np.testing.assert_array_equal([b.get_width() for b in bars], list(model.sparsity.values()))
+    assert model.sparsity["2"] > 0 and model.sparsity["0"] == 0
+    assert gb.plots.plot(model.compression).get_yticklabels()[0].get_text() == "4"
+    render(ax)

@@ -73,6 +73,15 @@ class Fidelity(Tabular):
         check_choice(kind, "kind", KINDS)  # one row per item: both layouts are this table
         return pandas().DataFrame({column: [getattr(self, column)] for column in COLUMNS})
 
+    def plot(self, **kwargs: Any) -> Any:
+        """A Fidelity is one comparison and has no plot: draw figures across amounts with
+        ``gb.compress.sweep(...).plot()`` or a compressed model's layers with
+        ``gb.plots.compression(model)``."""
+        raise TypeError(
+            "Fidelity: one comparison has no plot; plot gb.compress.sweep(model, X, y) (figures "
+            "across amounts) or gb.plots.compression(compressed_model) (its layers)"
+        )
+
 
 def task_of(model: NativeModel) -> str:
     """ "classification" for several outputs or one sigmoid output, else "regression"."""

@@ -1,5 +1,6 @@
 """``compression(result)``: what a compression sweep did, one curve per method against the
-amount removed, a panel per measure (agreement, accuracy, or output error)."""
+amount removed, a panel per measure (agreement, accuracy, or output error); or what one probe
+did to each layer (its fraction of zero weights, as bars)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.plots._figure import new_figure
+from glassbox.plots._figure import finish, new_axes, new_figure
 
 #: The measures a panel can show (columns of ``Sweep.to_frame()``).
 MEASURES = ("agreement", "accuracy", "output_mse", "sparsity", "params", "bytes")
@@ -28,27 +29,56 @@ def _measures(result: Any, measures: Sequence[str] | str | None) -> list[str]:
     return chosen
 
 
+def _layers(record: Any, ax: Any) -> Any:
+    """One bar per layer (the first on top): its fraction of zero weights."""
+    from glassbox.plots.bars import _barh
+
+    ax = new_axes(ax, figsize=(6.4, 1.2 + 0.35 * len(record.layers)))
+    names = [
+        name if record.bits_of(name) == 32 else f"{name} ({record.bits_of(name)} bits)"
+        for name in record.layers
+    ]
+    _barh(ax, np.array(list(record.sparsity.values())), names, "#4a6fa5")
+    ax.set_xlim(0.0, 1.15)
+    ax.set_xlabel(
+        f"fraction of zero weights ({record.method}; all layers: {record.total_sparsity:.3g})"
+    )
+    return finish(ax)
+
+
 def compression(
-    result: Any, *, measures: Sequence[str] | str | None = None, fig: Any = None
+    result: Any,
+    *,
+    measures: Sequence[str] | str | None = None,
+    fig: Any = None,
+    ax: Any = None,
 ) -> Any:
-    """A compression sweep: per measure a panel, per method a line over the amount removed.
+    """A compression sweep: per measure a panel, per method a line over the amount removed; or
+    one compressed model: per layer a bar, its fraction of zero weights.
 
     The x axis is the sweep's ``amount`` (the fraction of weights or units pruned; for
     "quantize", the fraction of weight bits removed, 1 - bits / 32), points sorted by it; the
     accuracy panel marks the original model's accuracy with a dashed line.
 
+    A ``CompressedModel`` (or its ``Compression`` record) is drawn as horizontal bars, one per
+    dense / conv2d layer in network order (the first on top), of length its ``sparsity``, the
+    bit width in the name of quantised layers; on ``ax``, returning the Axes.
+
     Parameters
     ----------
-    result : Sweep
-        From ``gb.compress.sweep``.
+    result : Sweep, CompressedModel or Compression
+        From ``gb.compress.sweep``, or ``prune`` / ``quantize`` / ``distill``.
     measures : str or list of str, optional
         Columns to draw among ``MEASURES``. Default: agreement (and accuracy when the sweep had
         labels) for classifiers, output_mse for regression models.
     fig : matplotlib Figure, optional
+        A sweep's figure.
+    ax : matplotlib Axes, optional
+        A compressed model's axes.
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib Figure (a sweep) or Axes (a compressed model)
 
     Examples
     --------
@@ -61,12 +91,14 @@ def compression(
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
     ['magnitude', 'quantize']
     """
-    from glassbox.compress import Sweep
+    from glassbox.compress import CompressedModel, Compression, Sweep
 
+    if isinstance(result, (CompressedModel, Compression)):
+        return _layers(getattr(result, "compression", result), ax)
     if not isinstance(result, Sweep):
         raise TypeError(
-            f"result: expected a glassbox Sweep (gb.compress.sweep(...)), got "
-            f"{type(result).__name__}"
+            f"result: expected a glassbox Sweep (gb.compress.sweep(...)) or a compressed model "
+            f"(gb.compress.prune / quantize / distill), got {type(result).__name__}"
         )
     chosen = _measures(result, measures)
     figure = new_figure(fig, figsize=(5.0 * len(chosen), 4.0))

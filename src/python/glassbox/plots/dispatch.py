@@ -16,7 +16,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
-      ``compress.Sweep``: ``compression``.
+      ``compress.Sweep`` and ``compress.Compression``: ``compression``.
 
     Examples
     --------
@@ -28,7 +28,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     ['a', 'b']
     """
     from glassbox import plots
-    from glassbox.compress import Sweep
+    from glassbox.compress import Compression, Sweep
     from glassbox.explanation import Explanation
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
@@ -54,10 +54,12 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
         (Sweep, plots.compression),
+        (Compression, plots.compression),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree, Sweep), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, Sweep, Compression), got "
+        f"{type(result).__name__}"
     )
