@@ -200,7 +200,8 @@ class CompressedModel(NativeModel):
         self.compression = compression
 
     def __repr__(self) -> str:
-        return f"Compressed{super().__repr__()} by {self.compression.method}"
+        inner = super().__repr__().removeprefix("NativeModel(")
+        return f"CompressedModel({self.compression.method}, {inner}"
 
 
 def compressed(spec: NetworkSpec, compression: Compression, source: NativeModel) -> CompressedModel:
