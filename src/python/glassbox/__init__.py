@@ -74,6 +74,9 @@ from glassbox.reporting import report
 from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
 
+# isort: split
+from glassbox import compress  # a module of probes: gb.compress.prune(...), ...
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -112,6 +115,7 @@ __all__ = [
     "ale",
     "as_model",
     "build_network",
+    "compress",
     "cpu_level",
     "from_keras",
     "from_onnx",

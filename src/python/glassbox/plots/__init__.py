@@ -13,6 +13,7 @@ from glassbox.plots._figure import require_matplotlib
 require_matplotlib()
 
 from glassbox.plots.bars import bar, waterfall  # noqa: E402
+from glassbox.plots.compression import compression  # noqa: E402
 from glassbox.plots.curves import ale, partial_dependence  # noqa: E402
 from glassbox.plots.dependence import scatter  # noqa: E402
 from glassbox.plots.dispatch import plot  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "ale",
     "bar",
     "beeswarm",
+    "compression",
     "heatmap",
     "image",
     "interactions",

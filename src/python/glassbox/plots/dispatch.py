@@ -16,7 +16,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
-      ``WeightStats``: ``weights``; ``Summary``: ``layers``.
+      ``WeightStats``: ``weights``; ``Summary``: ``layers``;
+      ``compress.Sweep`` and ``compress.Compression``: ``compression``.
 
     Examples
     --------
@@ -28,6 +29,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     ['a', 'b']
     """
     from glassbox import plots
+    from glassbox.compress import Compression, Sweep
     from glassbox.explanation import Explanation
     from glassbox.inspect import Summary, WeightStats
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
@@ -55,11 +57,14 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (SurrogateTree, plots.tree),
         (WeightStats, plots.weights),
         (Summary, plots.layers),
+        (Sweep, plots.compression),
+        (Compression, plots.compression),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats, Summary), got "
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats, Summary, Sweep, "
+        f"Compression), got "
         f"{type(result).__name__}"
     )

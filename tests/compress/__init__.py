@@ -1,0 +1,1 @@
+"""Tests of glassbox.compress (a package, so its conftest is ``compress.conftest``)."""
