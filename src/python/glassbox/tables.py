@@ -30,6 +30,26 @@ def pandas() -> Any:
     return pandas
 
 
+def aligned_lines(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+    """``header`` and ``rows`` (cells already as text) as lines of aligned columns separated by
+    two spaces: the first ``left`` columns left-aligned (names), the rest right-aligned
+    (numbers). The text form of a result's table (``print(result)``).
+
+    >>> print("\\n".join(aligned_lines(["layer", "params"], [["fc1", "40"], ["out", "3"]])))
+    layer  params
+    fc1        40
+    out         3
+    """
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    return [
+        "  ".join(
+            cell.ljust(width) if c < left else cell.rjust(width)
+            for c, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in [header, *rows]
+    ]
+
+
 class Tabular:
     """What every result type shares: ``to_pandas`` is ``to_frame``; ``plot`` draws it."""
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from glassbox.inspect._model import native_network
 from glassbox.models.layers import LAYERS
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import Tabular, aligned_lines, pandas
 
 Shape = tuple[int, ...]
 
@@ -111,14 +111,8 @@ class Summary(Tabular):
                 strict=True,
             )
         ]
-        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-
-        def line(cells: list[str]) -> str:
-            first = cells[0].ljust(widths[0])
-            rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
-            return "  ".join([first, *rest])
-
-        rule = "=" * len(line(header))
+        lines = aligned_lines(header, rows)
+        rule = "=" * max(len(line) for line in lines)
         activations = sum(math.prod(shape) for shape in self.output_shapes)
         totals = [
             f"Total params: {self.total_params:,} ({human(self.total_params)})",
@@ -128,7 +122,7 @@ class Summary(Tabular):
             f"({_shape_text(self.input_shape)})",
             f"Layer outputs per sample: {human_bytes(4 * activations)}",
         ]
-        return "\n".join([rule, line(header), rule, *map(line, rows), rule, *totals, rule])
+        return "\n".join([rule, lines[0], rule, *lines[1:], rule, *totals, rule])
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the table
         printer.text(str(self))

@@ -14,7 +14,7 @@ import numpy as np
 from glassbox._validation import check_int
 from glassbox.inspect._model import native_network
 from glassbox.models.layers import kinds_where
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import Tabular, aligned_lines, pandas
 
 #: WeightWatcher's conventions: a layer needs at least this many eigenvalues (``min_evals``,
 #: compared with the smaller side of the matrix), and eigenvalues at or below ``EVALS_THRESH``
@@ -177,6 +177,35 @@ class WeightStats(Tabular):
         if name in COLUMNS:
             return self.stats[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __str__(self) -> str:
+        header = ["Layer (kind)", "Shape", "Mean", "Std", "Zeros", "Spectral norm", "Stable rank"]
+        rows = [
+            [
+                f"{name} ({kind})",
+                "x".join(map(str, shape)),
+                *(f"{self.stats[c][i]:.4g}" for c in ("mean", "std")),
+                f"{self.stats['zero_fraction'][i]:.1%}",
+                *(f"{self.stats[c][i]:.4g}" for c in ("spectral_norm", "stable_rank")),
+                "n/a" if np.isnan(self.stats["alpha"][i]) else f"{self.stats['alpha'][i]:.2f}",
+            ]
+            for i, (name, kind, shape) in enumerate(zip(self.layers, self.kinds, self.shapes))
+        ]
+        lines = aligned_lines([*header, "Alpha"], rows)
+        rule = "=" * max(len(line) for line in lines)
+        note = (
+            "Alpha: the WeightWatcher power-law exponent of W^T W's eigenvalues (well-trained\n"
+            "layers: 2 to 6); n/a: too few eigenvalues to fit (alpha_reasons)."
+        )
+        return "\n".join([rule, lines[0], rule, *lines[1:], rule, note])
+
+    def __repr__(self) -> str:
+        return f"WeightStats({len(self.layers)} layers: {', '.join(self.layers[:8])}" + (
+            ", ...)" if len(self.layers) > 8 else ")"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython shows the table
+        printer.text(str(self))
 
     def to_frame(self, kind: str = "wide") -> Any:
         """A pandas DataFrame, one row per affine layer: ``layer``, ``kind``, ``shape`` (of the
