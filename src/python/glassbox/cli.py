@@ -4,6 +4,7 @@ Examples
 --------
 $ glassbox demo --rows 100 --steps 32
 $ glassbox report model.gb data.csv --label y --out report.html
+$ glassbox inspect model.onnx --svg model.svg
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_positive_int, default=10, help="features to list (default: 10)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random_state of the MLP (default: 0)")
-    from glassbox.reporting.command import add_parser
+    from glassbox.inspect import command as inspect_command
+    from glassbox.reporting import command as report_command
 
-    add_parser(commands)
+    report_command.add_parser(commands)
+    inspect_command.add_parser(commands)
     return parser
 
 
@@ -89,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from glassbox.demo import run_demo
 
         return run_demo(rows=args.rows, n_steps=args.steps, top=args.top, seed=args.seed)
+    if args.command == "inspect":
+        from glassbox.inspect.command import run
+
+        return run(args)
     if args.command == "report":
         from glassbox.reporting.command import run
 

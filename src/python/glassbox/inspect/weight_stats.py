@@ -189,7 +189,9 @@ class WeightStats(Tabular):
                 *(f"{self.stats[c][i]:.4g}" for c in ("spectral_norm", "stable_rank")),
                 "n/a" if np.isnan(self.stats["alpha"][i]) else f"{self.stats['alpha'][i]:.2f}",
             ]
-            for i, (name, kind, shape) in enumerate(zip(self.layers, self.kinds, self.shapes))
+            for i, (name, kind, shape) in enumerate(
+                zip(self.layers, self.kinds, self.shapes, strict=True)
+            )
         ]
         lines = aligned_lines([*header, "Alpha"], rows)
         rule = "=" * max(len(line) for line in lines)

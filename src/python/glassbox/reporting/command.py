@@ -203,14 +203,15 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     except (ValueError, TypeError, ImportError, OSError) as error:
-        return _fail(error, 2)
+        return fail("report", error, 2)
     except Exception as error:  # a failure, not the user's input: exit 1, still one line
-        return _fail(error, 1)
+        return fail("report", error, 1)
     print(f"wrote {os.fspath(path)}")
     return 0
 
 
-def _fail(error: BaseException, code: int) -> int:
+def fail(command: str, error: BaseException, code: int) -> int:
+    """Print ``error`` as one line on stderr for subcommand ``command``; return ``code``."""
     message = " ".join(str(error).split()) or type(error).__name__
-    print(f"glassbox report: error: {message}", file=sys.stderr)
+    print(f"glassbox {command}: error: {message}", file=sys.stderr)
     return code
