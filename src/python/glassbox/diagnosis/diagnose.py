@@ -269,12 +269,17 @@ def diagnose(
     >>> model = LogisticRegression(C=0.01).fit(X, y)
     >>> d = gb.diagnose(model, X, y, explainer=False)
     >>> d.confusion.matrix  # rows: true class, columns: predicted
-    array([[196,  16],
-           [  2, 355]])
-    >>> d.errors.to_frame().head(2).round(3)
+    array([[187,  25],
+           [  1, 356]])
+    >>> d.errors.to_frame().head(2).round(3)  # the most confident errors first
        index  true  predicted  confidence
-    0     73     0          1       0.927
-    1    297     0          1       0.872
+    0    297     0          1       0.929
+    1    135     0          1       0.822
+    >>> print(d)
+    Diagnosis (classification): 26 of 569 rows misclassified (error rate 4.57%)
+    worst slice: -0.3412 < x23 <= 0.3576 (142 rows, error rate 0.1479, lift 3.24)
+    error tree: first split x14 <= -1.21904
+    contrast: no explainer (explainer=False)
     """
     task = check_choice(task, "task", TASKS)
     max_depth = check_int(max_depth, "max_depth", 1, 32)

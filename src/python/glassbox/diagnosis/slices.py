@@ -109,8 +109,8 @@ def slices(
     rows: list[tuple] = []
     for j, name in enumerate(names):
         column = batch[:, j].astype(np.float64)
-        coded = bool(coded and coded[j])
-        codes, edges = cuts(column, n_bins, np.inf if coded else max_values)
+        categorical = bool(coded and coded[j])
+        codes, edges = cuts(column, n_bins, np.inf if categorical else max_values)
         count = int(codes.max()) + 1
         sizes = np.bincount(codes, minlength=count)
         sums = np.bincount(codes, weights=error, minlength=count)
@@ -120,7 +120,7 @@ def slices(
                 continue
             if edges is None:
                 value: Any = distinct[s]
-                shown = decode(j, np.array([value], np.float32))[0] if coded else value
+                shown = decode(j, np.array([value], np.float32))[0] if categorical else value
                 value = shown.item() if hasattr(shown, "item") else shown
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
