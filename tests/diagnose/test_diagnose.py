@@ -73,7 +73,11 @@ def test_slices_equal_the_literal_quantile_bins() -> None:
         got = sorted(
             (lo, hi, n, e)
             for f, lo, hi, n, e in zip(
-                d.slices.features, d.slices.low, d.slices.high, d.slices.n, d.slices.error,
+                d.slices.features,
+                d.slices.low,
+                d.slices.high,
+                d.slices.n,
+                d.slices.error,
                 strict=True,
             )
             if f == f"x{j}"
@@ -208,7 +212,7 @@ def test_an_explainer_instance_explains_each_rows_predicted_class() -> None:
 
 
 def test_no_errors_or_no_correct_rows_give_an_empty_contrast_with_a_note() -> None:
-    X, y, model, _ = planted(n=100)
+    X, _, model, _ = planted(n=100)
     right = model.predict(X).argmax(axis=1)
     d = gb.diagnose(model, X, right)
     assert d.n_errors == 0 and len(d.contrast) == 0 and "no error rows" in d.contrast.note

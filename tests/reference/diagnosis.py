@@ -5,6 +5,8 @@ permutation test (the same draws as the library: ``rng.random(n)`` per permutati
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -23,7 +25,7 @@ def quantile_slices(
     edges = sorted(set(np.quantile(column, np.linspace(0, 1, n_bins + 1))[1:-1].tolist()))
     bounds = [-np.inf, *edges, np.inf]
     out = []
-    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+    for low, high in itertools.pairwise(bounds):
         members = [e for x, e in zip(column, error, strict=True) if low < x <= high]
         if members:
             out.append((low, high, len(members), sum(members) / len(members)))
