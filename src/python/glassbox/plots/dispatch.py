@@ -15,7 +15,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
-      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``.
+      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
+      ``Diagnosis``: ``errors``.
 
     Examples
     --------
@@ -27,6 +28,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     ['a', 'b']
     """
     from glassbox import plots
+    from glassbox.diagnosis import Diagnosis
     from glassbox.explanation import Explanation
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
@@ -51,10 +53,12 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (ALE, plots.ale),
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
+        (Diagnosis, plots.errors),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, Diagnosis), got "
+        f"{type(result).__name__}"
     )
