@@ -10,6 +10,7 @@ from matplotlib.colors import to_rgba
 import glassbox as gb
 from glassbox.plots._figure import NEGATIVE, POSITIVE
 from plots.conftest import render
+from plots.test_bars import bars_top_down
 
 pytest.importorskip("sklearn")
 
@@ -26,15 +27,7 @@ def _diagnosis(explainer=None, n: int = 400):
 
 def _bars(ax):
     """(tick label, width, colour) of each bar, top to bottom."""
-    labels = {
-        round(float(y)): t.get_text()
-        for y, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
-    }
-    bars = sorted(ax.patches, key=lambda p: -p.get_y())
-    return [
-        (labels[round(p.get_y() + p.get_height() / 2)], p.get_width(), p.get_facecolor())
-        for p in bars
-    ]
+    return [(label, width, colour) for label, _, width, colour in bars_top_down(ax)]
 
 
 def test_errors_draws_the_confusion_slices_and_contrast():

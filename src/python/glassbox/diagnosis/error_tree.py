@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.tables import Tabular, pandas
+from glassbox.tables import Tabular, pandas, tree_leaves
 
 
 @dataclass(frozen=True)
@@ -143,18 +143,7 @@ def error_tree(
     tree.fit(columns, error.astype(np.int64) if classify else error)
     structure = tree.tree_
     labels = [names[j] for j in used]
-    leaves, conditions = [], []
-    stack: list[tuple[int, list[str]]] = [(0, [])]
-    while stack:
-        node, path = stack.pop()
-        left, right = structure.children_left[node], structure.children_right[node]
-        if left < 0:
-            leaves.append(node)
-            conditions.append(path)
-            continue
-        name, threshold = labels[structure.feature[node]], float(structure.threshold[node])
-        stack.append((right, [*path, f"{name} > {threshold:.6g}"]))
-        stack.append((left, [*path, f"{name} <= {threshold:.6g}"]))
+    leaves, conditions = tree_leaves(structure, labels)
     # the leaves' figures from the rows themselves (a classifier's node values are fractions)
     position = {leaf: i for i, leaf in enumerate(leaves)}
     leaf_of = np.array([position[leaf] for leaf in tree.apply(columns)], dtype=np.int64)

@@ -7,13 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.plots._figure import (
-    NEGATIVE,
-    POSITIVE,
-    check_max_display,
-    name_rows,
-    new_figure,
-)
+from glassbox.plots._figure import NEGATIVE, POSITIVE, check_max_display, new_figure
+from glassbox.plots.bars import _barh
 
 #: p-values below this mark a contrast bar as significant (a "*" after the feature's name).
 SIGNIFICANT = 0.05
@@ -107,36 +102,13 @@ def _residuals(ax: Any, summary: Any) -> None:
     ax.set_title(f"residuals\nMAE {summary.mae:.4g}, R^2 {summary.r2:.3f}")
 
 
-def _bars(ax: Any, lengths: np.ndarray, names: list[str], colours: Any, signed: bool) -> None:
-    """Horizontal bars, the first on top, each number written at its end (with its sign when
-    ``signed``)."""
-    heights = np.arange(len(lengths))[::-1]
-    ax.barh(heights, lengths, color=colours, height=0.7)
-    for y, value in zip(heights, lengths, strict=True):
-        right = value >= 0
-        ax.annotate(
-            f"{value:+.3g}" if signed else f"{value:.3g}",
-            (value, y),
-            xytext=(3 if right else -3, 0),
-            textcoords="offset points",
-            ha="left" if right else "right",
-            va="center",
-            fontsize=8,
-        )
-    name_rows(ax, heights, names)
-    ax.axvline(0.0, color="#555555", linewidth=0.8)
-    ax.margins(x=0.2)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
 def _slices(ax: Any, slices: Any, count: int) -> None:
     shown = min(count, len(slices))
     what = "error rate" if slices.metric == "error_rate" else "mean |residual|"
     if not shown:
         _note(ax, f"no slice of at least {slices.min_size} rows")
     else:
-        _bars(ax, np.asarray(slices.error[:shown]), slices.descriptions[:shown], POSITIVE, False)
+        _barh(ax, np.asarray(slices.error[:shown]), slices.descriptions[:shown], POSITIVE)
         line = ax.axvline(slices.overall, color="#333333", linestyle="--", linewidth=1.0)
         line.set_gid("overall")
     ax.set_xlabel(what)
@@ -154,7 +126,7 @@ def _contrast(ax: Any, contrast: Any, count: int) -> None:
         contrast.features[j] + (" *" if contrast.p_value[j] < SIGNIFICANT else "") for j in order
     ]
     colours = [POSITIVE if v >= 0 else NEGATIVE for v in lengths]
-    _bars(ax, lengths, names, colours, True)
+    _barh(ax, lengths, names, colours)
     ax.set_xlabel(f"mean {contrast.method} value:\non errors - on correct rows")
     ax.set_title(
         f"why: {contrast.n_errors} errors vs {contrast.n_correct} correct (* p < {SIGNIFICANT})"
