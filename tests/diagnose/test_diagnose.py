@@ -344,3 +344,13 @@ def test_bad_input_errors() -> None:
         gb.diagnose(net.model, X, np.ones(50), explainer="ig")
     with pytest.raises(ValueError, match="min_size"):
         gb.diagnose(net.model, X, np.zeros(50), min_size=0)
+
+
+def test_feature_names_name_the_parts() -> None:
+    X, y, model, _ = planted(n=200)
+    names = ["a", "b", "c", "d", "e"]
+    d = gb.diagnose(model, X, y, feature_names=names, n_permutations=20)
+    assert d.feature_names == names and d.error_tree.feature == "d"
+    assert d.slices.features[0] == "d" and d.contrast.features == names
+    with pytest.raises(ValueError, match="feature_names: expected 5 names, got 2"):
+        gb.diagnose(model, X, y, feature_names=["a", "b"])

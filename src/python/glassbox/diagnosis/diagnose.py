@@ -26,10 +26,9 @@ from glassbox.diagnosis.contrast import Contrast, contrast, empty
 from glassbox.diagnosis.error_tree import ErrorTree, error_tree
 from glassbox.diagnosis.slices import Slices, slices
 from glassbox.inspection._common import Run, prepare
+from glassbox.surrogate import SKLEARN_MAX_SEED
 from glassbox.tables import Tabular
 
-#: scikit-learn's ``random_state`` takes seeds below 2^32.
-SKLEARN_MAX_SEED = 2**32 - 1
 #: The parts of a Diagnosis ``to_frame(kind)`` tables.
 PARTS = ("slices", "errors", "error_tree", "contrast", "confusion")
 #: KernelShap's background rows and coalitions when it is the default explainer.
@@ -208,6 +207,7 @@ def diagnose(
     min_size: int = 10,
     error_quantile: float = 0.9,
     n_permutations: int = 1000,
+    feature_names: list[str] | None = None,
     seed: int = 0,
     n_threads: int | None = None,
     memory_budget: int | None = None,
@@ -250,6 +250,9 @@ def diagnose(
         Regression: the rows whose |residual| is above this quantile are the error rows.
     n_permutations : int, default 1000
         Permutations of the contrast's test.
+    feature_names : list of str, optional
+        Names in the slices, rules and contrast; default the data's or the model's, else x0,
+        x1, ...
     seed : int, default 0
         The permutations (``np.random.default_rng(seed)``), the error tree's tie-breaking
         and KernelShap's draws.
@@ -292,9 +295,13 @@ def diagnose(
     run, batch = prepare(model, X, n_threads, memory_budget, None, "diagnose", missing_ok=False)
     n, d = batch.shape
     labels = check_labels(y, n)  # one finite number or string per row
+    if feature_names is not None:
+        feature_names = [str(name) for name in feature_names]
+        if len(feature_names) != d:
+            raise ValueError(f"feature_names: expected {d} names, got {len(feature_names)}")
     outputs = np.asarray(run.evaluate(batch), dtype=np.float64)
     out = outcome(task, model, run, outputs, labels, quantile)
-    names = feature_labels(run.feature_names, d)
+    names = feature_labels(feature_names or run.feature_names, d)
     metric = "error_rate" if out.task == "classification" else "mean_abs_residual"
     schema = run.schema
     coded = [bool(schema and schema.columns[j].coded) for j in range(d)]
@@ -355,7 +362,8 @@ def diagnose(
         error_rate=float(out.error.mean()),
         n_rows=n,
         n_errors=n_err,
-        **run.names,
+        feature_names=feature_names or run.feature_names,
+        output_names=run.output_names,
     )
 
 
