@@ -354,3 +354,25 @@ def test_feature_names_name_the_parts() -> None:
     assert d.slices.features[0] == "d" and d.contrast.features == names
     with pytest.raises(ValueError, match="feature_names: expected 5 names, got 2"):
         gb.diagnose(model, X, y, feature_names=["a", "b"])
+
+
+def test_contrast_explains_a_seeded_sample_beyond_max_rows() -> None:
+    from glassbox.diagnosis.diagnose import sample_rows
+
+    net = make_net("relu_softmax")
+    X = make_data(5, n_rows=300, seed=9)
+    predicted = net.model.predict(X).argmax(axis=1)
+    y = np.where(X[:, 3] > 0.5, (predicted + 1) % 3, predicted)
+    is_error = predicted != y
+    saliency = gb.Saliency(net.model)
+    c = gb.diagnose(net.model, X, y, saliency, max_rows=60, n_permutations=50, seed=3).contrast
+    rows = sample_rows(is_error, 60, 3)
+    assert rows.size == 60 and c.n_errors == 30 and c.n_correct == 30
+    assert "sample of 60 of the 300 rows" in c.note
+    values = saliency(X[rows], target=predicted[rows]).values
+    np.testing.assert_allclose(c.difference, mean_difference(values, is_error[rows]), atol=1e-6)
+    np.testing.assert_array_equal(
+        c.p_value, permutation_p_values(values.astype(np.float64), is_error[rows], 50, 3)
+    )
+    few = sample_rows(np.arange(300) < 5, 60, 3)  # 5 errors: all of them, 55 correct rows
+    assert few.size == 60 and np.sum(few < 5) == 5

@@ -25,11 +25,14 @@ from glassbox.diagnosis.confusion import (
 from glassbox.diagnosis.contrast import Contrast, contrast, empty
 from glassbox.diagnosis.error_tree import ErrorTree, error_tree
 from glassbox.diagnosis.slices import Slices, slices
+from glassbox.explainers.base import Explainer
 from glassbox.inspection._common import Run, prepare
 from glassbox.surrogate import SKLEARN_MAX_SEED
 from glassbox.tables import Tabular
 
 #: The parts of a Diagnosis ``to_frame(kind)`` tables.
+#: The random stream of the contrast's sample of rows (``default_rng([seed, stream])``).
+SAMPLE_STREAM = 1
 PARTS = ("slices", "errors", "error_tree", "contrast", "confusion")
 #: KernelShap's background rows and coalitions when it is the default explainer.
 SHAP_BACKGROUND, SHAP_COALITIONS = 32, 256
@@ -158,22 +161,52 @@ def _default_explainer(run: Run, batch: np.ndarray, seed: int) -> tuple[Any, dic
     return shap, {}
 
 
+def sample_rows(is_error: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """A seeded sample of at most ``max_rows`` rows (sorted) with both groups in it: up to half
+    of them error rows (more when there are fewer correct rows), the rest correct rows, each
+    drawn without replacement by ``np.random.default_rng([seed, SAMPLE_STREAM])``."""
+    errors, correct = np.flatnonzero(is_error), np.flatnonzero(~is_error)
+    n_err = min(errors.size, max(max_rows // 2, max_rows - correct.size))
+    n_ok = min(correct.size, max_rows - n_err)
+    rng = np.random.default_rng([seed, SAMPLE_STREAM])
+    chosen = [rng.choice(errors, n_err, replace=False), rng.choice(correct, n_ok, replace=False)]
+    return np.sort(np.concatenate(chosen))
+
+
+def _take(X: object, rows: np.ndarray) -> object:
+    """The rows ``rows`` of X, in X's own type (array or DataFrame)."""
+    kind = frame_kind(X)
+    if kind == "pandas":
+        return X.iloc[rows]  # type: ignore[attr-defined]
+    if kind == "polars":
+        return X[rows.tolist()]  # type: ignore[index]
+    return np.asarray(X)[rows]
+
+
 def _attributions(
-    explainer: Any, run: Run, X: object, batch: np.ndarray, target: np.ndarray, seed: int
+    explainer: Any,
+    run: Run,
+    X: object,
+    batch: np.ndarray,
+    target: np.ndarray,
+    seed: int,
+    rows: np.ndarray | None,
 ) -> tuple[np.ndarray, str]:
-    """Attributions (n, d) of every row for its ``target`` output, and the method's name:
-    ``explainer`` is an Explainer (called on X), or an Explanation / array of values computed
-    beforehand (n, d)."""
-    from glassbox.explainers.base import Explainer
+    """Attributions of the rows ``rows`` (None: every row) for their ``target`` output, and
+    the method's name: ``explainer`` is an Explainer (called on those rows of X), or an
+    Explanation / array of values computed beforehand for every row (n, d)."""
     from glassbox.explanation import Explanation
 
     n, d = batch.shape
+    picked = slice(None) if rows is None else rows
     if explainer is None:
         explainer, extra = _default_explainer(run, batch, seed)
-        values = explainer(batch, target=target, **extra).values
+        values = explainer(batch[picked], target=target[picked], **extra).values
         method = explainer.method_name
     elif isinstance(explainer, Explainer):
-        values = explainer(X if run.schema is not None else batch, target=target).values
+        data = batch if run.schema is None else X
+        data = data if rows is None else _take(data, rows)
+        values = explainer(data, target=target[picked]).values
         method = explainer.method_name
     elif isinstance(explainer, Explanation):
         values, method = explainer.values, explainer.method or "attribution"
@@ -186,6 +219,8 @@ def _attributions(
             f"attributions of shape ({n}, {d}); got {type(explainer).__name__}"
         )
     values = np.asarray(values, dtype=np.float64)
+    if rows is not None and isinstance(explainer, Explainer):
+        return values, method
     if values.shape != (n, d):
         raise ValueError(
             f"explainer: attributions of shape {values.shape}; expected ({n}, {d}), one per row "
@@ -207,6 +242,7 @@ def diagnose(
     min_size: int = 10,
     error_quantile: float = 0.9,
     n_permutations: int = 1000,
+    max_rows: int = 2000,
     feature_names: list[str] | None = None,
     seed: int = 0,
     n_threads: int | None = None,
@@ -250,6 +286,10 @@ def diagnose(
         Regression: the rows whose |residual| is above this quantile are the error rows.
     n_permutations : int, default 1000
         Permutations of the contrast's test.
+    max_rows : int, default 2000
+        The contrast explains at most this many rows: with more, a seeded sample of them, up
+        to half error rows (all of them when fewer), the rest correct rows. Attributions
+        given as an Explanation or array cover every row.
     feature_names : list of str, optional
         Names in the slices, rules and contrast; default the data's or the model's, else x0,
         x1, ...
@@ -291,6 +331,7 @@ def diagnose(
     min_size = check_int(min_size, "min_size", 1)
     quantile = _check_fraction(error_quantile, "error_quantile")
     n_permutations = check_int(n_permutations, "n_permutations", 1)
+    max_rows = check_int(max_rows, "max_rows", 2)
     seed = check_seed(seed, SKLEARN_MAX_SEED)
     run, batch = prepare(model, X, n_threads, memory_budget, None, "diagnose", missing_ok=False)
     n, d = batch.shape
@@ -342,14 +383,20 @@ def diagnose(
     else:
         target = out.predicted if out.task == "classification" and outputs.shape[1] > 1 else None
         target = np.zeros(n, np.int64) if target is None else target.astype(np.int64)
-        values, method = _attributions(explainer, run, X, batch, target, seed)
+        given = explainer is not None and not isinstance(explainer, Explainer)
+        rows = None if given or n <= max_rows else sample_rows(out.is_error, max_rows, seed)
+        values, method = _attributions(explainer, run, X, batch, target, seed, rows)
         explained = contrast(
             values,
-            out.is_error,
+            out.is_error if rows is None else out.is_error[rows],
             names,
             method=method,
             n_permutations=n_permutations,
             seed=seed,
+            note=""
+            if rows is None
+            else f"attributions of a seeded sample of {rows.size} of "
+            f"the {n} rows (max_rows={max_rows})",
         )
     parts = confusion(out) if out.task == "classification" else residual_summary(out)
     return Diagnosis(
