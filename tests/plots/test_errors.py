@@ -76,3 +76,25 @@ def test_errors_rejects_other_results():
         gb.plots.errors(gb.Explanation(values=np.zeros((2, 2)), data=np.zeros((2, 2))))
     with pytest.raises(ValueError, match="max_display"):
         gb.plots.errors(_diagnosis(explainer=False), max_display=0)
+
+
+def test_each_part_plots_alone():
+    d = _diagnosis()
+    ax = d.slices.plot(max_display=3)
+    assert [b[0] for b in _bars(ax)] == d.slices.descriptions[:3]
+    ax = d.contrast.plot()
+    assert len(ax.patches) == 4
+    ax = d.confusion.plot()
+    np.testing.assert_array_equal(ax.images[0].get_array(), d.confusion.matrix)
+    ax = d.errors.plot(max_display=4)
+    drawn = _bars(ax)
+    np.testing.assert_allclose([b[1] for b in drawn], d.errors.confidence[:4])
+    row = d.errors.rows[0]
+    assert drawn[0][0] == f"{row}: {d.errors.true[0]} -> {d.errors.predicted[0]}"
+    ax = d.error_tree.plot()
+    assert ax.texts[0].get_text().startswith(f"{d.error_tree.feature} <= ")
+    render(ax)
+    with pytest.raises(ValueError, match="fig"):
+        gb.plots.errors(d.slices, fig=ax.figure)
+    with pytest.raises(ValueError, match="ax"):
+        gb.plots.errors(d, ax=ax)

@@ -8,6 +8,9 @@ from glassbox.diagnosis.diagnose import Diagnosis, diagnose
 from glassbox.diagnosis.error_tree import ErrorTree
 from glassbox.diagnosis.slices import Slices
 
+#: The result types of a Diagnosis' parts (each drawn by ``glassbox.plots.errors``).
+PARTS = (ConfusionMatrix, ResidualSummary, ErrorRows, ErrorTree, Slices, Contrast)
+
 __all__ = [
     "ConfusionMatrix",
     "Contrast",

@@ -41,6 +41,8 @@ class ErrorTree(Tabular):
         The columns of X the tree splits on (non-numeric DataFrame columns are left out).
     note : str
         Why the tree is empty or what was left out ("" when nothing).
+    feature_names : list of str
+        The names of the ``used`` columns: the tree's features, in its column order.
     """
 
     tree: Any
@@ -55,6 +57,7 @@ class ErrorTree(Tabular):
     threshold: float
     used: list[int]
     note: str = ""
+    feature_names: list[str] | None = None
 
     def to_frame(self, kind: str = "wide") -> Any:
         """One row per leaf, in the tree's order: ``rule``, ``n``, ``error_rate`` (or
@@ -164,4 +167,5 @@ def error_tree(
         threshold=float(structure.threshold[0]) if split else np.nan,
         used=list(used),
         note=note,
+        feature_names=labels,
     )

@@ -16,7 +16,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
-      ``Diagnosis``: ``errors``.
+      ``Diagnosis`` and its parts: ``errors``.
 
     Examples
     --------
@@ -27,8 +27,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     >>> [label.get_text() for label in ax.get_yticklabels()]  # largest mean |value| on top
     ['a', 'b']
     """
-    from glassbox import plots
-    from glassbox.diagnosis import Diagnosis
+    from glassbox import diagnosis, plots
     from glassbox.explanation import Explanation
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
@@ -53,7 +52,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (ALE, plots.ale),
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
-        (Diagnosis, plots.errors),
+        ((diagnosis.Diagnosis, *diagnosis.PARTS), plots.errors),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
