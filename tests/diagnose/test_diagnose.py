@@ -376,3 +376,21 @@ def test_contrast_explains_a_seeded_sample_beyond_max_rows() -> None:
     )
     few = sample_rows(np.arange(300) < 5, 60, 3)  # 5 errors: all of them, 55 correct rows
     assert few.size == 60 and np.sum(few < 5) == 5
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_images_of_a_cnn_are_diagnosed_by_pixel(flat: bool) -> None:
+    from cnn_nets import lenet_spec
+
+    model = gb.build_network(lenet_spec(input_hw=16))
+    X = make_data((1, 16, 16), n_rows=200, seed=10)
+    predicted = model.predict(X).argmax(axis=1)
+    wrong = X[:, 0, 3, 4] > np.quantile(X[:, 0, 3, 4], 0.75)
+    y = np.where(wrong, (predicted + 1) % 10, predicted)
+    d = gb.diagnose(model, X.reshape(200, -1) if flat else X, y, n_permutations=50)
+    assert d.n_errors == wrong.sum() and d.slices.features[0] == "x0_3_4"
+    assert d.error_tree.feature == "x0_3_4" and d.slices.error[0] == 1.0
+    ig = gb.IntegratedGradients(model)(X, baselines=X.mean(axis=0), target=predicted)
+    want = mean_difference(ig.values.reshape(200, -1).astype(np.float64), wrong)
+    np.testing.assert_allclose(d.contrast.difference, want, atol=1e-6)
+    assert len(d.contrast.features) == 256 and d.contrast.features[1] == "x0_0_1"

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._names import feature_labels
+from glassbox._names import position_labels
 from glassbox._validation import check_choice, check_int, check_seed
 from glassbox.data import frame_kind
 from glassbox.diagnosis.confusion import (
@@ -130,6 +130,20 @@ class Diagnosis(Tabular):
         return "\n".join(lines)
 
 
+def _rows_of(X: object) -> tuple[object, tuple[int, ...] | None]:
+    """X as rows: an array of samples of several axes (images) flattened to (n, d), with the
+    samples' shape (None for rows and DataFrames)."""
+    if frame_kind(X) is not None or not hasattr(X, "__len__"):
+        return X, None
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError):  # ragged: prepare says why
+        return X, None
+    if array.ndim <= 2 or array.dtype.kind not in "biuf":
+        return X, None
+    return array.reshape(array.shape[0], -1), tuple(array.shape[1:])
+
+
 def _row_index(X: object, n: int) -> np.ndarray:
     """X's row labels: a pandas DataFrame's index, else positions."""
     if frame_kind(X) == "pandas":
@@ -199,12 +213,14 @@ def _attributions(
 
     n, d = batch.shape
     picked = slice(None) if rows is None else rows
+    # a native network's samples as it takes them (images: (C, H, W))
+    shaped = batch.reshape(n, *(getattr(run.model, "input_shape", None) or (d,)))
     if explainer is None:
-        explainer, extra = _default_explainer(run, batch, seed)
-        values = explainer(batch[picked], target=target[picked], **extra).values
+        explainer, extra = _default_explainer(run, shaped, seed)
+        values = explainer(shaped[picked], target=target[picked], **extra).values
         method = explainer.method_name
     elif isinstance(explainer, Explainer):
-        data = batch if run.schema is None else X
+        data = shaped if run.schema is None else X
         data = data if rows is None else _take(data, rows)
         values = explainer(data, target=target[picked]).values
         method = explainer.method_name
@@ -220,7 +236,9 @@ def _attributions(
         )
     values = np.asarray(values, dtype=np.float64)
     if rows is not None and isinstance(explainer, Explainer):
-        return values, method
+        return values.reshape(len(rows), d), method
+    if values.size == n * d:  # samples of several axes (images): one value per position
+        values = values.reshape(n, d)
     if values.shape != (n, d):
         raise ValueError(
             f"explainer: attributions of shape {values.shape}; expected ({n}, {d}), one per row "
@@ -259,7 +277,9 @@ def diagnose(
     model : NativeModel, CallableModel, estimator or callable
         A classifier outputs class probabilities or scores (logits), one per class (or one:
         P(class 1)); its prediction is the argmax. A regressor outputs one value.
-    X : array or DataFrame of shape (n_rows, n_features)
+    X : array or DataFrame of shape (n_rows, n_features), or images (n_rows, C, H, W)
+        Samples of several axes are diagnosed per position (features named ``x{c}_{h}_{w}``):
+        slices and the error tree over the pixels, the contrast over their attributions.
     y : array of shape (n_rows,)
         True labels (class names as the model's output names or ``classes_`` name them, or
         output indices) or values.
@@ -333,6 +353,7 @@ def diagnose(
     n_permutations = check_int(n_permutations, "n_permutations", 1)
     max_rows = check_int(max_rows, "max_rows", 2)
     seed = check_seed(seed, SKLEARN_MAX_SEED)
+    X, sample_shape = _rows_of(X)
     run, batch = prepare(model, X, n_threads, memory_budget, None, "diagnose", missing_ok=False)
     n, d = batch.shape
     labels = check_labels(y, n)  # one finite number or string per row
@@ -342,7 +363,8 @@ def diagnose(
             raise ValueError(f"feature_names: expected {d} names, got {len(feature_names)}")
     outputs = np.asarray(run.evaluate(batch), dtype=np.float64)
     out = outcome(task, model, run, outputs, labels, quantile)
-    names = feature_labels(feature_names or run.feature_names, d)
+    shape = sample_shape or tuple(getattr(run.model, "input_shape", None) or (d,))
+    names = position_labels(feature_names or run.feature_names, shape)  # images: x{c}_{h}_{w}
     metric = "error_rate" if out.task == "classification" else "mean_abs_residual"
     schema = run.schema
     coded = [bool(schema and schema.columns[j].coded) for j in range(d)]
