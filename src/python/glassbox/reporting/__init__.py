@@ -99,9 +99,10 @@ def report(
     importance, which needs ``y``, and mean |attribution|); the summary plot; partial
     dependence with ICE curves and ALE for the top features; the H-statistic of their
     strongest interactions; a waterfall per chosen row; with ``y``, where the model errs
-    (``glassbox.diagnose``: confusion, worst slices, error tree, attribution contrast). Each says which method and options
-    made it, its run time and its quality figures (``delta``, ``stderr``). A figure that fails
-    is a box naming the error; the rest of the page is still written.
+    (``glassbox.diagnose``: confusion, worst slices, error tree, attribution contrast). Each
+    says which method and options made it, its run time and its quality figures (``delta``,
+    ``stderr``). A figure that fails is a box naming the error; the rest of the page is still
+    written.
 
     Parameters
     ----------
