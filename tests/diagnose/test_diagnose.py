@@ -311,17 +311,20 @@ class Counting:
 
 
 @pytest.mark.parametrize(
-    ("y", "match"),
+    ("y", "explainer", "error", "match"),
     [
-        (np.zeros(99), r"y: expected shape \(100,\)"),
-        (np.where(np.arange(100) == 3, np.nan, 0.0), "y: contains NaN"),
+        (np.zeros(99), None, ValueError, r"y: expected shape \(100,\)"),
+        (np.where(np.arange(100) == 3, np.nan, 0.0), None, ValueError, "y: contains NaN"),
+        (np.zeros(100), "ig", TypeError, "explainer: expected None"),
+        (np.zeros(100), np.zeros((100, 4)), ValueError, "explainer: attributions of shape"),
+        (np.zeros(100), np.full((100, 5), np.nan), ValueError, "explainer: .* NaN"),
     ],
 )
-def test_bad_y_is_an_error_before_the_model_runs(y: np.ndarray, match: str) -> None:
+def test_bad_input_is_an_error_before_the_model_runs(y, explainer, error, match) -> None:
     counting = Counting()
     X = make_data(5, n_rows=100)
-    with pytest.raises(ValueError, match=match):
-        gb.diagnose(counting.model, X, y)
+    with pytest.raises(error, match=match):
+        gb.diagnose(counting.model, X, y, explainer)
     assert counting.calls == 0
 
 

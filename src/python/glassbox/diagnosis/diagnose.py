@@ -15,6 +15,7 @@ from glassbox.diagnosis.confusion import (
     TASKS,
     ConfusionMatrix,
     ErrorRows,
+    Outcome,
     ResidualSummary,
     check_labels,
     confusion,
@@ -197,34 +198,14 @@ def _take(X: object, rows: np.ndarray) -> object:
     return np.asarray(X)[rows]
 
 
-def _attributions(
-    explainer: Any,
-    run: Run,
-    X: object,
-    batch: np.ndarray,
-    target: np.ndarray,
-    seed: int,
-    rows: np.ndarray | None,
-) -> tuple[np.ndarray, str]:
-    """Attributions of the rows ``rows`` (None: every row) for their ``target`` output, and
-    the method's name: ``explainer`` is an Explainer (called on those rows of X), or an
-    Explanation / array of values computed beforehand for every row (n, d)."""
+def _given(explainer: Any, n: int, d: int) -> tuple[np.ndarray, str] | None:
+    """Attributions given beforehand (an Explanation or array of one value per row and
+    feature), checked, with the method's name; None for an explainer to call (or none)."""
     from glassbox.explanation import Explanation
 
-    n, d = batch.shape
-    picked = slice(None) if rows is None else rows
-    # a native network's samples as it takes them (images: (C, H, W))
-    shaped = batch.reshape(n, *(getattr(run.model, "input_shape", None) or (d,)))
-    if explainer is None:
-        explainer, extra = _default_explainer(run, shaped, seed)
-        values = explainer(shaped[picked], target=target[picked], **extra).values
-        method = explainer.method_name
-    elif isinstance(explainer, Explainer):
-        data = shaped if run.schema is None else X
-        data = data if rows is None else _take(data, rows)
-        values = explainer(data, target=target[picked]).values
-        method = explainer.method_name
-    elif isinstance(explainer, Explanation):
+    if explainer is None or explainer is False or isinstance(explainer, Explainer):
+        return None
+    if isinstance(explainer, Explanation):
         values, method = explainer.values, explainer.method or "attribution"
     elif isinstance(explainer, np.ndarray):
         values, method = explainer, "attribution"
@@ -235,16 +216,42 @@ def _attributions(
             f"attributions of shape ({n}, {d}); got {type(explainer).__name__}"
         )
     values = np.asarray(values, dtype=np.float64)
-    if rows is not None and isinstance(explainer, Explainer):
-        return values.reshape(len(rows), d), method
-    if values.size == n * d:  # samples of several axes (images): one value per position
+    if values.size == n * d and values.ndim > 2:  # samples of several axes: one per position
         values = values.reshape(n, d)
     if values.shape != (n, d):
         raise ValueError(
             f"explainer: attributions of shape {values.shape}; expected ({n}, {d}), one per row "
             "and feature of X for one output (explain each row's predicted class)"
         )
+    if not np.isfinite(values).all():
+        raise ValueError("explainer: the attributions contain NaN or Inf")
     return values, method
+
+
+def _attributions(
+    explainer: Explainer | None,
+    run: Run,
+    X: object,
+    batch: np.ndarray,
+    target: np.ndarray,
+    seed: int,
+    rows: np.ndarray | None,
+) -> tuple[np.ndarray, str]:
+    """Attributions of the rows ``rows`` (None: every row) for their ``target`` output, and
+    the method's name: ``explainer`` is called on those rows of X (None: the default one)."""
+    n, d = batch.shape
+    picked = slice(None) if rows is None else rows
+    # a native network's samples as it takes them (images: (C, H, W))
+    shaped = batch.reshape(n, *(getattr(run.model, "input_shape", None) or (d,)))
+    if explainer is None:
+        explainer, extra = _default_explainer(run, shaped, seed)
+        values = explainer(shaped[picked], target=target[picked], **extra).values
+    else:
+        data = shaped if run.schema is None else X
+        data = data if rows is None else _take(data, rows)
+        values = explainer(data, target=target[picked]).values
+    count = n if rows is None else len(rows)
+    return np.asarray(values, dtype=np.float64).reshape(count, d), explainer.method_name
 
 
 def diagnose(
@@ -357,6 +364,7 @@ def diagnose(
     run, batch = prepare(model, X, n_threads, memory_budget, None, "diagnose", missing_ok=False)
     n, d = batch.shape
     labels = check_labels(y, n)  # one finite number or string per row
+    given = _given(explainer, n, d)
     if feature_names is not None:
         feature_names = [str(name) for name in feature_names]
         if len(feature_names) != d:
@@ -397,29 +405,8 @@ def diagnose(
         note=f"non-numeric columns not split on: {', '.join(skipped)}" if skipped else "",
     )
     n_err = int(out.is_error.sum())
-    if explainer is False:
-        why = _empty_contrast(n_err, n) or "no explainer (explainer=False)"
-        explained = empty("", n_err, n - n_err, why, seed)
-    elif _empty_contrast(n_err, n):
-        explained = empty("", n_err, n - n_err, _empty_contrast(n_err, n), seed)
-    else:
-        target = out.predicted if out.task == "classification" and outputs.shape[1] > 1 else None
-        target = np.zeros(n, np.int64) if target is None else target.astype(np.int64)
-        given = explainer is not None and not isinstance(explainer, Explainer)
-        rows = None if given or n <= max_rows else sample_rows(out.is_error, max_rows, seed)
-        values, method = _attributions(explainer, run, X, batch, target, seed, rows)
-        explained = contrast(
-            values,
-            out.is_error if rows is None else out.is_error[rows],
-            names,
-            method=method,
-            n_permutations=n_permutations,
-            seed=seed,
-            note=""
-            if rows is None
-            else f"attributions of a seeded sample of {rows.size} of "
-            f"the {n} rows (max_rows={max_rows})",
-        )
+    plan = {"max_rows": max_rows, "n_permutations": n_permutations, "seed": seed}
+    explained = _contrast(explainer, given, run, X, batch, out, names, plan)
     parts = confusion(out) if out.task == "classification" else residual_summary(out)
     return Diagnosis(
         task=out.task,
@@ -433,6 +420,47 @@ def diagnose(
         n_errors=n_err,
         feature_names=feature_names or run.feature_names,
         output_names=run.output_names,
+    )
+
+
+def _contrast(
+    explainer: Any,
+    given: tuple[np.ndarray, str] | None,
+    run: Run,
+    X: object,
+    batch: np.ndarray,
+    out: Outcome,
+    names: list[str],
+    plan: dict[str, int],
+) -> Contrast:
+    """The contrast of the error rows with the correct rows: of the ``given`` attributions, or
+    of the explainer's on every row (a seeded sample beyond ``plan["max_rows"]``); empty, with
+    a note, without an explainer or without one of the groups."""
+    n = batch.shape[0]
+    n_err = int(out.is_error.sum())
+    max_rows, seed = plan["max_rows"], plan["seed"]
+    why = _empty_contrast(n_err, n)
+    if explainer is False or why:
+        return empty("", n_err, n - n_err, why or "no explainer (explainer=False)", seed)
+    several = out.task == "classification" and run.n_outputs > 1
+    target = out.predicted.astype(np.int64) if several else np.zeros(n, np.int64)
+    rows, note = None, ""
+    if given is not None:
+        values, method = given
+    else:
+        if n > max_rows:
+            rows = sample_rows(out.is_error, max_rows, seed)
+            note = f"attributions of a seeded sample of {rows.size} of the {n} rows "
+            note += f"(max_rows={max_rows})"
+        values, method = _attributions(explainer, run, X, batch, target, seed, rows)
+    return contrast(
+        values,
+        out.is_error if rows is None else out.is_error[rows],
+        names,
+        method=method,
+        n_permutations=plan["n_permutations"],
+        seed=seed,
+        note=note,
     )
 
 
