@@ -148,8 +148,9 @@ def error_tree(
     labels = [names[j] for j in used]
     leaves, conditions = tree_leaves(structure, labels)
     # the leaves' figures from the rows themselves (a classifier's node values are fractions)
-    position = {leaf: i for i, leaf in enumerate(leaves)}
-    leaf_of = np.array([position[leaf] for leaf in tree.apply(columns)], dtype=np.int64)
+    position = np.zeros(structure.node_count, dtype=np.int64)
+    position[leaves] = np.arange(len(leaves))
+    leaf_of = position[tree.apply(columns)]
     n = np.bincount(leaf_of, minlength=len(leaves)).astype(np.int64)
     sums = np.bincount(leaf_of, weights=error, minlength=len(leaves))
     root = structure.feature[0]
