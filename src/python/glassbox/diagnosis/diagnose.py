@@ -31,9 +31,9 @@ from glassbox.inspection._common import Run, prepare
 from glassbox.surrogate import SKLEARN_MAX_SEED
 from glassbox.tables import Tabular
 
-#: The parts of a Diagnosis ``to_frame(kind)`` tables.
 #: The random stream of the contrast's sample of rows (``default_rng([seed, stream])``).
 SAMPLE_STREAM = 1
+#: The parts of a Diagnosis ``to_frame(kind)`` tables.
 PARTS = ("slices", "errors", "error_tree", "contrast", "confusion")
 #: KernelShap's background rows and coalitions when it is the default explainer.
 SHAP_BACKGROUND, SHAP_COALITIONS = 32, 256
@@ -160,20 +160,22 @@ def _check_fraction(value: object, name: str) -> float:
     return float(value)
 
 
-def _default_explainer(run: Run, batch: np.ndarray, seed: int) -> tuple[Any, dict[str, Any]]:
+def _default_explainer(
+    run: Run, batch: np.ndarray, seed: int, options: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
     """IntegratedGradients (from the mean row) for a native network, else KernelShap on a
-    seeded sample of the rows; with the keyword arguments of its call."""
+    seeded sample of the rows (``options``: n_threads, memory_budget); with the keyword
+    arguments of its call."""
     from glassbox.explainers import IntegratedGradients
     from glassbox.explainers.shapley import KernelShap
     from glassbox.models.native import NativeModel
 
-    options = {"n_threads": None, "memory_budget": None}
     if isinstance(run.model, NativeModel):
         return IntegratedGradients(run.model, **options), {"baselines": batch.mean(axis=0)}
     rows = np.random.default_rng(seed).permutation(batch.shape[0])[:SHAP_BACKGROUND]
     budget = min(SHAP_COALITIONS, 2 ** batch.shape[1] - 2) if batch.shape[1] > 1 else None
-    shap = KernelShap(run.model, background=batch[np.sort(rows)], n_samples=budget, seed=seed)
-    return shap, {}
+    background = batch[np.sort(rows)]
+    return KernelShap(run.model, background=background, n_samples=budget, seed=seed, **options), {}
 
 
 def sample_rows(is_error: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
@@ -234,17 +236,19 @@ def _attributions(
     X: object,
     batch: np.ndarray,
     target: np.ndarray,
-    seed: int,
+    plan: dict[str, Any],
     rows: np.ndarray | None,
 ) -> tuple[np.ndarray, str]:
     """Attributions of the rows ``rows`` (None: every row) for their ``target`` output, and
-    the method's name: ``explainer`` is called on those rows of X (None: the default one)."""
+    the method's name: ``explainer`` is called on those rows of X (None: the default one, with
+    ``plan``'s seed, n_threads and memory_budget)."""
     n, d = batch.shape
     picked = slice(None) if rows is None else rows
     # a native network's samples as it takes them (images: (C, H, W))
     shaped = batch.reshape(n, *(getattr(run.model, "input_shape", None) or (d,)))
     if explainer is None:
-        explainer, extra = _default_explainer(run, shaped, seed)
+        options = {key: plan[key] for key in ("n_threads", "memory_budget")}
+        explainer, extra = _default_explainer(run, shaped, plan["seed"], options)
         values = explainer(shaped[picked], target=target[picked], **extra).values
     else:
         data = shaped if run.schema is None else X
@@ -406,6 +410,7 @@ def diagnose(
     )
     n_err = int(out.is_error.sum())
     plan = {"max_rows": max_rows, "n_permutations": n_permutations, "seed": seed}
+    plan.update(n_threads=n_threads, memory_budget=memory_budget)
     explained = _contrast(explainer, given, run, X, batch, out, names, plan)
     parts = confusion(out) if out.task == "classification" else residual_summary(out)
     return Diagnosis(
@@ -431,7 +436,7 @@ def _contrast(
     batch: np.ndarray,
     out: Outcome,
     names: list[str],
-    plan: dict[str, int],
+    plan: dict[str, Any],
 ) -> Contrast:
     """The contrast of the error rows with the correct rows: of the ``given`` attributions, or
     of the explainer's on every row (a seeded sample beyond ``plan["max_rows"]``); empty, with
@@ -452,7 +457,7 @@ def _contrast(
             rows = sample_rows(out.is_error, max_rows, seed)
             note = f"attributions of a seeded sample of {rows.size} of the {n} rows "
             note += f"(max_rows={max_rows})"
-        values, method = _attributions(explainer, run, X, batch, target, seed, rows)
+        values, method = _attributions(explainer, run, X, batch, target, plan, rows)
     return contrast(
         values,
         out.is_error if rows is None else out.is_error[rows],
