@@ -27,6 +27,7 @@ SECTIONS = (
     "Accumulated local effects",
     "Interactions",
     "Local explanations",
+    "Errors",
     "About this report",
 )
 MAX_BYTES = 3 * 1024 * 1024
@@ -89,6 +90,7 @@ def test_breast_cancer_report_has_every_section_and_figure(breast_cancer, tmp_pa
         "Accumulated local effects": 4,
         "Interactions": 1,
         "Local explanations": 4,  # two most confident, two worst predicted
+        "Errors": 1,  # plots.errors of the diagnosis
     }
     for title, count in expected.items():
         assert page.figures(title) == count, title

@@ -22,6 +22,7 @@ from __future__ import annotations
 # First: imports the compiled core (on a portable x86-64 build, the CPU level it chooses) as
 # glassbox._core, which the modules below import.
 from glassbox._core_loader import cpu_level
+from glassbox.diagnosis import Diagnosis, diagnose
 from glassbox.errors import NonFiniteWarning, UnsupportedLayerError
 from glassbox.explainers import (
     LRP,
@@ -87,6 +88,7 @@ __all__ = [
     "Deconvolution",
     "DeepLift",
     "DeepLiftShap",
+    "Diagnosis",
     "ExactShapley",
     "Explanation",
     "FeatureAblation",
@@ -117,6 +119,7 @@ __all__ = [
     "build_network",
     "compress",
     "cpu_level",
+    "diagnose",
     "from_keras",
     "from_onnx",
     "from_sklearn",

@@ -234,6 +234,24 @@ def pairs_frame(result: Any, kind: str, which: str) -> Any:
     return pd.DataFrame(columns)
 
 
+def tree_leaves(structure: Any, labels: Sequence[str]) -> tuple[list[int], list[list[str]]]:
+    """The leaves of a scikit-learn ``tree_`` (depth first, left first) and each one's path of
+    conditions ("name <= threshold" / "name > threshold", ``labels`` naming its features)."""
+    leaves, paths = [], []
+    stack: list[tuple[int, list[str]]] = [(0, [])]
+    while stack:
+        node, conditions = stack.pop()
+        left, right = structure.children_left[node], structure.children_right[node]
+        if left < 0:
+            leaves.append(int(node))
+            paths.append(conditions)
+            continue
+        name, threshold = labels[structure.feature[node]], float(structure.threshold[node])
+        stack.append((right, [*conditions, f"{name} > {threshold:.6g}"]))
+        stack.append((left, [*conditions, f"{name} <= {threshold:.6g}"]))
+    return leaves, paths
+
+
 def surrogate_frame(result: Any, kind: str) -> Any:
     """A SurrogateTree's table (see ``SurrogateTree.to_frame``)."""
     kind = check_choice(kind, "kind", ("rules", "importances"))
@@ -243,18 +261,8 @@ def surrogate_frame(result: Any, kind: str) -> Any:
     if kind == "importances":
         return pd.DataFrame({"feature": labels, "importance": tree.feature_importances_})
     structure = tree.tree_
-    leaves, rules = [], []
-    stack: list[tuple[int, list[str]]] = [(0, [])]
-    while stack:
-        node, conditions = stack.pop()
-        left, right = structure.children_left[node], structure.children_right[node]
-        if left < 0:
-            leaves.append(node)
-            rules.append(" and ".join(conditions) or "(all rows)")
-            continue
-        name, threshold = labels[structure.feature[node]], float(structure.threshold[node])
-        stack.append((right, [*conditions, f"{name} > {threshold:.6g}"]))
-        stack.append((left, [*conditions, f"{name} <= {threshold:.6g}"]))
+    leaves, paths = tree_leaves(structure, labels)
+    rules = [" and ".join(conditions) or "(all rows)" for conditions in paths]
     columns: dict[str, Any] = {
         "rule": rules,
         "n_samples": structure.n_node_samples[leaves],

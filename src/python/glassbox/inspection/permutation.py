@@ -179,7 +179,18 @@ def _label_keys(y: np.ndarray, names: list[str] | None) -> list | None:
         return None
 
 
-def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple[np.ndarray, int]:
+@dataclass(frozen=True)
+class ClassCodes:
+    """y as output indices: ``indices`` (float64, one per row), ``n_classes``, and ``labels``:
+    the label of each class index (the model's output names, its ``classes_``, or the indices
+    themselves when y held indices)."""
+
+    indices: np.ndarray
+    n_classes: int
+    labels: list
+
+
+def class_codes(y: np.ndarray, model: object, metric: str, run: Run) -> ClassCodes:
     """y as class indices 0..n_classes-1: labels through the model's output names (strings, or
     numbers all among the names when the names are numbers), or through an estimator's
     ``classes_`` when it has it; other numbers are indices."""
@@ -190,12 +201,17 @@ def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple
     if keys is not None and (y.dtype.kind == "U" or np.isin(y, keys).all()):
         hint = "its classes_" if hasattr(model, "classes_") else "pass output_names= naming classes"
         source = f"the model's output names ({hint})"
-        return _named_classes(y, keys, metric, source), n_classes
+        indices = _named_classes(y, keys, metric, source)
+        if len(keys) == 1:  # one output scoring one class against the one other label
+            others = [u for u in np.unique(y).tolist() if u != keys[0]]
+            keys = [others[0] if others else f"not {keys[0]}", keys[0]]
+        return ClassCodes(indices, n_classes, keys)
     classes = getattr(model, "classes_", None)
     if classes is not None:
         classes = np.asarray(classes)
         keys = (classes.astype(str) if y.dtype.kind == "U" else classes).tolist()
-        return _named_classes(y, keys, metric, "the model's classes_"), len(classes)
+        indices = _named_classes(y, keys, metric, "the model's classes_")
+        return ClassCodes(indices, len(classes), keys)
     if y.dtype.kind == "U":
         raise ValueError(
             f"y: string labels need the model's output names (the class of each output) or an "
@@ -210,7 +226,13 @@ def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple
             f"y: metric {metric!r} needs labels 0..{n_classes - 1} (one per model "
             f"output){named}, got values from {y.min():g} to {y.max():g}"
         )
-    return y, n_classes
+    return ClassCodes(y, n_classes, list(range(n_classes)))
+
+
+def _class_indices(y: np.ndarray, model: object, metric: str, run: Run) -> tuple[np.ndarray, int]:
+    """y as class indices and the number of classes (see ``class_codes``)."""
+    codes = class_codes(y, model, metric, run)
+    return codes.indices, codes.n_classes
 
 
 def _is_regressor(model: object) -> bool:

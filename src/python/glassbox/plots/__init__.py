@@ -17,6 +17,7 @@ from glassbox.plots.compression import compression  # noqa: E402
 from glassbox.plots.curves import ale, partial_dependence  # noqa: E402
 from glassbox.plots.dependence import scatter  # noqa: E402
 from glassbox.plots.dispatch import plot  # noqa: E402
+from glassbox.plots.errors import errors  # noqa: E402
 from glassbox.plots.images import image  # noqa: E402
 from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
@@ -29,6 +30,7 @@ __all__ = [
     "bar",
     "beeswarm",
     "compression",
+    "errors",
     "heatmap",
     "image",
     "interactions",

@@ -17,7 +17,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
       ``WeightStats``: ``weights``; ``Summary``: ``layers``;
-      ``compress.Sweep`` and ``compress.Compression``: ``compression``.
+      ``compress.Sweep`` and ``compress.Compression``: ``compression``;
+      ``Diagnosis`` and its parts: ``errors``.
 
     Examples
     --------
@@ -28,7 +29,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     >>> [label.get_text() for label in ax.get_yticklabels()]  # largest mean |value| on top
     ['a', 'b']
     """
-    from glassbox import plots
+    from glassbox import diagnosis, plots
     from glassbox.compress import Compression, Sweep
     from glassbox.explanation import Explanation
     from glassbox.inspect import Summary, WeightStats
@@ -59,12 +60,13 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (Summary, plots.layers),
         (Sweep, plots.compression),
         (Compression, plots.compression),
+        ((diagnosis.Diagnosis, *diagnosis.PARTS), plots.errors),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
         f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats, Summary, Sweep, "
-        f"Compression), got "
+        f"Compression, Diagnosis), got "
         f"{type(result).__name__}"
     )

@@ -98,9 +98,11 @@ def report(
     model (a layer table for a native network) and the data; global importance (permutation
     importance, which needs ``y``, and mean |attribution|); the summary plot; partial
     dependence with ICE curves and ALE for the top features; the H-statistic of their
-    strongest interactions; a waterfall per chosen row. Each says which method and options
-    made it, its run time and its quality figures (``delta``, ``stderr``). A figure that fails
-    is a box naming the error; the rest of the page is still written.
+    strongest interactions; a waterfall per chosen row; with ``y``, where the model errs
+    (``glassbox.diagnose``: confusion, worst slices, error tree, attribution contrast). Each
+    says which method and options made it, its run time and its quality figures (``delta``,
+    ``stderr``). A figure that fails is a box naming the error; the rest of the page is still
+    written.
 
     Parameters
     ----------
@@ -203,6 +205,7 @@ def _sections(
     """Every section of the page, in order (optional ones skipped when the budget is spent)."""
     from glassbox.reporting import attributions as attr
     from glassbox.reporting import effects, sections
+    from glassbox.reporting.diagnosis import diagnosis_section
     from glassbox.reporting.plan import TOP_CURVES, TOP_INTERACTIONS
 
     parts = [sections.model_section(ctx), sections.data_section(ctx)]
@@ -214,6 +217,7 @@ def _sections(
     pairs = attr.top_features(found, importance, ctx.n_features, TOP_INTERACTIONS)
     parts.append(effects.interactions_section(ctx, pairs, given["h"]))
     parts.append(attr.local_section(ctx, found, chosen))
+    parts.append(diagnosis_section(ctx))
     parts.append(_about(ctx))
     return parts
 
