@@ -47,6 +47,7 @@ from glassbox.explainers.shapley import (
     ShapleyInteractions,
 )
 from glassbox.explanation import Explanation
+from glassbox import inspect  # glassbox.inspect (stdlib inspect is unaffected)
 from glassbox.inspection import (
     ALE,
     HStatistic,
@@ -118,6 +119,7 @@ __all__ = [
     "from_sklearn",
     "from_torch",
     "h_statistic",
+    "inspect",
     "load",
     "partial_dependence",
     "permutation_importance",

@@ -12,10 +12,12 @@ from glassbox.plots._figure import require_matplotlib
 
 require_matplotlib()
 
+from glassbox.plots.activations import activations  # noqa: E402
 from glassbox.plots.bars import bar, waterfall  # noqa: E402
 from glassbox.plots.curves import ale, partial_dependence  # noqa: E402
 from glassbox.plots.dependence import scatter  # noqa: E402
 from glassbox.plots.dispatch import plot  # noqa: E402
+from glassbox.plots.filters import feature_maps, filters  # noqa: E402
 from glassbox.plots.images import image  # noqa: E402
 from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
@@ -23,9 +25,12 @@ from glassbox.plots.summary import beeswarm, heatmap  # noqa: E402
 from glassbox.plots.tree import tree  # noqa: E402
 
 __all__ = [
+    "activations",
     "ale",
     "bar",
     "beeswarm",
+    "feature_maps",
+    "filters",
     "heatmap",
     "image",
     "interactions",

@@ -15,7 +15,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
-      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``.
+      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``; ``ActivationStats``: ``activations``.
 
     Examples
     --------
@@ -28,6 +28,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     """
     from glassbox import plots
     from glassbox.explanation import Explanation
+    from glassbox.inspect import ActivationStats
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
     from glassbox.tables import INTERACTION_METHODS
@@ -51,10 +52,11 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (ALE, plots.ale),
         (HStatistic, plots.interactions),
         (SurrogateTree, plots.tree),
+        (ActivationStats, plots.activations),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, ActivationStats), got {type(result).__name__}"
     )

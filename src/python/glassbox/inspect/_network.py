@@ -1,0 +1,57 @@
+"""What the inside-the-model functions share: the native model and its layers by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassbox.models.native import NativeModel
+
+
+def native_model(model: object, what: str) -> NativeModel:
+    """``model`` if it is a native network (any adapter's NativeModel), else a TypeError."""
+    if not isinstance(model, NativeModel):
+        raise TypeError(
+            f"model: {what} looks inside a native network; convert the model first with "
+            "glassbox.from_torch / from_keras / from_onnx / from_sklearn (got "
+            f"{type(model).__name__})"
+        )
+    return model
+
+
+def built_model(model: object, X: object, what: str) -> tuple[NativeModel, np.ndarray]:
+    """The native model, built for X's samples if it was lazy, and X as a checked float32 batch
+    (n, n_inputs)."""
+    from glassbox._validation import as_batch
+    from glassbox.data import read_array
+
+    native = native_model(model, what)
+    X = read_array(X)
+    if not native.built:
+        native.build(np.shape(X)[1:])
+    batch = as_batch(X, native.input_shape)
+    return native, batch.reshape(batch.shape[0], -1)
+
+
+def layer_index(model: NativeModel, layer: object, argument: str = "layer") -> int:
+    """The index of the layer named ``layer`` (a str of ``model.layer_names``); ValueError listing
+    the names otherwise."""
+    names = model.layer_names
+    if isinstance(layer, str) and layer in names:
+        return names.index(layer)
+    raise ValueError(
+        f"{argument}: {layer!r} is not a layer of this model; its layers are: {', '.join(names)}"
+    )
+
+
+def image_layers(model: NativeModel) -> list[str]:
+    """The names of the layers whose output is an image (C, H, W)."""
+    shapes = model.network.layer_shapes
+    return [name for name, shape in zip(model.layer_names, shapes, strict=True) if len(shape) == 3]
+
+
+def not_among(layer: str, argument: str, names: Sequence[str], what: str) -> ValueError:
+    """The error for a ``layer`` that is not one of ``what`` (``names``, listed)."""
+    listed = ", ".join(names) or "none in this model"
+    return ValueError(f"{argument}: layer {layer!r} is not one of the {what}; they are: {listed}")

@@ -1,0 +1,68 @@
+"""``activations``: per-layer histograms of an ActivationStats, one panel per layer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from glassbox.plots._figure import check_max_display, new_figure
+
+#: Colour of the histogram bars.
+BAR = "#4c72b0"
+
+
+def activations(result: Any, max_display: int = 12, *, fig: Any = None) -> Any:
+    """The histogram of each inspected layer's values (``result.counts`` on ``result.edges``),
+    one panel per layer in a grid, titled by the layer with its dead and saturated units; values
+    outside the edges are noted under the panel. Returns the Figure.
+
+    Examples
+    --------
+    >>> import numpy as np, glassbox as gb
+    >>> spec = gb.NetworkSpec(input_shape=(2,))
+    >>> _ = spec.add("dense", "fc", weight=np.eye(2), bias=np.zeros(2))
+    >>> _ = spec.add("relu", "act")
+    >>> stats = gb.inspect.activations(gb.build_network(spec), np.ones((4, 2)), bins=5)
+    >>> figure = gb.plots.activations(stats)
+    >>> [ax.get_title() for ax in figure.axes]
+    ['act (2 units, 0 dead)', 'fc (2 units, 0 dead)']
+    """
+    from glassbox.inspect import ActivationStats
+
+    if not isinstance(result, ActivationStats):
+        raise TypeError(f"result: expected an ActivationStats, got {type(result).__name__}")
+    shown = min(len(result.layers), check_max_display(max_display))
+    columns = min(shown, 3)
+    rows = math.ceil(shown / columns)
+    fig = new_figure(fig, figsize=(3.4 * columns, 2.6 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for i, ax in enumerate(axes):
+        if i >= shown:
+            ax.remove()
+            continue
+        edges, counts = result.edges[i], result.counts[i]
+        ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=BAR)
+        in_layer = result.unit_layer == i
+        title = f"{result.layers[i]} ({int(result.units[i])} units, {int(result.dead[in_layer].sum())} dead"
+        if np.isfinite(result.saturated_fraction[in_layer]).any():
+            title += f", {int(result.saturated[in_layer].sum())} saturated"
+        ax.set_title(title + ")", fontsize=9)
+        ax.set_xlabel("activation", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if result.below[i] or result.above[i]:
+            ax.annotate(
+                f"outside: {int(result.below[i])} below, {int(result.above[i])} above",
+                (0.5, -0.32),
+                xycoords="axes fraction",
+                ha="center",
+                fontsize=7,
+            )
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_ylabel("values", fontsize=8)
+    return fig
+
+
+__all__ = ["activations"]
