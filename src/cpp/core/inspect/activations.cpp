@@ -79,70 +79,117 @@ struct Sums {
     }
 };
 
-// Adds one unit's map on one row (`positions` contiguous values) to `sums`.
-void add_map(const float* y, const LayerPlan& plan, Index l, Index unit, double shift,
-             Sums& sums) {
-    const Index n = plan.positions;
-    // four lanes in a fixed order: vectorisable, and the same result on every run
-    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+// Histogram slots of `n` values: 0 below the first edge, 1..bins the bins (the last closed),
+// bins + 1 above; four interleaved copies of the counts break the store-to-load chain of runs
+// of equal values (a ReLU's zeros). Selects only, so the slot computation vectorises.
+void add_histogram(const float* y, Index n, const LayerPlan& plan, Index bins,
+                   std::int64_t* lanes, std::int32_t* slots) {
+    const double top = static_cast<double>(bins - 1);
+    for (Index p = 0; p < n; ++p) {
+        const double v = static_cast<double>(y[p]);
+        double t = (v - plan.low) * plan.inverse_width;
+        t = 0.0 < t ? t : 0.0;  // (NaN -> 0)
+        t = t < top ? t : top;
+        std::int32_t slot = static_cast<std::int32_t>(t) + 1;
+        slot = v < plan.low ? 0 : slot;
+        slots[p] = v > plan.high ? static_cast<std::int32_t>(bins + 1) : slot;
+    }
+    const Index stride = bins + 2;
     Index p = 0;
     for (; p + 4 <= n; p += 4) {
-        for (int k = 0; k < 4; ++k) {
+        for (Index k = 0; k < 4; ++k) ++lanes[k * stride + slots[p + k]];
+    }
+    for (; p < n; ++p) ++lanes[slots[p]];
+}
+
+// Adds one row's map of a channel (`positions` contiguous values) to `sums`.
+void add_map(const float* y, const LayerPlan& plan, Index unit, double shift, Sums& sums) {
+    // eight lanes in a fixed order: one vectorised pass, the same result on every run
+    constexpr Index kLanes = 8;
+    double s[kLanes] = {}, q[kLanes] = {};
+    const Index n = plan.positions, whole = n - n % kLanes;
+    for (Index p = 0; p < whole; p += kLanes) {
+        for (Index k = 0; k < kLanes; ++k) {
             const double d = static_cast<double>(y[p + k]) - shift;
             s[k] += d;
             q[k] += d * d;
         }
     }
-    for (; p < n; ++p) {
+    for (Index p = whole; p < n; ++p) {
         const double d = static_cast<double>(y[p]) - shift;
-        s[0] += d;
-        q[0] += d * d;
+        s[p - whole] += d;
+        q[p - whole] += d * d;
     }
-    sums.sum[unit] += (s[0] + s[1]) + (s[2] + s[3]);
-    sums.squares[unit] += (q[0] + q[1]) + (q[2] + q[3]);
-
-    Index zeros = 0, saturated = 0;
-    float lo = y[0], hi = y[0];
-    for (p = 0; p < n; ++p) {
-        zeros += y[p] == 0.0f;
-        saturated += (y[p] < plan.saturated_below) | (y[p] > plan.saturated_above);
-        lo = std::min(lo, y[p]);
-        hi = std::max(hi, y[p]);
+    double sum = 0.0, squares = 0.0;
+    for (Index k = 0; k < kLanes; ++k) {
+        sum += s[k];
+        squares += q[k];
     }
-    sums.zero_rows[unit] += zeros == n;
-    sums.saturated_rows[unit] += plan.bounded && saturated == n;
-    sums.min[l] = std::min(sums.min[l], static_cast<double>(lo));
-    sums.max[l] = std::max(sums.max[l], static_cast<double>(hi));
-
-    // histogram of the non-zero values (zeros, often most of a ReLU's, are added at once)
-    std::int64_t* counts = sums.counts.row(l).data();
-    const Index last_bin = sums.counts.cols() - 1;
-    auto add_value = [&](double v, std::int64_t times) {
-        if (v >= plan.low && v <= plan.high) {
-            counts[std::min(static_cast<Index>((v - plan.low) * plan.inverse_width), last_bin)] +=
-                times;
-        } else {
-            sums.outside(l, v < plan.low ? 0 : 1) += times;
-        }
-    };
-    for (p = 0; p < n; ++p) {
-        if (y[p] != 0.0f) add_value(static_cast<double>(y[p]), 1);
-    }
-    if (zeros) add_value(0.0, zeros);
+    sums.sum[unit] += sum;
+    sums.squares[unit] += squares;
+    const Eigen::Map<const Eigen::ArrayXf> map(y, n);
+    sums.zero_rows[unit] += (map == 0.0f).all();
+    sums.saturated_rows[unit] +=
+        plan.bounded && ((map < plan.saturated_below) || (map > plan.saturated_above)).all();
 }
 
-// Adds rows of the layers' activations (on `tape`) to `sums`.
-void add_rows(const Tape& tape, const std::vector<LayerPlan>& plans, const VectorXd& shift,
-              Sums& sums) {
-    for (std::size_t l = 0; l < plans.size(); ++l) {
+// Scratch of one thread: the interleaved histogram lanes and a row's slots.
+struct Scratch {
+    std::vector<std::int64_t> lanes;
+    std::vector<std::int32_t> slots;
+};
+
+// Runs the chunk on tape.input through the layers, adding each inspected layer's rows to `sums`
+// as soon as it is computed (while its activations are still in cache).
+void add_rows(const Network& net, Tape& tape, const std::vector<LayerPlan>& plans,
+              const std::vector<std::size_t>& order, const VectorXd& shift, Index bins,
+              Scratch& scratch, Sums& sums) {
+    Index done = 0;
+    for (std::size_t l : order) {
         const LayerPlan& plan = plans[l];
+        if (plan.layer >= done) {
+            net.forward(tape, done, plan.layer + 1);
+            done = plan.layer + 1;
+        }
         const RowMatrixXf& a = tape.activations[plan.layer];
+        const Index width = a.cols();
+        scratch.lanes.assign(static_cast<std::size_t>(4 * (bins + 2)), 0);
+        scratch.slots.resize(static_cast<std::size_t>(width));
+        const auto unit_shift = shift.segment(plan.first_unit, plan.units);
+        auto sum = sums.sum.segment(plan.first_unit, plan.units);
+        auto squares = sums.squares.segment(plan.first_unit, plan.units);
+        auto zero_rows = sums.zero_rows.segment(plan.first_unit, plan.units);
+        auto saturated_rows = sums.saturated_rows.segment(plan.first_unit, plan.units);
         for (Index r = 0; r < a.rows(); ++r) {
             const float* row = a.row(r).data();
-            for (Index u = 0; u < plan.units; ++u) {
-                add_map(row + u * plan.positions, plan, static_cast<Index>(l),
-                        plan.first_unit + u, shift[plan.first_unit + u], sums);
+            if (plan.positions == 1) {  // one value per unit: vectorised across the units
+                const Eigen::Map<const Eigen::ArrayXf> y(row, width);
+                const auto centred = y.cast<double>() - unit_shift.array();  // lazy
+                sum.array() += centred;
+                squares.array() += centred.square();
+                zero_rows.array() += (y == 0.0f).cast<std::int64_t>();
+                if (plan.bounded) {
+                    saturated_rows.array() +=
+                        ((y < plan.saturated_below) || (y > plan.saturated_above))
+                            .cast<std::int64_t>();
+                }
+            } else {
+                for (Index u = 0; u < plan.units; ++u) {
+                    add_map(row + u * plan.positions, plan, plan.first_unit + u,
+                            unit_shift[u], sums);
+                }
             }
+            const Eigen::Map<const Eigen::ArrayXf> y(row, width);
+            sums.min[Index(l)] = std::min(sums.min[Index(l)], double(y.minCoeff()));
+            sums.max[Index(l)] = std::max(sums.max[Index(l)], double(y.maxCoeff()));
+            add_histogram(row, width, plan, bins, scratch.lanes.data(), scratch.slots.data());
+        }
+        const Index stride = bins + 2;
+        for (Index k = 0; k < 4; ++k) {
+            const std::int64_t* lane = scratch.lanes.data() + k * stride;
+            sums.outside(Index(l), 0) += lane[0];
+            sums.outside(Index(l), 1) += lane[bins + 1];
+            for (Index b = 0; b < bins; ++b) sums.counts(Index(l), b) += lane[b + 1];
         }
     }
 }
@@ -167,36 +214,48 @@ std::vector<LayerPlan> plan_layers(const Network& net, const ConstRowRef& X,
                                   std::numeric_limits<float>::infinity()});
         units = add_count(units, layout.units, "units");
     }
-    const Index preview = std::min<Index>(
-        {X.rows(), kPreviewRows,
-         std::max<Index>(1, static_cast<Index>(options.memory_budget /
-                                               std::max<std::size_t>(1, net.bytes_per_point())))});
-    ThreadTape scope;
-    Tape& tape = scope.tape;
-    tape.input = X.topRows(preview);
+    // the first rows, in pieces the memory budget holds (the rows, and so the edges, do not
+    // depend on the budget)
+    const Index preview = std::min(X.rows(), kPreviewRows);
+    const Index piece = std::clamp<Index>(
+        static_cast<Index>(options.memory_budget / std::max<std::size_t>(1, net.bytes_per_point())),
+        1, preview);
     Index end = 0;
     for (Index layer : layers) end = std::max(end, layer + 1);
-    net.forward(tape, 0, end);
-    shift.resize(units);
-    for (LayerPlan& plan : plans) {
-        const RowMatrixXf& a = tape.activations[plan.layer];
-        for (Index u = 0; u < plan.units; ++u) {
-            double sum = 0.0;
+    shift.setZero(units);
+    VectorXd lo = VectorXd::Constant(Index(plans.size()), std::numeric_limits<double>::infinity());
+    VectorXd hi = -lo;
+    ThreadTape scope;
+    Tape& tape = scope.tape;
+    for (Index first = 0; first < preview; first += piece) {
+        check_interrupt(options);
+        tape.input = X.middleRows(first, std::min(piece, preview - first));
+        net.forward(tape, 0, end);
+        for (std::size_t l = 0; l < plans.size(); ++l) {
+            const LayerPlan& plan = plans[l];
+            const RowMatrixXf& a = tape.activations[plan.layer];
             for (Index r = 0; r < a.rows(); ++r) {
-                const float* map = a.row(r).data() + u * plan.positions;
-                for (Index p = 0; p < plan.positions; ++p) sum += map[p];
+                for (Index u = 0; u < plan.units; ++u) {
+                    const float* map = a.row(r).data() + u * plan.positions;
+                    for (Index p = 0; p < plan.positions; ++p) shift[plan.first_unit + u] += map[p];
+                }
             }
-            shift[plan.first_unit + u] = sum / static_cast<double>(a.rows() * plan.positions);
+            lo[Index(l)] = std::min(lo[Index(l)], double(a.minCoeff()));
+            hi[Index(l)] = std::max(hi[Index(l)], double(a.maxCoeff()));
         }
+    }
+    for (std::size_t l = 0; l < plans.size(); ++l) {
+        LayerPlan& plan = plans[l];
+        shift.segment(plan.first_unit, plan.units) /= static_cast<double>(preview * plan.positions);
         if (plan.bounded) {
             const double margin = kSaturationMargin * (plan.high - plan.low);
             plan.saturated_below = static_cast<float>(plan.low + margin);
             plan.saturated_above = static_cast<float>(plan.high - margin);
         } else {
-            const double lo = a.minCoeff(), hi = a.maxCoeff();
-            const double span = hi > lo ? hi - lo : std::max(1.0, std::abs(hi));
-            plan.low = lo >= 0.0 ? 0.0 : lo - 0.1 * span;
-            plan.high = hi + 0.1 * span;
+            const double min = lo[Index(l)], max = hi[Index(l)];
+            const double span = max > min ? max - min : std::max(1.0, std::abs(max));
+            plan.low = min >= 0.0 ? 0.0 : min - 0.1 * span;
+            plan.high = max + 0.1 * span;
         }
         plan.inverse_width = static_cast<double>(bins) / (plan.high - plan.low);
     }
@@ -216,8 +275,10 @@ ActivationStats activation_stats(const Network& net, const ConstRowRef& X,
     VectorXd shift;
     std::vector<LayerPlan> plans = plan_layers(net, X, layers, ranges, bins, options, shift);
     const Index n_units = shift.size(), n_layers = Index(plans.size());
-    Index end = 0;
-    for (Index layer : layers) end = std::max(end, layer + 1);
+    std::vector<std::size_t> order(plans.size());  // the plans by layer
+    for (std::size_t l = 0; l < order.size(); ++l) order[l] = l;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return plans[a].layer < plans[b].layer; });
 
     const Index n = X.rows();
     const Index chunk_rows = inspection::job_chunk_rows(net, options.memory_budget, n, 64);
@@ -240,12 +301,16 @@ ActivationStats activation_stats(const Network& net, const ConstRowRef& X,
         const Index count = std::min(window, n_chunks - w);
         const Index row0 = w * chunk_rows, rows = std::min(n, (w + count) * chunk_rows) - row0;
         for (Index s = 0; s < count; ++s) slots[std::size_t(s)].reset(n_units, n_layers, bins);
+        struct State {
+            ThreadTape scope;
+            Scratch scratch;
+        };
         for_each_chunk(
-            rows, chunk_rows, true, inner, [] { return ThreadTape{}; },
-            [&](ThreadTape& scope, Index first, Index chunk_count) {
-                scope.tape.input = X.middleRows(row0 + first, chunk_count);
-                net.forward(scope.tape, 0, end);
-                add_rows(scope.tape, plans, shift, slots[std::size_t(first / chunk_rows)]);
+            rows, chunk_rows, true, inner, [] { return State{}; },
+            [&](State& state, Index first, Index chunk_count) {
+                state.scope.tape.input = X.middleRows(row0 + first, chunk_count);
+                add_rows(net, state.scope.tape, plans, order, shift, bins, state.scratch,
+                         slots[std::size_t(first / chunk_rows)]);
             });
         for (Index s = 0; s < count; ++s) total.add(slots[std::size_t(s)]);  // in chunk order
     }

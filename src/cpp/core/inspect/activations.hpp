@@ -25,8 +25,7 @@ UnitLayout unit_layout(const Shape& shape);
 // (tanh: |y| > 0.99; sigmoid: y < 0.005 or y > 0.995).
 constexpr double kSaturationMargin = 0.005;
 // Rows of the first pass that fixes each unit's shift (for the variance) and the histogram
-// edges of unbounded layers: the first min(n, kPreviewRows) rows, fewer when the memory budget
-// holds fewer.
+// edges of unbounded layers: the first min(n, kPreviewRows) rows.
 constexpr Index kPreviewRows = 256;
 
 struct ActivationStats {
