@@ -13,10 +13,11 @@ from glassbox.plots._figure import check_max_display, new_figure
 BAR = "#4c72b0"
 
 
-def activations(result: Any, max_display: int = 12, *, fig: Any = None) -> Any:
+def activations(result: Any, max_display: int = 12, *, log: bool = False, fig: Any = None) -> Any:
     """The histogram of each inspected layer's values (``result.counts`` on ``result.edges``),
-    one panel per layer in a grid, titled by the layer with its dead and saturated units; values
-    outside the edges are noted under the panel. Returns the Figure.
+    one panel per layer in a grid (the first ``max_display`` layers), titled by the layer with
+    its dead and saturated units; values outside the edges are noted in the panel. ``log``: a
+    logarithmic count axis (a ReLU's zeros dwarf the rest). Returns the Figure.
 
     Examples
     --------
@@ -50,13 +51,16 @@ def activations(result: Any, max_display: int = 12, *, fig: Any = None) -> Any:
             title += f", {int(result.saturated[in_layer].sum())} saturated"
         ax.set_title(title + ")", fontsize=9)
         ax.set_xlabel("activation", fontsize=8)
+        if log:
+            ax.set_yscale("log")
         ax.tick_params(labelsize=7)
         if result.below[i] or result.above[i]:
             ax.annotate(
                 f"outside: {int(result.below[i])} below, {int(result.above[i])} above",
-                (0.5, -0.32),
+                (0.98, 0.95),
                 xycoords="axes fraction",
-                ha="center",
+                ha="right",
+                va="top",
                 fontsize=7,
             )
         for side in ("top", "right"):
