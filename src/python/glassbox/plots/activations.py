@@ -28,7 +28,7 @@ def activations(result: Any, max_display: int = 12, *, log: bool = False, fig: A
     >>> stats = gb.inspect.activations(gb.build_network(spec), np.ones((4, 2)), bins=5)
     >>> figure = gb.plots.activations(stats)
     >>> [ax.get_title() for ax in figure.axes]
-    ['act (2 units, 0 dead)', 'fc (2 units, 0 dead)']
+    ['act (2 units, 0 dead)']
     """
     from glassbox.inspect import ActivationStats
 
