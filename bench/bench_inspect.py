@@ -103,7 +103,9 @@ def main() -> None:
     counts = (n // 10, n) if not args.quick else (n // 5, n)
     for job in ("activations", "predict"):
         growth = [_growth(rows, job) for rows in counts]
-        cells = ", ".join(f"{rows} rows: {g:.1f} MiB" for rows, g in zip(counts, growth, strict=True))
+        cells = ", ".join(
+            f"{rows} rows: {g:.1f} MiB" for rows, g in zip(counts, growth, strict=True)
+        )
         print(f"  peak RSS growth of {job:<11}  {cells}")
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from reference.activations import layer_stats
 from torch_nets import hooked, lenet, mlp, residual
 
 import glassbox as gb
+from reference.activations import layer_stats
 
 RNG = np.random.default_rng(0)
 X_MLP = RNG.normal(size=(300, 5)).astype(np.float32)
@@ -57,9 +57,10 @@ def test_matches_reference_on_torch_hooks(make, X, names):
         own = gb.inspect.features(model, X, name)
         _check_layer(stats, i, own, bounds, exact=True)
     assert stats.n_rows == len(X)
-    assert (stats.counts.sum(axis=1) + stats.below + stats.above == stats.units * 0 + [
-        np.prod(hooks[n].shape) for n in names
-    ]).all()
+    assert (
+        stats.counts.sum(axis=1) + stats.below + stats.above
+        == stats.units * 0 + [np.prod(hooks[n].shape) for n in names]
+    ).all()
 
 
 def test_named_layers_any_kind():
@@ -80,10 +81,10 @@ def test_planted_dead_and_saturated_units():
     frame = stats.to_frame()
     assert list(frame.columns) == list(gb.inspect.activation_stats.COLUMNS)
     dead = frame[frame.dead]
-    assert list(zip(dead.layer, dead.unit)) == [("3", 4)]
+    assert list(zip(dead.layer, dead.unit, strict=True)) == [("3", 4)]
     assert dead.zero_fraction.tolist() == [1.0]
     saturated = frame[frame.saturated]
-    assert list(zip(saturated.layer, saturated.unit)) == [("1", 2)]
+    assert list(zip(saturated.layer, saturated.unit, strict=True)) == [("1", 2)]
     assert frame[frame.layer == "3"].saturated_fraction.isna().all()  # ReLU: no range
 
 
@@ -104,7 +105,7 @@ def _arrays(stats):
 
 def test_identical_for_any_thread_count_and_close_for_any_chunk():
     model = gb.from_torch(lenet(), input_shape=(1, 28, 28))
-    X = np.concatenate([X_LENET] * 60)  # 113 chunks of 64 rows with the small budget: 2 windows
+    X = np.concatenate([X_LENET] * 20)
     runs = [gb.inspect.activations(model, X, n_threads=t) for t in (1, 2, 3)]
     for other in runs[1:]:
         for a, b in zip(_arrays(runs[0]), _arrays(other), strict=True):
@@ -113,6 +114,20 @@ def test_identical_for_any_thread_count_and_close_for_any_chunk():
     for a, b in zip(_arrays(runs[0]), _arrays(small), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # float32 forward, other blocks
     np.testing.assert_array_equal(runs[0].counts, small.counts)
+
+
+def test_several_windows_of_chunks():
+    # a tiny budget: chunks of 64 rows, 469 chunks, so the partial sums are added in 2 windows
+    model = gb.from_torch(mlp())
+    X = np.concatenate([X_MLP] * 100)
+    runs = [gb.inspect.activations(model, X, memory_budget=1 << 10, n_threads=t) for t in (1, 3)]
+    for a, b in zip(_arrays(runs[0]), _arrays(runs[1]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    whole = gb.inspect.activations(model, X)
+    for a, b in zip(_arrays(runs[0]), _arrays(whole), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)  # float32 GEMM blocks differ
+    np.testing.assert_array_equal(runs[0].zero_fraction, whole.zero_fraction)
+    np.testing.assert_array_equal(runs[0].counts, whole.counts)
 
 
 def test_progress_reports_every_row():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference.activations import pooled
 from torch_nets import hooked, lenet, mlp, residual
 
 import glassbox as gb
+from reference.activations import pooled
 
 RNG = np.random.default_rng(1)
 X_LENET = RNG.normal(size=(70, 1, 28, 28)).astype(np.float32)
@@ -50,7 +50,9 @@ def test_features_independent_of_threads_and_chunks():
     model = gb.from_torch(lenet(), input_shape=(1, 28, 28))
     X = np.concatenate([X_LENET] * 4)
     one = gb.inspect.features(model, X, "relu2", pool="mean", n_threads=1)
-    np.testing.assert_array_equal(one, gb.inspect.features(model, X, "relu2", pool="mean", n_threads=3))
+    np.testing.assert_array_equal(
+        one, gb.inspect.features(model, X, "relu2", pool="mean", n_threads=3)
+    )
     small = gb.inspect.features(model, X, "relu2", pool="mean", memory_budget=1 << 16)
     np.testing.assert_allclose(one, small, rtol=1e-5, atol=1e-6)
 
@@ -58,7 +60,9 @@ def test_features_independent_of_threads_and_chunks():
 def test_filters_and_feature_maps():
     net = lenet()
     model = gb.from_torch(net, input_shape=(1, 28, 28))
-    np.testing.assert_array_equal(gb.inspect.filters(model, "conv2"), net.conv2.weight.detach().numpy())
+    np.testing.assert_array_equal(
+        gb.inspect.filters(model, "conv2"), net.conv2.weight.detach().numpy()
+    )
     maps = gb.inspect.feature_maps(model, X_LENET[3], "relu1")
     assert maps.shape == (6, 24, 24)
     np.testing.assert_array_equal(maps, gb.inspect.features(model, X_LENET[3:4], "relu1")[0])
@@ -73,7 +77,9 @@ def test_bad_input():
         gb.inspect.features(model, X_LENET, "fc1", pool="mean")
     with pytest.raises(ValueError, match="pool"):
         gb.inspect.features(model, X_LENET, "relu1", pool="sum")
-    with pytest.raises(ValueError, match=r"'relu1' is not one of the convolution layers.*conv1, conv2"):
+    with pytest.raises(
+        ValueError, match=r"'relu1' is not one of the convolution layers.*conv1, conv2"
+    ):
         gb.inspect.filters(model, "relu1")
     with pytest.raises(ValueError, match=r"'fc3' is not one of the image layers.*pool2"):
         gb.inspect.feature_maps(model, X_LENET[0], "fc3")

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from plots.conftest import render
 
 import glassbox as gb
 from glassbox.models.spec import NetworkSpec
+from plots.conftest import render
 
 
 def _model():
     rng = np.random.default_rng(0)
     spec = NetworkSpec(input_shape=(1, 6, 6))
-    spec.add("conv2d", "conv", weight=rng.normal(size=(3, 1, 3, 3)), bias=np.array([0.0, 0.1, -9.0]))
+    spec.add(
+        "conv2d", "conv", weight=rng.normal(size=(3, 1, 3, 3)), bias=np.array([0.0, 0.1, -9.0])
+    )
     spec.add("relu", "relu")
     spec.add("flatten", "flat")
     spec.add("dense", "fc", weight=rng.normal(size=(4, 48)), bias=np.zeros(4))

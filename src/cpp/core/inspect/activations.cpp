@@ -18,7 +18,7 @@ namespace {
 
 // Chunks whose partial sums are kept before they are added (in chunk order) into the totals:
 // the chunk loop runs once per window of this many chunks, so memory stays bounded.
-constexpr Index kWindowChunks = 64;
+constexpr Index kWindowChunks = 256;
 
 // The calling thread's Tape for one chunk loop, released at its end when it grew large (as
 // Network::predict does).

@@ -18,7 +18,16 @@ from glassbox.progress import ProgressArg, check_progress
 from glassbox.tables import Tabular, pandas
 
 #: Columns of ``ActivationStats.to_frame()``.
-COLUMNS = ("layer", "unit", "mean", "std", "zero_fraction", "saturated_fraction", "dead", "saturated")
+COLUMNS = (
+    "layer",
+    "unit",
+    "mean",
+    "std",
+    "zero_fraction",
+    "saturated_fraction",
+    "dead",
+    "saturated",
+)
 
 
 @dataclass(frozen=True)

@@ -544,6 +544,8 @@ _activation(
     onnx="HardSwish",
     keras=("hard_swish", "hard_silu"),
 )
+
+
 def _clamp_bounds(params: Mapping[str, Any]) -> tuple[float, float] | None:
     """A clamp's (min, max) when both are finite (ReLU6, Hardtanh), else None."""
     low, high = float(params["min"]), float(params["max"])

@@ -46,7 +46,8 @@ def activations(result: Any, max_display: int = 12, *, log: bool = False, fig: A
         edges, counts = result.edges[i], result.counts[i]
         ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=BAR)
         in_layer = result.unit_layer == i
-        title = f"{result.layers[i]} ({int(result.units[i])} units, {int(result.dead[in_layer].sum())} dead"
+        dead = int(result.dead[in_layer].sum())
+        title = f"{result.layers[i]} ({int(result.units[i])} units, {dead} dead"
         if np.isfinite(result.saturated_fraction[in_layer]).any():
             title += f", {int(result.saturated[in_layer].sum())} saturated"
         ax.set_title(title + ")", fontsize=9)

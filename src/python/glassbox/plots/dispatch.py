@@ -15,7 +15,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
     - ``PermutationImportance``: ``bar``; ``PartialDependence``: ``partial_dependence``;
-      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``; ``ActivationStats``: ``activations``.
+      ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
+      ``ActivationStats``: ``activations``.
 
     Examples
     --------
@@ -58,5 +59,6 @@ def plot(result: Any, **kwargs: Any) -> Any:
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
-        f"PartialDependence, ALE, HStatistic, SurrogateTree, ActivationStats), got {type(result).__name__}"
+        f"PartialDependence, ALE, HStatistic, SurrogateTree, ActivationStats), got "
+        f"{type(result).__name__}"
     )
