@@ -22,13 +22,13 @@ def activations(result: Any, max_display: int = 12, *, log: bool = False, fig: A
     Examples
     --------
     >>> import numpy as np, glassbox as gb
-    >>> spec = gb.NetworkSpec(input_shape=(2,))
-    >>> _ = spec.add("dense", "fc", weight=np.eye(2), bias=np.zeros(2))
-    >>> _ = spec.add("relu", "act")
-    >>> stats = gb.inspect.activations(gb.build_network(spec), np.ones((4, 2)), bins=5)
-    >>> figure = gb.plots.activations(stats)
+    >>> spec = gb.NetworkSpec(input_shape=(3,))
+    >>> _ = spec.add("dense", "hidden", weight=np.ones((4, 3)), bias=np.arange(4.0) - 9)
+    >>> _ = spec.add("sigmoid", "gate")
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> figure = gb.plots.activations(gb.inspect.activations(gb.build_network(spec), X))
     >>> [ax.get_title() for ax in figure.axes]
-    ['act (2 units, 0 dead)']
+    ['gate (4 units, 0 dead, 1 saturated)']
     """
     from glassbox.inspect import ActivationStats
 
