@@ -35,11 +35,14 @@ def built_model(model: object, X: object, what: str) -> tuple[NativeModel, np.nd
 
 
 def layer_index(model: NativeModel, layer: object, argument: str = "layer") -> int:
-    """The index of the layer named ``layer`` (a str of ``model.layer_names``); ValueError listing
-    the names otherwise."""
+    """The index of the layer named ``layer`` (a str of ``model.layer_names``, or its position
+    as an int); ValueError listing the names otherwise."""
     names = model.layer_names
     if isinstance(layer, str) and layer in names:
         return names.index(layer)
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        if -len(names) <= int(layer) < len(names):
+            return int(layer) % len(names)
     raise ValueError(
         f"{argument}: {layer!r} is not a layer of this model; its layers are: {', '.join(names)}"
     )
