@@ -87,3 +87,15 @@ def test_bad_input():
         gb.inspect.feature_maps(model, X_LENET[:2], "relu1")
     with pytest.raises(ValueError, match="not a layer"):
         gb.inspect.filters(model, "nope")
+
+
+def test_a_raw_torch_module_is_converted():
+    net = lenet()
+    hooks = hooked(net, X_LENET, ["relu2"])
+    np.testing.assert_allclose(
+        gb.inspect.features(net, X_LENET, "relu2"), hooks["relu2"], rtol=1e-4, atol=1e-5
+    )
+    assert gb.inspect.activations(net, X_LENET).layers[0] == "relu1"
+    assert gb.inspect.feature_maps(net, X_LENET[0], "conv2").shape == (16, 8, 8)
+    with pytest.raises(TypeError, match="native network"):
+        gb.inspect.features(lambda X: X, X_LENET, "relu2")

@@ -9,8 +9,15 @@ import numpy as np
 from glassbox.models.native import NativeModel
 
 
-def native_model(model: object, what: str) -> NativeModel:
-    """``model`` if it is a native network (any adapter's NativeModel), else a TypeError."""
+def native_model(
+    model: object, what: str, sample_shape: tuple[int, ...] | None = None
+) -> NativeModel:
+    """``model`` as a native network: a NativeModel as it is, a raw torch / Keras model or a
+    scikit-learn MLP / linear model converted (``models.convert``); anything else a TypeError."""
+    from glassbox.models.convert import convert, framework
+
+    if not isinstance(model, NativeModel) and framework(model) is not None:
+        model = convert(model, sample_shape, gradients=True)
     if not isinstance(model, NativeModel):
         raise TypeError(
             f"model: {what} looks inside a native network; convert the model first with "
@@ -26,8 +33,8 @@ def built_model(model: object, X: object, what: str) -> tuple[NativeModel, np.nd
     from glassbox._validation import as_batch
     from glassbox.data import read_array
 
-    native = native_model(model, what)
     X = read_array(X)
+    native = native_model(model, what, tuple(np.shape(X)[1:]) or None)
     if not native.built:
         native.build(np.shape(X)[1:])
     batch = as_batch(X, native.input_shape)

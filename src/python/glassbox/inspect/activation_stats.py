@@ -160,8 +160,9 @@ def activations(
 
     Parameters
     ----------
-    model : NativeModel
-        A native network (``glassbox.from_torch``, ``from_keras``, ``from_onnx``, ...).
+    model : NativeModel, torch module, Keras model or scikit-learn MLP
+        A native network (``glassbox.from_torch``, ``from_keras``, ``from_onnx``, ...); a raw
+        framework model is converted first (its layer names are the framework's).
     X : array (n, *input_shape)
         The rows.
     layers : str or list of str, optional

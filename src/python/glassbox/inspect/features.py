@@ -40,8 +40,8 @@ def features(
 
     Parameters
     ----------
-    model : NativeModel
-        A native network.
+    model : NativeModel, torch module, Keras model or scikit-learn MLP
+        A native network, or a framework model converted first.
     X : array (n, *input_shape)
         The rows.
     layer : str
@@ -55,7 +55,8 @@ def features(
     Returns
     -------
     numpy.ndarray
-        float32, (n, *layer shape), or (n, C) when pooled.
+        float32, (n, *layer shape) in the native layout (images C, H, W, as torch; a Keras
+        channels-last model's layers are transposed accordingly), or (n, C) when pooled.
 
     Examples
     --------
