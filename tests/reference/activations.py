@@ -42,10 +42,18 @@ def layer_stats(
         f32 = unit_maps(values).astype(np.float32)
         below, above = np.float32(low + margin), np.float32(high - margin)
         saturated = ((f32 < below) | (f32 > above)).all(axis=2).mean(axis=0)
+    # the edges are float32 values and bins are computed in float32, as in the core
+    low32 = np.float32(low)
+    high32 = max(np.float32(high), np.nextafter(low32, np.float32(np.inf)))
+    low, high = float(low32), float(high32)
+    scale = np.float32(bins / (high - low))
+    values32 = unit_maps(values).astype(np.float32).ravel()
+    t = (values32 - low32) * scale
+    t = np.where(t > 0, t, np.float32(0))
+    t = np.where(t < np.float32(bins - 1), t, np.float32(bins - 1))
+    inside = (values32 >= low32) & (values32 <= high32)
+    counts = np.bincount(t[inside].astype(np.int32), minlength=bins)
     flat = maps.ravel()
-    inside = (flat >= low) & (flat <= high)
-    index = np.minimum(((flat[inside] - low) * (bins / (high - low))).astype(np.int64), bins - 1)
-    counts = np.bincount(index, minlength=bins)
     return {
         "mean": mean,
         "std": std,
@@ -53,8 +61,8 @@ def layer_stats(
         "saturated_fraction": saturated,
         "edges": low + (high - low) * np.arange(bins + 1) / bins,
         "counts": counts,
-        "below": np.sum(flat < low),
-        "above": np.sum(flat > high),
+        "below": np.sum(values32 < low32),
+        "above": np.sum(values32 > high32),
         "min": flat.min(),
         "max": flat.max(),
     }

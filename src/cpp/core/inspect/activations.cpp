@@ -44,7 +44,8 @@ void check_layer(const Network& net, Index layer) {
 // One selected layer: where its units start among all units, its histogram and saturation.
 struct LayerPlan {
     Index layer, first_unit, units, positions;
-    double low, high, inverse_width;  // histogram span and bins / (high - low)
+    double low, high;  // histogram span (float values)
+    float low_f, high_f, scale_f;  // the same, and float(bins / (high - low))
     bool bounded;                     // saturation defined (a known range)
     float saturated_below, saturated_above;
 };
@@ -81,18 +82,20 @@ struct Sums {
 
 // Histogram slots of `n` values: 0 below the first edge, 1..bins the bins (the last closed),
 // bins + 1 above; four interleaved copies of the counts break the store-to-load chain of runs
-// of equal values (a ReLU's zeros). Selects only, so the slot computation vectorises.
+// of equal values (a ReLU's zeros). In float (the edges are floats: eight lanes per vector) and
+// with selects only, so the slot computation vectorises.
 void add_histogram(const float* y, Index n, const LayerPlan& plan, Index bins,
                    std::int64_t* lanes, std::int32_t* slots) {
-    const double top = static_cast<double>(bins - 1);
+    const float top = static_cast<float>(bins - 1), low = plan.low_f, high = plan.high_f;
+    const float scale = plan.scale_f;
     for (Index p = 0; p < n; ++p) {
-        const double v = static_cast<double>(y[p]);
-        double t = (v - plan.low) * plan.inverse_width;
-        t = 0.0 < t ? t : 0.0;  // (NaN -> 0)
+        const float v = y[p];
+        float t = (v - low) * scale;
+        t = 0.0f < t ? t : 0.0f;  // (NaN -> 0)
         t = t < top ? t : top;
         std::int32_t slot = static_cast<std::int32_t>(t) + 1;
-        slot = v < plan.low ? 0 : slot;
-        slots[p] = v > plan.high ? static_cast<std::int32_t>(bins + 1) : slot;
+        slot = v < low ? 0 : slot;
+        slots[p] = v > high ? static_cast<std::int32_t>(bins + 1) : slot;
     }
     const Index stride = bins + 2;
     Index p = 0;
@@ -210,7 +213,7 @@ std::vector<LayerPlan> plan_layers(const Network& net, const ConstRowRef& X,
                 "ranges: row " + std::to_string(l) + " must be a finite (low, high) with low < "
                 "high, or NaN for an unbounded layer");
         plans.push_back(LayerPlan{layers[l], units, layout.units, layout.positions, low, high,
-                                  0.0, bounded, -std::numeric_limits<float>::infinity(),
+                                  0.0f, 0.0f, 0.0f, bounded, -std::numeric_limits<float>::infinity(),
                                   std::numeric_limits<float>::infinity()});
         units = add_count(units, layout.units, "units");
     }
@@ -257,7 +260,13 @@ std::vector<LayerPlan> plan_layers(const Network& net, const ConstRowRef& X,
             plan.low = min >= 0.0 ? 0.0 : min - 0.1 * span;
             plan.high = max + 0.1 * span;
         }
-        plan.inverse_width = static_cast<double>(bins) / (plan.high - plan.low);
+        // edges on float values, so that the float bin computation and the edges agree
+        plan.low_f = static_cast<float>(plan.low);
+        plan.high_f = std::max(static_cast<float>(plan.high),
+                               std::nextafter(plan.low_f, std::numeric_limits<float>::infinity()));
+        plan.low = plan.low_f;
+        plan.high = plan.high_f;
+        plan.scale_f = static_cast<float>(static_cast<double>(bins) / (plan.high - plan.low));
     }
     return plans;
 }
