@@ -3,16 +3,12 @@ layers' own outputs; planted dead and saturated units; determinism; bad input.""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 import torch
 from torch_nets import hooked, lenet, mlp, residual
 
 import glassbox as gb
-from glassbox import _core
 from reference.activations import layer_stats
 
 RNG = np.random.default_rng(0)
@@ -139,37 +135,6 @@ def test_progress_reports_every_row():
     model = gb.from_torch(mlp())
     gb.inspect.activations(model, X_MLP, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (len(X_MLP), len(X_MLP))
-
-
-def test_interrupt_stops_the_job():
-    """The interrupt flag (what Ctrl-C sets) stops the chunk loop with KeyboardInterrupt."""
-    model = gb.from_torch(lenet(), input_shape=(1, 28, 28))
-    X = np.repeat(X_LENET.reshape(len(X_LENET), -1), 200, axis=0)  # 24,000 rows
-    control, outcome = _core.JobControl(), {}
-
-    def run():
-        options = _core.RunOptions(1)
-        options.control = control
-        try:
-            _core.activation_stats(
-                model.network,
-                X=X,
-                layers=[1],
-                ranges=np.full((1, 2), np.nan),
-                bins=10,
-                options=options,
-            )
-            outcome["end"] = "finished"
-        except KeyboardInterrupt:
-            outcome["end"] = "interrupted"
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    while control.done == 0 and thread.is_alive():
-        time.sleep(0.005)
-    control.interrupt()
-    thread.join(60)
-    assert outcome["end"] == "interrupted"
 
 
 def test_histogram_accessor():
