@@ -146,6 +146,16 @@ def test_job_control_interrupt_stops_gradient_and_model_chunk_loops() -> None:
             MODEL.network, X=np.repeat(big, 200, axis=0), n_outputs=2, options=o
         )
     )
+    many = np.repeat(big, 40, axis=0)  # inspect's chunk loop (for_each_chunk) on the Tape
+    layers, ranges = [MODEL.network.n_layers - 1], np.full((1, 2), np.nan)
+    _long_job_control(
+        lambda o: _core.activation_stats(
+            MODEL.network, X=many, layers=layers, ranges=ranges, bins=10, options=o
+        )
+    )
+    _long_job_control(
+        lambda o: _core.layer_features(MODEL.network, X=many, layer=0, pool="none", options=o)
+    )
     assert MODEL.predict(X[:3]).shape == (3, 2)  # the network and its threads are fine
 
 

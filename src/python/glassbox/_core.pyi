@@ -401,3 +401,36 @@ def feature_ablation(
     n_outputs: int,
     options: RunOptions = ...,
 ) -> Float64Array: ...
+
+# glassbox.inspect (bind_inspect.cpp)
+class ActivationStats:
+    layers: list[int]
+    n_rows: int
+    units: NDArray[np.int64]
+    mean: Float64Array
+    std: Float64Array
+    zero_rows: NDArray[np.int64]
+    saturated_rows: NDArray[np.int64]
+    edges: Float64Array
+    counts: NDArray[np.int64]
+    outside: NDArray[np.int64]
+    min: Float64Array
+    max: Float64Array
+
+def activation_stats(
+    network: Network,
+    *,
+    X: FloatArray,
+    layers: Sequence[int],
+    ranges: Float64Array,
+    bins: int,
+    options: RunOptions = ...,
+) -> ActivationStats: ...
+def layer_features(
+    network: Network,
+    *,
+    X: FloatArray,
+    layer: int,
+    pool: str,
+    options: RunOptions = ...,
+) -> FloatArray: ...

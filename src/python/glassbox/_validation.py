@@ -30,6 +30,10 @@ MAX_THREADS = 256
 MAX_MEMORY_BUDGET = 2**63 - 1
 
 
+#: Values checked for NaN / Inf at once by ``as_batch`` (its temporary mask: 1 MiB).
+_CHECK_BLOCK = 1 << 20
+
+
 def as_batch(
     X: object, input_shape: tuple[int, ...], name: str = "X", *, allow_nan: bool = False
 ) -> np.ndarray:
@@ -56,8 +60,11 @@ def as_batch(
     if array.shape[0] == 0:
         raise ValueError(f"{name}: is empty (0 rows); pass at least one row")
     array = np.ascontiguousarray(array, dtype=np.float32)
-    # one pass without a temporary OR (this check runs on every predict of a native model)
-    if np.isinf(array).any() if allow_nan else not np.isfinite(array).all():
+    # one pass without a temporary OR (this check runs on every predict of a native model), in
+    # blocks: a whole-array mask would be a temporary as large as X (a byte per value)
+    flat = array.reshape(-1)
+    blocks = (flat[i : i + _CHECK_BLOCK] for i in range(0, flat.size, _CHECK_BLOCK))
+    if any(np.isinf(b).any() if allow_nan else not np.isfinite(b).all() for b in blocks):
         bad = np.argwhere(np.isinf(array) if allow_nan else ~np.isfinite(array))[0]
         what = "Inf" if allow_nan else "NaN or Inf"
         raise ValueError(f"{name}: contains {what} (first at index {tuple(int(i) for i in bad)})")

@@ -46,6 +46,43 @@ inline void predict_chunk(const Model& model, const RowMatrixXf& X, RowMatrixXf&
     }
 }
 
+// The chunk loop every chunked job runs: rows [0, total_rows) in chunks of `chunk_rows`, each
+// chunk handed to body(state, first, count), where `state` is one make_state() per thread (its
+// buffers, reused from chunk to chunk). With `parallel` the chunks run under OpenMP (dynamic
+// schedule; body is then called concurrently for different chunks and may only touch per-chunk
+// or per-thread state), else in order on the calling thread. Chunk boundaries do not depend on
+// the thread count. Polls Ctrl-C and reports progress (rows) between chunks.
+template <class MakeState, class Body>
+void for_each_chunk(Index total_rows, Index chunk_rows, bool parallel, const RunOptions& options,
+                    MakeState&& make_state, Body&& body) {
+    if (total_rows <= 0) return;
+    chunk_rows = std::max<Index>(1, chunk_rows);
+    const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
+    auto run_chunk = [&](auto& state, Index chunk) {
+        check_interrupt(options);
+        const Index first = chunk * chunk_rows;
+        const Index count = std::min(chunk_rows, total_rows - first);
+        body(state, first, count);
+        report_progress(options, count);
+    };
+    add_progress_total(options, total_rows);
+    if (parallel) {
+        ParallelErrors errors;  // no exception may leave the parallel region
+#pragma omp parallel num_threads(team_size(options.n_threads, n_chunks))
+        {
+            auto state = make_state();
+#pragma omp for schedule(dynamic, 1)
+            for (Index chunk = 0; chunk < n_chunks; ++chunk) {
+                errors.run([&] { run_chunk(state, chunk); });
+            }
+        }
+        errors.rethrow();
+    } else {
+        auto state = make_state();
+        for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(state, chunk);
+    }
+}
+
 // Evaluates rows [0, total_rows) of a virtual batch in chunks of `chunk_rows`:
 //   fill(first, count, X)      writes rows [first, first + count) into X (count x n_inputs);
 //   reduce(first, count, Y)    consumes their outputs Y (count x n_outputs).
@@ -56,35 +93,17 @@ inline void predict_chunk(const Model& model, const RowMatrixXf& X, RowMatrixXf&
 template <class Fill, class Reduce>
 void for_each_model_chunk(const Model& model, Index total_rows, Index chunk_rows,
                           const RunOptions& options, Fill&& fill, Reduce&& reduce) {
-    if (total_rows <= 0) return;
-    chunk_rows = std::max<Index>(1, chunk_rows);
-    const Index n_chunks = (total_rows + chunk_rows - 1) / chunk_rows;
-    auto run_chunk = [&](Index chunk, RowMatrixXf& X, RowMatrixXf& Y) {
-        check_interrupt(options);
-        const Index first = chunk * chunk_rows;
-        const Index count = std::min(chunk_rows, total_rows - first);
-        X.resize(count, model.n_inputs());
-        fill(first, count, X);
-        predict_chunk(model, X, Y, options);
-        reduce(first, count, static_cast<const RowMatrixXf&>(Y));
-        report_progress(options, count);
-    };
-    add_progress_total(options, total_rows);
-    if (model.thread_safe()) {
-        ParallelErrors errors;  // no exception may leave the parallel region
-#pragma omp parallel num_threads(team_size(options.n_threads, n_chunks))
-        {
-            RowMatrixXf X, Y;
-#pragma omp for schedule(dynamic, 1)
-            for (Index chunk = 0; chunk < n_chunks; ++chunk) {
-                errors.run([&] { run_chunk(chunk, X, Y); });
-            }
-        }
-        errors.rethrow();
-    } else {
+    struct Buffers {
         RowMatrixXf X, Y;
-        for (Index chunk = 0; chunk < n_chunks; ++chunk) run_chunk(chunk, X, Y);
-    }
+    };
+    for_each_chunk(
+        total_rows, chunk_rows, model.thread_safe(), options, [] { return Buffers{}; },
+        [&](Buffers& buffers, Index first, Index count) {
+            buffers.X.resize(count, model.n_inputs());
+            fill(first, count, buffers.X);
+            predict_chunk(model, buffers.X, buffers.Y, options);
+            reduce(first, count, static_cast<const RowMatrixXf&>(buffers.Y));
+        });
 }
 
 }  // namespace glassbox

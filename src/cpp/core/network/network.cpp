@@ -72,10 +72,11 @@ const RowMatrixXf& Network::output(const Tape& tape) const {
     return value(tape, static_cast<int>(nodes_.size()) - 1);
 }
 
-void Network::forward(Tape& tape, Index first) const {
+void Network::forward(Tape& tape, Index first, Index end) const {
     tape.activations.resize(nodes_.size());
     std::vector<const RowMatrixXf*> inputs;
-    for (std::size_t i = static_cast<std::size_t>(first); i < nodes_.size(); ++i) {
+    const std::size_t last = end < 0 ? nodes_.size() : std::min(nodes_.size(), std::size_t(end));
+    for (std::size_t i = static_cast<std::size_t>(first); i < last; ++i) {
         inputs.clear();
         for (int input : nodes_[i].inputs) inputs.push_back(&value(tape, input));
         nodes_[i].layer->forward(inputs, tape.activations[i]);

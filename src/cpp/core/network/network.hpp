@@ -63,9 +63,10 @@ public:
     void predict(const ConstRowRef& X, RowMatrixXf& Y) const override;
     void predict(const ConstRowRef& X, RowMatrixXf& Y, const RunOptions& options) const;
 
-    // Runs layers first..end on tape.input and records their activations; with first > 0 the
-    // activations of the layers the rest reads must already be on the tape.
-    void forward(Tape& tape, Index first = 0) const;
+    // Runs layers [first, end) (end < 0: to the last layer) on tape.input and records their
+    // activations; with first > 0 the activations of the layers the rest reads must already be
+    // on the tape. Layers from `end` on keep stale activations (a partial pass for inspection).
+    void forward(Tape& tape, Index first = 0, Index end = -1) const;
     const RowMatrixXf& output(const Tape& tape) const;
     // Pulls `seed` (rows x n_outputs, d/d output) back to tape.input_grad. `rules` gives one rule
     // per layer (nullptr or a null entry: the plain gradient). With stop >= 0 only layers after

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.inspect._model import native_network
+from glassbox.inspect._network import native_network
 from glassbox.models.layers import LAYERS
 from glassbox.tables import Tabular, aligned_lines, pandas
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from glassbox._validation import check_int
-from glassbox.inspect._model import native_network
+from glassbox.inspect._network import native_network
 from glassbox.models.layers import kinds_where
 from glassbox.tables import Tabular, aligned_lines, pandas
 

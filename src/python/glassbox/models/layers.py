@@ -116,6 +116,10 @@ class LayerKind:
         ``(weights, output_shape) -> multiply-adds per sample`` of the layer's weights (no
         bias, pooling, normalisation or residual adds: ``glassbox.inspect.summary``); None for
         kinds without a weight matrix (0). The core counts the same (``macs_per_sample``).
+    bounds : callable, optional
+        Element-wise activations with a bounded output: ``params -> (low, high)`` (or None when
+        these params leave it unbounded). ``glassbox.inspect.activations`` reads it for the
+        histogram span and for saturation.
     doc : str
         What the layer computes, for the docs and error messages.
     """
@@ -133,6 +137,7 @@ class LayerKind:
     onnx: tuple[Alias, ...] = ()
     keras: tuple[Alias, ...] = ()
     macs: MacsFn | None = None
+    bounds: Callable[[Mapping[str, Any]], tuple[float, float] | None] | None = None
     doc: str = ""
 
     def native_kind(self, params: Mapping[str, Any]) -> str:
@@ -408,6 +413,7 @@ def _activation(
     keras: str | Alias | Sequence[str | Alias] = (),
     deeplift: str = "rescale",
     native: Callable[[Mapping[str, Any]], str] | None = None,
+    bounds: Callable[[Mapping[str, Any]], tuple[float, float] | None] | None = None,
 ) -> None:
     """Register an activation. Torch aliases whose arguments are not listed take the kind's
     params in order (torch's names are the table's names)."""
@@ -430,6 +436,7 @@ def _activation(
             torch=tuple(replace(a, kind=name) for a in torch_aliases),
             onnx=tuple(replace(a, kind=name) for a in _aliases(onnx)),
             keras=tuple(replace(a, kind=name) for a in _aliases(keras)),
+            bounds=bounds,
             doc=doc,
         )
     )
@@ -505,6 +512,7 @@ _activation(
     torch=("nn.Sigmoid", "sigmoid", "nn.functional.sigmoid", ".sigmoid"),
     onnx="Sigmoid",
     keras="sigmoid",
+    bounds=lambda p: (0.0, 1.0),
 )
 _activation(
     "tanh",
@@ -512,6 +520,7 @@ _activation(
     torch=("nn.Tanh", "tanh", "nn.functional.tanh", ".tanh"),
     onnx="Tanh",
     keras="tanh",
+    bounds=lambda p: (-1.0, 1.0),
 )
 _activation(
     "softplus",
@@ -548,6 +557,7 @@ _activation(
     "relu6(x + 3) / 6",
     torch=("nn.Hardsigmoid", "nn.functional.hardsigmoid"),
     keras="hard_sigmoid",
+    bounds=lambda p: (0.0, 1.0),
 )
 _activation(
     "hardswish",
@@ -556,6 +566,14 @@ _activation(
     onnx="HardSwish",
     keras=("hard_swish", "hard_silu"),
 )
+
+
+def _clamp_bounds(params: Mapping[str, Any]) -> tuple[float, float] | None:
+    """A clamp's (min, max) when both are finite (ReLU6, Hardtanh), else None."""
+    low, high = float(params["min"]), float(params["max"])
+    return (low, high) if np.isfinite(low) and np.isfinite(high) and low < high else None
+
+
 _activation(
     "clamp",
     "min(max(x, min), max) (ReLU6, Hardtanh, torch.clamp, ONNX Clip)",
@@ -574,6 +592,7 @@ _activation(
         Alias(".clip", (("min", "min"), ("max", "max"))),
     ),
     keras=Alias("relu6", defaults={"min": 0.0, "max": 6.0}),
+    bounds=_clamp_bounds,
 )
 _activation(
     "softmax",

@@ -12,12 +12,14 @@ from glassbox.plots._figure import require_matplotlib
 
 require_matplotlib()
 
+from glassbox.plots.activations import activations  # noqa: E402
 from glassbox.plots.bars import bar, waterfall  # noqa: E402
 from glassbox.plots.compression import compression  # noqa: E402
 from glassbox.plots.curves import ale, partial_dependence  # noqa: E402
 from glassbox.plots.dependence import scatter  # noqa: E402
 from glassbox.plots.dispatch import plot  # noqa: E402
 from glassbox.plots.errors import errors  # noqa: E402
+from glassbox.plots.filters import feature_maps, filters  # noqa: E402
 from glassbox.plots.images import image  # noqa: E402
 from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
@@ -26,11 +28,14 @@ from glassbox.plots.tree import tree  # noqa: E402
 from glassbox.plots.weights import layers, weights  # noqa: E402
 
 __all__ = [
+    "activations",
     "ale",
     "bar",
     "beeswarm",
     "compression",
     "errors",
+    "feature_maps",
+    "filters",
     "heatmap",
     "image",
     "interactions",

@@ -18,7 +18,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
       ``ALE``: ``ale``; ``HStatistic``: ``interactions``; ``SurrogateTree``: ``tree``;
       ``WeightStats``: ``weights``; ``Summary``: ``layers``;
       ``compress.Sweep`` and ``compress.Compression``: ``compression``;
-      ``Diagnosis`` and its parts: ``errors``.
+      ``Diagnosis`` and its parts: ``errors``; ``ActivationStats``: ``activations``.
 
     Examples
     --------
@@ -32,7 +32,7 @@ def plot(result: Any, **kwargs: Any) -> Any:
     from glassbox import diagnosis, plots
     from glassbox.compress import Compression, Sweep
     from glassbox.explanation import Explanation
-    from glassbox.inspect import Summary, WeightStats
+    from glassbox.inspect import ActivationStats, Summary, WeightStats
     from glassbox.inspection import ALE, HStatistic, PartialDependence, PermutationImportance
     from glassbox.surrogate import SurrogateTree
     from glassbox.tables import INTERACTION_METHODS
@@ -61,12 +61,13 @@ def plot(result: Any, **kwargs: Any) -> Any:
         (Sweep, plots.compression),
         (Compression, plots.compression),
         ((diagnosis.Diagnosis, *diagnosis.PARTS), plots.errors),
+        (ActivationStats, plots.activations),
     ):
         if isinstance(result, kind):
             return draw(result, **kwargs)
     raise TypeError(
         f"result: expected a glassbox result (Explanation, PermutationImportance, "
         f"PartialDependence, ALE, HStatistic, SurrogateTree, WeightStats, Summary, Sweep, "
-        f"Compression, Diagnosis), got "
+        f"Compression, Diagnosis, ActivationStats), got "
         f"{type(result).__name__}"
     )
