@@ -158,5 +158,5 @@ def test_bad_input():
         gb.inspect.activations(model, X_MLP[:, :3])
     with pytest.raises(ValueError, match="NaN"):
         gb.inspect.activations(model, np.full((2, 5), np.nan))
-    with pytest.raises(TypeError, match="native network"):
+    with pytest.raises(TypeError, match="needs a network it can look inside"):
         gb.inspect.activations(gb.wrap(lambda X: X, n_inputs=5), X_MLP)

@@ -97,5 +97,5 @@ def test_a_raw_torch_module_is_converted():
     )
     assert gb.inspect.activations(net, X_LENET).layers[0] == "relu1"
     assert gb.inspect.feature_maps(net, X_LENET[0], "conv2").shape == (16, 8, 8)
-    with pytest.raises(TypeError, match="native network"):
+    with pytest.raises(TypeError, match="needs a network it can look inside"):
         gb.inspect.features(lambda X: X, X_LENET, "relu2")
