@@ -55,3 +55,30 @@ def test_the_plots_and_reports_section_runs_and_its_pictures_are_committed(
         assert (committed / name).stat().st_size < 200_000, f"{name}: keep README pictures small"
         assert abs(made.shape[0] - kept.shape[0]) < 40, f"{name}: re-run the README code"
         assert abs(made.shape[1] - kept.shape[1]) < 40, f"{name}: re-run the README code"
+
+
+def test_the_inside_the_model_section_runs_and_its_pictures_are_committed(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from matplotlib.pyplot import imread
+
+    pytest.importorskip("sklearn")
+    monkeypatch.chdir(tmp_path)
+    (block,) = section_blocks("Inside the model")
+    namespace: dict[str, object] = {}
+    exec(compile(block, str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    # what the comments claim: the tables printed, a copy compressed, the original untouched
+    assert "Total params" in out and "Spectral norm" in out and "Error tree" in out
+    diagnosis, small, model = namespace["diagnosis"], namespace["small"], namespace["model"]
+    assert diagnosis.n_errors > 0  # type: ignore[attr-defined]
+    assert small is not model
+    first = model.spec.layers[0].weights["weight"]  # type: ignore[attr-defined]
+    pruned = small.spec.layers[0].weights["weight"]  # type: ignore[attr-defined]
+    assert (first != 0).all() and (pruned == 0).mean() >= 0.5
+    committed = README.parent / "docs" / "images"
+    for name in ("activations.png", "errors.png"):
+        made, kept = imread(tmp_path / name), imread(committed / name)
+        assert (committed / name).stat().st_size < 200_000, f"{name}: keep README pictures small"
+        assert abs(made.shape[0] - kept.shape[0]) < 40, f"{name}: re-run the README code"
+        assert abs(made.shape[1] - kept.shape[1]) < 40, f"{name}: re-run the README code"

@@ -39,7 +39,8 @@ def _barh(ax: Any, lengths: np.ndarray, names: list[str], colours: Any, **kw: An
     print_numbers(ax, heights, np.copysign(reach, lengths), lengths)
     name_rows(ax, heights, names)
     ax.axvline(0.0, color="#555555", linewidth=0.8)
-    ax.margins(x=0.15)
+    # room for the printed numbers: a quarter of the span beyond each end
+    ax.margins(x=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return bars
