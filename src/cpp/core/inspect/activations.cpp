@@ -19,6 +19,8 @@ namespace {
 // Chunks whose partial sums are kept before they are added (in chunk order) into the totals:
 // the chunk loop runs once per window of this many chunks, so memory stays bounded.
 constexpr Index kWindowChunks = 256;
+// Rows per chunk at most (see activation_stats).
+constexpr Index kStatsChunkRows = 256;
 
 // The calling thread's Tape for one chunk loop, released at its end when it grew large (as
 // Network::predict does).
@@ -290,7 +292,10 @@ ActivationStats activation_stats(const Network& net, const ConstRowRef& X,
               [&](std::size_t a, std::size_t b) { return plans[a].layer < plans[b].layer; });
 
     const Index n = X.rows();
-    const Index chunk_rows = inspection::job_chunk_rows(net, options.memory_budget, n, 64);
+    // at most kStatsChunkRows: the statistics read each inspected layer right after the forward
+    // wrote it, from cache rather than memory
+    const Index chunk_rows =
+        std::min(kStatsChunkRows, inspection::job_chunk_rows(net, options.memory_budget, n, 64));
     const Index n_chunks = (n + chunk_rows - 1) / chunk_rows;
     const std::size_t slot_bytes =
         bytes_of(add_count(mul_count(n_units, 4, "units"), mul_count(n_layers, bins + 4, "bins"),
