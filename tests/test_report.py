@@ -28,6 +28,8 @@ SECTIONS = (
     "Interactions",
     "Local explanations",
     "Errors",
+    "Weights and activations",
+    "Compression",
     "About this report",
 )
 MAX_BYTES = 3 * 1024 * 1024
@@ -91,6 +93,9 @@ def test_breast_cancer_report_has_every_section_and_figure(breast_cancer, tmp_pa
         "Interactions": 1,
         "Local explanations": 4,  # two most confident, two worst predicted
         "Errors": 1,  # plots.errors of the diagnosis
+        "Model": 1,  # the layer graph
+        "Weights and activations": 2,
+        "Compression": 1,
     }
     for title, count in expected.items():
         assert page.figures(title) == count, title

@@ -45,10 +45,10 @@ def test_breast_cancer_report_in_chromium(breast_cancer, tmp_path):  # noqa: F81
     assert outside == [], f"the report requested {outside}"
     assert page.requests[0] == url
     seen = page.value
-    assert seen["expected"] == 17  # as test_report counts them, per section
+    assert seen["expected"] == 21  # as test_report counts them, per section
     assert seen["figures"] == seen["drawn"] == seen["sized"] == seen["expected"]
     assert seen["images"] >= 1 and seen["loaded"] == seen["images"]
-    assert seen["failed"] == 0 and seen["scripts"] == 0 and seen["sections"] == 10
+    assert seen["failed"] == 0 and seen["scripts"] == 0 and seen["sections"] == 12
     assert page.pixels.shape[0] > 2000  # the full page, not the window
     assert colours(page.pixels) > 500, "the screenshot is (nearly) blank"
     assert page.dialogs == [] and page.console == []

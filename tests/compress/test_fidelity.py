@@ -120,3 +120,16 @@ def test_models_of_another_interface_are_refused(mlp):
         gb.compress.fidelity(model, other, X)
     with pytest.raises(TypeError, match="other: compression probes"):
         gb.compress.fidelity(model, lambda X: X, X)
+
+
+def test_class_indices_stored_as_floats_are_labels():
+    """y of 0.0 / 1.0 (a float column of a table) counts as class indices; 0.5 does not."""
+    spec = gb.NetworkSpec(input_shape=(2,))
+    _ = spec.add("dense", "fc", weight=np.array([[1.0, 0.0], [0.0, 1.0]]), bias=None)
+    model = gb.build_network(spec)
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]], np.float32)
+    floats = gb.compress.fidelity(model, model, X, np.array([0.0, 1.0, 1.0]), attributions=False)
+    ints = gb.compress.fidelity(model, model, X, np.array([0, 1, 1]), attributions=False)
+    assert floats.accuracy_before == ints.accuracy_before == 2 / 3
+    with pytest.raises(ValueError, match="y: expected class indices"):
+        gb.compress.fidelity(model, model, X, np.array([0.0, 0.5, 1.0]), attributions=False)

@@ -112,6 +112,12 @@ def check_labels(y: object, n_rows: int, model: NativeModel) -> np.ndarray | Non
             raise ValueError("y: expected finite numbers for a regression model")
         return None
     width = max(model.n_outputs, 2)  # one sigmoid output: classes 0 and 1
+    if (
+        labels.dtype.kind == "f"
+        and np.isfinite(labels).all()
+        and (labels == np.round(labels)).all()
+    ):
+        labels = labels.astype(np.int64)  # class indices stored as floats (0.0, 1.0)
     try:
         return as_targets(labels, n_rows, width, model.output_names)
     except (TypeError, ValueError) as error:

@@ -204,7 +204,7 @@ def _sections(
 ) -> list[Section]:
     """Every section of the page, in order (optional ones skipped when the budget is spent)."""
     from glassbox.reporting import attributions as attr
-    from glassbox.reporting import effects, sections
+    from glassbox.reporting import effects, inside, sections
     from glassbox.reporting.diagnosis import diagnosis_section
     from glassbox.reporting.plan import TOP_CURVES, TOP_INTERACTIONS
 
@@ -218,6 +218,7 @@ def _sections(
     parts.append(effects.interactions_section(ctx, pairs, given["h"]))
     parts.append(attr.local_section(ctx, found, chosen))
     parts.append(diagnosis_section(ctx))
+    parts += [inside.health_section(ctx), inside.compression_section(ctx)]
     parts.append(_about(ctx))
     return parts
 

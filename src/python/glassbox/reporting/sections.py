@@ -108,26 +108,10 @@ def model_section(ctx: Context) -> Section:
     section.fact("outputs", f"{agnostic.n_outputs} ({join(ctx.output_names, 10)})")
     section.fact("explained output", ctx.target_text)
     if isinstance(agnostic, NativeModel):
+        from glassbox.reporting.inside import layer_table
+
         section.add(layer_table(agnostic, section))
     return section
-
-
-def layer_table(model: Any, section: Section) -> str:
-    """The layers of a NativeModel (name, kind, inputs, output shape, parameters) and totals."""
-    spec, network = model.spec, model.network
-    shapes = network.layer_shapes
-    names = [layer.name for layer in spec.layers]
-    rows, total = [], 0
-    for i, layer in enumerate(spec.layers):
-        count = sum(int(w.size) for w in layer.weights.values() if w is not None)
-        total += count
-        reads = ", ".join("input" if j < 0 else names[j] for j in layer.inputs)
-        rows.append([layer.name, layer.kind, reads, " x ".join(map(str, shapes[i])), count])
-    rows.append(["total", f"{len(rows)} layers", "", "", total])
-    section.fact("input shape", " x ".join(map(str, model.input_shape)))
-    section.fact("parameters", total)
-    section.fact("multiply-adds per row", float(network.macs_per_sample))
-    return table(["layer", "kind", "reads", "output shape", "parameters"], rows, numeric=1)
 
 
 def data_section(ctx: Context) -> Section:
