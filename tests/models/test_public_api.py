@@ -42,3 +42,20 @@ def test_import_glassbox_imports_no_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_core_loader_is_the_first_glassbox_import():
+    """On a portable wheel ``glassbox._core`` exists only once ``_core_loader`` has chosen the
+    CPU level: a subpackage imported before it that imports ``_core`` breaks ``import glassbox``
+    there (the dev build's in-place module hides it)."""
+    import ast
+    from pathlib import Path
+
+    source = Path(gb.__file__).read_text(encoding="utf-8")
+    first = next(
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        and (getattr(node, "module", None) or "").startswith("glassbox")
+    )
+    assert first.module == "glassbox._core_loader"

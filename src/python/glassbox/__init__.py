@@ -19,8 +19,6 @@ True
 
 from __future__ import annotations
 
-from glassbox import inspect  # glassbox.inspect (stdlib inspect is unaffected)
-
 # First: imports the compiled core (on a portable x86-64 build, the CPU level it chooses) as
 # glassbox._core, which the modules below import.
 from glassbox._core_loader import cpu_level
