@@ -19,6 +19,7 @@ import itertools
 from math import factorial
 
 import numpy as np
+
 from reference.trees import goes_left, margin
 
 

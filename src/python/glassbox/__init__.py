@@ -47,6 +47,7 @@ from glassbox.explainers.shapley import (
     PermutationShapley,
     ShapleyInteractions,
 )
+from glassbox.explainers.treeshap import TreeShap, TreeShapInteractions
 from glassbox.explanation import Explanation
 from glassbox.inspection import (
     ALE,
@@ -112,6 +113,8 @@ __all__ = [
     "ShapleyInteractions",
     "SmoothGrad",
     "SurrogateTree",
+    "TreeShap",
+    "TreeShapInteractions",
     "UnsupportedLayerError",
     "__version__",
     "ale",

@@ -102,7 +102,7 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
     const std::vector<double> weights = leaf_weights(model.max_depth());
     RowMatrixXd bg_margin(m, k);
     for (Index j = 0; j < m; ++j) {
-        detail::margin(model, background.row(j).data(), a.base_scores.data(),
+        detail::margin(model, background.row(j).data(),
                        bg_margin.row(j).data());
     }
     TreeShapResult result;
@@ -125,7 +125,7 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
         for (Index r = begin; r < end; ++r) {
             const float* x = X.row(r).data();
             double* phi = result.values.row(r).data();
-            detail::margin(model, x, a.base_scores.data(), fx.data());
+            detail::margin(model, x, fx.data());
             for (Index j = 0; j < m; ++j) {
                 double* target = logistic ? pair.data() : phi;
                 if (logistic) std::fill(pair.begin(), pair.end(), 0.0);

@@ -155,9 +155,9 @@ std::vector<std::vector<std::int32_t>> features_per_tree(const TreeEnsemble& mod
 
 }  // namespace
 
-void detail::margin(const TreeEnsemble& model, const float* x, const double* base, double* out) {
+void detail::margin(const TreeEnsemble& model, const float* x, double* out) {
     const TreeEnsembleArrays& a = model.arrays();
-    std::copy(base, base + model.n_outputs(), out);
+    std::copy(a.base_scores.begin(), a.base_scores.end(), out);
     for (Index t = 0; t < model.n_trees(); ++t) {
         const double* leaf = a.values.data() + a.value_offsets[model.leaf(t, x)];
         for (std::int32_t o = 0; o < a.tree_widths[t]; ++o) out[a.tree_outputs[t] + o] += leaf[o];
@@ -205,7 +205,7 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
             for (Index t = 0; t < model.n_trees(); ++t) {
                 tree_values(model, t, X.row(r).data(), result.values.row(r).data(), path, 0, -1);
             }
-            detail::margin(model, X.row(r).data(), result.base.data(), result.fx.row(r).data());
+            detail::margin(model, X.row(r).data(), result.fx.row(r).data());
         }
     });
     return result;
@@ -251,7 +251,7 @@ TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowR
             for (Index i = 0; i < d; ++i) {
                 for (Index o = 0; o < k; ++o) out[(i * d + i) * k + o] += diag[i * k + o];
             }
-            detail::margin(model, x, result.base.data(), result.fx.row(r).data());
+            detail::margin(model, x, result.fx.row(r).data());
         }
     });
     return result;

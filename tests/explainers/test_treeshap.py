@@ -1,0 +1,219 @@
+"""TreeShap / TreeShapInteractions: the brute-force definitions on random small trees
+(categorical nodes, NaN default directions, several outputs), efficiency, thread bit-identity,
+shap's TreeExplainer on scikit-learn models, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassbox as gb
+from glassbox import _core
+from glassbox.explainers.treeshap import TreeTarget
+from glassbox.models.trees.spec import TreeEnsembleSpec
+from reference import treeshap as ref
+
+ARRAYS = (
+    "tree_offsets",
+    "tree_outputs",
+    "tree_widths",
+    "children_left",
+    "children_right",
+    "features",
+    "thresholds",
+    "default_left",
+    "cat_starts",
+    "cat_counts",
+    "cat_bitsets",
+    "covers",
+    "value_offsets",
+    "values",
+    "base_scores",
+)
+
+
+def target_of(spec: TreeEnsembleSpec) -> TreeTarget:
+    """The core ensemble of a spec, as TreeShap takes it."""
+    arrays = {name: np.ascontiguousarray(getattr(spec, name)) for name in ARRAYS}
+    ensemble = _core.TreeEnsemble(
+        n_features=spec.n_features, n_outputs=spec.n_outputs, link=spec.link, **arrays
+    )
+    return TreeTarget(ensemble, spec.link)
+
+
+def random_spec(
+    rng: np.random.Generator, d: int, n_trees: int, depth: int, k: int = 1, wide: bool = False
+) -> TreeEnsembleSpec:
+    """Random trees: numeric and categorical nodes, random default directions and covers; a
+    forest-style ensemble of k-wide leaves with ``wide``, else width-1 trees cycling outputs."""
+    nodes: dict[str, list] = {n: [] for n in ("cl", "cr", "f", "t", "dl", "cs", "cc", "cov", "vo")}
+    bitsets: list[int] = []
+    values: list[float] = []
+    width = k if wide else 1
+
+    def grow(level: int, cover: float) -> int:
+        i = len(nodes["f"])
+        for name, value in zip(nodes, (-1, -1, -1, 0.0, False, -1, 0, cover, -1)):
+            nodes[name].append(value)
+        if level < depth and (level == 0 or rng.random() < 0.75):
+            nodes["f"][i] = int(rng.integers(d))
+            nodes["dl"][i] = bool(rng.random() < 0.5)
+            if rng.random() < 0.3:
+                nodes["cs"][i], nodes["cc"][i] = len(bitsets), 1
+                bitsets.append(int(rng.integers(1, 2**8)))
+            else:
+                nodes["t"][i] = float(np.float32(rng.normal()))
+            share = rng.uniform(0.1, 0.9)
+            nodes["cl"][i] = grow(level + 1, cover * share)
+            nodes["cr"][i] = grow(level + 1, cover * (1 - share))
+        else:
+            nodes["vo"][i] = len(values)
+            values.extend(rng.normal(size=width).tolist())
+        return i
+
+    offsets = [0]
+    for _ in range(n_trees):
+        grow(0, float(rng.integers(10, 100)))
+        offsets.append(len(nodes["f"]))
+    return TreeEnsembleSpec(
+        n_features=d,
+        n_outputs=k,
+        tree_offsets=np.array(offsets, np.int64),
+        tree_outputs=np.array([0 if wide else t % k for t in range(n_trees)], np.int32),
+        tree_widths=np.full(n_trees, width, np.int32),
+        children_left=np.array(nodes["cl"], np.int32),
+        children_right=np.array(nodes["cr"], np.int32),
+        features=np.array(nodes["f"], np.int32),
+        thresholds=np.array(nodes["t"], np.float32),
+        default_left=np.array(nodes["dl"], bool),
+        cat_starts=np.array(nodes["cs"], np.int64),
+        cat_counts=np.array(nodes["cc"], np.int32),
+        cat_bitsets=np.array(bitsets, np.uint32),
+        covers=np.array(nodes["cov"], np.float64),
+        value_offsets=np.array(nodes["vo"], np.int64),
+        values=np.array(values, np.float64),
+        base_scores=rng.normal(size=k),
+        link="logistic" if k == 1 and rng.random() < 0.5 else "identity",
+    )
+
+
+def random_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """Normal values, small whole numbers (categories) and NaN."""
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    whole = rng.random((n, d)) < 0.3
+    X[whole] = rng.integers(0, 9, size=(n, d)).astype(np.float32)[whole]
+    X[rng.random((n, d)) < 0.15] = np.nan
+    return X
+
+
+def full(exp: gb.Explanation, k: int) -> np.ndarray:
+    """Values with the outputs axis restored for a one-output model."""
+    return exp.values[..., None] if k == 1 else exp.values
+
+
+specs = st.builds(
+    lambda seed, d, trees, depth, k, wide: (np.random.default_rng(seed), d, trees, depth, k, wide),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.integers(1, 4),
+    st.sampled_from([1, 1, 3]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(specs)
+def test_equals_the_definitions(case):
+    rng, d, n_trees, depth, k, wide = case
+    spec = random_spec(rng, d, n_trees, depth, k, wide)
+    model = target_of(spec)
+    X, Z = random_rows(rng, 3, d), random_rows(rng, 4, d)
+
+    exp = gb.TreeShap(model)(X)
+    np.testing.assert_allclose(full(exp, k), ref.path_dependent_values(spec, X), atol=1e-12)
+    np.testing.assert_allclose(
+        np.broadcast_to(exp.base_values.reshape(3, -1), (3, k))[0], ref.expected_value(spec)
+    )
+
+    inter = gb.TreeShapInteractions(model)(X)
+    np.testing.assert_allclose(full(inter, k), ref.path_dependent_interactions(spec, X), atol=1e-12)
+
+    want, base = ref.interventional_values(spec, X, Z)
+    exp = gb.TreeShap(model, Z, feature_perturbation="interventional")(X)
+    np.testing.assert_allclose(full(exp, k), want, atol=1e-12)
+    np.testing.assert_allclose(exp.base_values.reshape(3, -1)[0], base, atol=1e-12)
+    if spec.link == "logistic":
+        want, base = ref.interventional_values(spec, X, Z, probabilities=True)
+        exp = gb.TreeShap(model, Z, output="probabilities")(X)
+        np.testing.assert_allclose(exp.values, want[..., 0], atol=1e-12)
+        np.testing.assert_allclose(exp.base_values[0], base[0], atol=1e-12)
+        np.testing.assert_allclose(exp.delta, 0, atol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(specs)
+def test_efficiency(case):
+    rng, d, n_trees, depth, k, wide = case
+    model = target_of(random_spec(rng, d, 2 * n_trees, depth + 2, k, wide))
+    X = random_rows(rng, 20, d)
+    for explainer in (
+        gb.TreeShap(model),
+        gb.TreeShap(model, random_rows(rng, 7, d)),
+        gb.TreeShapInteractions(model),
+    ):
+        exp = explainer(X)
+        assert np.abs(exp.delta).max() < 1e-9
+
+
+def test_threads_bit_identical():
+    rng = np.random.default_rng(3)
+    model = target_of(random_spec(rng, 6, 20, 6, k=3))
+    X, Z = random_rows(rng, 200, 6), random_rows(rng, 30, 6)
+    for make in (
+        lambda n: gb.TreeShap(model, n_threads=n),
+        lambda n: gb.TreeShap(model, Z, n_threads=n),
+        lambda n: gb.TreeShapInteractions(model, n_threads=n),
+    ):
+        one, two = make(1)(X).values, make(2)(X).values
+        assert np.array_equal(one, two)
+
+
+def test_target_picks_an_output():
+    rng = np.random.default_rng(4)
+    model = target_of(random_spec(rng, 4, 6, 3, k=3))
+    X = random_rows(rng, 5, 4)
+    every = gb.TreeShap(model)(X)
+    picked = gb.TreeShap(model)(X, target=[0, 2, 1, 1, 0])
+    assert every.values.shape == (5, 4, 3)
+    np.testing.assert_array_equal(picked.values, every.values[np.arange(5), :, [0, 2, 1, 1, 0]])
+
+
+def test_bad_input():
+    rng = np.random.default_rng(5)
+    spec = random_spec(rng, 3, 2, 2)
+    model = target_of(spec)
+    with pytest.raises(ValueError, match="X"):
+        gb.TreeShap(model)(np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match="background"):
+        gb.TreeShap(model, np.zeros((2, 5), np.float32))
+    with pytest.raises(ValueError, match="background"):
+        gb.TreeShap(model, np.zeros((0, 3), np.float32))
+    with pytest.raises(ValueError, match="background"):
+        gb.TreeShap(model, feature_perturbation="interventional")
+    with pytest.raises(ValueError, match="background"):
+        gb.TreeShap(model, np.zeros((2, 3)), feature_perturbation="tree_path_dependent")
+    with pytest.raises(ValueError, match="feature_perturbation"):
+        gb.TreeShap(model, feature_perturbation="observational")
+    with pytest.raises(ValueError, match="output"):
+        gb.TreeShap(model, output="log_odds")
+    logistic = TreeTarget(model.ensemble, "logistic")
+    with pytest.raises(ValueError, match="interventional"):
+        gb.TreeShap(logistic, output="probabilities")
+    softmax = TreeTarget(target_of(random_spec(rng, 3, 3, 2, k=3)).ensemble, "softmax")
+    with pytest.raises(ValueError, match="softmax"):
+        gb.TreeShap(softmax, np.zeros((2, 3)), output="probabilities")
+    with pytest.raises(TypeError, match="model"):
+        gb.TreeShap(lambda X: X)
