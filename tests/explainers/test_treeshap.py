@@ -55,7 +55,7 @@ def random_spec(
 
     def grow(level: int, cover: float) -> int:
         i = len(nodes["f"])
-        for name, value in zip(nodes, (-1, -1, -1, 0.0, False, -1, 0, cover, -1)):
+        for name, value in zip(nodes, (-1, -1, -1, 0.0, False, -1, 0, cover, -1), strict=True):
             nodes[name].append(value)
         if level < depth and (level == 0 or rng.random() < 0.75):
             nodes["f"][i] = int(rng.integers(d))
@@ -217,3 +217,68 @@ def test_bad_input():
         gb.TreeShap(softmax, np.zeros((2, 3)), output="probabilities")
     with pytest.raises(TypeError, match="model"):
         gb.TreeShap(lambda X: X)
+
+
+# ---- shap's TreeExplainer, the oracle on fitted models -------------------------------------
+
+
+def native(estimator: object) -> object:
+    """``gb.from_trees(estimator)``: skips until the tree adapters are merged."""
+    trees = pytest.importorskip("glassbox.models.trees")
+    if not hasattr(trees, "from_trees"):
+        pytest.skip("glassbox.models.trees.from_trees is not there yet")
+    return trees.from_trees(estimator)
+
+
+def sklearn_models() -> list[tuple[str, object, np.ndarray]]:
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = X[:, 0] * X[:, 1] + X[:, 2] + 0.1 * rng.normal(size=300)
+    three = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    missing = X.copy()
+    missing[rng.random(X.shape) < 0.1] = np.nan
+    return [
+        ("rf", ensemble.RandomForestRegressor(20, max_depth=5, random_state=0).fit(X, y), X),
+        ("rf3", ensemble.RandomForestClassifier(10, max_depth=4, random_state=0).fit(X, three), X),
+        ("et", ensemble.ExtraTreesRegressor(10, max_depth=5, random_state=0).fit(X, y), X),
+        ("gbc", ensemble.GradientBoostingClassifier(n_estimators=20).fit(X, y > 0), X),
+        ("gb3", ensemble.GradientBoostingClassifier(n_estimators=10).fit(X, three), X),
+        ("hgb", ensemble.HistGradientBoostingRegressor(max_iter=20).fit(missing, y), missing),
+    ]
+
+
+def close(ours: np.ndarray, theirs: object) -> None:
+    theirs = np.asarray(theirs, dtype=np.float64).reshape(ours.shape)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(theirs).max()))
+
+
+def test_equals_shap_on_sklearn():
+    shap = pytest.importorskip("shap")
+    for _, estimator, X in sklearn_models():
+        model, rows, background = native(estimator), X[:20], X[100:150]
+        explainer = shap.TreeExplainer(estimator)
+        close(gb.TreeShap(model)(rows).values, explainer.shap_values(rows))
+        close(
+            gb.TreeShapInteractions(model)(rows[:5]).values,
+            explainer.shap_interaction_values(rows[:5]),
+        )
+        interventional = shap.TreeExplainer(
+            estimator, background, feature_perturbation="interventional"
+        )
+        exp = gb.TreeShap(model, background)(rows)
+        close(exp.values, interventional.shap_values(rows, check_additivity=False))
+        close(exp.base_values[0], interventional.expected_value)
+
+
+def test_probabilities_equal_shap():
+    shap = pytest.importorskip("shap")
+    _, estimator, X = sklearn_models()[3]  # binary gradient boosting: a logistic link
+    model, rows, background = native(estimator), X[:20], X[100:150]
+    theirs = shap.TreeExplainer(
+        estimator, background, feature_perturbation="interventional", model_output="probability"
+    )
+    exp = gb.TreeShap(model, background, output="probabilities")(rows)
+    close(exp.values, theirs.shap_values(rows))
+    close(exp.base_values[0], theirs.expected_value)
+    np.testing.assert_allclose(exp.delta, 0, atol=1e-9)

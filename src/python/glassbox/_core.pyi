@@ -470,3 +470,19 @@ class TreeEnsemble:
     def max_depth(self) -> int: ...
     @property
     def apply_link(self) -> bool: ...
+
+# --- TreeSHAP ---
+class TreeShapResult:
+    values: Float64Array
+    base: Float64Array
+    fx: Float64Array
+
+def tree_shap(
+    model: TreeEnsemble,
+    *,
+    X: FloatArray,
+    mode: str,
+    background: FloatArray,
+    probabilities: bool = False,
+    options: RunOptions = ...,
+) -> TreeShapResult: ...
