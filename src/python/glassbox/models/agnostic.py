@@ -3,9 +3,10 @@
 The model-agnostic methods (Shapley values, permutation importance, PDP/ICE/ALE, LIME, occlusion)
 accept a ``NativeModel`` or a ``TreeModel`` (evaluated by the compiled engine under OpenMP, GIL
 released), a ``CallableModel`` from ``glassbox.wrap``, an estimator with ``predict_proba`` /
-``predict`` (scikit-learn, XGBoost, LightGBM, ...), or a plain function of a batch. ``as_model`` turns each into
-one of the first three (a scikit-learn tree model goes native when that computes the numbers its
-``predict_proba`` / ``predict`` gives); ``core_model`` gives what the core's chunk loop takes.
+``predict`` (scikit-learn, XGBoost, LightGBM, ...), or a plain function of a batch. ``as_model``
+turns each into one of the first three (a scikit-learn tree model goes native when that computes
+the numbers its ``predict_proba`` / ``predict`` gives); ``core_model`` gives what the core's
+chunk loop takes.
 """
 
 from __future__ import annotations
