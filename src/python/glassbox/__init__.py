@@ -72,6 +72,7 @@ from glassbox.models import (
     from_torch,
     wrap,
 )
+from glassbox.models.trees import TreeModel, from_trees
 from glassbox.reporting import report
 from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
@@ -113,6 +114,7 @@ __all__ = [
     "ShapleyInteractions",
     "SmoothGrad",
     "SurrogateTree",
+    "TreeModel",
     "TreeShap",
     "TreeShapInteractions",
     "UnsupportedLayerError",
@@ -127,6 +129,7 @@ __all__ = [
     "from_onnx",
     "from_sklearn",
     "from_torch",
+    "from_trees",
     "h_statistic",
     "inspect",
     "load",
