@@ -217,6 +217,19 @@ def test_bad_input():
         gb.TreeShap(softmax, np.zeros((2, 3)), output="probabilities")
     with pytest.raises(TypeError, match="model"):
         gb.TreeShap(lambda X: X)
+    strict = TreeTarget(model.ensemble, allow_nan=False)  # a library that rejects NaN
+    nan = np.array([[0.0, np.nan, 1.0]], np.float32)
+    with pytest.raises(ValueError, match="X"):
+        gb.TreeShap(strict)(nan)
+    with pytest.raises(ValueError, match="background"):
+        gb.TreeShap(strict, nan)
+
+
+def test_unfitted_model():
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    pytest.importorskip("glassbox.models.trees").from_trees  # noqa: B018 (the adapters exist)
+    with pytest.raises((TypeError, ValueError), match="fitted|fit"):
+        gb.TreeShap(ensemble.RandomForestRegressor())
 
 
 # ---- shap's TreeExplainer, the oracle on fitted models -------------------------------------
@@ -243,7 +256,6 @@ def sklearn_models() -> list[tuple[str, object, np.ndarray]]:
         ("rf3", ensemble.RandomForestClassifier(10, max_depth=4, random_state=0).fit(X, three), X),
         ("et", ensemble.ExtraTreesRegressor(10, max_depth=5, random_state=0).fit(X, y), X),
         ("gbc", ensemble.GradientBoostingClassifier(n_estimators=20).fit(X, y > 0), X),
-        ("gb3", ensemble.GradientBoostingClassifier(n_estimators=10).fit(X, three), X),
         ("hgb", ensemble.HistGradientBoostingRegressor(max_iter=20).fit(missing, y), missing),
     ]
 
@@ -269,6 +281,21 @@ def test_equals_shap_on_sklearn():
         exp = gb.TreeShap(model, background)(rows)
         close(exp.values, interventional.shap_values(rows, check_additivity=False))
         close(exp.base_values[0], interventional.expected_value)
+
+
+def test_multiclass_boosting_equals_the_definitions():
+    """shap rejects a multi-class GradientBoostingClassifier: the brute force is the oracle."""
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
+    model = native(ensemble.GradientBoostingClassifier(n_estimators=5, max_depth=2).fit(X, y))
+    rows, background = X[:2], X[100:104]
+    np.testing.assert_allclose(
+        gb.TreeShap(model)(rows).values, ref.path_dependent_values(model.spec, rows), atol=1e-12
+    )
+    want, _ = ref.interventional_values(model.spec, rows, background)
+    np.testing.assert_allclose(gb.TreeShap(model, background)(rows).values, want, atol=1e-12)
 
 
 def test_probabilities_equal_shap():

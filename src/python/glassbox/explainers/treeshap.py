@@ -32,6 +32,8 @@ class TreeTarget:
     link: str = "identity"
     feature_names: list[str] | None = None
     output_names: list[str] | None = None
+    #: NaN follows each node's default direction; False when the model's library rejects NaN
+    allow_nan: bool = True
     built: bool = True
 
     @property
@@ -73,6 +75,7 @@ def as_tree_target(model: object) -> TreeTarget:
         model.spec.link,
         None if names is None else list(names),
         None if outputs is None else list(outputs),
+        bool(getattr(model, "allow_nan", True)),
     )
 
 
@@ -87,7 +90,8 @@ class TreeShap(AgnosticExplainer):
     identity link), each pair's margin values are rescaled by (p(x) - p(z)) / (f(x) - f(z)) as
     shap's ``model_output="probability"`` does, so the values add up to p(x) - mean p(z).
     Rows run in parallel (results identical for any thread count); missing values (NaN) follow
-    each node's default direction.
+    each node's default direction (rejected, in X and the background, for a model whose library
+    rejects them).
 
     Parameters
     ----------
@@ -161,7 +165,7 @@ class TreeShap(AgnosticExplainer):
         return as_tree_target(model)
 
     def _allow_missing(self) -> bool:
-        return True  # every node has a default direction for NaN
+        return self.model.allow_nan  # NaN follows each node's default direction
 
     def _setup(self) -> None:
         link = self.model.link
@@ -179,7 +183,7 @@ class TreeShap(AgnosticExplainer):
                 )
         self._background = np.zeros((0, self.model.n_inputs), np.float32)
         if self.background is not None:
-            self._background = self._rows(self.background, "background", allow_nan=True)
+            self._background = self._rows(self.background, "background")
             if self._background.shape[0] == 0:
                 raise ValueError("background: has no rows; pass at least one row")
 
