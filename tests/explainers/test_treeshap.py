@@ -311,3 +311,45 @@ def test_probabilities_equal_shap():
     close(exp.values, theirs.shap_values(rows))
     close(exp.base_values[0], theirs.expected_value)
     np.testing.assert_allclose(exp.delta, 0, atol=1e-9)
+
+
+@functools.cache
+def booster_models() -> list[tuple[str, object, np.ndarray]]:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = X[:, 0] * X[:, 1] + X[:, 2] + 0.1 * rng.normal(size=300)
+    three = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    models = []
+    xgboost = pytest.importorskip("xgboost")
+    models += [
+        ("xgb", xgboost.XGBRegressor(n_estimators=15, max_depth=4).fit(X, y), X),
+        ("xgb2", xgboost.XGBClassifier(n_estimators=10, max_depth=3).fit(X, y > 0), X),
+        ("xgb3", xgboost.XGBClassifier(n_estimators=5, max_depth=3).fit(X, three), X),
+    ]
+    lightgbm = pytest.importorskip("lightgbm")
+    quiet = {"n_estimators": 10, "num_leaves": 8, "verbose": -1}
+    models += [
+        ("lgb", lightgbm.LGBMRegressor(**quiet).fit(X, y), X),
+        ("lgb3", lightgbm.LGBMClassifier(**quiet).fit(X, three), X),
+    ]
+    return models
+
+
+def test_equals_shap_on_boosters():
+    shap = pytest.importorskip("shap")
+    for _, estimator, X in booster_models():
+        model, rows, background = native(estimator), X[:20], X[100:130]
+        explainer = shap.TreeExplainer(estimator)
+        close(gb.TreeShap(model)(rows).values, explainer.shap_values(rows))
+        close(
+            gb.TreeShapInteractions(model)(rows[:5]).values,
+            explainer.shap_interaction_values(rows[:5]),
+        )
+        interventional = shap.TreeExplainer(
+            estimator, background, feature_perturbation="interventional"
+        )
+        close(
+            gb.TreeShap(model, background)(rows).values,
+            interventional.shap_values(rows, check_additivity=False),
+        )
