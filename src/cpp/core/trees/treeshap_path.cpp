@@ -3,6 +3,7 @@
 // the interaction values. A feature met twice on a path is unwound from its first occurrence
 // and extended again with the product of both fractions.
 #include "core/trees/treeshap.hpp"
+#include "core/trees/treeshap_linear.hpp"
 
 #include <vector>
 
@@ -199,11 +200,13 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
     result.base = detail::expected_values(model);
     result.values = RowMatrixXd::Zero(n, d * k);
     result.fx.resize(n, k);
+    const detail::LinearRule rule(model.max_depth());
     detail::for_each_chunk(n, options, [&](Index begin, Index end) {
-        std::vector<PathElement> path(path_capacity(model.max_depth()));
+        detail::LinearScratch scratch;
         for (Index r = begin; r < end; ++r) {
             for (Index t = 0; t < model.n_trees(); ++t) {
-                tree_values(model, t, X.row(r).data(), result.values.row(r).data(), path, 0, -1);
+                detail::linear_tree_values(model, rule, t, X.row(r).data(),
+                                           result.values.row(r).data(), scratch);
             }
             detail::margin(model, X.row(r).data(), result.fx.row(r).data());
         }
