@@ -1,9 +1,10 @@
 // TreeSHAP on a TreeEnsemble: exact Shapley values of a tree ensemble's raw margin.
 //
-// - path-dependent (Lundberg et al. 2018, Algorithm 2): the value function is E[f(x) | x_S]
-//   estimated by the trees' own covers; O(L * D^2) per row and tree.
+// - path-dependent: the value function is E[f(x) | x_S] estimated by the trees' own covers
+//   (Lundberg et al. 2018); computed as Linear TreeSHAP does, O(L * D) per row and tree
+//   (treeshap_linear.cpp).
 // - interactions: shap's convention, phi_ij = (phi_i | j on - phi_i | j off) / 2 for i != j and
-//   phi_ii = phi_i - sum_{j != i} phi_ij, by the same recursion conditioned on each feature.
+//   phi_ii = phi_i - sum_{j != i} phi_ij, by one such walk per feature the tree splits on.
 // - interventional: the value function is the mean over background rows z of f(x_S, z_S-bar);
 //   per (row, background row) pair one walk over the nodes where x and z may go (O(L)).
 //

@@ -9,6 +9,11 @@
 // bottom-up, and the edge into a child splitting on i adds (o_i - z_i) * integral S_child / f_i
 // (all leaves below share i's factor). A feature met again deeper moves its leaves' share to
 // the deeper edge: that edge subtracts the share the earlier edge counted with the old factor.
+//
+// Interactions: phi_i with feature c always present minus phi_i with c always absent is the same
+// sum with c's factor replaced by the constant (o_c - z_c) (c is no longer a player, and the
+// Beta integrals give the weights of the remaining players), so one walk per conditioned feature
+// gives 2 * phi_ic for every i.
 #include "core/trees/treeshap_linear.hpp"
 
 #include <algorithm>
@@ -53,6 +58,7 @@ struct LinearWalker {
     std::int32_t first_output, width;
     std::vector<PathFactor>& factors;  // per feature: its factor on the current path
     std::vector<double>& scratch;  // per level: P (q) and S (q * width)
+    std::int32_t cond;             // -1, or the feature whose factor is (one - zero) (see header)
 
     Index q() const { return static_cast<Index>(rule.t.size()); }
     double* down_product(int level) const { return scratch.data() + level * q() * (1 + width); }
@@ -73,9 +79,14 @@ struct LinearWalker {
         const double* P = down_product(level);
         double* S = sums(level);
         if (f < 0) {
+            double scale = 1;
+            if (cond >= 0) {
+                const PathFactor& c = factors[cond];
+                scale = c.on_path ? c.one - c.zero : 0;  // a leaf without it: on - off = 0
+            }
             const double* leaf = a.values.data() + a.value_offsets[node];
             for (Index i = 0; i < q(); ++i) {
-                for (std::int32_t o = 0; o < width; ++o) S[i * width + o] += P[i] * leaf[o];
+                for (std::int32_t o = 0; o < width; ++o) S[i * width + o] += scale * P[i] * leaf[o];
             }
             return;
         }
@@ -90,7 +101,8 @@ struct LinearWalker {
                 now.one *= previous.one;
                 now.zero *= previous.zero;
             }
-            for (Index i = 0; i < q(); ++i) {
+            for (Index i = 0; i < q() && f == cond; ++i) child_P[i] = P[i];  // a constant factor
+            for (Index i = 0; i < q() && f != cond; ++i) {
                 const double t = rule.t[i];
                 const double old = previous.on_path ? t * previous.one + (1 - t) * previous.zero : 1;
                 // A factor that vanishes stays zero (both its fractions are then zero).
@@ -100,7 +112,7 @@ struct LinearWalker {
             factors[f] = now;
             walk(child, level + 1);
             factors[f] = previous;
-            for (std::int32_t o = 0; o < width; ++o) {
+            for (std::int32_t o = 0; o < width && f != cond; ++o) {
                 if (now.one != now.zero) out[o] += (now.one - now.zero) * integral(child_S, o, now);
                 if (previous.on_path && previous.one != previous.zero) {
                     out[o] -= (previous.one - previous.zero) * integral(child_S, o, previous);
@@ -114,7 +126,7 @@ struct LinearWalker {
 }  // namespace
 
 void linear_tree_values(const TreeEnsemble& model, const LinearRule& rule, Index t,
-                        const float* x, double* phi, LinearScratch& scratch) {
+                        const float* x, double* phi, LinearScratch& scratch, std::int32_t cond) {
     const TreeEnsembleArrays& a = model.arrays();
     const std::int32_t width = a.tree_widths[t];
     const Index q = static_cast<Index>(rule.t.size());
@@ -124,7 +136,7 @@ void linear_tree_values(const TreeEnsemble& model, const LinearRule& rule, Index
     }
     scratch.values.resize(static_cast<std::size_t>((model.max_depth() + 2) * q * (1 + width)));
     const LinearWalker walker{model, a, rule, x, phi, model.n_outputs(), a.tree_outputs[t], width,
-                              scratch.factors, scratch.values};
+                              scratch.factors, scratch.values, cond};
     std::fill(walker.down_product(0), walker.down_product(0) + q, 1.0);
     std::fill(walker.sums(0), walker.sums(0) + q * width, 0.0);
     walker.walk(static_cast<std::int32_t>(a.tree_offsets[t]), 0);

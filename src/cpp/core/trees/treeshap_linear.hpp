@@ -26,8 +26,11 @@ struct LinearScratch {
     std::vector<double> values;
 };
 
-// Adds the path-dependent values of row x for tree t into phi (d, k).
+// Adds the path-dependent values of row x for tree t into phi (d, k). With cond >= 0, adds
+// instead phi_i | cond present - phi_i | cond absent for every i != cond (twice shap's
+// interaction value).
 void linear_tree_values(const TreeEnsemble& model, const LinearRule& rule, Index t,
-                        const float* x, double* phi, LinearScratch& scratch);
+                        const float* x, double* phi, LinearScratch& scratch,
+                        std::int32_t cond = -1);
 
 }  // namespace glassbox::trees::detail

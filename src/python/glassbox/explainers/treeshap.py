@@ -82,8 +82,9 @@ def as_tree_target(model: object) -> TreeTarget:
 class TreeShap(AgnosticExplainer):
     """Exact SHAP values of a tree ensemble (shap's TreeExplainer), in the compiled core.
 
-    "tree_path_dependent": Lundberg et al.'s (2018) TreeSHAP (Algorithm 2, O(T L D^2) per row;
-    shap's algorithm) on the raw margin; the base value is each tree's cover-weighted mean leaf.
+    "tree_path_dependent": Lundberg et al.'s (2018) value function E[f(x) | x_S] from the trees'
+    covers, computed in O(T L D) per row as Linear TreeSHAP does (shap: O(T L D^2)) on the raw
+    margin; the base value is each tree's cover-weighted mean leaf.
     "interventional": per (row, background row) pair one exact walk over the nodes where either
     row may go (O(T L)), averaged over the background; the base value is the mean prediction
     over the background. With ``output="probabilities"`` (interventional only, a logistic or
@@ -237,8 +238,8 @@ class TreeShapInteractions(TreeShap):
     """Exact SHAP interaction values of a tree ensemble (path-dependent, shap's convention).
 
     ``values[i, a, b]`` for a != b is (phi_a with b always present - phi_a with b always absent)
-    / 2, computed by conditioning the path-dependent recursion on b (shap's algorithm, O(T L D^2)
-    per row and used feature); the diagonal holds phi_a - sum_{b != a} values[i, a, b], so each
+    / 2, by one O(L D) walk per tree and feature it splits on, with b's factor fixed (shap:
+    two O(L D^2) recursions); the diagonal holds phi_a - sum_{b != a} values[i, a, b], so each
     row of the matrix sums to the SHAP value phi_a and the whole matrix to f(x) - E f. Values
     (n, d, d), or (n, d, d, k) for target=None on k > 1 outputs.
 
