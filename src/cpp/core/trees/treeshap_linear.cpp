@@ -101,12 +101,19 @@ struct LinearWalker {
                 now.one *= previous.one;
                 now.zero *= previous.zero;
             }
-            for (Index i = 0; i < q() && f == cond; ++i) child_P[i] = P[i];  // a constant factor
-            for (Index i = 0; i < q() && f != cond; ++i) {
-                const double t = rule.t[i];
-                const double old = previous.on_path ? t * previous.one + (1 - t) * previous.zero : 1;
-                // A factor that vanishes stays zero (both its fractions are then zero).
-                child_P[i] = old == 0 ? 0 : P[i] / old * (t * now.one + (1 - t) * now.zero);
+            if (f == cond) {  // its factor is a constant, applied at the leaves
+                std::copy(P, P + q(), child_P);
+            } else if (!previous.on_path) {
+                for (Index i = 0; i < q(); ++i) {
+                    child_P[i] = P[i] * (rule.t[i] * now.one + (1 - rule.t[i]) * now.zero);
+                }
+            } else {
+                for (Index i = 0; i < q(); ++i) {
+                    const double t = rule.t[i];
+                    const double old = t * previous.one + (1 - t) * previous.zero;
+                    // A factor that vanishes stays zero (both its fractions are then zero).
+                    child_P[i] = old == 0 ? 0 : P[i] / old * (t * now.one + (1 - t) * now.zero);
+                }
             }
             std::fill(child_S, child_S + q() * width, 0.0);
             factors[f] = now;
