@@ -12,37 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassbox as gb
-from glassbox import _core
 from glassbox.explainers.treeshap import TreeTarget
+from glassbox.models.trees.model import compile_spec
 from glassbox.models.trees.spec import TreeEnsembleSpec
 from reference import treeshap as ref
-
-ARRAYS = (
-    "tree_offsets",
-    "tree_outputs",
-    "tree_widths",
-    "children_left",
-    "children_right",
-    "features",
-    "thresholds",
-    "default_left",
-    "cat_starts",
-    "cat_counts",
-    "cat_bitsets",
-    "covers",
-    "value_offsets",
-    "values",
-    "base_scores",
-)
 
 
 def target_of(spec: TreeEnsembleSpec) -> TreeTarget:
     """The core ensemble of a spec, as TreeShap takes it."""
-    arrays = {name: np.ascontiguousarray(getattr(spec, name)) for name in ARRAYS}
-    ensemble = _core.TreeEnsemble(
-        n_features=spec.n_features, n_outputs=spec.n_outputs, link=spec.link, **arrays
-    )
-    return TreeTarget(ensemble, spec.link)
+    return TreeTarget(compile_spec(spec), spec.link)
 
 
 def random_spec(
@@ -267,22 +245,27 @@ def close(ours: np.ndarray, theirs: object) -> None:
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(theirs).max()))
 
 
-def test_equals_shap_on_sklearn():
+def equals_shap(estimator: object, X: np.ndarray) -> None:
+    """Both modes and the interaction values equal shap's TreeExplainer on ``estimator``."""
     shap = pytest.importorskip("shap")
+    model, rows, background = native(estimator), X[:20], X[100:130]
+    explainer = shap.TreeExplainer(estimator)
+    close(gb.TreeShap(model)(rows).values, explainer.shap_values(rows))
+    close(
+        gb.TreeShapInteractions(model)(rows[:5]).values,
+        explainer.shap_interaction_values(rows[:5]),
+    )
+    interventional = shap.TreeExplainer(
+        estimator, background, feature_perturbation="interventional"
+    )
+    exp = gb.TreeShap(model, background)(rows)
+    close(exp.values, interventional.shap_values(rows, check_additivity=False))
+    close(exp.base_values[0], interventional.expected_value)
+
+
+def test_equals_shap_on_sklearn():
     for _, estimator, X in sklearn_models():
-        model, rows, background = native(estimator), X[:20], X[100:150]
-        explainer = shap.TreeExplainer(estimator)
-        close(gb.TreeShap(model)(rows).values, explainer.shap_values(rows))
-        close(
-            gb.TreeShapInteractions(model)(rows[:5]).values,
-            explainer.shap_interaction_values(rows[:5]),
-        )
-        interventional = shap.TreeExplainer(
-            estimator, background, feature_perturbation="interventional"
-        )
-        exp = gb.TreeShap(model, background)(rows)
-        close(exp.values, interventional.shap_values(rows, check_additivity=False))
-        close(exp.base_values[0], interventional.expected_value)
+        equals_shap(estimator, X)
 
 
 def test_multiclass_boosting_equals_the_definitions():
@@ -337,19 +320,5 @@ def booster_models() -> list[tuple[str, object, np.ndarray]]:
 
 
 def test_equals_shap_on_boosters():
-    shap = pytest.importorskip("shap")
     for _, estimator, X in booster_models():
-        model, rows, background = native(estimator), X[:20], X[100:130]
-        explainer = shap.TreeExplainer(estimator)
-        close(gb.TreeShap(model)(rows).values, explainer.shap_values(rows))
-        close(
-            gb.TreeShapInteractions(model)(rows[:5]).values,
-            explainer.shap_interaction_values(rows[:5]),
-        )
-        interventional = shap.TreeExplainer(
-            estimator, background, feature_perturbation="interventional"
-        )
-        close(
-            gb.TreeShap(model, background)(rows).values,
-            interventional.shap_values(rows, check_additivity=False),
-        )
+        equals_shap(estimator, X)
