@@ -75,13 +75,15 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
     const detail::LinearRule rule(model.max_depth());
     detail::for_each_chunk(n, options, [&](Index begin, Index end) {
         detail::LinearScratch scratch;
-        for (Index r = begin; r < end; ++r) {
-            for (Index t = 0; t < model.n_trees(); ++t) {
+        // Trees outer, the chunk's rows inner: a tree stays in cache for all of them (each
+        // row still adds its trees in order, so the sums do not depend on the chunking).
+        for (Index t = 0; t < model.n_trees(); ++t) {
+            for (Index r = begin; r < end; ++r) {
                 detail::linear_tree_values(model, rule, t, X.row(r).data(),
                                            result.values.row(r).data(), scratch);
             }
-            detail::margin(model, X.row(r).data(), result.fx.row(r).data());
         }
+        for (Index r = begin; r < end; ++r) detail::margin(model, X.row(r).data(), result.fx.row(r).data());
     });
     return result;
 }
