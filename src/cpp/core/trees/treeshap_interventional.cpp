@@ -117,37 +117,48 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
     result.fx.resize(n, k);
 
     detail::for_each_chunk(n, options, [&](Index begin, Index end) {
+        const Index rows = end - begin;
         std::vector<std::uint8_t> side(static_cast<std::size_t>(d), 0);
         const std::size_t width_max = static_cast<std::size_t>(k);
         std::vector<double> sums(static_cast<std::size_t>(model.max_depth() + 2) * 4 * width_max);
-        std::vector<double> pair(static_cast<std::size_t>(d * k)), pos(width_max), neg(width_max);
-        std::vector<double> fx(width_max);
-        for (Index r = begin; r < end; ++r) {
-            const float* x = X.row(r).data();
-            double* phi = result.values.row(r).data();
-            detail::margin(model, x, fx.data());
-            for (Index j = 0; j < m; ++j) {
-                double* target = logistic ? pair.data() : phi;
-                if (logistic) std::fill(pair.begin(), pair.end(), 0.0);
-                for (Index t = 0; t < model.n_trees(); ++t) {
-                    const PairWalker walker{model, a, weights, stride, x, background.row(j).data(),
-                                            target, k, a.tree_outputs[t], a.tree_widths[t], side,
-                                            sums};
+        std::vector<double> pos(width_max), neg(width_max);
+        // per row of the chunk: its margin, and (logistic) one background row's values
+        RowMatrixXd fx(rows, k), pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
+        for (Index r = begin; r < end; ++r) detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
+        for (Index j = 0; j < m; ++j) {
+            // Trees outer, the chunk's rows inner: a tree stays in cache for all of them (each
+            // row still adds its (background row, tree) pairs in the same order).
+            for (Index t = 0; t < model.n_trees(); ++t) {
+                for (Index r = begin; r < end; ++r) {
+                    double* target = logistic ? pair.row(r - begin).data() : result.values.row(r).data();
+                    const PairWalker walker{model, a, weights, stride, X.row(r).data(),
+                                            background.row(j).data(), target, k, a.tree_outputs[t],
+                                            a.tree_widths[t], side, sums};
                     walker.walk(static_cast<std::int32_t>(a.tree_offsets[t]), 0, 0, 0, pos.data(),
                                 neg.data());
                 }
-                if (!logistic) continue;
-                // shap's rescaling of the margin attributions to the probability difference (the
-                // slope of the sigmoid where the margins coincide, its limit).
-                for (Index o = 0; o < k; ++o) {
-                    const double fz = bg_margin(j, o), gap = fx[o] - fz;
-                    const double scale = gap != 0 ? (sigmoid(fx[o]) - sigmoid(fz)) / gap
-                                                  : sigmoid(fz) * (1 - sigmoid(fz));
-                    for (Index f = 0; f < d; ++f) phi[f * k + o] += scale * pair[f * k + o];
-                }
             }
-            for (Index i = 0; i < d * k; ++i) phi[i] /= static_cast<double>(m);
-            for (Index o = 0; o < k; ++o) result.fx(r, o) = logistic ? sigmoid(fx[o]) : fx[o];
+            if (!logistic) continue;
+            // shap's rescaling of the margin attributions to the probability difference (the
+            // slope of the sigmoid where the margins coincide, its limit).
+            for (Index r = begin; r < end; ++r) {
+                double* phi = result.values.row(r).data();
+                double* values = pair.row(r - begin).data();
+                for (Index o = 0; o < k; ++o) {
+                    const double fr = fx(r - begin, o), fz = bg_margin(j, o), gap = fr - fz;
+                    const double scale = gap != 0 ? (sigmoid(fr) - sigmoid(fz)) / gap
+                                                  : sigmoid(fz) * (1 - sigmoid(fz));
+                    for (Index f = 0; f < d; ++f) phi[f * k + o] += scale * values[f * k + o];
+                }
+                std::fill(values, values + d * k, 0.0);
+            }
+        }
+        for (Index r = begin; r < end; ++r) {
+            result.values.row(r) /= static_cast<double>(m);
+            for (Index o = 0; o < k; ++o) {
+                const double margin = fx(r - begin, o);
+                result.fx(r, o) = logistic ? sigmoid(margin) : margin;
+            }
         }
     });
     return result;
