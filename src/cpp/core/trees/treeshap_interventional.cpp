@@ -124,13 +124,16 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
         std::vector<double> pos(width_max), neg(width_max);
         // per row of the chunk: its margin, and (logistic) one background row's values
         RowMatrixXd fx(rows, k), pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
-        for (Index r = begin; r < end; ++r) detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
+        for (Index r = begin; r < end; ++r) {
+            detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
+        }
         for (Index j = 0; j < m; ++j) {
             // Trees outer, the chunk's rows inner: a tree stays in cache for all of them (each
             // row still adds its (background row, tree) pairs in the same order).
             for (Index t = 0; t < model.n_trees(); ++t) {
                 for (Index r = begin; r < end; ++r) {
-                    double* target = logistic ? pair.row(r - begin).data() : result.values.row(r).data();
+                    double* target =
+                        logistic ? pair.row(r - begin).data() : result.values.row(r).data();
                     const PairWalker walker{model, a, weights, stride, X.row(r).data(),
                                             background.row(j).data(), target, k, a.tree_outputs[t],
                                             a.tree_widths[t], side, sums};

@@ -3,6 +3,8 @@
 #include "core/trees/treeshap.hpp"
 #include "core/trees/treeshap_linear.hpp"
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace glassbox::trees {
@@ -45,13 +47,16 @@ RowMatrixXd detail::expected_values(const TreeEnsemble& model) {
     for (Index t = 0; t < model.n_trees(); ++t) {
         const std::int32_t width = a.tree_widths[t];
         // Each node's weight is the product of cover ratios down to it (shap's expected value).
-        std::vector<std::pair<std::int32_t, double>> stack{{static_cast<std::int32_t>(a.tree_offsets[t]), 1.0}};
+        const auto root = static_cast<std::int32_t>(a.tree_offsets[t]);
+        std::vector<std::pair<std::int32_t, double>> stack{{root, 1.0}};
         while (!stack.empty()) {
             const auto [node, weight] = stack.back();
             stack.pop_back();
             if (a.features[node] < 0) {
                 const double* leaf = a.values.data() + a.value_offsets[node];
-                for (std::int32_t o = 0; o < width; ++o) base(0, a.tree_outputs[t] + o) += weight * leaf[o];
+                for (std::int32_t o = 0; o < width; ++o) {
+                    base(0, a.tree_outputs[t] + o) += weight * leaf[o];
+                }
                 continue;
             }
             const std::int32_t left = a.children_left[node], right = a.children_right[node];
@@ -83,7 +88,9 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
                                            result.values.row(r).data(), scratch);
             }
         }
-        for (Index r = begin; r < end; ++r) detail::margin(model, X.row(r).data(), result.fx.row(r).data());
+        for (Index r = begin; r < end; ++r) {
+            detail::margin(model, X.row(r).data(), result.fx.row(r).data());
+        }
     });
     return result;
 }
