@@ -63,7 +63,7 @@ def like(frame: pd.DataFrame | np.ndarray, rows: np.ndarray) -> pd.DataFrame | n
     return out
 
 
-def threshold_rows(spec, X: np.ndarray, limit: int = 120) -> np.ndarray:
+def threshold_rows(spec, X: np.ndarray, limit: int = 60) -> np.ndarray:
     """Rows of ``X`` with one numeric split feature set to a spec threshold or a float32
     neighbour of it (the values a ``<`` / ``<=`` mix-up would send the wrong way)."""
     numeric = np.flatnonzero((spec.features >= 0) & (spec.cat_starts < 0))[:limit]

@@ -8,7 +8,9 @@ pass ``booster.dump_model(start_iteration=..., num_iteration=...)``.
 How LightGBM's rules map onto the spec's walk:
 
 - a numeric node (decision_type "<=") goes left when ``x <= threshold`` (float64): stored as the
-  largest float32 not above it. Missing values by ``missing_type``: "NaN": NaN goes to
+  largest float32 not above it. LightGBM reads any value in [-1e-35, 1e-35] of a dense row as 0,
+  so such a band goes where 0 goes (the threshold moves to the band's far edge). Missing values
+  by ``missing_type``: "NaN": NaN goes to
   ``default_left``; "None": NaN is read as 0, so it goes where 0 goes; "Zero"
   (``zero_as_missing=True``): NaN and every value in [-1e-35, 1e-35] go to ``default_left``,
   which the spec expresses by moving the threshold when that band lies next to the side it goes
@@ -107,8 +109,6 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
         where = f"tree_info[{t}]"
         if not isinstance(tree, dict):
             raise ValueError(f"malformed model dump: {where} should be an object")
-        if tree.get("is_linear"):
-            raise ValueError("linear trees (linear_tree=True) are not supported: refit without it")
         nodes = _flatten(field(tree, "tree_structure", where, dict), where)
         _add_tree(builder, nodes, where, t % per_iteration, n_features, scale)
     feature_names = dump.get("feature_names")
@@ -135,7 +135,9 @@ def _dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
     if isinstance(model, dict):
         return model, None
     module = type(model).__module__.split(".")[0]
-    if module != "lightgbm" or not (hasattr(model, "dump_model") or hasattr(model, "booster_")):
+    if module != "lightgbm" or not (
+        hasattr(model, "dump_model") or hasattr(type(model), "booster_")
+    ):
         raise TypeError(
             "model should be a lightgbm Booster, a fitted LGBM* estimator or its dump_model() "
             f"dict; got {type(model).__name__}"
@@ -202,6 +204,10 @@ def _add_tree(
     for i, entry in enumerate(nodes):
         node = entry["node"]
         if left[i] < 0:
+            if node.get("leaf_coeff"):
+                raise ValueError(
+                    "linear trees (linear_tree=True) are not supported: refit without it"
+                )
             values[i, 0] = _number(field(node, "leaf_value", where), f"{where} leaf_value") * scale
             covers[i] = _number(node.get("leaf_count", 0), f"{where} leaf_count")
             continue
@@ -235,20 +241,25 @@ def _add_tree(
 
 
 def _numeric_split(threshold: float, missing: str, left: bool, where: str) -> tuple[float, bool]:
-    """The spec threshold and default_left of a "<=" node with LightGBM's missing_type."""
+    """The spec threshold and default_left of a "<=" node with LightGBM's missing_type.
+
+    LightGBM reads every value in the zero band [-_ZERO, _ZERO] of a dense row as 0 before any
+    split, so the band goes wherever 0 goes: the threshold moves to the band's far edge."""
+    t32 = float32_not_above(np.array([threshold]))[0]
+    below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
+    zero_left = threshold >= 0
+    moved = max(t32, np.float32(_ZERO)) if zero_left else min(t32, below_band)
     if missing == "NaN":
-        return float32_not_above(np.array([threshold]))[0], left
+        return moved, left
     if missing == "None":  # NaN is read as 0
-        t32 = float32_not_above(np.array([threshold]))[0]
-        return t32, bool(0.0 <= t32)
+        return moved, zero_left
     if missing != "Zero":
         raise ValueError(f"malformed model dump: {where} has missing_type {missing!r}")
-    # NaN and [-_ZERO, _ZERO] go the default way: exact when that band touches that side
+    # NaN and the zero band go the default way: exact when the band touches that side
     if left and threshold >= -_ZERO:
-        return float32_not_above(np.array([max(threshold, _ZERO)]))[0], True
+        return max(t32, np.float32(_ZERO)), True
     if not left and threshold < _ZERO:
-        below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
-        return min(float32_not_above(np.array([threshold]))[0], below_band), False
+        return min(t32, below_band), False
     raise ValueError(
         f"{where} treats zero as missing (zero_as_missing=True) with a split the tree walk "
         "cannot express (zeros go the other way from their neighbours); refit with "
