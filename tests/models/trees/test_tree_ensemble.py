@@ -242,7 +242,7 @@ def test_the_model_bridge_takes_a_tree_ensemble_natively():
     model = gb.from_trees(ensemble.GradientBoostingRegressor(n_estimators=5).fit(X, Y))
     out = _core.evaluate_model(model.ensemble, X=X, n_outputs=1)
     np.testing.assert_array_equal(out, model.predict(X))
-    with pytest.raises(ValueError, match="native model has 4 inputs"):
+    with pytest.raises(ValueError, match="tree ensemble has 4 inputs"):
         _core.evaluate_model(model.ensemble, X=X[:, :3], n_outputs=1)
 
 
