@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference.trees import margin
 from sklearn import ensemble
 
 import glassbox as gb
 from glassbox import _core
-from glassbox.models.trees.model import TreeModel, compile_spec
+from glassbox.models.trees.model import TreeModel
 from glassbox.models.trees.spec import TreeEnsembleSpec
+from reference.trees import margin
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(300, 4)).astype(np.float32)
@@ -188,7 +188,7 @@ _INT_FIELDS = ("children_left", "children_right", "features", "value_offsets", "
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(
-        _INT_FIELDS + ("tree_offsets", "tree_outputs", "tree_widths", "cat_counts", "cat_bitsets")
+        (*_INT_FIELDS, "tree_offsets", "tree_outputs", "tree_widths", "cat_counts", "cat_bitsets")
     ),
     index=st.integers(0, 6),
     value=st.integers(-(2**31), 2**31 - 1) | st.integers(-3, 8),
