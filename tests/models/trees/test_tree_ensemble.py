@@ -176,6 +176,19 @@ def _chain(depth: int) -> TreeEnsembleSpec:
     )
 
 
+def test_a_tree_model_pickles_and_is_validated_again():
+    import pickle
+
+    model = TreeModel(small_spec(), "probabilities")
+    copy = pickle.loads(pickle.dumps(model))
+    rows = np.array([[0.2, 0, 1], [1, 0, 33]], np.float32)
+    np.testing.assert_array_equal(copy.predict(rows), model.predict(rows))
+    assert copy.output == "probabilities"
+    bad = TreeModel.__new__(TreeModel)
+    with pytest.raises(ValueError, match="reached twice"):
+        bad.__setstate__({"spec": _corrupt("children_left", _set(0, 0)), "output": "raw"})
+
+
 def test_depth_is_bounded():
     assert TreeModel(_chain(4096)).ensemble.max_depth == 4096
     with pytest.raises(ValueError, match="deeper than 4096"):
