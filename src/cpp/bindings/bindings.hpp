@@ -90,5 +90,6 @@ void bind_inspection(pybind11::module_& m);
 void bind_shapley(pybind11::module_& m);
 void bind_local(pybind11::module_& m);
 void bind_inspect(pybind11::module_& m);
+void bind_trees(pybind11::module_& m);
 
 }  // namespace glassbox::bindings

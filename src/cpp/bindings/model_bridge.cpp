@@ -5,6 +5,7 @@
 #include "bindings/bindings.hpp"
 #include "core/agnostic/model_eval.hpp"
 #include "core/network/network.hpp"
+#include "core/trees/ensemble.hpp"
 
 
 #include <cmath>
@@ -54,24 +55,52 @@ void PyCallableModel::predict(const ConstRowRef& X, RowMatrixXf& Y) const {
     require(Y.allFinite(), "model: the callable returned NaN or infinite values");
 }
 
+const Model* native_model(const py::handle& model) {
+    if (py::isinstance<Network>(model)) return &model.cast<const Network&>();
+    if (py::isinstance<TreeEnsemble>(model)) return &model.cast<const TreeEnsemble&>();
+    return nullptr;
+}
+
 ModelArg to_model(const py::object& model, Index n_inputs, Index n_outputs) {
     // every chunk holds rows of n_outputs floats: an absurd count fails here, not in an allocation
     require_count(n_outputs, "n_outputs", 1);
     ModelArg arg;
-    if (py::isinstance<Network>(model)) {
-        arg.model = &model.cast<const Network&>();
+    if (const Model* native = native_model(model)) {
+        arg.model = native;
+        const std::string what = py::isinstance<Network>(model) ? "network" : "tree ensemble";
         require(arg.model->n_inputs() == n_inputs && arg.model->n_outputs() == n_outputs,
-                "model: the network has " + std::to_string(arg.model->n_inputs()) +
-                    " inputs and " + std::to_string(arg.model->n_outputs()) + " outputs, expected " +
-                    std::to_string(n_inputs) + " and " + std::to_string(n_outputs));
+                "model: the " + what + " has " + std::to_string(arg.model->n_inputs()) +
+                    " inputs and " + std::to_string(arg.model->n_outputs()) +
+                    " outputs, expected " + std::to_string(n_inputs) + " and " +
+                    std::to_string(n_outputs));
         return arg;
     }
     if (!PyCallable_Check(model.ptr())) {
-        throw py::type_error("model: expected a glassbox._core.Network or a callable");
+        throw py::type_error(
+            "model: expected a glassbox._core.Network, a glassbox._core.TreeEnsemble or a "
+            "callable");
     }
     arg.owned = std::make_unique<PyCallableModel>(model, n_inputs, n_outputs);
     arg.model = arg.owned.get();
     return arg;
+}
+
+RowMatrixXf predict_in_chunks(const Model& model, const ConstRowRef& X, RunOptions options,
+                              Index chunk_rows) {
+    if (chunk_rows <= 0) chunk_rows = plan_chunk_rows(model, options.memory_budget, X.rows());
+    RowMatrixXf Y(X.rows(), model.n_outputs());
+    JobScope job(options);
+    // Safe without the GIL: X views a caller-owned array kept alive by the call frame, Y and the
+    // options are ours, native models are immutable and a Python callable re-takes the GIL per
+    // chunk.
+    py::gil_scoped_release release;
+    for_each_model_chunk(
+        model, X.rows(), chunk_rows, options,
+        [&](Index first, Index count, RowMatrixXf& batch) { batch = X.middleRows(first, count); },
+        [&](Index first, Index count, const RowMatrixXf& out) {
+            Y.middleRows(first, count) = out;
+        });
+    return Y;
 }
 
 namespace {
@@ -79,19 +108,7 @@ namespace {
 RowMatrixXf evaluate_model(const py::object& model, const ConstRowRef& X, Index n_outputs,
                            RunOptions options, Index chunk_rows) {
     const ModelArg arg = to_model(model, X.cols(), n_outputs);
-    if (chunk_rows <= 0) chunk_rows = plan_chunk_rows(*arg, options.memory_budget, X.rows());
-    RowMatrixXf Y(X.rows(), n_outputs);
-    JobScope job(options);
-    // Safe without the GIL: X views a caller-owned array kept alive by the call frame, Y and the
-    // options are ours, a Network is immutable and a Python callable re-takes the GIL per chunk.
-    py::gil_scoped_release release;
-    for_each_model_chunk(
-        *arg, X.rows(), chunk_rows, options,
-        [&](Index first, Index count, RowMatrixXf& batch) { batch = X.middleRows(first, count); },
-        [&](Index first, Index count, const RowMatrixXf& out) {
-            Y.middleRows(first, count) = out;
-        });
-    return Y;
+    return predict_in_chunks(*arg, X, options, chunk_rows);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The bridge between Python models and the core's Model interface: a native Network passes
-// through; any other Python callable is wrapped so the core can call it on whole chunks.
+// The bridge between Python models and the core's Model interface: a native model (Network,
+// TreeEnsemble) passes through; any other Python callable is wrapped so the core can call it on
+// whole chunks.
 #pragma once
 
 #include "core/model.hpp"
+#include "core/parallel.hpp"
 
 #include <pybind11/pybind11.h>
 
@@ -29,14 +31,22 @@ private:
     Index n_inputs_, n_outputs_;
 };
 
-// A model argument of a core binding: a glassbox._core.Network, or a Python callable with the
-// given widths (checked against the Network's when it is one).
+// The native model `model` holds (a glassbox._core.Network or TreeEnsemble), or nullptr.
+const Model* native_model(const pybind11::handle& model);
+
+// A model argument of a core binding: a native model (see native_model), or a Python callable
+// with the given widths (checked against the native model's when it is one).
 struct ModelArg {
     const Model* model = nullptr;
     std::unique_ptr<PyCallableModel> owned;
     const Model& operator*() const { return *model; }
 };
 ModelArg to_model(const pybind11::object& model, Index n_inputs, Index n_outputs);
+
+// Y = model(X) through the model-agnostic methods' chunk loop (OpenMP over chunks when the model
+// is thread-safe). Call it holding the GIL: it releases it for the loop.
+RowMatrixXf predict_in_chunks(const Model& model, const ConstRowRef& X, RunOptions options,
+                              Index chunk_rows = 0);
 
 
 }  // namespace glassbox::bindings

@@ -25,4 +25,5 @@ PYBIND11_MODULE(GLASSBOX_MODULE_NAME, m) {
     glassbox::bindings::bind_shapley(m);
     glassbox::bindings::bind_local(m);
     glassbox::bindings::bind_inspect(m);
+    glassbox::bindings::bind_trees(m);
 }

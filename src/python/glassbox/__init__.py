@@ -71,6 +71,7 @@ from glassbox.models import (
     from_torch,
     wrap,
 )
+from glassbox.models.trees import TreeModel, from_trees
 from glassbox.reporting import report
 from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
@@ -112,6 +113,7 @@ __all__ = [
     "ShapleyInteractions",
     "SmoothGrad",
     "SurrogateTree",
+    "TreeModel",
     "UnsupportedLayerError",
     "__version__",
     "ale",
@@ -124,6 +126,7 @@ __all__ = [
     "from_onnx",
     "from_sklearn",
     "from_torch",
+    "from_trees",
     "h_statistic",
     "inspect",
     "load",

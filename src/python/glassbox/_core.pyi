@@ -434,3 +434,39 @@ def layer_features(
     pool: str,
     options: RunOptions = ...,
 ) -> FloatArray: ...
+
+class TreeEnsemble:
+    def __init__(
+        self,
+        *,
+        n_features: int,
+        n_outputs: int,
+        tree_offsets: NDArray[np.int64],
+        tree_outputs: NDArray[np.int32],
+        tree_widths: NDArray[np.int32],
+        children_left: NDArray[np.int32],
+        children_right: NDArray[np.int32],
+        features: NDArray[np.int32],
+        thresholds: NDArray[np.float32],
+        default_left: NDArray[np.bool_],
+        cat_starts: NDArray[np.int64],
+        cat_counts: NDArray[np.int32],
+        cat_bitsets: NDArray[np.uint32],
+        covers: NDArray[np.float64],
+        value_offsets: NDArray[np.int64],
+        values: NDArray[np.float64],
+        base_scores: NDArray[np.float64],
+        link: str = "identity",
+        apply_link: bool = False,
+    ) -> None: ...
+    def predict(self, X: FloatArray, options: RunOptions = ...) -> FloatArray: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    @property
+    def n_trees(self) -> int: ...
+    @property
+    def max_depth(self) -> int: ...
+    @property
+    def apply_link(self) -> bool: ...

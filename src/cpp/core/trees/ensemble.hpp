@@ -42,12 +42,19 @@ public:
     // Checks every array (sizes, child indices inside their own tree and forming a tree, feature
     // indices < n_features, bitset and value ranges, finite values, positive root cover) and
     // throws std::invalid_argument naming the first problem: the arrays may come from a file.
-    explicit TreeEnsemble(TreeEnsembleArrays arrays);
+    // With `apply_link`, predict returns link(margin) (the probabilities) instead of the margin.
+    explicit TreeEnsemble(TreeEnsembleArrays arrays, bool apply_link = false);
 
     Index n_inputs() const override { return a_.n_features; }
     Index n_outputs() const override { return a_.n_outputs; }
-    // The raw margin (before the link), accumulated in double, OpenMP-free (callers parallelise).
+    // The raw margin accumulated in double (through the link when constructed with apply_link),
+    // OpenMP-free (callers parallelise).
     void predict(const ConstRowRef& X, RowMatrixXf& Y) const override;
+    // The raw margin of one row into margin[0..n_outputs), in double.
+    void margin(const float* row, double* margin) const;
+    // Maps one row's margin (n values) to probabilities in place.
+    static void apply_link(TreeLink link, double* margin, Index n);
+    bool applies_link() const { return apply_link_; }
     bool thread_safe() const override { return true; }
 
     const TreeEnsembleArrays& arrays() const { return a_; }
@@ -62,6 +69,7 @@ public:
 private:
     TreeEnsembleArrays a_;
     Index max_depth_ = 0;
+    bool apply_link_ = false;
 };
 
 }  // namespace glassbox

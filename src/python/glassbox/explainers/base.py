@@ -52,7 +52,7 @@ from glassbox.data import (
 )
 from glassbox.errors import UnsupportedLayerError
 from glassbox.explanation import Explanation
-from glassbox.models.agnostic import AgnosticModel, core_model, evaluate
+from glassbox.models.agnostic import AgnosticModel, accepts_missing, core_model, evaluate
 from glassbox.models.callable import CallableModel
 from glassbox.models.convert import Pending, convert
 from glassbox.models.native import NativeModel
@@ -343,9 +343,9 @@ class Explainer:
         return self.model.feature_names
 
     def _allow_missing(self) -> bool:
-        """Missing values (NaN) pass to the model: a Python model (it may impute them) and a
-        method that does no arithmetic on them (``missing_ok``)."""
-        return isinstance(self.model, CallableModel) and self.missing_ok
+        """Missing values (NaN) pass to the model: a Python model (it may impute them) or a tree
+        model routing them, and a method that does no arithmetic on them (``missing_ok``)."""
+        return accepts_missing(self.model) and self.missing_ok
 
     # ---- configuration ----------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ from glassbox._validation import (
     warn_nonfinite,
 )
 from glassbox.data import Schema, check_finite_rows, check_numeric, frame_kind, read_table
-from glassbox.models.agnostic import AgnosticModel, as_model, core_model, evaluate
+from glassbox.models.agnostic import (
+    AgnosticModel,
+    accepts_missing,
+    as_model,
+    core_model,
+    evaluate,
+)
 from glassbox.models.callable import CallableModel
 from glassbox.progress import ProgressArg, check_progress
 
@@ -131,7 +137,7 @@ def prepare(
             f"X: columns {schema.coded} are not numeric, and a native network computes on "
             "numbers; encode them as the network was trained"
         )
-    allow_nan = isinstance(agnostic, CallableModel) and missing_ok  # a Python model may impute
+    allow_nan = accepts_missing(agnostic) and missing_ok  # a Python model may impute, trees route
     if not allow_nan and table.rows.dtype.kind == "f":
         check_finite_rows(table.rows, schema, what)
     batch = as_batch(table.rows, (int(shape[1]),), allow_nan=allow_nan)

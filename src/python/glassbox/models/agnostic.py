@@ -1,10 +1,12 @@
 """Models for the model-agnostic methods: anything that maps a batch of rows to outputs.
 
 The model-agnostic methods (Shapley values, permutation importance, PDP/ICE/ALE, LIME, occlusion)
-accept a ``NativeModel`` (evaluated by the compiled engine under OpenMP, GIL released), a
-``CallableModel`` from ``glassbox.wrap``, an estimator with ``predict_proba`` / ``predict``
-(scikit-learn, XGBoost, LightGBM, ...), or a plain function of a batch. ``as_model`` turns each into
-one of the first two; ``core_model`` gives what the core's chunk loop takes.
+accept a ``NativeModel`` or a ``TreeModel`` (evaluated by the compiled engine under OpenMP, GIL
+released), a ``CallableModel`` from ``glassbox.wrap``, an estimator with ``predict_proba`` /
+``predict`` (scikit-learn, XGBoost, LightGBM, ...), or a plain function of a batch. ``as_model``
+turns each into one of the first three (a scikit-learn tree model goes native when that computes
+the numbers its ``predict_proba`` / ``predict`` gives); ``core_model`` gives what the core's
+chunk loop takes.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ from glassbox._validation import check_int, run_options
 from glassbox.models.callable import CallableModel
 from glassbox.models.convert import Pending, convert
 from glassbox.models.native import NativeModel
+from glassbox.models.trees.model import TreeModel
 
-AgnosticModel = NativeModel | CallableModel
+AgnosticModel = NativeModel | TreeModel | CallableModel
 
 
 def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
-    """``model`` as a ``NativeModel`` or ``CallableModel`` (through ``models.convert.convert``).
+    """``model`` as a ``NativeModel``, ``TreeModel`` or ``CallableModel`` (through
+    ``models.convert.convert``).
 
     A raw torch module or Keras model is translated to a native network, or, if it has layers
     with no native equivalent, called in batches at inference. Estimators are called through
-    ``predict_proba`` when they have it (classifiers: one output per class), else ``predict``.
+    ``predict_proba`` when they have it (classifiers: one output per class), else ``predict``;
+    a scikit-learn tree model whose native ``TreeModel`` gives those same numbers is evaluated
+    natively (``glassbox.from_trees`` gives the raw margin of any tree model).
     ``n_inputs`` (the width of the rows to be explained) is needed only for plain functions and
     estimators that do not record ``n_features_in_``; a native model converted without an input
     shape is built for rows of that width.
@@ -54,9 +60,17 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
 
 
 def core_model(model: AgnosticModel) -> object:
-    """What the core's model-agnostic loop evaluates: the compiled network or the function (of
-    DataFrames, for a model framed by the data's schema)."""
-    return model.network if isinstance(model, NativeModel) else model.batch_fn
+    """What the core's model-agnostic loop evaluates: the compiled network or tree ensemble, or
+    the function (of DataFrames, for a model framed by the data's schema)."""
+    if isinstance(model, NativeModel):
+        return model.network
+    return model.ensemble if isinstance(model, TreeModel) else model.batch_fn
+
+
+def accepts_missing(model: object) -> bool:
+    """Whether missing values (NaN) may reach ``model``: a Python model (it may impute them) or
+    a tree model whose library routes them (each node's default direction)."""
+    return isinstance(model, CallableModel) or (isinstance(model, TreeModel) and model.allow_nan)
 
 
 def evaluate(

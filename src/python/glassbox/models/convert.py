@@ -7,7 +7,8 @@ the method does not need gradients, called in batches at inference (torch: ``eva
 ``no_grad()`` for the call, the module's ``training`` flag restored afterwards; Keras:
 ``model(x, training=False)``, no progress bars); a scikit-learn estimator goes native for the
 gradient methods (``from_sklearn``) and is called through ``predict_proba`` / ``predict`` by the
-model-agnostic ones (the estimator's own outputs, and DataFrames passed through); a plain
+model-agnostic ones (the estimator's own outputs, and DataFrames passed through), except a tree
+model, evaluated natively (``TreeModel``) when that gives the same numbers; a plain
 function is called as it is. A function or module is given batches in the shape of the data it
 was first given (``(n, C, H, W)`` images stay images). When that shape is not known yet (no
 background, no training data), ``convert`` returns a ``Pending`` model that the explainer
@@ -26,6 +27,7 @@ from glassbox.data import Schema
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
+from glassbox.models.trees.model import TreeModel
 
 
 def framework(model: object) -> str | None:
@@ -87,7 +89,7 @@ def convert(
         if not model.built and sample_shape is not None:
             model.build(sample_shape)
         return model
-    if isinstance(model, CallableModel):
+    if isinstance(model, (CallableModel, TreeModel)):
         return model
     kind = framework(model)
     if kind in ("torch", "keras"):
@@ -103,6 +105,10 @@ def convert(
             f"from_sklearn / from_onnx / from_keras); got {type(model).__name__}. "
             "Model-agnostic methods (KernelShap, Lime, Occlusion, ...) accept any function."
         )
+    if kind == "sklearn":
+        trees = _native_trees(model)
+        if trees is not None:
+            return trees
     fn = _predict_function(model)
     width = getattr(model, "n_features_in_", None)
     if width is not None:
@@ -110,6 +116,26 @@ def convert(
     if sample_shape is None:
         return Pending(model, gradients)
     return _estimator(model, fn, sample_shape)
+
+
+def _native_trees(model: Any) -> TreeModel | None:
+    """A fitted scikit-learn tree model as the ``TreeModel`` computing what its
+    ``predict_proba`` (classifiers) or ``predict`` gives, else None (not a tree model, not
+    fitted, or outputs the native model does not give: an outlier score, a log-link
+    regressor's predict)."""
+    from glassbox.models.trees.sklearn_trees import SUPPORTED, spec_from_sklearn, two_class
+
+    if type(model).__name__ not in SUPPORTED or not hasattr(model, "n_features_in_"):
+        return None
+    try:
+        spec = spec_from_sklearn(model)
+    except ValueError:  # unsupported (a custom init, categories it cannot hold): called instead
+        return None
+    if spec.meta.get("predict") is None or not spec.meta.get("identity_predict", True):
+        return None
+    if spec.link == "logistic":  # predict_proba has a column per class: [1 - p, p]
+        spec = two_class(spec)
+    return TreeModel(spec, "raw" if spec.link == "identity" else "probabilities")
 
 
 def _estimator(model: object, fn: Callable[..., Any], shape: tuple[int, ...]) -> CallableModel:
