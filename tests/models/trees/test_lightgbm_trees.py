@@ -270,3 +270,23 @@ def test_random_corruption_gives_value_error_only() -> None:
             spec_from_lightgbm(dump)
         except ValueError:
             pass
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_from_trees_predicts_the_margin(name: str) -> None:
+    """The native model (gb.from_trees) walks as LightGBM does, threshold rows included."""
+    import glassbox as gb
+
+    model, X = MODELS[name]()
+    spec = spec_from_lightgbm(model)
+    rows = codes(X)
+    rows = np.vstack([rows, threshold_rows(spec, rows)])
+    native = gb.from_trees(model).predict(rows).astype(np.float64)
+    assert_margin_close(native, _library_margin(model, like(X, rows), spec))
+    if hasattr(model, "predict_proba") and spec.meta["probabilities"]:
+        proba = gb.from_trees(model, output="probabilities").predict(rows[:50])
+        if proba.shape[1] == 1:
+            proba = np.c_[1 - proba, proba]
+        np.testing.assert_allclose(
+            proba, model.predict_proba(like(X, rows[:50])), rtol=1e-5, atol=1e-6
+        )

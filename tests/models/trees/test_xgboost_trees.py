@@ -291,3 +291,24 @@ def test_random_corruption_gives_value_error_only() -> None:
             spec_from_xgboost(doc)
         except ValueError:
             pass
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_from_trees_predicts_the_margin(name: str) -> None:
+    """The native model (gb.from_trees) walks as XGBoost does, threshold rows included."""
+    import glassbox as gb
+
+    model, X = MODELS[name]()
+    rows = codes(X)
+    rows = np.vstack([rows, threshold_rows(spec_from_xgboost(model), rows)])
+    native = gb.from_trees(model)
+    assert_margin_close(
+        native.predict(rows).astype(np.float64), _library_margin(model, like(X, rows))
+    )
+    if hasattr(model, "predict_proba") and spec_from_xgboost(model).meta["probabilities"]:
+        proba = gb.from_trees(model, output="probabilities").predict(rows[:50])
+        if proba.shape[1] == 1:
+            proba = np.c_[1 - proba, proba]
+        np.testing.assert_allclose(
+            proba, model.predict_proba(like(X, rows[:50])), rtol=1e-5, atol=1e-6
+        )
