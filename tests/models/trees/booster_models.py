@@ -82,3 +82,11 @@ def assert_margin_close(got: np.ndarray, expected: np.ndarray) -> None:
     expected = np.asarray(expected, dtype=np.float64).reshape(got.shape)
     scale = max(1.0, float(np.abs(expected).max()))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * scale)
+
+
+def assert_probabilities_close(got: np.ndarray, predict_proba: np.ndarray) -> None:
+    """Spec / native probabilities (one column for a binary model) equal ``predict_proba``."""
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape[1] == 1:
+        got = np.c_[1 - got, got]
+    np.testing.assert_allclose(got, predict_proba, rtol=1e-5, atol=1e-6)

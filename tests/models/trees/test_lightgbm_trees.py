@@ -15,6 +15,7 @@ lgb = pytest.importorskip("lightgbm")
 
 from booster_models import (  # noqa: E402
     assert_margin_close,
+    assert_probabilities_close,
     categorical_frame,
     classes,
     codes,
@@ -121,9 +122,7 @@ def test_probabilities_equal_predict_proba(name: str) -> None:
     spec = spec_from_lightgbm(model)
     rows = codes(X)[:60]
     got = probabilities(spec, rows)
-    if got.shape[1] == 1:
-        got = np.c_[1 - got, got]
-    np.testing.assert_allclose(got, model.predict_proba(like(X, rows)), rtol=1e-5, atol=1e-6)
+    assert_probabilities_close(got, model.predict_proba(like(X, rows)))
     assert spec.meta["probabilities"]
 
 
@@ -285,8 +284,4 @@ def test_from_trees_predicts_the_margin(name: str) -> None:
     assert_margin_close(native, _library_margin(model, like(X, rows), spec))
     if hasattr(model, "predict_proba") and spec.meta["probabilities"]:
         proba = gb.from_trees(model, output="probabilities").predict(rows[:50])
-        if proba.shape[1] == 1:
-            proba = np.c_[1 - proba, proba]
-        np.testing.assert_allclose(
-            proba, model.predict_proba(like(X, rows[:50])), rtol=1e-5, atol=1e-6
-        )
+        assert_probabilities_close(proba, model.predict_proba(like(X, rows[:50])))

@@ -41,13 +41,12 @@ from typing import Any
 import numpy as np
 
 from glassbox.models.trees._dump import (
-    TreeBuilder,
+    add_tree,
     bitset,
-    check_tree,
     field,
-    float32_not_above,
     integer,
 )
+from glassbox.models.trees.sklearn_trees import _Builder, float32_floor
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: LightGBM's kZeroThreshold (a float32): |x| <= it is "zero" for missing_type "Zero"
@@ -104,7 +103,7 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     if dump.get("average_output", False):
         scale /= max(len(trees) // per_iteration, 1)
 
-    builder = TreeBuilder()
+    builder = _Builder()
     for t, tree in enumerate(trees):
         where = f"tree_info[{t}]"
         if not isinstance(tree, dict):
@@ -114,6 +113,8 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     feature_names = dump.get("feature_names")
     if not isinstance(feature_names, list) or len(feature_names) != n_features:
         feature_names = None
+    if not builder.outputs:
+        raise ValueError("the model has no trees: fit it (or keep at least one iteration)")
     return builder.spec(
         n_features,
         np.zeros(per_iteration),
@@ -190,7 +191,7 @@ def _flatten(root: dict, where: str) -> list[dict]:
 
 
 def _add_tree(
-    builder: TreeBuilder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
+    builder: _Builder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
 ) -> None:
     n = len(nodes)
     left = np.array([e["left"] for e in nodes], np.int64)
@@ -224,10 +225,10 @@ def _add_tree(
         thresholds[i], default_left[i] = _numeric_split(
             threshold, missing, bool(field(node, "default_left", where, bool)), where
         )
-    check_tree(left, right, features, n_features, where)
     if n == 1 and covers[0] <= 0:
         covers[0] = 1.0  # a one-leaf tree has no split for its cover to weigh
-    builder.add(
+    add_tree(
+        builder,
         left=left,
         right=right,
         features=features,
@@ -237,6 +238,8 @@ def _add_tree(
         leaf_values=values,
         output=output,
         cat_words=cat_words,
+        n_features=n_features,
+        where=where,
     )
 
 
@@ -245,7 +248,7 @@ def _numeric_split(threshold: float, missing: str, left: bool, where: str) -> tu
 
     LightGBM reads every value in the zero band [-_ZERO, _ZERO] of a dense row as 0 before any
     split, so the band goes wherever 0 goes: the threshold moves to the band's far edge."""
-    t32 = float32_not_above(np.array([threshold]))[0]
+    t32 = float32_floor(np.array([threshold]))[0]
     below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
     zero_left = threshold >= 0
     moved = max(t32, np.float32(_ZERO)) if zero_left else min(t32, below_band)

@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 
 from glassbox.models.trees._dump import (
-    TreeBuilder,
+    add_tree,
     bitset,
-    check_tree,
     field,
     float32_below,
     integer,
     numbers,
 )
+from glassbox.models.trees.sklearn_trees import _Builder
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: objective -> (base_score to margin, link, the transform XGBoost's predict applies)
@@ -152,7 +152,7 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
         )
         n_trees = int(indptr[min(last_iteration, len(indptr) - 1)])
 
-    builder = TreeBuilder()
+    builder = _Builder()
     for t in range(n_trees):
         scale = 1.0 if weights is None else float(weights[t])
         _add_tree(builder, trees[t], f"trees[{t}]", int(tree_info[t]), n_features, n_outputs, scale)
@@ -161,6 +161,8 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
         not isinstance(feature_names, list) or len(feature_names) != n_features
     ):
         feature_names = None
+    if not builder.outputs:
+        raise ValueError("the model has no trees: fit it (or keep at least one iteration)")
     return builder.spec(
         n_features,
         base,
@@ -240,7 +242,7 @@ def _base_margin(text: Any, to_margin: str, n_outputs: int) -> np.ndarray:
 
 
 def _add_tree(
-    builder: TreeBuilder,
+    builder: _Builder,
     tree: Any,
     where: str,
     output: int,
@@ -292,9 +294,6 @@ def _add_tree(
             raise ValueError(
                 f"malformed model dump: {where} adds into output {output} of {n_outputs}"
             )
-    check_tree(left, right, features, n_features, where)
-    if not (np.all(np.isfinite(leaf_values[leaf])) and np.all(np.isfinite(covers))):
-        raise ValueError(f"malformed model dump: {where} has a non-finite leaf value or cover")
     thresholds = float32_below(conditions)
     default_left = default_left.astype(bool)
     cat_words = {}
@@ -309,7 +308,8 @@ def _add_tree(
         default_left[node] = not default_left[node]
     if np.any((split_type == 1) & ~leaf & ~np.isin(np.arange(n), list(cat_words))):
         raise ValueError(f"malformed model dump: {where} has a categorical node without categories")
-    builder.add(
+    add_tree(
+        builder,
         left=left,
         right=right,
         features=features,
@@ -319,6 +319,8 @@ def _add_tree(
         leaf_values=leaf_values * scale,
         output=output,
         cat_words=cat_words,
+        n_features=n_features,
+        where=where,
     )
 
 
