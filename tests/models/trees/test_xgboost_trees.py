@@ -167,6 +167,22 @@ def test_categorical_set_goes_right_in_xgboost() -> None:
     np.testing.assert_allclose(leaf_value, xgb_right, rtol=1e-6)
 
 
+def test_codes_outside_the_set_go_xgboosts_left() -> None:
+    """Negative, NaN, unseen and large codes (a numpy Booster with a categorical column)."""
+    frame, y = categorical_frame()
+    X = codes(frame)
+    types = ["q", "q", "q", "q", "c"]
+    params = {"max_depth": 3, "tree_method": "hist", "max_cat_to_onehot": 1}
+    train = xgb.DMatrix(X, y, feature_types=types, enable_categorical=True)
+    booster = xgb.train(params, train, num_boost_round=4)
+    rows = np.repeat(X[:8], 4, axis=0)
+    rows[:, 4] = np.tile([-3.0, np.nan, 100.0, 31.0], 8)
+    expected = booster.predict(
+        xgb.DMatrix(rows, feature_types=types, enable_categorical=True), output_margin=True
+    )
+    assert_margin_close(margin(spec_from_xgboost(booster), rows), expected)
+
+
 def test_early_stopping_keeps_the_best_iteration() -> None:
     """An estimator keeps the trees its predict uses; its Booster keeps all, as Booster.predict."""
     X, y = numeric_data()
