@@ -248,7 +248,10 @@ def _numeric_split(threshold: float, missing: str, left: bool, where: str) -> tu
 
     LightGBM reads every value in the zero band [-_ZERO, _ZERO] of a dense row as 0 before any
     split, so the band goes wherever 0 goes: the threshold moves to the band's far edge."""
-    t32 = float32_floor(np.array([threshold]))[0]
+    if np.isnan(threshold):
+        raise ValueError(f"malformed model dump: {where} has a NaN threshold")
+    with np.errstate(over="ignore"):  # beyond float32: every finite float32 is below it
+        t32 = float32_floor(np.array([threshold]))[0]
     below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
     zero_left = threshold >= 0
     moved = max(t32, np.float32(_ZERO)) if zero_left else min(t32, below_band)

@@ -150,7 +150,9 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
             "iteration_indptr",
             np.int64,
         )
-        n_trees = int(indptr[min(last_iteration, len(indptr) - 1)])
+        if len(indptr) == 0:
+            raise ValueError("malformed model dump: iteration_indptr is empty")
+        n_trees = min(int(indptr[min(last_iteration, len(indptr) - 1)]), len(trees))
 
     builder = _Builder()
     for t in range(n_trees):
@@ -281,7 +283,8 @@ def _add_tree(
             field(tree, "leaf_weights", where, list), f"{where}.leaf_weights", np.float64
         )
         index = np.where(leaf, right, 0)
-        if np.any(index < 0) or np.any(index[leaf] * width + width > len(leaf_weights)):
+        bad = np.any(index < 0) or np.any(index[leaf] * width + width > len(leaf_weights))
+        if bad or len(leaf_weights) % width:
             raise ValueError(f"malformed model dump: {where} has a leaf index outside leaf_weights")
         leaf_values = (
             leaf_weights.reshape(-1, width)[index] if len(leaf_weights) else np.zeros((n, width))
@@ -294,7 +297,10 @@ def _add_tree(
             raise ValueError(
                 f"malformed model dump: {where} adds into output {output} of {n_outputs}"
             )
-    thresholds = float32_below(conditions)
+    if np.any(np.isnan(conditions[~leaf])):
+        raise ValueError(f"malformed model dump: {where} has a NaN split_condition")
+    with np.errstate(over="ignore"):  # beyond float32: the library's float32 is infinite
+        thresholds = float32_below(conditions)
     default_left = default_left.astype(bool)
     cat_words = {}
     for node, categories in _categories(tree, where, n).items():
