@@ -145,14 +145,7 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
         )
     n_trees = len(trees)
     if last_iteration is not None:
-        indptr = numbers(
-            field(forest, "iteration_indptr", "gradient_booster.model", list),
-            "iteration_indptr",
-            np.int64,
-        )
-        if len(indptr) == 0:
-            raise ValueError("malformed model dump: iteration_indptr is empty")
-        n_trees = min(int(indptr[min(last_iteration, len(indptr) - 1)]), len(trees))
+        n_trees = min(_iteration_end(forest, last_iteration, n_outputs), len(trees))
 
     builder = _Builder()
     for t in range(n_trees):
@@ -179,6 +172,19 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
             "probabilities": not _margin_only(objective),
         },
     )
+
+
+def _iteration_end(forest: dict, iterations: int, n_outputs: int) -> int:
+    """The number of trees in the first ``iterations`` rounds (``iteration_indptr``, or, in
+    models from XGBoost < 2 without it, rounds of num_parallel_tree trees per output)."""
+    if "iteration_indptr" in forest:
+        indptr = numbers(forest["iteration_indptr"], "iteration_indptr", np.int64)
+        if len(indptr) == 0:
+            raise ValueError("malformed model dump: iteration_indptr is empty")
+        return int(indptr[min(iterations, len(indptr) - 1)])
+    params = field(forest, "gbtree_model_param", "gradient_booster.model", dict)
+    parallel = integer(params.get("num_parallel_tree", 1), "num_parallel_tree")
+    return iterations * max(parallel, 1) * n_outputs
 
 
 def _margin_only(objective: str) -> bool:
