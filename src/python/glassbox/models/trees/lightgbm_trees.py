@@ -79,7 +79,7 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     >>> spec.n_trees, spec.n_outputs, spec.link
     (4, 1, 'logistic')
     """
-    dump, names = _dump(model)
+    dump, names = _read_dump(model)
     n_features = integer(field(dump, "max_feature_idx", "the dump"), "max_feature_idx") + 1
     per_iteration = integer(
         field(dump, "num_tree_per_iteration", "the dump"), "num_tree_per_iteration"
@@ -131,7 +131,7 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     )
 
 
-def _dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
+def _read_dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
     """The dump_model() dict and the output names."""
     if isinstance(model, dict):
         return model, None
