@@ -58,7 +58,18 @@ not_under_asan = pytest.mark.skipif(
     UNDER_ASAN, reason="address-space caps and RSS mean nothing under AddressSanitizer"
 )
 
-OPTIONAL_FRAMEWORKS = ("torch", "keras", "onnx", "onnxruntime", "sklearn", "shap", "captum", "lime")
+OPTIONAL_FRAMEWORKS = (
+    "torch",
+    "keras",
+    "onnx",
+    "onnxruntime",
+    "sklearn",
+    "shap",
+    "captum",
+    "lime",
+    "xgboost",
+    "lightgbm",
+)
 
 
 @functools.cache

@@ -36,8 +36,8 @@ TreeLink to_link(const std::string& link) {
     if (link == "identity") return TreeLink::identity;
     if (link == "logistic") return TreeLink::logistic;
     if (link == "softmax") return TreeLink::softmax;
-    throw std::invalid_argument("TreeEnsemble: link must be 'identity', 'logistic' or 'softmax', got '" +
-                                link + "'");
+    throw std::invalid_argument(
+        "TreeEnsemble: link must be 'identity', 'logistic' or 'softmax', got '" + link + "'");
 }
 
 std::unique_ptr<TreeEnsemble> make_ensemble(

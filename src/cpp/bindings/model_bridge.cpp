@@ -67,15 +67,18 @@ ModelArg to_model(const py::object& model, Index n_inputs, Index n_outputs) {
     ModelArg arg;
     if (const Model* native = native_model(model)) {
         arg.model = native;
+        const std::string what = py::isinstance<Network>(model) ? "network" : "tree ensemble";
         require(arg.model->n_inputs() == n_inputs && arg.model->n_outputs() == n_outputs,
-                "model: the native model has " + std::to_string(arg.model->n_inputs()) +
-                    " inputs and " + std::to_string(arg.model->n_outputs()) + " outputs, expected " +
-                    std::to_string(n_inputs) + " and " + std::to_string(n_outputs));
+                "model: the " + what + " has " + std::to_string(arg.model->n_inputs()) +
+                    " inputs and " + std::to_string(arg.model->n_outputs()) +
+                    " outputs, expected " + std::to_string(n_inputs) + " and " +
+                    std::to_string(n_outputs));
         return arg;
     }
     if (!PyCallable_Check(model.ptr())) {
         throw py::type_error(
-            "model: expected a glassbox._core.Network, a glassbox._core.TreeEnsemble or a callable");
+            "model: expected a glassbox._core.Network, a glassbox._core.TreeEnsemble or a "
+            "callable");
     }
     arg.owned = std::make_unique<PyCallableModel>(model, n_inputs, n_outputs);
     arg.model = arg.owned.get();

@@ -1,5 +1,6 @@
 // The bridge between Python models and the core's Model interface: a native model (Network,
-// TreeEnsemble) passes through; any other Python callable is wrapped so the core can call it on whole chunks.
+// TreeEnsemble) passes through; any other Python callable is wrapped so the core can call it on
+// whole chunks.
 #pragma once
 
 #include "core/model.hpp"

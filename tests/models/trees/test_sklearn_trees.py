@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference.trees import margin, probabilities
 from sklearn import ensemble, tree
 from sklearn.linear_model import LinearRegression
 
 import glassbox as gb
 from glassbox.models.trees.model import TreeModel
 from glassbox.models.trees.sklearn_trees import float32_floor, spec_from_sklearn
+from reference.trees import margin, probabilities
 
 RNG = np.random.default_rng(0)
 # float32-representable rows: the estimators and the native model see the same numbers

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference.trees import margin
 from sklearn import ensemble
 
 import glassbox as gb
 from glassbox import _core
-from glassbox.models.trees.model import TreeModel, compile_spec
+from glassbox.models.trees.model import TreeModel
 from glassbox.models.trees.spec import TreeEnsembleSpec
+from reference.trees import margin
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(300, 4)).astype(np.float32)
@@ -176,6 +176,19 @@ def _chain(depth: int) -> TreeEnsembleSpec:
     )
 
 
+def test_a_tree_model_pickles_and_is_validated_again():
+    import pickle
+
+    model = TreeModel(small_spec(), "probabilities")
+    copy = pickle.loads(pickle.dumps(model))
+    rows = np.array([[0.2, 0, 1], [1, 0, 33]], np.float32)
+    np.testing.assert_array_equal(copy.predict(rows), model.predict(rows))
+    assert copy.output == "probabilities"
+    bad = TreeModel.__new__(TreeModel)
+    with pytest.raises(ValueError, match="reached twice"):
+        bad.__setstate__({"spec": _corrupt("children_left", _set(0, 0)), "output": "raw"})
+
+
 def test_depth_is_bounded():
     assert TreeModel(_chain(4096)).ensemble.max_depth == 4096
     with pytest.raises(ValueError, match="deeper than 4096"):
@@ -188,7 +201,7 @@ _INT_FIELDS = ("children_left", "children_right", "features", "value_offsets", "
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(
-        _INT_FIELDS + ("tree_offsets", "tree_outputs", "tree_widths", "cat_counts", "cat_bitsets")
+        (*_INT_FIELDS, "tree_offsets", "tree_outputs", "tree_widths", "cat_counts", "cat_bitsets")
     ),
     index=st.integers(0, 6),
     value=st.integers(-(2**31), 2**31 - 1) | st.integers(-3, 8),
@@ -242,7 +255,7 @@ def test_the_model_bridge_takes_a_tree_ensemble_natively():
     model = gb.from_trees(ensemble.GradientBoostingRegressor(n_estimators=5).fit(X, Y))
     out = _core.evaluate_model(model.ensemble, X=X, n_outputs=1)
     np.testing.assert_array_equal(out, model.predict(X))
-    with pytest.raises(ValueError, match="native model has 4 inputs"):
+    with pytest.raises(ValueError, match="tree ensemble has 4 inputs"):
         _core.evaluate_model(model.ensemble, X=X[:, :3], n_outputs=1)
 
 

@@ -108,7 +108,8 @@ void check_node(const TreeEnsembleArrays& a, Index i, Index width) {
     require(start >= 0 && count >= 1 && start <= W && count <= W - start,
             "TreeEnsemble: categorical " + node_name(i) + " has bitset words " +
                 std::to_string(start) + " + " + std::to_string(count) +
-                " (cat_starts, cat_counts) outside the " + std::to_string(W) + " cat_bitsets words");
+                " (cat_starts, cat_counts) outside the " + std::to_string(W) +
+                " cat_bitsets words");
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 
 A dump may come from a file, so it is untrusted: every field is read through ``field`` /
 ``numbers``, which raise a ValueError naming the path of a missing or malformed entry, and each
-tree's children are checked to form one tree before it is added. ``TreeBuilder`` concatenates
-per-tree local arrays into the flat arrays of a ``TreeEnsembleSpec``.
+tree is checked (one tree, features in range, finite values) by ``add_tree`` before it joins the
+flat arrays (the scikit-learn adapter's builder).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.models.trees.spec import TreeEnsembleSpec
+from glassbox.models.trees.sklearn_trees import _Builder
 
 #: the largest category a bitset may hold (a dump with a larger one is rejected: its bitset
 #: would take megabytes per node)
@@ -80,20 +80,6 @@ def float32_below(thresholds: np.ndarray) -> np.ndarray:
     return np.nextafter(t32, np.float32(-np.inf))
 
 
-def float32_not_above(thresholds: np.ndarray) -> np.ndarray:
-    """For a library going left when ``x <= t`` (float64 ``t``): the largest float32 not above
-    ``t``, so that ``x <= result`` exactly when ``x <= t`` for float32 ``x``.
-
-    >>> float32_not_above(np.array([0.1]))
-    array([0.09999999], dtype=float32)
-    """
-    t64 = np.asarray(thresholds, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        t32 = t64.astype(np.float32)
-    above = t32.astype(np.float64) > t64
-    return np.where(above, np.nextafter(t32, np.float32(-np.inf)), t32).astype(np.float32)
-
-
 def bitset(categories: np.ndarray, where: str) -> np.ndarray:
     """The spec bitset (uint32 words, bit ``c % 32`` of word ``c // 32``) of whole categories."""
     categories = np.asarray(categories, dtype=np.int64)
@@ -132,88 +118,39 @@ def check_tree(
         )
 
 
-class TreeBuilder:
-    """Appends trees (local node arrays) into the flat arrays of a ``TreeEnsembleSpec``."""
-
-    def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {}
-        self.offsets = [0]
-        self.outputs: list[int] = []
-        self.widths: list[int] = []
-        self.n_values = 0
-        self.n_words = 0
-
-    def add(
-        self,
-        *,
-        left: np.ndarray,
-        right: np.ndarray,
-        features: np.ndarray,
-        thresholds: np.ndarray,
-        default_left: np.ndarray,
-        covers: np.ndarray,
-        leaf_values: np.ndarray,
-        output: int,
-        cat_words: dict[int, np.ndarray],
-    ) -> None:
-        """One tree: local children (-1 at leaves), float32 thresholds, ``leaf_values`` (one row
-        of ``width`` values per node, read at leaves) and the bitsets of categorical nodes."""
-        n = len(left)
-        base = self.offsets[-1]
-        leaf = np.asarray(left) < 0
-        width = leaf_values.shape[1]
-        self._put("left", np.where(leaf, -1, left + base).astype(np.int32))
-        self._put("right", np.where(leaf, -1, right + base).astype(np.int32))
-        self._put("features", np.where(leaf, -1, features).astype(np.int32))
-        self._put("thresholds", np.where(leaf, 0, thresholds).astype(np.float32))
-        self._put("default_left", np.asarray(default_left, dtype=bool) & ~leaf)
-        self._put("covers", np.asarray(covers, dtype=np.float64))
-        offsets = np.full(n, -1, np.int64)
-        offsets[leaf] = self.n_values + width * np.arange(int(leaf.sum()))
-        self._put("value_offsets", offsets)
-        self._put("values", np.asarray(leaf_values, np.float64)[leaf].ravel())
-        self.n_values += width * int(leaf.sum())
-        starts, counts = np.full(n, -1, np.int64), np.zeros(n, np.int32)
-        for node, words in sorted(cat_words.items()):
-            starts[node], counts[node] = self.n_words, len(words)
-            self._put("cat_bitsets", words)
-            self.n_words += len(words)
-        self._put("cat_starts", starts)
-        self._put("cat_counts", counts)
-        self.offsets.append(base + n)
-        self.outputs.append(output)
-        self.widths.append(width)
-
-    def _put(self, name: str, array: np.ndarray) -> None:
-        self.parts.setdefault(name, []).append(array)
-
-    def spec(self, n_features: int, base_scores: Any, **fields: Any) -> TreeEnsembleSpec:
-        def cat(name: str, dtype: Any) -> np.ndarray:
-            return np.concatenate(self.parts.get(name, [np.zeros(0, dtype)])).astype(dtype)
-
-        if len(self.outputs) == 0:
-            raise ValueError("the model has no trees: fit it (or keep at least one iteration)")
-        base = np.asarray(base_scores, dtype=np.float64).ravel()
-        return TreeEnsembleSpec(
-            n_features=int(n_features),
-            n_outputs=len(base),
-            tree_offsets=np.asarray(self.offsets, np.int64),
-            tree_outputs=np.asarray(self.outputs, np.int32),
-            tree_widths=np.asarray(self.widths, np.int32),
-            children_left=cat("left", np.int32),
-            children_right=cat("right", np.int32),
-            features=cat("features", np.int32),
-            thresholds=cat("thresholds", np.float32),
-            default_left=cat("default_left", np.bool_),
-            cat_starts=cat("cat_starts", np.int64),
-            cat_counts=cat("cat_counts", np.int32),
-            cat_bitsets=cat("cat_bitsets", np.uint32),
-            covers=cat("covers", np.float64),
-            value_offsets=cat("value_offsets", np.int64),
-            values=cat("values", np.float64),
-            base_scores=base,
-            **fields,
-        )
+def add_tree(
+    builder: _Builder,
+    *,
+    left: np.ndarray,
+    right: np.ndarray,
+    features: np.ndarray,
+    thresholds: np.ndarray,
+    default_left: np.ndarray,
+    covers: np.ndarray,
+    leaf_values: np.ndarray,
+    output: int,
+    cat_words: dict[int, np.ndarray],
+    n_features: int,
+    where: str,
+) -> None:
+    """Check one tree read from a dump (shape, features, finite values) and append it: local
+    children (-1 at leaves), ``leaf_values`` (one row per node, read at leaves), the bitsets of
+    categorical nodes by node."""
+    check_tree(left, right, features, n_features, where)
+    leaf = left < 0
+    if not (np.all(np.isfinite(leaf_values[leaf])) and np.all(np.isfinite(covers))):
+        raise ValueError(f"malformed model dump: {where} has a non-finite leaf value or cover")
+    builder.add(
+        left=left,
+        right=right,
+        features=np.where(leaf, -1, features),
+        thresholds=thresholds,
+        default_left=default_left,
+        covers=covers,
+        leaf_values=leaf_values,
+        output=output,
+        cat_words=[cat_words.get(node) for node in range(len(left))],
+    )
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

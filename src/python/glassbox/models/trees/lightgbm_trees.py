@@ -8,7 +8,9 @@ pass ``booster.dump_model(start_iteration=..., num_iteration=...)``.
 How LightGBM's rules map onto the spec's walk:
 
 - a numeric node (decision_type "<=") goes left when ``x <= threshold`` (float64): stored as the
-  largest float32 not above it. Missing values by ``missing_type``: "NaN": NaN goes to
+  largest float32 not above it. LightGBM reads any value in [-1e-35, 1e-35] of a dense row as 0,
+  so such a band goes where 0 goes (the threshold moves to the band's far edge). Missing values
+  by ``missing_type``: "NaN": NaN goes to
   ``default_left``; "None": NaN is read as 0, so it goes where 0 goes; "Zero"
   (``zero_as_missing=True``): NaN and every value in [-1e-35, 1e-35] go to ``default_left``,
   which the spec expresses by moving the threshold when that band lies next to the side it goes
@@ -39,13 +41,12 @@ from typing import Any
 import numpy as np
 
 from glassbox.models.trees._dump import (
-    TreeBuilder,
+    add_tree,
     bitset,
-    check_tree,
     field,
-    float32_not_above,
     integer,
 )
+from glassbox.models.trees.sklearn_trees import _Builder, float32_floor
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: LightGBM's kZeroThreshold (a float32): |x| <= it is "zero" for missing_type "Zero"
@@ -78,7 +79,7 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     >>> spec.n_trees, spec.n_outputs, spec.link
     (4, 1, 'logistic')
     """
-    dump, names = _dump(model)
+    dump, names = _read_dump(model)
     n_features = integer(field(dump, "max_feature_idx", "the dump"), "max_feature_idx") + 1
     per_iteration = integer(
         field(dump, "num_tree_per_iteration", "the dump"), "num_tree_per_iteration"
@@ -102,18 +103,18 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     if dump.get("average_output", False):
         scale /= max(len(trees) // per_iteration, 1)
 
-    builder = TreeBuilder()
+    builder = _Builder()
     for t, tree in enumerate(trees):
         where = f"tree_info[{t}]"
         if not isinstance(tree, dict):
             raise ValueError(f"malformed model dump: {where} should be an object")
-        if tree.get("is_linear"):
-            raise ValueError("linear trees (linear_tree=True) are not supported: refit without it")
         nodes = _flatten(field(tree, "tree_structure", where, dict), where)
         _add_tree(builder, nodes, where, t % per_iteration, n_features, scale)
     feature_names = dump.get("feature_names")
     if not isinstance(feature_names, list) or len(feature_names) != n_features:
         feature_names = None
+    if not builder.outputs:
+        raise ValueError("the model has no trees: fit it (or keep at least one iteration)")
     return builder.spec(
         n_features,
         np.zeros(per_iteration),
@@ -130,12 +131,14 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     )
 
 
-def _dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
+def _read_dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
     """The dump_model() dict and the output names."""
     if isinstance(model, dict):
         return model, None
     module = type(model).__module__.split(".")[0]
-    if module != "lightgbm" or not (hasattr(model, "dump_model") or hasattr(model, "booster_")):
+    if module != "lightgbm" or not (
+        hasattr(model, "dump_model") or hasattr(type(model), "booster_")
+    ):
         raise TypeError(
             "model should be a lightgbm Booster, a fitted LGBM* estimator or its dump_model() "
             f"dict; got {type(model).__name__}"
@@ -188,7 +191,7 @@ def _flatten(root: dict, where: str) -> list[dict]:
 
 
 def _add_tree(
-    builder: TreeBuilder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
+    builder: _Builder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
 ) -> None:
     n = len(nodes)
     left = np.array([e["left"] for e in nodes], np.int64)
@@ -202,6 +205,10 @@ def _add_tree(
     for i, entry in enumerate(nodes):
         node = entry["node"]
         if left[i] < 0:
+            if node.get("leaf_coeff"):
+                raise ValueError(
+                    "linear trees (linear_tree=True) are not supported: refit without it"
+                )
             values[i, 0] = _number(field(node, "leaf_value", where), f"{where} leaf_value") * scale
             covers[i] = _number(node.get("leaf_count", 0), f"{where} leaf_count")
             continue
@@ -218,10 +225,10 @@ def _add_tree(
         thresholds[i], default_left[i] = _numeric_split(
             threshold, missing, bool(field(node, "default_left", where, bool)), where
         )
-    check_tree(left, right, features, n_features, where)
     if n == 1 and covers[0] <= 0:
         covers[0] = 1.0  # a one-leaf tree has no split for its cover to weigh
-    builder.add(
+    add_tree(
+        builder,
         left=left,
         right=right,
         features=features,
@@ -231,24 +238,34 @@ def _add_tree(
         leaf_values=values,
         output=output,
         cat_words=cat_words,
+        n_features=n_features,
+        where=where,
     )
 
 
 def _numeric_split(threshold: float, missing: str, left: bool, where: str) -> tuple[float, bool]:
-    """The spec threshold and default_left of a "<=" node with LightGBM's missing_type."""
+    """The spec threshold and default_left of a "<=" node with LightGBM's missing_type.
+
+    LightGBM reads every value in the zero band [-_ZERO, _ZERO] of a dense row as 0 before any
+    split, so the band goes wherever 0 goes: the threshold moves to the band's far edge."""
+    if np.isnan(threshold):
+        raise ValueError(f"malformed model dump: {where} has a NaN threshold")
+    with np.errstate(over="ignore"):  # beyond float32: every finite float32 is below it
+        t32 = float32_floor(np.array([threshold]))[0]
+    below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
+    zero_left = threshold >= 0
+    moved = max(t32, np.float32(_ZERO)) if zero_left else min(t32, below_band)
     if missing == "NaN":
-        return float32_not_above(np.array([threshold]))[0], left
+        return moved, left
     if missing == "None":  # NaN is read as 0
-        t32 = float32_not_above(np.array([threshold]))[0]
-        return t32, bool(0.0 <= t32)
+        return moved, zero_left
     if missing != "Zero":
         raise ValueError(f"malformed model dump: {where} has missing_type {missing!r}")
-    # NaN and [-_ZERO, _ZERO] go the default way: exact when that band touches that side
+    # NaN and the zero band go the default way: exact when the band touches that side
     if left and threshold >= -_ZERO:
-        return float32_not_above(np.array([max(threshold, _ZERO)]))[0], True
+        return max(t32, np.float32(_ZERO)), True
     if not left and threshold < _ZERO:
-        below_band = np.nextafter(np.float32(-_ZERO), np.float32(-np.inf))
-        return min(float32_not_above(np.array([threshold]))[0], below_band), False
+        return min(t32, below_band), False
     raise ValueError(
         f"{where} treats zero as missing (zero_as_missing=True) with a split the tree walk "
         "cannot express (zeros go the other way from their neighbours); refit with "

@@ -106,6 +106,15 @@ class TreeModel:
         batch = as_batch(read_array(X), self.input_shape, allow_nan=self.allow_nan)
         return np.asarray(self.ensemble.predict(batch, run_options(n_threads, memory_budget)))
 
+    def __getstate__(self) -> dict[str, object]:
+        return {"spec": self.spec, "output": self.output}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # a pickle is untrusted input: the core validates the spec's arrays again
+        if not isinstance(state, dict) or set(state) != {"spec", "output"}:
+            raise TypeError("TreeModel: invalid pickled state; expected a dict {spec, output}")
+        self.__init__(state["spec"], state["output"])  # type: ignore[misc, arg-type]
+
     def __repr__(self) -> str:
         return (
             f"TreeModel({self.spec.source or 'trees'}: {self.spec.n_trees} trees, "

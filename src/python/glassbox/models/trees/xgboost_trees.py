@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 
 from glassbox.models.trees._dump import (
-    TreeBuilder,
+    add_tree,
     bitset,
-    check_tree,
     field,
     float32_below,
     integer,
     numbers,
 )
+from glassbox.models.trees.sklearn_trees import _Builder
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: objective -> (base_score to margin, link, the transform XGBoost's predict applies)
@@ -145,14 +145,9 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
         )
     n_trees = len(trees)
     if last_iteration is not None:
-        indptr = numbers(
-            field(forest, "iteration_indptr", "gradient_booster.model", list),
-            "iteration_indptr",
-            np.int64,
-        )
-        n_trees = int(indptr[min(last_iteration, len(indptr) - 1)])
+        n_trees = min(_iteration_end(forest, last_iteration, n_outputs), len(trees))
 
-    builder = TreeBuilder()
+    builder = _Builder()
     for t in range(n_trees):
         scale = 1.0 if weights is None else float(weights[t])
         _add_tree(builder, trees[t], f"trees[{t}]", int(tree_info[t]), n_features, n_outputs, scale)
@@ -161,6 +156,8 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
         not isinstance(feature_names, list) or len(feature_names) != n_features
     ):
         feature_names = None
+    if not builder.outputs:
+        raise ValueError("the model has no trees: fit it (or keep at least one iteration)")
     return builder.spec(
         n_features,
         base,
@@ -175,6 +172,19 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
             "probabilities": not _margin_only(objective),
         },
     )
+
+
+def _iteration_end(forest: dict, iterations: int, n_outputs: int) -> int:
+    """The number of trees in the first ``iterations`` rounds (``iteration_indptr``, or, in
+    models from XGBoost < 2 without it, rounds of num_parallel_tree trees per output)."""
+    if "iteration_indptr" in forest:
+        indptr = numbers(forest["iteration_indptr"], "iteration_indptr", np.int64)
+        if len(indptr) == 0:
+            raise ValueError("malformed model dump: iteration_indptr is empty")
+        return int(indptr[min(iterations, len(indptr) - 1)])
+    params = field(forest, "gbtree_model_param", "gradient_booster.model", dict)
+    parallel = integer(params.get("num_parallel_tree", 1), "num_parallel_tree")
+    return iterations * max(parallel, 1) * n_outputs
 
 
 def _margin_only(objective: str) -> bool:
@@ -240,7 +250,7 @@ def _base_margin(text: Any, to_margin: str, n_outputs: int) -> np.ndarray:
 
 
 def _add_tree(
-    builder: TreeBuilder,
+    builder: _Builder,
     tree: Any,
     where: str,
     output: int,
@@ -279,7 +289,8 @@ def _add_tree(
             field(tree, "leaf_weights", where, list), f"{where}.leaf_weights", np.float64
         )
         index = np.where(leaf, right, 0)
-        if np.any(index < 0) or np.any(index[leaf] * width + width > len(leaf_weights)):
+        bad = np.any(index < 0) or np.any(index[leaf] * width + width > len(leaf_weights))
+        if bad or len(leaf_weights) % width:
             raise ValueError(f"malformed model dump: {where} has a leaf index outside leaf_weights")
         leaf_values = (
             leaf_weights.reshape(-1, width)[index] if len(leaf_weights) else np.zeros((n, width))
@@ -292,10 +303,10 @@ def _add_tree(
             raise ValueError(
                 f"malformed model dump: {where} adds into output {output} of {n_outputs}"
             )
-    check_tree(left, right, features, n_features, where)
-    if not (np.all(np.isfinite(leaf_values[leaf])) and np.all(np.isfinite(covers))):
-        raise ValueError(f"malformed model dump: {where} has a non-finite leaf value or cover")
-    thresholds = float32_below(conditions)
+    if np.any(np.isnan(conditions[~leaf])):
+        raise ValueError(f"malformed model dump: {where} has a NaN split_condition")
+    with np.errstate(over="ignore"):  # beyond float32: the library's float32 is infinite
+        thresholds = float32_below(conditions)
     default_left = default_left.astype(bool)
     cat_words = {}
     for node, categories in _categories(tree, where, n).items():
@@ -309,7 +320,8 @@ def _add_tree(
         default_left[node] = not default_left[node]
     if np.any((split_type == 1) & ~leaf & ~np.isin(np.arange(n), list(cat_words))):
         raise ValueError(f"malformed model dump: {where} has a categorical node without categories")
-    builder.add(
+    add_tree(
+        builder,
         left=left,
         right=right,
         features=features,
@@ -319,6 +331,8 @@ def _add_tree(
         leaf_values=leaf_values * scale,
         output=output,
         cat_words=cat_words,
+        n_features=n_features,
+        where=where,
     )
 
 
