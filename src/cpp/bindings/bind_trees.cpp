@@ -82,7 +82,7 @@ RowMatrixXf predict(const TreeEnsemble& model, const ConstRowRef& X, RunOptions 
 
 void bind_trees(py::module_& m) {
     py::class_<TreeEnsemble>(m, "TreeEnsemble")
-        .def(py::init(&make_ensemble), py::kw_only(), py::arg("n_features"), py::arg("n_outputs"),
+        .def(py::init(&make_ensemble), py::arg("n_features"), py::kw_only(), py::arg("n_outputs"),
              py::arg("tree_offsets"), py::arg("tree_outputs"), py::arg("tree_widths"),
              py::arg("children_left"), py::arg("children_right"), py::arg("features"),
              py::arg("thresholds"), py::arg("default_left"), py::arg("cat_starts"),
@@ -91,7 +91,7 @@ void bind_trees(py::module_& m) {
              py::arg("link") = "identity", py::arg("apply_link") = false,
              "A fitted tree ensemble from TreeEnsembleSpec arrays (validated: ValueError on "
              "any inconsistency). With apply_link, predict returns link(margin).")
-        .def("predict", &predict, py::arg("X"), default_options(),
+        .def("predict", &predict, py::arg("X"), py::kw_only(), default_options(),
              "The margin (or probabilities with apply_link) of X, (rows, n_outputs) float32.")
         .def_property_readonly("n_inputs", &TreeEnsemble::n_inputs)
         .def_property_readonly("n_outputs", &TreeEnsemble::n_outputs)

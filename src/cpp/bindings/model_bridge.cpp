@@ -77,8 +77,8 @@ ModelArg to_model(const py::object& model, Index n_inputs, Index n_outputs) {
     }
     if (!PyCallable_Check(model.ptr())) {
         throw py::type_error(
-            "model: expected a glassbox._core.Network, a glassbox._core.TreeEnsemble or a "
-            "callable");
+            "model: expected a glassbox._core.Network or a callable (or a "
+            "glassbox._core.TreeEnsemble)");
     }
     arg.owned = std::make_unique<PyCallableModel>(model, n_inputs, n_outputs);
     arg.model = arg.owned.get();

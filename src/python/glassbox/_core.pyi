@@ -438,8 +438,8 @@ def layer_features(
 class TreeEnsemble:
     def __init__(
         self,
-        *,
         n_features: int,
+        *,
         n_outputs: int,
         tree_offsets: NDArray[np.int64],
         tree_outputs: NDArray[np.int32],
@@ -459,7 +459,7 @@ class TreeEnsemble:
         link: str = "identity",
         apply_link: bool = False,
     ) -> None: ...
-    def predict(self, X: FloatArray, options: RunOptions = ...) -> FloatArray: ...
+    def predict(self, X: FloatArray, *, options: RunOptions = ...) -> FloatArray: ...
     @property
     def n_inputs(self) -> int: ...
     @property

@@ -299,3 +299,13 @@ def test_missing_values_reach_a_tree_model_that_routes_them():
     boosted = gb.from_trees(ensemble.GradientBoostingRegressor(n_estimators=3).fit(X, Y))
     with pytest.raises(ValueError, match="NaN"):
         gb.KernelShap(boosted, background=X[:10], n_samples=32, seed=0)(data[:4])
+
+
+def test_an_estimator_fitted_on_a_dataframe_is_explained_natively_on_its_values():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    estimator = ensemble.RandomForestRegressor(5, max_depth=4, random_state=0).fit(frame, Y)
+    exp = gb.KernelShap(estimator, background=frame.iloc[:20], n_samples=64, seed=0)(frame[:5])
+    total = exp.base_values + exp.values.sum(axis=1)
+    np.testing.assert_allclose(total, estimator.predict(frame[:5]), rtol=1e-5)
+    assert exp.feature_names == ["a", "b", "c", "d"]

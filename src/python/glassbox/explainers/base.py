@@ -54,8 +54,9 @@ from glassbox.errors import UnsupportedLayerError
 from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, accepts_missing, core_model, evaluate
 from glassbox.models.callable import CallableModel
-from glassbox.models.convert import Pending, convert
+from glassbox.models.convert import Pending, convert, native_trees
 from glassbox.models.native import NativeModel
+from glassbox.models.trees.model import TreeModel
 from glassbox.progress import ProgressArg, check_progress
 
 
@@ -118,8 +119,10 @@ def as_array(data: object) -> object:
 
 def is_python_model(model: object) -> bool:
     """A model glassbox always calls in Python: a function, an estimator, a ``wrap`` model; not
-    a native network nor a framework model that may be converted to one."""
-    if isinstance(model, (NativeModel, str, bytes)) or hasattr(model, "__fspath__"):
+    a native network or tree model, nor a model that may be converted to one."""
+    if isinstance(model, (NativeModel, TreeModel, str, bytes)) or hasattr(model, "__fspath__"):
+        return False
+    if native_trees(model) is not None:  # a scikit-learn tree model: evaluated natively
         return False
     for framework, base in (("torch", "nn.Module"), ("keras", "Model"), ("onnx", "ModelProto")):
         module = sys.modules.get(framework)

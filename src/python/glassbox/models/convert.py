@@ -106,7 +106,7 @@ def convert(
             "Model-agnostic methods (KernelShap, Lime, Occlusion, ...) accept any function."
         )
     if kind == "sklearn":
-        trees = _native_trees(model)
+        trees = native_trees(model)
         if trees is not None:
             return trees
     fn = _predict_function(model)
@@ -118,7 +118,7 @@ def convert(
     return _estimator(model, fn, sample_shape)
 
 
-def _native_trees(model: Any) -> TreeModel | None:
+def native_trees(model: Any) -> TreeModel | None:
     """A fitted scikit-learn tree model as the ``TreeModel`` computing what its
     ``predict_proba`` (classifiers) or ``predict`` gives, else None (not a tree model, not
     fitted, or outputs the native model does not give: an outlier score, a log-link
@@ -126,6 +126,8 @@ def _native_trees(model: Any) -> TreeModel | None:
     from glassbox.models.trees.sklearn_trees import SUPPORTED, spec_from_sklearn, two_class
 
     if type(model).__name__ not in SUPPORTED or not hasattr(model, "n_features_in_"):
+        return None
+    if framework(model) != "sklearn":
         return None
     try:
         spec = spec_from_sklearn(model)
@@ -271,4 +273,4 @@ def _keras_call(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     return call
 
 
-__all__ = ["Pending", "convert", "framework"]
+__all__ = ["Pending", "convert", "framework", "native_trees"]

@@ -104,7 +104,9 @@ class TreeModel:
         """The margin (or probabilities) of a batch ``X`` (n, n_inputs), float32 (n, n_outputs).
         Rows are rounded to float32 first, as the libraries' own tree walks see them."""
         batch = as_batch(read_array(X), self.input_shape, allow_nan=self.allow_nan)
-        return np.asarray(self.ensemble.predict(batch, run_options(n_threads, memory_budget)))
+        return np.asarray(
+            self.ensemble.predict(batch, options=run_options(n_threads, memory_budget))
+        )
 
     def __getstate__(self) -> dict[str, object]:
         return {"spec": self.spec, "output": self.output}
