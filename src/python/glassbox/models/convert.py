@@ -257,12 +257,12 @@ def native_network(
     argument: str = "model",
 ) -> NativeModel:
     """``model`` as a built ``NativeModel``: a NativeModel as it is, a torch module, Keras model
-        or scikit-learn MLP / linear model converted (``input_shape``, the per-sample shape, builds a
-        CNN converted without one). ``what`` names the caller and ``argument`` the model's argument in
-    the errors: TypeError for a model
-        with no network glassbox can run inside (a function, a tree ensemble, a wrapped callable, a
-        torch module with a layer the adapter cannot translate). ``built=False`` returns a lazy model
-        as it is (the caller builds it from its data)."""
+    or scikit-learn MLP / linear model converted (``input_shape``, the per-sample shape, builds a
+    CNN converted without one). ``what`` names the caller and ``argument`` the model's argument
+    in the errors: TypeError for a model with no network glassbox can run inside (a function, a
+    tree ensemble, a wrapped callable, a torch module with a layer the adapter cannot
+    translate). ``built=False`` returns a lazy model as it is (the caller builds it from its
+    data)."""
     shape = None if input_shape is None else check_sample_shape(input_shape)
     native, why = None, ""
     if isinstance(model, NativeModel):
