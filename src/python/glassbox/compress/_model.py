@@ -98,6 +98,8 @@ class Compression(Tabular):
         The pruning amount asked for (None for other probes).
     scales : dict
         Quantisation: per layer, the scale of each output channel (one value per tensor).
+    activation_scales : dict
+        Quantisation with ``activations=True``: per inserted ``fake_quant`` layer, its scale.
     removed_units : dict
         Structured and relevance pruning: per layer, the output units / filters zeroed.
     relevance : dict
@@ -111,6 +113,7 @@ class Compression(Tabular):
     bits: int = FLOAT_BITS
     amount: float | None = None
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    activation_scales: dict[str, np.ndarray] = field(default_factory=dict)
     removed_units: dict[str, np.ndarray] = field(default_factory=dict)
     relevance: dict[str, np.ndarray] = field(default_factory=dict)
 
