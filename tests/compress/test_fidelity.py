@@ -118,7 +118,7 @@ def test_models_of_another_interface_are_refused(mlp):
     other = gb.build_network(lenet_spec(seed=0, input_hw=16))
     with pytest.raises(ValueError, match="other: takes"):
         gb.compress.fidelity(model, other, X)
-    with pytest.raises(TypeError, match="other: compression probes"):
+    with pytest.raises(TypeError, match="other: compression needs a network"):
         gb.compress.fidelity(model, lambda X: X, X)
 
 

@@ -222,9 +222,31 @@ def test_bad_input_is_refused_with_a_clear_error(kwargs, error, match):
 
 
 def test_a_model_that_is_not_a_network_is_refused():
-    with pytest.raises(TypeError, match="model: compression probes change a native network"):
+    with pytest.raises(TypeError, match="model: compression needs a network it can look inside"):
         gb.compress.prune(gb.wrap(lambda X: X.sum(axis=1), n_inputs=3), 0.5)
     spec = gb.NetworkSpec(input_shape=(3,))
     spec.add("dense", "out", weight=np.ones((2, 3)), bias=None)
     with pytest.raises(ValueError, match="no hidden dense / conv2d layer"):
         gb.compress.prune(gb.build_network(spec), 0.5, method="relevance", data=np.ones((2, 3)))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_scaler_pipeline_is_pruned_on_the_estimators_own_coefficients():
+    """The scaler is a layer of its own, so magnitude pruning ranks the MLP's learned weights
+    (not weights rescaled by the features' units) and leaves the scaler alone."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) * np.array([1.0, 100.0, 0.01, 10.0, 1.0])
+    y = (X[:, 0] + X[:, 1] / 100 > 0).astype(int)
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=50, random_state=0))
+    pipe.fit(X, y)
+    pruned = gb.compress.prune(gb.from_sklearn(pipe, output="logits"), 0.4)
+    mlp = pipe[-1]
+    for i, coef in enumerate(mlp.coefs_):
+        weight = np.asarray(coef.T, np.float32)
+        mask = l1_unstructured_mask(weight, 0.4)
+        np.testing.assert_array_equal(pruned_weight(pruned, f"mlpclassifier.{i}"), weight * mask)
+    assert "standardscaler" not in pruned.sparsity

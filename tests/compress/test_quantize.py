@@ -118,3 +118,84 @@ def test_bad_bits_are_refused(bits, error):
         gb.compress.quantize(model, bits=bits)
     with pytest.raises(TypeError, match="per_channel"):
         gb.compress.quantize(model, per_channel="yes")
+
+
+def torch_activation_quantized(net: torch.nn.Module, X: np.ndarray, bits: int) -> np.ndarray:
+    """torch's post-training static quantisation, simulated: a per-tensor symmetric
+    MinMaxObserver on the input of every Linear / Conv2d, calibrated on X with the float model,
+    then each such input fake-quantised with the observer's scale (weights per channel)."""
+    import copy
+
+    qmin, qmax = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    net = copy.deepcopy(net)
+    observers, handles = {}, []
+    for name, module in affine_modules(net):
+        observer = MinMaxObserver(
+            dtype=torch.qint8 if bits <= 8 else torch.qint32,
+            qscheme=torch.per_tensor_symmetric,
+            quant_min=qmin,
+            quant_max=qmax,
+        )
+        observers[name] = observer
+        handles.append(module.register_forward_pre_hook(lambda m, a, o=observer: o(a[0])))
+    with torch.no_grad():
+        net(torch.from_numpy(X))
+    for handle in handles:
+        handle.remove()
+    for name, module in affine_modules(net):
+        scale = float(observers[name].calculate_qparams()[0])
+        module.weight.data = torch.from_numpy(torch_fake_quantized(module.weight.data, bits, True))
+        module.register_forward_pre_hook(
+            lambda m, a, s=scale: (torch.fake_quantize_per_tensor_affine(a[0], s, 0, qmin, qmax),)
+        )
+    with torch.no_grad():
+        return net(torch.from_numpy(X)).numpy()
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+def test_activation_quantisation_equals_torch_static_quantisation_simulated(torch_net, bits):
+    net, X = torch_net
+    model = gb.from_torch(net, input_shape=X.shape[1:])
+    quantized = gb.compress.quantize(model, bits=bits, activations=True, data=X)
+    expected = torch_activation_quantized(net, X, bits)
+    np.testing.assert_allclose(quantized.predict(X), expected, rtol=1e-5, atol=1e-5)
+    inserted = [layer for layer in quantized.spec.layers if layer.kind == "fake_quant"]
+    assert inserted[0].name == "input/quant"
+    assert len(inserted) == len(affine_modules(net))
+    assert set(quantized.compression.activation_scales) == {layer.name for layer in inserted}
+    # the quantisation is visible: coarser than the weight-only model's outputs
+    weights_only = gb.compress.quantize(model, bits=bits).predict(X)
+    assert not np.allclose(quantized.predict(X), weights_only, atol=1e-6)
+    assert model.spec.layers[0].kind != "fake_quant"  # the original is untouched
+
+
+def test_activation_quantisation_of_a_dag_shares_one_quantiser_per_tensor():
+    from cnn_nets import inception_spec
+
+    model = gb.build_network(inception_spec(seed=0))
+    X = np.random.default_rng(0).normal(size=(8, *model.input_shape)).astype(np.float32)
+    quantized = gb.compress.quantize(model, bits=8, activations=True, data=X)
+    spec = quantized.spec
+    sources = {
+        tuple(spec.layers[i].inputs)
+        for i, layer in enumerate(spec.layers)
+        if layer.kind in ("dense", "conv2d")
+    }
+    for (source,) in sources:  # every affine layer reads a quantiser
+        assert source == -1 or spec.layers[source].kind == "fake_quant"
+    names = [layer.name for layer in spec.layers if layer.kind == "fake_quant"]
+    assert len(names) == len(set(names))
+    # each quantiser's grid: outputs are whole multiples of its scale
+    for name, scale in quantized.compression.activation_scales.items():
+        out = gb.inspect.features(quantized, X, name)
+        np.testing.assert_allclose(out / scale, np.rint(out / scale), atol=1e-3)
+
+
+def test_activation_quantisation_needs_calibration_data():
+    model = gb.build_network(lenet_spec(seed=2, input_hw=16))
+    with pytest.raises(ValueError, match="data: activations=True needs calibration rows"):
+        gb.compress.quantize(model, activations=True)
+    with pytest.raises(ValueError, match="data"):
+        gb.compress.quantize(model, activations=True, data=np.ones((3, 5)))
+    with pytest.raises(TypeError, match="activations: expected True or False"):
+        gb.compress.quantize(model, activations="yes", data=np.ones((3, 1, 16, 16)))

@@ -274,7 +274,13 @@ def test_dataframe_names_flow_to_rules_slices_and_errors() -> None:
     assert d.slices.descriptions[0] == "city = B" and d.slices.error[0] == 1.0
     assert set(d.slices.features) == {"age", "income", "city"}
     assert any(s.startswith("age <= ") for s in d.slices.descriptions)
-    assert "city" in d.error_tree.note and all("city" not in r for r in d.error_tree.rules)
+    # the error tree splits on the categories too: the planted slice is its root split
+    assert d.error_tree.feature == "city = B" and d.error_tree.note == ""
+    frame_tree = d.error_tree.to_frame()
+    assert frame_tree["error_rate"].max() == 1.0
+    assert frame_tree.loc[frame_tree["error_rate"].idxmax(), "rule"] == "city = B"
+    assert frame_tree.loc[frame_tree["error_rate"].idxmin(), "rule"].startswith("city != B")
+    assert "|--- city = B" in str(d.error_tree)
     wrong = frame.index[frame["city"] == "B"]
     assert sorted(d.errors.to_frame()["index"]) == sorted(wrong.tolist())
     assert set(d.contrast.features) == {"age", "income", "city"}
@@ -397,3 +403,24 @@ def test_images_of_a_cnn_are_diagnosed_by_pixel(flat: bool) -> None:
     want = mean_difference(ig.values.reshape(200, -1).astype(np.float64), wrong)
     np.testing.assert_allclose(d.contrast.difference, want, atol=1e-6)
     assert len(d.contrast.features) == 256 and d.contrast.features[1] == "x0_0_1"
+
+
+def test_the_error_tree_splits_on_the_most_frequent_categories_of_a_wide_column():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    n = 2000
+    # 80 values; "v0" is frequent and holds every error, the rest share what is left
+    values = np.where(
+        rng.random(n) < 0.3, "v0", np.array([f"v{i}" for i in rng.integers(1, 80, n)])
+    )
+    frame = pd.DataFrame({"x": rng.normal(size=n), "code": values})
+    y = (frame["x"] > 0).astype(int).to_numpy()
+
+    def fn(df):
+        truth = df["x"].to_numpy() > 0
+        return _one_hot(truth ^ (df["code"].to_numpy() == "v0"))
+
+    d = gb.diagnose(gb.wrap(fn, n_inputs=2, n_outputs=2), frame, y, n_permutations=20)
+    assert d.error_tree.feature == "code = v0"
+    assert "most frequent values of code" in d.error_tree.note
+    assert len(d.error_tree.feature_names) == 1 + 50

@@ -58,4 +58,8 @@ def test_conserving_rules_keep_layer_sums(seed, d, which) -> None:
     sums = exp.conservation
     # relevance reaching a dead ReLU is dropped by the next layer (x = 0), so compare the input
     # with the first layer's output, which the rule under test maps one to one
-    np.testing.assert_allclose(sums[:, 0], sums[:, 1], rtol=1e-3, atol=1e-4 * np.abs(sums).max())
+    # The tolerance scales with the relevance moved, not its sum (which may cancel): the
+    # rules' stabiliser (1e-6 in a denominator, as Zennit's) keeps a unit whose weights are all
+    # near 0 from passing on all of its relevance.
+    moved = np.abs(exp.values).sum(axis=1)
+    assert np.all(np.abs(sums[:, 0] - sums[:, 1]) <= 1e-3 * np.abs(sums[:, 1]) + 1e-3 * moved)

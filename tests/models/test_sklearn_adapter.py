@@ -229,14 +229,26 @@ def test_multi_output_linear_regression() -> None:
     ],
     ids=["logreg", "mlp"],
 )
-def test_scaler_pipelines_are_folded(scalers: list[Any], make: Any) -> None:
+def test_scaler_pipelines_become_a_scaling_layer(scalers: list[Any], make: Any) -> None:
     X, y = _classification(3)
     X = X * np.array([1.0, 10.0, 0.1, 5.0, 1.0, 2.0]) + 3.0
     pipe = make_pipeline(*scalers, make()).fit(X, y)
     model = _check(pipe, X, "model", pipe.predict_proba(X))
     final_name = pipe.steps[-1][0]
-    assert model.layer_names[0].startswith(final_name)
-    assert not any("scaler" in name for name in model.layer_names)
+    scaler_names = "+".join(name for name, _ in pipe.steps[:-1])
+    assert model.layer_names[0] == scaler_names
+    assert model.spec.layers[0].kind == "batch_norm"
+    assert model.layer_names[1].startswith(final_name)
+    # the dense layers hold the estimator's own coefficients, not ones folded with the scaling
+    final = pipe.steps[-1][1]
+    first = final.coefs_[0].T if hasattr(final, "coefs_") else final.coef_
+    np.testing.assert_allclose(model.spec.layers[1].weights["weight"], first, rtol=1e-6)
+    # and the scaling layer is the scalers' transform
+    scaled = pipe[:-1].transform(X)
+    layer = model.spec.layers[0]
+    np.testing.assert_allclose(
+        X * layer.weights["scale"] + layer.weights["shift"], scaled, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_pipeline_with_passthrough_and_regressor() -> None:
@@ -244,7 +256,7 @@ def test_pipeline_with_passthrough_and_regressor() -> None:
     pipe = Pipeline([("skip", "passthrough"), ("scale", StandardScaler()), ("reg", Ridge())])
     pipe.fit(X * 4.0 - 1.0, y)
     model = _check(pipe, X * 4.0 - 1.0, "model", pipe.predict(X * 4.0 - 1.0))
-    assert model.layer_names == ["reg"]
+    assert model.layer_names == ["scale", "reg"]
 
 
 def test_unsupported_pipeline_steps_and_estimators() -> None:
@@ -314,3 +326,29 @@ def test_estimator_is_unchanged_and_pickle_round_trips() -> None:
     np.testing.assert_array_equal(clone.predict(X), model.predict(X))
     assert clone.output_names == ["a", "b", "c"]
     np.testing.assert_allclose(clone.predict(X), est.predict_proba(X), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.filterwarnings(CONVERGENCE)
+@pytest.mark.parametrize("composite", [None, "EpsilonPlus", "EpsilonAlpha2Beta1"])
+def test_lrp_on_a_pipeline_equals_lrp_with_the_scaling_folded(composite: str | None) -> None:
+    """The scaling layer changes no relevance: LRP's canonizer folds it into the first dense
+    layer, which gives the network the adapter used to build (scalers folded in)."""
+    X, y = _classification(3)
+    X = X * np.array([1.0, 10.0, 0.1, 5.0, 1.0, 2.0]) + 3.0
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier(hidden_layer_sizes=(5,), max_iter=40, random_state=0)
+    ).fit(X, y)
+    model = from_sklearn(pipe, output="logits")
+    folded = copy.deepcopy(model.spec)
+    scaling, first = folded.layers[0], folded.layers[1]
+    weight = first.weights["weight"].astype(np.float64)
+    first.weights["bias"] = (first.weights["bias"] + weight @ scaling.weights["shift"]).astype(
+        np.float32
+    )
+    first.weights["weight"] = (weight * scaling.weights["scale"][None, :]).astype(np.float32)
+    folded.layers[0] = gb.models.spec.LayerSpec("identity", scaling.name, list(scaling.inputs))
+    reference = gb.models.native.build_network(folded)
+    got = gb.LRP(model, composite=composite)(X[:20], target=1).values
+    want = gb.LRP(reference, composite=composite)(X[:20], target=1).values
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert np.abs(got).max() > 0

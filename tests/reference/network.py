@@ -194,6 +194,26 @@ def _clamp_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarra
     return g * np.where((x >= lo) & (x <= hi), 1.0, 0.0)
 
 
+def _fake_quant_levels(layer: LayerSpec, x: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """torch.fake_quantize_per_tensor_affine, zero point 0: rint(x * (1 / scale)) in float32,
+    and the signed range of ``bits`` bits."""
+    scale = np.float32(layer.params.get("scale", 1.0))
+    bits = int(layer.params.get("bits", 8))
+    q = np.rint(x.astype(np.float32) * (np.float32(1.0) / scale)).astype(np.float64)
+    return q, -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1
+
+
+def _fake_quant_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    q, low, high = _fake_quant_levels(layer, x)
+    return np.clip(q, low, high) * float(np.float32(layer.params.get("scale", 1.0)))
+
+
+def _fake_quant_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # torch's straight-through estimator: the gradient passes where the level is in range
+    q, low, high = _fake_quant_levels(layer, x)
+    return g * np.where((q >= low) & (q <= high), 1.0, 0.0)
+
+
 def _relu6(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0.0), 6.0)
 
@@ -644,6 +664,7 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "selu": (_selu_forward, _selu_backward),
     "mish": (_mish_forward, _mish_backward),
     "clamp": (_clamp_forward, _clamp_backward),
+    "fake_quant": (_fake_quant_forward, _fake_quant_backward),
     "hardsigmoid": (_hardsigmoid_forward, _hardsigmoid_backward),
     "hardswish": (_hardswish_forward, _hardswish_backward),
     "softmax": (_softmax_forward, _softmax_backward),

@@ -234,9 +234,14 @@ def pairs_frame(result: Any, kind: str, which: str) -> Any:
     return pd.DataFrame(columns)
 
 
-def tree_leaves(structure: Any, labels: Sequence[str]) -> tuple[list[int], list[list[str]]]:
+def tree_leaves(
+    structure: Any, labels: Sequence[str], indicators: Sequence[str | None] = ()
+) -> tuple[list[int], list[list[str]]]:
     """The leaves of a scikit-learn ``tree_`` (depth first, left first) and each one's path of
-    conditions ("name <= threshold" / "name > threshold", ``labels`` naming its features)."""
+    conditions ("name <= threshold" / "name > threshold", ``labels`` naming its features).
+    ``indicators[j]``, when given and not None, makes feature j a 0/1 indicator of the category
+    ``labels[j]`` ("city = B") of column ``indicators[j]`` ("city"): its conditions read
+    "city = B" and "city != B"."""
     leaves, paths = [], []
     stack: list[tuple[int, list[str]]] = [(0, [])]
     while stack:
@@ -246,9 +251,14 @@ def tree_leaves(structure: Any, labels: Sequence[str]) -> tuple[list[int], list[
             leaves.append(int(node))
             paths.append(conditions)
             continue
-        name, threshold = labels[structure.feature[node]], float(structure.threshold[node])
-        stack.append((right, [*conditions, f"{name} > {threshold:.6g}"]))
-        stack.append((left, [*conditions, f"{name} <= {threshold:.6g}"]))
+        feature = int(structure.feature[node])
+        name, threshold = labels[feature], float(structure.threshold[node])
+        if feature < len(indicators) and indicators[feature] is not None:
+            yes, no = name, name.replace(" = ", " != ", 1)
+        else:
+            yes, no = f"{name} > {threshold:.6g}", f"{name} <= {threshold:.6g}"
+        stack.append((right, [*conditions, yes]))
+        stack.append((left, [*conditions, no]))
     return leaves, paths
 
 

@@ -32,6 +32,10 @@ inline float tanh_softplus(float x) {
     return n / (n + 2.0f);
 }
 inline float relu6(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
+// The largest level of a signed `bits`-bit integer, 2^(bits-1) - 1 (bits in [2, 16]: exact).
+inline float fake_quant_high(ActivationScalars s) {
+    return static_cast<float>((1 << (static_cast<int>(s.b) - 1)) - 1);
+}
 
 using S = ActivationScalars;
 constexpr DeepLiftTrait kRescale = DeepLiftTrait::Rescale;
@@ -129,6 +133,26 @@ const auto& activation_table() {
             [](float x, S s) { return std::min(std::max(x, s.a), s.b); },  // NaN stays NaN
             [](float x, float, S s) { return x >= s.a && x <= s.b ? 1.0f : 0.0f; })  // torch
             .checked([](S s) { return s.a <= s.b ? nullptr : "'min' must be <= 'max'"; }),
+        activation(
+            // torch.fake_quantize_per_tensor_affine with zero point 0 (symmetric, signed):
+            // clamp(rint(x * (1 / scale)), -2^(bits-1), 2^(bits-1) - 1) * scale
+            "fake_quant", {{"scale", 1.0}, {"bits", 8.0}}, kRescale,
+            [](float x, S s) {
+                const float high = fake_quant_high(s);
+                return std::min(std::max(std::nearbyint(x * (1.0f / s.a)), -high - 1.0f), high) *
+                       s.a;
+            },
+            [](float x, float, S s) {  // torch's straight-through estimator: 1 inside the range
+                const float high = fake_quant_high(s);
+                const float q = std::nearbyint(x * (1.0f / s.a));
+                return q >= -high - 1.0f && q <= high ? 1.0f : 0.0f;
+            })
+            .checked([](S s) {
+                return !(s.a > 0.0f) ? "'scale' must be positive"
+                       : !(s.b >= 2.0f && s.b <= 16.0f && s.b == std::floor(s.b))
+                           ? "'bits' must be a whole number from 2 to 16"
+                           : nullptr;
+            }),
         activation(
             "hardsigmoid", {}, kRescale, [](float x, S) { return relu6(x + 3.0f) / 6.0f; },
             [](float x, float, S) { return x > -3.0f && x < 3.0f ? 1.0f / 6.0f : 0.0f; }),

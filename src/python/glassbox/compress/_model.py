@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassbox._validation import check_choice
-from glassbox.models.convert import convert
+from glassbox.models.convert import native_network
 from glassbox.models.layers import kinds_where
 from glassbox.models.native import NativeModel
 from glassbox.models.spec import LayerSpec, NetworkSpec
@@ -24,22 +24,11 @@ FLOAT_BITS = 32
 
 
 def native_model(model: object, X: object = None, what: str = "model") -> NativeModel:
-    """``model`` as a built native network (a torch / Keras / scikit-learn model is converted
-    once; a lazy one is built from ``X``), or a TypeError saying what is expected."""
-    shape = None if X is None else tuple(np.shape(X)[1:]) or None
-    try:
-        native = convert(model, shape, gradients=True, data="X")
-    except TypeError:
-        native = None
-    if not isinstance(native, NativeModel):
-        raise TypeError(
-            f"{what}: compression probes change a native network's weights; expected a "
-            "NativeModel (gb.from_torch / from_keras / from_onnx / from_sklearn) or a model "
-            f"they convert, got {type(model).__name__}"
-        )
-    if not native.built:
-        native.spec  # noqa: B018 - raises the clear "input shape not known yet" error
-    return native
+    """``model`` as a built native network (``models.convert.native_network``; a lazy one is
+    built for the samples of ``X``); ``what`` is the model's argument name in the errors."""
+    lazy = not isinstance(model, NativeModel) or not model.built
+    shape = tuple(np.shape(X)[1:]) or None if lazy and X is not None else None
+    return native_network(model, "compression", shape, argument=what)
 
 
 def affine_layers(spec: NetworkSpec) -> list[int]:
@@ -109,6 +98,8 @@ class Compression(Tabular):
         The pruning amount asked for (None for other probes).
     scales : dict
         Quantisation: per layer, the scale of each output channel (one value per tensor).
+    activation_scales : dict
+        Quantisation with ``activations=True``: per inserted ``fake_quant`` layer, its scale.
     removed_units : dict
         Structured and relevance pruning: per layer, the output units / filters zeroed.
     relevance : dict
@@ -122,6 +113,7 @@ class Compression(Tabular):
     bits: int = FLOAT_BITS
     amount: float | None = None
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    activation_scales: dict[str, np.ndarray] = field(default_factory=dict)
     removed_units: dict[str, np.ndarray] = field(default_factory=dict)
     relevance: dict[str, np.ndarray] = field(default_factory=dict)
 

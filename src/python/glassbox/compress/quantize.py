@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassbox._validation import check_int
+from glassbox._validation import as_batch, check_int
 from glassbox.compress._model import (
     CompressedModel,
     affine_layers,
@@ -15,6 +15,9 @@ from glassbox.compress._model import (
     replace_weights,
     select_layers,
 )
+from glassbox.data import read_array
+from glassbox.models.native import NativeModel
+from glassbox.models.spec import LayerSpec, NetworkSpec
 
 #: Bit widths ``quantize`` takes.
 MIN_BITS, MAX_BITS = 2, 16
@@ -48,6 +51,8 @@ def quantize(
     per_channel: bool = True,
     *,
     layers: str | list[str] | None = None,
+    activations: bool = False,
+    data: object = None,
 ) -> CompressedModel:
     """A copy of ``model`` whose dense / conv2d weights are fake-quantised to ``bits`` bits.
 
@@ -57,7 +62,16 @@ def quantize(
     whole tensor (``MinMaxObserver`` with ``per_tensor_symmetric``) is max(|min w|, |max w|) /
     ((qmax - qmin) / 2), and each weight becomes clamp(round(w / scale), qmin, qmax) * scale
     exactly as ``torch.fake_quantize_per_channel_affine`` (``per_tensor_affine``) computes it.
-    Biases stay float32, as in torch's quantised layers. Activations are not quantised.
+    Biases stay float32, as in torch's quantised layers.
+
+    With ``activations=True`` the input of every quantised layer is fake-quantised too, as an
+    integer kernel would read it: a ``fake_quant`` layer (``torch.fake_quantize_per_tensor_affine``
+    with zero point 0; its gradient is torch's straight-through estimator) is inserted before the
+    layer, one per distinct input tensor (the network's input included), with the scale a
+    ``MinMaxObserver(qscheme=per_tensor_symmetric)`` calibrated on ``data`` gives that tensor:
+    max(|min|, |max|) over every value of it on ``data`` (streamed in the core), / ((qmax - qmin)
+    / 2). The inserted layers are named ``"{input layer}/quant"`` (``"input/quant"`` for the
+    network's input).
 
     Parameters
     ----------
@@ -69,11 +83,16 @@ def quantize(
         One scale per output unit / filter, else one per layer.
     layers : str or list of str, optional
         The dense / conv2d layers to quantise (default: all).
+    activations : bool, default False
+        Also fake-quantise the inputs of those layers (needs ``data``).
+    data : array (n, *input_shape), optional
+        Calibration rows for the activation scales.
 
     Returns
     -------
     CompressedModel
-        ``.compression.scales`` holds each layer's scales and ``.compression.bits`` the width.
+        ``.compression.scales`` holds each layer's scales, ``.compression.bits`` the width and
+        ``.compression.activation_scales`` the scale of each inserted ``fake_quant`` layer.
 
     Examples
     --------
@@ -87,7 +106,14 @@ def quantize(
     bits = check_int(bits, "bits", MIN_BITS, MAX_BITS)
     if not isinstance(per_channel, (bool, np.bool_)):
         raise TypeError(f"per_channel: expected True or False, got {per_channel!r}")
-    native = native_model(model)
+    if not isinstance(activations, (bool, np.bool_)):
+        raise TypeError(f"activations: expected True or False, got {activations!r}")
+    if activations and data is None:
+        raise ValueError(
+            "data: activations=True needs calibration rows (data=X, the rows whose range of "
+            "each quantised layer's input fixes its scale)"
+        )
+    native = native_model(model, data if activations else None, what="model")
     spec = native.spec
     chosen = select_layers(spec, layers, affine_layers(spec))
     new, scales = {}, {}
@@ -96,5 +122,56 @@ def quantize(
         scales[spec.layers[i].name] = symmetric_scales(weight, bits, bool(per_channel))
         new[i] = {"weight": fake_quantize(weight, scales[spec.layers[i].name], bits)}
     quantised = replace_weights(spec, new)
-    record = describe(quantised, "quantize", bits=bits, scales=scales)
+    activation_scales: dict[str, np.ndarray] = {}
+    if activations:
+        quantised, activation_scales = _quantise_inputs(native, quantised, chosen, data, bits)
+    record = describe(
+        quantised, "quantize", bits=bits, scales=scales, activation_scales=activation_scales
+    )
     return compressed(quantised, record, native)
+
+
+def _quantise_inputs(
+    native: NativeModel, spec: NetworkSpec, chosen: list[int], data: object, bits: int
+) -> tuple[NetworkSpec, dict[str, np.ndarray]]:
+    """``spec`` with a calibrated ``fake_quant`` layer on the input of each chosen layer (one
+    per distinct input tensor), and those layers' scales by name."""
+    from glassbox.inspect import activations as activation_stats
+
+    sources = sorted({spec.layers[i].inputs[0] for i in chosen})
+    batch = as_batch(read_array(data), native.input_shape, "data")
+    ranges = {}
+    if -1 in sources:
+        ranges[-1] = np.array([batch.min(), batch.max()], dtype=np.float32)
+    hidden = [i for i in sources if i >= 0]
+    if hidden:
+        names = [native.layer_names[i] for i in hidden]
+        stats = activation_stats(native, batch, names, bins=1)
+        for i, low, high in zip(hidden, stats.min, stats.max, strict=True):
+            ranges[i] = np.array([low, high], dtype=np.float32)
+    names = {i: f"{spec.layers[i].name}/quant" if i >= 0 else "input/quant" for i in sources}
+    scales = {names[i]: symmetric_scales(ranges[i], bits, False) for i in sources}
+    taken = {layer.name for layer in spec.layers}
+    clash = sorted(taken & set(names.values()))
+    if clash:
+        raise ValueError(f"model: layer names {clash} are taken; rename them to quantise inputs")
+
+    layers: list[LayerSpec] = []
+    moved: dict[int, int] = {-1: -1}  # old index -> new index
+    quant_of: dict[int, int] = {}  # old source index -> index of its fake_quant layer
+
+    def add_quant(source: int) -> None:
+        scale = float(scales[names[source]][0])
+        params = {"scale": scale, "bits": bits}
+        layers.append(LayerSpec("fake_quant", names[source], [moved[source]], params, {}))
+        quant_of[source] = len(layers) - 1
+
+    if -1 in names:
+        add_quant(-1)
+    for i, layer in enumerate(spec.layers):
+        reads = [quant_of[j] if i in chosen else moved[j] for j in layer.inputs]
+        layers.append(LayerSpec(layer.kind, layer.name, reads, layer.params, layer.weights))
+        moved[i] = len(layers) - 1
+        if i in names:
+            add_quant(i)
+    return NetworkSpec(input_shape=tuple(spec.input_shape), layers=layers), scales

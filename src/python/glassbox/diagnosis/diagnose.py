@@ -145,6 +145,30 @@ def _rows_of(X: object) -> tuple[object, tuple[int, ...] | None]:
     return array.reshape(array.shape[0], -1), tuple(array.shape[1:])
 
 
+#: Categories of one non-numeric column the error tree may split on (the most frequent).
+MAX_TREE_CATEGORIES = 50
+
+
+def _categories(
+    batch: np.ndarray, names: list[str], coded: list[bool], decode: Any
+) -> tuple[list[tuple[int, float, str]], list[str]]:
+    """The error tree's category indicators: (column, code, "name = value") for the values of
+    each non-numeric column (its most frequent ``MAX_TREE_CATEGORIES``), and the columns whose
+    rarer values were left out."""
+    categories, capped = [], []
+    for j in (j for j, is_coded in enumerate(coded) if is_coded):
+        codes, counts = np.unique(batch[:, j], return_counts=True)
+        if len(codes) > MAX_TREE_CATEGORIES:
+            capped.append(names[j])
+            codes = np.sort(codes[np.argsort(-counts, kind="stable")[:MAX_TREE_CATEGORIES]])
+        values = decode(j, codes.astype(np.float32))
+        categories += [
+            (j, float(code), f"{names[j]} = {value}")
+            for code, value in zip(codes, values, strict=True)
+        ]
+    return categories, capped
+
+
 def _row_index(X: object, n: int) -> np.ndarray:
     """X's row labels: a pandas DataFrame's index, else positions."""
     if frame_kind(X) == "pandas":
@@ -396,7 +420,7 @@ def diagnose(
         decode=decode,
     )
     used = [j for j in range(d) if not coded[j]]
-    skipped = [names[j] for j in range(d) if coded[j]]
+    categories, capped = _categories(batch, names, coded, decode)
     tree = error_tree(
         batch,
         out.error,
@@ -406,7 +430,12 @@ def diagnose(
         max_depth=max_depth,
         min_size=min_size,
         seed=seed,
-        note=f"non-numeric columns not split on: {', '.join(skipped)}" if skipped else "",
+        categories=categories,
+        note=(
+            f"only the {MAX_TREE_CATEGORIES} most frequent values of {', '.join(capped)} split on"
+            if capped
+            else ""
+        ),
     )
     n_err = int(out.is_error.sum())
     plan = {"max_rows": max_rows, "n_permutations": n_permutations, "seed": seed}

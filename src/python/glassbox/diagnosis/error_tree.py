@@ -38,11 +38,13 @@ class ErrorTree(Tabular):
         The root's split (None: the tree is one leaf): rows with ``feature <= threshold`` go
         left.
     used : list of int
-        The columns of X the tree splits on (non-numeric DataFrame columns are left out).
+        The columns of X the tree may split on.
     note : str
         Why the tree is empty or what was left out ("" when nothing).
     feature_names : list of str
-        The names of the ``used`` columns: the tree's features, in its column order.
+        The tree's features, in its column order: the numeric columns of ``used`` by name, then
+        one 0/1 indicator per category of each non-numeric DataFrame column, named
+        "column = value" (a split on it reads "column = value" / "column != value").
     """
 
     tree: Any
@@ -114,16 +116,19 @@ def error_tree(
     min_size: int,
     seed: int,
     note: str = "",
+    categories: list[tuple[int, float, str]] = (),  # type: ignore[assignment]
 ) -> ErrorTree:
-    """Fit the tree to ``error`` (0/1, or |residual|) on the columns ``used`` of ``batch``."""
+    """Fit the tree to ``error`` (0/1, or |residual|) on the numeric columns ``used`` of
+    ``batch`` and on indicators of ``categories``: (column, code, "name = value") each."""
     try:
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     except ImportError as missing:
         raise ImportError("diagnose needs scikit-learn: pip install scikit-learn") from missing
     total = float(error.sum())
     overall = float(error.mean())
-    if not used or total == 0:
-        why = "no numeric feature to split on" if not used else "no errors to locate"
+    columns_used = sorted({*used, *(j for j, _, _ in categories)})
+    if not columns_used or total == 0:
+        why = "no feature to split on" if not columns_used else "no errors to locate"
         n = np.array([error.size], np.int64)
         return ErrorTree(
             None,
@@ -136,17 +141,19 @@ def error_tree(
             metric,
             None,
             np.nan,
-            used,
+            columns_used,
             "; ".join(filter(None, [note, why])),
         )
     classify = metric == "error_rate"
     kind = DecisionTreeClassifier if classify else DecisionTreeRegressor
     tree = kind(max_depth=max_depth, min_samples_leaf=min_size, random_state=seed)
-    columns = batch[:, used]
+    indicators = [(batch[:, j] == code).astype(np.float32) for j, code, _ in categories]
+    columns = np.column_stack([batch[:, used], *indicators]) if indicators else batch[:, used]
     tree.fit(columns, error.astype(np.int64) if classify else error)
     structure = tree.tree_
-    labels = [names[j] for j in used]
-    leaves, conditions = tree_leaves(structure, labels)
+    labels = [names[j] for j in used] + [label for _, _, label in categories]
+    of_column = [None] * len(used) + [names[j] for j, _, _ in categories]
+    leaves, conditions = tree_leaves(structure, labels, of_column)
     # the leaves' figures from the rows themselves (a classifier's node values are fractions)
     position = np.zeros(structure.node_count, dtype=np.int64)
     position[leaves] = np.arange(len(leaves))
@@ -166,7 +173,7 @@ def error_tree(
         metric=metric,
         feature=labels[root] if split else None,
         threshold=float(structure.threshold[0]) if split else np.nan,
-        used=list(used),
+        used=columns_used,
         note=note,
         feature_names=labels,
     )

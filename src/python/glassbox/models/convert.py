@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox._validation import check_int, layout_hint
+from glassbox._validation import check_int, check_sample_shape, layout_hint
 from glassbox.data import Schema
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
@@ -273,4 +273,45 @@ def _keras_call(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     return call
 
 
-__all__ = ["Pending", "convert", "framework", "native_trees"]
+__all__ = ["Pending", "convert", "framework", "native_network", "native_trees"]
+
+
+def native_network(
+    model: object,
+    what: str,
+    input_shape: object = None,
+    *,
+    built: bool = True,
+    argument: str = "model",
+) -> NativeModel:
+    """``model`` as a built ``NativeModel``: a NativeModel as it is, a torch module, Keras model
+    or scikit-learn MLP / linear model converted (``input_shape``, the per-sample shape, builds a
+    CNN converted without one). ``what`` names the caller and ``argument`` the model's argument
+    in the errors: TypeError for a model with no network glassbox can run inside (a function, a
+    tree ensemble, a wrapped callable, a torch module with a layer the adapter cannot
+    translate). ``built=False`` returns a lazy model as it is (the caller builds it from its
+    data)."""
+    shape = None if input_shape is None else check_sample_shape(input_shape)
+    native, why = None, ""
+    if isinstance(model, NativeModel):
+        native = model
+    elif not isinstance(model, CallableModel) and framework(model) is not None:
+        try:
+            converted = convert(model, shape, gradients=True)
+        except (TypeError, UnsupportedLayerError) as error:
+            # a layer or estimator the adapters cannot translate (the reason names it): glassbox
+            # could only call this model, as as_model would
+            converted, why = None, f" ({error})"
+        native = converted if isinstance(converted, NativeModel) else None
+    if native is None:
+        raise TypeError(
+            f"{argument}: {what} needs a network it can look inside (a glassbox NativeModel from "
+            "from_torch / from_keras / from_onnx / from_sklearn, a torch module, a Keras model "
+            f"or a scikit-learn MLP); got {type(model).__name__}, which glassbox can only "
+            f"call{why}"
+        )
+    if shape is not None:
+        native.build(shape)  # ValueError when a built model's input shape differs
+    if built:  # ValueError now (saying how to build it) for a lazy model
+        native.spec  # noqa: B018
+    return native

@@ -575,6 +575,12 @@ def _clamp_bounds(params: Mapping[str, Any]) -> tuple[float, float] | None:
 
 
 _activation(
+    "fake_quant",
+    "clamp(rint(x / scale), -2^(bits-1), 2^(bits-1) - 1) * scale (torch's symmetric per-tensor "
+    "fake quantisation; its gradient is the straight-through estimator)",
+    params={"scale": 1.0, "bits": 8},
+)
+_activation(
     "clamp",
     "min(max(x, min), max) (ReLU6, Hardtanh, torch.clamp, ONNX Clip)",
     params={"min": -np.inf, "max": np.inf},

@@ -2,8 +2,11 @@
 
 Supported: ``MLPClassifier`` / ``MLPRegressor``, the linear models listed in
 ``SUPPORTED_ESTIMATORS``, and a ``Pipeline`` of affine scalers (``SUPPORTED_SCALERS``) followed by
-one of them. Scalers are folded into the estimator's first dense layer, so the network reads the
-raw (unscaled) features.
+one of them. The scalers become one leading ``batch_norm`` layer (``x * scale + offset`` per
+feature, named after the scaler steps joined by ``+``), so the network reads the raw (unscaled)
+features and its dense layers hold the estimator's own coefficients (``coefs_`` / ``coef_``):
+weight statistics, pruning and quantisation see the weights the estimator learned. LRP's
+canonizer folds that layer into the first dense layer, as it folds any batch norm.
 
 Layer names: the estimator's name is its pipeline step name (or its class name in lower case, as
 ``make_pipeline`` names steps). A linear model is one dense layer with that name; an MLP has dense
@@ -123,9 +126,9 @@ def from_sklearn(
     _check_fitted(final, name)
     for step_name, scaler in scalers:
         _check_fitted(scaler, step_name)
-    scale, offset = _fold_scalers(scalers)
+    scaling = _scaling_layer(scalers)
     builder = _mlp if type(final).__name__ in ("MLPClassifier", "MLPRegressor") else _linear
-    spec, head, classifier, names = builder(final, name, scale, offset, output)
+    spec, head, classifier, names = builder(final, name, scaling, output)
     spec = apply_output(
         spec,
         output,
@@ -217,16 +220,29 @@ def _fold_scalers(scalers: list[tuple[str, Any]]) -> tuple[np.ndarray | float, n
     return scale, offset
 
 
-def _affine(
-    weight: np.ndarray,
-    bias: np.ndarray,
-    scale: np.ndarray | float,
-    offset: np.ndarray | float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fold the scaling ``x -> x * scale + offset`` into ``z = W x + b`` (float64)."""
-    weight = np.asarray(weight, np.float64)
-    offset = np.broadcast_to(np.asarray(offset, np.float64), (weight.shape[1],))
-    return weight * np.asarray(scale, np.float64), np.asarray(bias, np.float64) + weight @ offset
+# The scalers as (layer name, scale, offset), or None when the pipeline has no scaler.
+_Scaling = "tuple[str, np.ndarray | float, np.ndarray | float] | None"
+
+
+def _scaling_layer(scalers: list[tuple[str, Any]]) -> _Scaling:
+    if not scalers:
+        return None
+    scale, offset = _fold_scalers(scalers)
+    return "+".join(step_name for step_name, _ in scalers), scale, offset
+
+
+def _start(n_inputs: int, scaling: _Scaling) -> NetworkSpec:
+    """A spec of ``n_inputs`` features, beginning with the pipeline's scaling layer if any."""
+    spec = NetworkSpec(input_shape=(n_inputs,))
+    if scaling is not None:
+        name, scale, offset = scaling
+        spec.add(
+            "batch_norm",
+            name,
+            scale=np.broadcast_to(np.asarray(scale, np.float64), (n_inputs,)),
+            shift=np.broadcast_to(np.asarray(offset, np.float64), (n_inputs,)),
+        )
+    return spec
 
 
 def _feature_names_in(estimator: Any) -> list[str] | None:
@@ -250,9 +266,7 @@ def _class_names(estimator: Any) -> list[str] | None:
 _Built = tuple[NetworkSpec, "str | None", bool, "list[str] | None"]
 
 
-def _mlp(
-    est: Any, name: str, scale: np.ndarray | float, offset: np.ndarray | float, output: str
-) -> _Built:
+def _mlp(est: Any, name: str, scaling: _Scaling, output: str) -> _Built:
     hidden = _MLP_HIDDEN.get(est.activation, "unsupported")
     if hidden == "unsupported":
         raise UnsupportedLayerError(
@@ -260,12 +274,10 @@ def _mlp(
             f"supported: {', '.join(_MLP_HIDDEN)}"
         )
     n_in = int(est.coefs_[0].shape[0])
-    spec = NetworkSpec(input_shape=(n_in,))
+    spec = _start(n_in, scaling)
     last = len(est.coefs_) - 1
     for i, (coef, intercept) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
         weight, bias = np.asarray(coef, np.float64).T, np.asarray(intercept, np.float64)
-        if i == 0:
-            weight, bias = _affine(weight, bias, scale, offset)
         spec.add("dense", f"{name}.{i}", weight=weight, bias=bias)
         if i < last and hidden is not None:
             spec.add(hidden, f"{name}.{i}/{est.activation}")
@@ -287,9 +299,7 @@ def _mlp(
     return spec, head, classifier, _class_names(est) if classifier else None
 
 
-def _linear(
-    est: Any, name: str, scale: np.ndarray | float, offset: np.ndarray | float, output: str
-) -> _Built:
+def _linear(est: Any, name: str, scaling: _Scaling, output: str) -> _Built:
     kind = type(est).__name__
     coef = getattr(est, "coef_", None)
     if coef is None or not _is_linear_model(est):
@@ -304,8 +314,7 @@ def _linear(
     weight = np.atleast_2d(np.asarray(coef, np.float64))
     intercept = np.asarray(getattr(est, "intercept_", 0.0), np.float64)
     bias = np.broadcast_to(intercept, (weight.shape[0],)).copy()
-    weight, bias = _affine(weight, bias, scale, offset)
-    spec = NetworkSpec(input_shape=(int(weight.shape[1]),))
+    spec = _start(int(weight.shape[1]), scaling)
     spec.add("dense", name, weight=weight, bias=bias)
     if kind in LINEAR_REGRESSORS:
         return spec, None, False, None
