@@ -30,7 +30,8 @@ def leaf_of(spec, tree: int, row: np.ndarray) -> int:
     node = int(spec.tree_offsets[tree])
     while int(spec.features[node]) >= 0:
         value = float(row[int(spec.features[node])])
-        node = int(spec.children_left[node] if goes_left(spec, node, value) else spec.children_right[node])
+        left = goes_left(spec, node, value)
+        node = int(spec.children_left[node] if left else spec.children_right[node])
     return node
 
 
