@@ -97,7 +97,26 @@ def shapley(cls: type, extra: dict, **valid: list[int]) -> Case:
     )
 
 
+def _forest() -> object:
+    """A tiny native random forest of K classes on rows of width D."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rows = np.random.default_rng(1).normal(size=(30, D))
+    forest = RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0)
+    return gb.from_trees(forest.fit(rows, np.arange(30) % K))
+
+
+FOREST = _forest()
+
 CASES: dict[str, Case] = {
+    "TreeShap": Case(
+        explainer(gb.TreeShap, FOREST, X[:2], background=B), {**COMMON, **TARGET}, gb.TreeShap
+    ),
+    "TreeShapInteractions": Case(
+        explainer(gb.TreeShapInteractions, FOREST, X[:2]),
+        {**COMMON, **TARGET},
+        gb.TreeShapInteractions,
+    ),
     "Saliency": gradient(gb.Saliency),
     "InputXGradient": gradient(gb.InputXGradient),
     "DeepLift": gradient(gb.DeepLift),

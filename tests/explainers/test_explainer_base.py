@@ -33,6 +33,15 @@ def _cnn() -> Any:
     return CNN
 
 
+def _forest() -> Any:
+    """A small native random forest on the MLP's rows (5 inputs, 3 classes)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    y = np.arange(len(BACKGROUND)) % 3
+    forest = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0)
+    return gb.from_trees(forest.fit(BACKGROUND, y))
+
+
 # class -> (model, constructor arguments, call arguments besides X and target, Explanation.method)
 CASES: dict[type, tuple[Callable[[], Any], dict[str, Any], dict[str, Any], str]] = {
     gb.Saliency: (_mlp, {"abs": False}, {}, "saliency"),
@@ -104,6 +113,13 @@ CASES: dict[type, tuple[Callable[[], Any], dict[str, Any], dict[str, Any], str]]
         {},
         "permutation_shapley",
     ),
+    gb.TreeShap: (
+        _forest,
+        {"background": BACKGROUND[:10], "feature_perturbation": "interventional"},
+        {},
+        "tree_shap",
+    ),
+    gb.TreeShapInteractions: (_forest, {}, {}, "tree_shap_interactions"),
 }
 
 
@@ -246,6 +262,9 @@ def test_the_model_is_checked_in_one_place(cls: type) -> None:
     function = gb.wrap(lambda A: A[:, :3], n_inputs=5)
     if cls.needs_network:
         with pytest.raises(TypeError, match="native network"):
+            cls(function, **kwargs)
+    elif issubclass(cls, gb.TreeShap):  # TreeSHAP reads the trees: a function has none
+        with pytest.raises(TypeError, match="explains tree ensembles"):
             cls(function, **kwargs)
     else:
         explainer = cls(function, **kwargs)
