@@ -22,22 +22,28 @@ void bind_treeshap(py::module_& m) {
     m.def(
         "tree_shap",
         [](const TreeEnsemble& model, const ConstRowRef& X, const std::string& mode,
-           const ConstRowRef& background, bool probabilities, RunOptions options) {
+           const ConstRowRef& background, bool probabilities, const std::string& tables,
+           RunOptions options) {
             require(mode == "tree_path_dependent" || mode == "interventional" ||
                         mode == "interactions",
                     "mode: expected 'tree_path_dependent', 'interventional' or 'interactions', "
                     "got '" + mode + "'");
+            require(tables == "auto" || tables == "always" || tables == "never",
+                    "tables: expected 'auto', 'always' or 'never', got '" + tables + "'");
+            const trees::TableUse use = tables == "always"  ? trees::TableUse::always
+                                        : tables == "never" ? trees::TableUse::never
+                                                            : trees::TableUse::automatic;
             JobScope job(options);
             py::gil_scoped_release release;
             if (mode == "interventional") {
                 return trees::tree_shap_interventional(model, X, background, probabilities,
-                                                       options);
+                                                       use, options);
             }
-            if (mode == "interactions") return trees::tree_shap_interactions(model, X, options);
-            return trees::tree_shap_path(model, X, options);
+            if (mode == "interactions") return trees::tree_shap_interactions(model, X, use, options);
+            return trees::tree_shap_path(model, X, use, options);
         },
         py::arg("model"), py::kw_only(), py::arg("X"), py::arg("mode"), py::arg("background"),
-        py::arg("probabilities") = false, default_options());
+        py::arg("probabilities") = false, py::arg("tables") = "auto", default_options());
 }
 
 }  // namespace glassbox::bindings

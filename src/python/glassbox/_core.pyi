@@ -484,5 +484,6 @@ def tree_shap(
     mode: str,
     background: FloatArray,
     probabilities: bool = False,
+    tables: str = "auto",
     options: RunOptions = ...,
 ) -> TreeShapResult: ...

@@ -156,19 +156,11 @@ TreeEnsemble::TreeEnsemble(TreeEnsembleArrays arrays, bool apply_link)
                                             std::to_string(end - begin - reached) +
                                             " nodes not reachable from its root");
     }
-}
-
-std::int32_t TreeEnsemble::next(std::int32_t node, float value) const {
-    const bool left = [&] {
-        if (std::isnan(value)) return a_.default_left[node] != 0;
-        const std::int64_t start = a_.cat_starts[node];
-        if (start < 0) return value <= a_.thresholds[node];
-        const float limit = 32.0f * static_cast<float>(a_.cat_counts[node]);
-        if (!(value >= 0.0f) || value >= limit || value != std::floor(value)) return false;
-        const auto category = static_cast<std::uint32_t>(value);
-        return ((a_.cat_bitsets[start + category / 32] >> (category % 32)) & 1u) != 0;
-    }();
-    return left ? a_.children_left[node] : a_.children_right[node];
+    splits_.resize(a_.features.size());
+    for (std::size_t i = 0; i < splits_.size(); ++i) {
+        splits_[i] = {a_.thresholds[i], a_.children_left[i], a_.children_right[i],
+                      a_.default_left[i], static_cast<std::uint8_t>(a_.cat_starts[i] >= 0)};
+    }
 }
 
 std::int32_t TreeEnsemble::leaf(Index t, const float* row) const {

@@ -9,6 +9,7 @@
 
 #include "core/model.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -67,9 +68,32 @@ public:
     std::int32_t leaf(Index t, const float* row) const;
 
 private:
+    // The split of a node packed in 16 bytes, so a walk reads one cache line per node (the
+    // arrays keep the same numbers).
+    struct Split {
+        float threshold;
+        std::int32_t left, right;
+        std::uint8_t default_left, categorical;
+    };
     TreeEnsembleArrays a_;
+    std::vector<Split> splits_;
     Index max_depth_ = 0;
     bool apply_link_ = false;
 };
+
+// Inline: every walk (predict, TreeSHAP) calls it once per node.
+inline std::int32_t TreeEnsemble::next(std::int32_t node, float value) const {
+    const Split& split = splits_[node];
+    const bool left = [&] {
+        if (std::isnan(value)) return split.default_left != 0;
+        if (!split.categorical) return value <= split.threshold;
+        const float limit = 32.0f * static_cast<float>(a_.cat_counts[node]);
+        if (!(value >= 0.0f) || value >= limit || value != std::floor(value)) return false;
+        const auto category = static_cast<std::uint32_t>(value);
+        return ((a_.cat_bitsets[a_.cat_starts[node] + category / 32] >> (category % 32)) & 1u) !=
+               0;
+    }();
+    return left ? split.left : split.right;
+}
 
 }  // namespace glassbox

@@ -19,6 +19,11 @@
 
 namespace glassbox::trees {
 
+// Whether leaf tables (treeshap_tables.hpp) replace the per-row walks: where the cost estimate
+// says they are faster (automatic), on every tree small enough (always), or nowhere (never).
+// The values agree to rounding; tests compare them.
+enum class TableUse { automatic, always, never };
+
 struct TreeShapResult {
     // (n, d * k): value of feature f for output o at column f * k + o; interactions: (n, d * d * k)
     // with (i, j, o) at (i * d + j) * k + o.
@@ -28,17 +33,17 @@ struct TreeShapResult {
 };
 
 // Path-dependent TreeSHAP of the raw margin.
-TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
+TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X, TableUse use,
                               const RunOptions& options);
 // Path-dependent SHAP interaction values of the raw margin.
 TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowRef& X,
-                                      const RunOptions& options);
+                                      TableUse use, const RunOptions& options);
 // Interventional TreeSHAP against `background`. With `probabilities` (a logistic link only) each
 // (row, background row) pair's margin attributions are rescaled by
 // (sigmoid(f(x)) - sigmoid(f(z))) / (f(x) - f(z)), as shap's model_output="probability" does.
 TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRowRef& X,
                                         const ConstRowRef& background, bool probabilities,
-                                        const RunOptions& options);
+                                        TableUse use, const RunOptions& options);
 
 namespace detail {
 // The cover-weighted expected value of every output (shap's expected_value for path-dependent).
@@ -50,21 +55,23 @@ constexpr Index kRowsPerChunk = 16;
 // Runs `chunk_work(begin, end)` over rows [0, n) in parallel chunks (each allocates its own
 // scratch), with progress and interruption.
 template <class ChunkWork>
-void for_each_chunk(Index n, const RunOptions& options, ChunkWork&& chunk_work);
+void for_each_chunk(Index n, const RunOptions& options, ChunkWork&& chunk_work,
+                    Index rows_per_chunk = kRowsPerChunk);
 }  // namespace detail
 
 template <class ChunkWork>
-void detail::for_each_chunk(Index n, const RunOptions& options, ChunkWork&& chunk_work) {
-    const Index chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
+void detail::for_each_chunk(Index n, const RunOptions& options, ChunkWork&& chunk_work,
+                            Index rows_per_chunk) {
+    const Index chunks = (n + rows_per_chunk - 1) / rows_per_chunk;
     add_progress_total(options, n);
     ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team_size(options.n_threads, chunks))
     for (Index c = 0; c < chunks; ++c) {
         errors.run([&] {
             check_interrupt(options);
-            const Index end = std::min(n, (c + 1) * kRowsPerChunk);
-            chunk_work(c * kRowsPerChunk, end);
-            report_progress(options, end - c * kRowsPerChunk);
+            const Index end = std::min(n, (c + 1) * rows_per_chunk);
+            chunk_work(c * rows_per_chunk, end);
+            report_progress(options, end - c * rows_per_chunk);
         });
     }
     errors.rethrow();

@@ -6,7 +6,9 @@
 // so one walk over the nodes where x or z may go, returning the leaves' sums of both weights,
 // gives every feature's value (shap's tree_shap_indep computes the same sums iteratively).
 #include "core/trees/treeshap.hpp"
+#include "core/trees/treeshap_tables.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -20,6 +22,8 @@ struct PairWalker {
     Index stride;
     const float* x;
     const float* z;
+    const std::uint64_t* x_left;  // null, or bit `node` set where x goes left (precomputed)
+    const std::uint64_t* z_left;  // the same for z
     double* phi;  // (d, k) of this pair
     Index k;
     std::int32_t first_output, width;
@@ -28,8 +32,28 @@ struct PairWalker {
 
     // Adds into pos / neg (width each) the sums over the leaves below `node` of v * weight for
     // a feature of A (pos) and of B (neg), with `na` / `nb` features already in A / B.
+    std::int32_t next(const std::uint64_t* bits, const float* row, std::int32_t node,
+                      std::int32_t f) const {
+        if (!bits) return model.next(node, row[f]);
+        return (bits[node >> 6] >> (node & 63)) & 1u ? a.children_left[node]
+                                                       : a.children_right[node];
+    }
+
     void walk(std::int32_t node, int level, int na, int nb, double* pos, double* neg) const {
-        const std::int32_t f = a.features[node];
+        std::int32_t f = a.features[node];
+        std::int32_t to_x = 0, to_z = 0;
+        // Down the nodes where one child is all the pair can reach.
+        for (; f >= 0; f = a.features[node]) {
+            to_x = side[f] == 2 ? -1 : next(x_left, x, node, f);
+            to_z = side[f] == 1 ? -1 : next(z_left, z, node, f);
+            if (to_z < 0 || to_x == to_z) {
+                node = to_x;
+            } else if (to_x < 0) {
+                node = to_z;
+            } else {
+                break;
+            }
+        }
         if (f < 0) {
             const double* leaf = a.values.data() + a.value_offsets[node];
             if (na > 0) {
@@ -42,10 +66,6 @@ struct PairWalker {
             }
             return;
         }
-        const std::int32_t to_x = model.next(node, x[f]);
-        const std::int32_t to_z = model.next(node, z[f]);
-        if (to_x == to_z || side[f] == 1) return walk(to_x, level + 1, na, nb, pos, neg);
-        if (side[f] == 2) return walk(to_z, level + 1, na, nb, pos, neg);
         double* x_pos = sums.data() + static_cast<std::size_t>(level) * 4 * width;
         double* x_neg = x_pos + width;
         double* z_pos = x_neg + width;
@@ -80,11 +100,23 @@ std::vector<double> leaf_weights(Index max_depth) {
 
 double sigmoid(double m) { return 1.0 / (1.0 + std::exp(-m)); }
 
+// Sets bit `node` of `bits` (zeroed, one per node) for every split that sends `row` left.
+void left_bits(const TreeEnsemble& model, const float* row, std::uint64_t* bits) {
+    const TreeEnsembleArrays& a = model.arrays();
+    const auto n_nodes = static_cast<std::int32_t>(a.features.size());
+    for (std::int32_t node = 0; node < n_nodes; ++node) {
+        const std::int32_t f = a.features[node];
+        if (f >= 0 && model.next(node, row[f]) == a.children_left[node]) {
+            bits[node >> 6] |= std::uint64_t{1} << (node & 63);
+        }
+    }
+}
+
 }  // namespace
 
 TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRowRef& X,
                                         const ConstRowRef& background, bool probabilities,
-                                        const RunOptions& options) {
+                                        TableUse use, const RunOptions& options) {
     const Index n = X.rows(), d = model.n_inputs(), k = model.n_outputs(), m = background.rows();
     require(X.cols() == d, "X: expected " + std::to_string(d) + " columns, got " +
                                std::to_string(X.cols()));
@@ -116,27 +148,81 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
     result.values = RowMatrixXd::Zero(n, d * k);
     result.fx.resize(n, k);
 
-    detail::for_each_chunk(n, options, [&](Index begin, Index end) {
+    // Leaf tables average over the background for every row at once; shap's probability
+    // rescaling depends on each pair's margins, so it keeps the per-pair walks.
+    const detail::LeafPaths paths = detail::leaf_paths(model);
+    const auto kind = detail::TableKind::interventional;
+    detail::TablePlan plan = detail::plan_tables(
+        model, paths, kind, n, m, std::vector<Index>(static_cast<std::size_t>(model.n_trees()), 1),
+        use, options);
+    if (logistic) {
+        std::fill(plan.tabled.begin(), plan.tabled.end(), 0);
+        plan.block_ends = {model.n_trees()};
+    }
+    // Where every background row goes at every node, as bits, when the walks need them, are
+    // enough to repay a pass over every node (each pair's walk visits about 4 nodes per level)
+    // and the bits fit the budget; else the walks evaluate the splits on z as on x.
+    const auto n_nodes = static_cast<Index>(a.features.size());
+    const Index words = (n_nodes + 63) / 64;
+    std::vector<std::uint64_t> z_left;
+    const bool any_walks = std::find(plan.tabled.begin(), plan.tabled.end(), 0) != plan.tabled.end();
+    const double visits = 4.0 * static_cast<double>(n) * static_cast<double>(model.n_trees()) *
+                          static_cast<double>(model.max_depth() + 1);
+    if (any_walks && visits >= static_cast<double>(n_nodes) &&
+        bytes_of(mul_count(m, words, "background"), 8) <=
+                         std::max<std::size_t>(options.memory_budget, std::size_t{64} << 20)) {
+        z_left.assign(static_cast<std::size_t>(m * words), 0);
+#pragma omp parallel for schedule(static) num_threads(team_size(options.n_threads, m))
+        for (Index j = 0; j < m; ++j) {
+            left_bits(model, background.row(j).data(), z_left.data() + j * words);
+        }
+    }
+    detail::for_each_block(model, paths, kind, plan, n, background, options,
+                           [&](const detail::LeafTables& tables, Index t0, Index t1, Index begin,
+                               Index end) {
         const Index rows = end - begin;
+        detail::TableScratch table_scratch;
         std::vector<std::uint8_t> side(static_cast<std::size_t>(d), 0);
         const std::size_t width_max = static_cast<std::size_t>(k);
         std::vector<double> sums(static_cast<std::size_t>(model.max_depth() + 2) * 4 * width_max);
         std::vector<double> pos(width_max), neg(width_max);
-        // per row of the chunk: its margin, and (logistic) one background row's values
-        RowMatrixXd fx(rows, k), pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
+        // per row of the chunk: its margin, the walks' sums over the background, and
+        // (logistic) one background row's values
+        RowMatrixXd fx(rows, k), walked = RowMatrixXd::Zero(rows, d * k),
+                                 pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
         for (Index r = begin; r < end; ++r) {
             detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
         }
-        for (Index j = 0; j < m; ++j) {
+        // The rows' directions too, when the background's are precomputed.
+        std::vector<std::uint64_t> x_left(z_left.empty() ? 0 : static_cast<std::size_t>(rows * words));
+        for (Index r = 0; r < rows && !z_left.empty(); ++r) {
+            left_bits(model, X.row(begin + r).data(), x_left.data() + r * words);
+        }
+        const bool walks = std::find(plan.tabled.begin() + t0, plan.tabled.begin() + t1, 0) !=
+                           plan.tabled.begin() + t1;
+        for (Index j = 0; j < m && walks; ++j) {
             // Trees outer, the chunk's rows inner: a tree stays in cache for all of them (each
             // row still adds its (background row, tree) pairs in the same order).
-            for (Index t = 0; t < model.n_trees(); ++t) {
+            for (Index t = t0; t < t1; ++t) {
+                if (plan.tabled[t]) continue;
                 for (Index r = begin; r < end; ++r) {
-                    double* target =
-                        logistic ? pair.row(r - begin).data() : result.values.row(r).data();
-                    const PairWalker walker{model, a, weights, stride, X.row(r).data(),
-                                            background.row(j).data(), target, k, a.tree_outputs[t],
-                                            a.tree_widths[t], side, sums};
+                    double* target = logistic ? pair.row(r - begin).data()
+                                              : walked.row(r - begin).data();
+                    const PairWalker walker{model,
+                                            a,
+                                            weights,
+                                            stride,
+                                            X.row(r).data(),
+                                            background.row(j).data(),
+                                            z_left.empty() ? nullptr
+                                                           : x_left.data() + (r - begin) * words,
+                                            z_left.empty() ? nullptr : z_left.data() + j * words,
+                                            target,
+                                            k,
+                                            a.tree_outputs[t],
+                                            a.tree_widths[t],
+                                            side,
+                                            sums};
                     walker.walk(static_cast<std::int32_t>(a.tree_offsets[t]), 0, 0, 0, pos.data(),
                                 neg.data());
                 }
@@ -144,11 +230,11 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
             if (!logistic) continue;
             // shap's rescaling of the margin attributions to the probability difference (the
             // slope of the sigmoid where the margins coincide, its limit).
-            for (Index r = begin; r < end; ++r) {
-                double* phi = result.values.row(r).data();
-                double* values = pair.row(r - begin).data();
+            for (Index r = 0; r < rows; ++r) {
+                double* phi = walked.row(r).data();
+                double* values = pair.row(r).data();
                 for (Index o = 0; o < k; ++o) {
-                    const double fr = fx(r - begin, o), fz = bg_margin(j, o), gap = fr - fz;
+                    const double fr = fx(r, o), fz = bg_margin(j, o), gap = fr - fz;
                     const double scale = gap != 0 ? (sigmoid(fr) - sigmoid(fz)) / gap
                                                   : sigmoid(fz) * (1 - sigmoid(fz));
                     for (Index f = 0; f < d; ++f) phi[f * k + o] += scale * values[f * k + o];
@@ -156,8 +242,17 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
                 std::fill(values, values + d * k, 0.0);
             }
         }
+        for (Index r = begin; r < end && walks; ++r) {
+            result.values.row(r) += walked.row(r - begin) / static_cast<double>(m);
+        }
+        for (Index t = t0; t < t1; ++t) {
+            if (plan.tabled[t]) {
+                detail::add_rows_from_tables(model, paths, tables, kind, t, X, begin, end,
+                                             result.values, table_scratch);
+            }
+        }
         for (Index r = begin; r < end; ++r) {
-            result.values.row(r) /= static_cast<double>(m);
+            if (t1 < model.n_trees()) break;
             for (Index o = 0; o < k; ++o) {
                 const double margin = fx(r - begin, o);
                 result.fx(r, o) = logistic ? sigmoid(margin) : margin;

@@ -2,6 +2,7 @@
 // treeshap_linear.cpp), the cover-weighted expected value, and the margin of one row.
 #include "core/trees/treeshap.hpp"
 #include "core/trees/treeshap_linear.hpp"
+#include "core/trees/treeshap_tables.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -68,7 +69,7 @@ RowMatrixXd detail::expected_values(const TreeEnsemble& model) {
     return base;
 }
 
-TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
+TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X, TableUse use,
                               const RunOptions& options) {
     require(X.cols() == model.n_inputs(), "X: expected " + std::to_string(model.n_inputs()) +
                                               " columns, got " + std::to_string(X.cols()));
@@ -78,16 +79,30 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
     result.values = RowMatrixXd::Zero(n, d * k);
     result.fx.resize(n, k);
     const detail::LinearRule rule(model.max_depth());
-    detail::for_each_chunk(n, options, [&](Index begin, Index end) {
+    const detail::LeafPaths paths = detail::leaf_paths(model);
+    const auto kind = detail::TableKind::values;
+    const detail::TablePlan plan = detail::plan_tables(
+        model, paths, kind, n, 0, std::vector<Index>(static_cast<std::size_t>(model.n_trees()), 1),
+        use, options);
+    detail::for_each_block(model, paths, kind, plan, n, X.topRows(0), options,
+                           [&](const detail::LeafTables& tables, Index t0, Index t1, Index begin,
+                               Index end) {
         detail::LinearScratch scratch;
+        detail::TableScratch table_scratch;
         // Trees outer, the chunk's rows inner: a tree stays in cache for all of them (each
         // row still adds its trees in order, so the sums do not depend on the chunking).
-        for (Index t = 0; t < model.n_trees(); ++t) {
+        for (Index t = t0; t < t1; ++t) {
+            if (plan.tabled[t]) {
+                detail::add_rows_from_tables(model, paths, tables, kind, t, X, begin, end,
+                                             result.values, table_scratch);
+                continue;
+            }
             for (Index r = begin; r < end; ++r) {
                 detail::linear_tree_values(model, rule, t, X.row(r).data(),
                                            result.values.row(r).data(), scratch);
             }
         }
+        if (t1 < model.n_trees()) return;
         for (Index r = begin; r < end; ++r) {
             detail::margin(model, X.row(r).data(), result.fx.row(r).data());
         }
@@ -96,7 +111,7 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X,
 }
 
 TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowRef& X,
-                                      const RunOptions& options) {
+                                      TableUse use, const RunOptions& options) {
     require(X.cols() == model.n_inputs(), "X: expected " + std::to_string(model.n_inputs()) +
                                               " columns, got " + std::to_string(X.cols()));
     const Index n = X.rows(), d = model.n_inputs(), k = model.n_outputs();
@@ -109,14 +124,26 @@ TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowR
     result.values = RowMatrixXd::Zero(n, d * d * k);
     result.fx.resize(n, k);
     const detail::LinearRule rule(model.max_depth());
-    detail::for_each_chunk(n, options, [&](Index begin, Index end) {
+    const detail::LeafPaths paths = detail::leaf_paths(model);
+    const auto kind = detail::TableKind::pairs;
+    std::vector<Index> walks(used.size());
+    for (std::size_t t = 0; t < used.size(); ++t) walks[t] = 1 + static_cast<Index>(used[t].size());
+    const detail::TablePlan plan = detail::plan_tables(model, paths, kind, n, 0, walks, use, options);
+    detail::for_each_block(model, paths, kind, plan, n, X.topRows(0), options,
+                           [&](const detail::LeafTables& tables, Index t0, Index t1, Index begin,
+                               Index end) {
         detail::LinearScratch scratch;
         std::vector<double> pair(static_cast<std::size_t>(d * k)), diag(pair.size());
         for (Index r = begin; r < end; ++r) {
             const float* x = X.row(r).data();
             double* out = result.values.row(r).data();
             std::fill(diag.begin(), diag.end(), 0.0);
-            for (Index t = 0; t < model.n_trees(); ++t) {
+            for (Index t = t0; t < t1; ++t) {
+                if (plan.tabled[t]) {
+                    detail::add_from_tables(model, paths, tables, kind, t, x, out);
+                    continue;
+                }
+                // One walk per feature the tree splits on, with that feature's factor fixed.
                 detail::linear_tree_values(model, rule, t, x, diag.data(), scratch);
                 for (std::int32_t i : used[t]) {
                     std::fill(pair.begin(), pair.end(), 0.0);
@@ -134,7 +161,7 @@ TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowR
             for (Index i = 0; i < d; ++i) {
                 for (Index o = 0; o < k; ++o) out[(i * d + i) * k + o] += diag[i * k + o];
             }
-            detail::margin(model, x, result.fx.row(r).data());
+            if (t1 == model.n_trees()) detail::margin(model, x, result.fx.row(r).data());
         }
     });
     return result;

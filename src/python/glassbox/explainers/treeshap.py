@@ -126,6 +126,9 @@ class TreeShap(AgnosticExplainer):
     needs_numbers = "it walks the trees on the values of the features"
     missing_ok = True
     interactions = False
+    #: leaf tables (core/trees/treeshap_tables.hpp): "auto" where faster; tests force "always"
+    #: and "never" to compare the two computations
+    _tables = "auto"
 
     def __init__(
         self,
@@ -207,6 +210,7 @@ class TreeShap(AgnosticExplainer):
             mode=self._mode(),
             background=self._background,
             probabilities=self.output == "probabilities",
+            tables=self._tables,
         )
         n, d, k = rows.shape[0], self.model.n_inputs, self.model.n_outputs
         shape = (n, d, d, k) if self.interactions else (n, d, k)
