@@ -104,25 +104,35 @@ specs = st.builds(
 )
 
 
+def tabled(explainer: gb.TreeShap, tables: str) -> gb.TreeShap:
+    """``explainer`` computing with leaf tables on every tree that can have them ("always"), or
+    with the per-row walks only ("never"): the two computations tests compare."""
+    explainer._tables = tables
+    return explainer
+
+
+TABLES = ("always", "never")
+
+
 @settings(max_examples=25, deadline=None)
-@given(specs)
-def test_equals_the_definitions(case):
+@given(specs, st.sampled_from(TABLES))
+def test_equals_the_definitions(case, tables):
     rng, d, n_trees, depth, k, wide = case
     spec = random_spec(rng, d, n_trees, depth, k, wide)
     model = target_of(spec)
     X, Z = random_rows(rng, 3, d), random_rows(rng, 4, d)
 
-    exp = gb.TreeShap(model)(X)
+    exp = tabled(gb.TreeShap(model), tables)(X)
     np.testing.assert_allclose(full(exp, k), ref.path_dependent_values(spec, X), atol=1e-12)
     np.testing.assert_allclose(
         np.broadcast_to(exp.base_values.reshape(3, -1), (3, k))[0], ref.expected_value(spec)
     )
 
-    inter = gb.TreeShapInteractions(model)(X)
+    inter = tabled(gb.TreeShapInteractions(model), tables)(X)
     np.testing.assert_allclose(full(inter, k), ref.path_dependent_interactions(spec, X), atol=1e-12)
 
     want, base = ref.interventional_values(spec, X, Z)
-    exp = gb.TreeShap(model, Z, feature_perturbation="interventional")(X)
+    exp = tabled(gb.TreeShap(model, Z, feature_perturbation="interventional"), tables)(X)
     np.testing.assert_allclose(full(exp, k), want, atol=1e-12)
     np.testing.assert_allclose(exp.base_values.reshape(3, -1)[0], base, atol=1e-12)
     if spec.link == "logistic":
@@ -134,8 +144,8 @@ def test_equals_the_definitions(case):
 
 
 @settings(max_examples=10, deadline=None)
-@given(specs)
-def test_efficiency(case):
+@given(specs, st.sampled_from(TABLES))
+def test_efficiency(case, tables):
     rng, d, n_trees, depth, k, wide = case
     model = target_of(random_spec(rng, d, 2 * n_trees, depth + 2, k, wide))
     X = random_rows(rng, 20, d)
@@ -144,11 +154,12 @@ def test_efficiency(case):
         gb.TreeShap(model, random_rows(rng, 7, d)),
         gb.TreeShapInteractions(model),
     ):
-        exp = explainer(X)
+        exp = tabled(explainer, tables)(X)
         assert np.abs(exp.delta).max() < 1e-9
 
 
-def test_threads_bit_identical():
+@pytest.mark.parametrize("tables", [*TABLES, "auto"])
+def test_threads_bit_identical(tables):
     rng = np.random.default_rng(3)
     model = target_of(random_spec(rng, 6, 20, 6, k=3))
     X, Z = random_rows(rng, 200, 6), random_rows(rng, 30, 6)
@@ -157,8 +168,33 @@ def test_threads_bit_identical():
         lambda n: gb.TreeShap(model, Z, n_threads=n),
         lambda n: gb.TreeShapInteractions(model, n_threads=n),
     ):
-        one, two = make(1)(X).values, make(2)(X).values
+        one, two = tabled(make(1), tables)(X).values, tabled(make(2), tables)(X).values
         assert np.array_equal(one, two)
+
+
+def test_tables_agree_with_the_walks_in_blocks():
+    """Deep trees, wide leaves, several blocks of tables (a small memory budget): leaf tables
+    and the per-row walks give the same values, and "auto" picks whichever it likes."""
+    rng = np.random.default_rng(8)
+    model = target_of(random_spec(rng, 9, 40, 8, k=3, wide=True))
+    X, Z = random_rows(rng, 300, 9), random_rows(rng, 25, 9)
+    for make in (
+        lambda budget: gb.TreeShap(model, memory_budget=budget),
+        lambda budget: gb.TreeShap(model, Z, memory_budget=budget),
+        lambda budget: gb.TreeShapInteractions(model, memory_budget=budget),
+    ):
+        walks = tabled(make(None), "never")(X).values
+        scale = np.abs(walks).max()
+        for tables, budget in (("always", 200_000), ("always", None), ("auto", None)):
+            values = tabled(make(budget), tables)(X).values
+            np.testing.assert_allclose(values, walks, rtol=0, atol=1e-12 * scale)
+
+
+def test_tables_switch_is_checked():
+    rng = np.random.default_rng(9)
+    explainer = tabled(gb.TreeShap(target_of(random_spec(rng, 3, 2, 2))), "sometimes")
+    with pytest.raises(ValueError, match="tables: expected 'auto', 'always' or 'never'"):
+        explainer(random_rows(rng, 2, 3))
 
 
 def test_target_picks_an_output():

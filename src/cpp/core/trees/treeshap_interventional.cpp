@@ -22,8 +22,6 @@ struct PairWalker {
     Index stride;
     const float* x;
     const float* z;
-    const std::uint64_t* x_left;  // null, or bit `node` set where x goes left (precomputed)
-    const std::uint64_t* z_left;  // the same for z
     double* phi;  // (d, k) of this pair
     Index k;
     std::int32_t first_output, width;
@@ -32,20 +30,13 @@ struct PairWalker {
 
     // Adds into pos / neg (width each) the sums over the leaves below `node` of v * weight for
     // a feature of A (pos) and of B (neg), with `na` / `nb` features already in A / B.
-    std::int32_t next(const std::uint64_t* bits, const float* row, std::int32_t node,
-                      std::int32_t f) const {
-        if (!bits) return model.next(node, row[f]);
-        return (bits[node >> 6] >> (node & 63)) & 1u ? a.children_left[node]
-                                                       : a.children_right[node];
-    }
-
     void walk(std::int32_t node, int level, int na, int nb, double* pos, double* neg) const {
         std::int32_t f = a.features[node];
         std::int32_t to_x = 0, to_z = 0;
         // Down the nodes where one child is all the pair can reach.
         for (; f >= 0; f = a.features[node]) {
-            to_x = side[f] == 2 ? -1 : next(x_left, x, node, f);
-            to_z = side[f] == 1 ? -1 : next(z_left, z, node, f);
+            to_x = side[f] == 2 ? -1 : model.next(node, x[f]);
+            to_z = side[f] == 1 ? -1 : model.next(node, z[f]);
             if (to_z < 0 || to_x == to_z) {
                 node = to_x;
             } else if (to_x < 0) {
@@ -100,18 +91,6 @@ std::vector<double> leaf_weights(Index max_depth) {
 
 double sigmoid(double m) { return 1.0 / (1.0 + std::exp(-m)); }
 
-// Sets bit `node` of `bits` (zeroed, one per node) for every split that sends `row` left.
-void left_bits(const TreeEnsemble& model, const float* row, std::uint64_t* bits) {
-    const TreeEnsembleArrays& a = model.arrays();
-    const auto n_nodes = static_cast<std::int32_t>(a.features.size());
-    for (std::int32_t node = 0; node < n_nodes; ++node) {
-        const std::int32_t f = a.features[node];
-        if (f >= 0 && model.next(node, row[f]) == a.children_left[node]) {
-            bits[node >> 6] |= std::uint64_t{1} << (node & 63);
-        }
-    }
-}
-
 }  // namespace
 
 TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRowRef& X,
@@ -159,24 +138,6 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
         std::fill(plan.tabled.begin(), plan.tabled.end(), 0);
         plan.block_ends = {model.n_trees()};
     }
-    // Where every background row goes at every node, as bits, when the walks need them, are
-    // enough to repay a pass over every node (each pair's walk visits about 4 nodes per level)
-    // and the bits fit the budget; else the walks evaluate the splits on z as on x.
-    const auto n_nodes = static_cast<Index>(a.features.size());
-    const Index words = (n_nodes + 63) / 64;
-    std::vector<std::uint64_t> z_left;
-    const bool any_walks = std::find(plan.tabled.begin(), plan.tabled.end(), 0) != plan.tabled.end();
-    const double visits = 4.0 * static_cast<double>(n) * static_cast<double>(model.n_trees()) *
-                          static_cast<double>(model.max_depth() + 1);
-    if (any_walks && visits >= static_cast<double>(n_nodes) &&
-        bytes_of(mul_count(m, words, "background"), 8) <=
-                         std::max<std::size_t>(options.memory_budget, std::size_t{64} << 20)) {
-        z_left.assign(static_cast<std::size_t>(m * words), 0);
-#pragma omp parallel for schedule(static) num_threads(team_size(options.n_threads, m))
-        for (Index j = 0; j < m; ++j) {
-            left_bits(model, background.row(j).data(), z_left.data() + j * words);
-        }
-    }
     detail::for_each_block(model, paths, kind, plan, n, background, options,
                            [&](const detail::LeafTables& tables, Index t0, Index t1, Index begin,
                                Index end) {
@@ -192,11 +153,6 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
                                  pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
         for (Index r = begin; r < end; ++r) {
             detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
-        }
-        // The rows' directions too, when the background's are precomputed.
-        std::vector<std::uint64_t> x_left(z_left.empty() ? 0 : static_cast<std::size_t>(rows * words));
-        for (Index r = 0; r < rows && !z_left.empty(); ++r) {
-            left_bits(model, X.row(begin + r).data(), x_left.data() + r * words);
         }
         const bool walks = std::find(plan.tabled.begin() + t0, plan.tabled.begin() + t1, 0) !=
                            plan.tabled.begin() + t1;
@@ -214,9 +170,6 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
                                             stride,
                                             X.row(r).data(),
                                             background.row(j).data(),
-                                            z_left.empty() ? nullptr
-                                                           : x_left.data() + (r - begin) * words,
-                                            z_left.empty() ? nullptr : z_left.data() + j * words,
                                             target,
                                             k,
                                             a.tree_outputs[t],

@@ -191,8 +191,7 @@ TablePlan plan_tables(const TreeEnsemble& model, const LeafPaths& paths, TableKi
                       Index rows, Index background, const std::vector<Index>& uses,
                       TableUse use, const RunOptions& options) {
     const TreeEnsembleArrays& a = model.arrays();
-    const double block_bytes = static_cast<double>(std::max<std::size_t>(
-        options.memory_budget, std::size_t{64} << 20));
+    const auto block_bytes = static_cast<double>(options.memory_budget);
     TablePlan plan;
     plan.tabled.assign(static_cast<std::size_t>(model.n_trees()), 0);
     double block = 0;

@@ -62,7 +62,8 @@ LeafPaths leaf_paths(const TreeEnsemble& model);
 enum class TableKind { values, pairs, interventional };
 
 // Which trees get tables, and the blocks of trees [block_ends[b-1], block_ends[b]) whose tables
-// are built together (each block's tables fit max(memory_budget, 64 MiB)).
+// are built together (each block's tables fit the memory budget; a tree whose tables alone do
+// not keeps its walks).
 struct TablePlan {
     std::vector<char> tabled;
     std::vector<Index> block_ends;
