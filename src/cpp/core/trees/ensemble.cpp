@@ -120,6 +120,7 @@ TreeEnsemble::TreeEnsemble(TreeEnsembleArrays arrays, bool apply_link)
     const Index T = n_trees();
     std::vector<std::uint8_t> seen(a_.features.size(), 0);
     std::vector<std::pair<std::int32_t, Index>> stack;  // (node, depth)
+    tree_depths_.assign(static_cast<std::size_t>(T), 0);
     for (Index t = 0; t < T; ++t) {
         const Index begin = a_.tree_offsets[t], end = a_.tree_offsets[t + 1];
         const Index width = a_.tree_widths[t];
@@ -135,6 +136,7 @@ TreeEnsemble::TreeEnsemble(TreeEnsembleArrays arrays, bool apply_link)
             stack.pop_back();
             ++reached;
             max_depth_ = std::max(max_depth_, depth);
+            tree_depths_[t] = std::max(tree_depths_[t], depth);
             require(depth <= kMaxTreeDepth, "TreeEnsemble: tree " + std::to_string(t) +
                                                 " is deeper than " +
                                                 std::to_string(kMaxTreeDepth));
@@ -158,15 +160,30 @@ TreeEnsemble::TreeEnsemble(TreeEnsembleArrays arrays, bool apply_link)
     }
     splits_.resize(a_.features.size());
     for (std::size_t i = 0; i < splits_.size(); ++i) {
-        splits_[i] = {a_.thresholds[i], a_.children_left[i], a_.children_right[i],
-                      a_.default_left[i], static_cast<std::uint8_t>(a_.cat_starts[i] >= 0)};
+        const auto node = static_cast<std::int32_t>(i);
+        if (a_.features[i] < 0) {  // a leaf stays where it is (predict's fixed-depth walks)
+            splits_[i] = {std::numeric_limits<float>::infinity(), 0, {node, node}};
+            continue;
+        }
+        const bool categorical = a_.cat_starts[i] >= 0;
+        splits_[i] = {categorical ? std::numeric_limits<float>::quiet_NaN() : a_.thresholds[i],
+                      a_.features[i],
+                      {a_.children_left[i], a_.children_right[i]}};
     }
 }
 
-std::int32_t TreeEnsemble::leaf(Index t, const float* row) const {
-    auto node = static_cast<std::int32_t>(a_.tree_offsets[t]);
-    while (a_.features[node] >= 0) node = next(node, row[a_.features[node]]);
-    return node;
+std::int32_t TreeEnsemble::next_special(std::int32_t node, float value) const {
+    if (a_.features[node] < 0) return node;
+    const bool left = [&] {
+        if (std::isnan(value)) return a_.default_left[node] != 0;
+        const std::int64_t start = a_.cat_starts[node];
+        if (start < 0) return value <= a_.thresholds[node];
+        const float limit = 32.0f * static_cast<float>(a_.cat_counts[node]);
+        if (!(value >= 0.0f) || value >= limit || value != std::floor(value)) return false;
+        const auto category = static_cast<std::uint32_t>(value);
+        return ((a_.cat_bitsets[start + category / 32] >> (category % 32)) & 1u) != 0;
+    }();
+    return left ? a_.children_left[node] : a_.children_right[node];
 }
 
 void TreeEnsemble::margin(const float* row, double* margin) const {
@@ -195,11 +212,47 @@ void TreeEnsemble::predict(const ConstRowRef& X, RowMatrixXf& Y) const {
                                            " columns, the model takes " +
                                            std::to_string(a_.n_features));
     Y.resize(X.rows(), a_.n_outputs);
-    std::vector<double> row_margin(static_cast<std::size_t>(a_.n_outputs));
-    for (Index r = 0; r < X.rows(); ++r) {
-        margin(X.data() + r * X.outerStride(), row_margin.data());
-        if (apply_link_) apply_link(a_.link, row_margin.data(), a_.n_outputs);
-        for (Index o = 0; o < a_.n_outputs; ++o) Y(r, o) = static_cast<float>(row_margin[o]);
+    // Blocks of rows, trees outer: a tree stays in cache for the block, and the rows' walks
+    // (branch-free) overlap. Each row still adds base + trees in order, as margin() does.
+    constexpr Index kBlock = 64;
+    const Index k = a_.n_outputs;
+    std::vector<double> margins(static_cast<std::size_t>(kBlock * k));
+    for (Index begin = 0; begin < X.rows(); begin += kBlock) {
+        const Index rows = std::min(kBlock, X.rows() - begin);
+        for (Index r = 0; r < rows; ++r) {
+            std::copy(a_.base_scores.begin(), a_.base_scores.end(), margins.begin() + r * k);
+        }
+        for (Index t = 0; t < n_trees(); ++t) {
+            const Index first = a_.tree_outputs[t], width = a_.tree_widths[t];
+            const auto root = static_cast<std::int32_t>(a_.tree_offsets[t]);
+            // Groups of rows walk the tree in step for its depth (leaves loop to themselves):
+            // independent walks the CPU overlaps, with no branch on where each one ends.
+            constexpr Index kGroup = 16;
+            for (Index g = 0; g < rows; g += kGroup) {
+                const Index n = std::min(kGroup, rows - g);
+                std::int32_t nodes[kGroup];
+                const float* xs[kGroup];
+                for (Index i = 0; i < n; ++i) {
+                    nodes[i] = root;
+                    xs[i] = X.row(begin + g + i).data();
+                }
+                for (Index step = 0; step < tree_depths_[t]; ++step) {
+                    for (Index i = 0; i < n; ++i) {
+                        nodes[i] = next(nodes[i], xs[i][splits_[nodes[i]].feature]);
+                    }
+                }
+                for (Index i = 0; i < n; ++i) {
+                    const double* leaf_values = a_.values.data() + a_.value_offsets[nodes[i]];
+                    double* out = margins.data() + (g + i) * k + first;
+                    for (Index o = 0; o < width; ++o) out[o] += leaf_values[o];
+                }
+            }
+        }
+        for (Index r = 0; r < rows; ++r) {
+            double* row_margin = margins.data() + r * k;
+            if (apply_link_) apply_link(a_.link, row_margin, k);
+            for (Index o = 0; o < k; ++o) Y(begin + r, o) = static_cast<float>(row_margin[o]);
+        }
     }
 }
 

@@ -68,13 +68,17 @@ public:
     std::int32_t leaf(Index t, const float* row) const;
 
 private:
-    // The split of a node packed in 16 bytes, so a walk reads one cache line per node (the
-    // arrays keep the same numbers).
+    // A node packed in 16 bytes, so a walk reads one cache line per node and picks the child
+    // without a branch: child[0] when x <= threshold, else child[1]. A categorical node has a
+    // NaN threshold, which with a NaN x sends the walk to the arrays (next_special); a leaf is
+    // {+inf, feature 0, itself, itself}.
     struct Split {
         float threshold;
-        std::int32_t left, right;
-        std::uint8_t default_left, categorical;
+        std::int32_t feature;
+        std::int32_t child[2];
     };
+    std::int32_t next_special(std::int32_t node, float value) const;
+    std::vector<Index> tree_depths_;  // per tree: its deepest leaf's depth
     TreeEnsembleArrays a_;
     std::vector<Split> splits_;
     Index max_depth_ = 0;
@@ -84,16 +88,14 @@ private:
 // Inline: every walk (predict, TreeSHAP) calls it once per node.
 inline std::int32_t TreeEnsemble::next(std::int32_t node, float value) const {
     const Split& split = splits_[node];
-    const bool left = [&] {
-        if (std::isnan(value)) return split.default_left != 0;
-        if (!split.categorical) return value <= split.threshold;
-        const float limit = 32.0f * static_cast<float>(a_.cat_counts[node]);
-        if (!(value >= 0.0f) || value >= limit || value != std::floor(value)) return false;
-        const auto category = static_cast<std::uint32_t>(value);
-        return ((a_.cat_bitsets[a_.cat_starts[node] + category / 32] >> (category % 32)) & 1u) !=
-               0;
-    }();
-    return left ? split.left : split.right;
+    if (std::isnan(value) || std::isnan(split.threshold)) return next_special(node, value);
+    return split.child[value > split.threshold];
+}
+
+inline std::int32_t TreeEnsemble::leaf(Index t, const float* row) const {
+    auto node = static_cast<std::int32_t>(a_.tree_offsets[t]);
+    for (std::int32_t f; (f = a_.features[node]) >= 0;) node = next(node, row[f]);
+    return node;
 }
 
 }  // namespace glassbox

@@ -48,8 +48,6 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
 namespace detail {
 // The cover-weighted expected value of every output (shap's expected_value for path-dependent).
 RowMatrixXd expected_values(const TreeEnsemble& model);
-// The raw margin of one row into out[0..k): base scores plus every tree's leaf (in double).
-void margin(const TreeEnsemble& model, const float* x, double* out);
 // Rows per chunk of the row loops (progress and Ctrl-C are checked between chunks).
 constexpr Index kRowsPerChunk = 16;
 // Runs `chunk_work(begin, end)` over rows [0, n) in parallel chunks (each allocates its own

@@ -113,8 +113,7 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
     const std::vector<double> weights = leaf_weights(model.max_depth());
     RowMatrixXd bg_margin(m, k);
     for (Index j = 0; j < m; ++j) {
-        detail::margin(model, background.row(j).data(),
-                       bg_margin.row(j).data());
+        model.margin(background.row(j).data(), bg_margin.row(j).data());
     }
     TreeShapResult result;
     result.base = RowMatrixXd::Zero(1, k);
@@ -152,7 +151,7 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
         RowMatrixXd fx(rows, k), walked = RowMatrixXd::Zero(rows, d * k),
                                  pair = RowMatrixXd::Zero(logistic ? rows : 0, d * k);
         for (Index r = begin; r < end; ++r) {
-            detail::margin(model, X.row(r).data(), fx.row(r - begin).data());
+            model.margin(X.row(r).data(), fx.row(r - begin).data());
         }
         const bool walks = std::find(plan.tabled.begin() + t0, plan.tabled.begin() + t1, 0) !=
                            plan.tabled.begin() + t1;

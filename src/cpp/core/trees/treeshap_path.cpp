@@ -31,15 +31,6 @@ std::vector<std::vector<std::int32_t>> features_per_tree(const TreeEnsemble& mod
 
 }  // namespace
 
-void detail::margin(const TreeEnsemble& model, const float* x, double* out) {
-    const TreeEnsembleArrays& a = model.arrays();
-    std::copy(a.base_scores.begin(), a.base_scores.end(), out);
-    for (Index t = 0; t < model.n_trees(); ++t) {
-        const double* leaf = a.values.data() + a.value_offsets[model.leaf(t, x)];
-        for (std::int32_t o = 0; o < a.tree_widths[t]; ++o) out[a.tree_outputs[t] + o] += leaf[o];
-    }
-}
-
 RowMatrixXd detail::expected_values(const TreeEnsemble& model) {
     const TreeEnsembleArrays& a = model.arrays();
     const Index k = model.n_outputs();
@@ -104,7 +95,7 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X, T
         }
         if (t1 < model.n_trees()) return;
         for (Index r = begin; r < end; ++r) {
-            detail::margin(model, X.row(r).data(), result.fx.row(r).data());
+            model.margin(X.row(r).data(), result.fx.row(r).data());
         }
     });
     return result;
@@ -161,7 +152,7 @@ TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowR
             for (Index i = 0; i < d; ++i) {
                 for (Index o = 0; o < k; ++o) out[(i * d + i) * k + o] += diag[i * k + o];
             }
-            if (t1 == model.n_trees()) detail::margin(model, x, result.fx.row(r).data());
+            if (t1 == model.n_trees()) model.margin(x, result.fx.row(r).data());
         }
     });
     return result;
