@@ -13,14 +13,16 @@ struct PathStep {
     double zero;  // the product of the cover ratios of the path's splits on it so far
 };
 
-// Depth-first over tree t, keeping the unique features of the current path in order.
+// Depth-first over a tree, keeping the unique features of the current path in order: the
+// positions and leaf sizes, and with `store` the leaves' path features and the preorder.
 void collect(const TreeEnsembleArrays& a, std::int32_t node, std::vector<PathStep>& path,
-             LeafPaths& out) {
+             LeafPaths& out, bool store) {
     const std::int32_t f = a.features[node];
     if (f < 0) {
+        out.leaf_size[node] = static_cast<std::int32_t>(path.size());
+        if (!store) return;
         out.leaves.push_back(node);
         out.leaf_start[node] = static_cast<std::int64_t>(out.features.size());
-        out.leaf_size[node] = static_cast<std::int32_t>(path.size());
         for (const PathStep& step : path) {
             out.features.push_back(step.feature);
             out.zero.push_back(step.zero);
@@ -32,12 +34,12 @@ void collect(const TreeEnsembleArrays& a, std::int32_t node, std::vector<PathSte
     const bool fresh = at == path.end();
     const auto position = static_cast<std::int32_t>(at - path.begin());
     out.position[node] = position;
-    out.preorder.push_back(node);
+    if (store) out.preorder.push_back(node);
     if (fresh) path.push_back({f, 1.0});
     const double before = path[position].zero;
     for (const std::int32_t child : {a.children_left[node], a.children_right[node]}) {
         path[position].zero = before * a.covers[child] / a.covers[node];
-        collect(a, child, path, out);
+        collect(a, child, path, out, store);
     }
     path[position].zero = before;
     if (fresh) path.pop_back();
@@ -166,10 +168,14 @@ LeafPaths leaf_paths(const TreeEnsemble& model) {
     out.tree_leaf_start.push_back(0);
     for (Index t = 0; t < model.n_trees(); ++t) {
         const std::size_t first = out.features.size();
-        collect(a, static_cast<std::int32_t>(a.tree_offsets[t]), path, out);
+        const auto root = static_cast<std::int32_t>(a.tree_offsets[t]);
+        collect(a, root, path, out, false);
         for (std::int64_t i = a.tree_offsets[t]; i < a.tree_offsets[t + 1]; ++i) {
             out.tree_max_size[t] = std::max(out.tree_max_size[t], out.leaf_size[i]);
         }
+        // Only trees that may get tables keep their leaves' paths (a deep forest's would be
+        // its leaves times their depths).
+        if (out.tree_max_size[t] <= kMaxTableFeatures) collect(a, root, path, out, true);
         const auto start = static_cast<std::size_t>(out.tree_feature_start.back());
         for (std::size_t i = first; i < out.features.size(); ++i) {
             std::int32_t& id = local[out.features[i]];

@@ -39,7 +39,8 @@ constexpr int kMaxTableFeatures = 16;
 // Rows per chunk where a block has tables.
 constexpr Index kTableRowsPerChunk = 256;
 
-// Each node's position among the unique features of its path, and each leaf's path features.
+// Each node's position among the unique features of its path, each leaf's number of them, and
+// for trees whose leaves have at most kMaxTableFeatures (those that may get tables) the rest.
 struct LeafPaths {
     std::vector<std::int32_t> position;    // N: the node's feature's position on its path
     std::vector<std::int64_t> leaf_start;  // N: at a leaf, its first entry in features / zero
