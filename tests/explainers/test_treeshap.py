@@ -16,6 +16,7 @@ from glassbox.explainers.treeshap import TreeTarget
 from glassbox.models.trees.model import compile_spec
 from glassbox.models.trees.spec import TreeEnsembleSpec
 from reference import treeshap as ref
+from tree_specs import chain_spec
 
 
 def target_of(spec: TreeEnsembleSpec) -> TreeTarget:
@@ -190,43 +191,10 @@ def test_tables_agree_with_the_walks_in_blocks():
             np.testing.assert_allclose(values, walks, rtol=0, atol=1e-12 * scale)
 
 
-def caterpillar(d: int) -> TreeEnsembleSpec:
-    """One tree splitting on features 0..d-1 in turn, each split with a leaf on its left: a leaf
-    with d path features, more than leaf tables take."""
-    n = 2 * d + 1
-    left, right = np.full(n, -1, np.int32), np.full(n, -1, np.int32)
-    features = np.full(n, -1, np.int32)
-    for level in range(d):
-        node = 2 * level
-        features[node], left[node], right[node] = level, node + 1, node + 2
-    covers = np.array([2.0 ** -(i // 2 + (i % 2)) * 1000 for i in range(n)])
-    value_offsets = np.where(features < 0, np.cumsum(features < 0) - 1, -1).astype(np.int64)
-    return TreeEnsembleSpec(
-        n_features=d,
-        n_outputs=1,
-        tree_offsets=np.array([0, n], np.int64),
-        tree_outputs=np.zeros(1, np.int32),
-        tree_widths=np.ones(1, np.int32),
-        children_left=left,
-        children_right=right,
-        features=features,
-        thresholds=np.linspace(-1, 1, n).astype(np.float32),
-        default_left=np.zeros(n, bool),
-        cat_starts=np.full(n, -1, np.int64),
-        cat_counts=np.zeros(n, np.int32),
-        cat_bitsets=np.zeros(0, np.uint32),
-        covers=covers,
-        value_offsets=value_offsets,
-        values=np.arange(d + 1, dtype=np.float64),
-        base_scores=np.zeros(1),
-        link="identity",
-    )
-
-
 def test_trees_too_deep_for_tables_keep_the_walks():
     """A leaf with 20 path features: "always" computes that tree with the walks, as "never"."""
     rng = np.random.default_rng(10)
-    model = target_of(caterpillar(20))
+    model = target_of(chain_spec(20, n_features=20))
     X, Z = rng.normal(size=(40, 20)).astype(np.float32), rng.normal(size=(9, 20)).astype(np.float32)
     for make in (
         lambda: gb.TreeShap(model),

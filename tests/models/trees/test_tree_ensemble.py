@@ -16,6 +16,7 @@ from glassbox import _core
 from glassbox.models.trees.model import TreeModel
 from glassbox.models.trees.spec import TreeEnsembleSpec
 from reference.trees import margin
+from tree_specs import chain_spec
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(300, 4)).astype(np.float32)
@@ -143,39 +144,6 @@ def test_orphans_sizes_and_dtypes_are_rejected():
         TreeModel(replace(spec, n_features=0))
 
 
-def _chain(depth: int) -> TreeEnsembleSpec:
-    """One tree of ``depth`` splits, each with a leaf on its right."""
-    n = 2 * depth + 1
-    internal = np.arange(0, 2 * depth, 2)
-    left = np.full(n, -1, np.int32)
-    right = np.full(n, -1, np.int32)
-    left[internal], right[internal] = internal + 2, internal + 1
-    features = np.full(n, -1, np.int32)
-    features[internal] = 0
-    leaf = features < 0
-    offsets = np.full(n, -1, np.int64)
-    offsets[leaf] = np.arange(leaf.sum())
-    return TreeEnsembleSpec(
-        n_features=1,
-        n_outputs=1,
-        tree_offsets=np.array([0, n], np.int64),
-        tree_outputs=np.zeros(1, np.int32),
-        tree_widths=np.ones(1, np.int32),
-        children_left=left,
-        children_right=right,
-        features=features,
-        thresholds=np.where(leaf, 0, -np.arange(n, dtype=np.float32)).astype(np.float32),
-        default_left=np.zeros(n, bool),
-        cat_starts=np.full(n, -1, np.int64),
-        cat_counts=np.zeros(n, np.int32),
-        cat_bitsets=np.zeros(0, np.uint32),
-        covers=np.ones(n),
-        value_offsets=offsets,
-        values=np.arange(leaf.sum(), dtype=np.float64),
-        base_scores=np.zeros(1),
-    )
-
-
 def test_a_tree_model_pickles_and_is_validated_again():
     import pickle
 
@@ -190,9 +158,9 @@ def test_a_tree_model_pickles_and_is_validated_again():
 
 
 def test_depth_is_bounded():
-    assert TreeModel(_chain(4096)).ensemble.max_depth == 4096
+    assert TreeModel(chain_spec(4096)).ensemble.max_depth == 4096
     with pytest.raises(ValueError, match="deeper than 4096"):
-        TreeModel(_chain(4097))
+        TreeModel(chain_spec(4097))
 
 
 _INT_FIELDS = ("children_left", "children_right", "features", "value_offsets", "cat_starts")
