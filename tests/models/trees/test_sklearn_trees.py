@@ -9,8 +9,9 @@ from sklearn import ensemble, tree
 from sklearn.linear_model import LinearRegression
 
 import glassbox as gb
+from glassbox.models.trees._build import float32_floor
 from glassbox.models.trees.model import TreeModel
-from glassbox.models.trees.sklearn_trees import float32_floor, spec_from_sklearn
+from glassbox.models.trees.sklearn_trees import spec_from_sklearn
 from reference.trees import margin, probabilities
 
 RNG = np.random.default_rng(0)

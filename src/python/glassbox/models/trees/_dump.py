@@ -3,7 +3,7 @@
 A dump may come from a file, so it is untrusted: every field is read through ``field`` /
 ``numbers``, which raise a ValueError naming the path of a missing or malformed entry, and each
 tree is checked (one tree, features in range, finite values) by ``add_tree`` before it joins the
-flat arrays (the scikit-learn adapter's builder).
+flat arrays (``_build.SpecBuilder``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from glassbox.models.trees.sklearn_trees import _Builder
+from glassbox.models.trees._build import SpecBuilder
 
 #: the largest category a bitset may hold (a dump with a larger one is rejected: its bitset
 #: would take megabytes per node)
@@ -119,7 +119,7 @@ def check_tree(
 
 
 def add_tree(
-    builder: _Builder,
+    builder: SpecBuilder,
     *,
     left: np.ndarray,
     right: np.ndarray,

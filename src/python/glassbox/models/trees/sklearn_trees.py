@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from glassbox.models.trees._build import SpecBuilder, float32_floor
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 _FORESTS = {
@@ -48,108 +49,8 @@ SUPPORTED = sorted(
 )
 
 
-def float32_floor(thresholds: np.ndarray) -> np.ndarray:
-    """The largest float32 not above each float64 threshold: ``x32 <= t`` exactly when
-    ``x32 <= float32_floor(t)`` for finite ``x32`` (an infinite threshold, scikit-learn's split
-    of missing from present values, becomes the largest finite float32: glassbox rows are
-    finite).
-
-    >>> float32_floor(np.array([0.1, 0.5]))
-    array([0.09999999, 0.5       ], dtype=float32)
-    """
-    limit = float(np.finfo(np.float32).max)
-    t64 = np.clip(np.asarray(thresholds, dtype=np.float64), -limit, limit)
-    t32 = t64.astype(np.float32)
-    above = t32.astype(np.float64) > t64
-    return np.where(above, np.nextafter(t32, np.float32(-np.inf)), t32).astype(np.float32)
-
-
-class _Builder:
-    """Appends trees (local node arrays) into the flat spec arrays."""
-
-    def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {}
-        self.offsets = [0]
-        self.outputs: list[int] = []
-        self.widths: list[int] = []
-        self.n_values = 0
-        self.n_words = 0
-
-    def add(
-        self,
-        *,
-        left: np.ndarray,
-        right: np.ndarray,
-        features: np.ndarray,
-        thresholds: np.ndarray,
-        default_left: np.ndarray,
-        covers: np.ndarray,
-        leaf_values: np.ndarray,
-        output: int = 0,
-        cat_words: list[np.ndarray | None] | None = None,
-    ) -> None:
-        """One tree: local children (-1 at leaves), features (< 0 at leaves), float32
-        thresholds, leaf_values (n_nodes, width) read at leaves, optional per-node bitsets."""
-        n = len(features)
-        base = self.offsets[-1]
-        leaf = np.asarray(features) < 0
-        width = leaf_values.shape[1]
-        self._put("left", np.where(leaf, -1, np.asarray(left) + base).astype(np.int32))
-        self._put("right", np.where(leaf, -1, np.asarray(right) + base).astype(np.int32))
-        self._put("features", np.where(leaf, -1, features).astype(np.int32))
-        self._put("thresholds", np.where(leaf, 0, thresholds).astype(np.float32))
-        self._put("default_left", np.asarray(default_left, dtype=bool) & ~leaf)
-        self._put("covers", np.asarray(covers, dtype=np.float64))
-        n_leaves = int(leaf.sum())
-        offsets = np.full(n, -1, np.int64)
-        offsets[leaf] = self.n_values + width * np.arange(n_leaves)
-        self._put("value_offsets", offsets)
-        self._put("values", np.asarray(leaf_values, np.float64)[leaf].ravel())
-        self.n_values += width * n_leaves
-        starts, counts = np.full(n, -1, np.int64), np.zeros(n, np.int32)
-        for i, words in enumerate(cat_words or ()):
-            if words is not None:
-                starts[i], counts[i] = self.n_words, len(words)
-                self._put("cat_bitsets", np.asarray(words, np.uint32))
-                self.n_words += len(words)
-        self._put("cat_starts", starts)
-        self._put("cat_counts", counts)
-        self.offsets.append(base + n)
-        self.outputs.append(output)
-        self.widths.append(width)
-
-    def _put(self, name: str, array: np.ndarray) -> None:
-        self.parts.setdefault(name, []).append(array)
-
-    def spec(self, n_features: int, base_scores: Any, **fields: Any) -> TreeEnsembleSpec:
-        def cat(name: str, dtype: Any) -> np.ndarray:
-            return np.concatenate(self.parts.get(name, [np.zeros(0, dtype)])).astype(dtype)
-
-        base = np.asarray(base_scores, dtype=np.float64).ravel()
-        return TreeEnsembleSpec(
-            n_features=int(n_features),
-            n_outputs=len(base),
-            tree_offsets=np.asarray(self.offsets, np.int64),
-            tree_outputs=np.asarray(self.outputs, np.int32),
-            tree_widths=np.asarray(self.widths, np.int32),
-            children_left=cat("left", np.int32),
-            children_right=cat("right", np.int32),
-            features=cat("features", np.int32),
-            thresholds=cat("thresholds", np.float32),
-            default_left=cat("default_left", np.bool_),
-            cat_starts=cat("cat_starts", np.int64),
-            cat_counts=cat("cat_counts", np.int32),
-            cat_bitsets=cat("cat_bitsets", np.uint32),
-            covers=cat("covers", np.float64),
-            value_offsets=cat("value_offsets", np.int64),
-            values=cat("values", np.float64),
-            base_scores=base,
-            **fields,
-        )
-
-
 def _add_cart(
-    builder: _Builder,
+    builder: SpecBuilder,
     tree: Any,
     leaf_values: np.ndarray,
     output: int = 0,
@@ -208,7 +109,7 @@ def _forest(model: Any, name: str, trees: list[Any]) -> TreeEnsembleSpec:
             f"model: a multi-output {name} (several targets) is not supported; fit one "
             "classifier per target"
         )
-    builder = _Builder()
+    builder = SpecBuilder()
     scale = 1.0 / len(trees)
     for estimator in trees:
         tree = estimator.tree_
@@ -243,7 +144,7 @@ def _gradient_boosting(model: Any, name: str) -> TreeEnsembleSpec:
         )
     n_features = model.n_features_in_
     base = model._raw_predict_init(np.zeros((1, n_features), np.float32))[0]
-    builder = _Builder()
+    builder = SpecBuilder()
     rate = float(model.learning_rate)
     for stage in model.estimators_:
         for k, estimator in enumerate(stage):
@@ -320,7 +221,7 @@ def _hist_split(node: Any, left_bits: np.ndarray, raw: np.ndarray) -> tuple[np.n
 def _hist_gradient_boosting(model: Any, name: str) -> TreeEnsembleSpec:
     columns, categories = _hist_categories(model, name)
     base = np.asarray(model._baseline_prediction, dtype=np.float64).ravel()
-    builder = _Builder()
+    builder = SpecBuilder()
     for iteration in model._predictors:
         for k, predictor in enumerate(iteration):
             nodes = predictor.nodes
@@ -370,7 +271,7 @@ def _hist_gradient_boosting(model: Any, name: str) -> TreeEnsembleSpec:
 def _isolation_forest(model: Any) -> TreeEnsembleSpec:
     from sklearn.ensemble._iforest import _average_path_length
 
-    builder = _Builder()
+    builder = SpecBuilder()
     scale = 1.0 / len(model.estimators_)
     for estimator, features in zip(model.estimators_, model.estimators_features_, strict=True):
         tree = estimator.tree_
@@ -450,4 +351,4 @@ def spec_from_sklearn(model: Any) -> TreeEnsembleSpec:
     return _isolation_forest(model)
 
 
-__all__ = ["SUPPORTED", "float32_floor", "spec_from_sklearn", "two_class"]
+__all__ = ["SUPPORTED", "spec_from_sklearn", "two_class"]

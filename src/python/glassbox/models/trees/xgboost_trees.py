@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from glassbox.models.trees._build import SpecBuilder
 from glassbox.models.trees._dump import (
     add_tree,
     bitset,
@@ -50,7 +51,6 @@ from glassbox.models.trees._dump import (
     integer,
     numbers,
 )
-from glassbox.models.trees.sklearn_trees import _Builder
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: objective -> (base_score to margin, link, the transform XGBoost's predict applies)
@@ -147,7 +147,7 @@ def spec_from_xgboost(model: Any) -> TreeEnsembleSpec:
     if last_iteration is not None:
         n_trees = min(_iteration_end(forest, last_iteration, n_outputs), len(trees))
 
-    builder = _Builder()
+    builder = SpecBuilder()
     for t in range(n_trees):
         scale = 1.0 if weights is None else float(weights[t])
         _add_tree(builder, trees[t], f"trees[{t}]", int(tree_info[t]), n_features, n_outputs, scale)
@@ -250,7 +250,7 @@ def _base_margin(text: Any, to_margin: str, n_outputs: int) -> np.ndarray:
 
 
 def _add_tree(
-    builder: _Builder,
+    builder: SpecBuilder,
     tree: Any,
     where: str,
     output: int,
