@@ -4,9 +4,9 @@ The model-agnostic methods (Shapley values, permutation importance, PDP/ICE/ALE,
 accept a ``NativeModel`` or a ``TreeModel`` (evaluated by the compiled engine under OpenMP, GIL
 released), a ``CallableModel`` from ``glassbox.wrap``, an estimator with ``predict_proba`` /
 ``predict`` (scikit-learn, XGBoost, LightGBM, ...), or a plain function of a batch. ``as_model``
-turns each into one of the first three (a scikit-learn tree model goes native when that computes
-the numbers its ``predict_proba`` / ``predict`` gives); ``core_model`` gives what the core's
-chunk loop takes.
+turns each into one of the first three (a scikit-learn, XGBoost or LightGBM tree model goes
+native when that computes the numbers its ``predict_proba`` / ``predict`` gives);
+``core_model`` gives what the core's chunk loop takes.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ def as_model(model: object, n_inputs: int | None = None) -> AgnosticModel:
     A raw torch module or Keras model is translated to a native network, or, if it has layers
     with no native equivalent, called in batches at inference. Estimators are called through
     ``predict_proba`` when they have it (classifiers: one output per class), else ``predict``;
-    a scikit-learn tree model whose native ``TreeModel`` gives those same numbers is evaluated
-    natively (``glassbox.from_trees`` gives the raw margin of any tree model).
+    a tree model (scikit-learn, XGBoost or LightGBM: an estimator or a ``Booster``) whose native
+    ``TreeModel`` gives those same numbers is evaluated natively (a classifier's probabilities,
+    one column per class; a regressor's or booster's ``predict``), anything else is called
+    (``glassbox.from_trees`` gives the raw margin of any tree model).
     ``n_inputs`` (the width of the rows to be explained) is needed only for plain functions and
     estimators that do not record ``n_features_in_``; a native model converted without an input
     shape is built for rows of that width.

@@ -8,7 +8,8 @@ the method does not need gradients, called in batches at inference (torch: ``eva
 ``model(x, training=False)``, no progress bars); a scikit-learn estimator goes native for the
 gradient methods (``from_sklearn``) and is called through ``predict_proba`` / ``predict`` by the
 model-agnostic ones (the estimator's own outputs, and DataFrames passed through), except a tree
-model, evaluated natively (``TreeModel``) when that gives the same numbers; a plain
+model (scikit-learn, XGBoost or LightGBM, estimator or ``Booster``), evaluated natively
+(``TreeModel``) when that gives the same numbers; a plain
 function is called as it is. A function or module is given batches in the shape of the data it
 was first given (``(n, C, H, W)`` images stay images). When that shape is not known yet (no
 background, no training data), ``convert`` returns a ``Pending`` model that the explainer
@@ -18,6 +19,7 @@ resolves from its first batch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from glassbox.errors import UnsupportedLayerError
 from glassbox.models.callable import CallableModel
 from glassbox.models.native import NativeModel
 from glassbox.models.trees.model import TreeModel
+from glassbox.models.trees.spec import TreeEnsembleSpec
 
 
 def framework(model: object) -> str | None:
@@ -105,10 +108,9 @@ def convert(
             f"from_sklearn / from_onnx / from_keras); got {type(model).__name__}. "
             "Model-agnostic methods (KernelShap, Lime, Occlusion, ...) accept any function."
         )
-    if kind == "sklearn":
-        trees = native_trees(model)
-        if trees is not None:
-            return trees
+    trees = native_trees(model)
+    if trees is not None:
+        return trees
     fn = _predict_function(model)
     width = getattr(model, "n_features_in_", None)
     if width is not None:
@@ -119,11 +121,35 @@ def convert(
 
 
 def native_trees(model: Any) -> TreeModel | None:
-    """A fitted scikit-learn tree model as the ``TreeModel`` computing what its
-    ``predict_proba`` (classifiers) or ``predict`` gives, else None (not a tree model, not
+    """A fitted scikit-learn, XGBoost or LightGBM tree model as the ``TreeModel`` computing what
+    its ``predict_proba`` (classifiers) or ``predict`` gives, else None (not a tree model, not
     fitted, or outputs the native model does not give: an outlier score, a log-link
-    regressor's predict)."""
-    from glassbox.models.trees.sklearn_trees import SUPPORTED, spec_from_sklearn, two_class
+    regressor's predict, a ranking or margin-only objective's probabilities, a class label)."""
+    from glassbox.models.trees import _library
+
+    library = _library(model)
+    if library == "sklearn":
+        spec = _sklearn_spec(model)
+    elif library in ("xgboost", "lightgbm"):
+        spec = _booster_spec(model, library)
+    else:
+        return None
+    if spec is None:
+        return None
+    proba = callable(getattr(model, "predict_proba", None))
+    if spec.link == "logistic" and proba:  # predict_proba has a column per class: [1 - p, p]
+        from glassbox.models.trees.sklearn_trees import two_class
+
+        spec = two_class(spec)
+    classes = getattr(model, "classes_", None) if proba else None
+    if classes is not None and len(classes) == spec.n_outputs:  # named as _names names them
+        spec = replace(spec, output_names=tuple(str(c) for c in np.asarray(classes).tolist()))
+    return TreeModel(spec, "raw" if spec.link == "identity" else "probabilities")
+
+
+def _sklearn_spec(model: Any) -> TreeEnsembleSpec | None:
+    """A scikit-learn tree model's spec when its margin, through the link, is its output."""
+    from glassbox.models.trees.sklearn_trees import SUPPORTED, spec_from_sklearn
 
     if type(model).__name__ not in SUPPORTED or not hasattr(model, "n_features_in_"):
         return None
@@ -135,9 +161,26 @@ def native_trees(model: Any) -> TreeModel | None:
         return None
     if spec.meta.get("predict") is None or not spec.meta.get("identity_predict", True):
         return None
-    if spec.link == "logistic":  # predict_proba has a column per class: [1 - p, p]
-        spec = two_class(spec)
-    return TreeModel(spec, "raw" if spec.link == "identity" else "probabilities")
+    return spec
+
+
+def _booster_spec(model: Any, library: str) -> TreeEnsembleSpec | None:
+    """An XGBoost / LightGBM model's spec when its link gives what it computes: a classifier's
+    ``predict_proba`` (logistic or softmax), else ``predict`` (``meta["response"]``: identity
+    for the margin, logistic or softmax for probabilities)."""
+    from glassbox.models.trees import spec_from_model
+
+    try:
+        spec = spec_from_model(model)
+    except (TypeError, ValueError):  # not fitted, an objective or booster it does not take
+        return None
+    if callable(getattr(model, "predict_proba", None)):
+        ok = spec.link != "identity" and spec.meta.get("probabilities") is True
+    else:
+        ok = spec.meta.get("response") == spec.link
+    if spec.link == "logistic" and spec.n_outputs != 1:  # a multi-label model
+        ok = False
+    return spec if ok else None
 
 
 def _estimator(model: object, fn: Callable[..., Any], shape: tuple[int, ...]) -> CallableModel:

@@ -31,7 +31,9 @@ Objectives and links: regression ones ("regression", "regression_l1", "huber", "
 score and the logistic link gives ``predict_proba``); "multiclass" -> "softmax". The raw margin
 only (``meta["probabilities"]`` False) for "multiclassova" (one sigmoid per class, not a
 softmax), log-link ("poisson", "gamma", "tweedie"), "cross_entropy_lambda", ranking and custom
-objectives. Linear trees (``linear_tree=True``) are rejected.
+objectives. ``meta["response"]`` names the transform ``predict`` applies when the spec's links
+give it ("identity", "logistic", "softmax"; None otherwise). Linear trees
+(``linear_tree=True``) are rejected.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ from typing import Any
 
 import numpy as np
 
+from glassbox.models.trees._build import SpecBuilder, float32_floor
 from glassbox.models.trees._dump import (
     add_tree,
     bitset,
     field,
     integer,
 )
-from glassbox.models.trees.sklearn_trees import _Builder, float32_floor
 from glassbox.models.trees.spec import TreeEnsembleSpec
 
 #: LightGBM's kZeroThreshold (a float32): |x| <= it is "zero" for missing_type "Zero"
@@ -103,7 +105,7 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
     if dump.get("average_output", False):
         scale /= max(len(trees) // per_iteration, 1)
 
-    builder = _Builder()
+    builder = SpecBuilder()
     for t, tree in enumerate(trees):
         where = f"tree_info[{t}]"
         if not isinstance(tree, dict):
@@ -127,8 +129,20 @@ def spec_from_lightgbm(model: Any) -> TreeEnsembleSpec:
             "n_classes": integer(dump.get("num_class", 1), "num_class"),
             "margin_scale": scale if objective == "binary" else 1.0,
             "probabilities": objective not in _RAW_ONLY,
+            "response": _response(objective),
         },
     )
+
+
+def _response(objective: str) -> str | None:
+    """The transform LightGBM's ``predict`` applies to the margin: "identity", "logistic",
+    "softmax", or None for one the spec's links do not give (exp, one sigmoid per class, ...).
+    Ranking models predict their raw score."""
+    if objective in _IDENTITY or objective in {"lambdarank", "rank_xendcg"}:
+        return "identity"
+    if objective in _LOGISTIC:
+        return "logistic"
+    return "softmax" if objective == "multiclass" else None
 
 
 def _read_dump(model: Any) -> tuple[Any, tuple[str, ...] | None]:
@@ -191,7 +205,7 @@ def _flatten(root: dict, where: str) -> list[dict]:
 
 
 def _add_tree(
-    builder: _Builder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
+    builder: SpecBuilder, nodes: list[dict], where: str, output: int, n_features: int, scale: float
 ) -> None:
     n = len(nodes)
     left = np.array([e["left"] for e in nodes], np.int64)
