@@ -277,3 +277,21 @@ def test_an_estimator_fitted_on_a_dataframe_is_explained_natively_on_its_values(
     total = exp.base_values + exp.values.sum(axis=1)
     np.testing.assert_allclose(total, estimator.predict(frame[:5]), rtol=1e-5)
     assert exp.feature_names == ["a", "b", "c", "d"]
+
+
+def test_probabilities_refused_when_the_link_is_not_the_librarys_output():
+    """A spec whose adapter says its link does not give the library's probabilities
+    (``meta["probabilities"] is False``: a log link, one sigmoid per class, a ranking score)."""
+    estimator = ensemble.GradientBoostingClassifier(n_estimators=3).fit(X, Y > 0)
+    spec = gb.from_trees(estimator).spec
+    margin_only = replace(
+        spec, meta={**spec.meta, "objective": "rank:ndcg", "probabilities": False}
+    )
+    with pytest.raises(ValueError, match=r"output='probabilities'.*'rank:ndcg'.*output='raw'"):
+        TreeModel(margin_only, "probabilities")
+    with pytest.raises(ValueError, match=r"output='probabilities'.*output='raw'"):
+        gb.from_trees(margin_only, output="probabilities")
+    np.testing.assert_array_equal(
+        TreeModel(margin_only).predict(X[:4]), gb.from_trees(spec).predict(X[:4])
+    )
+    assert TreeModel(spec, "probabilities").output == "probabilities"  # no meta key: allowed

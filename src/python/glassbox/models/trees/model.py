@@ -75,6 +75,14 @@ class TreeModel:
             raise TypeError(f"spec: expected a TreeEnsembleSpec, got {type(spec).__name__}")
         if output not in OUTPUTS:
             raise ValueError(f"output: expected 'raw' or 'probabilities', got {output!r}")
+        if output == "probabilities" and spec.meta.get("probabilities") is False:
+            objective = spec.meta.get("objective", "?")
+            raise ValueError(
+                f"output='probabilities': this model ({spec.source or 'trees'}, objective "
+                f"{objective!r}) has no probabilities its {spec.link} link gives (its library's "
+                "predict is not link(margin): a log link, one sigmoid per class, a ranking or "
+                "raw score); use output='raw' to explain the margin"
+            )
         if output == "probabilities" and spec.link == "identity" and not _classifier(spec):
             raise ValueError(
                 f"output='probabilities': this model ({spec.source or 'a regressor'}) has no "
