@@ -5,6 +5,7 @@ shap's TreeExplainer on scikit-learn models, and bad input."""
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 import glassbox as gb
 from glassbox.explainers.treeshap import TreeTarget
-from glassbox.models.trees.model import compile_spec
+from glassbox.models.trees.model import TreeModel, compile_spec
+from glassbox.models.trees.sklearn_trees import two_class
 from glassbox.models.trees.spec import TreeEnsembleSpec
 from reference import treeshap as ref
 from tree_specs import chain_spec
@@ -256,6 +258,58 @@ def test_bad_input():
         gb.TreeShap(strict)(nan)
     with pytest.raises(ValueError, match="background"):
         gb.TreeShap(strict, nan)
+
+
+def test_output_follows_the_model():
+    """A TreeModel predicting probabilities is explained as probabilities by default
+    (interventional; path-dependent then says what to do); anything else as the margin."""
+    rng = np.random.default_rng(11)
+    spec = replace(random_spec(rng, 3, 4, 3), link="logistic")
+    rows, background = random_rows(rng, 5, 3), random_rows(rng, 6, 3)
+    probabilities = TreeModel(spec, "probabilities")
+    with pytest.raises(ValueError, match=r"output='raw'.*background"):
+        gb.TreeShap(probabilities)
+    exp = gb.TreeShap(probabilities, background)(rows)
+    chosen = gb.TreeShap(probabilities, background, output="probabilities")(rows)
+    np.testing.assert_array_equal(exp.values, chosen.values)
+    total = exp.base_values + exp.values.sum(axis=1)
+    np.testing.assert_allclose(total, probabilities.predict(rows).ravel(), atol=1e-6)
+    raw = gb.TreeShap(probabilities, output="raw")(rows)  # the margin, on request
+    np.testing.assert_array_equal(raw.values, gb.TreeShap(TreeModel(spec))(rows).values)
+    margin_model = TreeModel(spec)  # made for the margin: explained as the margin
+    np.testing.assert_array_equal(
+        gb.TreeShap(margin_model, background)(rows).values,
+        gb.TreeShap(margin_model, background, output="raw")(rows).values,
+    )
+    with pytest.raises(ValueError, match="output"):
+        gb.TreeShap(probabilities, background, output="log_odds")
+
+
+def test_two_class_probabilities_are_the_logistic_values():
+    """A binary model as two softmax outputs (0, m) (what as_model makes of a classifier):
+    class 1's values are the logistic model's probability values, class 0's their negation."""
+    rng = np.random.default_rng(12)
+    spec = replace(random_spec(rng, 3, 4, 3), link="logistic")
+    rows, background = random_rows(rng, 5, 3), random_rows(rng, 6, 3)
+    model = TreeModel(two_class(spec), "probabilities")
+    exp = gb.TreeShap(model, background)(rows, target=None)
+    one = gb.TreeShap(TreeModel(spec, "probabilities"), background)(rows)
+    np.testing.assert_allclose(exp.values[..., 1], one.values, atol=1e-12)
+    np.testing.assert_allclose(exp.values[..., 0], -one.values, atol=1e-12)
+    np.testing.assert_allclose(exp.base_values, np.c_[1 - one.base_values, one.base_values])
+    total = exp.base_values + exp.values.sum(axis=1)
+    np.testing.assert_allclose(total, model.predict(rows), atol=1e-6)
+    first = gb.TreeShap(model, background)(rows, target=0)
+    np.testing.assert_allclose(first.values, -one.values, atol=1e-12)
+    with pytest.raises(ValueError, match="interventional"):
+        gb.TreeShap(model)
+    softmax = TreeModel(_softmax(rng), "probabilities")
+    with pytest.raises(ValueError, match="softmax"):
+        gb.TreeShap(softmax, background)
+
+
+def _softmax(rng: np.random.Generator) -> TreeEnsembleSpec:
+    return replace(random_spec(rng, 3, 6, 2, k=3), link="softmax")
 
 
 def test_unfitted_model():

@@ -9,7 +9,7 @@ gives shap's pairwise interaction values (path-dependent).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,11 @@ class TreeTarget:
     #: NaN follows each node's default direction; False when the model's library rejects NaN
     allow_nan: bool = True
     built: bool = True
+    #: what the model predicts ("raw" or "probabilities"): TreeShap's default output
+    output: str = "raw"
+    #: a two-class model's probabilities ([1 - p, p]: softmax of margins (0, m)) as the one-output
+    #: logistic ensemble of m, which interventional TreeSHAP explains as probabilities
+    binary: Any = None
 
     @property
     def n_inputs(self) -> int:
@@ -76,7 +81,30 @@ def as_tree_target(model: object) -> TreeTarget:
         None if names is None else list(names),
         None if outputs is None else list(outputs),
         bool(getattr(model, "allow_nan", True)),
+        output=getattr(model, "output", "raw"),
+        binary=_binary(model.spec),
     )
+
+
+def _binary(spec: Any) -> Any:
+    """The logistic ensemble of a two-class spec (``two_class``: softmax over margins (0, m),
+    every tree adding into output 1), else None."""
+    from glassbox.models.trees.model import compile_spec
+
+    outputs = np.asarray(spec.tree_outputs)
+    if spec.link != "softmax" or spec.n_outputs != 2 or np.any(outputs != 1):
+        return None
+    if np.asarray(spec.base_scores)[0] != 0:
+        return None
+    logistic = replace(
+        spec,
+        n_outputs=1,
+        tree_outputs=(outputs - 1).astype(np.int32),
+        base_scores=np.asarray(spec.base_scores, np.float64)[1:],
+        link="logistic",
+        output_names=None,
+    )
+    return compile_spec(logistic)
 
 
 class TreeShap(AgnosticExplainer):
@@ -87,9 +115,10 @@ class TreeShap(AgnosticExplainer):
     margin; the base value is each tree's cover-weighted mean leaf.
     "interventional": per (row, background row) pair one exact walk over the nodes where either
     row may go (O(T L)), averaged over the background; the base value is the mean prediction
-    over the background. With ``output="probabilities"`` (interventional only, a logistic or
-    identity link), each pair's margin values are rescaled by (p(x) - p(z)) / (f(x) - f(z)) as
-    shap's ``model_output="probability"`` does, so the values add up to p(x) - mean p(z).
+    over the background. With ``output="probabilities"`` (interventional only, a logistic,
+    two-class or identity link), each pair's margin values are rescaled by
+    (p(x) - p(z)) / (f(x) - f(z)) as shap's ``model_output="probability"`` does, so the values
+    add up to p(x) - mean p(z).
     Rows run in parallel (results identical for any thread count); missing values (NaN) follow
     each node's default direction (rejected, in X and the background, for a model whose library
     rejects them).
@@ -105,8 +134,13 @@ class TreeShap(AgnosticExplainer):
     feature_perturbation : {"tree_path_dependent", "interventional"}
         The value function. Default "tree_path_dependent" without a background, else
         "interventional".
-    output : {"raw", "probabilities"}, default "raw"
-        Explain the margin, or (interventional) the probability through the model's link.
+    output : {"raw", "probabilities"}, optional
+        Explain the margin, or (interventional) the probability through the model's link (a
+        two-class model's ``[1 - p, p]``, as ``glassbox.as_model`` makes of a binary
+        classifier, too: the first class's values are the second's negated). Default: what the
+        model predicts, "probabilities" for a ``TreeModel`` made with
+        ``output="probabilities"`` (then path-dependent TreeSHAP raises: pass ``output="raw"``
+        or a background), else "raw".
     n_threads, memory_budget, progress
         As for every explainer.
 
@@ -136,7 +170,7 @@ class TreeShap(AgnosticExplainer):
         background: object = None,
         *,
         feature_perturbation: str | None = None,
-        output: str = "raw",
+        output: str | None = None,
         n_threads: int | None = None,
         memory_budget: int | None = None,
         progress: ProgressArg = None,
@@ -146,7 +180,7 @@ class TreeShap(AgnosticExplainer):
         self.feature_perturbation = check_choice(
             feature_perturbation, "feature_perturbation", PERTURBATIONS
         )
-        self.output = check_choice(output, "output", OUTPUTS)
+        self.output = None if output is None else check_choice(output, "output", OUTPUTS)
         if self.interactions and self.feature_perturbation != "tree_path_dependent":
             raise ValueError(
                 "feature_perturbation: interaction values are path-dependent (as shap's); "
@@ -173,14 +207,19 @@ class TreeShap(AgnosticExplainer):
 
     def _setup(self) -> None:
         link = self.model.link
+        chosen = self.output is not None
+        if self.output is None:  # what the model predicts
+            self.output = self.model.output
         if self.output == "probabilities" and link != "identity":
             if self.feature_perturbation == "tree_path_dependent":
+                why = "" if chosen else " (the default: this TreeModel predicts probabilities)"
                 raise ValueError(
-                    f"output: 'probabilities' needs feature_perturbation='interventional' (as in "
-                    f"shap, path-dependent TreeSHAP explains the raw margin; this model's link is "
-                    f"{link}); use output='raw' or pass a background"
+                    f"output: 'probabilities'{why} needs feature_perturbation='interventional' "
+                    f"(as in shap, path-dependent TreeSHAP explains the raw margin; this model's "
+                    f"link is {link}); pass output='raw' to explain the margin, or a background "
+                    "to explain the probabilities"
                 )
-            if link == "softmax":
+            if link == "softmax" and self.model.binary is None:
                 raise ValueError(
                     "output: 'probabilities' of a softmax (multi-class) model is not supported "
                     "(shap neither); use output='raw' to explain the class margins"
@@ -192,7 +231,13 @@ class TreeShap(AgnosticExplainer):
                 raise ValueError("background: has no rows; pass at least one row")
 
     def _core_model(self) -> object:
-        return self.model.ensemble
+        return self._binary() or self.model.ensemble
+
+    def _binary(self) -> Any:
+        """The logistic ensemble explaining a two-class model's probabilities, else None."""
+        if self.output == "probabilities" and self.feature_perturbation == "interventional":
+            return self.model.binary
+        return None
 
     def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
         return None if target is None else super()._targets(target, n_rows)
@@ -213,9 +258,16 @@ class TreeShap(AgnosticExplainer):
             tables=self._tables,
         )
         n, d, k = rows.shape[0], self.model.n_inputs, self.model.n_outputs
-        shape = (n, d, d, k) if self.interactions else (n, d, k)
+        binary = self._binary() is not None
+        shape = (n, d, d, k) if self.interactions else (n, d, 1 if binary else k)
         values = np.asarray(result.values).reshape(shape)
-        fx, base = np.asarray(result.fx), np.broadcast_to(np.asarray(result.base), (n, k))
+        fx, base = (
+            np.asarray(result.fx),
+            np.broadcast_to(np.asarray(result.base), (n, 1 if binary else k)),
+        )
+        if binary:  # probabilities [1 - p, p]: the first class's values are the second's negated
+            values = np.concatenate([-values, values], axis=-1)
+            fx, base = np.c_[1 - fx, fx], np.c_[1 - base, base]
         delta = values.reshape(n, -1, k).sum(axis=1) - (fx - base)
         if targets is None and k == 1:
             values, base, delta, fx = values[..., 0], base[:, 0], delta[:, 0], fx[:, 0]
