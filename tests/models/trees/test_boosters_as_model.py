@@ -21,21 +21,25 @@ SMALL_XGB = {"n_estimators": 6, "max_depth": 3, "learning_rate": 0.4}
 SMALL_LGB = {"n_estimators": 6, "num_leaves": 7, "min_child_samples": 5, "verbose": -1}
 
 
+def _binary(y: np.ndarray) -> np.ndarray:
+    return y > np.median(y)
+
+
+#: name -> (estimator, how its target is made from the continuous one)
+ESTIMATORS = {
+    "xgb_binary": (lambda: xgb.XGBClassifier(**SMALL_XGB), _binary),
+    "xgb_multiclass": (lambda: xgb.XGBClassifier(**SMALL_XGB), lambda y: classes(y, 3)),
+    "xgb_regressor": (lambda: xgb.XGBRegressor(**SMALL_XGB), lambda y: y),
+    "lgb_binary": (lambda: lgb.LGBMClassifier(**SMALL_LGB), _binary),
+    "lgb_multiclass": (lambda: lgb.LGBMClassifier(**SMALL_LGB), lambda y: classes(y, 3)),
+    "lgb_regressor": (lambda: lgb.LGBMRegressor(**SMALL_LGB), lambda y: y),
+}
+
+
 def _fitted(name: str):
     X, y = numeric_data(4)
-    if name == "xgb_binary":
-        return xgb.XGBClassifier(**SMALL_XGB).fit(X, y > np.median(y)), X
-    if name == "xgb_multiclass":
-        return xgb.XGBClassifier(**SMALL_XGB).fit(X, classes(y, 3)), X
-    if name == "xgb_regressor":
-        return xgb.XGBRegressor(**SMALL_XGB).fit(X, y), X
-    if name == "lgb_binary":
-        return lgb.LGBMClassifier(**SMALL_LGB).fit(X, y > np.median(y)), X
-    if name == "lgb_multiclass":
-        return lgb.LGBMClassifier(**SMALL_LGB).fit(X, classes(y, 3)), X
-    if name == "lgb_regressor":
-        return lgb.LGBMRegressor(**SMALL_LGB).fit(X, y), X
-    raise AssertionError(name)
+    make, target = ESTIMATORS[name]
+    return make().fit(X, target(y)), X
 
 
 def _callable(estimator):
@@ -51,17 +55,7 @@ def _close(ours, theirs) -> None:
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-6 * scale)
 
 
-NAMES = [
-    "xgb_binary",
-    "xgb_multiclass",
-    "xgb_regressor",
-    "lgb_binary",
-    "lgb_multiclass",
-    "lgb_regressor",
-]
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_as_model_is_native_with_the_estimators_outputs(name: str) -> None:
     estimator, X = _fitted(name)
     model = gb.as_model(estimator)

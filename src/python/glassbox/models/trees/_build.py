@@ -4,6 +4,7 @@ arrays (``SpecBuilder``), and float64 thresholds as the float32 the spec's walk 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -49,10 +50,11 @@ class SpecBuilder:
         covers: np.ndarray,
         leaf_values: np.ndarray,
         output: int = 0,
-        cat_words: list[np.ndarray | None] | None = None,
+        cat_words: Mapping[int, np.ndarray] | None = None,
     ) -> None:
         """One tree: local children (-1 at leaves), features (< 0 at leaves), float32
-        thresholds, leaf_values (n_nodes, width) read at leaves, optional per-node bitsets."""
+        thresholds, leaf_values (n_nodes, width) read at leaves, the bitsets of categorical
+        nodes by (local) node."""
         n = len(features)
         base = self.offsets[-1]
         leaf = np.asarray(features) < 0
@@ -70,11 +72,10 @@ class SpecBuilder:
         self._put("values", np.asarray(leaf_values, np.float64)[leaf].ravel())
         self.n_values += width * n_leaves
         starts, counts = np.full(n, -1, np.int64), np.zeros(n, np.int32)
-        for i, words in enumerate(cat_words or ()):
-            if words is not None:
-                starts[i], counts[i] = self.n_words, len(words)
-                self._put("cat_bitsets", np.asarray(words, np.uint32))
-                self.n_words += len(words)
+        for i, words in sorted((cat_words or {}).items()):
+            starts[i], counts[i] = self.n_words, len(words)
+            self._put("cat_bitsets", np.asarray(words, np.uint32))
+            self.n_words += len(words)
         self._put("cat_starts", starts)
         self._put("cat_counts", counts)
         self.offsets.append(base + n)

@@ -118,39 +118,17 @@ def check_tree(
         )
 
 
-def add_tree(
-    builder: SpecBuilder,
-    *,
-    left: np.ndarray,
-    right: np.ndarray,
-    features: np.ndarray,
-    thresholds: np.ndarray,
-    default_left: np.ndarray,
-    covers: np.ndarray,
-    leaf_values: np.ndarray,
-    output: int,
-    cat_words: dict[int, np.ndarray],
-    n_features: int,
-    where: str,
-) -> None:
-    """Check one tree read from a dump (shape, features, finite values) and append it: local
-    children (-1 at leaves), ``leaf_values`` (one row per node, read at leaves), the bitsets of
-    categorical nodes by node."""
-    check_tree(left, right, features, n_features, where)
+def add_tree(builder: SpecBuilder, *, n_features: int, where: str, **tree: Any) -> None:
+    """Check one tree read from a dump (shape, features, finite values) and append it;
+    ``tree`` holds ``SpecBuilder.add``'s arguments (local children, -1 at leaves; leaf values,
+    one row per node, read at leaves; the bitsets of categorical nodes by node)."""
+    left = np.asarray(tree["left"])
+    check_tree(left, np.asarray(tree["right"]), np.asarray(tree["features"]), n_features, where)
     leaf = left < 0
-    if not (np.all(np.isfinite(leaf_values[leaf])) and np.all(np.isfinite(covers))):
+    values, covers = np.asarray(tree["leaf_values"]), np.asarray(tree["covers"])
+    if not (np.all(np.isfinite(values[leaf])) and np.all(np.isfinite(covers))):
         raise ValueError(f"malformed model dump: {where} has a non-finite leaf value or cover")
-    builder.add(
-        left=left,
-        right=right,
-        features=np.where(leaf, -1, features),
-        thresholds=thresholds,
-        default_left=default_left,
-        covers=covers,
-        leaf_values=leaf_values,
-        output=output,
-        cat_words=[cat_words.get(node) for node in range(len(left))],
-    )
+    builder.add(**{**tree, "features": np.where(leaf, -1, tree["features"])})
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

@@ -228,11 +228,13 @@ def _hist_gradient_boosting(model: Any, name: str) -> TreeEnsembleSpec:
             leaf = nodes["is_leaf"].astype(bool)
             left, right = nodes["left"].astype(np.int64), nodes["right"].astype(np.int64)
             default_left = nodes["missing_go_to_left"].astype(bool)
-            cat_words: list[np.ndarray | None] = [None] * len(nodes)
+            cat_words: dict[int, np.ndarray] = {}
             for i in np.flatnonzero(~leaf & nodes["is_categorical"].astype(bool)):
                 node = nodes[i]
                 bits = predictor.raw_left_cat_bitsets[int(node["bitset_idx"])]
-                cat_words[i], swap = _hist_split(node, bits, categories[int(node["feature_idx"])])
+                cat_words[int(i)], swap = _hist_split(
+                    node, bits, categories[int(node["feature_idx"])]
+                )
                 if swap:
                     left[i], right[i] = right[i], left[i]
                     default_left[i] = False
