@@ -37,8 +37,8 @@ class TreeTarget:
     built: bool = True
     #: what the model predicts ("raw" or "probabilities"): TreeShap's default output
     output: str = "raw"
-    #: a two-class model's probabilities ([1 - p, p]: softmax of margins (0, m)) as the one-output
-    #: logistic ensemble of m, which interventional TreeSHAP explains as probabilities
+    #: a two-class model's probabilities ([1 - p, p]: softmax of margins (0, m)) as the spec of
+    #: the one-output logistic ensemble of m, which interventional TreeSHAP explains instead
     binary: Any = None
 
     @property
@@ -87,16 +87,14 @@ def as_tree_target(model: object) -> TreeTarget:
 
 
 def _binary(spec: Any) -> Any:
-    """The logistic ensemble of a two-class spec (``two_class``: softmax over margins (0, m),
-    every tree adding into output 1), else None."""
-    from glassbox.models.trees.model import compile_spec
-
+    """The logistic spec of a two-class spec (``two_class``: softmax over margins (0, m), every
+    tree adding into output 1), else None."""
     outputs = np.asarray(spec.tree_outputs)
     if spec.link != "softmax" or spec.n_outputs != 2 or np.any(outputs != 1):
         return None
     if np.asarray(spec.base_scores)[0] != 0:
         return None
-    logistic = replace(
+    return replace(
         spec,
         n_outputs=1,
         tree_outputs=(outputs - 1).astype(np.int32),
@@ -104,7 +102,6 @@ def _binary(spec: Any) -> Any:
         link="logistic",
         output_names=None,
     )
-    return compile_spec(logistic)
 
 
 class TreeShap(AgnosticExplainer):
@@ -231,13 +228,19 @@ class TreeShap(AgnosticExplainer):
                 raise ValueError("background: has no rows; pass at least one row")
 
     def _core_model(self) -> object:
-        return self._binary() or self.model.ensemble
+        binary = self._binary()
+        return self.model.ensemble if binary is None else binary
 
     def _binary(self) -> Any:
-        """The logistic ensemble explaining a two-class model's probabilities, else None."""
-        if self.output == "probabilities" and self.feature_perturbation == "interventional":
-            return self.model.binary
-        return None
+        """The logistic ensemble explaining a two-class model's probabilities (compiled once),
+        else None."""
+        if self.output != "probabilities" or self.feature_perturbation != "interventional":
+            return None
+        if self.model.binary is not None and getattr(self, "_logistic", None) is None:
+            from glassbox.models.trees.model import compile_spec
+
+            self._logistic = compile_spec(self.model.binary)
+        return getattr(self, "_logistic", None)
 
     def _targets(self, target: object, n_rows: int) -> np.ndarray | None:
         return None if target is None else super()._targets(target, n_rows)
