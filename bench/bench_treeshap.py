@@ -101,7 +101,7 @@ def _jobs(name: str, estimator: Any, quick: bool) -> dict[str, tuple[int, Callab
 
 def run(quick: bool = False) -> list[Row]:
     """One row per (model, mode): glassbox vs shap.TreeExplainer, same run."""
-    repeats = 3 if quick else 5
+    repeats = 3  # shap takes minutes per call on the forest at full size
     table = []
     for name, estimator in _models(quick).items():
         jobs = _jobs(name, estimator, quick)
