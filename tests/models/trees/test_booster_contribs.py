@@ -44,6 +44,7 @@ def test_path_dependent_equals_xgboost_pred_contribs(task: str) -> None:
     params = {"n_estimators": 8, "max_depth": 4, "learning_rate": 0.3}
     cls = xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier
     model = cls(tree_method="hist", enable_categorical=True, **params).fit(frame, _target(task, y))
+    assert np.any(gb.from_trees(model).spec.cat_starts >= 0)  # categorical splits are tested
     rows = codes(frame)[:50]
     assert np.isnan(rows).any()
     values, base = _ours(model, rows)
@@ -62,9 +63,13 @@ def test_path_dependent_equals_xgboost_pred_contribs(task: str) -> None:
 @pytest.mark.parametrize("task", TASKS)
 def test_path_dependent_equals_lightgbm_pred_contrib(task: str) -> None:
     frame, y = categorical_frame(8)
+    # small groups and light smoothing: LightGBM's defaults (100 rows per category group) would
+    # never split on a category of this small frame
     params = {"n_estimators": 8, "num_leaves": 9, "min_child_samples": 5, "verbose": -1}
+    params.update(min_data_per_group=5, cat_smooth=1.0, cat_l2=1.0)
     cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
     model = cls(**params).fit(frame, _target(task, y), categorical_feature=["c"])
+    assert np.any(gb.from_trees(model).spec.cat_starts >= 0)  # categorical splits are tested
     rows = codes(frame)[:50]
     assert np.isnan(rows).any()
     values, base = _ours(model, rows)

@@ -15,7 +15,7 @@ from glassbox.models.trees.model import TreeModel
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
 
-from booster_models import classes, numeric_data  # noqa: E402
+from booster_models import categorical_frame, classes, numeric_data  # noqa: E402
 
 SMALL_XGB = {"n_estimators": 6, "max_depth": 3, "learning_rate": 0.4}
 SMALL_LGB = {"n_estimators": 6, "num_leaves": 7, "min_child_samples": 5, "verbose": -1}
@@ -131,3 +131,29 @@ def test_objectives_the_adapter_refuses_are_called() -> None:
         gb.from_trees(regressor, output="probabilities")
     softmax = xgb.XGBClassifier(objective="multi:softmax", **SMALL_XGB).fit(X, classes(y, 3))
     assert isinstance(gb.as_model(softmax), TreeModel)  # predict_proba: softmax of the margin
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: xgb.XGBClassifier(**SMALL_XGB, enable_categorical=True, tree_method="hist"),
+        lambda: lgb.LGBMClassifier(**SMALL_LGB, min_data_per_group=5, cat_smooth=1.0, cat_l2=1.0),
+    ],
+)
+def test_categorical_splits_keep_the_estimators_predict(make) -> None:
+    """A DataFrame's categories reach the core as codes of glassbox's own (order of
+    appearance), not the library's category codes: a model with categorical splits is called
+    through its own predict_proba, and explaining the frame gives the estimator's numbers."""
+    frame, y = categorical_frame(5)
+    estimator = make().fit(frame, _binary(y))
+    assert np.any(gb.from_trees(estimator).spec.cat_starts >= 0)
+    model = gb.as_model(estimator)
+    assert isinstance(model, CallableModel)
+    rows, background = frame.iloc[:4], frame.iloc[10:20]
+    ours = gb.KernelShap(estimator, background=background, n_samples=64)(rows, target=1)
+    theirs = gb.KernelShap(
+        lambda X: estimator.predict_proba(X), background=background, n_samples=64
+    )(rows, target=1)
+    np.testing.assert_allclose(ours.values, theirs.values, rtol=1e-6, atol=1e-7)
+    total = ours.values.sum(axis=1) + ours.base_values
+    np.testing.assert_allclose(total, estimator.predict_proba(rows)[:, 1], atol=1e-5)

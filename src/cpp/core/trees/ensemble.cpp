@@ -214,7 +214,7 @@ void TreeEnsemble::predict(const ConstRowRef& X, RowMatrixXf& Y) const {
     Y.resize(X.rows(), a_.n_outputs);
     // Blocks of rows, trees outer: a tree stays in cache for the block, and the rows' walks
     // (branch-free) overlap. Each row still adds base + trees in order, as margin() does.
-    constexpr Index kBlock = 64;
+    constexpr Index kBlock = 512;
     const Index k = a_.n_outputs;
     std::vector<double> margins(static_cast<std::size_t>(kBlock * k));
     for (Index begin = 0; begin < X.rows(); begin += kBlock) {

@@ -123,8 +123,9 @@ def convert(
 def native_trees(model: Any) -> TreeModel | None:
     """A fitted scikit-learn, XGBoost or LightGBM tree model as the ``TreeModel`` computing what
     its ``predict_proba`` (classifiers) or ``predict`` gives, else None (not a tree model, not
-    fitted, or outputs the native model does not give: an outlier score, a log-link
-    regressor's predict, a ranking or margin-only objective's probabilities, a class label)."""
+    fitted, categorical splits, or outputs the native model does not give: an outlier score, a
+    log-link regressor's predict, a ranking or margin-only objective's probabilities, a class
+    label). ``glassbox.from_trees`` converts those too (its rows carry category codes)."""
     from glassbox.models.trees import _library
 
     library = _library(model)
@@ -135,6 +136,10 @@ def native_trees(model: Any) -> TreeModel | None:
     else:
         return None
     if spec is None:
+        return None
+    if np.any(np.asarray(spec.cat_starts) >= 0):
+        # Categorical splits read category codes; a DataFrame's categories reach the core as
+        # codes of their own (order of appearance), so the model keeps its own predict.
         return None
     proba = callable(getattr(model, "predict_proba", None))
     if spec.link == "logistic" and proba:  # predict_proba has a column per class: [1 - p, p]
