@@ -322,11 +322,8 @@ def test_unfitted_model():
 
 
 def native(estimator: object) -> object:
-    """``gb.from_trees(estimator)``: skips until the tree adapters are merged."""
-    trees = pytest.importorskip("glassbox.models.trees")
-    if not hasattr(trees, "from_trees"):
-        pytest.skip("glassbox.models.trees.from_trees is not there yet")
-    return trees.from_trees(estimator)
+    """``gb.from_trees(estimator)``."""
+    return gb.from_trees(estimator)
 
 
 @functools.cache
@@ -381,13 +378,17 @@ def test_multiclass_boosting_equals_the_definitions():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(200, 4)).astype(np.float32)
     y = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
-    model = native(ensemble.GradientBoostingClassifier(n_estimators=5, max_depth=2).fit(X, y))
+    estimator = ensemble.GradientBoostingClassifier(n_estimators=5, max_depth=2).fit(X, y)
+    model = native(estimator)
     rows, background = X[:2], X[100:104]
     np.testing.assert_allclose(
         gb.TreeShap(model)(rows).values, ref.path_dependent_values(model.spec, rows), atol=1e-12
     )
     want, _ = ref.interventional_values(model.spec, rows, background)
     np.testing.assert_allclose(gb.TreeShap(model, background)(rows).values, want, atol=1e-12)
+    shap = pytest.importorskip("shap")
+    with pytest.raises(Exception, match="GradientBoostingClassifier is only supported for binary"):
+        shap.TreeExplainer(estimator)  # the difference from shap the docs state
 
 
 def test_probabilities_equal_shap():
