@@ -1,11 +1,12 @@
-"""The README's "Your data" and "Plots and reports" sections run as written (their code blocks,
-in order, in one namespace), so what they promise stays true."""
+"""The README's "Your data", "Plots and reports" and "Tree ensembles" sections run as written
+(their code blocks, in order, in one namespace), so what they promise stays true."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -85,3 +86,28 @@ def test_the_inside_the_model_section_runs_and_its_pictures_are_committed(
         assert (committed / name).stat().st_size < 200_000, f"{name}: keep README pictures small"
         assert abs(made.shape[0] - kept.shape[0]) < 40, f"{name}: re-run the README code"
         assert abs(made.shape[1] - kept.shape[1]) < 40, f"{name}: re-run the README code"
+
+
+def test_the_tree_ensembles_section_runs(capsys) -> None:
+    pytest.importorskip("xgboost")
+    pytest.importorskip("sklearn")
+    blocks = section_blocks("Tree ensembles")
+    assert len(blocks) == 1, "the section lost its example"
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    exp, pairs, probs = namespace["exp"], namespace["pairs"], namespace["probs"]
+    # what the comments claim
+    assert exp.values.shape == (100, 30)  # type: ignore[attr-defined]
+    assert abs(exp.delta).max() < 1e-9  # type: ignore[attr-defined]
+    assert pairs.values.shape == (10, 30, 30)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(
+        pairs.values.sum(axis=2),  # type: ignore[attr-defined]
+        exp.values[:10],  # type: ignore[attr-defined]
+        atol=1e-9,
+    )
+    booster = namespace["booster"]
+    X = namespace["X"]
+    total = probs.values.sum(axis=1) + probs.base_values  # type: ignore[attr-defined]
+    want = booster.predict_proba(X[:10])[:, 1]  # type: ignore[attr-defined,index]
+    np.testing.assert_allclose(total, want, atol=1e-5)
+    assert "(100, 30)" in capsys.readouterr().out
