@@ -199,8 +199,8 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
         }
         for (Index t = t0; t < t1; ++t) {
             if (plan.tabled[t]) {
-                detail::add_rows_from_tables(model, paths, tables, kind, t, X, begin, end,
-                                             result.values, table_scratch);
+                detail::add_rows_from_tables(model, paths, tables, t, X, begin, end, result.values,
+                                             table_scratch);
             }
         }
         for (Index r = begin; r < end; ++r) {

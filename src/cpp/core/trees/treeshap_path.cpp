@@ -84,8 +84,8 @@ TreeShapResult tree_shap_path(const TreeEnsemble& model, const ConstRowRef& X, T
         // row still adds its trees in order, so the sums do not depend on the chunking).
         for (Index t = t0; t < t1; ++t) {
             if (plan.tabled[t]) {
-                detail::add_rows_from_tables(model, paths, tables, kind, t, X, begin, end,
-                                             result.values, table_scratch);
+                detail::add_rows_from_tables(model, paths, tables, t, X, begin, end, result.values,
+                                             table_scratch);
                 continue;
             }
             for (Index r = begin; r < end; ++r) {
@@ -131,7 +131,7 @@ TreeShapResult tree_shap_interactions(const TreeEnsemble& model, const ConstRowR
             std::fill(diag.begin(), diag.end(), 0.0);
             for (Index t = t0; t < t1; ++t) {
                 if (plan.tabled[t]) {
-                    detail::add_from_tables(model, paths, tables, kind, t, x, out);
+                    detail::add_pairs_from_tables(model, paths, tables, t, x, out);
                     continue;
                 }
                 // One walk per feature the tree splits on, with that feature's factor fixed.

@@ -305,8 +305,8 @@ LeafTables build_tables(const TreeEnsemble& model, const LeafPaths& paths, Table
     return tables;
 }
 
-void add_from_tables(const TreeEnsemble& model, const LeafPaths& paths, const LeafTables& tables,
-                     TableKind kind, Index t, const float* x, double* out) {
+void add_pairs_from_tables(const TreeEnsemble& model, const LeafPaths& paths,
+                           const LeafTables& tables, Index t, const float* x, double* out) {
     const TreeEnsembleArrays& a = model.arrays();
     const Index d = model.n_inputs(), k = model.n_outputs();
     const std::int32_t first = a.tree_outputs[t], width = a.tree_widths[t];
@@ -315,16 +315,9 @@ void add_from_tables(const TreeEnsemble& model, const LeafPaths& paths, const Le
         if (m == 0) return;
         const double* value = a.values.data() + a.value_offsets[leaf];
         const std::int32_t* features = paths.features.data() + paths.leaf_start[leaf];
-        const double* row = tables.rows_of(leaf) + mask * table_stride(kind, m);
-        if (kind != TableKind::pairs) {
-            for (Index p = 0; p < m; ++p) {
-                double* phi = out + features[p] * k + first;
-                for (std::int32_t o = 0; o < width; ++o) phi[o] += row[p] * value[o];
-            }
-            return;
-        }
-        // pairs: the values on the diagonal, then each pair p < r as phi_pr and phi_rp, both
-        // taken off the diagonal (phi_ii = phi_i - sum_{j != i} phi_ij)
+        const double* row = tables.rows_of(leaf) + mask * table_stride(TableKind::pairs, m);
+        // the values on the diagonal, then each pair p < r as phi_pr and phi_rp, both taken off
+        // the diagonal (phi_ii = phi_i - sum_{j != i} phi_ij)
         for (Index p = 0; p < m; ++p) {
             const Index fp = features[p];
             for (std::int32_t o = 0; o < width; ++o) {
@@ -350,8 +343,8 @@ void add_from_tables(const TreeEnsemble& model, const LeafPaths& paths, const Le
 }
 
 void add_rows_from_tables(const TreeEnsemble& model, const LeafPaths& paths,
-                          const LeafTables& tables, TableKind kind, Index t, const ConstRowRef& X,
-                          Index begin, Index end, RowMatrixXd& out, TableScratch& scratch) {
+                          const LeafTables& tables, Index t, const ConstRowRef& X, Index begin,
+                          Index end, RowMatrixXd& out, TableScratch& scratch) {
     const TreeEnsembleArrays& a = model.arrays();
     const Index k = model.n_outputs(), rows = end - begin;
     const std::int32_t first = a.tree_outputs[t], width = a.tree_widths[t];
@@ -405,7 +398,6 @@ void add_rows_from_tables(const TreeEnsemble& model, const LeafPaths& paths,
             for (Index r = 0; r < rows; ++r) out(begin + r, column + o) += sums[r];
         }
     }
-    (void)kind;
 }
 
 }  // namespace glassbox::trees::detail

@@ -114,23 +114,22 @@ void walk_masks(const TreeEnsemble& model, const LeafPaths& paths, std::int32_t 
     }
 }
 
-// Adds row x's shares of tree t from its tables: values into phi (d, k) (values,
-// interventional), or (pairs) into out (d, d, k) the values on the diagonal and each pair as
-// phi_pr and phi_rp, both subtracted from the diagonal.
-void add_from_tables(const TreeEnsemble& model, const LeafPaths& paths, const LeafTables& tables,
-                     TableKind kind, Index t, const float* x, double* out);
+// Adds row x's interaction shares of tree t from its pair tables into out (d, d, k): the values
+// on the diagonal and each pair as phi_pr and phi_rp, both subtracted from the diagonal.
+void add_pairs_from_tables(const TreeEnsemble& model, const LeafPaths& paths,
+                           const LeafTables& tables, Index t, const float* x, double* out);
 
 // Per-worker buffers of add_rows_from_tables (reused across calls).
 struct TableScratch {
     std::vector<std::uint32_t> node_masks, leaf_masks;
     std::vector<double> sums;
 };
-// The values (or interventional) shares of tree t for rows [begin, end) of X into the same rows
-// of out (n, d * k), leaf by leaf over the rows: a leaf's table stays in cache while every row
-// reads it.
+// The shares of tree t from its values or interventional tables (m entries per row) for rows
+// [begin, end) of X into the same rows of out (n, d * k), leaf by leaf over the rows: a leaf's
+// table stays in cache while every row reads it.
 void add_rows_from_tables(const TreeEnsemble& model, const LeafPaths& paths,
-                          const LeafTables& tables, TableKind kind, Index t, const ConstRowRef& X,
-                          Index begin, Index end, RowMatrixXd& out, TableScratch& scratch);
+                          const LeafTables& tables, Index t, const ConstRowRef& X, Index begin,
+                          Index end, RowMatrixXd& out, TableScratch& scratch);
 
 // Runs work(tables, t0, t1, begin, end) for every block of trees [t0, t1) of the plan (its
 // tables built first) and every chunk of rows [begin, end) of [0, n), chunks in parallel; each
