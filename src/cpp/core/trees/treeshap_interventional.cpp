@@ -76,18 +76,6 @@ struct PairWalker {
     }
 };
 
-// s! t! / (s + t + 1)! for s + t <= max_depth, at [s * (max_depth + 1) + t].
-std::vector<double> leaf_weights(Index max_depth) {
-    const Index stride = max_depth + 1;
-    std::vector<double> w(static_cast<std::size_t>(stride * stride), 0.0);
-    for (Index s = 0; s <= max_depth; ++s) {
-        for (Index t = 0; s + t <= max_depth; ++t) {
-            w[s * stride + t] = std::exp(std::lgamma(s + 1.0) + std::lgamma(t + 1.0) -
-                                         std::lgamma(s + t + 2.0));
-        }
-    }
-    return w;
-}
 
 double sigmoid(double m) { return 1.0 / (1.0 + std::exp(-m)); }
 
@@ -110,7 +98,7 @@ TreeShapResult tree_shap_interventional(const TreeEnsemble& model, const ConstRo
 
     const TreeEnsembleArrays& a = model.arrays();
     const Index stride = model.max_depth() + 1;
-    const std::vector<double> weights = leaf_weights(model.max_depth());
+    const std::vector<double> weights = detail::pair_weights(model.max_depth() + 1);
     RowMatrixXd bg_margin(m, k);
     for (Index j = 0; j < m; ++j) {
         model.margin(background.row(j).data(), bg_margin.row(j).data());

@@ -45,17 +45,6 @@ void collect(const TreeEnsembleArrays& a, std::int32_t node, std::vector<PathSte
     if (fresh) path.pop_back();
 }
 
-// s! t! / (s + t + 1)! at [s * stride + t] for s + t < stride.
-std::vector<double> pair_weights(Index stride) {
-    std::vector<double> w(static_cast<std::size_t>(stride * stride), 0.0);
-    for (Index s = 0; s < stride; ++s) {
-        for (Index t = 0; s + t < stride; ++t) {
-            w[s * stride + t] =
-                std::exp(std::lgamma(s + 1.0) + std::lgamma(t + 1.0) - std::lgamma(s + t + 2.0));
-        }
-    }
-    return w;
-}
 
 int popcount(std::uint32_t v) { return __builtin_popcount(v); }
 
@@ -148,6 +137,18 @@ void build_interventional_leaf(Index m, const double* counts, double total,
 }
 
 }  // namespace
+
+// s! t! / (s + t + 1)! at [s * stride + t] for s + t < stride.
+std::vector<double> pair_weights(Index stride) {
+    std::vector<double> w(static_cast<std::size_t>(stride * stride), 0.0);
+    for (Index s = 0; s < stride; ++s) {
+        for (Index t = 0; s + t < stride; ++t) {
+            w[s * stride + t] =
+                std::exp(std::lgamma(s + 1.0) + std::lgamma(t + 1.0) - std::lgamma(s + t + 2.0));
+        }
+    }
+    return w;
+}
 
 Index table_stride(TableKind kind, Index m) {
     return kind == TableKind::pairs ? m * (m + 1) / 2 : m;

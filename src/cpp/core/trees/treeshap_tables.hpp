@@ -86,6 +86,9 @@ struct LeafTables {
         return values.data() + leaf_offset[node - first_node];
     }
 };
+// s! t! / (s + t + 1)! (the pair games' Shapley weights) at [s * stride + t], s + t < stride.
+std::vector<double> pair_weights(Index stride);
+
 // Entries per table row: m (values, interventional) or m (m + 1) / 2 (pairs: values, then pairs).
 Index table_stride(TableKind kind, Index m);
 
