@@ -52,6 +52,30 @@ class LayerSpec:
     weights: dict[str, np.ndarray | None] = field(default_factory=dict)
 
 
+#: The element types an input may hold: real values, or integer codes (token ids, categories),
+#: which travel as float32 (exact below 2**24) and are checked to be whole numbers.
+INPUT_DTYPES = ("float", "int")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One named input of a network with several (``input_ids`` and ``attention_mask``).
+
+    Parameters
+    ----------
+    name : str
+        The framework's name for the input.
+    shape : tuple of int
+        Its per-sample shape.
+    dtype : {"float", "int"}
+        "int" for token ids, masks and category codes.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float"
+
+
 @dataclass
 class NetworkSpec:
     """A whole network: the per-sample input shape and the layers in topological order.
@@ -68,6 +92,32 @@ class NetworkSpec:
 
     input_shape: tuple[int, ...]
     layers: list[LayerSpec] = field(default_factory=list)
+    #: Named inputs of a network with several (empty: one unnamed input). Each enters through
+    #: one ``input`` layer reading its columns of the flat network input, whose shape is then
+    #: ``(sum of the inputs' sizes,)``.
+    inputs: list[InputSpec] = field(default_factory=list)
+
+    def add_input(self, name: str, shape: tuple[int, ...], dtype: str = "float") -> int:
+        """Append a named input (before any other layer) and return the index of its ``input``
+        layer; the network input becomes the inputs' values side by side.
+
+        Examples
+        --------
+        >>> spec = NetworkSpec(input_shape=(0,))
+        >>> spec.add_input("input_ids", (4,), "int"), spec.add_input("attention_mask", (4,), "int")
+        (0, 1)
+        >>> spec.input_shape, spec.layers[1].params
+        ((8,), {'offset': 4, 'shape': (4,)})
+        """
+        if dtype not in INPUT_DTYPES:
+            raise ValueError(f"dtype: expected one of {INPUT_DTYPES}, got {dtype!r}")
+        if len(self.layers) != len(self.inputs):
+            raise ValueError("spec: add every input before the other layers")
+        shape = tuple(int(d) for d in shape)
+        offset = sum(int(np.prod(i.shape)) for i in self.inputs)
+        self.inputs.append(InputSpec(str(name), shape, dtype))
+        self.input_shape = (offset + int(np.prod(shape)),)
+        return self.add("input", str(name), [-1], {"offset": offset, "shape": shape})
 
     def add(
         self,
@@ -111,8 +161,12 @@ def spec_to_dict(spec: NetworkSpec) -> dict[str, Any]:
     >>> spec_to_dict(spec)["layers"][0]["params"]
     {'kernel': [2, 2]}
     """
+    inputs = [
+        {"name": i.name, "shape": [int(d) for d in i.shape], "dtype": i.dtype} for i in spec.inputs
+    ]
     return {
         "input_shape": [int(d) for d in spec.input_shape],
+        **({"inputs": inputs} if inputs else {}),
         "layers": [
             {
                 "kind": layer.kind,
@@ -149,12 +203,14 @@ def spec_from_dict(data: Any) -> NetworkSpec:
     >>> spec_from_dict(spec_to_dict(spec)).layers[0].weights["weight"].shape
     (1, 2)
     """
-    if not isinstance(data, dict) or set(data) != {"input_shape", "layers"}:
-        raise ValueError("spec: expected an object with keys 'input_shape' and 'layers'")
+    if not isinstance(data, dict) or not {"input_shape", "layers"} <= set(data) <= _SPEC_KEYS:
+        raise ValueError(
+            "spec: expected an object with keys 'input_shape', 'layers' (and 'inputs')"
+        )
     shape, layers = data["input_shape"], data["layers"]
     if not _ints(shape) or not isinstance(layers, list):
         raise ValueError("spec: input_shape must be a list of ints and layers a list")
-    spec = NetworkSpec(input_shape=tuple(shape))
+    spec = NetworkSpec(input_shape=tuple(shape), inputs=_inputs_from(data.get("inputs", [])))
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict) or set(layer) != set(_LAYER_KEYS):
             raise ValueError(f"spec: layer {index} must be an object with keys {_LAYER_KEYS}")
@@ -171,6 +227,25 @@ def spec_from_dict(data: Any) -> NetworkSpec:
         params = {key: tuple(v) if isinstance(v, list) else v for key, v in params.items()}
         spec.layers.append(LayerSpec(kind, name, list(inputs), params, dict(weights)))
     return spec
+
+
+#: The keys of a saved spec.
+_SPEC_KEYS = {"input_shape", "layers", "inputs"}
+
+
+def _inputs_from(data: Any) -> list[InputSpec]:
+    """The named inputs of a saved spec, checked (untrusted)."""
+    keys = {"name", "shape", "dtype"}
+    if not isinstance(data, list) or not all(isinstance(i, dict) and set(i) == keys for i in data):
+        raise ValueError(f"spec: inputs must be a list of objects with keys {sorted(keys)}")
+    inputs = []
+    for item in data:
+        if not isinstance(item["name"], str) or not _ints(item["shape"]):
+            raise ValueError("spec: an input's name must be a string and its shape a list of ints")
+        if item["dtype"] not in INPUT_DTYPES:
+            raise ValueError(f"spec: an input's dtype must be one of {INPUT_DTYPES}")
+        inputs.append(InputSpec(item["name"], tuple(item["shape"]), item["dtype"]))
+    return inputs
 
 
 def _ints(value: Any) -> bool:
