@@ -4,6 +4,7 @@
 #include "bindings/bindings.hpp"
 
 #include "core/methods/gradients.hpp"
+#include "core/methods/layer_attribution.hpp"
 #include "core/methods/linear_path.hpp"
 
 #include <pybind11/stl.h>
@@ -27,6 +28,14 @@ NoiseTunnelBase tunnel_base(const std::string& name) {
     if (name == "input_x_gradient") return NoiseTunnelBase::InputXGradient;
     throw std::invalid_argument(
         "base: expected 'gradient', 'saliency' or 'input_x_gradient', got '" + name + "'");
+}
+
+PassPoints pass_points(Index entry_layer, int entry_slot, Index seed_layer) {
+    PassPoints points;
+    points.entry_layer = entry_layer;
+    points.entry_slot = entry_slot;
+    points.seed_layer = seed_layer;
+    return points;
 }
 
 }  // namespace
@@ -81,6 +90,35 @@ void bind_gradients(py::module_& m) {
         py::arg("network"), py::kw_only(), py::arg("X"), py::arg("baselines"), py::arg("targets"),
         py::arg("method"), py::arg("n_steps"), default_options(), py::arg("fast_path") = true);
     m.def("linear_path_applies", &linear_path_applies, py::arg("network"));
+    m.def(
+        "path_integrated_gradients",
+        [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
+           const TargetArray& target_array, const std::string& method, Index n_steps,
+           Index entry_layer, int entry_slot, Index seed_layer, RunOptions options) {
+            const std::vector<int> targets = to_targets(target_array);
+            const PassPoints points = pass_points(entry_layer, entry_slot, seed_layer);
+            JobScope job(options);
+            py::gil_scoped_release release;
+            const Quadrature quadrature = make_quadrature(method, n_steps, options);
+            return path_integrated_gradients(net, X, baselines, points, targets, quadrature,
+                                             options);
+        },
+        py::arg("network"), py::kw_only(), py::arg("X"), py::arg("baselines"), py::arg("targets"),
+        py::arg("method"), py::arg("n_steps"), py::arg("entry_layer") = -1,
+        py::arg("entry_slot") = -1, py::arg("seed_layer") = -1, default_options());
+    m.def(
+        "layer_gradient_x_activation",
+        [](const Network& net, const ConstRowRef& X, const TargetArray& target_array,
+           Index entry_layer, int entry_slot, bool gradient_only, RunOptions options) {
+            const std::vector<int> targets = to_targets(target_array);
+            const PassPoints points = pass_points(entry_layer, entry_slot, -1);
+            JobScope job(options);
+            py::gil_scoped_release release;
+            return layer_gradient_x_activation(net, X, points, targets, gradient_only, options);
+        },
+        py::arg("network"), py::kw_only(), py::arg("X"), py::arg("targets"),
+        py::arg("entry_layer"), py::arg("entry_slot") = -1, py::arg("gradient_only") = false,
+        default_options());
     m.def(
         "noise_tunnel",
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array, Index n_samples,

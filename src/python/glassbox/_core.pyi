@@ -107,6 +107,29 @@ def integrated_gradients(
     fast_path: bool = True,
 ) -> Attribution: ...
 def linear_path_applies(network: Network) -> bool: ...
+def path_integrated_gradients(
+    network: Network,
+    *,
+    X: FloatArray,
+    baselines: FloatArray,
+    targets: Targets,
+    method: str,
+    n_steps: int,
+    entry_layer: int = -1,
+    entry_slot: int = -1,
+    seed_layer: int = -1,
+    options: RunOptions = ...,
+) -> Attribution: ...
+def layer_gradient_x_activation(
+    network: Network,
+    *,
+    X: FloatArray,
+    targets: Targets,
+    entry_layer: int,
+    entry_slot: int = -1,
+    gradient_only: bool = False,
+    options: RunOptions = ...,
+) -> Attribution: ...
 def noise_tunnel(
     network: Network,
     *,

@@ -12,6 +12,8 @@ namespace glassbox {
 
 // Checks the per-row targets against the network's outputs.
 void check_targets(const Network& net, Index n_rows, const std::vector<int>& targets);
+// The same against `width` seeded values ("outputs" or a layer's neurons).
+void check_targets(Index n_rows, const std::vector<int>& targets, Index width, const char* what);
 
 // For rows [0, n_rows) with `points_per_row` points each (point p belongs to row p / points_per_row),
 // each thread makes one worker with make_worker() and, block by block, calls
@@ -31,8 +33,10 @@ void check_targets(const Network& net, Index n_rows, const std::vector<int>& tar
 template <class MakeWorker, class Step>
 void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
                       const std::vector<int>& targets, const RunOptions& options,
-                      std::size_t extra_bytes_per_point, MakeWorker&& make_worker, Step&& step) {
-    check_targets(net, n_rows, targets);
+                      std::size_t extra_bytes_per_point, MakeWorker&& make_worker, Step&& step,
+                      Index seed_layer = -1) {
+    const Index seed_width = seed_layer < 0 ? net.n_outputs() : net.layer_size(seed_layer);
+    check_targets(n_rows, targets, seed_width, seed_layer < 0 ? "outputs" : "neurons");
     if (n_rows == 0) return;
     const Index total_points = mul_count(n_rows, points_per_row, "points (rows x points per row)");
     const Index block = plan_block_points(net.bytes_per_point() + extra_bytes_per_point,
@@ -62,7 +66,7 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
                 for (Index p = chunk * rows_per_chunk * points_per_row; p < point_end; p += block) {
                     check_interrupt(options);  // per block: one row may hold millions of points
                     const Index count = std::min(block, point_end - p);
-                    seed.setZero(count, net.n_outputs());
+                    seed.setZero(count, seed_width);
                     for (Index i = 0; i < count; ++i) {
                         seed(i, targets[(p + i) / points_per_row]) = 1.0f;
                     }
@@ -76,24 +80,66 @@ void run_point_blocks(const Network& net, Index n_rows, Index points_per_row,
     errors.rethrow();
 }
 
+// The gradient loop: points enter where `points` says (the input, a layer's output, or one input
+// edge of a layer) and the seed is d f_target / d(output of points.seed_layer, default the
+// network output). worker.fill writes the points (count x entry width); worker.reduce gets the
+// gradient there and the seeded layer's values at the points. A layer's output whose later
+// layers read nothing before it runs only those layers; any other inner entry runs the whole
+// pass of the row's network input (`row_inputs`, one row per input row, required then) with the
+// points in place of the entry.
+template <class MakeWorker>
+void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_row,
+                             const std::vector<int>& targets, const RunOptions& options,
+                             std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
+                             const PassPoints& points, const ConstRowRef* row_inputs = nullptr,
+                             const RuleMap* rules = nullptr) {
+    const Index width = net.entry_width(points);
+    const Index entry = points.entry_layer;
+    const Index end = points.seed_layer < 0 ? -1 : points.seed_layer + 1;
+    const bool only_after = points.inner_entry() && points.entry_slot < 0 &&
+                            net.reads_only_from(entry);
+    const bool whole_pass = points.inner_entry() && !only_after;
+    require(!whole_pass || (row_inputs && row_inputs->rows() == n_rows &&
+                            row_inputs->cols() == net.n_inputs()),
+            "layer attribution: the rows' network inputs are needed (one per row)");
+    const std::size_t entry_bytes = whole_pass ? width * sizeof(float) : 0;
+    run_point_blocks(
+        net, n_rows, points_per_row, targets, options, extra_bytes_per_point + entry_bytes,
+        make_worker,
+        [&](auto& worker, Tape& tape, const RowMatrixXf& seed, Index p, Index count) {
+            RowMatrixXf& values = !points.inner_entry() ? tape.input
+                                  : only_after          ? tape.activations[entry]
+                                                        : tape.entry;
+            values.resize(count, width);
+            worker.fill(p, count, values);
+            if (whole_pass) {
+                tape.input.resize(count, net.n_inputs());
+                for (Index i = 0; i < count; ++i) {
+                    tape.input.row(i) = row_inputs->row((p + i) / points_per_row);
+                }
+                net.forward(tape, points, values, end);
+            } else {
+                net.forward(tape, only_after ? entry + 1 : 0, end);
+            }
+            net.backward(tape, seed, points, values, rules);
+            const RowMatrixXf& seeded =
+                points.seed_layer < 0 ? net.output(tape) : tape.activations[points.seed_layer];
+            worker.reduce(p, count, values, tape.input_grad, seeded);
+        },
+        points.seed_layer);
+}
+
+// The plain form: points enter as the network input (entry_layer -1) or as the output of a
+// layer whose later layers read nothing before it.
 template <class MakeWorker>
 void for_each_gradient_block(const Network& net, Index n_rows, Index points_per_row,
                              const std::vector<int>& targets, const RunOptions& options,
                              std::size_t extra_bytes_per_point, MakeWorker&& make_worker,
                              Index entry_layer = -1, const RuleMap* rules = nullptr) {
-    const Index entry_width = entry_layer < 0 ? net.n_inputs() : net.layer_size(entry_layer);
-    run_point_blocks(
-        net, n_rows, points_per_row, targets, options, extra_bytes_per_point, make_worker,
-        [&](auto& worker, Tape& tape, const RowMatrixXf& seed, Index p, Index count) {
-            RowMatrixXf& entry = entry_layer < 0 ? tape.input : tape.activations[entry_layer];
-            entry.resize(count, entry_width);
-            worker.fill(p, count, entry);
-            net.forward(tape, entry_layer + 1);
-            net.backward(tape, seed, rules, entry_layer);
-            const RowMatrixXf& entry_grad =
-                entry_layer < 0 ? tape.input_grad : tape.grads[entry_layer];
-            worker.reduce(p, count, entry, entry_grad, net.output(tape));
-        });
+    PassPoints points;
+    points.entry_layer = entry_layer;
+    for_each_gradient_block(net, n_rows, points_per_row, targets, options, extra_bytes_per_point,
+                            std::forward<MakeWorker>(make_worker), points, nullptr, rules);
 }
 
 // Adapts a pair of lambdas (fill, reduce) to the worker interface, for stateless methods.

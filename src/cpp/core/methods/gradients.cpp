@@ -10,13 +10,18 @@
 namespace glassbox {
 
 void check_targets(const Network& net, Index n_rows, const std::vector<int>& targets) {
+    check_targets(n_rows, targets, net.n_outputs(), "outputs");
+}
+
+void check_targets(Index n_rows, const std::vector<int>& targets, Index width, const char* what) {
     require(static_cast<Index>(targets.size()) == n_rows,
             "target: expected one target per row (" + std::to_string(n_rows) + "), got " +
                 std::to_string(targets.size()));
     for (int t : targets) {
-        require(t >= 0 && t < net.n_outputs(),
-                "target: " + std::to_string(t) + " is out of range for a model with " +
-                    std::to_string(net.n_outputs()) + " outputs");
+        require(t >= 0 && t < width,
+                "target: " + std::to_string(t) + " is out of range for " +
+                    (std::string(what) == "outputs" ? "a model with " : "a layer of ") +
+                    std::to_string(width) + " " + what);
     }
 }
 

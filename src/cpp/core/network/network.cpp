@@ -73,44 +73,107 @@ const RowMatrixXf& Network::output(const Tape& tape) const {
 }
 
 void Network::forward(Tape& tape, Index first, Index end) const {
+    run_forward(tape, first, end, nullptr, nullptr);
+}
+
+void Network::forward(Tape& tape, const PassPoints& points, const RowMatrixXf& entry,
+                      Index end) const {
+    run_forward(tape, 0, end, &points, &entry);
+}
+
+void Network::run_forward(Tape& tape, Index first, Index end, const PassPoints* points,
+                          const RowMatrixXf* entry) const {
     tape.activations.resize(nodes_.size());
     std::vector<const RowMatrixXf*> inputs;
     const std::size_t last = end < 0 ? nodes_.size() : std::min(nodes_.size(), std::size_t(end));
+    const Index substituted = points && points->inner_entry() ? points->entry_layer : -1;
     for (std::size_t i = static_cast<std::size_t>(first); i < last; ++i) {
+        const bool at_entry = static_cast<Index>(i) == substituted;
+        if (at_entry && points->entry_slot < 0) {
+            tape.activations[i] = *entry;  // the layer's output is the points
+            continue;
+        }
         inputs.clear();
         for (int input : nodes_[i].inputs) inputs.push_back(&value(tape, input));
+        if (at_entry) inputs[points->entry_slot] = entry;  // only this edge sees the points
         nodes_[i].layer->forward(inputs, tape.activations[i]);
     }
 }
 
+Index Network::entry_width(const PassPoints& points) const {
+    const Index n = n_layers();
+    require(points.entry_layer >= -1 && points.entry_layer < n,
+            "layer: index " + std::to_string(points.entry_layer) + " is out of range for a "
+            "network of " + std::to_string(n) + " layers");
+    require(points.seed_layer >= -1 && points.seed_layer < n,
+            "neuron layer: index " + std::to_string(points.seed_layer) + " is out of range");
+    if (points.entry_layer < 0) return n_inputs_;
+    const Node& node = nodes_[points.entry_layer];
+    if (points.entry_slot < 0) return layer_size(points.entry_layer);
+    require(points.entry_slot < static_cast<int>(node.inputs.size()),
+            "layer '" + node.name + "': has " + std::to_string(node.inputs.size()) +
+                " input(s), no input " + std::to_string(points.entry_slot));
+    const int source = node.inputs[points.entry_slot];
+    return source < 0 ? n_inputs_ : layer_size(source);
+}
+
 void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules,
                        Index stop) const {
+    PassPoints points;
+    points.entry_layer = stop;
+    run_backward(tape, seed, points, nullptr, rules, stop >= 0);
+    if (stop >= 0) std::swap(tape.grads[stop], tape.input_grad);
+}
+
+void Network::backward(Tape& tape, const RowMatrixXf& seed, const PassPoints& points,
+                       const RowMatrixXf& entry, const RuleMap* rules) const {
+    run_backward(tape, seed, points, &entry, rules, points.inner_entry());
+}
+
+void Network::run_backward(Tape& tape, const RowMatrixXf& seed, const PassPoints& points,
+                           const RowMatrixXf* entry_values, const RuleMap* rules,
+                           bool inner) const {
     const int n = static_cast<int>(nodes_.size());
     if (n == 0) {
         tape.input_grad = seed;
         return;
     }
-    const int last_run = static_cast<int>(stop) + 1;  // layers [last_run, n) run
+    const int entry = inner ? static_cast<int>(points.entry_layer) : -1;
+    const int slot = inner ? points.entry_slot : -1;
+    const int top = points.seed_layer < 0 ? n - 1 : static_cast<int>(points.seed_layer);
+    // layers [last_run, top] run: down to the entry layer itself when its input edge is the
+    // entry (its backward gives that edge's gradient), else down to the layer after it
+    const int last_run = !inner ? 0 : (slot >= 0 ? entry : entry + 1);
     tape.grads.resize(n);
     std::vector<char> has_grad(n, 0);
-    char input_has_grad = 0;
-    tape.grads[n - 1] = seed;
-    has_grad[n - 1] = 1;
+    char entry_seen = 0;  // the entry's gradient, in tape.input_grad
+    tape.grads[top] = seed;
+    has_grad[top] = 1;
+    if (slot < 0 && top == entry) {  // the seed sits at the entry itself
+        tape.input_grad = seed;
+        entry_seen = 1;
+    }
 
     LayerIO io;
-    for (int i = n - 1; i >= last_run; --i) {
-        if (!has_grad[i]) continue;  // the layer does not reach the output
+    for (int i = top; i >= last_run; --i) {
+        if (!has_grad[i]) continue;  // the layer does not reach the seed
         const Node& node = nodes_[i];
         io.inputs.clear();
         for (int input : node.inputs) io.inputs.push_back(&value(tape, input));
+        if (i == entry && slot >= 0) io.inputs[slot] = entry_values;  // what the layer read
         io.output = &tape.activations[i];
         tape.scratch.resize(std::max(tape.scratch.size(), node.inputs.size()));
         const BackwardRule* rule = rules && (*rules)[i] ? (*rules)[i] : &kGradientRule;
         rule->backward(*node.layer, io, tape.grads[i], tape.scratch);
         for (std::size_t k = 0; k < node.inputs.size(); ++k) {
             const int input = node.inputs[k];
-            RowMatrixXf& target = input < 0 ? tape.input_grad : tape.grads[input];
-            char& seen = input < 0 ? input_has_grad : has_grad[input];
+            // where this gradient goes: the entry (the network input, the entry layer's
+            // output, or the entry edge), another layer, or nowhere (before the entry)
+            const bool to_entry = slot >= 0 ? (i == entry && static_cast<int>(k) == slot)
+                                            : input == entry;
+            if (!to_entry && (input < 0 || input < entry || (slot >= 0 && i == entry))) continue;
+            RowMatrixXf& target = to_entry ? tape.input_grad : tape.grads[input];
+            char& seen = to_entry ? entry_seen : has_grad[input];
             if (seen) {
                 target += tape.scratch[k];
             } else {
@@ -119,10 +182,9 @@ void Network::backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules
             }
         }
     }
-    if (stop >= 0) {
-        if (!has_grad[stop]) tape.grads[stop].setZero(seed.rows(), layer_size(stop));
-    } else if (!input_has_grad) {
-        tape.input_grad.setZero(seed.rows(), n_inputs_);
+    if (!entry_seen) {  // the entry does not reach the seed
+        const Index width = inner ? entry_width(points) : n_inputs_;
+        tape.input_grad.setZero(seed.rows(), width);
     }
 }
 

@@ -18,15 +18,27 @@ struct Tape {
     std::vector<RowMatrixXf> grads;        // per layer: d/d(output of the layer)
     RowMatrixXf input_grad;                // d/d(input), the result of backward()
     std::vector<RowMatrixXf> scratch;      // reused per-layer input-gradient buffers
+    RowMatrixXf entry;                     // points entering at an inner layer (PassPoints)
 
     // Bytes held by all its buffers.
     std::size_t bytes() const {
-        std::size_t floats = static_cast<std::size_t>(input.size() + input_grad.size());
+        std::size_t floats =
+            static_cast<std::size_t>(input.size() + input_grad.size() + entry.size());
         for (const auto* list : {&activations, &grads, &scratch}) {
             for (const RowMatrixXf& m : *list) floats += static_cast<std::size_t>(m.size());
         }
         return floats * sizeof(float);
     }
+};
+
+// Where a pass enters and leaves the network, for attributions to an inner layer (Captum's layer
+// and neuron methods). The defaults are the plain pass: points enter as the network input and
+// the seed is d/d(the last layer's output).
+struct PassPoints {
+    Index entry_layer = -1;  // points enter as this layer's output (-1: the network input)
+    int entry_slot = -1;     // >= 0: only as this input of entry_layer (that edge alone)
+    Index seed_layer = -1;   // the seed is d/d(this layer's output) (-1: the last layer)
+    bool inner_entry() const { return entry_layer >= 0; }
 };
 
 // The calling thread's Tape, kept between calls so repeated small jobs reuse its buffers instead
@@ -67,6 +79,10 @@ public:
     // activations; with first > 0 the activations of the layers the rest reads must already be
     // on the tape. Layers from `end` on keep stale activations (a partial pass for inspection).
     void forward(Tape& tape, Index first = 0, Index end = -1) const;
+    // The full pass [0, end) of tape.input with the points `entry` (count x its width) in place
+    // of the entry layer's output, or of the one input edge `points.entry_slot` of it.
+    void forward(Tape& tape, const PassPoints& points, const RowMatrixXf& entry,
+                 Index end = -1) const;
     const RowMatrixXf& output(const Tape& tape) const;
     // Pulls `seed` (rows x n_outputs, d/d output) back to tape.input_grad. `rules` gives one rule
     // per layer (nullptr or a null entry: the plain gradient). With stop >= 0 only layers after
@@ -74,6 +90,13 @@ public:
     // guarantees (reads_only_from) that those layers read nothing before `stop`.
     void backward(Tape& tape, const RowMatrixXf& seed, const RuleMap* rules = nullptr,
                   Index stop = -1) const;
+    // Pulls `seed` (d/d output of points.seed_layer) back to the entry of `points`; the result,
+    // d/d(entry), is left in tape.input_grad. Layers before the entry layer do not run.
+    // `entry`: the points the forward pass took (needed when they entered through an edge).
+    void backward(Tape& tape, const RowMatrixXf& seed, const PassPoints& points,
+                  const RowMatrixXf& entry, const RuleMap* rules = nullptr) const;
+    // Width of the entry of `points` (per sample) and checks of its indices.
+    Index entry_width(const PassPoints& points) const;
     // True when every layer after `layer` reads only `layer` or later layers.
     bool reads_only_from(Index layer) const;
 
@@ -95,6 +118,11 @@ private:
         std::vector<int> inputs;
     };
     std::vector<Shape> input_shapes_of(const std::vector<int>& inputs) const;
+    void run_forward(Tape& tape, Index first, Index end, const PassPoints* points,
+                     const RowMatrixXf* entry) const;
+    // `inner`: the entry is points.entry_layer (else the network input)
+    void run_backward(Tape& tape, const RowMatrixXf& seed, const PassPoints& points,
+                      const RowMatrixXf* entry, const RuleMap* rules, bool inner) const;
     const RowMatrixXf& value(const Tape& tape, int index) const;
 
     Shape input_shape_;

@@ -13,6 +13,11 @@ from glassbox.explainers.gradients import (
     SmoothGrad,
 )
 from glassbox.explainers.guided import Deconvolution, GradCAM, GuidedBackprop, GuidedGradCAM
+from glassbox.explainers.layer import (
+    LayerGradientXActivation,
+    LayerIntegratedGradients,
+    NeuronIntegratedGradients,
+)
 from glassbox.explainers.lrp import LRP
 
 __all__ = [
@@ -29,6 +34,9 @@ __all__ = [
     "GuidedGradCAM",
     "InputXGradient",
     "IntegratedGradients",
+    "LayerGradientXActivation",
+    "LayerIntegratedGradients",
+    "NeuronIntegratedGradients",
     "Saliency",
     "SmoothGrad",
 ]

@@ -55,6 +55,7 @@ from glassbox.explanation import Explanation
 from glassbox.models.agnostic import AgnosticModel, accepts_missing, core_model, evaluate
 from glassbox.models.callable import CallableModel
 from glassbox.models.convert import Pending, convert, native_trees
+from glassbox.models.inputs import check_embedding_ids
 from glassbox.models.native import NativeModel
 from glassbox.models.trees.model import TreeModel
 from glassbox.progress import ProgressArg, check_progress
@@ -386,13 +387,19 @@ class Explainer:
     def _inputs(self, X: object, target: object) -> tuple[np.ndarray, np.ndarray, Any]:
         """The model made ready, the checked batch, its (n, d) rows for the core, and the
         per-row targets."""
+        if getattr(self.model, "inputs", None):  # several named inputs, side by side in a row
+            flat = self.model.rows(X)  # type: ignore[union-attr]
+            return flat, flat, self._targets(target, flat.shape[0])
         X = self._read(X)
         if not self._allow_missing() and isinstance(X, np.ndarray) and X.dtype.kind == "f":
             if X.ndim >= 2 and X.size:  # which method refuses missing values, and why
                 check_finite_rows(X.reshape(X.shape[0], -1), self._schema, type(self).__name__)
         self._ready(X)
         batch = self._batch(X)
-        return batch, batch.reshape(batch.shape[0], -1), self._targets(target, batch.shape[0])
+        flat = batch.reshape(batch.shape[0], -1)
+        if isinstance(self.model, NativeModel):
+            check_embedding_ids(self.model, flat)
+        return batch, flat, self._targets(target, batch.shape[0])
 
     def _core_model(self) -> object:
         """What the core evaluates: the compiled network, or the Python function."""

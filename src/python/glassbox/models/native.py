@@ -12,8 +12,9 @@ import numpy as np
 from glassbox import _core, saving
 from glassbox._validation import as_batch, check_threads
 from glassbox.data import read_array
+from glassbox.models.inputs import check_embedding_ids, pack
 from glassbox.models.layers import LAYERS, check_size
-from glassbox.models.spec import LayerSpec, NetworkSpec, spec_from_dict, spec_to_dict
+from glassbox.models.spec import InputSpec, LayerSpec, NetworkSpec, spec_from_dict, spec_to_dict
 
 #: Builds the spec of a model whose per-sample input shape became known (a lazy model).
 SpecFactory = Callable[[tuple[int, ...]], NetworkSpec]
@@ -223,18 +224,36 @@ class NativeModel:
         return int(self.network.n_outputs)
 
     @property
+    def inputs(self) -> list[InputSpec]:
+        """The named inputs of a model with several (``input_ids`` and ``attention_mask``), in
+        the order ``predict`` takes them; empty for a model of one input."""
+        return list(self.spec.inputs) if self.built else []
+
+    def rows(self, X: object, name: str = "X") -> np.ndarray:
+        """``X`` as the flat float32 rows (n, n_inputs) the core reads, checked: a batch of
+        ``input_shape`` samples, or for a model with several inputs a tuple / dict of one batch
+        per input. Token ids are checked against the embeddings' vocabularies."""
+        if self.built and self.inputs:
+            flat = pack(self.inputs, X, name)
+        else:
+            X = read_array(X)  # through __array__ only (a DataFrame's numbers too)
+            if not self.built:
+                self.build(X.shape[1:])
+            batch = as_batch(X, self.input_shape, name)
+            flat = batch.reshape(batch.shape[0], -1)
+        check_embedding_ids(self, flat, name)
+        return flat
+
+    @property
     def layer_names(self) -> list[str]:
         """Layer names as the framework named them, in topological order."""
         return list(self.network.layer_names)
 
     def predict(self, X: object, *, n_threads: int | None = None) -> np.ndarray:
-        """Outputs of the network for a batch ``X`` of shape (n, *input_shape), float32."""
-        X = read_array(X)  # through __array__ only (a DataFrame's numbers too)
-        if not self.built:
-            self.build(X.shape[1:])
-        batch = as_batch(X, self.input_shape)
-        flat = batch.reshape(batch.shape[0], -1)
-        return self.network.predict(flat, check_threads(n_threads))
+        """Outputs of the network for a batch ``X`` of shape (n, *input_shape), float32; for a
+        model with several inputs (``inputs``), a tuple of one batch per input in that order
+        or a dict keyed by their names: ``model.predict((input_ids, attention_mask))``."""
+        return self.network.predict(self.rows(X), check_threads(n_threads))
 
     def __repr__(self) -> str:
         if not self.built:
