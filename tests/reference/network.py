@@ -688,13 +688,19 @@ def _inputs(spec_input: np.ndarray, outputs: list[np.ndarray], layer: LayerSpec)
     return [spec_input if src == -1 else outputs[src] for src in layer.inputs]
 
 
-def _run_forward(spec: NetworkSpec, X: np.ndarray) -> list[np.ndarray]:
-    """Return the output of every layer (the network output is the last one)."""
+def _run_forward(
+    spec: NetworkSpec, X: np.ndarray, substitute: tuple[int, np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """Return the output of every layer (the network output is the last one); ``substitute``
+    = (index, values): that layer outputs ``values`` instead (layer attribution's points)."""
     X = np.asarray(X, dtype=np.float64)
     if X.shape[1:] != tuple(spec.input_shape):
         raise ValueError(f"reference: X has shape {X.shape}, spec wants (n, *{spec.input_shape})")
     outputs: list[np.ndarray] = []
-    for layer in spec.layers:
+    for index, layer in enumerate(spec.layers):
+        if substitute is not None and index == substitute[0]:
+            outputs.append(np.asarray(substitute[1], dtype=np.float64))
+            continue
         xs = _inputs(X, outputs, layer)
         if layer.kind in _MULTI_INPUT:
             outputs.append(_MULTI_INPUT[layer.kind][0](layer, xs))
@@ -736,6 +742,7 @@ def backward(
     target: int | Sequence[int] | np.ndarray | None,
     override: Override | None = None,
     stop: int | None = None,
+    substitute: tuple[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
     """The backward walk: (input gradient, every layer's output, gradient w.r.t. each output).
 
@@ -743,10 +750,10 @@ def backward(
     in reverse, each layer turning the gradient of its output into the gradient of its input and
     adding it to whichever layer (or the network input) it read from. ``override`` may replace a
     single-input layer's backward (DeepLIFT, guided backprop); layers at or before ``stop`` are
-    not walked.
+    not walked. ``substitute`` as for the forward pass (walk with ``stop`` at that layer).
     """
     X = np.asarray(X, dtype=np.float64)
-    outputs = _run_forward(spec, X)
+    outputs = _run_forward(spec, X, substitute)
     n, k = outputs[-1].shape
     rows = target_rows(target, n, k)
     grads: list[np.ndarray | None] = [None] * len(spec.layers)
