@@ -39,6 +39,7 @@ from glassbox.explainers import (
     LayerGradientXActivation,
     LayerIntegratedGradients,
     NeuronIntegratedGradients,
+    NoiseTunnel,
     Saliency,
     SmoothGrad,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "NativeModel",
     "NetworkSpec",
     "NeuronIntegratedGradients",
+    "NoiseTunnel",
     "NonFiniteWarning",
     "Occlusion",
     "PartialDependence",

@@ -19,6 +19,7 @@ from glassbox.explainers.layer import (
     NeuronIntegratedGradients,
 )
 from glassbox.explainers.lrp import LRP
+from glassbox.explainers.noise_tunnel import NoiseTunnel
 
 __all__ = [
     "LRP",
@@ -37,6 +38,7 @@ __all__ = [
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "NeuronIntegratedGradients",
+    "NoiseTunnel",
     "Saliency",
     "SmoothGrad",
 ]
