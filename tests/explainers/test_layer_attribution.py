@@ -199,6 +199,56 @@ def test_neuron_ig_matches_captum(residual, layer: str) -> None:
     assert np.abs(ours.delta).max() < 1e-3
 
 
+@pytest.mark.parametrize("layer", ["fc1", "act", "fc2", "gelu"])
+@pytest.mark.parametrize("method", ["gausslegendre", "riemann_trapezoid"])
+def test_layer_conductance_matches_captum(residual, layer: str, method: str) -> None:
+    module, model = residual
+    X = make_data(5, 5, seed=16)
+    B = make_data(5, 5, seed=17) * 0.3
+    target = [2, 1, 0, 1, 2]
+    ours = gb.LayerConductance(model, layer, n_steps=15, method=method)(
+        X, baselines=B, target=target
+    )
+    theirs = captum_attr.LayerConductance(module, getattr(module, layer)).attribute(
+        t(X), baselines=t(B), target=target, n_steps=15, method=method
+    )
+    close(ours.values, theirs.detach().numpy())
+    f = model.predict(X)[np.arange(5), target] - model.predict(B)[np.arange(5), target]
+    close(ours.values.sum(axis=1) - f, ours.delta, atol=1e-4)
+    if method == "riemann_trapezoid" and layer in ("fc1", "act"):  # every path goes through it
+        # a left Riemann sum of the flow: its gap shrinks as 1 / n_steps
+        fine = gb.LayerConductance(model, layer, n_steps=300, method=method)
+        gap = np.abs(fine(X, baselines=B, target=target).delta).max()
+        assert gap < np.abs(ours.delta).max() / 10
+
+
+def test_layer_conductance_on_a_path_layer(residual) -> None:
+    """With the path in fc1's values, conductance at fc2 equals conductance of a model that
+    starts at fc1 (computed by Captum on the tail of the network)."""
+    module, model = residual
+    X = make_data(5, 4, seed=18)
+    ours = gb.LayerConductance(model, "fc2", n_steps=10, path_layer="fc1")(X, target=0)
+
+    class Tail(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = module
+
+        def forward(self, z):
+            h = self.m.act(z)
+            return self.m.out(self.m.gelu(self.m.fc2(h)) + h)
+
+    tail = Tail().eval()
+    z = module.fc1(t(X)).detach()
+    z0 = module.fc1(t(np.zeros_like(X))).detach()
+    theirs = captum_attr.LayerConductance(tail, module.fc2).attribute(
+        z, baselines=z0, target=0, n_steps=10
+    )
+    close(ours.values, theirs.detach().numpy())
+    with pytest.raises(ValueError, match="must come before the layer"):
+        gb.LayerConductance(model, "fc1", path_layer="fc2")
+
+
 # ---- bad input ---------------------------------------------------------------------------------
 
 

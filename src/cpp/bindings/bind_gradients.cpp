@@ -107,6 +107,22 @@ void bind_gradients(py::module_& m) {
         py::arg("method"), py::arg("n_steps"), py::arg("entry_layer") = -1,
         py::arg("entry_slot") = -1, py::arg("seed_layer") = -1, default_options());
     m.def(
+        "layer_conductance",
+        [](const Network& net, const ConstRowRef& X, const ConstRowRef& baselines,
+           const TargetArray& target_array, const std::string& method, Index n_steps, Index layer,
+           Index path_layer, RunOptions options) {
+            const std::vector<int> targets = to_targets(target_array);
+            const PassPoints path = pass_points(path_layer, -1, -1);
+            JobScope job(options);
+            py::gil_scoped_release release;
+            // Captum's n_steps + 1 points: n_steps differences between consecutive points
+            const Quadrature quadrature = make_quadrature(method, n_steps + 1, options);
+            return layer_conductance(net, X, baselines, path, layer, targets, quadrature, options);
+        },
+        py::arg("network"), py::kw_only(), py::arg("X"), py::arg("baselines"), py::arg("targets"),
+        py::arg("method"), py::arg("n_steps"), py::arg("layer"), py::arg("path_layer") = -1,
+        default_options());
+    m.def(
         "layer_gradient_x_activation",
         [](const Network& net, const ConstRowRef& X, const TargetArray& target_array,
            Index entry_layer, int entry_slot, bool gradient_only, RunOptions options) {

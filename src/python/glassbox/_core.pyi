@@ -120,6 +120,18 @@ def path_integrated_gradients(
     seed_layer: int = -1,
     options: RunOptions = ...,
 ) -> Attribution: ...
+def layer_conductance(
+    network: Network,
+    *,
+    X: FloatArray,
+    baselines: FloatArray,
+    targets: Targets,
+    method: str,
+    n_steps: int,
+    layer: int,
+    path_layer: int = -1,
+    options: RunOptions = ...,
+) -> Attribution: ...
 def layer_gradient_x_activation(
     network: Network,
     *,

@@ -3,6 +3,8 @@
 #include "core/inspect/activations.hpp"
 #include "core/methods/gradient_engine.hpp"
 
+#include <algorithm>
+
 namespace glassbox {
 namespace {
 
@@ -97,6 +99,92 @@ Attribution layer_gradient_x_activation(const Network& net, const ConstRowRef& X
                 }
             }),
         points, &X);
+    return out;
+}
+
+namespace {
+
+// One thread's running sum of conductance: the previous point's layer values and gradients
+// (consecutive points of a row may sit in different blocks, which a thread runs in order).
+struct ConductanceWorker {
+    const RowMatrixXf* start;
+    const RowMatrixXf* span;
+    const Quadrature* quadrature;
+    RowMatrixXd* sums;
+    Index steps;  // points per row
+    Index previous_row = -1;
+    VectorXf previous_y, previous_g;
+
+    void fill(Index p, Index count, RowMatrixXf& entry) const {
+        for (Index i = 0; i < count; ++i) {
+            const Index row = (p + i) / steps;
+            const float alpha = static_cast<float>(quadrature->alphas[(p + i) % steps]);
+            entry.row(i) = start->row(row) + alpha * span->row(row);
+        }
+    }
+    void reduce(Index p, Index count, const RowMatrixXf& y, const RowMatrixXf& g) {
+        for (Index i = 0; i < count; ++i) {
+            const Index row = (p + i) / steps;
+            if (row == previous_row) {
+                sums->row(row) += (previous_g.cwiseProduct(y.row(i).transpose() - previous_y))
+                                      .cast<double>()
+                                      .transpose();
+            }
+            previous_row = row;
+            previous_y = y.row(i).transpose();
+            previous_g = g.row(i).transpose();
+        }
+    }
+};
+
+}  // namespace
+
+Attribution layer_conductance(const Network& net, const ConstRowRef& X,
+                              const ConstRowRef& baselines, const PassPoints& path, Index layer,
+                              const std::vector<int>& targets, const Quadrature& quadrature,
+                              const RunOptions& options) {
+    require(baselines.rows() == X.rows() && baselines.cols() == X.cols(),
+            "baselines: expected one row per row of X");
+    require(layer >= 0 && layer < net.n_layers(), "layer: index out of range");
+    require(layer > path.entry_layer && path.seed_layer < 0,
+            "layer: conductance needs a layer after the path's entry layer");
+    const Index steps = static_cast<Index>(quadrature.alphas.size());
+    require(steps >= 2, "n_steps: conductance needs at least 1 step (2 path points)");
+    require(std::is_sorted(quadrature.alphas.begin(), quadrature.alphas.end()),
+            "conductance: the quadrature's points must be in ascending order");
+    mul_count(X.rows(), steps, "n_steps");
+    const RowMatrixXf end = entry_values(net, X, path, options);
+    const RowMatrixXf start = entry_values(net, baselines, path, options);
+    const RowMatrixXf span = end - start;
+    require(span.allFinite(), "baselines: X minus the baselines overflows float32");
+    const Index width = net.layer_size(layer);
+    RowMatrixXd sums = RowMatrixXd::Zero(X.rows(), width);
+    PassPoints at_layer;
+    at_layer.entry_layer = layer;
+    const Index entry_width = net.entry_width(path);
+    run_point_blocks(
+        net, X.rows(), steps, targets, options, entry_width * sizeof(float),
+        [&] { return ConductanceWorker{&start, &span, &quadrature, &sums, steps, -1, {}, {}}; },
+        [&](ConductanceWorker& worker, Tape& tape, const RowMatrixXf& seed, Index p, Index count) {
+            RowMatrixXf& values = path.inner_entry() ? tape.entry : tape.input;
+            values.resize(count, entry_width);
+            worker.fill(p, count, values);
+            if (path.inner_entry()) {
+                tape.input.resize(count, net.n_inputs());
+                for (Index i = 0; i < count; ++i) tape.input.row(i) = X.row((p + i) / steps);
+                net.forward(tape, path, values);
+            } else {
+                net.forward(tape);
+            }
+            // the gradient at the layer's output: the layers after it are enough
+            net.backward(tape, seed, at_layer, tape.activations[layer]);
+            worker.reduce(p, count, tape.activations[layer], tape.input_grad);
+        });
+    Attribution out;
+    out.values = sums.cast<float>();
+    out.base_values = seeded_values(net, X, start, path, targets, options);
+    const VectorXd f_end = seeded_values(net, X, end, path, targets, options);
+    out.delta = sums.rowwise().sum() - (f_end - out.base_values);
     return out;
 }
 

@@ -31,4 +31,15 @@ Attribution layer_gradient_x_activation(const Network& net, const ConstRowRef& X
                                         const std::vector<int>& targets, bool gradient_only,
                                         const RunOptions& options);
 
+// Layer conductance (Dhamdhere et al. 2018; Captum's LayerConductance): along the straight path
+// in the values of `path` (the network input, or an inner entry such as an embedding) from the
+// baselines to X, at quadrature points alpha_0 < ... < alpha_n (n_steps + 1 of them),
+//   cond_j = sum_k d f_target / d y_j (alpha_k) * (y_j(alpha_{k+1}) - y_j(alpha_k))
+// for each element j of the output of `layer` (after the path's entry). delta = sum(values) -
+// (f(end) - f(start)) along the path.
+Attribution layer_conductance(const Network& net, const ConstRowRef& X,
+                              const ConstRowRef& baselines, const PassPoints& path, Index layer,
+                              const std::vector<int>& targets, const Quadrature& quadrature,
+                              const RunOptions& options);
+
 }  // namespace glassbox

@@ -14,6 +14,7 @@ from glassbox.explainers.gradients import (
 )
 from glassbox.explainers.guided import Deconvolution, GradCAM, GuidedBackprop, GuidedGradCAM
 from glassbox.explainers.layer import (
+    LayerConductance,
     LayerGradientXActivation,
     LayerIntegratedGradients,
     NeuronIntegratedGradients,
@@ -35,6 +36,7 @@ __all__ = [
     "GuidedGradCAM",
     "InputXGradient",
     "IntegratedGradients",
+    "LayerConductance",
     "LayerGradientXActivation",
     "LayerIntegratedGradients",
     "NeuronIntegratedGradients",
