@@ -202,7 +202,9 @@ def test_specs_that_would_not_build(
 ) -> None:
     path, document, members = model_file
     write_zip(path, document, {**members, "arrays/0.npy": npy(np.ones((16, 6), np.float32))})
-    load_error(path, "layer 'fc0': dense: expects 6 input features, got 5")
+    load_error(
+        path, r"layer 'fc0': dense: expects 6 input features on the last axis, got shape \(5,\)"
+    )
     nan = np.ones((16, 5), np.float32)
     nan[3, 2] = np.nan
     write_zip(path, document, {**members, "arrays/0.npy": npy(nan)})

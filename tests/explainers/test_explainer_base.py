@@ -120,6 +120,30 @@ CASES: dict[type, tuple[Callable[[], Any], dict[str, Any], dict[str, Any], str]]
         "tree_shap",
     ),
     gb.TreeShapInteractions: (_forest, {}, {}, "tree_shap_interactions"),
+    gb.LayerIntegratedGradients: (
+        _mlp,
+        {"layer": "act0", "n_steps": 5, "method": "riemann_left"},
+        {"baselines": 0.25},
+        "layer_integrated_gradients",
+    ),
+    gb.LayerGradientXActivation: (
+        _mlp,
+        {"layer": "fc1", "multiply_by_inputs": False},
+        {},
+        "layer_gradient_x_activation",
+    ),
+    gb.LayerConductance: (
+        _mlp,
+        {"layer": "fc1", "n_steps": 4, "path_layer": "fc0"},
+        {},
+        "layer_conductance",
+    ),
+    gb.NeuronIntegratedGradients: (
+        _mlp,
+        {"layer": "act0", "n_steps": 6},
+        {"neuron_selector": 2},
+        "neuron_integrated_gradients",
+    ),
 }
 
 
@@ -131,6 +155,8 @@ def _make(cls: type, **extra: Any) -> Explainer:
 def _explain(explainer: Explainer, cls: type) -> gb.Explanation:
     model, _, call, _ = CASES[cls]
     X = X_CNN if model() is CNN else X_MLP
+    if cls is gb.NeuronIntegratedGradients:  # the seed is a neuron, not a target output
+        return explainer(X, **call)
     return explainer(X, target=1, **call)
 
 

@@ -188,8 +188,8 @@ def test_invalid_pool_add_concat_reshape_params() -> None:
     spec.add("add", "layer1.0.add", inputs=[a, -1])
     with pytest.raises(
         ValueError,
-        match=r"layer 'layer1\.0\.add': add: all inputs must have the same shape, got "
-        r"\(2, 2, 2\) and \(2, 4, 4\)",
+        match=r"layer 'layer1\.0\.add': add: per-sample shapes \(2, 2, 2\), \(2, 4, 4\) "
+        r"do not broadcast",
     ):
         build(spec)
 

@@ -420,10 +420,24 @@ def test_layer_kind_traits_values() -> None:
         "avg_pool2d",
         "adaptive_avg_pool2d",
         "reduce_mean",
+        "reduce_sum",
+        "reduce_max",
     }
-    assert by_category["normalization"] == {"batch_norm", "scale_shift"}
-    assert by_category["shape"] == {"flatten", "reshape", "permute", "dropout", "identity"}
-    assert by_category["graph"] == {"add", "concat"}
+    assert by_category["normalization"] == {"batch_norm", "scale_shift", "layer_norm", "rms_norm"}
+    compares = {f"compare_{op}" for op in ("eq", "ne", "lt", "le", "gt", "ge")}
+    assert by_category["shape"] == {
+        "flatten",
+        "reshape",
+        "permute",
+        "dropout",
+        "identity",
+        "input",
+        "embedding",
+        "take",
+        "constant",
+        *compares,
+    }
+    assert by_category["graph"] == {"add", "concat", "matmul", "sub", "mul", "div", "where"}
     # every element-wise activation gets DeepLIFT's rescale rule; softmax its own
     elementwise = by_category["activation"] - {"softmax", "log_softmax"}
     assert {kind for kind in traits if traits[kind]["deeplift"] == "rescale"} == elementwise
@@ -440,7 +454,7 @@ def test_layer_kind_traits_values() -> None:
 
 def test_spec_kinds_are_registered() -> None:
     registered = set(_core.registered_layer_kinds())
-    assert set(LAYERS) <= registered
+    assert {native for kind in LAYERS.values() for native in kind.native_kinds} <= registered
     traits = _core.layer_kind_traits()
     assert set(ACTIVATION_KINDS) <= {
         kind for kind, entry in traits.items() if entry["category"] == "activation"

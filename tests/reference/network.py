@@ -242,6 +242,17 @@ def _softmax_rows(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _by_last_axis(function: Any) -> Any:
+    """A reference written for rows (n, L) applied to every group along the last axis of
+    (n, ..., L): softmax and log-softmax over the last per-sample axis."""
+
+    def on_groups(layer: LayerSpec, x: np.ndarray, *g: np.ndarray) -> np.ndarray:
+        rows = [a.reshape(-1, x.shape[-1]) for a in (x, *g)]
+        return function(layer, *rows).reshape(x.shape)
+
+    return on_groups
+
+
 def _softmax_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
     return _softmax_rows(x)
 
@@ -600,6 +611,131 @@ def _reduce_mean_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.
     return np.broadcast_to(kept / count, x.shape).copy()
 
 
+def _reduce_sum_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    return _reduce_mean_forward(layer, x) * _reduced_count(layer, x)
+
+
+def _reduce_sum_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return _reduce_mean_backward(layer, x, g) * _reduced_count(layer, x)
+
+
+def _reduced_count(layer: LayerSpec, x: np.ndarray) -> int:
+    return int(np.prod([x.shape[a] for a in _reduce_axes(layer, x)]))
+
+
+def _reduce_max_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    axes = _reduce_axes(layer, x)
+    y = x.max(axis=axes, keepdims=bool(layer.params.get("keepdims", False)))
+    return y.reshape(x.shape[0], -1) if y.ndim == 1 else y
+
+
+def _reduce_max_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # the gradient of each maximum goes to the first element (row-major) holding it
+    axes = _reduce_axes(layer, x)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.moveaxis(x, kept + list(axes), range(x.ndim))
+    flat = moved.reshape(*[x.shape[a] for a in kept], -1)
+    first = flat.argmax(axis=-1)
+    out = np.zeros_like(flat)
+    np.put_along_axis(out, first[..., None], g.reshape(first.shape)[..., None], axis=-1)
+    out = out.reshape(moved.shape)
+    return np.moveaxis(out, range(x.ndim), kept + list(axes))
+
+
+def _input_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    shape = tuple(int(d) for d in layer.params["shape"])
+    offset = int(layer.params["offset"])
+    return x[:, offset : offset + int(np.prod(shape))].reshape(x.shape[0], *shape)
+
+
+def _input_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(x)
+    offset = int(layer.params["offset"])
+    out[:, offset : offset + g[0].size] = g.reshape(g.shape[0], -1)
+    return out
+
+
+def _embedding_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    weight = np.asarray(layer.weights["weight"], dtype=np.float64)
+    ids = x.astype(np.int64)
+    if (ids != x).any() or (ids < 0).any() or (ids >= weight.shape[0]).any():
+        raise ValueError(f"reference: embedding {layer.name!r} got ids outside the table")
+    return weight[ids]
+
+
+def _no_gradient(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return np.zeros_like(x)  # ids, masks and constants take no gradient
+
+
+def _take_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    indices = np.asarray(layer.params["indices"], dtype=np.int64).ravel()
+    return np.take(x, indices, axis=int(layer.params["axis"]) % (x.ndim - 1) + 1)
+
+
+def _take_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    axis = int(layer.params["axis"]) % (x.ndim - 1) + 1
+    indices = np.asarray(layer.params["indices"], dtype=np.int64).ravel() % x.shape[axis]
+    out = np.zeros_like(x)
+    for k, i in enumerate(indices):  # repeated indices add up
+        target = [slice(None)] * x.ndim
+        source = [slice(None)] * x.ndim
+        target[axis], source[axis] = i, k
+        out[tuple(target)] += g[tuple(source)]
+    return out
+
+
+def _constant_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    shape = tuple(int(d) for d in layer.params["shape"])
+    value = np.asarray(layer.weights["value"], dtype=np.float64).reshape(shape)
+    return np.broadcast_to(value, (x.shape[0], *shape)).copy()
+
+
+def _normalize(layer: LayerSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x_hat, 1 / sqrt(var + eps)) over the last axis (no centring for rms_norm)."""
+    rms = layer.kind == "rms_norm"
+    eps = float(layer.params.get("eps", 1e-6 if rms else 1e-5))
+    centred = x if rms else x - x.mean(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + eps)
+    return centred * inv_std, inv_std
+
+
+def _norm_weights(layer: LayerSpec, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    weight, bias = layer.weights.get("weight"), layer.weights.get("bias")
+    w = np.ones(dim) if weight is None else np.asarray(weight, dtype=np.float64)
+    b = np.zeros(dim) if bias is None else np.asarray(bias, dtype=np.float64)
+    return w, b
+
+
+def _norm_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    w, b = _norm_weights(layer, x.shape[-1])
+    return _normalize(layer, x)[0] * w + b
+
+
+def _norm_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # the Jacobian of each position, built from the definition and applied: d y_i / d x_j
+    w, _ = _norm_weights(layer, x.shape[-1])
+    d = x.shape[-1]
+    out = np.empty_like(x)
+    rows, grads = x.reshape(-1, d), g.reshape(-1, d)
+    flat = out.reshape(-1, d)
+    for p in range(rows.shape[0]):
+        xp = rows[p]
+        centre = np.eye(d) if layer.kind == "rms_norm" else np.eye(d) - 1.0 / d
+        c = centre @ xp  # the centred values
+        eps = float(layer.params.get("eps", 1e-6 if layer.kind == "rms_norm" else 1e-5))
+        s = np.sqrt((c**2).mean() + eps)
+        # y = w * c / s: dy/dx = diag(w) (C / s - c (c^T C) / (d s^3))
+        jac = np.diag(w) @ (centre / s - np.outer(c, c @ centre) / (d * s**3))
+        flat[p] = grads[p] @ jac
+    return out
+
+
+def _compare_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    ops = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal}
+    ops |= {"gt": np.greater, "ge": np.greater_equal}
+    return ops[layer.params["op"]](x, float(layer.params["value"])).astype(np.float64)
+
+
 def _reshape_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], *[int(v) for v in layer.params["shape"]])
 
@@ -645,9 +781,84 @@ def _concat_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> l
     return list(np.split(g, bounds, axis=axis))
 
 
+def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient of an input broadcast to g's shape: summed over its repeated axes."""
+    while g.ndim > len(shape):
+        g = g.sum(axis=1)  # a missing leading per-sample axis (the batch axis stays)
+    axes = tuple(a for a in range(1, g.ndim) if shape[a] == 1 and g.shape[a] != 1)
+    return g.sum(axis=axes, keepdims=True) if axes else g
+
+
+def _pad_rank(xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-sample shapes aligned on the right: missing leading axes of extent 1."""
+    rank = max(x.ndim for x in xs)
+    return [x.reshape(x.shape[0], *([1] * (rank - x.ndim)), *x.shape[1:]) for x in xs]
+
+
+def _binary(op: str) -> tuple[Any, Any]:
+    def forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+        a, b = _pad_rank(xs)
+        if op == "div":
+            return a / b
+        return {"add": np.add, "sub": np.subtract, "mul": np.multiply}[op](a, b)
+
+    def backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
+        a, b = _pad_rank(xs)
+        # d(a op b)/da and d(a op b)/db, evaluated for this op only
+        da, db = {
+            "add": lambda: (g, g),
+            "sub": lambda: (g, -g),
+            "mul": lambda: (g * b, g * a),
+            "div": lambda: (g / b, -g * a / b**2),
+        }[op]()
+        return [
+            _unbroadcast(da, a.shape).reshape(xs[0].shape),
+            _unbroadcast(db, b.shape).reshape(xs[1].shape),
+        ]
+
+    return forward, backward
+
+
+def _add_any_forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+    return _add_forward(layer, xs) if len(xs) != 2 else _binary("add")[0](layer, xs)
+
+
+def _add_any_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list:
+    return _add_backward(layer, xs, g) if len(xs) != 2 else _binary("add")[1](layer, xs, g)
+
+
+def _matmul_forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+    return xs[0] @ xs[1]
+
+
+def _matmul_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
+    a, b = xs
+    return [g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g]
+
+
+def _where_forward(layer: LayerSpec, xs: list[np.ndarray]) -> np.ndarray:
+    c, a, b = _pad_rank(xs)
+    return np.where(c != 0, a, b)
+
+
+def _where_backward(layer: LayerSpec, xs: list[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
+    c, a, b = _pad_rank(xs)
+    chosen = np.broadcast_to(c != 0, g.shape)
+    return [
+        np.zeros_like(xs[0]),
+        _unbroadcast(np.where(chosen, g, 0.0), a.shape).reshape(xs[1].shape),
+        _unbroadcast(np.where(chosen, 0.0, g), b.shape).reshape(xs[2].shape),
+    ]
+
+
 _MULTI_INPUT: dict[str, tuple[Any, Any]] = {
-    "add": (_add_forward, _add_backward),
+    "add": (_add_any_forward, _add_any_backward),
     "concat": (_concat_forward, _concat_backward),
+    "sub": _binary("sub"),
+    "mul": _binary("mul"),
+    "div": _binary("div"),
+    "matmul": (_matmul_forward, _matmul_backward),
+    "where": (_where_forward, _where_backward),
 }
 
 
@@ -667,8 +878,8 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "fake_quant": (_fake_quant_forward, _fake_quant_backward),
     "hardsigmoid": (_hardsigmoid_forward, _hardsigmoid_backward),
     "hardswish": (_hardswish_forward, _hardswish_backward),
-    "softmax": (_softmax_forward, _softmax_backward),
-    "log_softmax": (_log_softmax_forward, _log_softmax_backward),
+    "softmax": (_by_last_axis(_softmax_forward), _by_last_axis(_softmax_backward)),
+    "log_softmax": (_by_last_axis(_log_softmax_forward), _by_last_axis(_log_softmax_backward)),
     "flatten": (_flatten_forward, _flatten_backward),
     "dropout": (_identity_forward, _identity_backward),
     "identity": (_identity_forward, _identity_backward),
@@ -677,6 +888,15 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "avg_pool2d": (_avg_pool2d_forward, _avg_pool2d_backward),
     "adaptive_avg_pool2d": (_adaptive_avg_pool2d_forward, _adaptive_avg_pool2d_backward),
     "reduce_mean": (_reduce_mean_forward, _reduce_mean_backward),
+    "reduce_sum": (_reduce_sum_forward, _reduce_sum_backward),
+    "reduce_max": (_reduce_max_forward, _reduce_max_backward),
+    "input": (_input_forward, _input_backward),
+    "embedding": (_embedding_forward, _no_gradient),
+    "take": (_take_forward, _take_backward),
+    "constant": (_constant_forward, _no_gradient),
+    "layer_norm": (_norm_forward, _norm_backward),
+    "rms_norm": (_norm_forward, _norm_backward),
+    "compare": (_compare_forward, _no_gradient),
     "batch_norm": (_batch_norm_forward, _batch_norm_backward),
     "scale_shift": (_scale_shift_forward, _scale_shift_backward),
     "reshape": (_reshape_forward, _reshape_backward),
@@ -754,12 +974,12 @@ def backward(
     """
     X = np.asarray(X, dtype=np.float64)
     outputs = _run_forward(spec, X, substitute)
-    n, k = outputs[-1].shape
+    n, k = outputs[-1].shape[0], outputs[-1][0].size  # outputs of any shape, flat targets
     rows = target_rows(target, n, k)
     grads: list[np.ndarray | None] = [None] * len(spec.layers)
     seed = np.zeros((n, k))
     seed[np.arange(n), rows] = 1.0
-    grads[-1] = seed
+    grads[-1] = seed.reshape(outputs[-1].shape)
     grad_input = np.zeros_like(X)
     for index in range(len(spec.layers) - 1, -1, -1):
         g = grads[index]

@@ -153,7 +153,8 @@ bool linear_path_applies(const Network& net) {
     const auto single_input = [&](Index i, int from) {
         return net.layer_inputs(i).size() == 1 && net.layer_inputs(i)[0] == from;
     };
-    return as_dense(net, 0) && single_input(0, -1) && net.layer(1).negative_slope() &&
+    return as_dense(net, 0) && as_dense(net, 0)->positions() == 1 && single_input(0, -1) &&
+           net.layer(1).negative_slope() &&
            single_input(1, 0) && as_dense(net, 2) && single_input(2, 1) && net.reads_only_from(2);
 }
 

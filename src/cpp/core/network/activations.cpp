@@ -184,40 +184,48 @@ void add_activation_kinds(std::map<std::string, LayerKind>& table) {
 // ---------------------------------------------------------------------------------------------
 RowSoftmax::RowSoftmax(bool log, const std::vector<Shape>& input_shapes) : log_(log) {
     const Shape& shape = single_input(input_shapes, kind());
-    require(shape.size() == 1, kind() + ": expects a flat input (softmax over features), got shape " +
-                                   shape_string(shape));
     output_shape_ = shape;
+    group_ = shape.back();
 }
 
+namespace {
+// The input, output and gradients as (rows * groups) x group: one softmax per row of the map.
+Eigen::Map<const RowMatrixXf> groups_of(const RowMatrixXf& m, Index group) {
+    return {m.data(), m.size() / group, group};
+}
+}  // namespace
+
 void RowSoftmax::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
-    const RowMatrixXf& in = *inputs[0];
-    out.resize(in.rows(), in.cols());
+    out.resize(inputs[0]->rows(), inputs[0]->cols());
+    const auto in = groups_of(*inputs[0], group_);
+    Eigen::Map<RowMatrixXf> y(out.data(), in.rows(), group_);
     for (Index r = 0; r < in.rows(); ++r) {
         const float m = in.row(r).maxCoeff();
-        out.row(r) = (in.row(r).array() - m).exp().matrix();
-        const float s = out.row(r).sum();
+        y.row(r) = (in.row(r).array() - m).exp().matrix();
+        const float s = y.row(r).sum();
         if (log_) {
-            out.row(r) = (in.row(r).array() - m - std::log(s)).matrix();
+            y.row(r) = (in.row(r).array() - m - std::log(s)).matrix();
         } else {
-            out.row(r) /= s;
+            y.row(r) /= s;
         }
     }
 }
 
 void RowSoftmax::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                                    std::vector<RowMatrixXf>& grad_in) const {
-    const RowMatrixXf& y = *io.output;
-    RowMatrixXf& d = grad_in[0];
-    d.resize(grad_out.rows(), grad_out.cols());
+    grad_in[0].resize(grad_out.rows(), grad_out.cols());
+    const auto y = groups_of(*io.output, group_);
+    const auto g = groups_of(grad_out, group_);
+    Eigen::Map<RowMatrixXf> d(grad_in[0].data(), y.rows(), group_);
     for (Index r = 0; r < y.rows(); ++r) {
         if (log_) {
             // d log_softmax_j / d x_i = delta_ij - softmax_i
-            const float total = grad_out.row(r).sum();
-            d.row(r) = grad_out.row(r) - total * y.row(r).array().exp().matrix();
+            const float total = g.row(r).sum();
+            d.row(r) = g.row(r) - total * y.row(r).array().exp().matrix();
         } else {
             // d softmax_j / d x_i = y_j (delta_ij - y_i)
-            const float dot = grad_out.row(r).dot(y.row(r));
-            d.row(r) = (y.row(r).array() * (grad_out.row(r).array() - dot)).matrix();
+            const float dot = g.row(r).dot(y.row(r));
+            d.row(r) = (y.row(r).array() * (g.row(r).array() - dot)).matrix();
         }
     }
 }

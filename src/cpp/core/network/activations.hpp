@@ -132,7 +132,8 @@ private:
 // Adds every entry of the activation table (activations.cpp) to the registry's table.
 void add_activation_kinds(std::map<std::string, LayerKind>& table);
 
-// Softmax (log = false) or LogSoftmax (log = true) over each row of a flat input.
+// Softmax (log = false) or LogSoftmax (log = true) over the last per-sample axis (the whole row
+// of a flat input; each group of `group()` consecutive values otherwise: attention scores).
 class RowSoftmax final : public Layer {
 public:
     RowSoftmax(bool log, const std::vector<Shape>& input_shapes);
@@ -144,9 +145,11 @@ public:
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
+    Index group() const { return group_; }
 
 private:
     bool log_;
+    Index group_ = 1;
 };
 
 // Flatten, Dropout (inference) and Identity: the data passes unchanged (row-major NCHW is

@@ -1,5 +1,7 @@
 #include "core/network/deeplift_rules.hpp"
 
+#include "core/network/activations.hpp"
+
 #include <cmath>
 
 namespace glassbox {
@@ -43,7 +45,11 @@ void DeepLiftSoftmaxRule::backward(const Layer& layer, const LayerIO& io,
     layer.backward_gradient(io, grad_out, grad_in);
     RowMatrixXf& m = grad_in[0];
     rescale_where_changed(io, *ref_in_, *ref_out_, grad_out, eps_, m);
-    for (Index r = 0; r < m.rows(); ++r) m.row(r).array() -= m.row(r).mean();
+    // Captum's softmax rule: the multipliers of each softmax group made mean-free
+    const auto* softmax = dynamic_cast<const RowSoftmax*>(&layer);
+    const Index group = softmax ? softmax->group() : m.cols();
+    Eigen::Map<RowMatrixXf> groups(m.data(), m.size() / group, group);
+    for (Index r = 0; r < groups.rows(); ++r) groups.row(r).array() -= groups.row(r).mean();
 }
 
 void DeepLiftMaxPoolRule::backward(const Layer& layer, const LayerIO& io,

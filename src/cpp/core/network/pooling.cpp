@@ -450,19 +450,20 @@ void AdaptiveAvgPool2d::backward_gradient(const LayerIO& io, const RowMatrixXf& 
 }
 
 // ---------------------------------------------------------------------------------------------
-ReduceMean::ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepdims,
-                       const std::vector<Shape>& input_shapes) {
-    const Shape& in = single_input(input_shapes, "reduce_mean");
+Reduce::Reduce(ReduceOp op, const std::optional<std::vector<Index>>& axes, bool keepdims,
+               const std::vector<Shape>& input_shapes)
+    : op_(op) {
+    const Shape& in = single_input(input_shapes, kind());
     const auto rank = static_cast<Index>(in.size());
     std::vector<char> reduced(in.size(), axes ? 0 : 1);
     if (axes) {
-        require(!axes->empty(), "reduce_mean: 'axes' is empty; leave it out to reduce every axis");
+        require(!axes->empty(), kind() + ": 'axes' is empty; leave it out to reduce every axis");
         for (Index axis : *axes) {
             const Index a = axis < 0 ? axis + rank : axis;
-            require(a >= 0 && a < rank, "reduce_mean: 'axes' entry " + std::to_string(axis) +
+            require(a >= 0 && a < rank, kind() + ": 'axes' entry " + std::to_string(axis) +
                                             " is out of range for per-sample shape " +
                                             shape_string(in));
-            require(!reduced[a], "reduce_mean: 'axes' names axis " + std::to_string(a) + " twice");
+            require(!reduced[a], kind() + ": 'axes' names axis " + std::to_string(a) + " twice");
             reduced[a] = 1;
         }
     }
@@ -489,7 +490,7 @@ ReduceMean::ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepd
 }
 
 template <class F>
-void ReduceMean::each_target(F&& f) const {
+void Reduce::each_target(F&& f) const {
     const auto rank = static_cast<Index>(in_.size());
     std::vector<Index> at(in_.size(), 0);  // the multi-index of element k
     Index t = 0;
@@ -504,28 +505,56 @@ void ReduceMean::each_target(F&& f) const {
     }
 }
 
-void ReduceMean::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
+std::string Reduce::kind() const {
+    switch (op_) {
+        case ReduceOp::Mean: return "reduce_mean";
+        case ReduceOp::Sum: return "reduce_sum";
+        case ReduceOp::Max: return "reduce_max";
+    }
+    return "reduce_mean";
+}
+
+void Reduce::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
     const Index n_out = shape_size(output_shape_);
     out.resize(x.rows(), n_out);
     thread_local std::vector<double> sums;  // double sums: means over many elements stay exact
     for (Index r = 0; r < x.rows(); ++r) {
-        sums.assign(static_cast<std::size_t>(n_out), 0.0);
         const float* src = x.data() + r * n_in_;
-        each_target([&](Index k, Index t) { sums[static_cast<std::size_t>(t)] += src[k]; });
         float* dst = out.data() + r * n_out;
-        for (Index j = 0; j < n_out; ++j) dst[j] = static_cast<float>(sums[j] / count_);
+        if (op_ == ReduceOp::Max) {
+            std::fill(dst, dst + n_out, -std::numeric_limits<float>::infinity());
+            each_target([&](Index k, Index t) { dst[t] = std::max(dst[t], src[k]); });
+            continue;
+        }
+        sums.assign(static_cast<std::size_t>(n_out), 0.0);
+        each_target([&](Index k, Index t) { sums[static_cast<std::size_t>(t)] += src[k]; });
+        const double scale = op_ == ReduceOp::Mean ? 1.0 / count_ : 1.0;
+        for (Index j = 0; j < n_out; ++j) dst[j] = static_cast<float>(sums[j] * scale);
     }
 }
 
-void ReduceMean::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
-                                   std::vector<RowMatrixXf>& grad_in) const {
+void Reduce::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
+                               std::vector<RowMatrixXf>& grad_in) const {
     const Index n_out = grad_out.cols();
     grad_in[0].resize(grad_out.rows(), n_in_);
+    std::vector<char> taken;
     for (Index r = 0; r < grad_out.rows(); ++r) {
         const float* g = grad_out.data() + r * n_out;
         float* d = grad_in[0].data() + r * n_in_;
-        each_target([&](Index k, Index t) { d[k] = g[t] / count_; });
+        if (op_ == ReduceOp::Max) {  // the first element equal to the maximum takes it all
+            const float* src = io.inputs[0]->data() + r * n_in_;
+            const float* y = io.output->data() + r * n_out;
+            taken.assign(static_cast<std::size_t>(n_out), 0);
+            each_target([&](Index k, Index t) {
+                const bool first = !taken[t] && src[k] == y[t];
+                d[k] = first ? g[t] : 0.0f;
+                taken[t] = taken[t] || first;
+            });
+            continue;
+        }
+        const float scale = op_ == ReduceOp::Mean ? 1.0f / count_ : 1.0f;
+        each_target([&](Index k, Index t) { d[k] = g[t] * scale; });
     }
 }
 

@@ -85,11 +85,16 @@ private:
 // The mean over a set of per-sample axes (0-based, negative counted from the end; nothing: every
 // axis). The reduced axes are removed, or kept with extent 1 when keepdims; reducing every axis
 // without keepdims gives shape (1,).
-class ReduceMean final : public Layer {
+enum class ReduceOp { Mean, Sum, Max };
+
+// The mean, sum or maximum over per-sample axes (all of them when none are given). The gradient
+// of the maximum goes to the first element holding it.
+class Reduce final : public Layer {
 public:
-    ReduceMean(const std::optional<std::vector<Index>>& axes, bool keepdims,
-               const std::vector<Shape>& input_shapes);
-    std::string kind() const override { return "reduce_mean"; }
+    Reduce(ReduceOp op, const std::optional<std::vector<Index>>& axes, bool keepdims,
+           const std::vector<Shape>& input_shapes);
+    std::string kind() const override;
+    ReduceOp op() const { return op_; }
     void forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const override;
     void backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out,
                            std::vector<RowMatrixXf>& grad_in) const override;
@@ -104,7 +109,8 @@ private:
     Shape in_;                       // the per-sample input shape
     std::vector<Index> out_stride_;  // per input axis: its stride in the output, 0 if reduced
     Index n_in_ = 0;                 // input elements per sample
-    float count_;                    // elements averaged into each output
+    float count_;                    // elements reduced into each output
+    ReduceOp op_;
 };
 
 }  // namespace glassbox

@@ -2,11 +2,18 @@
 #include "core/network/registry.hpp"
 
 #include "core/network/activations.hpp"
+#include "core/network/broadcast.hpp"
 #include "core/network/conv2d.hpp"
 #include "core/network/dense.hpp"
+#include "core/network/matmul.hpp"
+#include "core/network/normalization.hpp"
 #include "core/network/pooling.hpp"
+#include "core/network/sequence.hpp"
 #include "core/network/spatial.hpp"
 #include "core/network/tensor_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 namespace glassbox {
 
@@ -106,16 +113,18 @@ std::unique_ptr<Layer> make_adaptive_avg_pool2d(const LayerParams& p, const Shap
 }
 
 // axes: a sequence ("axes.0", ..., "axes.rank") or one plain scalar; missing: every axis.
-std::unique_ptr<Layer> make_reduce_mean(const LayerParams& p, const Shapes& in) {
-    std::optional<std::vector<Index>> axes;
-    const auto rank = p.scalars.find("axes.rank");
-    if (rank != p.scalars.end() || p.scalars.count("axes")) {
-        const auto n = rank != p.scalars.end()
-                           ? integer_value(rank->second, "reduce_mean", "axes.rank", 0, 64)
-                           : 1;
-        axes = sequence_param(p, "reduce_mean", "axes", static_cast<std::size_t>(n), {});
-    }
-    return std::make_unique<ReduceMean>(axes, p.scalar("keepdims", 0.0) != 0.0, in);
+LayerFactory reduce(ReduceOp op, const char* kind) {
+    return [op, kind](const LayerParams& p, const Shapes& in) {
+        std::optional<std::vector<Index>> axes;
+        const auto rank = p.scalars.find("axes.rank");
+        if (rank != p.scalars.end() || p.scalars.count("axes")) {
+            const auto n = rank != p.scalars.end()
+                               ? integer_value(rank->second, kind, "axes.rank", 0, 64)
+                               : 1;
+            axes = sequence_param(p, kind, "axes", static_cast<std::size_t>(n), {});
+        }
+        return std::make_unique<Reduce>(op, axes, p.scalar("keepdims", 0.0) != 0.0, in);
+    };
 }
 
 std::unique_ptr<Layer> make_batch_norm(const LayerParams& p, const Shapes& in) {
@@ -167,8 +176,82 @@ LayerFactory pass_through(const char* kind) {
     };
 }
 
+// Equal shapes (two or more inputs): the residual Add; two shapes that broadcast: BinaryLayer.
 std::unique_ptr<Layer> make_add(const LayerParams&, const Shapes& in) {
-    return std::make_unique<Add>(in);
+    const bool equal = std::all_of(in.begin(), in.end(), [&](const Shape& s) { return s == in[0]; });
+    if (equal || in.size() != 2) return std::make_unique<Add>(in);
+    return std::make_unique<BinaryLayer>(BinaryOp::Add, in);
+}
+
+LayerFactory binary(BinaryOp op) {
+    return [op](const LayerParams&, const Shapes& in) {
+        return std::make_unique<BinaryLayer>(op, in);
+    };
+}
+
+LayerFactory compare(CompareOp op, const char* kind) {
+    return [op, kind](const LayerParams& p, const Shapes& in) {
+        require(p.scalars.count("value"), std::string(kind) + ": missing 'value'");
+        const double value = p.scalar("value", 0.0);
+        require(std::isfinite(value), std::string(kind) + ": 'value' must be finite");
+        return std::make_unique<Compare>(op, static_cast<float>(value), in);
+    };
+}
+
+std::unique_ptr<Layer> make_where(const LayerParams&, const Shapes& in) {
+    return std::make_unique<Where>(in);
+}
+
+std::unique_ptr<Layer> make_input(const LayerParams& p, const Shapes& in) {
+    const Index offset = integer_param(p, "input", "offset", -1, 0, kMaxActivationSize);
+    require(offset >= 0, "input: missing 'offset'");
+    return std::make_unique<InputPart>(offset, required_sequence(p, "input", "shape"), in);
+}
+
+std::unique_ptr<Layer> make_embedding(const LayerParams& p, const Shapes& in) {
+    const auto weight = p.arrays.find("weight");
+    require(weight != p.arrays.end(), "embedding: missing 'weight'");
+    const auto shape = p.array_shapes.find("weight");
+    require(shape == p.array_shapes.end() || shape->second.size() == 2,
+            "embedding: weight must be a 2-D array (vocabulary, dim)");
+    const Index pad = integer_param(p, "embedding", "padding_idx", -1, -1, kMaxActivationSize);
+    return std::make_unique<Embedding>(weight->second, pad, in);
+}
+
+std::unique_ptr<Layer> make_take(const LayerParams& p, const Shapes& in) {
+    const Index axis = integer_param(p, "take", "axis", 0, -64, 64);
+    require(p.scalars.count("axis"), "take: missing 'axis'");
+    const auto rank = p.scalars.find("indices.rank");
+    require(rank != p.scalars.end(), "take: missing 'indices'");
+    const auto n = integer_value(rank->second, "take", "indices.rank", 1, kMaxActivationSize);
+    std::vector<Index> indices;
+    for (Index i = 0; i < n; ++i) {
+        const std::string key = "indices." + std::to_string(i);
+        require(p.scalars.count(key), "take: missing '" + key + "'");
+        indices.push_back(integer_value(p.scalars.at(key), "take", key, -kMaxActivationSize,
+                                        kMaxActivationSize));
+    }
+    return std::make_unique<Take>(axis, std::move(indices), in);
+}
+
+std::unique_ptr<Layer> make_constant(const LayerParams& p, const Shapes& in) {
+    const auto value = p.arrays.find("value");
+    require(value != p.arrays.end(), "constant: missing 'value'");
+    return std::make_unique<Constant>(value->second, required_sequence(p, "constant", "shape"),
+                                      in);
+}
+
+LayerFactory normalize(bool rms) {
+    return [rms](const LayerParams& p, const Shapes& in) {
+        const char* kind = rms ? "rms_norm" : "layer_norm";
+        return std::make_unique<Normalize>(rms, vector_param(p, kind, "weight", false),
+                                           vector_param(p, kind, "bias", false),
+                                           p.scalar("eps", rms ? 1e-6 : 1e-5), in);
+    };
+}
+
+std::unique_ptr<Layer> make_matmul(const LayerParams&, const Shapes& in) {
+    return std::make_unique<MatMul>(in);
 }
 
 std::map<std::string, LayerKind> build_table() {
@@ -186,7 +269,26 @@ std::map<std::string, LayerKind> build_table() {
         {"max_pool2d", {C::Pooling, DeepLiftTrait::MaxPool, make_max_pool2d}},
         {"avg_pool2d", {C::Pooling, kGradient, make_avg_pool2d}},
         {"adaptive_avg_pool2d", {C::Pooling, kGradient, make_adaptive_avg_pool2d}},
-        {"reduce_mean", {C::Pooling, kGradient, make_reduce_mean}},
+        {"reduce_mean", {C::Pooling, kGradient, reduce(ReduceOp::Mean, "reduce_mean")}},
+        {"reduce_sum", {C::Pooling, kGradient, reduce(ReduceOp::Sum, "reduce_sum")}},
+        {"reduce_max", {C::Pooling, kGradient, reduce(ReduceOp::Max, "reduce_max")}},
+        {"layer_norm", {C::Normalization, kGradient, normalize(false)}},
+        {"rms_norm", {C::Normalization, kGradient, normalize(true)}},
+        {"input", {C::Shape, kGradient, make_input}},
+        {"embedding", {C::Shape, kGradient, make_embedding}},
+        {"take", {C::Shape, kGradient, make_take}},
+        {"constant", {C::Shape, kGradient, make_constant}},
+        {"matmul", {C::Graph, kGradient, make_matmul}},
+        {"sub", {C::Graph, kGradient, binary(BinaryOp::Sub)}},
+        {"mul", {C::Graph, kGradient, binary(BinaryOp::Mul)}},
+        {"div", {C::Graph, kGradient, binary(BinaryOp::Div)}},
+        {"where", {C::Graph, kGradient, make_where}},
+        {"compare_eq", {C::Shape, kGradient, compare(CompareOp::Eq, "compare_eq")}},
+        {"compare_ne", {C::Shape, kGradient, compare(CompareOp::Ne, "compare_ne")}},
+        {"compare_lt", {C::Shape, kGradient, compare(CompareOp::Lt, "compare_lt")}},
+        {"compare_le", {C::Shape, kGradient, compare(CompareOp::Le, "compare_le")}},
+        {"compare_gt", {C::Shape, kGradient, compare(CompareOp::Gt, "compare_gt")}},
+        {"compare_ge", {C::Shape, kGradient, compare(CompareOp::Ge, "compare_ge")}},
         {"batch_norm", {C::Normalization, kGradient, make_batch_norm}},
         {"scale_shift", {C::Normalization, kGradient, make_scale_shift}},
         {"flatten", {C::Shape, kGradient, pass_through("flatten")}},

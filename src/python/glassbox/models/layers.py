@@ -42,7 +42,23 @@ DEEPLIFT_TRAITS = ("rescale", "softmax", "max_pool", "gradient")
 #: How LRP composites address a kind: "dense" and "conv" (affine rules), "activation" (pass),
 #: "sum" and "average" (the Norm rule), "normalization" (folded by the canonizer, else Norm),
 #: "shape" (relevance passes unchanged), "gradient" (winner takes all / split by slice).
-LRP_KINDS = ("dense", "conv", "activation", "sum", "average", "normalization", "shape", "gradient")
+LRP_KINDS = (
+    "dense",
+    "conv",
+    "activation",
+    "sum",
+    "average",
+    "normalization",
+    "shape",
+    "gradient",
+    "layer_norm",
+    "softmax",
+    "product",
+    "embedding",
+)
+
+#: The comparisons of the ``compare`` kind (NumPy's names), each its own C++ kind.
+COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 #: The largest per-sample buffer, in elements, a native layer may produce or hold: the network
 #: input, every layer's output, a convolution's zero-padded input and its im2col columns
@@ -149,6 +165,8 @@ class LayerKind:
         """Every C++ kind this layer may compile to."""
         if self.name == "gelu":
             return ("gelu", "gelu_tanh")
+        if self.name == "compare":
+            return tuple(f"compare_{op}" for op in COMPARE_OPS)
         return (self.name,)
 
     def complete(self, params: Mapping[str, Any] | None, strict: bool = False) -> dict[str, Any]:
@@ -312,7 +330,14 @@ def _same(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequenc
 
 
 def _dense_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
-    return (int(weights["weight"].shape[0]),)
+    """The last axis mapped: (in,) -> (out,), (T, in) -> (T, out)."""
+    shape = tuple(shapes[0])
+    if shape[-1] != int(weights["weight"].shape[1]):
+        raise ValueError(
+            f"dense: expects {int(weights['weight'].shape[1])} features on the last axis, got "
+            f"shape {shape}"
+        )
+    return (*shape[:-1], int(weights["weight"].shape[0]))
 
 
 def _flat_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
@@ -387,6 +412,55 @@ def _reduce_mean_shape(
     return kept or (1,)
 
 
+def _broadcast_shape(
+    params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]
+) -> Shape:
+    """NumPy broadcasting of per-sample shapes (aligned on the right)."""
+    try:
+        return tuple(int(d) for d in np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError:
+        raise ValueError(
+            f"per-sample shapes {[tuple(s) for s in shapes]} do not broadcast"
+        ) from None
+
+
+def _add_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
+    """Equal shapes (2 or more), or two that broadcast."""
+    if len(shapes) > 2 and any(tuple(s) != tuple(shapes[0]) for s in shapes):
+        raise ValueError(f"add of 3+ inputs needs equal shapes, got {[tuple(s) for s in shapes]}")
+    return _broadcast_shape(params, weights, shapes)
+
+
+def _matmul_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
+    a, b = (tuple(int(d) for d in s) for s in shapes)
+    if len(a) < 2 or len(a) != len(b) or a[:-2] != b[:-2] or a[-1] != b[-2]:
+        raise ValueError(f"matmul: expects (..., M, K) and (..., K, N), got {a} and {b}")
+    return (*a[:-1], b[-1])
+
+
+def _embedding_shape(
+    params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]
+) -> Shape:
+    return (*tuple(shapes[0]), int(weights["weight"].shape[1]))
+
+
+def _take_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
+    shape = list(shapes[0])
+    axis = int(params["axis"])
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"take: axis {axis} is out of range for shape {tuple(shape)}")
+    indices = [int(i) for i in np.asarray(params["indices"]).ravel()]
+    extent = shape[axis]
+    if not indices or any(not -extent <= i < extent for i in indices):
+        raise ValueError(f"take: indices {indices} out of range for an axis of {extent}")
+    shape[axis] = len(indices)
+    return tuple(shape)
+
+
+def _given_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
+    return tuple(int(d) for d in params["shape"])
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 LAYERS: dict[str, LayerKind] = {}
@@ -456,8 +530,8 @@ _register(
         ("weight", "bias"),
         _dense_shape,
         lrp="dense",
-        macs=_weight_macs,
-        doc="W x + b",
+        macs=lambda weights, out: int(np.size(weights["weight"])) * _size(tuple(out)[:-1]),
+        doc="W x + b on the last axis (every position of a sequence)",
     )
 )
 _register(
@@ -738,7 +812,16 @@ _register(
     )
 )
 _register(
-    LayerKind("add", "graph", {}, (), _same, lrp="sum", n_inputs=None, doc="sum of 2+ equal shapes")
+    LayerKind(
+        "add",
+        "graph",
+        {},
+        (),
+        _add_shape,
+        lrp="sum",
+        n_inputs=None,
+        doc="sum of 2+ equal shapes, or of two that broadcast",
+    )
 )
 _register(
     LayerKind(
@@ -751,6 +834,126 @@ _register(
         doc="inputs joined along a per-sample axis",
     )
 )
+
+
+for _kind in (
+    LayerKind(
+        "input",
+        "shape",
+        {"offset": REQUIRED, "shape": REQUIRED},
+        (),
+        _given_shape,
+        lrp="shape",
+        doc="one named input of a network with several: its columns of the flat network input",
+    ),
+    LayerKind(
+        "embedding",
+        "shape",
+        {"padding_idx": -1},
+        ("weight",),
+        _embedding_shape,
+        lrp="embedding",
+        doc="rows of a (vocabulary, dim) table picked by token ids; ids get no gradient",
+    ),
+    LayerKind(
+        "take",
+        "shape",
+        {"axis": REQUIRED, "indices": REQUIRED},
+        (),
+        _take_shape,
+        lrp="shape",
+        doc="entries along one per-sample axis (numpy's take: x[:, 0], slices, last steps)",
+    ),
+    LayerKind(
+        "constant",
+        "shape",
+        {"shape": REQUIRED},
+        ("value",),
+        _given_shape,
+        lrp="shape",
+        doc="a per-sample constant (an operand of a binary layer)",
+    ),
+    LayerKind(
+        "layer_norm",
+        "normalization",
+        {"eps": 1e-5},
+        ("weight", "bias"),
+        _same,
+        lrp="layer_norm",
+        doc="(x - mean) / sqrt(var + eps) * weight + bias over the last axis",
+    ),
+    LayerKind(
+        "rms_norm",
+        "normalization",
+        {"eps": 1e-6},
+        ("weight",),
+        _same,
+        lrp="layer_norm",
+        doc="x / sqrt(mean(x^2) + eps) * weight over the last axis",
+    ),
+    LayerKind(
+        "matmul",
+        "graph",
+        {},
+        (),
+        _matmul_shape,
+        lrp="product",
+        n_inputs=2,
+        doc="A (..., M, K) @ B (..., K, N) of two computed tensors (attention)",
+    ),
+    LayerKind(
+        "sub", "graph", {}, (), _broadcast_shape, lrp="sum", n_inputs=2, doc="a - b, broadcast"
+    ),
+    LayerKind(
+        "mul",
+        "graph",
+        {},
+        (),
+        _broadcast_shape,
+        lrp="product",
+        n_inputs=2,
+        doc="a * b of two computed tensors, broadcast (gates, masks)",
+    ),
+    LayerKind(
+        "div", "graph", {}, (), _broadcast_shape, n_inputs=2, doc="a / b, broadcast (gradient)"
+    ),
+    LayerKind(
+        "where",
+        "graph",
+        {},
+        (),
+        _broadcast_shape,
+        n_inputs=3,
+        doc="a where cond != 0 else b, broadcast; no gradient to cond",
+    ),
+    LayerKind(
+        "compare",
+        "shape",
+        {"op": "eq", "value": REQUIRED},
+        (),
+        _same,
+        native=lambda p: f"compare_{p['op']}",
+        doc="1 where x (op) value holds (eq, ne, lt, le, gt, ge), else 0; no gradient",
+    ),
+    LayerKind(
+        "reduce_sum",
+        "pooling",
+        {"axes": None, "keepdims": False},
+        (),
+        _reduce_mean_shape,
+        lrp="sum",
+        doc="sum over per-sample axes (None: all)",
+    ),
+    LayerKind(
+        "reduce_max",
+        "pooling",
+        {"axes": None, "keepdims": False},
+        (),
+        _reduce_mean_shape,
+        doc="maximum over per-sample axes; the gradient goes to the first maximal element",
+    ),
+):
+    _register(_kind)
 
 
 def kinds_where(**traits: str) -> tuple[str, ...]:

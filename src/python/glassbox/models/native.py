@@ -253,7 +253,8 @@ class NativeModel:
         """Outputs of the network for a batch ``X`` of shape (n, *input_shape), float32; for a
         model with several inputs (``inputs``), a tuple of one batch per input in that order
         or a dict keyed by their names: ``model.predict((input_ids, attention_mask))``."""
-        return self.network.predict(self.rows(X), check_threads(n_threads))
+        flat = self.rows(X)  # first: it builds a lazy model
+        return self.network.predict(flat, check_threads(n_threads))
 
     def __repr__(self) -> str:
         if not self.built:
