@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.reference import layer_attribution as ref
 
 import glassbox as gb
 from conftest import ARCH_BY_NAME, build, make_data, make_spec
-from tests.reference import layer_attribution as ref
 
 METHODS = ("riemann_left", "riemann_middle", "gausslegendre")
 SOME = ["tanh", "gelu", "relu", "softplus", "relu_softmax"]
@@ -258,9 +258,8 @@ def test_bad_layers_and_neurons_are_named(residual) -> None:
     with pytest.raises(ValueError, match="'nope' is not a layer of this model; its layers are"):
         gb.LayerIntegratedGradients(model, "nope")
     with pytest.raises(ValueError, match="reads 2 inputs"):
-        add = next(
-            n for n, layer in zip(model.layer_names, model.spec.layers) if layer.kind == "add"
-        )
+        layers = zip(model.layer_names, model.spec.layers, strict=True)
+        add = next(n for n, layer in layers if layer.kind == "add")
         gb.LayerIntegratedGradients(model, add, attribute_to_layer_input=True)
     neuron = gb.NeuronIntegratedGradients(model, "fc2")
     with pytest.raises(ValueError, match=r"outside the layer's shape \(8,\)"):

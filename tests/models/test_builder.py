@@ -80,14 +80,20 @@ def test_constants_fold() -> None:
     assert b.spec.layers == []
 
 
-def test_two_tensors_add_and_subtract_but_do_not_multiply() -> None:
-    b = _builder((3,))
-    x = b.activation("act", "tanh", b.input)
-    spec = b.finish(b.arithmetic("diff", "sub", x, b.input))
+def test_two_tensors_add_subtract_multiply_and_divide() -> None:
     X = RNG.normal(size=(4, 3))
-    np.testing.assert_allclose(forward(spec, X), np.tanh(X) - X, atol=1e-12)
-    with pytest.raises(Unsupported, match="two computed tensors"):
-        _builder((3,)).arithmetic("p", "mul", b.input, b.input)
+    for op, expected in (
+        ("sub", np.tanh(X) - X),
+        ("mul", np.tanh(X) * X),
+        ("div", np.tanh(X) / X),
+    ):
+        b = _builder((3,))
+        x = b.activation("act", "tanh", b.input)
+        spec = b.finish(b.arithmetic("diff", op, x, b.input))
+        np.testing.assert_allclose(forward(spec, X), expected, atol=1e-12)
+    b = _builder((6,))
+    with pytest.raises(Unsupported, match="do not broadcast"):
+        b.arithmetic("p", "mul", b.input, b.reshape("r", b.input, [BATCH, 2, 3]))
 
 
 def test_batch_norm_folds_running_statistics() -> None:

@@ -292,14 +292,6 @@ def _bad(nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto]) -> onnx.Mod
             "'rs'",
         ),
         (
-            [
-                helper.make_node("GlobalAveragePool", ["x"], ["g"], name="gap"),
-                helper.make_node("Add", ["x", "g"], ["y"], name="bcast"),
-            ],
-            [],
-            "'bcast'.*broadcasting",
-        ),
-        (
             [helper.make_node("LpPool", ["x"], ["y"], name="lp", kernel_shape=[2, 2])],
             [],
             "'lp'.*LpPool",
@@ -310,7 +302,6 @@ def _bad(nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto]) -> onnx.Mod
         "concat-batch",
         "maxpool-indices",
         "reshape-batch",
-        "broadcast",
         "lppool",
     ],
 )
@@ -319,6 +310,17 @@ def test_unsupported_nodes_name_the_layer(
 ) -> None:
     with pytest.raises(UnsupportedLayerError, match=pattern):
         from_onnx(_bad(nodes, inits))
+
+
+def test_broadcast_add_of_a_feature_map_and_its_channel_means() -> None:
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"], name="gap"),
+        helper.make_node("Add", ["x", "g"], ["y"], name="bcast"),
+    ]
+    model = from_onnx(_bad(nodes, []))
+    X = np.random.default_rng(0).normal(size=(3, 2, 6, 6)).astype(np.float32)
+    expected = X + X.mean(axis=(2, 3), keepdims=True)
+    np.testing.assert_allclose(model.predict(X), expected.reshape(3, -1), rtol=1e-5, atol=1e-6)
 
 
 # -- torch.onnx.export ------------------------------------------------------------------------

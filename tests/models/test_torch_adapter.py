@@ -271,8 +271,8 @@ def test_invalid_output() -> None:
 
 
 def test_unsupported_module_is_named() -> None:
-    net = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.LayerNorm(4)))
-    with pytest.raises(gb.UnsupportedLayerError, match=r"'1\.1' \(LayerNorm\)") as info:
+    net = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.GroupNorm(2, 4)))
+    with pytest.raises(gb.UnsupportedLayerError, match=r"'1\.1' \(GroupNorm\)") as info:
         from_torch(net)
     assert "Linear" in str(info.value) and "GELU" in str(info.value)
 
@@ -286,9 +286,25 @@ class _Squaring(nn.Module):
         return self.fc(x) * self.fc(x)
 
 
+class _Cumulative(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cumsum(self.fc(x), 1)
+
+
 def test_unsupported_function_is_named() -> None:
-    with pytest.raises(gb.UnsupportedLayerError, match=r"'mul' \(function mul\)"):
-        from_torch(_Squaring())
+    with pytest.raises(gb.UnsupportedLayerError, match=r"'cumsum' \(function cumsum\)"):
+        from_torch(_Cumulative())
+
+
+def test_products_and_broadcast_sums_of_computed_tensors() -> None:
+    X = _data(6, 3)
+    for net in (_Squaring(), _Branching()):
+        model = from_torch(net.eval(), 3)
+        np.testing.assert_allclose(model.predict(X), _torch_out(net, X), rtol=RTOL, atol=ATOL)
 
 
 class _Branching(nn.Module):
@@ -315,7 +331,7 @@ class _Untraceable(nn.Module):
 @pytest.mark.parametrize(
     ("net", "pattern"),
     [
-        (_Branching(), r"'add' \(function add\)"),
+        (_Cumulative(), r"'cumsum' \(function cumsum\)"),
         (_Untraceable(), "could not be traced"),
         (nn.Sequential(nn.Linear(3, 3), nn.Softmax(dim=0)), r"'1' \(Softmax\).*dim=0"),
         (nn.Sequential(nn.Flatten(0), nn.Linear(3, 3)), r"'0' \(Flatten\)"),
@@ -328,9 +344,13 @@ def test_unsupported_graphs(net: torch.nn.Module, pattern: str) -> None:
         from_torch(net, 3)
 
 
-def test_linear_on_multidimensional_samples_is_unsupported() -> None:
+def test_linear_maps_the_last_axis_of_multidimensional_samples() -> None:
+    net = nn.Sequential(nn.Linear(4, 2), nn.Tanh(), nn.Flatten()).eval()
+    model = from_torch(net, (3, 4))
+    X = _data(5, 3, 4)
+    np.testing.assert_allclose(model.predict(X), _torch_out(net, X), rtol=RTOL, atol=ATOL)
     with pytest.raises(gb.UnsupportedLayerError, match=r"'0' \(Linear\).*flatten"):
-        from_torch(nn.Sequential(nn.Linear(4, 2)), (3, 4))
+        from_torch(nn.Sequential(nn.Linear(4, 2)), (4, 3))
 
 
 def test_not_a_module() -> None:

@@ -384,8 +384,6 @@ class _Bad(nn.Module):
 @pytest.mark.parametrize(
     ("how", "name"),
     [
-        ("product", "mul"),
-        ("broadcast", "getitem|add"),
         ("cat_batch", "cat"),
         ("pool_indices", "max_pool2d"),
         ("view_batch", "view"),
@@ -395,6 +393,17 @@ class _Bad(nn.Module):
 def test_unsupported_graphs_name_the_layer(how: str, name: str) -> None:
     with pytest.raises(UnsupportedLayerError, match=f"layer '({name})"):
         from_torch(_Bad(how), (2, 6, 6))
+
+
+@pytest.mark.parametrize("how", ["product", "broadcast"])
+def test_products_and_broadcasts_of_feature_maps(how: str) -> None:
+    net = _Bad(how).eval()
+    X = np.random.default_rng(0).normal(size=(3, 2, 6, 6)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy().reshape(3, -1)
+    np.testing.assert_allclose(
+        from_torch(net, (2, 6, 6)).predict(X), expected, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_avgpool_divisor_override_is_unsupported() -> None:

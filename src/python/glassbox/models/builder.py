@@ -34,21 +34,25 @@ Examples
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from glassbox.errors import UnsupportedLayerError
+from glassbox.models.graph_values import (
+    BATCH,
+    UNKNOWN,
+    InvalidLayer,
+    Tensor,
+    Unsupported,
+    _propagates,
+)
 from glassbox.models.layers import LAYERS, Alias, check_size, padding4, pair, resolve_reshape
+from glassbox.models.sequence_builder import SequenceBuilder
 from glassbox.models.shapes import output_shape, same_padding
 from glassbox.models.spec import LayerSpec, NetworkSpec
-
-#: The batch extent in shape computations: ``x.size(0)``, the first entry of ONNX ``Shape``.
-BATCH = -(2**40)
 
 Shape = tuple[int, ...]
 Value = Any  # a Tensor, a NumPy array or a Python number (constants)
@@ -88,94 +92,9 @@ ALTERNATIVES: dict[str, str] = {
 _MAX_REORDERED_OUTPUT = 1 << 13
 
 
-class InvalidLayer(ValueError):
-    """A layer whose weights or values are invalid (NaN or infinite weights, a negative
-    variance, a weight of the wrong dtype): raised inside a translation, it stops it at once
-    (unlike :class:`Unsupported`); :meth:`GraphBuilder.translate` prefixes the layer's name and
-    type. ``named``: the message names the layer already."""
-
-    def __init__(self, message: str, named: bool = False) -> None:
-        super().__init__(message)
-        self.named = named
-
-
-class Unsupported(Exception):
-    """An op the builder cannot translate: ``reason`` says why (raised inside a translation)."""
-
-    def __init__(
-        self, reason: str = "", alternative: str | None = None, reported: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.alternative = alternative
-        self.reported = reported  # recorded already (under another layer's name)
-
-
-@dataclass(eq=False)
-class Tensor:
-    """A value computed from the model input.
-
-    Attributes
-    ----------
-    index : int
-        The spec layer that computes it (-1: the network input); -2 for the placeholder of an
-        untranslatable op (``shape`` is then None).
-    shape : tuple of int or None
-        Native per-sample shape (NCHW without N).
-    channels_last : bool
-        The framework sees this (C, H, W) tensor as (H, W, C).
-    perm : ndarray or None
-        For a vector: the framework's feature j is native feature ``perm[j]``.
-    pad : tuple of int or None
-        A zero padding (top, left, bottom, right) still to apply, which only a convolution
-        reading the tensor can absorb; ``pad_layer`` is (name, type) of the padding layer.
-    """
-
-    index: int
-    shape: Shape | None
-    channels_last: bool = False
-    perm: np.ndarray | None = field(default=None, repr=False)
-    pad: tuple[int, int, int, int] | None = None
-    pad_layer: tuple[str, str] = ("", "")
-
-    @property
-    def known(self) -> bool:
-        """False for the placeholder of an untranslatable op."""
-        return self.shape is not None
-
-    @property
-    def framework_shape(self) -> Shape:
-        """The per-sample shape as the framework sees it."""
-        assert self.shape is not None
-        if self.channels_last:
-            c, h, w = self.shape
-            return (h, w, c)
-        return self.shape
-
-
-#: The placeholder value of an op that could not be translated.
-UNKNOWN = Tensor(-2, None)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _propagates(method: F) -> F:
-    """A builder method given the placeholder of an untranslatable op returns the placeholder:
-    the cause is already reported, so nothing downstream is checked or reported again."""
-
-    @functools.wraps(method)
-    def wrapper(self: GraphBuilder, name: str, *args: Any, **kwargs: Any) -> Any:
-        values = [*args, *kwargs.values()]
-        flat = [v for a in values for v in (a if isinstance(a, (list, tuple)) else [a])]
-        if any(isinstance(v, Tensor) and not v.known for v in flat):
-            return UNKNOWN
-        return method(self, name, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class GraphBuilder:
-    """Builds a ``NetworkSpec`` one framework op at a time (see the module docstring).
+class GraphBuilder(SequenceBuilder):
+    """Builds a ``NetworkSpec`` one framework op at a time (see the module docstring; the
+    methods for sequence models are in ``models/sequence_builder.py``).
 
     Parameters
     ----------
@@ -424,10 +343,11 @@ class GraphBuilder:
             shape = x.framework_shape
             if isinstance(axis, (list, tuple)) and len(axis) == 1:
                 axis = axis[0]
-            if len(shape) != 1 or axis not in (None, 1, -1):
+            last = axis in (None, -1, len(shape)) and not x.channels_last and x.perm is None
+            if not last and not (len(shape) == 1 and axis == 1):
                 raise Unsupported(
                     f"{kind} over {axis_name}={axis} of samples of shape {shape}; only the "
-                    f"feature axis of vector samples ({axis_name}=1 or -1) is supported"
+                    f"last axis ({axis_name}=-1) is supported"
                 )
         return self.layer(kind, name, [x], params, perm=x.perm)
 
@@ -451,7 +371,12 @@ class GraphBuilder:
     def dense(self, name: str, x: Tensor, weight: np.ndarray, bias: np.ndarray | None) -> Tensor:
         """``weight @ x + bias`` with ``weight`` (out, in) over the framework's feature order."""
         weight = np.asarray(weight, np.float32)
-        if weight.ndim != 2 or len(x.shape) != 1 or x.shape[0] != weight.shape[1]:  # type: ignore[arg-type]
+        sequence = len(x.shape) > 1 and not x.channels_last and x.perm is None  # type: ignore[arg-type]
+        if (
+            weight.ndim != 2
+            or (len(x.shape) != 1 and not sequence)
+            or x.shape[-1] != weight.shape[1]
+        ):  # type: ignore[arg-type, index]
             raise Unsupported(
                 f"it maps {weight.shape[-1]} features but receives samples of shape "
                 f"{x.framework_shape}; flatten multi-dimensional samples first"
@@ -716,11 +641,9 @@ class GraphBuilder:
         if any(isinstance(v, Tensor) and not v.known for v in (a, b)):
             return UNKNOWN
         if isinstance(a, Tensor) and isinstance(b, Tensor):
-            if op == "add":
+            if op == "add" and a.shape == b.shape:
                 return self.add(name, [a, b])
-            if op == "sub":
-                return self.add(name, [a, self.scale_shift(f"{name}/negate", b, -1.0)])
-            raise Unsupported(f"{op} of two computed tensors has no native layer")
+            return self.broadcast_binary(name, op, a, b)
         x, c = (a, b) if isinstance(a, Tensor) else (b, a)
         c = np.asarray(c, np.float64)
         if op == "add":
@@ -735,7 +658,7 @@ class GraphBuilder:
             if np.any(c == 0):
                 raise Unsupported("division by a constant that holds zeros")
             return self.scale_shift(name, x, 1.0 / c, 0.0)
-        raise Unsupported("dividing a constant by a computed tensor has no native layer")
+        return self.broadcast_binary(name, op, self.constant(f"{name}/constant", a), b)
 
     # -- graph layers -------------------------------------------------------------------------
     def _same_layout(self, xs: list[Tensor]) -> None:

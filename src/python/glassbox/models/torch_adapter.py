@@ -139,8 +139,24 @@ def _trace(module: torch.nn.Module) -> torch.fx.GraphModule:
     return graph_module
 
 
-def _input_shape(input_shape: Any, example_input: Any) -> tuple[int, ...] | None:
-    """The per-sample input shape the arguments give, if any."""
+def _input_shape(input_shape: Any, example_input: Any) -> Any:
+    """The per-sample input shape the arguments give, if any: a tuple, or for a module of
+    several inputs a dict name -> shape or a tuple of shapes (``example_input`` a tuple or dict
+    of batches)."""
+    if isinstance(input_shape, dict):
+        return {
+            str(k): check_sample_shape(v, f"input_shape[{k!r}]") for k, v in input_shape.items()
+        }
+    if (
+        isinstance(input_shape, (tuple, list))
+        and input_shape
+        and all(isinstance(v, (tuple, list)) for v in input_shape)
+    ):
+        return tuple(check_sample_shape(v, f"input_shape[{i}]") for i, v in enumerate(input_shape))
+    if isinstance(example_input, dict):
+        return {str(k): tuple(int(d) for d in v.shape[1:]) for k, v in example_input.items()}
+    if isinstance(example_input, (tuple, list)):
+        return tuple(tuple(int(d) for d in v.shape[1:]) for v in example_input)
     shapes = [] if input_shape is None else [check_sample_shape(input_shape)]
     if example_input is not None:
         dims = tuple(getattr(example_input, "shape", ()))
@@ -181,21 +197,34 @@ def _plain(module: Any, cls: type) -> bool:
 class _Translator:
     """Walk a traced graph in order, one builder call per node."""
 
-    def __init__(self, graph_module: torch.fx.GraphModule, shape: tuple[int, ...] | None):
+    def __init__(self, graph_module: torch.fx.GraphModule, shape: Any):
         self.gm = graph_module
-        self.builder = GraphBuilder(shape or (1,), adapter="from_torch", supported=supported())
+        self.shapes = shape  # one tuple, or several (a tuple of tuples or a dict by name)
+        single = (
+            shape if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape) else None
+        )
+        self.builder = GraphBuilder(single or (1,), adapter="from_torch", supported=supported())
         self.values: dict[Any, Any] = {}  # fx node -> Tensor, constant, shape tuple or BATCH
         self.node: Any = None
         self.module: Any = None
 
     def run(self) -> NetworkSpec:
         """Translate every node; the spec, or one error naming every unsupported node."""
-        used = [n for n in self.gm.graph.nodes if n.op == "placeholder" and n.users]
-        sample_shape((None, *self.builder.input.shape), max(len(used), 1), 1, "the module")
+        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        used = [n for n in placeholders if n.users]
+        several = isinstance(self.shapes, dict) or (
+            isinstance(self.shapes, tuple)
+            and bool(self.shapes)
+            and not isinstance(self.shapes[0], int)
+        )
+        if len(used) > 1 or several:
+            self._named_inputs(used)
+        else:
+            sample_shape((None, *self.builder.input.shape), max(len(used), 1), 1, "the module")
         result = UNKNOWN
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
-                self.values[node] = self.builder.input
+                self.values.setdefault(node, self.builder.input if node in used else None)
             elif node.op == "get_attr":
                 self.values[node] = _get_attr(self.gm, node.target)
             elif node.op == "output":
@@ -203,6 +232,29 @@ class _Translator:
             else:
                 self.values[node] = self._call(node)
         return self.builder.finish(result)
+
+    def _named_inputs(self, used: list[Any]) -> None:
+        """The module's several inputs (``forward(input_ids, attention_mask)``) as named inputs,
+        their shapes from ``input_shape`` (a dict by argument name or a tuple in order)."""
+        names = [str(n.target) for n in used]
+        shapes = self.shapes
+        if isinstance(shapes, dict):
+            missing = [n for n in names if n not in shapes]
+            if missing:
+                raise ValueError(f"input_shape: no shape for the module's inputs {missing}")
+            shapes = tuple(shapes[n] for n in names)
+        if not isinstance(shapes, tuple) or len(shapes) != len(names):
+            raise ValueError(
+                f"input_shape: the module takes {len(names)} inputs {names}; pass one per-sample "
+                "shape each, as a dict by name or a tuple in that order (e.g. input_shape="
+                f"{dict.fromkeys(names, (32,))})"
+            )
+        specs = [
+            (n, shape, _input_dtype(node))
+            for n, shape, node in zip(names, shapes, used, strict=True)
+        ]
+        for node, tensor in zip(used, self.builder.named_inputs(specs), strict=True):
+            self.values[node] = tensor
 
     def check_ops(self) -> None:
         """Raise one error naming every node no table entry translates (no shapes needed)."""
@@ -428,9 +480,15 @@ def _getitem(t: _Translator) -> Any:
     if isinstance(container, Tensor):
         if not container.known:
             return UNKNOWN
-        raise Unsupported("slicing or indexing a computed tensor")
+        return _tensor_item(t, container, index)
     if container is None:
         return None
+    if isinstance(container, tuple) and any(isinstance(v, Tensor) or v is None for v in container):
+        if type(index) is not int or not -len(container) <= index < len(container):
+            raise Unsupported(f"item {index!r} of a module's {len(container)} outputs")
+        if container[index] is None:
+            raise Unsupported(f"output {index} of the module (attention weights, indices)")
+        return container[index]
     if isinstance(container, tuple):
         return _item(container, index)
     raise Unsupported(f"indexing {type(container).__name__}")
@@ -482,6 +540,376 @@ def _activation(alias: Alias) -> Handler:
     return lambda t: t.builder.aliased(t.name, alias, t.tensor(), lambda i, a: t.param(i + 1, a))
 
 
+# -- sequence models ----------------------------------------------------------------------------
+
+
+def _input_dtype(node: Any) -> str:
+    """ "int" for a module input read as token ids (an embedding, .long(), .int(), .bool())."""
+    import torch.nn.functional as F
+
+    for user in node.users:
+        if user.op == "call_method" and user.target in ("long", "int", "bool"):
+            return "int"
+        if user.op == "call_function" and user.target is F.embedding:
+            return "int"
+        if user.op == "call_module":
+            module = user.graph.owning_module.get_submodule(user.target)
+            if type(module).__name__ == "Embedding":
+                return "int"
+    return "float"
+
+
+def _embedding(t: _Translator) -> Any:
+    if t.module is not None:
+        if t.module.max_norm is not None:
+            raise Unsupported("max_norm (it renormalises the table while it reads it)")
+        (weight,) = _parameters(t, (1, "weight"))
+        ids, pad = t.arg(0, "input"), t.module.padding_idx
+    else:  # F.embedding(input, weight, padding_idx, max_norm, ...)
+        (weight,) = _parameters(t, (1, "weight"))
+        ids, pad = t.arg(0, "input"), t.arg(2, "padding_idx")
+        if t.arg(3, "max_norm") is not None:
+            raise Unsupported("max_norm (it renormalises the table while it reads it)")
+    return t.builder.embedding(t.name, ids, weight, pad)
+
+
+def _layer_norm(t: _Translator) -> Tensor:
+    shape = t.param(1, "normalized_shape")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if len(shape) != 1:
+        raise Unsupported(f"normalized_shape={shape}; only the last axis is supported")
+    weight, bias = _parameters(t, (2, "weight"), (3, "bias"))
+    return t.builder.norm(t.name, "layer_norm", t.tensor(), weight, bias, t.param(4, "eps", 1e-5))
+
+
+def _rms_norm(t: _Translator) -> Tensor:
+    import torch
+
+    shape = t.param(1, "normalized_shape")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if len(shape) != 1:
+        raise Unsupported(f"normalized_shape={shape}; only the last axis is supported")
+    (weight,) = _parameters(t, (2, "weight"))
+    eps = t.param(3, "eps", None)
+    eps = torch.finfo(torch.float32).eps if eps is None else float(eps)
+    return t.builder.norm(t.name, "rms_norm", t.tensor(), weight, None, eps)
+
+
+def _arange(t: _Translator) -> np.ndarray:
+    """``torch.arange(T)`` of constant (shape-derived) bounds: position ids, a constant."""
+    bounds = [t.value(a) for a in t.node.args]
+    if not bounds or not all(isinstance(b, (int, np.integer)) for b in bounds):
+        raise Unsupported("arange needs constant bounds")
+    return np.arange(*[int(b) for b in bounds])
+
+
+def _matmul(t: _Translator) -> Any:
+    return t.builder.matmul(t.name, t.arg(0, "input"), t.arg(1, "other"))
+
+
+def _transpose(t: _Translator) -> Tensor:
+    return t.builder.swap_axes(t.name, t.tensor(), t.arg(1, "dim0"), t.arg(2, "dim1"))
+
+
+def _permute(t: _Translator) -> Tensor:
+    dims = list(t.node.args[1:]) or list(t.node.kwargs.get("dims", ()))
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = list(dims[0])
+    return t.builder.permute_axes(t.name, t.tensor(), [t.value(d) for d in dims])
+
+
+def _unsqueeze(t: _Translator) -> Tensor:
+    x = t.tensor()
+    rank = len(x.shape) + 2  # the batch and the new axis
+    dim = int(t.arg(1, "dim")) % rank
+    if dim == 0:
+        raise Unsupported("a new axis before the batch axis")
+    shape = list(x.shape)
+    shape.insert(dim - 1, 1)
+    return t.builder.new_shape(t.name, x, shape)
+
+
+def _squeeze(t: _Translator) -> Tensor:
+    x = t.tensor()
+    dim = t.arg(1, "dim")
+    shape = list(x.shape)
+    if dim is None:
+        kept = [d for d in shape if d != 1] or [1]
+    else:
+        axes = [dim] if isinstance(dim, int) else list(dim)
+        drop = {t.builder._axis(x, a) for a in axes}
+        kept = [d for i, d in enumerate(shape) if i not in drop or d != 1] or [1]
+    return t.builder.new_shape(t.name, x, kept)
+
+
+def _tensor_item(t: _Translator, x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` of a computed tensor: ints and slices on per-sample axes (``x[:, 0]``,
+    ``h[:, -1, :]``, ``x[:, 1:]``), ``None`` (a new axis) and ``...``."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        fill = len(x.shape) + 1 - (len(items) - 1 - sum(i is None for i in items))
+        items[at : at + 1] = [slice(None)] * fill
+    if not items or items[0] != slice(None):
+        raise Unsupported(f"indexing the batch axis ({index!r})")
+    out, axis, name = x, 1, t.name
+    for k, item in enumerate(items[1:]):
+        step = f"{name}/{k}"
+        if item is None:
+            shape = list(out.shape)
+            shape.insert(axis - 1, 1)
+            out, axis = t.builder.new_shape(step, out, shape), axis + 1
+        elif isinstance(item, int):
+            out = t.builder.select(step, out, axis, item)
+        elif isinstance(item, slice):
+            extent = out.shape[axis - 1]
+            indices = range(extent)[item]
+            if len(indices) == 0:
+                raise Unsupported(f"an empty slice {item!r}")
+            out, axis = t.builder.take(step, out, axis, list(indices)), axis + 1
+        else:
+            raise Unsupported(f"indexing with {type(item).__name__}")
+    return t.builder.identity(name, out) if out is x else out
+
+
+def _compare(op: str) -> Handler:
+    def handler(t: _Translator) -> Any:
+        a, b = t.arg(0, "input"), t.arg(1, "other")
+        if not isinstance(a, Tensor):
+            a, b = b, a
+            op_here = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}.get(op, op)
+        else:
+            op_here = op
+        if isinstance(b, Tensor):
+            raise Unsupported("a comparison of two computed tensors")
+        return t.builder.compare(t.name, op_here, a, b)
+
+    return handler
+
+
+def _logical_not(t: _Translator) -> Tensor:
+    x = t.tensor()
+    if not x.mask:
+        raise Unsupported("~ of a tensor that is not a mask (a comparison's result)")
+    out = t.builder.scale_shift(t.name, x, -1.0, 1.0)
+    out.mask = True
+    return out
+
+
+def _logical_and(t: _Translator) -> Tensor:
+    a, b = t.arg(0, "input"), t.arg(1, "other")
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.mask and b.mask):
+        raise Unsupported("& of tensors that are not masks")
+    return t.builder.broadcast_binary(t.name, "mul", a, b)
+
+
+def _convert(kind: str) -> Handler:
+    """``.float()``, ``.long()``, ``.to(dtype)``, ``.bool()``, ``.type_as(y)``: values stay
+    (masks and ids are whole numbers); ``.bool()`` of a non-mask is ``!= 0``."""
+
+    def handler(t: _Translator) -> Any:
+        x = t.tensor()
+        if kind == "bool" and not x.mask:
+            return t.builder.compare(t.name, "ne", x, 0.0)
+        return x
+
+    return handler
+
+
+def _masked_fill(t: _Translator) -> Any:
+    x, mask, value = t.arg(0, "input"), t.arg(1, "mask"), t.arg(2, "value")
+    if not isinstance(mask, Tensor) or isinstance(value, Tensor):
+        raise Unsupported("masked_fill needs a computed mask and a constant value")
+    number = float(value)
+    if not np.isfinite(number):  # -inf: the masked score; finite, no NaN if all are masked
+        number = -1e9 if number < 0 else 1e9
+    return t.builder.where(t.name, mask, number, x)
+
+
+def _torch_where(t: _Translator) -> Any:
+    return t.builder.where(t.name, t.arg(0, "condition"), t.arg(1, "input"), t.arg(2, "other"))
+
+
+def _reduction(kind: str) -> Handler:
+    """``x.sum(dim)``, ``torch.sum(x, dim)``, ``x.max(dim)`` (values; the indices are not
+    available), ``torch.amax``; the batch axis cannot be reduced."""
+
+    def handler(t: _Translator) -> Any:
+        dims = t.arg(1, "dim")
+        if dims is None:
+            raise Unsupported(f"a {kind} over every axis, the batch included")
+        out = t.builder.reduce(t.name, kind, t.tensor(), dims, bool(t.arg(2, "keepdim", False)))
+        if getattr(t.node.target, "__name__", t.node.target) == "max":
+            return (out, None)  # torch.max(x, dim) returns (values, indices)
+        return out
+
+    return handler
+
+
+class _Attention:
+    """The attention of nn.MultiheadAttention (batch_first) decomposed into native layers:
+    dense projections, heads, scaled scores, the masks' additive bias, softmax, the weighted sum
+    of values and the output projection. The last layer carries the module's name; the others
+    are named ``<name>/q``, ``<name>/scores``, ``<name>/weights`` (the softmax), ...."""
+
+    def __init__(self, t: _Translator, module: Any, name: str) -> None:
+        self.t, self.m, self.name = t, module, name
+        if not module.batch_first:
+            raise Unsupported("batch_first=False (glassbox reads sequences as (batch, T, D))")
+        if module.bias_k is not None or module.add_zero_attn:
+            raise Unsupported("add_bias_kv or add_zero_attn")
+        if not module._qkv_same_embed_dim:
+            raise Unsupported("kdim / vdim different from embed_dim")
+
+    def __call__(
+        self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any
+    ) -> Tensor:
+        b = self.t.builder
+        m, name = self.m, self.name
+        d, heads = m.embed_dim, m.num_heads
+        dh = d // heads
+        w = _to_numpy(m.in_proj_weight)
+        bias = None if m.in_proj_bias is None else _to_numpy(m.in_proj_bias)
+        parts = []
+        for i, (label, x) in enumerate((("q", query), ("k", key), ("v", value))):
+            z = b.dense(
+                f"{name}/{label}",
+                x,
+                w[i * d : (i + 1) * d],
+                None if bias is None else bias[i * d : (i + 1) * d],
+            )
+            steps = z.shape[0]
+            z = b.new_shape(f"{name}/{label}/heads", z, (steps, heads, dh))
+            parts.append(b.permute_axes(f"{name}/{label}/t", z, (0, 2, 1, 3)))
+        q, k, v = parts
+        kt = b.permute_axes(f"{name}/k/tt", k, (0, 1, 3, 2))
+        scores = b.matmul(f"{name}/qk", q, kt)
+        scores = b.scale_shift(f"{name}/scores", scores, 1.0 / np.sqrt(dh), 0.0)
+        t_q, t_k = q.shape[1], k.shape[1]
+        for label, mask, shape in (
+            ("key_padding_mask", key_padding_mask, (1, 1, t_k)),
+            ("attn_mask", attn_mask, (1, t_q, t_k)),
+        ):
+            if mask is None:
+                continue
+            scores = self._masked(scores, mask, shape, label)
+        weights = b.activation(f"{name}/weights", "softmax", scores, axis=-1)
+        context = b.matmul(f"{name}/context", weights, v)
+        context = b.permute_axes(f"{name}/context/t", context, (0, 2, 1, 3))
+        context = b.new_shape(f"{name}/context/flat", context, (t_q, d))
+        out_w = _to_numpy(m.out_proj.weight)
+        out_b = None if m.out_proj.bias is None else _to_numpy(m.out_proj.bias)
+        return b.dense(name, context, out_w, out_b)
+
+    def _masked(self, scores: Tensor, mask: Any, shape: tuple[int, ...], label: str) -> Tensor:
+        """Scores plus the mask's bias: a boolean mask (True = not attended) becomes
+        MASKED_SCORE where set; a float mask is added as it is (torch's two conventions)."""
+        from glassbox.models.sequence_builder import MASKED_SCORE
+
+        b, name = self.t.builder, self.name
+        if isinstance(mask, Tensor):
+            bias = (
+                b.scale_shift(f"{name}/{label}/bias", mask, MASKED_SCORE, 0.0)
+                if mask.mask
+                else mask
+            )
+            bias = b.new_shape(f"{name}/{label}/b", bias, shape)
+            return b.arithmetic(f"{name}/{label}", "add", scores, bias)
+        array = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
+        if array.dtype == bool:
+            array = np.where(array, MASKED_SCORE, 0.0)
+        array = np.where(np.isfinite(array), array, MASKED_SCORE).astype(np.float64)
+        return b.arithmetic(
+            f"{name}/{label}",
+            "add",
+            scores,
+            array.reshape(shape[-array.ndim :] if array.ndim <= 2 else array.shape),
+        )
+
+
+def _multihead_attention(t: _Translator) -> Any:
+    query, key, value = t.arg(0, "query"), t.arg(1, "key"), t.arg(2, "value")
+    if not all(isinstance(x, Tensor) for x in (query, key, value)):
+        raise Unsupported("query, key and value must be computed tensors")
+    if t.arg(7, "is_causal", False):
+        raise Unsupported("is_causal=True (pass attn_mask instead)")
+    out = _Attention(t, t.module, t.name)(
+        query, key, value, t.arg(3, "key_padding_mask"), t.arg(5, "attn_mask")
+    )
+    return (out, None)  # (attn_output, attn_weights): the weights are not an output
+
+
+def _encoder_layer(
+    t: _Translator, module: Any, name: str, x: Tensor, mask: Any, padding: Any
+) -> Tensor:
+    """One nn.TransformerEncoderLayer (batch_first): self-attention and the feed-forward block,
+    each with its residual, LayerNorm before (norm_first) or after."""
+    import torch.nn.functional as F
+
+    b = t.builder
+    if not module.self_attn.batch_first:
+        raise Unsupported("batch_first=False (glassbox reads sequences as (batch, T, D))")
+    activation = module.activation
+    kind = {F.relu: "relu", F.gelu: "gelu"}.get(activation)
+    if kind is None:
+        kind = {"ReLU": "relu", "GELU": "gelu"}.get(type(activation).__name__)
+    if kind is None:
+        raise Unsupported(f"activation {activation!r}; relu and gelu are supported")
+    params = {"approximate": getattr(activation, "approximate", "none")} if kind == "gelu" else {}
+
+    def norm(label: str, ln: Any, y: Tensor, output: str | None = None) -> Tensor:
+        weight = None if ln.weight is None else _to_numpy(ln.weight)
+        bias = None if ln.bias is None else _to_numpy(ln.bias)
+        return b.norm(output or f"{name}.{label}", "layer_norm", y, weight, bias, ln.eps)
+
+    def attention(y: Tensor) -> Tensor:
+        return _Attention(t, module.self_attn, f"{name}.self_attn")(y, y, y, padding, mask)
+
+    def dense(label: str, linear: Any, y: Tensor) -> Tensor:
+        bias = None if linear.bias is None else _to_numpy(linear.bias)
+        return b.dense(f"{name}.{label}", y, _to_numpy(linear.weight), bias)
+
+    def feed_forward(y: Tensor) -> Tensor:
+        h = b.activation(f"{name}.activation", kind, dense("linear1", module.linear1, y), params)
+        return dense("linear2", module.linear2, h)
+
+    if module.norm_first:  # the layer's output is the second residual sum
+        x = b.arithmetic(f"{name}/residual1", "add", x, attention(norm("norm1", module.norm1, x)))
+        return b.arithmetic(name, "add", x, feed_forward(norm("norm2", module.norm2, x)))
+    x = norm("norm1", module.norm1, b.arithmetic(f"{name}/residual1", "add", x, attention(x)))
+    y = b.arithmetic(f"{name}/residual2", "add", x, feed_forward(x))
+    return norm("norm2", module.norm2, y, output=name)  # the layer's output: its last norm
+
+
+def _transformer_encoder_layer(t: _Translator) -> Tensor:
+    if t.arg(3, "is_causal", False):
+        raise Unsupported("is_causal=True (pass src_mask instead)")
+    return _encoder_layer(
+        t, t.module, t.name, t.tensor(), t.arg(1, "src_mask"), t.arg(2, "src_key_padding_mask")
+    )
+
+
+def _transformer_encoder(t: _Translator) -> Tensor:
+    if t.arg(3, "is_causal", None):
+        raise Unsupported("is_causal=True (pass mask instead)")
+    x, mask, padding = t.tensor(), t.arg(1, "mask"), t.arg(2, "src_key_padding_mask")
+    layers = list(t.module.layers)
+    for i, layer in enumerate(layers):
+        last = i == len(layers) - 1 and t.module.norm is None
+        x = _encoder_layer(t, layer, t.name if last else f"{t.name}.layers.{i}", x, mask, padding)
+    if t.module.norm is not None:
+        ln = t.module.norm
+        x = t.builder.norm(
+            t.name,
+            "layer_norm",
+            x,
+            _to_numpy(ln.weight),
+            None if ln.bias is None else _to_numpy(ln.bias),
+            ln.eps,
+        )
+    return x
+
+
 class _Tables:
     """The dispatch tables: modules by class, functions by identity, tensor methods by name."""
 
@@ -504,7 +932,14 @@ class _Tables:
             nn.BatchNorm2d: _batch_norm,
             nn.Flatten: _flatten,
             nn.Identity: _identity("identity"),
+            nn.Embedding: _embedding,
+            nn.LayerNorm: _layer_norm,
+            nn.MultiheadAttention: _multihead_attention,
+            nn.TransformerEncoderLayer: _transformer_encoder_layer,
+            nn.TransformerEncoder: _transformer_encoder,
         }
+        if hasattr(nn, "RMSNorm"):
+            self.modules[nn.RMSNorm] = _rms_norm
         self.functions: dict[Any, Handler] = {
             F.linear: _linear,
             F.conv2d: _conv,
@@ -525,7 +960,31 @@ class _Tables:
             operator.neg: _neg,
             torch.neg: _neg,
             torch.rsub: _arithmetic("sub", swap=True),
+            F.embedding: _embedding,
+            torch.arange: _arange,
+            F.layer_norm: _layer_norm,
+            torch.matmul: _matmul,
+            torch.bmm: _matmul,
+            operator.matmul: _matmul,
+            torch.transpose: _transpose,
+            torch.permute: _permute,
+            torch.unsqueeze: _unsqueeze,
+            torch.squeeze: _squeeze,
+            torch.where: _torch_where,
+            torch.masked_fill: _masked_fill,
+            torch.logical_not: _logical_not,
+            operator.invert: _logical_not,
+            torch.logical_and: _logical_and,
+            operator.and_: _logical_and,
+            torch.sum: _reduction("sum"),
+            torch.amax: _reduction("max"),
+            torch.max: _reduction("max"),
         }
+        if hasattr(F, "rms_norm"):
+            self.functions[F.rms_norm] = _rms_norm
+        for op in ("eq", "ne", "lt", "le", "gt", "ge"):
+            self.functions[getattr(operator, op)] = _compare(op)
+            self.functions[getattr(torch, op)] = _compare(op)
         if hasattr(F, "max_pool2d_with_indices"):
             self.functions[F.max_pool2d_with_indices] = _pool("max_pool2d")
         self.methods: dict[str, Handler] = {
@@ -536,6 +995,25 @@ class _Tables:
             "contiguous": lambda t: t.tensor(),
             "mean": _mean,
             "neg": _neg,
+            "transpose": _transpose,
+            "permute": _permute,
+            "unsqueeze": _unsqueeze,
+            "squeeze": _squeeze,
+            "matmul": _matmul,
+            "bmm": _matmul,
+            "masked_fill": _masked_fill,
+            "logical_not": _logical_not,
+            "logical_and": _logical_and,
+            "sum": _reduction("sum"),
+            "amax": _reduction("max"),
+            "max": _reduction("max"),
+            "float": _convert("float"),
+            "long": _convert("long"),
+            "int": _convert("int"),
+            "to": _convert("to"),
+            "type_as": _convert("type_as"),
+            "bool": _convert("bool"),
+            **{op: _compare(op) for op in ("eq", "ne", "lt", "le", "gt", "ge")},
         }
         for op, functions, methods in (
             ("add", (operator.add, operator.iadd, torch.add), ("add", "add_")),

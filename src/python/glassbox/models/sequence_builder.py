@@ -1,0 +1,232 @@
+"""The graph builder's methods for sequence models (text classifiers, recurrent and attention
+networks): several named inputs, token embeddings, normalisation over the last axis, products of
+two computed tensors, broadcast arithmetic, masks, selections and reductions along axes.
+
+They extend :class:`glassbox.models.builder.GraphBuilder` (it inherits this mixin) and follow its
+conventions: axes are the framework's with the batch axis first (it must stay first), constants
+are NumPy arrays, and a method that cannot translate its arguments raises ``Unsupported``. The
+tensors here are in the framework's own layout (no channels-last images, no permuted vectors):
+a sequence (T, D) is a sequence in both.
+
+A tensor computed by a comparison or a logical operation is a *mask* (``Tensor.mask``): its values
+are 0 and 1, so the attention layers know to turn it into an additive bias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassbox.models.graph_values import Tensor, Unsupported, _propagates
+from glassbox.models.layers import COMPARE_OPS, check_size
+
+if TYPE_CHECKING:
+    from glassbox.models.builder import GraphBuilder
+
+#: The additive bias of a masked attention score: exp of it is 0 in float32, and unlike -inf it
+#: never makes a NaN (a row whose keys are all masked averages them instead).
+MASKED_SCORE = -1e9
+
+
+class SequenceBuilder:
+    """Mixin of :class:`GraphBuilder` (see the module docstring)."""
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _plain(self: GraphBuilder, x: Tensor, what: str) -> None:
+        if x.channels_last or x.perm is not None:
+            raise Unsupported(f"{what} of a tensor in channels-last or permuted order")
+
+    def _axis(self: GraphBuilder, x: Tensor, axis: Any, what: str = "axis") -> int:
+        """The per-sample (native) axis of framework ``axis`` (batch first), checked."""
+        rank = len(x.shape) + 1  # type: ignore[arg-type]
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise Unsupported(f"{what}={axis!r} must be a constant int")
+        if not -rank <= int(axis) < rank or int(axis) % rank == 0:
+            raise Unsupported(f"{what}={axis} of samples of shape {x.shape}; the batch axis stays")
+        return int(axis) % rank - 1
+
+    # -- inputs -------------------------------------------------------------------------------
+    def named_inputs(
+        self: GraphBuilder, inputs: Sequence[tuple[str, Sequence[int], str]]
+    ) -> list[Tensor]:
+        """The tensors of a model's named inputs ``(name, per-sample shape, dtype)``, in order:
+        the network then takes them side by side (``NetworkSpec.inputs``)."""
+        tensors = []
+        for name, shape, dtype in inputs:
+            shape = check_size(shape, f"input_shape[{name!r}]")
+            index = self.spec.add_input(name, shape, dtype)
+            self.names.add(name)
+            tensors.append(Tensor(index, shape))
+        return tensors
+
+    # -- layers -------------------------------------------------------------------------------
+    def embedding(
+        self: GraphBuilder, name: str, ids: Any, weight: np.ndarray, padding_idx: Any = None
+    ) -> Any:
+        """Rows of ``weight`` (V, D) picked by ``ids``: a layer for computed ids, a constant for
+        constant ids (position embeddings of ``torch.arange(T)``)."""
+        weight = np.asarray(weight, np.float32)
+        if weight.ndim != 2:
+            raise Unsupported(f"an embedding table of shape {weight.shape}")
+        if not isinstance(ids, Tensor):
+            indices = np.asarray(ids)
+            if (
+                indices.dtype.kind not in "iu"
+                or (indices < 0).any()
+                or (indices >= weight.shape[0]).any()
+            ):
+                raise Unsupported("constant ids outside the embedding table")
+            return weight[indices]
+        if not ids.known:
+            return ids
+        pad = -1 if padding_idx is None else int(padding_idx) % weight.shape[0]
+        return self.layer("embedding", name, [ids], {"padding_idx": pad}, weight=weight)
+
+    @_propagates
+    def norm(
+        self: GraphBuilder,
+        name: str,
+        kind: str,
+        x: Tensor,
+        weight: Any,
+        bias: Any,
+        eps: float,
+    ) -> Tensor:
+        """``layer_norm`` or ``rms_norm`` over the last axis."""
+        self._plain(x, kind)
+        dim = x.shape[-1]  # type: ignore[index]
+        weights = {"weight": weight, "bias": bias} if kind == "layer_norm" else {"weight": weight}
+        for key, value in weights.items():
+            if value is not None and np.size(value) != dim:
+                raise Unsupported(f"a {key} of {np.size(value)} values for a last axis of {dim}")
+        arrays = {k: None if v is None else np.asarray(v, np.float32) for k, v in weights.items()}
+        return self.layer(kind, name, [x], {"eps": float(eps)}, **arrays)
+
+    def matmul(self: GraphBuilder, name: str, a: Any, b: Any) -> Any:
+        """``a @ b``: two tensors -> ``matmul``; a tensor times a constant matrix -> ``dense``
+        over the last axis; constants fold."""
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+            return np.asarray(a) @ np.asarray(b)
+        if any(isinstance(v, Tensor) and not v.known for v in (a, b)):
+            return a if isinstance(a, Tensor) and not a.known else b
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            self._plain(a, "matmul")
+            self._plain(b, "matmul")
+            return self.layer("matmul", name, [a, b])
+        if isinstance(a, Tensor):
+            matrix = np.asarray(b, np.float32)
+            if matrix.ndim != 2:
+                raise Unsupported(f"a product with a constant of shape {matrix.shape}")
+            self._plain(a, "matmul")
+            return self.layer("dense", name, [a], weight=np.ascontiguousarray(matrix.T), bias=None)
+        raise Unsupported("a constant matrix times a computed tensor")
+
+    @_propagates
+    def permute_axes(self: GraphBuilder, name: str, x: Tensor, perm: Sequence[int]) -> Tensor:
+        """Framework axes reordered (``perm`` over all axes, batch first and kept first)."""
+        self._plain(x, "a transpose")
+        rank = len(x.shape) + 1  # type: ignore[arg-type]
+        order = [int(p) % rank for p in perm]
+        if sorted(order) != list(range(rank)) or order[0] != 0:
+            raise Unsupported(f"permutation {tuple(perm)}; the batch axis must stay first")
+        native = tuple(p - 1 for p in order[1:])
+        if native == tuple(range(rank - 1)):
+            return x
+        return self.layer("permute", name, [x], {"perm": native})
+
+    def swap_axes(self: GraphBuilder, name: str, x: Tensor, a: int, b: int) -> Tensor:
+        """``x.transpose(a, b)``."""
+        rank = len(x.shape) + 1  # type: ignore[arg-type]
+        order = list(range(rank))
+        order[int(a) % rank], order[int(b) % rank] = order[int(b) % rank], order[int(a) % rank]
+        return self.permute_axes(name, x, order)
+
+    @_propagates
+    def new_shape(self: GraphBuilder, name: str, x: Tensor, shape: Sequence[int]) -> Tensor:
+        """The same values with per-sample ``shape`` (unsqueeze, squeeze, view of a sequence)."""
+        self._plain(x, "a reshape")
+        shape = tuple(int(d) for d in shape)
+        if shape == tuple(x.shape):  # type: ignore[arg-type]
+            return x
+        return self.layer("reshape", name, [x], {"shape": shape}, channels_last=False)
+
+    @_propagates
+    def take(self: GraphBuilder, name: str, x: Tensor, axis: Any, indices: Sequence[int]) -> Tensor:
+        """The entries ``indices`` along framework ``axis``."""
+        self._plain(x, "a selection")
+        native = self._axis(x, axis)
+        extent = x.shape[native]  # type: ignore[index]
+        indices = tuple(int(i) % extent for i in indices)
+        if indices == tuple(range(extent)):
+            return x
+        return self.layer("take", name, [x], {"axis": native, "indices": indices})
+
+    @_propagates
+    def select(self: GraphBuilder, name: str, x: Tensor, axis: Any, index: int) -> Tensor:
+        """``x[:, index]`` along framework ``axis``: the axis is dropped."""
+        native = self._axis(x, axis)
+        picked = self.take(f"{name}/take", x, axis, [index])
+        shape = list(x.shape)  # type: ignore[arg-type]
+        del shape[native]
+        return self.new_shape(name, picked, shape or [1])
+
+    @_propagates
+    def compare(self: GraphBuilder, name: str, op: str, x: Tensor, value: Any) -> Tensor:
+        """1 where ``x op value`` holds, else 0 (a mask)."""
+        if op not in COMPARE_OPS:
+            raise Unsupported(f"the comparison {op!r}")
+        number = np.asarray(value, np.float64)
+        if number.size != 1 or not np.isfinite(number).all():
+            raise Unsupported(f"a comparison with {value!r}; only one finite constant")
+        out = self.layer("compare", name, [x], {"op": op, "value": float(number)}, perm=x.perm)
+        out.mask = True
+        return out
+
+    @_propagates
+    def reduce(
+        self: GraphBuilder, name: str, kind: str, x: Tensor, axes: Any, keepdims: bool = False
+    ) -> Tensor:
+        """``kind`` in sum, max, mean over framework ``axes`` (batch first; it stays)."""
+        if kind == "mean":
+            return self.mean(name, x, axes, keepdims)
+        self._plain(x, f"a {kind}")
+        axes = list(axes) if isinstance(axes, (list, tuple)) else [axes]
+        native = tuple(sorted(self._axis(x, a, "dim") for a in axes))
+        return self.layer(f"reduce_{kind}", name, [x], {"axes": native, "keepdims": bool(keepdims)})
+
+    def constant(self: GraphBuilder, name: str, value: Any) -> Tensor:
+        """A per-sample constant tensor (only where a constant must be a layer's input)."""
+        array = np.asarray(value, np.float32)
+        shape = array.shape or (1,)
+        return self.layer(
+            "constant", name, [self.input_tensor()], {"shape": shape}, value=array.reshape(shape)
+        )
+
+    def input_tensor(self: GraphBuilder) -> Tensor:
+        """What a constant reads to know the number of rows: the network input."""
+        return Tensor(-1, self.spec.input_shape)
+
+    def as_tensor(self: GraphBuilder, name: str, value: Any) -> Tensor:
+        return value if isinstance(value, Tensor) else self.constant(name, value)
+
+    def where(self: GraphBuilder, name: str, cond: Any, a: Any, b: Any) -> Any:
+        """``a`` where ``cond`` != 0, else ``b`` (broadcast); constants become layers as needed."""
+        if not isinstance(cond, Tensor):
+            return np.where(np.asarray(cond) != 0, a, b)
+        if any(isinstance(v, Tensor) and not v.known for v in (cond, a, b)):
+            return next(v for v in (cond, a, b) if isinstance(v, Tensor) and not v.known)
+        operands = [cond, self.as_tensor(f"{name}/a", a), self.as_tensor(f"{name}/b", b)]
+        for x in operands:
+            self._plain(x, "where")
+        return self.layer("where", name, operands)
+
+    def broadcast_binary(self: GraphBuilder, name: str, op: str, a: Tensor, b: Tensor) -> Tensor:
+        """``a op b`` of two tensors (add, sub, mul, div) with NumPy broadcasting of the
+        framework shapes (batch first)."""
+        self._plain(a, op)
+        self._plain(b, op)
+        out = self.layer(op, name, [a, b])
+        out.mask = op == "mul" and a.mask and b.mask  # logical and
+        return out
