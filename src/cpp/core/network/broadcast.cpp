@@ -33,6 +33,22 @@ Broadcast::Broadcast(const std::vector<Shape>& shapes, const std::string& kind) 
         strides_.push_back(std::move(stride));
         in_sizes_.push_back(shape_size(s));
     }
+    // one block per input: its axes of extent > 1 are consecutive; inner = the output extents
+    // after them
+    blocks_ = true;
+    for (const Shape& s : shapes) {
+        const std::size_t pad = rank - s.size();
+        std::size_t first = rank, last = 0;
+        for (std::size_t d = 0; d < s.size(); ++d) {
+            if (s[d] != 1) first = std::min(first, pad + d), last = pad + d + 1;
+        }
+        Index inner = 1;
+        for (std::size_t d = (first == rank ? rank : last); d < rank; ++d) inner *= out_[d];
+        for (std::size_t d = first; d < last; ++d) {
+            if (s[d - pad] != out_[d]) blocks_ = false;  // a repeated axis inside the block
+        }
+        inner_.push_back(first == rank ? size_ : inner);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,12 @@ private:
     Index size_ = 1;
     std::vector<std::vector<Index>> strides_;  // per input, per output axis
     std::vector<Index> in_sizes_;
+    // The common case, one block: an input whose axes of extent > 1 are consecutive output axes
+    // reads element (k / inner) % size for output element k (a mask row repeated over heads,
+    // a per-position scale, equal shapes). When every input is so, `each` counts instead of
+    // walking the odometer.
+    std::vector<Index> inner_;
+    bool blocks_ = false;
 };
 
 enum class BinaryOp { Add, Sub, Mul, Div };
@@ -80,8 +86,25 @@ private:
 
 template <class F>
 void Broadcast::each(F&& f) const {
-    const auto rank = static_cast<Index>(out_.size());
     const std::size_t n = strides_.size();
+    if (blocks_) {
+        Index at[3] = {0, 0, 0}, count[3] = {0, 0, 0};
+        for (Index k = 0; k < size_; ++k) {
+            if constexpr (std::is_invocable_v<F, Index, Index, Index>) {
+                f(k, at[0], at[1]);
+            } else {
+                f(k, at[0], at[1], at[2]);
+            }
+            for (std::size_t i = 0; i < n; ++i) {
+                if (++count[i] == inner_[i]) {
+                    count[i] = 0;
+                    if (++at[i] == in_sizes_[i]) at[i] = 0;
+                }
+            }
+        }
+        return;
+    }
+    const auto rank = static_cast<Index>(out_.size());
     std::vector<Index> at(out_.size(), 0), offsets(n, 0);
     for (Index k = 0; k < size_; ++k) {
         if constexpr (std::is_invocable_v<F, Index, Index, Index>) {

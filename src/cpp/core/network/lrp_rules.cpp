@@ -1,5 +1,9 @@
 #include "core/network/lrp_rules.hpp"
 
+#include "core/network/activations.hpp"
+#include "core/network/normalization.hpp"
+#include "core/network/sequence.hpp"
+
 #include <cmath>
 #include <functional>
 
@@ -289,6 +293,114 @@ private:
     float stabilizer_;
 };
 
+// Products of two computed tensors (mul, matmul, div): each input k gets share_k of the epsilon
+// rule that holds the other inputs fixed, R_k = share_k x_k .* J_k^T (R / stab(z)). Each term
+// alone conserves relevance, so shares (1/2, 1/2) are AttnLRP's uniform rule and (1, 0) gives
+// everything to a signal multiplied by a mask or by attention weights held constant (CP-LRP).
+class ProductRule final : public BackwardRule {
+public:
+    ProductRule(std::vector<float> shares, float stabilizer)
+        : shares_(std::move(shares)), stabilizer_(stabilizer) {}
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        require(shares_.size() == io.inputs.size(),
+                "rule 'product': expected one share per input of the '" + layer.kind() + "' layer");
+        layer.backward_gradient(io, stabilized_ratio(relevance, *io.output, stabilizer_), grad_in);
+        for (std::size_t k = 0; k < io.inputs.size(); ++k) {
+            grad_in[k].array() *= shares_[k] * io.inputs[k]->array();
+        }
+    }
+
+private:
+    std::vector<float> shares_;
+    float stabilizer_;
+};
+
+// AttnLRP's softmax rule (Achtibat et al. 2024, Prop. 3.1): R_in = x .* (R - s .* sum(R)) per
+// softmax group, s the softmax output.
+class SoftmaxRule final : public BackwardRule {
+public:
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const auto* softmax = dynamic_cast<const RowSoftmax*>(&layer);
+        require(softmax != nullptr && layer.kind() == "softmax",
+                "rule 'softmax' applies to softmax layers, not to a '" + layer.kind() + "' layer");
+        const Index group = softmax->group();
+        const RowMatrixXf& x = *io.inputs[0];
+        grad_in[0].resize(x.rows(), x.cols());
+        const Index groups = x.size() / group;
+        for (Index g = 0; g < groups; ++g) {
+            const Eigen::Map<const Eigen::ArrayXf> r(relevance.data() + g * group, group);
+            const Eigen::Map<const Eigen::ArrayXf> y(io.output->data() + g * group, group);
+            const Eigen::Map<const Eigen::ArrayXf> xin(x.data() + g * group, group);
+            Eigen::Map<Eigen::ArrayXf>(grad_in[0].data() + g * group, group) =
+                xin * (r - y * r.sum());
+        }
+    }
+};
+
+// LayerNorm / RMSNorm with the normalising scale held fixed (AttnLRP's identity rule, CP-LRP):
+// the layer is then linear, y = J x + b, and the epsilon rule R_in = x .* J^T (R / stab(y))
+// conserves relevance when the layer has no bias.
+class NormalizeRule final : public BackwardRule {
+public:
+    explicit NormalizeRule(float stabilizer) : stabilizer_(stabilizer) {}
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const auto* norm = dynamic_cast<const Normalize*>(&layer);
+        require(norm != nullptr, "rule 'layer_norm' applies to layer_norm and rms_norm layers, not "
+                                 "to a '" + layer.kind() + "' layer");
+        const Index dim = norm->dim();
+        const RowMatrixXf& x = *io.inputs[0];
+        const RowMatrixXf s = stabilized_ratio(relevance, *io.output, stabilizer_);
+        grad_in[0].resize(x.rows(), x.cols());
+        Eigen::ArrayXf h(dim), u(dim);
+        const auto w = norm->weight().array();
+        double inv_std;
+        for (Index p = 0; p < x.size() / dim; ++p) {
+            norm->normalize(x.data() + p * dim, h.data(), inv_std);
+            u = Eigen::Map<const Eigen::ArrayXf>(s.data() + p * dim, dim) * w;
+            if (!norm->rms()) u -= u.mean();  // the centring's transpose
+            Eigen::Map<Eigen::ArrayXf>(grad_in[0].data() + p * dim, dim) =
+                Eigen::Map<const Eigen::ArrayXf>(x.data() + p * dim, dim) *
+                (static_cast<float>(inv_std) * u);
+        }
+    }
+
+private:
+    float stabilizer_;
+};
+
+// The relevance of a token: the sum of its embedding's relevance (the ids get all of it).
+class EmbeddingRule final : public BackwardRule {
+public:
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const auto* embedding = dynamic_cast<const Embedding*>(&layer);
+        require(embedding != nullptr,
+                "rule 'embedding' applies to embedding layers, not to a '" + layer.kind() + "' layer");
+        const Index dim = embedding->weight().cols();
+        const RowMatrixXf& ids = *io.inputs[0];
+        grad_in[0].resize(ids.rows(), ids.cols());
+        for (Index r = 0; r < ids.rows(); ++r) {
+            for (Index t = 0; t < ids.cols(); ++t) {
+                grad_in[0](r, t) = relevance.block(r, t * dim, 1, dim).sum();
+            }
+        }
+    }
+};
+
+// No relevance passes (CP-LRP's softmax: the attention weights are held constant).
+class ZeroRule final : public BackwardRule {
+public:
+    void backward(const Layer&, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        for (std::size_t k = 0; k < io.inputs.size(); ++k) {
+            grad_in[k].setZero(relevance.rows(), io.inputs[k]->cols());
+        }
+    }
+};
+
 using Factory = std::function<std::unique_ptr<BackwardRule>(const LrpRuleSpec&, const Layer&,
                                                             Index)>;
 constexpr double kStabilizer = 1e-6;  // Zennit's default stabiliser
@@ -349,6 +461,27 @@ const std::map<std::string, std::pair<bool, Factory>>& table() {
          }}},
         {"gradient", {false, [](const LrpRuleSpec&, const Layer&, Index) {
              return std::make_unique<GradientRule>();
+         }}},
+        {"product", {false, [](const LrpRuleSpec& s, const Layer&, Index) {
+             std::vector<float> shares;
+             for (int k = 0; s.scalars.count("share." + std::to_string(k)); ++k) {
+                 shares.push_back(checked(s, "share." + std::to_string(k), 0.0, 0.0));
+             }
+             require(!shares.empty(), "rule 'product': needs the inputs' shares ('share.0', ...)");
+             return std::make_unique<ProductRule>(std::move(shares),
+                                                  checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"softmax", {false, [](const LrpRuleSpec&, const Layer&, Index) {
+             return std::make_unique<SoftmaxRule>();
+         }}},
+        {"layer_norm", {false, [](const LrpRuleSpec& s, const Layer&, Index) {
+             return std::make_unique<NormalizeRule>(checked(s, "stabilizer", kStabilizer, 0.0));
+         }}},
+        {"embedding", {false, [](const LrpRuleSpec&, const Layer&, Index) {
+             return std::make_unique<EmbeddingRule>();
+         }}},
+        {"zero", {false, [](const LrpRuleSpec&, const Layer&, Index) {
+             return std::make_unique<ZeroRule>();
          }}},
     };
     return factories;

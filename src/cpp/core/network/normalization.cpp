@@ -21,15 +21,13 @@ Normalize::Normalize(bool rms, VectorXf weight, VectorXf bias, double eps,
 }
 
 void Normalize::normalize(const float* x, float* x_hat, double& inv_std) const {
-    double mean = 0.0;
-    if (!rms_) {
-        for (Index i = 0; i < dim_; ++i) mean += x[i];
-        mean /= static_cast<double>(dim_);
-    }
-    double square = 0.0;
-    for (Index i = 0; i < dim_; ++i) square += (x[i] - mean) * (x[i] - mean);
-    inv_std = 1.0 / std::sqrt(square / static_cast<double>(dim_) + eps_);
-    for (Index i = 0; i < dim_; ++i) x_hat[i] = static_cast<float>((x[i] - mean) * inv_std);
+    // float statistics, as torch computes them; the sums run in Eigen's vectorised order
+    const Eigen::Map<const Eigen::ArrayXf> v(x, dim_);
+    Eigen::Map<Eigen::ArrayXf> h(x_hat, dim_);
+    h = v - (rms_ ? 0.0f : v.mean());
+    const float variance = h.square().mean();
+    inv_std = 1.0 / std::sqrt(static_cast<double>(variance) + eps_);
+    h *= static_cast<float>(inv_std);
 }
 
 void Normalize::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
@@ -53,16 +51,16 @@ void Normalize::backward_gradient(const LayerIO& io, const RowMatrixXf& grad_out
     RowMatrixXf& dx = grad_in[0];
     dx.resize(x.rows(), x.cols());
     const Index positions = x.size() / dim_;
-    VectorXf h(dim_);
+    Eigen::ArrayXf h(dim_), u(dim_);
+    const auto w = weight_.array();
     double inv_std;
     for (Index p = 0; p < positions; ++p) {
         normalize(x.data() + p * dim_, h.data(), inv_std);
-        const Eigen::Map<const VectorXf> g(grad_out.data() + p * dim_, dim_);
-        const VectorXd u = g.cwiseProduct(weight_).cast<double>();
-        const double mean_u = rms_ ? 0.0 : u.mean();
-        const double mean_uh = u.dot(h.cast<double>()) / static_cast<double>(dim_);
-        Eigen::Map<VectorXf> d(dx.data() + p * dim_, dim_);
-        d = (inv_std * (u.array() - mean_u - h.cast<double>().array() * mean_uh)).cast<float>();
+        u = Eigen::Map<const Eigen::ArrayXf>(grad_out.data() + p * dim_, dim_) * w;
+        const float mean_u = rms_ ? 0.0f : u.mean();
+        const float mean_uh = (u * h).mean();
+        Eigen::Map<Eigen::ArrayXf>(dx.data() + p * dim_, dim_) =
+            static_cast<float>(inv_std) * (u - mean_u - h * mean_uh);
     }
 }
 

@@ -7,7 +7,7 @@
 namespace glassbox {
 
 // rms = false: y = (x - mean) / sqrt(var + eps) * weight + bias (population variance);
-// rms = true:  y = x / sqrt(mean(x^2) + eps) * weight. Statistics per position, in double.
+// rms = true:  y = x / sqrt(mean(x^2) + eps) * weight. Statistics per position, in float.
 class Normalize final : public Layer {
 public:
     Normalize(bool rms, VectorXf weight, VectorXf bias, double eps,

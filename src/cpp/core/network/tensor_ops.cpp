@@ -230,16 +230,21 @@ Permute::Permute(const std::vector<Index>& perm, const std::vector<Shape>& input
         stride[static_cast<std::size_t>(d)] =
             stride[static_cast<std::size_t>(d + 1)] * in[static_cast<std::size_t>(d + 1)];
     }
+    // trailing axes the permutation keeps in place move as contiguous runs
+    Index kept = rank;
+    while (kept > 0 && perm[static_cast<std::size_t>(kept - 1)] == kept - 1) --kept;
+    run_ = 1;
+    for (Index d = kept; d < rank; ++d) run_ *= in[static_cast<std::size_t>(d)];
     const Index size = shape_size(out);
-    source_.resize(static_cast<std::size_t>(size));
-    std::vector<Index> index(out.size(), 0);  // the output element's multi-index
-    for (Index j = 0; j < size; ++j) {
+    source_.resize(static_cast<std::size_t>(size / run_));
+    std::vector<Index> index(out.size(), 0);  // the multi-index of the run's first element
+    for (Index j = 0; j < size / run_; ++j) {
         Index from = 0;
         for (std::size_t d = 0; d < out.size(); ++d) {
             from += index[d] * stride[static_cast<std::size_t>(perm[d])];
         }
         source_[static_cast<std::size_t>(j)] = from;
-        for (Index d = rank - 1; d >= 0; --d) {  // next multi-index, last axis fastest
+        for (Index d = kept - 1; d >= 0; --d) {  // next run, the last permuted axis fastest
             auto& i = index[static_cast<std::size_t>(d)];
             if (++i < out[static_cast<std::size_t>(d)]) break;
             i = 0;
@@ -250,21 +255,27 @@ Permute::Permute(const std::vector<Index>& perm, const std::vector<Shape>& input
 
 void Permute::forward(const std::vector<const RowMatrixXf*>& inputs, RowMatrixXf& out) const {
     const RowMatrixXf& x = *inputs[0];
-    out.resize(x.rows(), static_cast<Index>(source_.size()));
+    out.resize(x.rows(), x.cols());
+    const auto runs = static_cast<Index>(source_.size());
     for (Index r = 0; r < x.rows(); ++r) {
         const float* src = x.data() + r * x.cols();
         float* dst = out.data() + r * out.cols();
-        for (std::size_t j = 0; j < source_.size(); ++j) dst[j] = src[source_[j]];
+        for (Index j = 0; j < runs; ++j) {
+            std::copy_n(src + source_[static_cast<std::size_t>(j)], run_, dst + j * run_);
+        }
     }
 }
 
 void Permute::backward_gradient(const LayerIO& /*io*/, const RowMatrixXf& grad_out,
                                 std::vector<RowMatrixXf>& grad_in) const {
     grad_in[0].resize(grad_out.rows(), grad_out.cols());
+    const auto runs = static_cast<Index>(source_.size());
     for (Index r = 0; r < grad_out.rows(); ++r) {
         const float* src = grad_out.data() + r * grad_out.cols();
         float* dst = grad_in[0].data() + r * grad_in[0].cols();
-        for (std::size_t j = 0; j < source_.size(); ++j) dst[source_[j]] = src[j];
+        for (Index j = 0; j < runs; ++j) {
+            std::copy_n(src + j * run_, run_, dst + source_[static_cast<std::size_t>(j)]);
+        }
     }
 }
 

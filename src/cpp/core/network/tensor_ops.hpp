@@ -81,7 +81,8 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
 
 private:
-    std::vector<Index> source_;  // per output element, the input element it copies
+    std::vector<Index> source_;  // per run of output elements, the input element it starts at
+    Index run_ = 1;              // elements per run: the trailing axes the permutation keeps
 };
 
 }  // namespace glassbox

@@ -44,6 +44,10 @@ AVG_POOL = frozenset(kinds_where(lrp="average"))
 SUM = frozenset(kinds_where(lrp="sum"))
 BATCH_NORM = frozenset(kinds_where(lrp="normalization"))
 SHAPE_ONLY = frozenset(kinds_where(lrp="shape"))
+LAYER_NORM = frozenset(kinds_where(lrp="layer_norm"))
+PRODUCT = frozenset(kinds_where(lrp="product")) | {"div"}
+EMBEDDING = frozenset(kinds_where(lrp="embedding"))
+SOFTMAX = frozenset({"softmax"})
 
 RuleEntry = tuple[str, dict[str, float], dict[str, np.ndarray]]
 
@@ -53,6 +57,7 @@ class Rule:
 
     name = ""
     affine_only = True  # needs a dense / conv2d layer
+    kinds: frozenset[str] | None = None  # the layer kinds it applies to, if not only affine
 
     def scalars(self) -> dict[str, float]:
         return {}
@@ -62,6 +67,11 @@ class Rule:
 
     def entry(self, input_shape: tuple[int, ...]) -> RuleEntry:
         return (self.name, self.scalars(), self.arrays(input_shape))
+
+    def entry_for(self, graph: Graph, index: int, input_shape: tuple[int, ...]) -> RuleEntry:
+        """The entry of layer ``index`` of ``graph``; rules whose options depend on where the
+        layer sits (the product rule) override it."""
+        return self.entry(input_shape)
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.scalars().items())
@@ -240,6 +250,110 @@ class Gradient(Rule):
     affine_only = False
 
 
+@register_rule
+class Product(Rule):
+    """Products of two computed tensors (mul, matmul, div): each input k gets share_k of the
+    epsilon rule that holds the others fixed. Inputs computed only from masks and constants
+    (a comparison's result, a padding mask input) get none; the others share equally, which
+    is AttnLRP's uniform rule for two signals and gives a signal times a mask everything.
+    ``constant_attention``: attention weights (a softmax's output) are held fixed too (CP-LRP)."""
+
+    name = "product"
+    affine_only = False
+    kinds = PRODUCT
+
+    def __init__(self, stabilizer: float = 1e-6, constant_attention: bool = False) -> None:
+        self.stabilizer = _finite(stabilizer, "stabilizer")
+        self.constant_attention = bool(constant_attention)
+
+    def scalars(self) -> dict[str, float]:
+        return {"stabilizer": self.stabilizer}
+
+    def entry_for(self, graph: Graph, index: int, input_shape: tuple[int, ...]) -> RuleEntry:
+        sources = graph.layers[index].inputs
+        signal = [graph.carries_signal(src) for src in sources]
+        if self.constant_attention:
+            signal = [
+                s and not graph.from_softmax(src) for s, src in zip(signal, sources, strict=True)
+            ]
+        if graph.layers[index].kind == "div":
+            signal = [signal[0], False]  # the divisor is held fixed (a count, a norm)
+        count = sum(signal) or len(sources)
+        shares = [(1.0 / count if (s or not any(signal)) else 0.0) for s in signal]
+        scalars = {**self.scalars(), **{f"share.{k}": v for k, v in enumerate(shares)}}
+        return (self.name, scalars, {})
+
+
+@register_rule
+class SoftmaxRule(Rule):
+    """AttnLRP's softmax rule: R_in = x * (R - s * sum(R)) per softmax group."""
+
+    name = "softmax"
+    affine_only = False
+    kinds = SOFTMAX
+
+
+@register_rule
+class LayerNormRule(Rule):
+    """LayerNorm / RMSNorm with the normalising scale held fixed: the epsilon rule of the
+    resulting linear map (AttnLRP's identity rule; conserves relevance without a bias)."""
+
+    name = "layer_norm"
+    affine_only = False
+    kinds = LAYER_NORM
+
+    def __init__(self, stabilizer: float = 1e-6) -> None:
+        self.stabilizer = _finite(stabilizer, "stabilizer")
+
+    def scalars(self) -> dict[str, float]:
+        return {"stabilizer": self.stabilizer}
+
+
+@register_rule
+class EmbeddingRule(Rule):
+    """A token's relevance: the sum of its embedding vector's relevance."""
+
+    name = "embedding"
+    affine_only = False
+    kinds = EMBEDDING
+
+
+@register_rule
+class Zero(Rule):
+    """No relevance passes (CP-LRP's softmax: the attention weights are held fixed)."""
+
+    name = "zero"
+    affine_only = False
+
+
+@dataclass
+class Graph:
+    """What position-dependent rules read of a network: its layers and which ones carry signal
+    (depend on a real-valued input or an embedding) rather than only masks and constants."""
+
+    layers: Sequence[Any]
+    inputs: Sequence[Any] = ()
+
+    def carries_signal(self, index: int) -> bool:
+        if index < 0:
+            return True  # the network input of a one-input network
+        layer = self.layers[index]
+        if layer.kind in ("compare", "constant"):
+            return False
+        if layer.kind == "embedding":
+            return True
+        if layer.kind == "input":
+            return index >= len(self.inputs) or self.inputs[index].dtype == "float"
+        sources = layer.inputs[1:] if layer.kind == "where" else layer.inputs
+        return any(self.carries_signal(src) for src in sources)
+
+    def from_softmax(self, index: int) -> bool:
+        """The output of a softmax, possibly reshaped or transposed (attention weights)."""
+        while index >= 0 and self.layers[index].kind in SHAPE_ONLY - {"input", "embedding"}:
+            index = self.layers[index].inputs[0]
+        return index >= 0 and self.layers[index].kind in SOFTMAX
+
+
 LayerMap = Sequence[tuple[Iterable[str], Rule]]
 
 
@@ -320,12 +434,23 @@ def register_preset(name: str) -> Callable[[Callable[..., Composite]], Callable[
 
 
 def _base_map(stabilizer: float) -> list[tuple[frozenset[str], Rule]]:
-    """Zennit's base layer map: activations pass, sums and average pooling normalise."""
+    """Zennit's base layer map: activations pass, sums and average pooling normalise; and for
+    sequence models, LayerNorm's identity rule, the product rule and token relevance."""
     return [
         (ACTIVATIONS, Pass()),
         (SUM, Norm(stabilizer)),
         (AVG_POOL, Norm(stabilizer)),
         (BATCH_NORM, Norm(stabilizer)),  # only batch norms the canonizer could not fold
+        *_sequence_map(stabilizer),
+    ]
+
+
+def _sequence_map(stabilizer: float) -> list[tuple[frozenset[str], Rule]]:
+    """The rules of the sequence layers every preset shares."""
+    return [
+        (LAYER_NORM, LayerNormRule(stabilizer)),
+        (PRODUCT, Product(stabilizer)),
+        (EMBEDDING, EmbeddingRule()),
     ]
 
 
@@ -337,6 +462,7 @@ def epsilon_composite(epsilon: float = 1e-9) -> Composite:
         layer_map=[
             (ACTIVATIONS, Pass()),
             (SUM | AVG_POOL | BATCH_NORM, Norm(rule.epsilon)),
+            *_sequence_map(rule.epsilon),
             (AFFINE, rule),
         ],
         name="Epsilon",
@@ -409,6 +535,37 @@ def epsilon_gamma_box(
     )
 
 
+def _attention_map(stabilizer: float, epsilon: float, cp: bool) -> LayerMap:
+    """The layer map of the transformer presets (AttnLRP, CP-LRP)."""
+    return [
+        (ACTIVATIONS - SOFTMAX, Pass()),  # GELU, tanh: the identity rule
+        (SOFTMAX, Zero() if cp else SoftmaxRule()),
+        (LAYER_NORM, LayerNormRule(stabilizer)),
+        (PRODUCT, Product(stabilizer, constant_attention=cp)),
+        (SUM | AVG_POOL | BATCH_NORM, Norm(stabilizer)),
+        (EMBEDDING, EmbeddingRule()),
+        (DENSE, Epsilon(epsilon)),
+        (CONV, Epsilon(epsilon)),
+    ]
+
+
+@register_preset("AttnLRP")
+def attn_lrp(epsilon: float = 1e-6, stabilizer: float = 1e-6) -> Composite:
+    """AttnLRP (Achtibat et al., 2024) for transformers: epsilon on linear layers, the identity
+    rule on element-wise activations and on LayerNorm's scale, the uniform rule on products
+    of two signals (attention scores, weighted values, gates) and AttnLRP's softmax rule;
+    token relevance at the embeddings."""
+    return Composite(layer_map=_attention_map(stabilizer, epsilon, cp=False), name="AttnLRP")
+
+
+@register_preset("CPLRP")
+def cp_lrp(epsilon: float = 1e-6, stabilizer: float = 1e-6) -> Composite:
+    """Conservative propagation (Ali et al., 2022): as AttnLRP, but the attention weights are
+    held fixed, so relevance flows only through the values and every layer conserves it
+    (without biases)."""
+    return Composite(layer_map=_attention_map(stabilizer, epsilon, cp=True), name="CPLRP")
+
+
 def _canonical(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
@@ -442,15 +599,22 @@ def resolve(
     kinds: Sequence[str],
     names: Sequence[str],
     input_shapes: Sequence[tuple[int, ...]],
+    graph: Graph | None = None,
 ) -> list[RuleEntry | None]:
-    """The per-layer rule descriptions the core takes, checked against the layer kinds."""
+    """The per-layer rule descriptions the core takes, checked against the layer kinds
+    (``graph``: the network's layers, for rules whose options depend on the layer's place)."""
     entries: list[RuleEntry | None] = []
-    for rule, kind, name, shape in zip(
-        composite.rules_for(kinds, names), kinds, names, input_shapes, strict=True
+    for index, (rule, kind, name, shape) in enumerate(
+        zip(composite.rules_for(kinds, names), kinds, names, input_shapes, strict=True)
     ):
         if rule is None:
             entries.append(None)
             continue
+        if rule.kinds is not None and kind not in rule.kinds:
+            raise ValueError(
+                f"layer {name!r} ({kind}): rule {type(rule).__name__} applies to "
+                f"{', '.join(sorted(rule.kinds))} layers only"
+            )
         if rule.affine_only and kind not in AFFINE:
             raise ValueError(
                 f"layer {name!r} ({kind}): rule {type(rule).__name__} applies to affine layers "
@@ -460,5 +624,10 @@ def resolve(
             raise ValueError(
                 f"layer {name!r} ({kind}): rule Pass applies to element-wise layers only"
             )
-        entries.append(rule.entry(shape))
+        if graph is not None:
+            entries.append(rule.entry_for(graph, index, shape))
+        elif isinstance(rule, Product):
+            raise ValueError(f"layer {name!r}: the product rule needs the network's graph")
+        else:
+            entries.append(rule.entry(shape))
     return entries

@@ -16,7 +16,13 @@ import numpy as np
 
 from glassbox import _core
 from glassbox.explainers.base import Explainer
-from glassbox.explainers.composites import Composite, epsilon_composite, make_composite, resolve
+from glassbox.explainers.composites import (
+    Composite,
+    Graph,
+    epsilon_composite,
+    make_composite,
+    resolve,
+)
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel, build_network
 from glassbox.models.spec import LayerSpec, NetworkSpec
@@ -178,7 +184,8 @@ class LRP(Explainer):
         ]
         self._names = names
         self._shapes = shapes
-        self._rules = resolve(self.resolved_composite, kinds, names, input_shapes)
+        graph = Graph(spec.layers, spec.inputs)
+        self._rules = resolve(self.resolved_composite, kinds, names, input_shapes, graph)
 
     @property
     def rules(self) -> dict[str, str | None]:

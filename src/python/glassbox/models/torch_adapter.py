@@ -544,13 +544,27 @@ def _activation(alias: Alias) -> Handler:
 
 
 def _input_dtype(node: Any) -> str:
-    """ "int" for a module input read as token ids (an embedding, .long(), .int(), .bool())."""
+    """ "int" for a module input read as token ids or as a mask: by an embedding, a comparison
+    with a constant, or a dtype conversion (.long(), .int(), .bool(), .float()); else "float".
+    Integer inputs are checked to hold whole numbers, and LRP gives a mask no relevance."""
+    import operator
+
+    import torch
     import torch.nn.functional as F
 
+    comparisons = {getattr(m, op) for m in (operator, torch) for op in _COMPARISONS}
     for user in node.users:
-        if user.op == "call_method" and user.target in ("long", "int", "bool"):
+        if user.op == "call_method" and user.target in (
+            "long",
+            "int",
+            "bool",
+            "float",
+            *_COMPARISONS,
+        ):
             return "int"
-        if user.op == "call_function" and user.target is F.embedding:
+        if user.op == "call_function" and (
+            user.target is F.embedding or user.target in comparisons
+        ):
             return "int"
         if user.op == "call_module":
             module = user.graph.owning_module.get_submodule(user.target)
