@@ -22,7 +22,7 @@ Examples
 >>> comp.rules_for(["dense", "relu", "dense"], ["fc1", "act", "fc2"])
 [Epsilon(epsilon=1e-06), Pass(), Epsilon(epsilon=1e-06)]
 >>> print(*sorted(PRESETS))  # the preset names LRP(model, composite=...) accepts
-Epsilon EpsilonAlpha2Beta1 EpsilonAlpha2Beta1Flat EpsilonGammaBox EpsilonPlus EpsilonPlusFlat
+AttnLRP CPLRP Epsilon EpsilonAlpha2Beta1 EpsilonAlpha2Beta1Flat EpsilonGammaBox EpsilonPlus EpsilonPlusFlat
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Examples
 >>> LAYERS["conv2d"].category, LAYERS["max_pool2d"].deeplift
 ('affine', 'max_pool')
 >>> kinds_where(lrp="sum")
-('add',)
+('add', 'sub', 'reduce_sum')
 """
 
 from __future__ import annotations
