@@ -75,6 +75,7 @@ set(OLD_GLOB
   "/work/wt/lead/src/cpp/core/network/network.cpp"
   "/work/wt/lead/src/cpp/core/network/normalization.cpp"
   "/work/wt/lead/src/cpp/core/network/pooling.cpp"
+  "/work/wt/lead/src/cpp/core/network/recurrent.cpp"
   "/work/wt/lead/src/cpp/core/network/registry.cpp"
   "/work/wt/lead/src/cpp/core/network/sequence.cpp"
   "/work/wt/lead/src/cpp/core/network/tensor_ops.cpp"

@@ -394,7 +394,7 @@ def test_bad_parameters_raise_value_error(spec: NetworkSpec, match: str) -> None
 # Traits
 
 
-CATEGORIES = {"affine", "activation", "pooling", "normalization", "shape", "graph"}
+CATEGORIES = {"affine", "activation", "pooling", "normalization", "shape", "graph", "recurrent"}
 DEEPLIFT = {"rescale", "softmax", "max_pool", "gradient"}
 
 
@@ -438,6 +438,7 @@ def test_layer_kind_traits_values() -> None:
         *compares,
     }
     assert by_category["graph"] == {"add", "concat", "matmul", "sub", "mul", "div", "where"}
+    assert by_category["recurrent"] == {"lstm", "gru"}
     # every element-wise activation gets DeepLIFT's rescale rule; softmax its own
     elementwise = by_category["activation"] - {"softmax", "log_softmax"}
     assert {kind for kind in traits if traits[kind]["deeplift"] == "rescale"} == elementwise

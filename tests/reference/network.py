@@ -736,6 +736,54 @@ def _compare_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
     return ops[layer.params["op"]](x, float(layer.params["value"])).astype(np.float64)
 
 
+def _recurrent_direction(layer: LayerSpec, x: np.ndarray, suffix: str) -> np.ndarray:
+    """torch's LSTM / GRU equations, step by step, for one direction ("" or "_reverse")."""
+    w_ih = np.asarray(layer.weights["weight_ih" + suffix], np.float64)
+    w_hh = np.asarray(layer.weights["weight_hh" + suffix], np.float64)
+    b_ih = layer.weights.get("bias_ih" + suffix)
+    b_hh = layer.weights.get("bias_hh" + suffix)
+    b_ih = np.zeros(w_ih.shape[0]) if b_ih is None else np.asarray(b_ih, np.float64)
+    b_hh = np.zeros(w_hh.shape[0]) if b_hh is None else np.asarray(b_hh, np.float64)
+    n, steps, _ = x.shape
+    hidden = w_hh.shape[1]
+    h, c = np.zeros((n, hidden)), np.zeros((n, hidden))
+    out = np.zeros((n, steps, hidden))
+    order = range(steps - 1, -1, -1) if suffix else range(steps)
+    for t in order:
+        xi, hh = x[:, t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        if layer.kind == "lstm":
+            i, f, g, o = np.split(xi + hh, 4, axis=1)
+            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+            h = _sigmoid(o) * np.tanh(c)
+        else:
+            xr, xz, xn = np.split(xi, 3, axis=1)
+            hr, hz, hn = np.split(hh, 3, axis=1)
+            r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
+            h = (1 - z) * np.tanh(xn + r * hn) + z * h
+        out[:, t] = h
+    return out
+
+
+def _recurrent_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
+    parts = [_recurrent_direction(layer, x, "")]
+    if layer.weights.get("weight_ih_reverse") is not None:
+        parts.append(_recurrent_direction(layer, x, "_reverse"))
+    return np.concatenate(parts, axis=2)
+
+
+def _recurrent_backward(layer: LayerSpec, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    # the vector-Jacobian product by central differences of the literal forward pass: exact up
+    # to O(h^2) (float64, h = 1e-6), independent of any hand-derived BPTT
+    out = np.zeros_like(x)
+    step = 1e-6
+    for index in np.ndindex(*x.shape[1:]):
+        bump = np.zeros_like(x)
+        bump[(slice(None), *index)] = step
+        up, down = _recurrent_forward(layer, x + bump), _recurrent_forward(layer, x - bump)
+        out[(slice(None), *index)] = ((up - down) * g).reshape(x.shape[0], -1).sum(1) / (2 * step)
+    return out
+
+
 def _reshape_forward(layer: LayerSpec, x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], *[int(v) for v in layer.params["shape"]])
 
@@ -897,6 +945,8 @@ _LAYERS: dict[str, tuple[Any, Any]] = {
     "layer_norm": (_norm_forward, _norm_backward),
     "rms_norm": (_norm_forward, _norm_backward),
     "compare": (_compare_forward, _no_gradient),
+    "lstm": (_recurrent_forward, _recurrent_backward),
+    "gru": (_recurrent_forward, _recurrent_backward),
     "batch_norm": (_batch_norm_forward, _batch_norm_backward),
     "scale_shift": (_scale_shift_forward, _scale_shift_backward),
     "reshape": (_reshape_forward, _reshape_backward),

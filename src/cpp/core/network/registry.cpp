@@ -8,6 +8,7 @@
 #include "core/network/matmul.hpp"
 #include "core/network/normalization.hpp"
 #include "core/network/pooling.hpp"
+#include "core/network/recurrent.hpp"
 #include "core/network/sequence.hpp"
 #include "core/network/spatial.hpp"
 #include "core/network/tensor_ops.hpp"
@@ -35,6 +36,7 @@ const char* layer_category_name(LayerCategory category) {
         case LayerCategory::Normalization: return "normalization";
         case LayerCategory::Shape: return "shape";
         case LayerCategory::Graph: return "graph";
+        case LayerCategory::Recurrent: return "recurrent";
     }
     return "shape";
 }
@@ -250,6 +252,28 @@ LayerFactory normalize(bool rms) {
     };
 }
 
+// weights weight_ih, weight_hh, bias_ih, bias_hh, and the same with "_reverse" for the second
+// direction of a bidirectional layer.
+LayerFactory recurrent(Cell cell, const char* kind) {
+    return [cell, kind](const LayerParams& p, const Shapes& in) {
+        std::vector<RecurrentWeights> directions;
+        for (const std::string suffix : {"", "_reverse"}) {
+            if (!suffix.empty() && !p.arrays.count("weight_ih" + suffix)) break;
+            RecurrentWeights w;
+            for (const auto& [key, target] :
+                 {std::pair{"weight_ih", &w.w_ih}, std::pair{"weight_hh", &w.w_hh}}) {
+                const auto it = p.arrays.find(key + suffix);
+                require(it != p.arrays.end(), std::string(kind) + ": missing '" + key + suffix + "'");
+                *target = it->second;
+            }
+            w.b_ih = vector_param(p, kind, "bias_ih" + suffix, false);
+            w.b_hh = vector_param(p, kind, "bias_hh" + suffix, false);
+            directions.push_back(std::move(w));
+        }
+        return std::make_unique<Recurrent>(cell, std::move(directions), in);
+    };
+}
+
 std::unique_ptr<Layer> make_matmul(const LayerParams&, const Shapes& in) {
     return std::make_unique<MatMul>(in);
 }
@@ -279,6 +303,8 @@ std::map<std::string, LayerKind> build_table() {
         {"take", {C::Shape, kGradient, make_take}},
         {"constant", {C::Shape, kGradient, make_constant}},
         {"matmul", {C::Graph, kGradient, make_matmul}},
+        {"lstm", {C::Recurrent, kGradient, recurrent(Cell::Lstm, "lstm")}},
+        {"gru", {C::Recurrent, kGradient, recurrent(Cell::Gru, "gru")}},
         {"sub", {C::Graph, kGradient, binary(BinaryOp::Sub)}},
         {"mul", {C::Graph, kGradient, binary(BinaryOp::Mul)}},
         {"div", {C::Graph, kGradient, binary(BinaryOp::Div)}},

@@ -20,9 +20,9 @@
 
 namespace glassbox {
 
-enum class LayerCategory { Affine, Activation, Pooling, Normalization, Shape, Graph };
+enum class LayerCategory { Affine, Activation, Pooling, Normalization, Shape, Graph, Recurrent };
 
-// "affine", "activation", "pooling", "normalization", "shape", "graph".
+// "affine", "activation", "pooling", "normalization", "shape", "graph", "recurrent".
 const char* layer_category_name(LayerCategory category);
 
 using LayerFactory =

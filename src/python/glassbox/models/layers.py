@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 #: What a layer kind is, as the methods group layers.
-CATEGORIES = ("affine", "activation", "pooling", "normalization", "shape", "graph")
+CATEGORIES = ("affine", "activation", "pooling", "normalization", "shape", "graph", "recurrent")
 #: How DeepLIFT treats a kind: the rescale multiplier (element-wise activations), Captum's softmax
 #: and max-pooling rules, or the plain gradient (linear layers).
 DEEPLIFT_TRAITS = ("rescale", "softmax", "max_pool", "gradient")
@@ -55,6 +55,7 @@ LRP_KINDS = (
     "softmax",
     "product",
     "embedding",
+    "recurrent",
 )
 
 #: The comparisons of the ``compare`` kind (NumPy's names), each its own C++ kind.
@@ -455,6 +456,23 @@ def _take_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: S
         raise ValueError(f"take: indices {indices} out of range for an axis of {extent}")
     shape[axis] = len(indices)
     return tuple(shape)
+
+
+def _recurrent_shape(
+    params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]
+) -> Shape:
+    """(T, I) -> (T, H * directions), H from weight_hh (G H, H)."""
+    shape = tuple(shapes[0])
+    if len(shape) != 2 or int(weights["weight_ih"].shape[1]) != shape[1]:
+        raise ValueError(f"expects a sequence (T, {weights['weight_ih'].shape[1]}), got {shape}")
+    directions = 2 if weights.get("weight_ih_reverse") is not None else 1
+    return (shape[0], int(weights["weight_hh"].shape[1]) * directions)
+
+
+def _recurrent_macs(weights: Mapping[str, Any], out: Shape) -> int:
+    per_direction = int(np.size(weights["weight_ih"])) + int(np.size(weights["weight_hh"]))
+    directions = 2 if weights.get("weight_ih_reverse") is not None else 1
+    return per_direction * directions * int(out[0])
 
 
 def _given_shape(params: Mapping[str, Any], weights: Mapping[str, Any], shapes: Sequence[Shape]):
@@ -943,6 +961,23 @@ for _kind in (
         _reduce_mean_shape,
         lrp="sum",
         doc="sum over per-sample axes (None: all)",
+    ),
+    *(
+        LayerKind(
+            kind,
+            "recurrent",
+            {},
+            tuple(
+                f"{w}{suffix}"
+                for suffix in ("", "_reverse")
+                for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ),
+            _recurrent_shape,
+            lrp="recurrent",
+            macs=_recurrent_macs,
+            doc=f"torch's nn.{name} layer over (T, I): (T, H * directions), zero initial state",
+        )
+        for kind, name in (("lstm", "LSTM"), ("gru", "GRU"))
     ),
     LayerKind(
         "reduce_max",

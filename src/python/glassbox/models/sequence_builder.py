@@ -222,6 +222,19 @@ class SequenceBuilder:
             self._plain(x, "where")
         return self.layer("where", name, operands)
 
+    @_propagates
+    def recurrent(
+        self: GraphBuilder, name: str, kind: str, x: Tensor, weights: dict[str, Any]
+    ) -> Tensor:
+        """One ``lstm`` / ``gru`` layer over a sequence (T, I): torch's weight layout and gate
+        order; ``weights`` has weight_ih, weight_hh, bias_ih, bias_hh (each may be None for the
+        biases) and the same with ``_reverse`` for a bidirectional layer."""
+        self._plain(x, kind)
+        if len(x.shape) != 2:  # type: ignore[arg-type]
+            raise Unsupported(f"{kind} over samples of shape {x.shape}; expects (T, features)")
+        arrays = {k: None if v is None else np.asarray(v, np.float32) for k, v in weights.items()}
+        return self.layer(kind, name, [x], **arrays)
+
     def broadcast_binary(self: GraphBuilder, name: str, op: str, a: Tensor, b: Tensor) -> Tensor:
         """``a op b`` of two tensors (add, sub, mul, div) with NumPy broadcasting of the
         framework shapes (batch first)."""

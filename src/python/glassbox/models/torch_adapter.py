@@ -483,11 +483,15 @@ def _getitem(t: _Translator) -> Any:
         return _tensor_item(t, container, index)
     if container is None:
         return None
-    if isinstance(container, tuple) and any(isinstance(v, Tensor) or v is None for v in container):
+    if isinstance(container, tuple) and any(
+        isinstance(v, (Tensor, _States)) or v is None for v in container
+    ):
         if type(index) is not int or not -len(container) <= index < len(container):
             raise Unsupported(f"item {index!r} of a module's {len(container)} outputs")
         if container[index] is None:
-            raise Unsupported(f"output {index} of the module (attention weights, indices)")
+            raise Unsupported(
+                f"output {index} of the module (attention weights, indices, an LSTM's c_n)"
+            )
         return container[index]
     if isinstance(container, tuple):
         return _item(container, index)
@@ -760,6 +764,53 @@ def _reduction(kind: str) -> Handler:
     return handler
 
 
+class _States(tuple):
+    """torch's h_n of a recurrent module, (layers * directions, batch, H): the batch is not
+    first, so it stays a tuple of per-(layer, direction) tensors that ``h_n[k]`` indexes."""
+
+
+def _recurrent(kind: str) -> Handler:
+    """nn.LSTM / nn.GRU (batch_first, zero initial state): one native layer per torch layer,
+    the last named after the module; ``output`` and ``h_n`` (its entries are the sequence's
+    last step, forward half, and first step, reverse half); ``c_n`` is not available."""
+
+    def handler(t: _Translator) -> Any:
+        module = t.module
+        if not module.batch_first:
+            raise Unsupported(
+                "batch_first=False (glassbox reads sequences as (batch, T, features))"
+            )
+        if getattr(module, "proj_size", 0):
+            raise Unsupported("proj_size > 0")
+        if t.arg(1, "hx") is not None:
+            raise Unsupported("an initial state (hx); only the zero initial state is supported")
+        x = t.tensor()
+        directions = 2 if module.bidirectional else 1
+        suffixes = ["", "_reverse"][:directions]
+        hidden = module.hidden_size
+        states = []
+        for layer in range(module.num_layers):
+            weights = {}
+            for suffix in suffixes:
+                for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    value = getattr(module, f"{part}_l{layer}{suffix}", None)
+                    weights[part + suffix] = None if value is None else _to_numpy(value)
+            last = layer == module.num_layers - 1
+            name = t.name if last else f"{t.name}/l{layer}"
+            x = t.builder.recurrent(name, kind, x, weights)
+            steps = x.shape[0]
+            for d in range(directions):
+                at = steps - 1 if d == 0 else 0  # where the direction's last state sits
+                step = t.builder.select(f"{name}/h_n{d}/step", x, 1, at)
+                states.append(
+                    t.builder.take(f"{name}/h_n{d}", step, 1, range(d * hidden, (d + 1) * hidden))
+                )
+        h_n = _States(states)
+        return (x, (h_n, None)) if kind == "lstm" else (x, h_n)
+
+    return handler
+
+
 class _Attention:
     """The attention of nn.MultiheadAttention (batch_first) decomposed into native layers:
     dense projections, heads, scaled scores, the masks' additive bias, softmax, the weighted sum
@@ -951,6 +1002,8 @@ class _Tables:
             nn.MultiheadAttention: _multihead_attention,
             nn.TransformerEncoderLayer: _transformer_encoder_layer,
             nn.TransformerEncoder: _transformer_encoder,
+            nn.LSTM: _recurrent("lstm"),
+            nn.GRU: _recurrent("gru"),
         }
         if hasattr(nn, "RMSNorm"):
             self.modules[nn.RMSNorm] = _rms_norm
