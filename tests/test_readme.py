@@ -88,6 +88,23 @@ def test_the_inside_the_model_section_runs_and_its_pictures_are_committed(
         assert abs(made.shape[1] - kept.shape[1]) < 40, f"{name}: re-run the README code"
 
 
+def test_the_text_and_sequence_models_section_runs() -> None:
+    torch = pytest.importorskip("torch")
+    blocks = section_blocks("Text and sequence models")
+    assert len(blocks) == 1, "the section lost its example"
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    module, ids, mask = namespace["module"], namespace["ids"], namespace["mask"]
+    with torch.no_grad():
+        expected = module(torch.tensor(ids), torch.tensor(mask)).numpy()  # type: ignore[operator]
+    # what the comments claim
+    np.testing.assert_allclose(namespace["logits"], expected, rtol=1e-5, atol=1e-5)
+    assert namespace["tokens"].shape == (8, 16)  # type: ignore[attr-defined]
+    exp = namespace["exp"]
+    assert abs(exp.delta).max() < 1e-3  # type: ignore[attr-defined]
+    assert namespace["relevance"].values.shape == (8, 32)  # type: ignore[attr-defined]
+
+
 def test_the_tree_ensembles_section_runs(capsys) -> None:
     pytest.importorskip("xgboost")
     pytest.importorskip("sklearn")
