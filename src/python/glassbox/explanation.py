@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,6 +56,12 @@ class Explanation(Tabular):
     n_samples : ndarray or None
         Sampled Shapley estimators: per row, the coalitions that row used (fewer than the budget
         when ``tol`` stopped it early).
+    tokens : list of list of str, or None
+        Token models: per row, the text of its T tokens (one list for a single row); set by
+        :meth:`with_tokens`. ``token_values()`` gives one score per token.
+    skip_tokens : list of str or None
+        The tokens that are padding (the text plots leave them out); None: ``"[PAD]"`` and
+        ``"<pad>"``.
 
     Examples
     --------
@@ -81,6 +88,8 @@ class Explanation(Tabular):
     score: np.ndarray | None = None
     local_prediction: np.ndarray | None = None
     n_samples: np.ndarray | None = None
+    tokens: list[list[str]] | None = None
+    skip_tokens: list[str] | None = None
 
     _ROW_FIELDS = (
         "values",
@@ -94,6 +103,10 @@ class Explanation(Tabular):
         "local_prediction",
         "n_samples",
     )
+
+    def __post_init__(self) -> None:
+        if self.tokens is not None:
+            object.__setattr__(self, "tokens", _checked_tokens(self.tokens, self))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -127,11 +140,19 @@ class Explanation(Tabular):
         layers = None
         if self.layer_relevance is not None:
             layers = {name: np.asarray(r)[rows] for name, r in self.layer_relevance.items()}
+        single = isinstance(rows, (int, np.integer))
+        tokens, names = self.tokens, self.feature_names
+        if tokens is not None:
+            picked_rows = np.atleast_1d(np.arange(n)[rows])
+            tokens = [tokens[int(i)] for i in picked_rows]
+            names = list(tokens[0]) if single else names  # one row: its tokens name its values
         return replace(
             self,
             **picked,
             layer_relevance=layers,
-            single_row=isinstance(rows, (int, np.integer)),
+            single_row=single,
+            tokens=tokens,
+            feature_names=names,
         )
 
     def __repr__(self) -> str:
@@ -139,6 +160,104 @@ class Explanation(Tabular):
         if self.delta is not None and np.size(self.delta):
             parts.append(f"max|delta|={float(np.max(np.abs(self.delta))):.3g}")
         return f"Explanation({', '.join(parts)})"
+
+    def with_tokens(
+        self,
+        tokens: list[str] | list[list[str]] | None = None,
+        *,
+        tokenizer: Any = None,
+        ids: Any = None,
+        skip: Collection[str] | None = None,
+    ) -> Explanation:
+        """This Explanation with the text of each row's tokens (for ``plots.text``, tables).
+
+        Parameters
+        ----------
+        tokens : list of str, or list of list of str
+            One list per row (a plain list of str for a one-row Explanation), each of T tokens,
+            T the length of the explained sequences (``values`` are (rows, T) or (rows, T, D)).
+        tokenizer : object with ``convert_ids_to_tokens(list_of_ids)``
+            Instead of ``tokens``: e.g. a Hugging Face tokenizer, applied to each row of
+            ``ids``.
+        ids : array (rows, T) of int, optional
+            The token ids the tokenizer reads; default ``data`` (the explained token ids).
+        skip : collection of str, optional
+            The tokens that are padding (the text plots leave them out); default ``"[PAD]"``
+            and ``"<pad>"``.
+
+        A one-row Explanation also gets its tokens as ``feature_names`` (so bar and waterfall
+        plots and tables name them); a token count other than T is a ``ValueError`` naming the
+        row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> exp = Explanation(values=np.array([[0.5, -1.0, 0.0]]), data=np.array([[7, 4, 0]]))
+        >>> exp = exp.with_tokens(["good", "bad", "[PAD]"])
+        >>> exp.tokens, exp.feature_names, exp.token_values().tolist()
+        ([['good', 'bad', '[PAD]']], ['good', 'bad', '[PAD]'], [[0.5, -1.0, 0.0]])
+        >>> class Vocabulary:
+        ...     words = ["[PAD]", "the", "cat", "sat"]
+        ...     def convert_ids_to_tokens(self, ids):
+        ...         return [self.words[i] for i in ids]
+        >>> exp = Explanation(values=np.zeros((2, 2)), data=np.array([[1, 2], [3, 0]]))
+        >>> exp.with_tokens(tokenizer=Vocabulary()).tokens
+        [['the', 'cat'], ['sat', '[PAD]']]
+        """
+        if (tokens is None) == (tokenizer is None):
+            raise ValueError("with_tokens: pass either tokens= or tokenizer= (exactly one)")
+        if tokenizer is not None:
+            convert = getattr(tokenizer, "convert_ids_to_tokens", None)
+            if not callable(convert):
+                raise TypeError(
+                    "tokenizer: expected an object with convert_ids_to_tokens(ids) (a Hugging "
+                    f"Face tokenizer), got {type(tokenizer).__name__}"
+                )
+            tokens = [list(convert(row)) for row in _token_ids(self.data if ids is None else ids)]
+        elif ids is not None:
+            raise ValueError("ids: only used with tokenizer=; tokens= are the text already")
+        rows = _checked_tokens(_as_rows(tokens, self), self)
+        names = list(rows[0]) if len(rows) == 1 else self.feature_names
+        if skip is not None:
+            if isinstance(skip, str) or not all(isinstance(t, str) for t in skip):
+                raise TypeError(f"skip: expected a collection of token strings, got {skip!r:.80}")
+            skip = sorted(skip)
+        return replace(
+            self, tokens=rows, feature_names=names, skip_tokens=self.skip_tokens if skip is None else skip
+        )
+
+    def token_values(self) -> np.ndarray:
+        """One score per token, float64 (rows, T) ((T,) for a single row): ``values`` as they
+        are when they are (rows, T), summed over the trailing axes (the embedding dimension)
+        when they are (rows, T, D) as layer attributions to an embedding are. Values of every
+        output at once are not per-token sums: explain one output (``target=``) first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> exp = Explanation(values=np.ones((2, 3, 4)), data=np.zeros((2, 3)))
+        >>> exp.token_values().shape, exp[0].token_values().tolist()
+        ((2, 3), [4.0, 4.0, 4.0])
+        """
+        values = np.asarray(self.values, dtype=np.float64)
+        lead = 1 if self.single_row else 2
+        if values.ndim < lead:
+            raise ValueError(
+                f"token_values: values of shape {values.shape} have no token axis (expected "
+                "(rows, T) or (rows, T, D))"
+            )
+        return values.reshape(*values.shape[:lead], -1).sum(axis=-1)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the tokens highlighted by their scores (the first 20 rows), when there are
+        tokens and matplotlib (for the colour map); else None (the plain repr)."""
+        if self.tokens is None:
+            return None
+        try:
+            from glassbox.plots.text import text_html
+        except ImportError:
+            return None
+        return text_html(self, rows=None if self.single_row else range(min(len(self), 20)))
 
     def to_frame(self, kind: str = "wide") -> Any:
         """The values as a pandas DataFrame (``to_pandas`` is the same).
@@ -148,7 +267,9 @@ class Explanation(Tabular):
         (feature, output). ``kind="long"``: one row per (row, feature[, output]) with columns
         ``row``, ``feature``, ``output`` (the explained output's name, when there is a target or
         an output axis), ``value``, ``data`` (the feature's value in the row, when values are
-        per feature) and ``stderr`` (sampled estimates). Image positions are named
+        per feature), ``token`` (the position's token, when there are ``tokens``) and
+        ``stderr`` (sampled estimates); a single row with tokens names its wide columns by
+        them. Image positions are named
         "x{c}_{h}_{w}" unless the model names them. Interaction values have two feature axes:
         ``feature_1`` and ``feature_2`` (wide: a column MultiIndex; long: two columns).
 
@@ -236,3 +357,63 @@ class Explanation(Tabular):
         """
         _, content = saving.read(path, (saving.EXPLANATION,))
         return saving.explanation_from_content(content, os.fspath(path))
+
+
+def _as_rows(tokens: Any, exp: Explanation) -> list[Any]:
+    """``tokens`` as one list per row: a flat list of str is one row's."""
+    if isinstance(tokens, (str, bytes)) or not isinstance(tokens, (list, tuple)):
+        raise TypeError(
+            f"tokens: expected a list of str (one row) or one list per row, got "
+            f"{type(tokens).__name__}"
+        )
+    if tokens and all(isinstance(t, str) for t in tokens):
+        n = 1 if exp.single_row else int(np.shape(exp.values)[0])
+        if n != 1:
+            raise ValueError(
+                f"tokens: a flat list of str names one row's tokens and this Explanation has "
+                f"{n} rows; pass one list per row"
+            )
+        return [list(tokens)]
+    return list(tokens)
+
+
+def _checked_tokens(tokens: Any, exp: Explanation) -> list[list[str]]:
+    """``tokens`` (one list per row) as lists of str, after checking there is one list per row
+    and T tokens in each (T: the axis after the rows in ``values``)."""
+    shape = np.shape(exp.values)
+    n, rest = (1, shape) if exp.single_row else (shape[0], shape[1:])
+    if not rest:
+        raise ValueError(f"tokens: values of shape {shape} have no token axis")
+    length = int(rest[0])
+    if not isinstance(tokens, (list, tuple)) or len(tokens) != n:
+        got = len(tokens) if isinstance(tokens, (list, tuple)) else type(tokens).__name__
+        raise ValueError(f"tokens: expected one list of tokens per row ({n} rows), got {got}")
+    rows = []
+    for i, row in enumerate(tokens):
+        if isinstance(row, str) or not isinstance(row, (list, tuple)):
+            raise TypeError(f"tokens: row {i} must be a list of str, got {type(row).__name__}")
+        if len(row) != length:
+            raise ValueError(
+                f"tokens: row {i} has {len(row)} tokens, expected {length} (the sequence "
+                f"length T of values {tuple(shape)})"
+            )
+        bad = [t for t in row if not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"tokens: row {i} holds a non-str token {bad[0]!r:.40}")
+        rows.append(list(row))
+    return rows
+
+
+def _token_ids(ids: Any) -> list[list[int]]:
+    """Token ids (rows, T) (or one row (T,)) as lists of int, checked to be whole numbers."""
+    array = np.asarray(ids)
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2 or array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"ids: expected token ids of shape (rows, T), got an array of shape {array.shape} "
+            f"and dtype {array.dtype}; pass ids= (or tokens=)"
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise ValueError("ids: expected whole-number token ids; the array holds fractions")
+    return array.astype(np.int64).tolist()

@@ -462,9 +462,12 @@ def explanation_from_content(content: dict[str, Any], path: str) -> Any:
         if problem is not None:
             break
         problem = _field_problem(name, value, Explanation._ROW_FIELDS)
-    if problem is not None:
-        raise ValueError(f"path: {path!r} is not a valid glassbox explanation: {problem}")
-    return Explanation(**content)
+    if problem is None:
+        try:  # what the fields say together (tokens: T per row)
+            return Explanation(**content)
+        except (ValueError, TypeError) as error:
+            problem = str(error)
+    raise ValueError(f"path: {path!r} is not a valid glassbox explanation: {problem}")
 
 
 def _field_problem(name: str, value: Any, row_fields: tuple[str, ...]) -> str | None:
@@ -476,6 +479,13 @@ def _field_problem(name: str, value: Any, row_fields: tuple[str, ...]) -> str | 
             isinstance(value, (list, tuple))
             and all(isinstance(v, (str, int, float)) for v in value)
         )
+    elif name == "tokens":
+        ok = value is None or (
+            isinstance(value, list)
+            and all(isinstance(row, list) and all(isinstance(t, str) for t in row) for row in value)
+        )
+    elif name == "skip_tokens":
+        ok = value is None or (isinstance(value, list) and all(isinstance(t, str) for t in value))
     elif name == "layer_relevance":
         ok = value is None or (
             isinstance(value, dict)

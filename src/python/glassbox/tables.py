@@ -130,6 +130,9 @@ def explanation_frame(exp: Any, kind: str) -> Any:
     if "output" not in table and exp.target is not None:
         named = labels_of(exp.output_names, np.reshape(exp.target, n))
         table["output"] = np.repeat(np.asarray(named, dtype=object), width)
+    if exp.tokens is not None:  # each flat position's token (T tokens, D values each)
+        per_token = np.arange(width) // (width // len(exp.tokens[0]))
+        table["token"] = np.array([row[j] for row in exp.tokens for j in per_token], dtype=object)
     table["value"] = values.reshape(-1)
     p = sizes[0]
     if axes[0][0] == "feature" and data.size == n * p:  # a data value per feature, not group
