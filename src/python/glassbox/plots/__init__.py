@@ -24,6 +24,7 @@ from glassbox.plots.images import image  # noqa: E402
 from glassbox.plots.pairs import interactions  # noqa: E402
 from glassbox.plots.rules import lime  # noqa: E402
 from glassbox.plots.summary import beeswarm, heatmap  # noqa: E402
+from glassbox.plots.text import text, text_html  # noqa: E402
 from glassbox.plots.tree import tree  # noqa: E402
 from glassbox.plots.weights import layers, weights  # noqa: E402
 
@@ -44,6 +45,8 @@ __all__ = [
     "partial_dependence",
     "plot",
     "scatter",
+    "text",
+    "text_html",
     "tree",
     "waterfall",
     "weights",

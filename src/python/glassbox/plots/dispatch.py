@@ -10,7 +10,8 @@ import numpy as np
 def plot(result: Any, **kwargs: Any) -> Any:
     """Draw ``result`` with the plot that suits its type and shape; ``kwargs`` go to that plot.
 
-    - ``Explanation``: ``interactions`` for interaction values, ``lime`` for one row of LIME,
+    - ``Explanation``: ``text`` when it has tokens (``with_tokens``), ``interactions`` for
+      interaction values, ``lime`` for one row of LIME,
       ``waterfall`` for any other single row with a base value (``bar`` without one),
       ``image`` for image-shaped values (rows x C x H x W or rows x H x W x C), else
       ``beeswarm``;
@@ -39,6 +40,8 @@ def plot(result: Any, **kwargs: Any) -> Any:
 
     if isinstance(result, Explanation):
         sample_ndim = np.ndim(result.data) - (0 if result.single_row else 1)
+        if result.tokens is not None:
+            return plots.text(result, **kwargs)
         if result.method in INTERACTION_METHODS:
             return plots.interactions(result, **kwargs)
         if result.single_row:
