@@ -223,7 +223,10 @@ class Explanation(Tabular):
                 raise TypeError(f"skip: expected a collection of token strings, got {skip!r:.80}")
             skip = sorted(skip)
         return replace(
-            self, tokens=rows, feature_names=names, skip_tokens=self.skip_tokens if skip is None else skip
+            self,
+            tokens=rows,
+            feature_names=names,
+            skip_tokens=self.skip_tokens if skip is None else skip,
         )
 
     def token_values(self) -> np.ndarray:
