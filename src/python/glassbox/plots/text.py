@@ -115,7 +115,6 @@ def text(
     colours, limit = token_colours(scores)
     places, lines = _wrap([len(t) for t in tokens], int(width))
     ax = new_axes(ax, figsize=(max(4.0, width * _CHAR_EM * fontsize / 72 + 1), 1.6 + 0.3 * lines))
-    ax.set_xlim(-0.5, width + 0.5)  # room for the boxes' padding
     ax.set_ylim(max(lines, 1) - 0.5, -0.5)
     ax.set_axis_off()
     mappable = ScalarMappable(Normalize(-limit, limit), diverging_cmap())
@@ -125,6 +124,7 @@ def text(
     # the font that fits `width` characters in the axes as laid out
     points = ax.get_window_extent().width * 72 / ax.figure.dpi
     size = min(float(fontsize), points / ((width + 1) * _CHAR_EM))
+    ax.set_xlim(-0.5, points / (size * _CHAR_EM) - 0.5)  # a unit is a character's advance
     for token, (x, y), colour in zip(tokens, places, colours, strict=True):
         ax.text(
             x,
