@@ -41,6 +41,18 @@ from glassbox.models.builder import (
 from glassbox.models.files import load_onnx
 from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
+from glassbox.models.onnx_batch import (
+    BATCHED_OPS,
+    Batched,
+    Symbolic,
+    View,
+    batch_range,
+    gather_merged,
+    gather_nd,
+    reshape,
+    transpose,
+    view,
+)
 from glassbox.models.output_head import apply_output, check_output
 
 if TYPE_CHECKING:
@@ -152,14 +164,13 @@ class _Translator:
         # a chain of folded ops could grow a tiny file's constants to
         self.fold_budget = _FOLD_ALLOWANCE + 2 * sum(v.size for v in self.values.values())
         inputs = [i for i in self.graph.input if i.name not in self.values]
-        shape, batch = self._input_shape(inputs, len(self.graph.output))
-        self.builder = GraphBuilder(
-            shape, adapter="from_onnx", supported=SUPPORTED_OPS, fixed_batch=batch
-        )
-        self.builder.help = (
-            "Use glassbox.wrap(...) with onnxruntime for model-agnostic methods on other models."
-        )
-        self.values[inputs[0].name] = self.builder.input
+        types = [i.type.tensor_type.elem_type for i in inputs]
+        if len(inputs) > 1 or any(t and t not in _FLOAT_TYPES for t in types):
+            self._named_inputs(inputs)
+        else:
+            shape, batch = self._input_shape(inputs, len(self.graph.output))
+            self.builder = self._builder(shape, batch)
+            self.values[inputs[0].name] = self.builder.input
         self.fused: dict[int, Callable[[], Any]] = {}  # first node -> its fused translation
         self.skipped: set[int] = set()  # the other nodes of fused patterns
         for node in self.nodes:  # constants have no inputs: known before any fusion
@@ -169,6 +180,54 @@ class _Translator:
                 except Unsupported:  # reported when the node is translated
                     continue
                 self.values[node.output[0]] = value
+            elif node.op_type == "Identity" and isinstance(
+                self.values.get(node.input[0]), np.ndarray
+            ):
+                self.values[node.output[0]] = self.values[node.input[0]]  # renamed weights
+
+    def _builder(self, shape: Shape, batch: int | None) -> GraphBuilder:
+        builder = GraphBuilder(
+            shape, adapter="from_onnx", supported=SUPPORTED_OPS, fixed_batch=batch
+        )
+        builder.help = (
+            "Use glassbox.wrap(...) with onnxruntime for model-agnostic methods on other models."
+        )
+        return builder
+
+    def _named_inputs(self, inputs: list[Any]) -> None:
+        """Several inputs (token ids and an attention mask), or integer ones: each one named
+        input of the network (``NetworkSpec.add_input``), batch first with a fixed sample shape."""
+        if len(self.graph.output) != 1:
+            raise UnsupportedLayerError(
+                f"model: the ONNX graph has {len(self.graph.output)} outputs; glassbox translates "
+                "models with one output"
+            )
+        shapes, batches = [], set()
+        for graph_input in inputs:
+            dims = [d.dim_value or None for d in graph_input.type.tensor_type.shape.dim]
+            label = (
+                f"the input {graph_input.name!r} of the ONNX graph{self._readers(graph_input.name)}"
+            )
+            elem_type = graph_input.type.tensor_type.elem_type
+            if elem_type in _FLOAT_TYPES:
+                dtype = "float"
+            elif elem_type in _INT_TYPES:
+                dtype = "int"
+            else:
+                raise ValueError(
+                    f"model: {label} has element type {_type_name(elem_type)}; glassbox models "
+                    "take floating-point or integer inputs"
+                )
+            shapes.append(
+                (graph_input.name, sample_shape(dims, 1, 1, "the ONNX graph", label), dtype)
+            )
+            batches.add(dims[0] if dims else None)
+        total = sum(math.prod(shape) for _, shape, _ in shapes)
+        self.builder = self._builder((total,), batches.pop() if len(batches) == 1 else None)
+        for name, shape, dtype in shapes:
+            index = self.builder.spec.add_input(name, shape, dtype)
+            self.builder.names.add(self.builder.spec.layers[index].name)
+            self.values[name] = Tensor(index, shape)
 
     def _readers(self, tensor: str) -> str:
         """ " (read by 'a', 'b')" naming the nodes that read ``tensor``, for messages."""
@@ -207,6 +266,12 @@ class _Translator:
     def _node(self, node: onnx.NodeProto, name: str, what: str) -> Any:
         inputs = [self.values.get(i, UNKNOWN) if i else None for i in node.input]
         attrs = _attributes(node)
+        if any(isinstance(v, Symbolic) for v in inputs):
+            if any(isinstance(v, Tensor) and not v.known for v in inputs):
+                return UNKNOWN
+            return self.builder.translate(
+                name, what, _symbolic, _Op(self, node, name, inputs, attrs)
+            )
         if node.op_type in _FOLDABLE and not any(isinstance(v, Tensor) for v in inputs):
             try:
                 size = _folded_size(node.op_type, inputs, attrs)
@@ -276,12 +341,15 @@ class _Translator:
         activation ``kind`` (with ``params``), or ``kind(x)`` if it is a callable."""
 
         def make() -> None:
-            x = _tensor(self.values.get(first.input[0]))
+            value = self.values.get(first.input[0])
+            x = value.x if isinstance(value, View) else _tensor(value)  # on each position
             out = (
                 kind(x)
                 if callable(kind)
                 else self.builder.activation(self.name(first), kind, x, params)
             )
+            if isinstance(value, View):
+                out = view(out, value.lo, value.at, value.hi)
             self.values[rest[-1].output[0]] = out
 
         self.skipped.update(id(node) for node in rest)
@@ -294,6 +362,7 @@ class _Translator:
 
 _FOLD_ALLOWANCE = 1 << 24  # elements of folded constants beyond twice the file's weights
 _FLOAT_TYPES = (1, 10, 11, 16)  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
+_INT_TYPES = (2, 3, 4, 5, 6, 7, 9, 12, 13)  # (U)INT8/16/32/64 and BOOL: ids, masks, codes
 
 
 def _type_name(data_type: int) -> str:
@@ -423,9 +492,12 @@ def _bias(bias: Any, width: int, scale: float) -> np.ndarray:
 
 
 def _matmul(op: _Op) -> Tensor:
-    if not isinstance(op.weight(1), np.ndarray) or op.inputs[1].ndim != 2:
-        raise Unsupported("the right operand must be a constant matrix")
-    return op.builder.dense(op.name, op.x, np.asarray(op.inputs[1], np.float64).T, None)
+    """tensor @ constant matrix: dense over the last axis; tensor @ tensor: ``matmul``."""
+    a, b = op.inputs[0], op.weight(1)
+    if isinstance(a, Tensor) and isinstance(b, np.ndarray) and b.ndim == 2:
+        return op.builder.dense(op.name, a, np.asarray(b, np.float64).T, None)
+    op.weight(0)
+    return op.builder.matmul(op.name, a, b)
 
 
 def _binary(kind: str) -> Handler:
@@ -438,8 +510,13 @@ def _binary(kind: str) -> Handler:
     return handler
 
 
-def _flatten(op: _Op) -> Tensor:
+def _flatten(op: _Op) -> Any:
     x = op.x
+    rank = len(x.shape) + 1  # type: ignore[arg-type]
+    axis = int(op.attrs.get("axis", 1))
+    axis = axis + rank if axis < 0 else axis  # 0 ... rank
+    if axis >= 2:  # (batch * leading axes, rest): merges the batch (the legacy mask gather)
+        return reshape(op.builder, op.name, x, [-1, math.prod(x.shape[axis - 1 :])])  # type: ignore[index]
     if op.attrs.get("axis", 1) not in (1, -len(x.shape) if x.known else 1):  # type: ignore[arg-type]
         raise Unsupported(f"axis={op.attrs.get('axis')}; only axis=1 is supported")
     return op.builder.flatten(op.name, x)
@@ -452,7 +529,12 @@ def _reshape(op: _Op) -> Tensor:
     dims = [int(v) for v in target]
     if op.attrs.get("allowzero", 0) and 0 in dims[1:]:
         raise Unsupported("allowzero=1 with a zero extent")
-    return op.builder.reshape(op.name, op.x, dims)
+    x = op.x
+    size, head = math.prod(x.shape), dims[0] if dims else None  # type: ignore[arg-type]
+    batch_first = head in (BATCH, 0) or (head is not None and head == op.builder.fixed_batch)
+    if batch_first or (head == -1 and -1 not in dims[1:] and math.prod(dims[1:]) == size):
+        return op.builder.reshape(op.name, x, dims)
+    return reshape(op.builder, op.name, x, dims)  # the batch moves or merges with other axes
 
 
 def _window_args(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -561,6 +643,237 @@ def _shape(op: _Op) -> np.ndarray:
     return None if shape is None else shape[op.attrs.get("start", 0) : op.attrs.get("end", None)]
 
 
+def _gather(op: _Op) -> Any:
+    """An embedding table read at token ids, or a computed tensor read at constant indices
+    (``x[:, 0]``: the first token)."""
+    data, index = op.inputs[0], op.inputs[1]
+    axis = int(op.attrs.get("axis", 0))
+    if isinstance(index, Tensor):
+        if not isinstance(data, np.ndarray) or data.ndim != 2 or axis != 0:
+            raise Unsupported("only a constant 2-D table read at computed ids (an embedding)")
+        return op.builder.embedding(op.name, index, op.weight(0))
+    x, index = op.x, np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise Unsupported(f"indices of dtype {index.dtype}")
+    if index.ndim == 0:
+        return op.builder.select(op.name, x, axis, int(index))
+    out = op.builder.take(op.name, x, axis, [int(i) for i in index.ravel()])
+    if index.ndim == 1:
+        return out
+    rank = len(x.shape) + 1  # type: ignore[arg-type]
+    shape = list(x.framework_shape)
+    shape[axis % rank - 1 : axis % rank] = index.shape
+    return op.builder.reshape(f"{op.name}/indices", out, [BATCH, *shape])
+
+
+def _layer_norm(op: _Op) -> Tensor:
+    _unused_outputs(op, "Mean / InvStdDev")
+    x = op.x
+    if int(op.attrs.get("axis", -1)) % (len(x.shape) + 1) != len(x.shape):  # type: ignore[arg-type]
+        raise Unsupported(f"axis={op.attrs.get('axis')}; only the last axis is supported")
+    weight, bias = op.weight(1), op.weight(2)
+    if isinstance(weight, Tensor) or isinstance(bias, Tensor):
+        raise Unsupported("Scale and B must be constants")
+    eps = float(op.attrs.get("epsilon", 1e-5))
+    return op.builder.layer_norm(op.name, x, weight, bias, eps)
+
+
+def _transpose(op: _Op) -> Any:
+    x = op.inputs[0]
+    rank = x.rank if isinstance(x, View) else len(_tensor(x).shape) + 1  # type: ignore[arg-type]
+    perm = [int(p) for p in op.attrs.get("perm", range(rank - 1, -1, -1))]
+    return transpose(op.builder, op.name, x, perm)
+
+
+def _cast(op: _Op) -> Tensor:
+    """To BOOL: ``x != 0``; to a number type: the values (whole numbers for int inputs)."""
+    if int(op.attrs.get("to", 1)) == 9:
+        return op.builder.compare(op.name, "ne", op.x, 0.0)
+    return op.x
+
+
+#: ONNX comparisons and the flipped op when the constant comes first.
+_COMPARE = {
+    "Equal": ("eq", "eq"),
+    "Greater": ("gt", "lt"),
+    "GreaterOrEqual": ("ge", "le"),
+    "Less": ("lt", "gt"),
+    "LessOrEqual": ("le", "ge"),
+}
+
+
+def _compare(op: _Op) -> Tensor:
+    a, b = op.inputs[0], op.inputs[1]
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        raise Unsupported("a comparison of two computed tensors")
+    x, c = (a, b) if isinstance(a, Tensor) else (b, a)
+    direct, flipped = _COMPARE[op.node.op_type]
+    if np.size(c) != 1:
+        raise Unsupported("a comparison with a constant that is not a scalar")
+    return op.builder.compare(op.name, direct if x is a else flipped, x, float(np.ravel(c)[0]))
+
+
+def _logical_and(op: _Op) -> Any:
+    """And of 0/1 values: their product."""
+    return op.builder.arithmetic(op.name, "mul", *op.inputs[:2])
+
+
+def _where(op: _Op) -> Any:
+    return op.builder.where(op.name, *op.inputs[:3])
+
+
+def _expand(op: _Op) -> Tensor:
+    """A computed tensor broadcast to a shape (the batch stays as it is)."""
+    x, target = op.x, op.inputs[1]
+    if not isinstance(target, np.ndarray):
+        raise Unsupported("the shape must be a constant")
+    dims = [1 if int(d) == BATCH else int(d) for d in np.ravel(target)]
+    full = np.broadcast_shapes((1, *x.framework_shape), tuple(dims))
+    if len(full) != len(x.framework_shape) + 1:
+        raise Unsupported(f"an Expand of samples of shape {x.framework_shape} to {dims}")
+    if tuple(full[1:]) == x.framework_shape:
+        return x
+    return op.builder.arithmetic(op.name, "mul", x, np.ones(full, np.float32))
+
+
+def _unsqueeze(op: _Op) -> Tensor:
+    x, axes = op.x, _axes(op.inputs, op.attrs)
+    if axes is None:
+        raise Unsupported("the axes must be constants")
+    shape = np.zeros((1, *x.framework_shape))
+    out = np.expand_dims(shape, axes) if op.node.op_type == "Unsqueeze" else np.squeeze(shape, axes)
+    if (
+        out.ndim == 0
+        or out.shape[0] != 1
+        or (op.node.op_type == "Squeeze" and 0 in [a % shape.ndim for a in axes])
+    ):
+        raise Unsupported(f"axes={list(axes)} change the batch axis")
+    return op.builder.reshape(op.name, x, [BATCH, *out.shape[1:]])
+
+
+def _slice_tensor(op: _Op) -> Tensor:
+    x = op.x
+    starts, ends = op.inputs[1], op.inputs[2]
+    rest = [*op.inputs[3:5], None, None][:2]
+    if any(isinstance(v, (Tensor, Batched, View)) for v in (starts, ends, *rest)):
+        raise Unsupported("starts, ends, axes and steps must be constants")
+    starts, ends = np.ravel(starts), np.ravel(ends)
+    axes = range(len(starts)) if rest[0] is None else np.ravel(rest[0])
+    steps = [1] * len(starts) if rest[1] is None else np.ravel(rest[1])
+    rank = len(x.shape) + 1  # type: ignore[arg-type]
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        if int(axis) % rank == 0:
+            raise Unsupported("a slice of the batch axis")
+        extent = x.framework_shape[int(axis) % rank - 1]
+        start, end, step = slice(int(start), int(end), int(step)).indices(extent)
+        x = op.builder.slice(op.name, x, int(axis) % rank, start, end, step)
+    return x
+
+
+#: Ops that act on each position's last axes: a tensor whose batch is not first (a ``View``)
+#: goes through them as its native tensor when the other operands are constants of those axes.
+_PER_POSITION = {
+    "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "LayerNormalization", "Softmax", "Cast",
+    "Identity", "Dropout", "Relu", "Gelu", "Tanh", "Sigmoid", "Erf", "Not", "Equal", "Where",
+}  # fmt: skip
+
+
+def _symbolic(op: _Op) -> Any:
+    """A node reading batch indices (:class:`Batched`) or a tensor whose batch axis is not
+    first (:class:`View`)."""
+    inputs, kind = op.inputs, op.node.op_type
+    if not any(isinstance(v, (Tensor, View)) for v in inputs) and kind in BATCHED_OPS:
+        return BATCHED_OPS[kind](inputs, op.attrs)
+    data, index = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if kind == "GatherND" and isinstance(data, Tensor) and isinstance(index, Batched):
+        return gather_nd(op.builder, op.name, data, index, int(op.attrs.get("batch_dims", 0)))
+    if kind == "Gather" and isinstance(data, View) and isinstance(index, Batched):
+        if int(op.attrs.get("axis", 0)) != 0:
+            raise Unsupported("a Gather off the merged batch axis")
+        return gather_merged(op.builder, op.name, data, index)
+    if any(isinstance(v, Batched) for v in inputs):
+        raise Unsupported("it reads the sample indices in a way glassbox does not translate")
+    if kind == "Transpose":
+        return _transpose(op)
+    if kind == "Reshape" and isinstance(data, View):
+        return reshape(op.builder, op.name, data, [int(d) for d in np.ravel(_constant(index))])
+    if kind in ("Gather", "Unsqueeze", "Squeeze") and isinstance(data, View):
+        return _view_axes(op, data)
+    if kind in _PER_POSITION:
+        return _per_position(op)
+    raise Unsupported(
+        "it reads a tensor whose batch axis is not first (or is merged with other axes) in a "
+        "way glassbox does not translate"
+    )
+
+
+def _constant(value: Any) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise Unsupported("the shape must be a constant")
+    return value
+
+
+def _per_position(op: _Op) -> Any:
+    """An op on the last axes of a ``View`` (and constants of those axes): the same op on its
+    native tensor, in the same view."""
+    views = [v for v in op.inputs if isinstance(v, View)]
+    first = views[0]
+    tail = len(first.x.shape) - first.hi  # type: ignore[arg-type]
+    for v in op.inputs:
+        if isinstance(v, View) and (v.lo, v.at, v.hi) != (first.lo, first.at, first.hi):
+            raise Unsupported("it combines tensors whose batch axes are in different places")
+        if isinstance(v, Tensor):
+            raise Unsupported("it combines tensors whose batch axes are in different places")
+        weight = op.node.op_type in ("MatMul", "Gemm") and v is op.inputs[1]
+        if isinstance(v, np.ndarray) and v.ndim > tail and not weight:
+            raise Unsupported("a constant that spans the batch axis of a transposed tensor")
+    if op.node.op_type == "Softmax" and int(op.attrs.get("axis", -1)) not in (-1, first.rank - 1):
+        raise Unsupported("a softmax off the last axis of a transposed tensor")
+    inputs = [v.x if isinstance(v, View) else v for v in op.inputs]
+    handler = _OPS.get(op.node.op_type) or _activation_handler(op.node.op_type)
+    if handler is None:
+        raise Unsupported()
+    out = handler(_Op(op.t, op.node, op.name, inputs, op.attrs))
+    if not isinstance(out, Tensor) or out.shape[: first.hi] != first.x.shape[: first.hi]:  # type: ignore[index]
+        raise Unsupported("it changes the axes of a transposed tensor")
+    return view(out, first.lo, first.at, first.hi)
+
+
+def _view_axes(op: _Op, data: View) -> Any:
+    """Gather at constant indices, Unsqueeze and Squeeze of a ``View`` (off its batch axis)."""
+    kind, x = op.node.op_type, data.x
+    if kind == "Gather":
+        index = op.inputs[1]
+        axis = int(op.attrs.get("axis", 0)) % data.rank
+        if axis == data.lo or not isinstance(index, np.ndarray) or index.ndim > 0:
+            raise Unsupported("only one constant index off the batch axis")
+        native = data.native(axis)[0]
+        out = op.builder.select(op.name, x, native + 1, int(index))
+        shift = int(native < data.lo)
+        return view(out, data.lo - shift, data.at - shift, data.hi - shift)
+    axes = _axes(op.inputs, op.attrs)
+    if axes is None:
+        raise Unsupported("the axes must be constants")
+    shape, lo, at, hi = list(x.shape), data.lo, data.at, data.hi  # type: ignore[arg-type]
+    rank = data.rank + (len(axes) if kind == "Unsqueeze" else 0)
+    for axis in sorted(a % rank for a in axes) if kind == "Unsqueeze" else []:
+        native = axis if axis <= lo else hi + axis - lo - 1
+        shape.insert(native, 1)
+        lo, at, hi = (lo + 1, at + 1, hi + 1) if axis <= lo else (lo, at, hi)
+    for axis in sorted((a % rank for a in axes), reverse=True) if kind == "Squeeze" else []:
+        if axis == lo:
+            raise Unsupported("a squeeze of the batch axis")
+        native = View(x, lo, at, hi).native(axis)[0]
+        if shape[native] != 1:
+            raise Unsupported(f"a squeeze of an axis of extent {shape[native]}")
+        del shape[native]
+        lo, at, hi = (lo - 1, at - 1, hi - 1) if axis < lo else (lo, at, hi)
+    if not shape:
+        raise Unsupported("a squeeze to a scalar per sample")
+    out = x if tuple(shape) == x.shape else op.builder.reshape(op.name, x, [BATCH, *shape])
+    return view(out, lo, at, hi)
+
+
 def _activation_handler(op_type: str) -> Handler | None:
     alias = activation_aliases("onnx").get(op_type)
     return None if alias is None else functools.partial(_activation, alias)
@@ -598,6 +911,18 @@ _OPS: dict[str, Handler] = {
     "Clip": _clip,
     "HardSigmoid": _hard_sigmoid,
     "Shape": _shape,
+    "Gather": _gather,
+    "LayerNormalization": _layer_norm,
+    "Transpose": _transpose,
+    "Cast": _cast,
+    **{kind: _compare for kind in _COMPARE},
+    "Not": lambda op: op.builder.compare(op.name, "eq", op.x, 0.0),
+    "And": _logical_and,
+    "Where": _where,
+    "Expand": _expand,
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _unsqueeze,
+    "Slice": _slice_tensor,
 }
 
 
@@ -632,7 +957,68 @@ def _slice(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
     return data[tuple(index)]
 
 
+def _no_batch(dims: Any) -> tuple[int, ...]:
+    """A shape for a constant: the same for every sample, so the batch extent is 1 in it."""
+    return tuple(1 if int(d) == BATCH else int(d) for d in np.ravel(dims))
+
+
+def _range(inputs: list[Any], attrs: dict[str, Any]) -> Any:
+    if any(np.any(np.asarray(v) == BATCH) for v in inputs[:3]):
+        return batch_range(*inputs[:3])  # the sample indices
+    start, limit, delta = (np.ravel(v)[0] for v in inputs[:3])
+    return np.arange(start, limit, delta, dtype=np.asarray(inputs[0]).dtype)
+
+
+def _expand_constant(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    value = np.asarray(inputs[0])
+    return np.broadcast_to(value, np.broadcast_shapes(value.shape, _no_batch(inputs[1]))).copy()
+
+
+def _constant_of_shape(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    value = attrs.get("value")
+    fill = np.zeros(1, np.float32) if value is None else _array(value, "ConstantOfShape value")
+    return np.full(_no_batch(inputs[0]), fill.ravel()[0], dtype=fill.dtype)
+
+
+def _reshape_constant(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:
+    data = np.asarray(inputs[0])
+    dims = [
+        data.shape[i] if d == 0 and not attrs.get("allowzero", 0) else d
+        for i, d in enumerate(_no_batch(inputs[1]))
+    ]
+    return data.reshape(dims)
+
+
+def _elementwise(fn: Callable[..., Any]) -> Callable[[list[Any], dict[str, Any]], Any]:
+    return lambda v, a: fn(*(np.asarray(x) for x in v))
+
+
 _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
+    "Range": _range,
+    "Expand": _expand_constant,
+    "ConstantOfShape": _constant_of_shape,
+    "Reshape": _reshape_constant,
+    "Transpose": lambda v, a: np.transpose(v[0], a.get("perm")),
+    "GatherElements": lambda v, a: np.take_along_axis(
+        np.asarray(v[0]),
+        np.where(v[1] < 0, v[1] + np.shape(v[0])[int(a.get("axis", 0))], v[1]),
+        int(a.get("axis", 0)),
+    ),
+    "Equal": _elementwise(np.equal),
+    "Greater": _elementwise(np.greater),
+    "GreaterOrEqual": _elementwise(np.greater_equal),
+    "Less": _elementwise(np.less),
+    "LessOrEqual": _elementwise(np.less_equal),
+    "And": _elementwise(np.logical_and),
+    "Or": _elementwise(np.logical_or),
+    "Xor": _elementwise(np.logical_xor),
+    "Not": _elementwise(np.logical_not),
+    "Where": _elementwise(np.where),
+    "Max": _elementwise(lambda *x: functools.reduce(np.maximum, x)),
+    "Min": _elementwise(lambda *x: functools.reduce(np.minimum, x)),
+    "Sqrt": _elementwise(np.sqrt),
+    "Abs": _elementwise(np.abs),
+    "IsNaN": _elementwise(np.isnan),
     "Identity": lambda v, a: v[0],
     "Cast": _cast,
     "Gather": lambda v, a: np.take(v[0], v[1], axis=int(a.get("axis", 0))),
@@ -643,6 +1029,7 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
     ),
     "Slice": _slice,
     "Constant": lambda v, a: _constant_value(a),
+    "Shape": lambda v, a: np.array(np.shape(v[0]), np.int64)[a.get("start", 0) : a.get("end")],
 }
 
 
@@ -655,6 +1042,29 @@ def _folded_size(op_type: str, inputs: list[Any], attrs: dict[str, Any]) -> int:
         data, indices = inputs[0], inputs[1]
         extent = np.shape(data)[int(attrs.get("axis", 0))]
         return int(np.size(indices)) * (int(np.size(data)) // extent if extent else 0)
+    if op_type == "ConstantOfShape":
+        return math.prod(_no_batch(inputs[0]))
+    if op_type == "Expand":
+        return math.prod(np.broadcast_shapes(np.shape(inputs[0]), _no_batch(inputs[1])))
+    if op_type == "Range":
+        if any(np.any(np.asarray(v) == BATCH) for v in inputs[:3]):
+            return 1
+        start, limit, delta = (float(np.ravel(v)[0]) for v in inputs[:3])
+        return max(0, math.ceil((limit - start) / delta)) if delta else 0
+    if op_type in (
+        "Where",
+        "Equal",
+        "Greater",
+        "GreaterOrEqual",
+        "Less",
+        "LessOrEqual",
+        "And",
+        "Or",
+        "Xor",
+        "Max",
+        "Min",
+    ):
+        return math.prod(np.broadcast_shapes(*(np.shape(v) for v in inputs)))
     return max((int(np.size(v)) for v in inputs if isinstance(v, np.ndarray)), default=0)
 
 
@@ -720,9 +1130,18 @@ def _fuse_softplus(t: _Translator, node: Any) -> bool:
     return t.fuse(node, [greater, where], "softplus", params)
 
 
+def _fuse_nan_guard(t: _Translator, node: Any) -> bool:
+    """``Where(IsNaN(p), 0, p)`` after an attention softmax (torch's guard for fully masked
+    rows): the identity, as the native softmax of finite scores is never NaN."""
+    where = t.follow(node, "Where")
+    if not where or list(where.input[::2]) != [node.output[0], node.input[0]]:
+        return False
+    return t.fuse(node, [where], lambda x: x)
+
+
 _FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
     "MatMul": (_fuse_matmul_add,), "Sigmoid": (_fuse_silu,), "Div": (_fuse_gelu,),
-    "Softplus": (_fuse_softplus,),
+    "Softplus": (_fuse_softplus,), "IsNaN": (_fuse_nan_guard,),
 }  # fmt: skip
 
 
@@ -741,7 +1160,10 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "the GELU pattern Div-Erf-Add-Mul-Mul",
     "the SiLU pattern Sigmoid-Mul",
     "MatMul + Add of a constant",
-    "shape computations on constants (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice)",
+    "the NaN guard Where(IsNaN(p), 0, p) after a softmax",
+    "shape and mask computations on constants (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, "
+    "Slice, Range, Expand, ConstantOfShape, Equal, Where, And, GatherElements, ...)",
+    "per-sample indexing of attention masks (Range over the batch with GatherND or Gather)",
 )
 
 __all__ = ["SUPPORTED_OPS", "from_onnx", "load_onnx"]
