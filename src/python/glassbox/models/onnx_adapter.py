@@ -795,6 +795,11 @@ def _symbolic(op: _Op) -> Any:
         raise Unsupported("it reads the sample indices in a way glassbox does not translate")
     if kind == "Transpose":
         return _transpose(op)
+    if kind == "Shape" and isinstance(data, View):  # the batch group: BATCH times its rows
+        shape = data.x.shape
+        group = BATCH * math.prod(shape[data.lo : data.hi])  # type: ignore[index]
+        full = np.array([*shape[: data.lo], group, *shape[data.hi :]], np.int64)  # type: ignore[index]
+        return full[op.attrs.get("start", 0) : op.attrs.get("end")]
     if kind == "Reshape" and isinstance(data, View):
         return reshape(op.builder, op.name, data, [int(d) for d in np.ravel(_constant(index))])
     if kind in ("Gather", "Unsqueeze", "Squeeze") and isinstance(data, View):
@@ -1017,6 +1022,7 @@ _FOLDABLE: dict[str, Callable[[list[Any], dict[str, Any]], Any]] = {
     "Max": _elementwise(lambda *x: functools.reduce(np.maximum, x)),
     "Min": _elementwise(lambda *x: functools.reduce(np.minimum, x)),
     "Sqrt": _elementwise(np.sqrt),
+    "Mod": lambda v, a: (np.fmod if a.get("fmod", 0) else np.mod)(*(np.asarray(x) for x in v)),
     "Abs": _elementwise(np.abs),
     "IsNaN": _elementwise(np.isnan),
     "Identity": lambda v, a: v[0],

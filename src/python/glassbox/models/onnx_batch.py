@@ -279,7 +279,11 @@ def reshape(builder: GraphBuilder, name: str, data: Tensor | View, dims: list[in
     shape = tuple(v.x.shape)  # type: ignore[arg-type]
     framework = [*shape[: v.lo], -1, *shape[v.hi :]]
     dims = [framework[i] if d == 0 and i < len(framework) else d for i, d in enumerate(dims)]
-    batch = [i for i, d in enumerate(dims) if d in (-1, BATCH)]
+    groups = [i for i, d in enumerate(dims) if d < -1 and d % BATCH == 0]  # from a Shape
+    if len(groups) == 1 and dims.count(-1) == 1:  # the -1 is then an ordinary extent
+        known = math.prod(d for i, d in enumerate(dims) if i != groups[0] and d != -1)
+        dims[dims.index(-1)] = math.prod(shape) // max(1, known * (dims[groups[0]] // BATCH))
+    batch = [i for i, d in enumerate(dims) if d == -1 or (d < 0 and d % BATCH == 0)]
     if not batch and builder.fixed_batch is not None:  # a graph exported for one batch size
         batch = [i for i, d in enumerate(dims) if d == builder.fixed_batch]
     if len(batch) != 1 or any(d < 1 for i, d in enumerate(dims) if i != batch[0]):
