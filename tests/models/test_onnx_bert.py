@@ -1,0 +1,189 @@
+"""from_onnx on transformer exports: a small Hugging Face BERT (2 layers, hidden 64, built from a
+config, never downloaded) and an ``nn.TransformerEncoder`` classifier, each exported by torch's
+default (dynamo) and legacy exporters with inputs ``input_ids`` and ``attention_mask``; the
+native network must match onnxruntime and torch with and without padding in the mask."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+torch = pytest.importorskip("torch")
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from glassbox.errors import UnsupportedLayerError  # noqa: E402
+from glassbox.models.onnx_adapter import from_onnx  # noqa: E402
+
+nn = torch.nn
+T, VOCAB = 32, 100
+RTOL = 1e-4
+
+
+def _transformers() -> Any:
+    """transformers, offline; a torchvision whose C++ ops do not load (a build for another
+    torch) is hidden from it, as BERT does not need it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        importlib.import_module("torchvision")
+    except Exception:
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]
+        sys.modules["torchvision"] = None  # type: ignore[assignment]
+    return pytest.importorskip("transformers")
+
+
+def _export(net: Any, args: tuple[Any, ...], path: Any, names: list[str], dynamo: bool) -> Any:
+    batch = {0: "batch"}
+    kwargs: dict[str, Any] = {"input_names": names, "output_names": ["logits"]}
+    if dynamo:
+        dim = torch.export.Dim("batch")
+        kwargs["dynamic_shapes"] = tuple({0: dim} for _ in names)
+    else:
+        kwargs["dynamic_axes"] = {**{n: batch for n in names}, "logits": batch}
+        kwargs["opset_version"] = 17
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, args, str(path), dynamo=dynamo, **kwargs)
+    return path
+
+
+def _batch(n_tokens: int, vocab: int, rows: int = 6, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Token ids and two masks: all ones, and padded rows (one fully padded but the first)."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab, size=(rows, n_tokens), dtype=np.int64)
+    padded = np.ones_like(ids)
+    for row, length in enumerate(rng.integers(1, n_tokens, size=rows)):
+        padded[row, length:] = 0
+    padded[0, 1:] = 0
+    return ids, np.ones_like(ids), padded
+
+
+def _check(path: Any, net: Any, names: list[str], n_tokens: int, vocab: int) -> Any:
+    model = from_onnx(str(path))
+    session = ort.InferenceSession(str(path))
+    ids, *masks = _batch(n_tokens, vocab)
+    for mask in masks:
+        expected = session.run(None, dict(zip(names, (ids, mask), strict=True)))[0]
+        with torch.no_grad():
+            framework = net(torch.from_numpy(ids), torch.from_numpy(mask))
+        framework = getattr(framework, "logits", framework).numpy()
+        got = model.predict(np.hstack([ids, mask]).astype(np.float32))
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(got, expected, rtol=RTOL, atol=RTOL * scale)
+        np.testing.assert_allclose(got, framework, rtol=RTOL, atol=RTOL * scale)
+    return model
+
+
+# -- a small BERT ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bert() -> Any:
+    transformers = _transformers()
+    config = transformers.BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        max_position_embeddings=64,
+        num_labels=2,
+    )
+    torch.manual_seed(0)
+    return transformers.BertForSequenceClassification(config).eval()
+
+
+@pytest.fixture(scope="module", params=["dynamo", "legacy"])
+def bert_onnx(request: Any, bert: Any, tmp_path_factory: Any) -> Any:
+    ids, mask, _ = (torch.from_numpy(a) for a in _batch(T, VOCAB, rows=2))
+    path = tmp_path_factory.mktemp("bert") / f"bert_{request.param}.onnx"
+    names = ["input_ids", "attention_mask"]
+    return _export(bert, (ids, mask), path, names, request.param == "dynamo")
+
+
+def test_bert_matches_onnxruntime_and_torch(bert_onnx: Any, bert: Any) -> None:
+    model = _check(bert_onnx, bert, ["input_ids", "attention_mask"], T, VOCAB)
+    assert [(i.name, i.shape, i.dtype) for i in model.spec.inputs] == [
+        ("input_ids", (T,), "int"),
+        ("attention_mask", (T,), "int"),
+    ]
+    # the word embedding keeps its node's name (a layer for LayerIntegratedGradients)
+    dynamo = bert_onnx.name.endswith("dynamo.onnx")
+    words = "node_embedding" if dynamo else "/bert/embeddings/word_embeddings/Gather"
+    assert model.spec.layers[model.layer_names.index(words)].kind == "embedding"
+    kinds = {layer.kind for layer in model.spec.layers}
+    assert {"embedding", "layer_norm", "matmul", "softmax"} <= kinds
+
+
+# -- an nn.TransformerEncoder classifier ----------------------------------------------------------
+
+
+class _Encoder(nn.Module):
+    """Token and learned position embeddings, two encoder layers with a padding mask, the first
+    token's features to three classes."""
+
+    def __init__(self, vocab: int = 50, n_tokens: int = 16, width: int = 32) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, width)
+        self.position = nn.Parameter(torch.randn(1, n_tokens, width) * 0.1)
+        layer = nn.TransformerEncoderLayer(
+            width, 4, dim_feedforward=64, dropout=0.0, batch_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.head = nn.Linear(width, 3)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = self.embedding(ids) + self.position
+        return self.head(self.encoder(h, src_key_padding_mask=mask == 0)[:, 0])
+
+
+@pytest.mark.parametrize("dynamo", [True, False], ids=["dynamo", "legacy"])
+def test_transformer_encoder_matches_onnxruntime_and_torch(dynamo: bool, tmp_path: Any) -> None:
+    torch.manual_seed(1)
+    net = _Encoder().eval()
+    ids, mask, _ = (torch.from_numpy(a) for a in _batch(16, 50, rows=2))
+    path = _export(net, (ids, mask), tmp_path / "encoder.onnx", ["ids", "mask"], dynamo)
+    _check(path, net, ["ids", "mask"], 16, 50)
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def _two_inputs(node: Any, *, mask_type: int = TensorProto.INT64) -> Any:
+    table = numpy_helper.from_array(np.ones((10, 4), np.float32), "table")
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["emb"], name="words"), node],
+        "g",
+        [
+            helper.make_tensor_value_info("ids", TensorProto.INT64, ["n", 3]),
+            helper.make_tensor_value_info("mask", mask_type, ["n", 3]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "t", "d"])],
+        initializer=[table],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_an_untranslatable_node_is_named() -> None:
+    node = helper.make_node("TopK", ["emb", "k"], ["y", "i"], name="strange_topk")
+    model = _two_inputs(node)
+    model.graph.initializer.append(numpy_helper.from_array(np.array([2], np.int64), "k"))
+    with pytest.raises(UnsupportedLayerError, match=r"strange_topk.*TopK"):
+        from_onnx(model)
+
+
+def test_an_input_of_a_string_type_is_named() -> None:
+    node = helper.make_node("Identity", ["emb"], ["y"], name="out")
+    with pytest.raises(ValueError, match=r"'mask'.*STRING"):
+        from_onnx(_two_inputs(node, mask_type=TensorProto.STRING))
