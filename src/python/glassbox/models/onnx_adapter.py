@@ -13,6 +13,15 @@ named after its first node: ``MatMul`` + ``Add`` of a constant (dense), GELU bef
 (``Div -> Erf -> Add -> Mul -> Mul``), SiLU (``Sigmoid -> Mul``), softplus with torch's threshold
 (``Softplus``, ``Greater``, ``Where``). A zero ``Pad`` of the spatial axes is absorbed by the
 ``Conv`` that reads it.
+
+Transformer exports (a Hugging Face BERT, ``nn.TransformerEncoder``) take token ids and an
+attention mask: several (integer) graph inputs become named network inputs. Their attention
+masks are computed from shapes and constants (folded with NumPy: Range, Expand, Equal, Where,
+ConstantOfShape, GatherElements, ...) and from the mask itself (``compare``, ``where``, products);
+indexing the mask with the sample's own index (``Range`` over the batch, then ``GatherND``, or
+``Gather`` on the mask flattened with its batch) and reshapes that move the batch axis or merge
+it with the heads (``nn.MultiheadAttention`` works sequence-first) are followed symbolically
+(``models/onnx_batch.py``) until the tensor is batch-first again.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import contextlib
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +76,7 @@ def from_onnx(
     output: str = "model",
     feature_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
+    input_shape: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
 ) -> NativeModel:
     """Copy an ONNX model into a native glassbox network.
 
@@ -74,14 +84,20 @@ def from_onnx(
     ----------
     model : path, bytes or onnx.ModelProto
         A file path, the serialized model, or a loaded ``onnx.ModelProto``. The graph must have
-        one input of shape ``(batch, *sample_shape)`` and one output, and use only supported ops
-        (``SUPPORTED_OPS``).
+        one output and inputs of shape ``(batch, *sample_shape)``, and use only supported ops
+        (``SUPPORTED_OPS``). A graph with several inputs (``input_ids`` and
+        ``attention_mask`` of a transformer export) or integer ones becomes a network with
+        named inputs (``model.spec.inputs``; dtype "int" for integer inputs), whose samples are
+        the inputs' values side by side; inputs the graph does not read are kept (and ignored).
     output : {"model", "logits", "probabilities"}
         ``"model"``: what the graph computes; ``"logits"``: without a final Softmax, LogSoftmax
         or Sigmoid; ``"probabilities"``: class probabilities (a softmax is appended to logits; a
         single logit ``z`` becomes ``[1 - sigmoid(z), sigmoid(z)]``).
     feature_names, output_names : sequence of str, optional
         Names of the (flattened) input features and of the outputs.
+    input_shape : sequence of int or dict, optional
+        The per-sample shape of the input (a dict: by input name) where the graph leaves
+        extents open (a dynamic sequence length); it must agree with the extents it fixes.
 
     Returns
     -------
@@ -124,7 +140,7 @@ def from_onnx(
     check_output(output)
     proto = load_onnx(model)
     try:
-        spec = _Translator(proto).run()
+        spec = _Translator(proto, input_shape).run()
     except (TypeError, IndexError, KeyError, ArithmeticError, AttributeError) as exc:
         # a malformed graph the checker let through (the file is untrusted input)
         raise ValueError(f"model: the ONNX graph is invalid ({type(exc).__name__}: {exc})") from exc
@@ -142,7 +158,12 @@ def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
 class _Translator:
     """Walk the graph's nodes in order, one builder call per (fused) node."""
 
-    def __init__(self, proto: onnx.ModelProto) -> None:
+    def __init__(
+        self,
+        proto: onnx.ModelProto,
+        input_shape: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        self.input_shape = input_shape
         self.graph = proto.graph
         self.nodes = list(proto.graph.node)  # one wrapper per node: ids stay valid
         self.opset = next(
@@ -204,7 +225,7 @@ class _Translator:
             )
         shapes, batches = [], set()
         for graph_input in inputs:
-            dims = [d.dim_value or None for d in graph_input.type.tensor_type.shape.dim]
+            dims = self._dims(graph_input)
             label = (
                 f"the input {graph_input.name!r} of the ONNX graph{self._readers(graph_input.name)}"
             )
@@ -295,10 +316,28 @@ class _Translator:
             if out:
                 self.values[out] = item
 
+    def _dims(self, graph_input: Any) -> list[int | None]:
+        """The input's extents (None: open), open ones taken from ``input_shape``."""
+        dims = [d.dim_value or None for d in graph_input.type.tensor_type.shape.dim]
+        given = self.input_shape
+        if isinstance(given, Mapping):
+            given = given.get(graph_input.name)
+        if given is None:
+            return dims
+        given = [int(d) for d in given]
+        if len(given) != len(dims) - 1 or any(
+            d is not None and d != g for d, g in zip(dims[1:], given, strict=True)
+        ):
+            raise ValueError(
+                f"input_shape: {tuple(given)} does not fit the input {graph_input.name!r} of "
+                f"the ONNX graph, of shape {['batch' if d is None else d for d in dims]}"
+            )
+        return [dims[0], *given]
+
     def _input_shape(self, inputs: list[Any], n_outputs: int) -> tuple[Shape, int | None]:
         """The per-sample input shape and the batch extent, if the graph fixes it; a (batch,
         unknown) input takes its width from the first Gemm / MatMul that reads it."""
-        dims = [d.dim_value or None for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
+        dims = self._dims(inputs[0]) if inputs else []
         for node in self.consumers.get(inputs[0].name, []) if len(dims) == 2 else []:
             weight = self.values.get(node.input[1]) if len(node.input) > 1 else None
             if dims[1] is None and node.op_type in ("Gemm", "MatMul") and weight is not None:
