@@ -397,11 +397,16 @@ def test_unsupported_nodes_are_named(proto: onnx.ModelProto, pattern: str) -> No
     assert "Gemm" in str(info.value)
 
 
-def test_two_inputs_are_unsupported() -> None:
+def test_two_inputs_become_named_inputs_side_by_side() -> None:
     node = helper.make_node("Add", ["x", "x2"], ["y"], name="add")
     extra = [helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["n", 4])]
-    with pytest.raises(gb.UnsupportedLayerError, match="2 inputs"):
-        from_onnx(_model([node], [], extra_inputs=extra))
+    model = from_onnx(_model([node], [], extra_inputs=extra))
+    assert [(i.name, i.shape, i.dtype) for i in model.spec.inputs] == [
+        ("x", (4,), "float"),
+        ("x2", (4,), "float"),
+    ]
+    X = _data(5, 8)
+    np.testing.assert_allclose(model.predict(X), X[:, :4] + X[:, 4:], rtol=1e-6)
 
 
 # -- the caller's model, pickling ------------------------------------------------------------

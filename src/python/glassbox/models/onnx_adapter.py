@@ -230,10 +230,20 @@ class _Translator:
                 f"the input {graph_input.name!r} of the ONNX graph{self._readers(graph_input.name)}"
             )
             elem_type = graph_input.type.tensor_type.elem_type
+            float_readers = [
+                n for n in self.consumers.get(graph_input.name, []) if n.op_type in _FLOAT_OPS
+            ]
             if elem_type in _FLOAT_TYPES:
                 dtype = "float"
-            elif elem_type in _INT_TYPES:
+            elif elem_type in _INT_TYPES and not float_readers:
                 dtype = "int"
+            elif elem_type in _INT_TYPES:
+                raise ValueError(
+                    f"model: {label} has element type {_type_name(elem_type)}, but "
+                    f"{self.name(float_readers[0])!r} ({float_readers[0].op_type}) computes on "
+                    "floating-point values; glassbox takes integer inputs as token ids, masks "
+                    "or codes (read by Gather, Cast, comparisons)"
+                )
             else:
                 raise ValueError(
                     f"model: {label} has element type {_type_name(elem_type)}; glassbox models "
@@ -402,6 +412,12 @@ class _Translator:
 _FOLD_ALLOWANCE = 1 << 24  # elements of folded constants beyond twice the file's weights
 _FLOAT_TYPES = (1, 10, 11, 16)  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
 _INT_TYPES = (2, 3, 4, 5, 6, 7, 9, 12, 13)  # (U)INT8/16/32/64 and BOOL: ids, masks, codes
+#: Ops that compute on floating-point values only: an integer graph input may not feed them.
+_FLOAT_OPS = frozenset(
+    "Conv ConvTranspose Gemm BatchNormalization MaxPool AveragePool GlobalAveragePool "
+    "GlobalMaxPool LayerNormalization Softmax LogSoftmax Relu Sigmoid Tanh Elu Selu LeakyRelu "
+    "Gelu Erf Softplus HardSigmoid HardSwish Mish Clip Pad ReduceMean".split()
+)
 
 
 def _type_name(data_type: int) -> str:
@@ -758,7 +774,17 @@ def _logical_and(op: _Op) -> Any:
 
 
 def _where(op: _Op) -> Any:
-    return op.builder.where(op.name, *op.inputs[:3])
+    """``where(cond, a, b)``; an infinite constant (``masked_fill(mask, -inf)``) becomes the
+    float32 extreme of its sign: the softmax reading it gives the same zeros, and the native
+    engine keeps its weights finite."""
+    limit = float(np.finfo(np.float32).max)
+    values = [
+        np.nan_to_num(v, nan=np.nan, posinf=limit, neginf=-limit)
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+        else v
+        for v in op.inputs[:3]
+    ]
+    return op.builder.where(op.name, *values)
 
 
 def _expand(op: _Op) -> Tensor:
