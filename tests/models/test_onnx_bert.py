@@ -187,3 +187,22 @@ def test_an_input_of_a_string_type_is_named() -> None:
     node = helper.make_node("Identity", ["emb"], ["y"], name="out")
     with pytest.raises(ValueError, match=r"'mask'.*STRING"):
         from_onnx(_two_inputs(node, mask_type=TensorProto.STRING))
+
+
+def test_layer_norm_before_opset_17_is_one_layer(tmp_path: Any) -> None:
+    """The legacy exporter's ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add form."""
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.Tanh()).eval()
+    with torch.no_grad():
+        net[1].weight.uniform_(0.5, 1.5), net[1].bias.uniform_(-0.5, 0.5)
+    X = np.random.default_rng(0).normal(size=(4, 5, 6)).astype(np.float32)
+    path = tmp_path / "ln.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.from_numpy(X),), str(path), dynamo=False, opset_version=14)
+    model = from_onnx(str(path))
+    assert [layer.kind for layer in model.spec.layers] == ["dense", "layer_norm", "tanh"]
+    session = ort.InferenceSession(str(path))
+    expected = session.run(None, {session.get_inputs()[0].name: X})[0]
+    got = model.predict(X).reshape(expected.shape)
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-5)

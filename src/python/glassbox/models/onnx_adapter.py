@@ -1201,6 +1201,48 @@ def _fuse_softplus(t: _Translator, node: Any) -> bool:
     return t.fuse(node, [greater, where], "softplus", params)
 
 
+def _fuse_layer_norm(t: _Translator, node: Any) -> bool:
+    """LayerNorm before opset 17: ``d = x - ReduceMean(x)``, ``d / Sqrt(ReduceMean(d ** 2) +
+    eps)``, then optionally ``* weight`` and ``+ bias`` (constants), all over the last axis."""
+    sub = t.follow(node, "Sub")
+    if not sub or list(sub.input) != [node.input[0], node.output[0]] or not _last(t, node):
+        return False
+    users = t.consumers.get(sub.output[0], [])
+    square = next((u for u in users if u.op_type == "Pow"), None)
+    div = next((u for u in users if u.op_type == "Div"), None)
+    if len(users) != 2 or not square or not div or list(div.input[:1]) != [sub.output[0]]:
+        return False
+    mean = _is_scalar(t.constant(square.input[1]), 2.0) and t.follow(square, "ReduceMean")
+    add = mean and _last(t, mean) and t.follow(mean, "Add")
+    sqrt = add and t.follow(add, "Sqrt")
+    eps = add and t.constant(next(i for i in add.input if i != mean.output[0]))
+    if not sqrt or eps is None or eps.size != 1 or div.input[1] != sqrt.output[0]:
+        return False
+    nodes, affine = [sub, square, mean, add, sqrt, div], {}
+    for op_type, key in (("Mul", "weight"), ("Add", "bias")):
+        after = t.follow(nodes[-1], op_type)
+        other = after and next((i for i in after.input if i != nodes[-1].output[0]), None)
+        value = t.constant(other) if other else None
+        if value is None or value.ndim != 1 or value.dtype.kind != "f":
+            break
+        nodes.append(after)
+        affine[key] = value
+    if "weight" not in affine and "bias" in affine:
+        return False  # unreachable: the bias follows the weight
+    name, epsilon = t.name(node), float(eps.ravel()[0])
+    return t.fuse(
+        node,
+        nodes,
+        lambda x: t.builder.layer_norm(name, x, affine.get("weight"), affine.get("bias"), epsilon),
+    )
+
+
+def _last(t: _Translator, reduce: Any) -> bool:
+    """A ReduceMean over the last axis only, keeping it."""
+    axes = _axes([t.values.get(i) for i in reduce.input], _attributes(reduce))
+    return axes == (-1,) and _attributes(reduce).get("keepdims", 1) == 1
+
+
 def _fuse_nan_guard(t: _Translator, node: Any) -> bool:
     """``Where(IsNaN(p), 0, p)`` after an attention softmax (torch's guard for fully masked
     rows): the identity, as the native softmax of finite scores is never NaN."""
@@ -1213,6 +1255,7 @@ def _fuse_nan_guard(t: _Translator, node: Any) -> bool:
 _FUSIONS: dict[str, tuple[Callable[[_Translator, Any], bool], ...]] = {
     "MatMul": (_fuse_matmul_add,), "Sigmoid": (_fuse_silu,), "Div": (_fuse_gelu,),
     "Softplus": (_fuse_softplus,), "IsNaN": (_fuse_nan_guard,),
+    "ReduceMean": (_fuse_layer_norm,),
 }  # fmt: skip
 
 
@@ -1232,6 +1275,7 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "the SiLU pattern Sigmoid-Mul",
     "MatMul + Add of a constant",
     "the NaN guard Where(IsNaN(p), 0, p) after a softmax",
+    "the LayerNorm pattern ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div(-Mul-Add)",
     "shape and mask computations on constants (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, "
     "Slice, Range, Expand, ConstantOfShape, Equal, Where, And, GatherElements, ...)",
     "per-sample indexing of attention masks (Range over the batch with GatherND or Gather)",
