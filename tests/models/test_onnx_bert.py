@@ -206,3 +206,62 @@ def test_layer_norm_before_opset_17_is_one_layer(tmp_path: Any) -> None:
     expected = session.run(None, {session.get_inputs()[0].name: X})[0]
     got = model.predict(X).reshape(expected.shape)
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-5)
+
+
+# -- the per-sample mask indexing of both exporters, on a small graph -----------------------------
+
+
+def _indexing_graph(legacy: bool) -> Any:
+    """``y = x + m[b, j]`` read with the sample index ``b = Range(0, batch)``: GatherND (dynamo)
+    or Gather on ``m`` flattened with its batch at ``b * 4 + j`` (legacy)."""
+
+    def const(name: str, value: Any) -> Any:
+        return numpy_helper.from_array(np.asarray(value, np.int64), name)
+
+    nodes = [
+        helper.make_node("Shape", ["m"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], name="batch", axis=0),
+        helper.make_node("Range", ["zero", "batch", "one"], ["b"], name="range"),
+        helper.make_node("Unsqueeze", ["b", "axis1"], ["b1"], name="b_column"),
+    ]
+    inits = [const("zero", 0), const("one", 1), const("axis1", [1]), const("cols", [range(4)])]
+    if legacy:
+        nodes += [
+            helper.make_node("Mul", ["b1", "four"], ["start"], name="start"),
+            helper.make_node("Add", ["start", "cols"], ["flat_index"], name="flat_index"),
+            helper.make_node("Flatten", ["m"], ["m_rows"], name="rows", axis=2),
+            helper.make_node("Gather", ["m_rows", "flat_index"], ["g"], name="read", axis=0),
+            helper.make_node("Reshape", ["g", "minus1"], ["g_flat"], name="merge"),
+            helper.make_node("Shape", ["x"], ["x_shape"], name="x_shape"),
+            helper.make_node("Reshape", ["g_flat", "x_shape"], ["read_m"], name="unmerge"),
+        ]
+        inits += [const("four", [4]), const("minus1", [-1])]
+    else:
+        nodes += [
+            helper.make_node("Expand", ["b1", "shape"], ["bb"], name="rows_b"),
+            helper.make_node("Expand", ["cols", "shape"], ["jj"], name="cols_j"),
+            helper.make_node("Unsqueeze", ["bb", "last"], ["bb1"], name="bb1"),
+            helper.make_node("Unsqueeze", ["jj", "last"], ["jj1"], name="jj1"),
+            helper.make_node("Concat", ["bb1", "jj1"], ["index"], name="index", axis=-1),
+            helper.make_node("GatherND", ["m", "index"], ["read_m"], name="read"),
+        ]
+        inits += [const("last", [-1])]
+    nodes.append(helper.make_node("Add", ["x", "read_m"], ["y"], name="sum"))
+    graph = helper.make_graph(
+        nodes,
+        "indexing",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n", 4]) for n in ("x", "m")],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])],
+        initializer=inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["GatherND", "Gather-flattened"])
+def test_masks_read_at_the_sample_index(legacy: bool) -> None:
+    proto = _indexing_graph(legacy)
+    x, m = np.random.default_rng(3).normal(size=(2, 5, 4)).astype(np.float32)
+    expected = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x, "m": m})[0]
+    model = from_onnx(proto)
+    np.testing.assert_allclose(model.predict(np.hstack([x, m])), expected, rtol=1e-6)
+    np.testing.assert_allclose(expected, x + m)
