@@ -25,6 +25,7 @@ from glassbox.explainers.composites import (
 )
 from glassbox.explanation import Explanation
 from glassbox.models.native import NativeModel, build_network
+from glassbox.models.shapes import layer_shapes
 from glassbox.models.spec import LayerSpec, NetworkSpec
 from glassbox.progress import ProgressArg
 
@@ -63,8 +64,11 @@ def fold_batch_norms(spec: NetworkSpec) -> NetworkSpec:
         return spec
     out = copy.deepcopy(spec)
     readers = _consumers(out)
+    shapes = layer_shapes(out)
     for index, layer in enumerate(out.layers):
-        if layer.kind != "batch_norm" or len(layer.inputs) != 1:
+        # a batch norm scales per-sample axis 0: the output units of a dense layer only on flat
+        # vectors (on a sequence (T, D) it would scale positions)
+        if layer.kind != "batch_norm" or len(layer.inputs) != 1 or len(shapes[index]) == 2:
             continue
         scale = np.asarray(layer.weights["scale"], dtype=np.float64).reshape(-1)
         shift = np.asarray(layer.weights["shift"], dtype=np.float64).reshape(-1)

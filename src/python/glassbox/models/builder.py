@@ -646,6 +646,21 @@ class GraphBuilder(SequenceBuilder):
             return self.broadcast_binary(name, op, a, b)
         x, c = (a, b) if isinstance(a, Tensor) else (b, a)
         c = np.asarray(c, np.float64)
+        try:
+            return self._constant_arithmetic(name, op, a, b, x, c)
+        except Unsupported:
+            # a constant that adds axes or does not fit a scale and shift (a mask pattern
+            # (1, 1, T, 1) against (1, 1, T)): a constant layer and the broadcast layer
+            if c.ndim > len(x.shape) + 1 or (c.ndim == len(x.shape) + 1 and c.shape[0] != 1):  # type: ignore[arg-type]
+                raise
+            constant = self.constant(f"{name}/constant", c[0] if c.ndim == len(x.shape) + 1 else c)  # type: ignore[arg-type]
+            pair = (x, constant) if x is a else (constant, x)
+            return self.broadcast_binary(name, op, *pair)
+
+    def _constant_arithmetic(
+        self, name: str, op: str, a: Value, b: Value, x: Tensor, c: np.ndarray
+    ) -> Value:
+        """A tensor (op) a constant as one scale-and-shift layer, if it is one."""
         if op == "add":
             return self.scale_shift(name, x, 1.0, c)
         if op == "sub":
@@ -658,7 +673,7 @@ class GraphBuilder(SequenceBuilder):
             if np.any(c == 0):
                 raise Unsupported("division by a constant that holds zeros")
             return self.scale_shift(name, x, 1.0 / c, 0.0)
-        return self.broadcast_binary(name, op, self.constant(f"{name}/constant", a), b)
+        raise Unsupported("a constant divided by a computed tensor")
 
     # -- graph layers -------------------------------------------------------------------------
     def _same_layout(self, xs: list[Tensor]) -> None:

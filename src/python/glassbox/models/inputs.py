@@ -54,10 +54,15 @@ def split_parts(inputs: Sequence[InputSpec], X: object, name: str = "X") -> list
         return [X[n] for n in names]
     if isinstance(X, (tuple, list)) and len(X) == len(inputs):
         return list(X)
+    total = sum(_size(spec) for spec in inputs)
+    shape = getattr(X, "shape", ())
+    if not isinstance(X, (tuple, list)) and len(shape) == 2 and int(shape[1]) == total:
+        return unpack(inputs, read_array(X))  # the inputs side by side, as the core reads them
     got = f"{len(X)} items" if isinstance(X, (tuple, list)) else type(X).__name__
     raise TypeError(
         f"{name}: the model takes {len(inputs)} inputs {names}; pass a tuple of {len(inputs)} "
-        f"arrays in that order, or a dict keyed by those names (got {got})"
+        f"arrays in that order, a dict keyed by those names, or their {total} values side by "
+        f"side in one array (got {got}{' of shape ' + str(tuple(shape)) if shape else ''})"
     )
 
 

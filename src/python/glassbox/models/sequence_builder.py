@@ -104,6 +104,16 @@ class SequenceBuilder:
         arrays = {k: None if v is None else np.asarray(v, np.float32) for k, v in weights.items()}
         return self.layer(kind, name, [x], {"eps": float(eps)}, **arrays)
 
+    def layer_norm(
+        self: GraphBuilder, name: str, x: Tensor, weight: Any, bias: Any, eps: float
+    ) -> Tensor:
+        """``layer_norm`` over the last axis (weight / bias None: 1 / 0)."""
+        return self.norm(name, "layer_norm", x, weight, bias, eps)
+
+    def rms_norm(self: GraphBuilder, name: str, x: Tensor, weight: Any, eps: float) -> Tensor:
+        """``rms_norm`` over the last axis (weight None: 1)."""
+        return self.norm(name, "rms_norm", x, weight, None, eps)
+
     def matmul(self: GraphBuilder, name: str, a: Any, b: Any) -> Any:
         """``a @ b``: two tensors -> ``matmul``; a tensor times a constant matrix -> ``dense``
         over the last axis; constants fold."""
@@ -162,6 +172,17 @@ class SequenceBuilder:
         if indices == tuple(range(extent)):
             return x
         return self.layer("take", name, [x], {"axis": native, "indices": indices})
+
+    @_propagates
+    def slice(
+        self: GraphBuilder, name: str, x: Tensor, axis: Any, start: Any, stop: Any, step: Any = 1
+    ) -> Tensor:
+        """``x[..., start:stop:step]`` along framework ``axis`` (Python's slice semantics)."""
+        extent = x.shape[self._axis(x, axis)]  # type: ignore[index]
+        indices = list(range(extent))[slice(start, stop, step)]
+        if not indices:
+            raise Unsupported(f"an empty slice {start}:{stop}:{step} of an axis of {extent}")
+        return self.take(name, x, axis, indices)
 
     @_propagates
     def select(self: GraphBuilder, name: str, x: Tensor, axis: Any, index: int) -> Tensor:
