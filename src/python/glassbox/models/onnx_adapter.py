@@ -551,7 +551,8 @@ def _matmul(op: _Op) -> Tensor:
     a, b = op.inputs[0], op.weight(1)
     if isinstance(a, Tensor) and isinstance(b, np.ndarray) and b.ndim == 2:
         return op.builder.dense(op.name, a, np.asarray(b, np.float64).T, None)
-    op.weight(0)
+    if not isinstance(a, Tensor):
+        raise Unsupported("the left operand must be computed from the model input")
     return op.builder.matmul(op.name, a, b)
 
 
