@@ -247,17 +247,13 @@ def gather_nd(
     if not first_ok or np.any(m[..., 1:]):
         raise Unsupported("only indices [sample index, constants...] are supported")
     k = a.shape[-1] - 1  # per-sample axes indexed
+    if not k:
+        raise Unsupported("GatherND of whole samples")
     dims = x.shape[:k]  # type: ignore[index]
     inner = a[0, ..., 1:]
-    if k and (np.any(inner < 0) or np.any(inner >= np.array(dims))):
+    if np.any(inner < 0) or np.any(inner >= np.array(dims)):
         raise Unsupported(f"indices outside the sample shape {x.shape}")
-    rows = (
-        np.ravel_multi_index(tuple(np.moveaxis(inner, -1, 0)), dims)
-        if k
-        else np.zeros(inner.shape[:-1], np.int64)
-    )
-    if not k:  # every sample whole: x per row of the index
-        raise Unsupported("GatherND of whole samples")
+    rows = np.ravel_multi_index(tuple(np.moveaxis(inner, -1, 0)), dims)
     return gather_rows(builder, name, x, k, np.asarray(rows))
 
 
