@@ -62,6 +62,9 @@ from glassbox.models.onnx_batch import (
     transpose,
     view,
 )
+from glassbox.models.onnx_batch import (
+    node_axes as _axes,
+)
 from glassbox.models.output_head import apply_output, check_output
 
 if TYPE_CHECKING:
@@ -998,14 +1001,6 @@ _OPS: dict[str, Handler] = {
 
 
 # -- constant folding (shape computations; arithmetic on constants is the builder's) -------------
-
-
-def _axes(inputs: list[Any], attrs: dict[str, Any]) -> tuple[int, ...] | None:
-    """The ``axes`` of a node: an input since opset 13 (18 for reductions), an attribute before."""
-    axes = inputs[1] if len(inputs) > 1 and inputs[1] is not None else attrs.get("axes")
-    return (
-        None if axes is None or isinstance(axes, Tensor) else tuple(int(a) for a in np.ravel(axes))
-    )
 
 
 def _cast(inputs: list[Any], attrs: dict[str, Any]) -> np.ndarray:

@@ -140,7 +140,9 @@ def _split_shape(value: Any, rank: int) -> np.ndarray:
 
 
 def _unsqueeze(inputs: list[Any], attrs: dict[str, Any]) -> Batched:
-    value, axes = inputs[0], _axes(inputs, attrs)
+    value, axes = inputs[0], node_axes(inputs, attrs)
+    if axes is None:
+        raise Unsupported("the axes must be constants")
     rank = len(value.shape) + 1 + len(axes)
     axes = sorted(a % rank for a in axes)
     if 0 in axes:
@@ -181,11 +183,13 @@ def _cast(inputs: list[Any], attrs: dict[str, Any]) -> Batched:
     return inputs[0]
 
 
-def _axes(inputs: list[Any], attrs: dict[str, Any]) -> list[int]:
+def node_axes(inputs: list[Any], attrs: dict[str, Any]) -> tuple[int, ...] | None:
+    """The ``axes`` of a node: an input since opset 13 (18 for reductions), an attribute before;
+    None when absent or not a constant."""
     axes = inputs[1] if len(inputs) > 1 and inputs[1] is not None else attrs.get("axes")
     if axes is None or isinstance(axes, (Tensor, Batched, View)):
-        raise Unsupported("the axes must be constants")
-    return [int(a) for a in np.ravel(axes)]
+        return None
+    return tuple(int(a) for a in np.ravel(axes))
 
 
 def batch_range(start: Any, limit: Any, delta: Any) -> Batched:
