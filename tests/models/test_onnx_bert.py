@@ -265,3 +265,26 @@ def test_masks_read_at_the_sample_index(legacy: bool) -> None:
     model = from_onnx(proto)
     np.testing.assert_allclose(model.predict(np.hstack([x, m])), expected, rtol=1e-6)
     np.testing.assert_allclose(expected, x + m)
+
+
+def test_an_open_sequence_length_is_taken_from_input_shape() -> None:
+    table = np.random.default_rng(4).normal(size=(10, 4)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["table", "ids"], ["emb"], name="words"),
+            helper.make_node("ReduceMean", ["emb"], ["y"], name="mean", axes=[1], keepdims=0),
+        ],
+        "bag",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["n", "T"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])],
+        initializer=[numpy_helper.from_array(table, "table")],
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ValueError, match=r"'ids'.*fixed sample shape"):
+        from_onnx(proto)
+    with pytest.raises(ValueError, match=r"input_shape: \(5, 2\) does not fit the input 'ids'"):
+        from_onnx(proto, input_shape=(5, 2))
+    model = from_onnx(proto, input_shape={"ids": (5,)})
+    ids = np.random.default_rng(5).integers(0, 10, size=(3, 5))
+    assert model.layer_names[1] == "words"
+    np.testing.assert_allclose(model.predict(ids.astype(np.float32)), table[ids].mean(1), rtol=1e-6)
