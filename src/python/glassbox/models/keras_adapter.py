@@ -280,6 +280,86 @@ def _relu(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     return t.builder.activation(layer.name, kind, x, params)
 
 
+# -- LSTM / GRU (and Bidirectional over them): torch's layout. Keras' LSTM gates i, f, c, o are
+# torch's i, f, g, o; its GRU gates z, r, h become torch's r, z, n (reset_after=True is torch's
+# form: the recurrent bias inside r * (...)).
+_GATE_ORDER = {"lstm": (0, 1, 2, 3), "gru": (1, 0, 2)}
+
+
+def _torch_rows(matrix: np.ndarray, kind: str) -> np.ndarray:
+    """Keras' (..., G*H) kernel or bias as torch's gate blocks along axis 0."""
+    blocks = np.split(np.asarray(matrix).T, len(_GATE_ORDER[kind]), axis=0)
+    return np.ascontiguousarray(np.concatenate([blocks[g] for g in _GATE_ORDER[kind]], axis=0))
+
+
+def _recurrent_weights(t: _Translator, layer: Any, kind: str, suffix: str) -> dict[str, Any]:
+    """torch-named weights of one Keras LSTM / GRU layer (one direction, key suffix ``suffix``)."""
+    cell, keras = layer.cell, t.keras
+    if cell.activation is not keras.activations.tanh or (
+        cell.recurrent_activation is not keras.activations.sigmoid
+    ):
+        raise Unsupported("only activation='tanh' with recurrent_activation='sigmoid'")
+    if kind == "gru" and not cell.reset_after:
+        raise Unsupported("reset_after=False (only torch's form, reset_after=True)")
+    if getattr(layer, "stateful", False):
+        raise Unsupported("stateful=True")
+    weights: dict[str, Any] = {
+        "weight_ih" + suffix: _torch_rows(t.numpy(cell.kernel), kind),
+        "weight_hh" + suffix: _torch_rows(t.numpy(cell.recurrent_kernel), kind),
+        "bias_ih" + suffix: None,
+        "bias_hh" + suffix: None,
+    }
+    if cell.use_bias:
+        bias = t.numpy(cell.bias)
+        biases = bias if kind == "gru" else bias[None]  # GRU: (input bias, recurrent bias)
+        for key, value in zip(("bias_ih", "bias_hh"), biases, strict=False):
+            weights[key + suffix] = _torch_rows(value, kind)
+    return weights
+
+
+def _recurrent_kind(t: _Translator, layer: Any) -> str:
+    kind = {t.keras.layers.LSTM: "lstm", t.keras.layers.GRU: "gru"}.get(type(layer))
+    if kind is None:
+        raise Unsupported(f"Bidirectional over {type(layer).__name__}; only LSTM and GRU")
+    if getattr(layer, "return_state", False):
+        raise Unsupported("return_state=True")
+    return kind
+
+
+def _recurrent(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    kind = _recurrent_kind(t, layer)
+    if layer.go_backwards:
+        raise Unsupported("go_backwards=True outside Bidirectional")
+    weights = _recurrent_weights(t, layer, kind, "")
+    units, name = int(layer.cell.units), layer.name
+    method = t.builder.lstm if kind == "lstm" else t.builder.gru
+    if layer.return_sequences:
+        return method(name, x, weights, units)
+    return t.builder.final_state(name, method(f"{name}/sequence", x, weights, units))
+
+
+def _bidirectional(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    forward, backward = layer.forward_layer, layer.backward_layer
+    kind = _recurrent_kind(t, forward)
+    if layer.merge_mode != "concat":
+        raise Unsupported(f"merge_mode={layer.merge_mode!r}; only 'concat'")
+    if type(backward) is not type(forward) or not backward.go_backwards or forward.go_backwards:
+        raise Unsupported("its backward layer must be the same kind of layer, go_backwards=True")
+    weights = {
+        **_recurrent_weights(t, forward, kind, ""),
+        **_recurrent_weights(t, backward, kind, "_reverse"),
+    }
+    units, name = int(forward.cell.units), layer.name
+    method = t.builder.lstm if kind == "lstm" else t.builder.gru
+    if layer.return_sequences:
+        return method(name, x, weights, units, True)
+    out = method(f"{name}/sequence", x, weights, units, True)
+    states = [
+        t.builder.final_state(f"{name}/{d}", out, d == "backward") for d in ("forward", "backward")
+    ]
+    return t.builder.concat(name, states, 1)
+
+
 def _nested(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     return t.model(layer, x)
 
@@ -323,6 +403,9 @@ class _Tables:
             L.Activation: _activation_layer,
             L.ReLU: _relu,
             L.Identity: _identity("identity"),
+            L.LSTM: _recurrent,
+            L.GRU: _recurrent,
+            L.Bidirectional: _bidirectional,
             L.ActivityRegularization: _identity("identity"),
             L.Add: lambda t, layer, xs: t.builder.add(layer.name, xs),
             L.Subtract: lambda t, layer, xs: t.builder.arithmetic(layer.name, "sub", *xs),
