@@ -256,6 +256,41 @@ class SequenceBuilder:
         arrays = {k: None if v is None else np.asarray(v, np.float32) for k, v in weights.items()}
         return self.layer(kind, name, [x], **arrays)
 
+    def lstm(
+        self: GraphBuilder,
+        name: str,
+        x: Tensor,
+        weights: dict[str, Any],
+        hidden: int | None = None,
+        bidirectional: bool = False,
+    ) -> Tensor:
+        """An ``lstm`` layer (``hidden`` and ``bidirectional`` are read from the weights)."""
+        return self.recurrent(name, "lstm", x, weights)
+
+    def gru(
+        self: GraphBuilder,
+        name: str,
+        x: Tensor,
+        weights: dict[str, Any],
+        hidden: int | None = None,
+        bidirectional: bool = False,
+    ) -> Tensor:
+        """A ``gru`` layer (``hidden`` and ``bidirectional`` are read from the weights)."""
+        return self.recurrent(name, "gru", x, weights)
+
+    @_propagates
+    def final_state(
+        self: GraphBuilder, name: str, sequence: Tensor, reverse: bool = False
+    ) -> Tensor:
+        """The last hidden state of one direction of a recurrent layer's output (T, H * dirs):
+        the forward direction's at the last step, the reverse direction's at the first."""
+        layer = self.spec.layers[sequence.index]
+        steps, width = sequence.shape  # type: ignore[misc]
+        hidden = width // (2 if layer.weights.get("weight_ih_reverse") is not None else 1)
+        step = self.select(f"{name}/step", sequence, 1, 0 if reverse else steps - 1)
+        first = hidden if reverse else 0
+        return self.take(name, step, 1, range(first, first + hidden))
+
     def broadcast_binary(self: GraphBuilder, name: str, op: str, a: Tensor, b: Tensor) -> Tensor:
         """``a op b`` of two tensors (add, sub, mul, div) with NumPy broadcasting of the
         framework shapes (batch first)."""

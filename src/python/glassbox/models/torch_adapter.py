@@ -787,7 +787,6 @@ def _recurrent(kind: str) -> Handler:
         x = t.tensor()
         directions = 2 if module.bidirectional else 1
         suffixes = ["", "_reverse"][:directions]
-        hidden = module.hidden_size
         states = []
         for layer in range(module.num_layers):
             weights = {}
@@ -798,13 +797,8 @@ def _recurrent(kind: str) -> Handler:
             last = layer == module.num_layers - 1
             name = t.name if last else f"{t.name}/l{layer}"
             x = t.builder.recurrent(name, kind, x, weights)
-            steps = x.shape[0]
             for d in range(directions):
-                at = steps - 1 if d == 0 else 0  # where the direction's last state sits
-                step = t.builder.select(f"{name}/h_n{d}/step", x, 1, at)
-                states.append(
-                    t.builder.take(f"{name}/h_n{d}", step, 1, range(d * hidden, (d + 1) * hidden))
-                )
+                states.append(t.builder.final_state(f"{name}/h_n{d}", x, reverse=d == 1))
         h_n = _States(states)
         return (x, (h_n, None)) if kind == "lstm" else (x, h_n)
 
