@@ -183,3 +183,36 @@ def test_unsupported_arguments_are_named() -> None:
         gb.from_torch(Norm(), input_shape=(5,))
     with pytest.raises(ValueError, match=r"input_shape: the module takes 2 inputs"):
         gb.from_torch(Encoder(False, "relu"), input_shape=(16,))
+
+
+class TextCNN(nn.Module):
+    """Embedding -> Conv1d (padding, dilation, groups) -> 1-D max / average pooling -> linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 8)
+        self.conv1 = nn.Conv1d(8, 6, 3, padding=1)
+        self.pool = nn.MaxPool1d(2)
+        self.conv2 = nn.Conv1d(6, 4, 3, dilation=2, groups=2)
+        self.avg = nn.AvgPool1d(2, ceil_mode=True)
+        self.top = nn.AdaptiveMaxPool1d(1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, ids):
+        x = self.emb(ids).transpose(1, 2)
+        x = self.avg(torch.relu(self.conv2(self.pool(torch.relu(self.conv1(x))))))
+        return self.fc(self.top(x).squeeze(-1))
+
+
+def test_conv1d_text_classifier() -> None:
+    captum_attr = pytest.importorskip("captum.attr")
+    torch.manual_seed(4)
+    module = TextCNN().eval()
+    model = gb.from_torch(module, input_shape=(20,))
+    ids, _ = tokens(4, 20, 50, seed=3)
+    close(model.predict(ids.numpy()), module(ids).detach().numpy(), 1e-5)
+    ours = gb.LayerIntegratedGradients(model, "emb", n_steps=20)(ids.numpy(), target=0)
+    theirs = captum_attr.LayerIntegratedGradients(module, module.emb).attribute(
+        ids, baselines=torch.zeros_like(ids), target=0, n_steps=20
+    )
+    close(ours.values, theirs.detach().numpy(), 1e-4)

@@ -291,6 +291,100 @@ class SequenceBuilder:
         first = hidden if reverse else 0
         return self.take(name, step, 1, range(first, first + hidden))
 
+    # -- 1-D convolution and pooling over (C, L): the 2-D layers over (C, 1, L) -------------------
+    def _one(self: GraphBuilder, value: Any, name: str) -> int:
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if (
+            len(items) != 1
+            or isinstance(items[0], bool)
+            or not isinstance(items[0], (int, np.integer))
+        ):
+            raise Unsupported(f"{name}={value!r} must be one constant int")
+        return int(items[0])
+
+    def _padding1(self: GraphBuilder, padding: Any) -> Any:
+        """A 1-D padding as the 2-D layers take it: a mode string, or (0, left, 0, right)."""
+        if isinstance(padding, str):
+            return padding
+        items = list(padding) if isinstance(padding, (list, tuple)) else [padding]
+        if len(items) == 1:
+            items = items * 2
+        if len(items) != 2:
+            raise Unsupported(f"padding={padding!r}")
+        return (0, int(items[0]), 0, int(items[1]))
+
+    @_propagates
+    def conv1d(
+        self: GraphBuilder,
+        name: str,
+        x: Tensor,
+        weight: np.ndarray,
+        bias: Any,
+        *,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+    ) -> Tensor:
+        """A 1-D convolution of (C, L) samples; ``weight`` (Cout, Cin / groups, K)."""
+        self._plain(x, "conv1d")
+        if len(x.shape) != 2:  # type: ignore[arg-type]
+            raise Unsupported(f"conv1d over samples of shape {x.shape}; expects (C, L)")
+        weight = np.asarray(weight, np.float32)
+        if weight.ndim != 3:
+            raise Unsupported(f"a conv1d weight of shape {weight.shape}")
+        channels, length = x.shape  # type: ignore[misc]
+        image = self.new_shape(f"{name}/2d", x, (channels, 1, length))
+        out = self.conv2d(
+            f"{name}/conv2d",
+            image,
+            weight[:, :, None, :],
+            bias,
+            stride=(1, self._one(stride, "stride")),
+            padding=self._padding1(padding),
+            dilation=(1, self._one(dilation, "dilation")),
+            groups=groups,
+        )
+        return self.new_shape(name, out, (out.shape[0], out.shape[2]))  # type: ignore[index]
+
+    @_propagates
+    def pool1d(
+        self: GraphBuilder,
+        name: str,
+        kind: str,
+        x: Tensor,
+        kernel: Any,
+        *,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> Tensor:
+        """``max`` or ``avg`` pooling of (C, L) samples along L."""
+        self._plain(x, f"{kind}_pool1d")
+        if len(x.shape) != 2:  # type: ignore[arg-type]
+            raise Unsupported(f"1-D pooling over samples of shape {x.shape}; expects (C, L)")
+        channels, length = x.shape  # type: ignore[misc]
+        size = self._one(kernel, "kernel_size")
+        step = size if stride in (None, (), []) else self._one(stride, "stride")
+        image = self.new_shape(f"{name}/2d", x, (channels, 1, length))
+        options: dict[str, Any] = {"ceil_mode": ceil_mode}
+        if kind == "max":
+            options["dilation"] = (1, self._one(dilation, "dilation"))
+        else:
+            options["count_include_pad"] = count_include_pad
+        out = self.pool2d(
+            f"{name}/pool2d",
+            f"{kind}_pool2d",
+            image,
+            (1, size),
+            stride=(1, step),
+            padding=self._padding1(padding),
+            **options,
+        )
+        return self.new_shape(name, out, (out.shape[0], out.shape[2]))  # type: ignore[index]
+
     def broadcast_binary(self: GraphBuilder, name: str, op: str, a: Tensor, b: Tensor) -> Tensor:
         """``a op b`` of two tensors (add, sub, mul, div) with NumPy broadcasting of the
         framework shapes (batch first)."""

@@ -388,6 +388,39 @@ def _conv(t: _Translator) -> Tensor:
     return t.builder.conv2d(t.name, t.tensor(), weight, bias, **args)
 
 
+def _conv1d(t: _Translator) -> Tensor:
+    if getattr(t.module, "padding_mode", "zeros") != "zeros":
+        raise Unsupported(f"padding_mode={t.module.padding_mode!r}; only 'zeros' is supported")
+    weight, bias = _parameters(t, (1, "weight"), (2, "bias"))
+    geometry = ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)
+    args = {key: t.param(i + 3, key, d) for i, (key, d) in enumerate(geometry)}
+    return t.builder.conv1d(t.name, t.tensor(), weight, bias, **args)
+
+
+def _pool1d(kind: str) -> Handler:
+    """MaxPool1d / AvgPool1d and their functions (torch's argument order)."""
+    names = {
+        "max": "kernel_size stride padding dilation ceil_mode return_indices".split(),
+        "avg": "kernel_size stride padding ceil_mode count_include_pad".split(),
+    }[kind]
+
+    def handler(t: _Translator) -> Tensor:
+        a = {key: t.param(i + 1, key, _POOL_DEFAULTS.get(key)) for i, key in enumerate(names)}
+        if a.pop("return_indices", False):
+            raise Unsupported("return_indices=True")
+        return t.builder.pool1d(t.name, kind, t.tensor(), a.pop("kernel_size"), **a)
+
+    return handler
+
+
+def _adaptive1d(t: _Translator) -> Tensor:
+    """AdaptiveAvgPool1d(1) / AdaptiveMaxPool1d(1): the mean or maximum over the sequence."""
+    if t.param(1, "output_size") not in (1, (1,), [1]):
+        raise Unsupported("output_size other than 1")
+    kind = "max" if "Max" in type(t.module).__name__ or "max" in t.name else "mean"
+    return t.builder.reduce(t.name, kind, t.tensor(), 2, keepdims=True)
+
+
 _POOL_ARGS = {  # torch's argument order after the input
     "max_pool2d": "kernel_size stride padding dilation ceil_mode return_indices".split(),
     "avg_pool2d": "kernel_size stride padding ceil_mode count_include_pad divisor_override".split(),
@@ -996,6 +1029,11 @@ class _Tables:
             nn.MultiheadAttention: _multihead_attention,
             nn.TransformerEncoderLayer: _transformer_encoder_layer,
             nn.TransformerEncoder: _transformer_encoder,
+            nn.Conv1d: _conv1d,
+            nn.MaxPool1d: _pool1d("max"),
+            nn.AvgPool1d: _pool1d("avg"),
+            nn.AdaptiveAvgPool1d: _adaptive1d,
+            nn.AdaptiveMaxPool1d: _adaptive1d,
             nn.LSTM: _recurrent("lstm"),
             nn.GRU: _recurrent("gru"),
         }
@@ -1022,6 +1060,9 @@ class _Tables:
             torch.neg: _neg,
             torch.rsub: _arithmetic("sub", swap=True),
             F.embedding: _embedding,
+            F.conv1d: _conv1d,
+            F.max_pool1d: _pool1d("max"),
+            F.avg_pool1d: _pool1d("avg"),
             torch.arange: _arange,
             F.layer_norm: _layer_norm,
             torch.matmul: _matmul,
