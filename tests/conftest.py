@@ -44,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     glassbox is installed (the source tree in an editable install, site-packages in CI)."""
     import glassbox
 
+    config.pluginmanager.register(_FigureCloser(), "glassbox-figure-closer")
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
         config.option.doctestmodules = True
         config.args.append(str(Path(glassbox.__file__).parent))
@@ -376,9 +377,14 @@ def torch_mlp_factory() -> Any:
     return factory
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """Close every matplotlib figure a test or a doctest opened (plot examples return figures
-    they never close; too many open figures is a warning, an error under this suite)."""
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        pyplot.close("all")
+class _FigureCloser:
+    """Closes every matplotlib figure a test or a doctest opened (plot examples return figures
+    they never close; too many open figures is a warning, an error under this suite). A plugin
+    registered at configure time, so that it also runs after the package's doctests, which live
+    outside this directory (a conftest's own test hooks only see the items below it)."""
+
+    @staticmethod
+    def pytest_runtest_teardown(item: pytest.Item) -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")

@@ -108,7 +108,40 @@ def _forest() -> object:
 
 FOREST = _forest()
 
+
+def _neuron_ig(**arguments: Any) -> Any:
+    """NeuronIntegratedGradients: the seed is a neuron (no target)."""
+    init = set(inspect.signature(gb.NeuronIntegratedGradients.__init__).parameters)
+    built = gb.NeuronIntegratedGradients(
+        NET, **{"layer": "act", **{k: v for k, v in arguments.items() if k in init}}
+    )
+    return built(X[:2], neuron_selector=1, **{k: v for k, v in arguments.items() if k not in init})
+
+
+LAYERS = {"layer": (-3, 2)}  # NET's three layers, by position
+STEPS = {"n_steps": (1, MAX_COUNT)}
+
 CASES: dict[str, Case] = {
+    "LayerIntegratedGradients": Case(
+        explainer(gb.LayerIntegratedGradients, NET, X[:2], layer="act"),
+        {**COMMON, **TARGET, **STEPS, **LAYERS},
+        gb.LayerIntegratedGradients,
+        valid={"n_steps": [1], "layer": [-3, 2]},
+    ),
+    "LayerGradientXActivation": Case(
+        explainer(gb.LayerGradientXActivation, NET, X[:2], layer="act"),
+        {**COMMON, **TARGET, **LAYERS},
+        gb.LayerGradientXActivation,
+    ),
+    "LayerConductance": Case(
+        explainer(gb.LayerConductance, NET, X[:2], layer="fc1"),
+        {**COMMON, **TARGET, **STEPS, **LAYERS, "path_layer": (-3, 2)},
+        gb.LayerConductance,
+        valid={"n_steps": [1]},
+    ),
+    "NeuronIntegratedGradients": Case(
+        _neuron_ig, {**COMMON, **STEPS, **LAYERS}, gb.NeuronIntegratedGradients
+    ),
     "TreeShap": Case(
         explainer(gb.TreeShap, FOREST, X[:2], background=B), {**COMMON, **TARGET}, gb.TreeShap
     ),

@@ -255,7 +255,7 @@ def test_layer_conductance_on_a_path_layer(residual) -> None:
 def test_bad_layers_and_neurons_are_named(residual) -> None:
     _, model = residual
     X = make_data(5, 2, seed=1)
-    with pytest.raises(ValueError, match="'nope' is not a layer of this model; its layers are"):
+    with pytest.raises(ValueError, match="'nope' is not a layer of this model; pass a name"):
         gb.LayerIntegratedGradients(model, "nope")
     with pytest.raises(ValueError, match="reads 2 inputs"):
         layers = zip(model.layer_names, model.spec.layers, strict=True)

@@ -38,13 +38,18 @@ def import_zennit() -> Any:
             resnet.Bottleneck = type("Bottleneck", (torch.nn.Module,), {})
             resnet.BasicBlock = type("BasicBlock", (torch.nn.Module,), {})
             stub.models.resnet = resnet
-            sys.modules.update(
-                {
-                    "torchvision": stub,
-                    "torchvision.models": stub.models,
-                    "torchvision.models.resnet": resnet,
-                }
-            )
+            stubs = {
+                "torchvision": stub,
+                "torchvision.models": stub.models,
+                "torchvision.models.resnet": resnet,
+            }
+            sys.modules.update(stubs)
+            try:
+                import zennit.attribution
+                import zennit.composites
+            finally:  # zennit holds the two classes now; the stub must not outlive its import
+                for name in stubs:  # (importlib.util.find_spec fails on a module without a spec,
+                    sys.modules.pop(name, None)  # as torch.onnx's exporter calls it)
         import zennit.attribution
         import zennit.composites
 

@@ -37,7 +37,9 @@ def layer_index(model: NativeModel, layer: object, argument: str = "layer") -> i
         if -len(names) <= int(layer) < len(names):
             return int(layer) % len(names)
     raise ValueError(
-        f"{argument}: {layer!r} is not a layer of this model; its layers are: {', '.join(names)}"
+        f"{argument}: {layer!r} is not a layer of this model; pass a name of model.layer_names "
+        f"or a position between {-len(names)} and {len(names) - 1}; its layers are: "
+        f"{', '.join(names)}"
     )
 
 
