@@ -29,6 +29,16 @@ NT_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
 NT_BASES = ("gradient", "saliency", "input_x_gradient")
 
 
+def check_path(method: object, n_steps: object) -> tuple[str, int]:
+    """Integrated gradients' ``method`` and ``n_steps``, checked (the trapezoid rule needs 2).
+
+    >>> check_path("riemann_left", 8)
+    ('riemann_left', 8)
+    """
+    method = check_choice(method, "method", IG_METHODS)
+    return method, check_int(n_steps, "n_steps", 2 if method == "riemann_trapezoid" else 1)
+
+
 class Saliency(Explainer):
     """Saliency map: the gradient of the target output with respect to the input.
 
@@ -143,9 +153,7 @@ class IntegratedGradients(Explainer):
         progress: ProgressArg = None,
     ) -> None:
         self.fast_path = bool(fast_path)
-        self.method = check_choice(method, "method", IG_METHODS)
-        minimum = 2 if self.method == "riemann_trapezoid" else 1
-        self.n_steps = check_int(n_steps, "n_steps", minimum)
+        self.method, self.n_steps = check_path(method, n_steps)
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:

@@ -17,7 +17,7 @@ import numpy as np
 from glassbox import _core
 from glassbox._validation import check_choice, check_int
 from glassbox.explainers.base import Explainer
-from glassbox.explainers.gradients import IG_METHODS
+from glassbox.explainers.gradients import IG_METHODS, check_path
 from glassbox.explanation import Explanation
 from glassbox.inspect._network import layer_index
 from glassbox.models.inputs import baseline_rows
@@ -121,9 +121,7 @@ class LayerIntegratedGradients(_LayerExplainer):
         progress: ProgressArg = None,
     ) -> None:
         self.layer = layer
-        self.method = check_choice(method, "method", IG_METHODS)
-        minimum = 2 if self.method == "riemann_trapezoid" else 1
-        self.n_steps = check_int(n_steps, "n_steps", minimum)
+        self.method, self.n_steps = check_path(method, n_steps)
         self.attribute_to_layer_input = bool(attribute_to_layer_input)
         self.attribute_to_input = self.attribute_to_layer_input
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
@@ -304,9 +302,7 @@ class NeuronIntegratedGradients(Explainer):
         progress: ProgressArg = None,
     ) -> None:
         self.layer = layer
-        self.method = check_choice(method, "method", IG_METHODS)
-        minimum = 2 if self.method == "riemann_trapezoid" else 1
-        self.n_steps = check_int(n_steps, "n_steps", minimum)
+        self.method, self.n_steps = check_path(method, n_steps)
         self.attribute_to_neuron_input = bool(attribute_to_neuron_input)
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 

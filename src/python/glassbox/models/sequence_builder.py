@@ -256,27 +256,22 @@ class SequenceBuilder:
         arrays = {k: None if v is None else np.asarray(v, np.float32) for k, v in weights.items()}
         return self.layer(kind, name, [x], **arrays)
 
-    def lstm(
-        self: GraphBuilder,
-        name: str,
-        x: Tensor,
-        weights: dict[str, Any],
-        hidden: int | None = None,
-        bidirectional: bool = False,
-    ) -> Tensor:
-        """An ``lstm`` layer (``hidden`` and ``bidirectional`` are read from the weights)."""
-        return self.recurrent(name, "lstm", x, weights)
+    def _recurrent_kind(kind: str) -> Any:  # type: ignore[misc]
+        def method(
+            self: GraphBuilder,
+            name: str,
+            x: Tensor,
+            weights: dict[str, Any],
+            hidden: int | None = None,
+            bidirectional: bool = False,
+        ) -> Tensor:
+            return self.recurrent(name, kind, x, weights)
 
-    def gru(
-        self: GraphBuilder,
-        name: str,
-        x: Tensor,
-        weights: dict[str, Any],
-        hidden: int | None = None,
-        bidirectional: bool = False,
-    ) -> Tensor:
-        """A ``gru`` layer (``hidden`` and ``bidirectional`` are read from the weights)."""
-        return self.recurrent(name, "gru", x, weights)
+        method.__doc__ = f"A ``{kind}`` layer (hidden size and directions read from the weights)."
+        return method
+
+    lstm = _recurrent_kind("lstm")
+    gru = _recurrent_kind("gru")
 
     @_propagates
     def final_state(
