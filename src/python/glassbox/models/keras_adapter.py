@@ -360,6 +360,96 @@ def _bidirectional(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     return t.builder.concat(name, states, 1)
 
 
+# -- text and sequences: Keras' (T, C) samples are channels-last sequences ----------------------
+
+
+def _embedding(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    if getattr(layer, "mask_zero", False):
+        raise Unsupported(
+            "mask_zero=True (later layers would skip the masked steps); mask in the model instead"
+        )
+    return t.builder.embedding(layer.name, x, t.numpy(layer.embeddings))
+
+
+def _layer_norm(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    axes = [layer.axis] if isinstance(layer.axis, int) else list(layer.axis)
+    rank = len(x.shape) + 1  # type: ignore[arg-type]
+    if [a % rank for a in axes] != [rank - 1]:
+        raise Unsupported(f"axis={layer.axis}; only the last axis is supported")
+    if getattr(layer, "rms_scaling", False):  # Keras scales by the variance there: deprecated
+        raise Unsupported("rms_scaling=True (use keras.layers.RMSNormalization)")
+    gamma = t.numpy(layer.gamma) if layer.scale else None
+    beta = t.numpy(layer.beta) if layer.center else None
+    return t.builder.layer_norm(layer.name, x, gamma, beta, float(layer.epsilon))
+
+
+def _rms_norm(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    axes = [layer.axis] if isinstance(layer.axis, int) else list(layer.axis)
+    if [a % (len(x.shape) + 1) for a in axes] != [len(x.shape)]:  # type: ignore[arg-type]
+        raise Unsupported(f"axis={layer.axis}; only the last axis is supported")
+    return t.builder.rms_norm(layer.name, x, t.numpy(layer.scale), float(layer.epsilon))
+
+
+def _sequence(layer: Any, x: Tensor) -> None:
+    if len(x.shape) != 2:  # type: ignore[arg-type]
+        raise Unsupported(f"it needs sequences (T, C) but receives samples of shape {x.shape}")
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise Unsupported("data_format='channels_first'")
+
+
+def _channels_first(t: _Translator, layer: Any, x: Tensor, step: Any) -> Tensor:
+    """``step`` applied to the (C, T) transpose of Keras' (T, C) sequence, transposed back."""
+    _sequence(layer, x)
+    out = step(t.builder.permute_axes(f"{layer.name}/channels_first", x, (0, 2, 1)))
+    return t.builder.permute_axes(f"{layer.name}/channels_last", out, (0, 2, 1))
+
+
+def _conv1d(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+    kernel, bias = t.weights(layer)  # (K, C_in / groups, C_out)
+    (size,), (rate,) = layer.kernel_size, layer.dilation_rate
+    padding = layer.padding
+    if padding == "causal":  # only the past: the whole window on the left
+        padding = ((size - 1) * rate, 0)
+    options = {
+        "stride": layer.strides,
+        "padding": padding,
+        "dilation": layer.dilation_rate,
+        "groups": int(getattr(layer, "groups", 1)),
+    }
+    out = _channels_first(
+        t,
+        layer,
+        x,
+        lambda y: t.builder.conv1d(
+            f"{layer.name}/conv", y, kernel.transpose(2, 1, 0), bias, **options
+        ),
+    )
+    return t.activation(layer.activation, f"{layer.name}/activation", out)
+
+
+def _pool1d(kind: str) -> Handler:
+    def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+        options = {"stride": layer.strides, "padding": layer.padding}
+        if kind == "avg":
+            options["count_include_pad"] = False  # "same" averages the real steps only
+        return _channels_first(
+            t,
+            layer,
+            x,
+            lambda y: t.builder.pool1d(f"{layer.name}/pool", kind, y, layer.pool_size, **options),
+        )
+
+    return handler
+
+
+def _global_pool1d(kind: str) -> Handler:
+    def handler(t: _Translator, layer: Any, x: Tensor) -> Tensor:
+        _sequence(layer, x)
+        return t.builder.reduce(layer.name, kind, x, 1, keepdims=bool(layer.keepdims))
+
+    return handler
+
+
 def _nested(t: _Translator, layer: Any, x: Tensor) -> Tensor:
     return t.model(layer, x)
 
@@ -403,6 +493,14 @@ class _Tables:
             L.Activation: _activation_layer,
             L.ReLU: _relu,
             L.Identity: _identity("identity"),
+            L.Embedding: _embedding,
+            L.LayerNormalization: _layer_norm,
+            **({L.RMSNormalization: _rms_norm} if hasattr(L, "RMSNormalization") else {}),
+            L.Conv1D: _conv1d,
+            L.MaxPooling1D: _pool1d("max"),
+            L.AveragePooling1D: _pool1d("avg"),
+            L.GlobalAveragePooling1D: _global_pool1d("mean"),
+            L.GlobalMaxPooling1D: _global_pool1d("max"),
             L.LSTM: _recurrent,
             L.GRU: _recurrent,
             L.Bidirectional: _bidirectional,
