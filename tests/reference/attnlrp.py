@@ -14,7 +14,7 @@ Example
 >>> from glassbox.models.spec import NetworkSpec
 >>> spec = NetworkSpec(input_shape=(2,))
 >>> _ = spec.add("dense", "fc", weight=np.array([[1.0, 3.0]]), bias=None)
->>> relevance(spec, np.array([[1.0, 1.0]]), 0).round(6)  # epsilon = 1e-6 in the denominators
+>>> relevance(spec, np.array([[1.0, 1.0]]), 0).round(4)  # epsilon = 1e-6 in the denominators
 array([[1., 3.]])
 """
 
