@@ -288,3 +288,40 @@ def test_an_open_sequence_length_is_taken_from_input_shape() -> None:
     ids = np.random.default_rng(5).integers(0, 10, size=(3, 5))
     assert model.layer_names[1] == "words"
     np.testing.assert_allclose(model.predict(ids.astype(np.float32)), table[ids].mean(1), rtol=1e-6)
+
+
+def test_layer_integrated_gradients_on_bert_equal_captum(bert_onnx: Any, bert: Any) -> None:
+    """LayerIntegratedGradients at the word-embedding Gather of the export equals Captum's on
+    the torch model's ``bert.embeddings.word_embeddings`` (same steps and method)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    import glassbox as gb
+
+    model = from_onnx(str(bert_onnx))
+    embeddings = [layer.name for layer in model.spec.layers if layer.kind == "embedding"]
+    assert len(embeddings) == 1  # position and token-type embeddings fold to constants
+    ids, _, mask = _batch(T, VOCAB, rows=4, seed=3)
+    ours = gb.LayerIntegratedGradients(model, embeddings[0], n_steps=20)((ids, mask), target=1)
+
+    class Logits(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    lig = captum_attr.LayerIntegratedGradients(Logits(), bert.bert.embeddings.word_embeddings)
+    t_ids = torch.from_numpy(ids)
+    theirs = (
+        lig.attribute(
+            t_ids,
+            baselines=torch.zeros_like(t_ids),  # the padding token, glassbox's default baseline
+            additional_forward_args=(torch.from_numpy(mask),),
+            target=1,
+            n_steps=20,
+        )
+        .detach()
+        .numpy()
+    )
+    scale = np.abs(theirs).max()
+    np.testing.assert_allclose(ours.values, theirs, rtol=0, atol=1e-4 * scale)
