@@ -2,6 +2,7 @@
 
 #include "core/network/activations.hpp"
 #include "core/network/normalization.hpp"
+#include "core/network/recurrent.hpp"
 #include "core/network/sequence.hpp"
 
 #include <cmath>
@@ -390,6 +391,105 @@ public:
     }
 };
 
+// LSTM / GRU (Arras et al., 2017): relevance follows the signal, never the gates. Per step,
+// h_t = o * tanh(c_t) gives c_t all of h_t's relevance; c_t = f c_{t-1} + i g splits it in
+// proportion (epsilon rule) between c_{t-1} and g; g = tanh(a_g) passes it to a_g, and the
+// epsilon rule of a_g = W_ig x_t + W_hg h_{t-1} + b splits it between x_t and h_{t-1}. A GRU's
+// h_t = (1 - z) n + z h_{t-1} splits between n and h_{t-1}; n = tanh(a_n) passes it, and
+// a_n = W_in x_t + b_in + r (W_hn h_{t-1} + b_hn) splits it with the gate r held fixed.
+class RecurrentRule final : public BackwardRule {
+public:
+    explicit RecurrentRule(float stabilizer) : stabilizer_(stabilizer) {}
+    void backward(const Layer& layer, const LayerIO& io, const RowMatrixXf& relevance,
+                  std::vector<RowMatrixXf>& grad_in) const override {
+        const auto* rnn = dynamic_cast<const Recurrent*>(&layer);
+        require(rnn != nullptr, "rule 'recurrent' applies to lstm and gru layers, not to a '" +
+                                    layer.kind() + "' layer");
+        const RowMatrixXf& x = *io.inputs[0];
+        grad_in[0].setZero(x.rows(), x.cols());
+        RowMatrixXf out(x.rows(), io.output->cols());
+        for (std::size_t d = 0; d < rnn->directions(); ++d) {
+            Recurrent::Trace trace;
+            rnn->run(d, x, out, &trace);
+            direction(*rnn, d, x, trace, relevance, grad_in[0]);
+        }
+    }
+
+private:
+    RowMatrixXf ratio(const RowMatrixXf& r, const RowMatrixXf& z) const {
+        return stabilized_ratio(r, z, stabilizer_);
+    }
+
+    void direction(const Recurrent& rnn, std::size_t d, const RowMatrixXf& x,
+                   const Recurrent::Trace& trace, const RowMatrixXf& relevance,
+                   RowMatrixXf& r_x) const {
+        const RecurrentWeights& w = rnn.weights(d);
+        const Index rows = x.rows(), H = rnn.hidden(), I = rnn.inputs(), T = rnn.steps();
+        const Index width = H * static_cast<Index>(rnn.directions());
+        const bool lstm = rnn.cell() == Cell::Lstm;
+        const Index signal = lstm ? 2 * H : 2 * H;  // the rows of the signal gate (g, n)
+        const auto w_x = w.w_ih.middleRows(signal, H);  // (H, I)
+        const auto w_h = w.w_hh.middleRows(signal, H);  // (H, H)
+        RowMatrixXf r_h = RowMatrixXf::Zero(rows, H), r_c = RowMatrixXf::Zero(rows, H);
+        RowMatrixXf x_t(rows, I), h_prev(rows, H), c_prev(rows, H), a(rows, H), s(rows, H);
+        for (Index k = T - 1; k >= 0; --k) {
+            const Index t = rnn.step(k, d);
+            for (Index r = 0; r < rows; ++r) {
+                r_h.row(r) += relevance.block(r, t * width + d * H, 1, H);
+                x_t.row(r) = x.block(r, t * I, 1, I);
+            }
+            const RowMatrixXf& g = trace.gates[k];
+            if (k > 0) {
+                h_prev = trace.states[k - 1].leftCols(H);
+                if (lstm) c_prev = trace.states[k - 1].rightCols(H);
+            } else {
+                h_prev.setZero(), c_prev.setZero();
+            }
+            RowMatrixXf r_signal;  // relevance of the signal's pre-activation a_g / a_n
+            if (lstm) {
+                r_c += r_h;  // h_t = o * tanh(c_t): all to c_t
+                const RowMatrixXf c = trace.states[k].rightCols(H);
+                const RowMatrixXf keep = (g.middleCols(H, H).array() * c_prev.array()).matrix();
+                const RowMatrixXf fresh = (g.leftCols(H).array() * g.middleCols(2 * H, H).array())
+                                              .matrix();
+                s = ratio(r_c, c);
+                r_signal = (fresh.array() * s.array()).matrix();
+                r_c = (keep.array() * s.array()).matrix();  // to c_{t-1}
+                r_h.setZero();
+            } else {
+                const RowMatrixXf h = trace.states[k].leftCols(H);
+                const auto z = g.middleCols(H, H).array();
+                s = ratio(r_h, h);
+                r_signal = ((1.0f - z) * g.rightCols(H).array() * s.array()).matrix();
+                r_h = (z * h_prev.array() * s.array()).matrix();  // to h_{t-1}
+            }
+            // a = W_x x + W_h h (GRU: r * (W_h h + b_hn)) + biases: the epsilon rule
+            const RowMatrixXf from_x = x_t * w_x.transpose();
+            RowMatrixXf from_h = h_prev * w_h.transpose();
+            if (lstm) {
+                a = from_x + from_h;
+                a.rowwise() += (w.b_ih.segment(signal, H) + w.b_hh.segment(signal, H)).transpose();
+            } else {
+                const auto rg = g.leftCols(H).array();
+                from_h = (rg * from_h.array()).matrix();
+                a = from_x + (rg * trace.hidden[k].array()).matrix();
+                a.rowwise() += w.b_ih.segment(signal, H).transpose();
+            }
+            s = ratio(r_signal, a);
+            const RowMatrixXf back_x = s * w_x;  // (rows, I)
+            RowMatrixXf s_h = s;
+            if (!lstm) s_h = (s.array() * g.leftCols(H).array()).matrix();  // r held fixed
+            const RowMatrixXf back_h = s_h * w_h;  // (rows, H)
+            for (Index r = 0; r < rows; ++r) {
+                r_x.block(r, t * I, 1, I) += (x_t.row(r).array() * back_x.row(r).array()).matrix();
+            }
+            r_h += (h_prev.array() * back_h.array()).matrix();
+        }
+    }
+
+    float stabilizer_;
+};
+
 // No relevance passes (CP-LRP's softmax: the attention weights are held constant).
 class ZeroRule final : public BackwardRule {
 public:
@@ -479,6 +579,9 @@ const std::map<std::string, std::pair<bool, Factory>>& table() {
          }}},
         {"embedding", {false, [](const LrpRuleSpec&, const Layer&, Index) {
              return std::make_unique<EmbeddingRule>();
+         }}},
+        {"recurrent", {false, [](const LrpRuleSpec& s, const Layer&, Index) {
+             return std::make_unique<RecurrentRule>(checked(s, "stabilizer", kStabilizer, 0.0));
          }}},
         {"zero", {false, [](const LrpRuleSpec&, const Layer&, Index) {
              return std::make_unique<ZeroRule>();

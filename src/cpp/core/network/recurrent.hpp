@@ -26,8 +26,8 @@ public:
                            std::vector<RowMatrixXf>& grad_in) const override;
     double macs_per_sample() const override;
 
-private:
-    // What a backward pass needs of one direction's forward pass over a block of rows.
+    // What a backward pass (or an LRP rule) needs of one direction's forward pass over a block
+    // of rows; index k is the k-th step the direction takes (step(k, d) is its time index).
     struct Trace {
         std::vector<RowMatrixXf> gates;   // per step: the activated gates (rows x G H)
         std::vector<RowMatrixXf> states;  // per step: h_t (LSTM: then c_t), rows x H (x 2)
@@ -36,9 +36,17 @@ private:
     // Runs direction d over the rows of x, writing h_t into out's columns of that direction;
     // with a trace, records what backward needs.
     void run(std::size_t d, const RowMatrixXf& x, RowMatrixXf& out, Trace* trace) const;
+    Cell cell() const { return cell_; }
+    std::size_t directions() const { return directions_.size(); }
+    const RecurrentWeights& weights(std::size_t d) const { return directions_[d]; }
+    Index steps() const { return steps_; }
+    Index hidden() const { return hidden_; }
+    Index inputs() const { return inputs_; }
+    Index step(Index k, std::size_t d) const { return d == 0 ? k : steps_ - 1 - k; }
+
+private:
     void back(std::size_t d, const RowMatrixXf& x, const Trace& trace, const RowMatrixXf& grad_out,
               RowMatrixXf& grad_x) const;
-    Index step(Index t, std::size_t d) const { return d == 0 ? t : steps_ - 1 - t; }
 
     Cell cell_;
     std::vector<RecurrentWeights> directions_;

@@ -48,6 +48,7 @@ LAYER_NORM = frozenset(kinds_where(lrp="layer_norm"))
 PRODUCT = frozenset(kinds_where(lrp="product")) | {"div"}
 EMBEDDING = frozenset(kinds_where(lrp="embedding"))
 SOFTMAX = frozenset({"softmax"})
+RECURRENT = frozenset(kinds_where(lrp="recurrent"))
 
 RuleEntry = tuple[str, dict[str, float], dict[str, np.ndarray]]
 
@@ -319,6 +320,23 @@ class EmbeddingRule(Rule):
 
 
 @register_rule
+class RecurrentRule(Rule):
+    """LSTM / GRU (Arras et al., 2017): relevance follows the signal through time (the cell
+    state, the candidate, the previous hidden state), never the gates; the epsilon rule where
+    contributions add up."""
+
+    name = "recurrent"
+    affine_only = False
+    kinds = RECURRENT
+
+    def __init__(self, stabilizer: float = 1e-6) -> None:
+        self.stabilizer = _finite(stabilizer, "stabilizer")
+
+    def scalars(self) -> dict[str, float]:
+        return {"stabilizer": self.stabilizer}
+
+
+@register_rule
 class Zero(Rule):
     """No relevance passes (CP-LRP's softmax: the attention weights are held fixed)."""
 
@@ -451,6 +469,7 @@ def _sequence_map(stabilizer: float) -> list[tuple[frozenset[str], Rule]]:
         (LAYER_NORM, LayerNormRule(stabilizer)),
         (PRODUCT, Product(stabilizer)),
         (EMBEDDING, EmbeddingRule()),
+        (RECURRENT, RecurrentRule(stabilizer)),
     ]
 
 
@@ -544,6 +563,7 @@ def _attention_map(stabilizer: float, epsilon: float, cp: bool) -> LayerMap:
         (PRODUCT, Product(stabilizer, constant_attention=cp)),
         (SUM | AVG_POOL | BATCH_NORM, Norm(stabilizer)),
         (EMBEDDING, EmbeddingRule()),
+        (RECURRENT, RecurrentRule(stabilizer)),
         (DENSE, Epsilon(epsilon)),
         (CONV, Epsilon(epsilon)),
     ]

@@ -23,6 +23,7 @@ FILLS = {
     "normalization": "#ede0f5",
     "shape": "#eeeeee",
     "graph": "#fff2b3",
+    "recurrent": "#d9f2f2",
 }
 
 
