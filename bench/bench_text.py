@@ -106,8 +106,15 @@ def _bert() -> tuple[Any, Any, Any, dict[str, Any]] | None:
     """The Hugging Face model built from a config and its ONNX export, or None without
     transformers."""
     import os
+    import sys
     import tempfile
 
+    try:  # a torchvision built for another torch breaks transformers' imports: hide it
+        import torchvision  # noqa: F401
+    except Exception:
+        for name in [m for m in sys.modules if m.split(".")[0] == "torchvision"]:
+            del sys.modules[name]
+        sys.modules["torchvision"] = None  # type: ignore[assignment]
     try:
         import transformers
     except ImportError:
