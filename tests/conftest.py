@@ -388,3 +388,34 @@ class _FigureCloser:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:
             pyplot.close("all")
+
+
+def native_gradient(model: Any, flat: np.ndarray, target: int) -> np.ndarray:
+    """d output[target] / d input of a native model at the flat rows, from the core."""
+    from glassbox import _core
+
+    targets = np.full(flat.shape[0], target, dtype=np.int32)
+    return _core.input_gradients(
+        model.network, X=flat, targets=targets, abs=False, options=_core.RunOptions()
+    )
+
+
+def check_against_reference(
+    spec: NetworkSpec, X: np.ndarray, rtol: float = 2e-4, atol: float = 2e-5
+) -> None:
+    """Forward and the gradient of every output (the first four) of ``spec``'s native network
+    equal the literal reference (tests/reference/network.py)."""
+    import glassbox as gb
+    from reference import network as ref
+
+    model = gb.build_network(spec)
+    flat = np.ascontiguousarray(X.reshape(X.shape[0], -1), dtype=np.float32)
+    out = model.network.predict(flat, 1)
+    expected = ref.forward(spec, X.astype(np.float64)).reshape(X.shape[0], -1)
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol * scale)
+    for target in range(min(out.shape[1], 4)):
+        grad = native_gradient(model, flat, target)
+        want = ref.gradient(spec, X.astype(np.float64), target).reshape(X.shape[0], -1)
+        g_scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(grad, want, rtol=rtol, atol=atol * g_scale)

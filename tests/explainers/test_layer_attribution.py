@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.reference import layer_attribution as ref
 
 import glassbox as gb
 from conftest import ARCH_BY_NAME, build, make_data, make_spec
+from reference import layer_attribution as ref
 
 METHODS = ("riemann_left", "riemann_middle", "gausslegendre")
 SOME = ["tanh", "gelu", "relu", "softplus", "relu_softmax"]

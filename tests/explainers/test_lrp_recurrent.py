@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.reference import lrp_recurrent
 
 import glassbox as gb
 from glassbox.models.spec import NetworkSpec
+from reference import lrp_recurrent
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.reference import attnlrp
 
 import glassbox as gb
+from reference import attnlrp
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.network.test_sequence_layers import check
 
 import glassbox as gb
+from conftest import check_against_reference as check
 from glassbox.errors import UnsupportedLayerError
 from glassbox.models.spec import NetworkSpec
 

@@ -10,36 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.reference import network as ref
 
 import glassbox as gb
-from glassbox import _core
+from conftest import check_against_reference as check
+from conftest import native_gradient
 from glassbox.models.spec import NetworkSpec
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-
-def native_gradient(model: gb.NativeModel, flat: np.ndarray, target: int) -> np.ndarray:
-    targets = np.full(flat.shape[0], target, dtype=np.int32)
-    return _core.input_gradients(
-        model.network, X=flat, targets=targets, abs=False, options=_core.RunOptions()
-    )
-
-
-def check(spec: NetworkSpec, X: np.ndarray, rtol: float = 2e-4, atol: float = 2e-5) -> None:
-    """Forward and the gradient of every output equal the reference."""
-    model = gb.build_network(spec)
-    flat = np.ascontiguousarray(X.reshape(X.shape[0], -1), dtype=np.float32)
-    out = model.network.predict(flat, 1)
-    expected = ref.forward(spec, X.astype(np.float64)).reshape(X.shape[0], -1)
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol * scale)
-    for target in range(min(out.shape[1], 4)):
-        grad = native_gradient(model, flat, target)
-        want = ref.gradient(spec, X.astype(np.float64), target).reshape(X.shape[0], -1)
-        g_scale = max(1.0, float(np.abs(want).max()))
-        np.testing.assert_allclose(grad, want, rtol=rtol, atol=atol * g_scale)
 
 
 def rng_of(seed: int) -> np.random.Generator:

@@ -5,10 +5,10 @@ the layer's output replaced and one hand-written backward walk."""
 from __future__ import annotations
 
 import numpy as np
-from tests.reference.gradients import broadcast_baselines, ig_alphas_weights
-from tests.reference.network import _run_forward, backward, target_rows
 
 from glassbox.models.spec import NetworkSpec
+from reference.gradients import broadcast_baselines, ig_alphas_weights
+from reference.network import _run_forward, backward, target_rows
 
 
 def layer_integrated_gradients(
