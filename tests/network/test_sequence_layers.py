@@ -27,8 +27,10 @@ def rng_of(seed: int) -> np.random.Generator:
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5))
 
 
+# d >= 3: over one or two values a LayerNorm's output is 0 or +-1 whatever its input, and the
+# gradient is float rounding (the sanitizer build's order of sums differed there by 5e-4)
 @given(
-    seed=st.integers(0, 10_000), t=st.integers(1, 5), d_in=st.integers(1, 6), d=st.integers(1, 6)
+    seed=st.integers(0, 10_000), t=st.integers(1, 5), d_in=st.integers(1, 6), d=st.integers(3, 6)
 )
 @settings(max_examples=30, deadline=None)
 def test_dense_over_positions_and_norms(seed: int, t: int, d_in: int, d: int) -> None:
