@@ -102,7 +102,14 @@ def test_the_text_and_sequence_models_section_runs() -> None:
     assert namespace["tokens"].shape == (8, 16)  # type: ignore[attr-defined]
     exp = namespace["exp"]
     assert exp.values.shape == (8, 16, 32)  # type: ignore[attr-defined]
-    assert namespace["relevance"].values.shape == (8, 32)  # type: ignore[attr-defined]
+    relevance, shap = namespace["relevance"], namespace["shap"]
+    assert relevance.values.shape == (8, 16)  # type: ignore[attr-defined]
+    assert relevance.inputs == {"input_ids": (16,)}  # type: ignore[attr-defined]
+    assert shap.values.shape == (2, 16)  # type: ignore[attr-defined]
+    gap = shap.values.sum(axis=1) - (expected[:2, 1] - shap.base_values)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(gap, 0.0, atol=1e-4)
+    padding = np.abs(shap.values[:, 12:]).max()  # a dummy (equal to the background): ~0
+    assert padding < 0.1 * np.abs(shap.values).max()  # type: ignore[attr-defined]
 
 
 def test_the_tree_ensembles_section_runs(capsys) -> None:

@@ -91,9 +91,10 @@ def test_masks_take_no_relevance_and_the_signal_takes_all() -> None:
     mask[2, 3:] = 0
     exp = gb.LRP(model, composite="CPLRP")((ids, mask), target=1)
     logit = model.predict((ids, mask))[:, 1]
-    values = exp.values.reshape(3, 16)
-    np.testing.assert_allclose(values[:, 8:], 0.0)  # the mask's columns
-    np.testing.assert_allclose(values[:, :8].sum(axis=1), logit, atol=1e-3 * np.abs(logit).max())
+    assert exp.inputs == {"input_ids": (8,)}  # the mask is passed through, not attributed
+    values = exp.by_input()["input_ids"]
+    np.testing.assert_allclose(values.sum(axis=1), logit, atol=1e-3 * np.abs(logit).max())
     assert np.all(values[1, 5:8] == 0.0) and np.all(values[2, 3:8] == 0.0)  # padding tokens
     reference = attnlrp.relevance(model.spec, np.concatenate([ids, mask], axis=1), 1, cp=True)
-    np.testing.assert_allclose(values, reference, atol=1e-4 * np.abs(reference).max())
+    np.testing.assert_allclose(reference[:, 8:], 0.0)  # the mask's columns take nothing
+    np.testing.assert_allclose(values, reference[:, :8], atol=1e-4 * np.abs(reference).max())

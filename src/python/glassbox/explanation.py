@@ -62,6 +62,11 @@ class Explanation(Tabular):
     skip_tokens : list of str or None
         The tokens that are padding (the text plots leave them out); None: ``"[PAD]"`` and
         ``"<pad>"``.
+    inputs : dict of str -> tuple of int, or None
+        Models with several inputs: the attributed inputs by name, with their per-sample
+        shapes, in the order their values sit side by side in ``values`` and ``data``
+        (inputs passed through, such as masks, are not among them). :meth:`by_input` splits
+        the values into one array per input, as Captum returns them.
 
     Examples
     --------
@@ -90,6 +95,7 @@ class Explanation(Tabular):
     n_samples: np.ndarray | None = None
     tokens: list[list[str]] | None = None
     skip_tokens: list[str] | None = None
+    inputs: dict[str, tuple[int, ...]] | None = None
 
     _ROW_FIELDS = (
         "values",
@@ -105,6 +111,8 @@ class Explanation(Tabular):
     )
 
     def __post_init__(self) -> None:
+        if self.inputs is not None:
+            object.__setattr__(self, "inputs", _checked_inputs(self.inputs, self))
         if self.tokens is not None:
             object.__setattr__(self, "tokens", _checked_tokens(self.tokens, self))
 
@@ -228,6 +236,40 @@ class Explanation(Tabular):
             feature_names=names,
             skip_tokens=self.skip_tokens if skip is None else skip,
         )
+
+    def by_input(self, field: str = "values") -> dict[str, np.ndarray]:
+        """One array per attributed input of a model with several (Captum's tuple of
+        attributions): ``{name: array (rows, *input shape[, outputs])}`` cut from ``values``
+        (or another per-feature field: ``"data"``, ``"stderr"``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> exp = Explanation(values=np.arange(5.0)[None], data=np.zeros((1, 5)),
+        ...                   inputs={"x": (3,), "codes": (2,)})
+        >>> {name: part.tolist() for name, part in exp.by_input().items()}
+        {'x': [[0.0, 1.0, 2.0]], 'codes': [[3.0, 4.0]]}
+        """
+        if self.inputs is None:
+            raise ValueError(
+                "by_input: this Explanation is of a model with one input (inputs is None); "
+                "use .values"
+            )
+        array = getattr(self, field)
+        if array is None or field not in ("values", "data", "stderr"):
+            raise ValueError(
+                f"field: expected 'values', 'data' or 'stderr' (one that is set), got {field!r}"
+            )
+        array = np.asarray(array)
+        lead = () if self.single_row else array.shape[:1]
+        array = array.reshape(*lead, -1, *array.shape[len(lead) + 1 :])
+        out, offset = {}, 0
+        for name, shape in self.inputs.items():
+            size = int(np.prod(shape))
+            part = np.take(array, np.arange(offset, offset + size), axis=len(lead))
+            out[name] = part.reshape(*lead, *shape, *array.shape[len(lead) + 1 :])
+            offset += size
+        return out
 
     def token_values(self) -> np.ndarray:
         """One score per token, float64 (rows, T) ((T,) for a single row): ``values`` as they
@@ -360,6 +402,68 @@ class Explanation(Tabular):
         """
         _, content = saving.read(path, (saving.EXPLANATION,))
         return saving.explanation_from_content(content, os.fspath(path))
+
+
+def stitch_rows(parts: list[tuple[np.ndarray, Explanation]], n: int) -> Explanation:
+    """One Explanation of ``n`` rows from explanations of some of them: ``parts`` holds
+    ``(rows, explanation)`` with the row indices each explains (together, each row once).
+    Per-row fields and per-row option arrays are put back in row order; count options
+    (``n_evaluated``) take their maximum; other fields come from the first part.
+
+    Examples
+    --------
+    >>> a = Explanation(values=np.array([[1.0], [3.0]]), data=np.zeros((2, 1)))
+    >>> b = Explanation(values=np.array([[2.0]]), data=np.zeros((1, 1)))
+    >>> stitch_rows([(np.array([0, 2]), a), (np.array([1]), b)], 3).values.ravel().tolist()
+    [1.0, 2.0, 3.0]
+    """
+    order = np.concatenate([rows for rows, _ in parts])
+    if sorted(order.tolist()) != list(range(n)):
+        raise ValueError(f"parts: expected each of the {n} rows once")
+    inverse = np.argsort(order, kind="stable")
+    exps = [exp for _, exp in parts]
+
+    def joined(values: list[Any]) -> Any:
+        if all(v is None for v in values):
+            return None
+        return np.concatenate([np.asarray(v) for v in values])[inverse]
+
+    fields = {name: joined([getattr(e, name) for e in exps]) for name in Explanation._ROW_FIELDS}
+    options = dict(exps[0].options)
+    sizes = [len(rows) for rows, _ in parts]
+    for key in list(options):
+        values = [e.options.get(key) for e in exps]
+        if all(
+            isinstance(v, np.ndarray) and v.ndim and v.shape[0] == m
+            for v, m in zip(values, sizes, strict=True)
+        ):
+            options[key] = joined(values)
+        elif all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+            options[key] = max(int(v) for v in values)
+    layers = exps[0].layer_relevance
+    if layers is not None:
+        layers = {name: joined([e.layer_relevance[name] for e in exps]) for name in layers}
+    return replace(exps[0], **fields, options=options, layer_relevance=layers, tokens=None)
+
+
+def _checked_inputs(inputs: Any, exp: Explanation) -> dict[str, tuple[int, ...]]:
+    """``inputs`` as {name: shape}, their sizes adding up to the values' feature axis."""
+    if not isinstance(inputs, dict) or not all(isinstance(k, str) for k in inputs):
+        raise TypeError(f"inputs: expected a dict of input name -> shape, got {inputs!r:.80}")
+    out = {}
+    for name, shape in inputs.items():
+        dims = tuple(shape) if isinstance(shape, (list, tuple)) else None
+        if not dims or not all(isinstance(d, numbers.Integral) and int(d) > 0 for d in dims):
+            raise ValueError(f"inputs[{name!r}]: expected a shape of positive ints, got {shape!r}")
+        out[name] = tuple(int(d) for d in dims)
+    lead = 0 if exp.single_row else 1
+    values = np.asarray(exp.values)
+    total = sum(int(np.prod(s)) for s in out.values())
+    if values.ndim <= lead or values.shape[lead] != total:
+        raise ValueError(
+            f"inputs: the inputs hold {total} values per row, but values have shape {values.shape}"
+        )
+    return out
 
 
 def _as_rows(tokens: Any, exp: Explanation) -> list[Any]:

@@ -486,6 +486,10 @@ def _field_problem(name: str, value: Any, row_fields: tuple[str, ...]) -> str | 
         )
     elif name == "skip_tokens":
         ok = value is None or (isinstance(value, list) and all(isinstance(t, str) for t in value))
+    elif name == "inputs":  # shapes are checked by Explanation
+        ok = value is None or (
+            isinstance(value, dict) and all(isinstance(v, (list, tuple)) for v in value.values())
+        )
     elif name == "layer_relevance":
         ok = value is None or (
             isinstance(value, dict)

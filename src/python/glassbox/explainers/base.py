@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,7 +32,9 @@ import numpy as np
 
 from glassbox import _core
 from glassbox._validation import (
+    as_baselines,
     as_batch,
+    as_distribution,
     as_targets,
     check_model_outputs,
     check_seed,
@@ -51,11 +53,21 @@ from glassbox.data import (
     read_table,
 )
 from glassbox.errors import UnsupportedLayerError
-from glassbox.explanation import Explanation
+from glassbox.explanation import Explanation, stitch_rows
 from glassbox.models.agnostic import AgnosticModel, accepts_missing, core_model, evaluate
 from glassbox.models.callable import CallableModel
 from glassbox.models.convert import Pending, convert, native_trees
-from glassbox.models.inputs import check_embedding_ids
+from glassbox.models.inputs import (
+    baseline_rows,
+    bind_inputs,
+    check_embedding_ids,
+    feature_labels,
+    input_columns,
+    pack,
+    passed_through,
+    row_patterns,
+    sample_values,
+)
 from glassbox.models.native import NativeModel
 from glassbox.models.trees.model import TreeModel
 from glassbox.progress import ProgressArg, check_progress
@@ -191,6 +203,11 @@ class Explainer:
 
     method_name: ClassVar[str] = "explainer"
     needs_network: ClassVar[bool] = True
+    #: Values are per input feature (not per element of a layer).
+    attributes_inputs: ClassVar[bool] = True
+    #: Which integer inputs get values (``models.inputs.ATTRIBUTION_KINDS``); None: "gradient"
+    #: for gradient methods, "tokens" for model-agnostic ones.
+    integer_inputs: ClassVar[str | None] = None
     data_name: ClassVar[str] = "X"  # the constructor's data ``_data_shape`` reads, for messages
     #: Why the method needs numeric features (it does arithmetic on them), or None: it only
     #: moves values between rows, so coded (non-numeric) DataFrame columns pass through.
@@ -304,6 +321,8 @@ class Explainer:
     def _read_data(self, data: object, name: str) -> object:
         """Data given to the constructor (a background, training data): a DataFrame is read into
         rows through the explainer's schema (made from it); anything else as ``as_array``."""
+        if isinstance(data, (tuple, Mapping)):  # one part per input of a model with several
+            return data
         if frame_kind(data) is None:
             return as_array(data)
         table = read_table(data, self._schema, name, code_numbers=self._code_numbers)
@@ -389,6 +408,8 @@ class Explainer:
         per-row targets."""
         if getattr(self.model, "inputs", None):  # several named inputs, side by side in a row
             flat = self.model.rows(X)  # type: ignore[union-attr]
+            if self.attributes_inputs:
+                self._attributed_inputs()  # something to attribute, checked before any work
             return flat, flat, self._targets(target, flat.shape[0])
         X = self._read(X)
         if not self._allow_missing() and isinstance(X, np.ndarray) and X.dtype.kind == "f":
@@ -453,17 +474,22 @@ class Explainer:
         reshape: bool = True,
         options: dict[str, Any] | None = None,
         outputs: np.ndarray | None = None,
+        by_input: bool = True,
         **fields: Any,
     ) -> Explanation:
         """The Explanation of ``batch``: ``values`` (and a ``stderr`` field) reshaped to the
         batch's shape unless ``reshape=False``; ``options`` adds per-call figures to the
         configuration; ``outputs`` are the model's outputs at the rows (explained outputs) when
         the method computed them; ``fields`` are further Explanation fields (``feature_names``
-        defaults to the model's). Non-finite results raise or warn (``_check_finite``)."""
+        defaults to the model's). A model with several inputs keeps the attributed inputs'
+        columns (``_attributed``) unless ``by_input=False`` (values of a layer). Non-finite
+        results raise or warn (``_check_finite``)."""
         if reshape:
             values = np.asarray(values).reshape(batch.shape)
             if fields.get("stderr") is not None:
                 fields["stderr"] = np.asarray(fields["stderr"]).reshape(batch.shape)
+        if by_input and getattr(self.model, "inputs", None):
+            batch, values = self._attributed(batch, values, fields)
         fields.setdefault("feature_names", self.feature_names)
         self._check_finite(batch, target, {"values": values, **fields}, outputs)
         data = batch.copy()  # the batch may be the caller's own array: never hand it back
@@ -478,6 +504,68 @@ class Explainer:
             options={**self.options, **(options or {})},
             **fields,
         )
+
+    def _attributed_inputs(self) -> list[int]:
+        """Indices of the inputs this method attributes (a model with several inputs): a
+        clear error before any work when there are none."""
+        inputs = self.model.inputs  # type: ignore[union-attr]
+        kind = self.integer_inputs or ("gradient" if self.needs_network else "tokens")
+        skipped = set(passed_through(self.model, kind))
+        kept = [k for k in range(len(inputs)) if k not in skipped]
+        if kept:
+            return kept
+        names = [spec.name for spec in inputs]
+        if kind == "tokens":
+            raise ValueError(
+                f"X: every input of the model ({names}) is a mask or flag that keeps each row's "
+                f"values, so {type(self).__name__} has nothing to attribute"
+            )
+        raise ValueError(
+            f"X: {type(self).__name__} attributes real-valued inputs, and every input of this "
+            f"model ({names}) holds integers (token ids, codes, masks); attribute token ids "
+            "with LayerIntegratedGradients on their embedding, or with KernelShap / "
+            "FeatureAblation"
+        )
+
+    def _attributed(
+        self, batch: np.ndarray, values: np.ndarray, fields: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A model with several inputs: the columns of the inputs this method attributes
+        (``models.inputs.passed_through``), named ``input[i]``, and ``fields["inputs"]``."""
+        inputs = self.model.inputs  # type: ignore[union-attr]
+        kept = self._attributed_inputs()
+        columns = input_columns(inputs, kept)
+        if values.ndim >= 2 and values.shape[1] == batch.shape[1] != columns.size:
+            values = values[:, columns]
+            if fields.get("stderr") is not None:
+                fields["stderr"] = np.asarray(fields["stderr"])[:, columns]
+        if fields.get("feature_names") is None:
+            fields["feature_names"] = feature_labels([inputs[k] for k in kept])
+        fields["inputs"] = {inputs[k].name: tuple(inputs[k].shape) for k in kept}
+        return batch[:, columns], values
+
+    def _baselines(self, baselines: object, batch: np.ndarray) -> np.ndarray:
+        """Baseline rows for ``batch`` (flat rows): ``as_baselines`` for a model with one
+        input; for several, one value or array per input (tuple or dict), the integer inputs
+        keeping each row's own values (``baseline_rows``)."""
+        if not getattr(self.model, "inputs", None):
+            return as_baselines(baselines, batch).reshape(batch.shape[0], -1)
+        return baseline_rows(self.model, batch, baselines, tokens="own")
+
+    def _references(self, baselines: object) -> np.ndarray:
+        """A reference distribution shared by every row, as flat rows (m, d): a batch (or one
+        sample) of the model's input, or for several inputs a tuple / dict of batches."""
+        if not getattr(self.model, "inputs", None):
+            references = as_distribution(baselines, tuple(self.model.input_shape))
+            return references.reshape(references.shape[0], -1)
+        ints = [spec.name for spec in self.model.inputs if spec.dtype == "int"]
+        if ints:
+            raise ValueError(
+                f"baselines: {type(self).__name__} draws references shared by every row, but "
+                f"the integer inputs {ints} must keep each row's own values; explain this "
+                "model with IntegratedGradients or DeepLift (a baseline per row)"
+            )
+        return self.model.rows(baselines, "baselines")  # type: ignore[union-attr]
 
     def _from_result(
         self,
@@ -534,6 +622,36 @@ class AgnosticExplainer(Explainer):
             shape = tuple(int(s) for s in array.shape[1:])
         return as_batch(X, shape, name, allow_nan=allow_nan or self._allow_missing())
 
+    #: Constructor arguments holding data or baselines over the model's inputs.
+    _DATA_ARGUMENTS = ("background", "training_data", "baselines")
+
+    def _by_pattern(self, X: object, target: object) -> Explanation | None:
+        """A native model with inputs passed through (masks: ``passed_through``): the rows
+        grouped by their values there, each group explained by a copy of this explainer on the
+        model with those inputs held at the group's values (``bind_inputs``), so every
+        perturbation keeps the row's own mask; None for any other model (explain as usual)."""
+        inputs = getattr(self.model, "inputs", None)
+        fixed = passed_through(self.model, "tokens") if inputs else []
+        if not fixed:
+            return None
+        kept = self._attributed_inputs()
+        flat = self.model.rows(X)  # type: ignore[union-attr]
+        targets = self._targets(target, flat.shape[0])
+        columns = input_columns(inputs, kept)
+        arguments = {p.name: getattr(self, p.name) for p in _parameters(type(self))}
+        for key in set(self._DATA_ARGUMENTS) & set(arguments):
+            value = arguments[key]
+            if key == "baselines":
+                arguments[key] = sample_values(inputs, kept, value, key)
+            elif value is not None:
+                arguments[key] = self._rows(value, key)[:, columns]
+        parts = []
+        for rows, values in row_patterns(flat, input_columns(inputs, fixed)):
+            clone = type(self)(bind_inputs(self.model, fixed, values), **arguments)
+            part_target = None if targets is None else targets[rows]
+            parts.append((rows, clone(flat[rows][:, columns], target=part_target)))
+        return stitch_rows(parts, flat.shape[0])
+
     def _sample_shapes(self, batch: np.ndarray | None = None) -> list[tuple[int, ...]]:
         """The sample shapes a feature mask may describe: the batch's, the model's, the data's."""
         shapes = [] if batch is None else [tuple(batch.shape[1:])]
@@ -544,7 +662,12 @@ class AgnosticExplainer(Explainer):
 
     def _rows(self, data: object, name: str, allow_nan: bool = False) -> np.ndarray:
         """Constructor data (a background, training data) as flat float32 rows (m, n_inputs):
-        a batch in any shape ``_batch`` accepts, or one sample."""
+        a batch in any shape ``_batch`` accepts, or one sample; for a model with several
+        inputs, a tuple / dict of batches (inputs passed through may be left out)."""
+        if getattr(self.model, "inputs", None) and isinstance(data, (tuple, list, dict)):
+            inputs = self.model.inputs  # type: ignore[union-attr]
+            fixed = [inputs[k].name for k in passed_through(self.model, "tokens")]
+            return pack(inputs, data, name, optional=fixed)
         array = as_array(data)
         if isinstance(array, np.ndarray) and array.shape in (
             tuple(self.model.input_shape),

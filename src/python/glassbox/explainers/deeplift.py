@@ -4,7 +4,6 @@ formulas and the differences from Captum are in docs/methods.md."""
 from __future__ import annotations
 
 from glassbox import _core
-from glassbox._validation import as_baselines, as_distribution
 from glassbox.explainers.base import Explainer
 from glassbox.explanation import Explanation
 
@@ -44,7 +43,7 @@ class DeepLift(Explainer):
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        base_rows = as_baselines(baselines, batch).reshape(flat.shape)
+        base_rows = self._baselines(baselines, batch)
         result = self._call_core(_core.deeplift, flat, baselines=base_rows, targets=targets)
         return self._from_result(batch, result, targets)
 
@@ -82,7 +81,6 @@ class DeepLiftShap(Explainer):
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        references = as_distribution(baselines, self.model.input_shape)
-        rows = references.reshape(references.shape[0], -1)
+        rows = self._references(baselines)
         result = self._call_core(_core.deeplift_shap, flat, references=rows, targets=targets)
         return self._from_result(batch, result, targets)

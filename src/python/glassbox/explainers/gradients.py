@@ -7,8 +7,6 @@ from typing import Any
 
 from glassbox import _core
 from glassbox._validation import (
-    as_baselines,
-    as_distribution,
     check_choice,
     check_int,
     check_nonnegative,
@@ -158,7 +156,7 @@ class IntegratedGradients(Explainer):
 
     def __call__(self, X: object, baselines: object = 0.0, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        base_rows = as_baselines(baselines, batch).reshape(flat.shape)
+        base_rows = self._baselines(baselines, batch)
         result = self._call_core(
             _core.integrated_gradients,
             flat,
@@ -284,8 +282,7 @@ class GradientShap(_SampledGradient):
 
     def __call__(self, X: object, baselines: object, target: object = None) -> Explanation:
         batch, flat, targets = self._inputs(X, target)
-        references = as_distribution(baselines, self.model.input_shape)
-        rows = references.reshape(references.shape[0], -1)
+        rows = self._references(baselines)
         result = self._call_core(
             _core.gradient_shap, flat, references=rows, targets=targets, **self._draws()
         )

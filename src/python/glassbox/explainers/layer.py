@@ -28,6 +28,7 @@ from glassbox.progress import ProgressArg
 class _LayerExplainer(Explainer):
     """What the layer methods share: the layer, resolved once, and where the points enter."""
 
+    attributes_inputs = False  # values are the layer's
     attribute_to_input: bool = False
 
     def _setup(self) -> None:
@@ -60,7 +61,7 @@ class _LayerExplainer(Explainer):
             "feature_names": None,
         }
         return self._explanation(
-            flat, values, targets, reshape=False, options=options or None, **fields
+            flat, values, targets, reshape=False, options=options or None, by_input=False, **fields
         )
 
 
@@ -345,7 +346,7 @@ class NeuronIntegratedGradients(Explainer):
     def __call__(self, X: object, neuron_selector: object, baselines: object = None) -> Explanation:
         batch, flat, _ = self._inputs(X, 0)  # the seed is a neuron, not an output
         neurons = self._neurons(neuron_selector, flat.shape[0])
-        base = baseline_rows(self.model, flat, baselines)
+        base = baseline_rows(self.model, flat, baselines, tokens="own")  # a path in the inputs
         result = self._call_core(
             _core.path_integrated_gradients,
             flat,

@@ -182,6 +182,8 @@ class Lime(AgnosticExplainer):
         return np.asarray(result.inputs), np.asarray(result.interpretable)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, flat, targets = self._inputs(X, target)
         if self.feature_mask is not None:
             return self._explain_groups(batch, flat, targets)

@@ -144,6 +144,7 @@ class LRP(Explainer):
     """
 
     method_name = "lrp"
+    integer_inputs = "tokens"  # the embedding rule gives each token its vector's relevance
 
     def __init__(
         self,

@@ -103,6 +103,8 @@ class Occlusion(AgnosticExplainer):
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, flat, targets = self._inputs(X, target)
         shape = batch.shape[1:]
         window, strides = self.sliding_window_shapes, self.strides
@@ -221,6 +223,8 @@ class FeatureAblation(AgnosticExplainer):
         super().__init__(model, n_threads=n_threads, memory_budget=memory_budget, progress=progress)
 
     def __call__(self, X: object, target: object = None) -> Explanation:
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, flat, targets = self._inputs(X, target)
         group_of, n_groups = _groups(self.feature_mask, batch.shape[1:])
         values = self._call_core(

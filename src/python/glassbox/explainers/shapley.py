@@ -281,6 +281,8 @@ class ExactShapley(ShapleyExplainer):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``; target=None explains every output (values (n, d, k))."""
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, _, targets = self._inputs(X, target)
         result = self._run(batch)
         n, k = batch.shape[0], self.model.n_outputs
@@ -312,6 +314,8 @@ class ShapleyInteractions(ExactShapley):
 
     def __call__(self, X: object, target: object = None) -> Explanation:
         """Explain the rows of ``X``: values (n, d, d) or (n, d, d, k) for target=None."""
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, _, targets = self._inputs(X, target)
         result = self._run(batch)
         n, d, k = batch.shape[0], self.n_groups, self.model.n_outputs
@@ -383,6 +387,8 @@ class _SampledShapley(ShapleyExplainer):
         row used (each evaluated on every background row), ``options["n_evaluated"]`` their
         maximum over the rows and ``options["n_draws"]`` the most pairs a row drew.
         """
+        if (split := self._by_pattern(X, target)) is not None:  # a mask input
+            return split
         batch, _, targets = self._inputs(X, target)
         result = self._play(
             getattr(_core, self.core_function),

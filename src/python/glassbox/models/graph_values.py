@@ -71,6 +71,7 @@ class Tensor:
     pad: tuple[int, int, int, int] | None = None
     pad_layer: tuple[str, str] = ("", "")
     mask: bool = False  # values are 0 and 1 (a comparison's result): see sequence_builder
+    scalar: bool = False  # one value per sample (``x[:, 0]`` of a vector), held as shape (1,)
 
     @property
     def known(self) -> bool:
@@ -81,6 +82,8 @@ class Tensor:
     def framework_shape(self) -> Shape:
         """The per-sample shape as the framework sees it."""
         assert self.shape is not None
+        if self.scalar:
+            return ()
         if self.channels_last:
             c, h, w = self.shape
             return (h, w, c)

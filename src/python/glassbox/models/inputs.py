@@ -29,6 +29,9 @@ from glassbox._validation import as_batch
 from glassbox.data import read_array
 from glassbox.models.spec import InputSpec
 
+#: Layers that only pick or rearrange values: ids read through them are still ids.
+_VIEWS = ("take", "reshape", "permute", "flatten")
+
 #: Integers above this are not exact in float32.
 MAX_EXACT_INT = 2**24
 
@@ -37,12 +40,15 @@ def _size(spec: InputSpec) -> int:
     return int(np.prod(spec.shape))
 
 
-def split_parts(inputs: Sequence[InputSpec], X: object, name: str = "X") -> list[object]:
+def split_parts(
+    inputs: Sequence[InputSpec], X: object, name: str = "X", optional: bool = False
+) -> list[object]:
     """``X`` (a tuple / list of arrays in the inputs' order, or a dict keyed by input name) as
-    one array-like per input; a clear error for anything else."""
+    one array-like per input; a clear error for anything else. ``optional``: a dict may leave
+    inputs out (None for them)."""
     names = [spec.name for spec in inputs]
     if isinstance(X, Mapping):
-        missing = [n for n in names if n not in X]
+        missing = [] if optional else [n for n in names if n not in X]  # type: ignore[misc]
         extra = [str(k) for k in X if k not in names]
         if missing or extra:
             raise ValueError(
@@ -51,7 +57,7 @@ def split_parts(inputs: Sequence[InputSpec], X: object, name: str = "X") -> list
                 + ("; " if missing and extra else "")
                 + (f"unknown {extra}" if extra else "")
             )
-        return [X[n] for n in names]
+        return [X.get(n) for n in names]
     if isinstance(X, (tuple, list)) and len(X) == len(inputs):
         return list(X)
     total = sum(_size(spec) for spec in inputs)
@@ -81,15 +87,27 @@ def _checked_part(spec: InputSpec, part: object, name: str) -> np.ndarray:
     return array
 
 
-def pack(inputs: Sequence[InputSpec], X: object, name: str = "X") -> np.ndarray:
+def pack(
+    inputs: Sequence[InputSpec], X: object, name: str = "X", optional: Sequence[str] = ()
+) -> np.ndarray:
     """The flat float32 rows ``(n, sum of sizes)`` of ``X`` given as a tuple or dict.
 
     Raises a ``TypeError`` / ``ValueError`` naming the input for a missing or unknown input, a
-    wrong shape, rows that differ between inputs, or an "int" input with other values.
+    wrong shape, rows that differ between inputs, or an "int" input with other values. The
+    inputs named in ``optional`` may be left out (None, or absent from a dict): zeros.
     """
+    given = split_parts(inputs, X, name, optional=bool(optional))
+    missing = [spec.name for spec, part in zip(inputs, given, strict=True) if part is None]
+    if set(missing) - set(optional):
+        raise ValueError(f"{name}: missing inputs {sorted(set(missing) - set(optional))}")
     parts = [
-        _checked_part(spec, part, name)
-        for spec, part in zip(inputs, split_parts(inputs, X, name), strict=True)
+        None if part is None else _checked_part(spec, part, name)
+        for spec, part in zip(inputs, given, strict=True)
+    ]
+    n = next((p.shape[0] for p in parts if p is not None), 0)
+    parts = [
+        np.zeros((n, *spec.shape), np.float32) if p is None else p
+        for spec, p in zip(inputs, parts, strict=True)
     ]
     rows = {spec.name: part.shape[0] for spec, part in zip(inputs, parts, strict=True)}
     if len(set(rows.values())) > 1:
@@ -152,6 +170,8 @@ def token_inputs(model: Any) -> dict[int, int]:
         if layer.kind != "embedding" or len(layer.inputs) != 1:
             continue
         source = layer.inputs[0]
+        while source >= 0 and spec.layers[source].kind in _VIEWS:  # ids[:, 0]: part of an input
+            source = spec.layers[source].inputs[0]
         key = -1 if source == -1 and not spec.inputs else input_layers.get(source)
         if key is None:
             continue
@@ -161,30 +181,42 @@ def token_inputs(model: Any) -> dict[int, int]:
 
 
 def baseline_rows(
-    model: Any, flat: np.ndarray, baselines: object, name: str = "baselines"
+    model: Any, flat: np.ndarray, baselines: object, name: str = "baselines", tokens: str = "pad"
 ) -> np.ndarray:
     """The flat baseline rows for the rows ``flat`` of ``model`` (integrated gradients and its
-    layer and neuron forms).
+    layer and neuron forms, DeepLIFT).
 
-    ``baselines`` is None (the default per input: the embedding's padding token for token ids,
-    the row's own values for other integer inputs such as masks, which are passed through, and
-    0 for real-valued inputs), one number or array for a one-input model, or a tuple / dict of
-    such per input (None: that input's default).
+    ``baselines`` is None (the default per input), one number (for every real-valued input),
+    one array for a one-input model, or a tuple / dict of such per input (None: that input's
+    default). Defaults: 0 for real-valued inputs; the row's own values for integer inputs
+    such as masks, which are passed through; for token ids, the embedding's padding token
+    when ``tokens="pad"`` (a path in the embedding's values: layer methods) or the row's own
+    ids when ``tokens="own"`` (a path in the inputs, where ids have no gradient: a baseline
+    given for an integer input is then refused).
     """
-    tokens = token_inputs(model)
+    token_ids = token_inputs(model)
     inputs = model.inputs
     if not inputs:
-        default = float(tokens.get(-1, 0))
+        default = float(token_ids.get(-1, 0))
         value = default if baselines is None else baselines
         return _broadcast(value, flat.shape, name)
     parts = unpack(inputs, flat)
-    given = [None] * len(inputs) if baselines is None else split_parts(inputs, baselines, name)
+    if baselines is None or (np.ndim(baselines) == 0 and not isinstance(baselines, Mapping)):
+        given = [None if spec.dtype == "int" else baselines for spec in inputs]
+    else:
+        given = split_parts(inputs, baselines, name, optional=True)
     out = []
     for k, (spec, part, value) in enumerate(zip(inputs, parts, given, strict=True)):
         where = f"{name}[{spec.name!r}]"
+        if spec.dtype == "int" and tokens == "own" and value is not None:
+            raise ValueError(
+                f"{where}: integer inputs (token ids, category codes, masks) keep each row's "
+                "own values here (they have no gradient); pass None for it, and attribute "
+                "token ids with LayerIntegratedGradients on their embedding"
+            )
         if value is None:
-            if k in tokens:
-                value = float(tokens[k])
+            if k in token_ids and tokens == "pad":
+                value = float(token_ids[k])
             elif spec.dtype == "int":
                 value = part
             else:
@@ -205,3 +237,110 @@ def _broadcast(value: object, shape: tuple[int, ...], name: str) -> np.ndarray:
             raise ValueError(f"{name}: contains NaN or Inf")
         return np.ascontiguousarray(out)
     raise ValueError(f"{name}: shape {array.shape} does not broadcast to the rows' {shape}")
+
+
+# -- which inputs a method attributes ---------------------------------------------------------
+
+#: How a method treats integer inputs. "gradient": none is attributed (ids and codes have no
+#: gradient; masks are structure). "tokens": inputs an embedding reads (token ids, category
+#: codes) are attributed (perturbation methods swap their values; LRP's embedding rule sums a
+#: token's relevance); other integer inputs (masks) pass through.
+ATTRIBUTION_KINDS = ("gradient", "tokens")
+
+
+def passed_through(model: Any, kind: str) -> list[int]:
+    """Indices (in ``model.inputs``) of the inputs a method of ``kind`` does not attribute: they
+    keep each row's own values, as Captum's ``additional_forward_args``."""
+    inputs = getattr(model, "inputs", None) or []
+    read_by_embedding = token_inputs(model) if inputs else {}
+    return [
+        k
+        for k, spec in enumerate(inputs)
+        if spec.dtype == "int" and (kind == "gradient" or k not in read_by_embedding)
+    ]
+
+
+def input_columns(inputs: Sequence[InputSpec], indices: Sequence[int]) -> np.ndarray:
+    """The flat-row columns of the inputs ``indices``, in order."""
+    offsets = np.cumsum([0] + [_size(spec) for spec in inputs])
+    parts = [np.arange(offsets[k], offsets[k + 1]) for k in indices]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def feature_labels(inputs: Sequence[InputSpec]) -> list[str]:
+    """One name per flat column of ``inputs``: ``name[i]`` (``name[i, j]`` for a 2-D input;
+    the bare name for an input of one value).
+
+    >>> feature_labels([InputSpec("x", (2,)), InputSpec("age", (1,)), InputSpec("m", (1, 2))])
+    ['x[0]', 'x[1]', 'age', 'm[0, 0]', 'm[0, 1]']
+    """
+    names = []
+    for spec in inputs:
+        if _size(spec) == 1:
+            names.append(spec.name)
+            continue
+        for index in np.ndindex(*spec.shape):
+            names.append(f"{spec.name}[{', '.join(str(i) for i in index)}]")
+    return names
+
+
+def row_patterns(flat: np.ndarray, columns: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The rows of ``flat`` grouped by their values on ``columns``: ``(rows, values)`` per
+    distinct pattern, in order of first appearance.
+
+    >>> flat = np.array([[5, 1], [6, 0], [7, 1]], np.float32)
+    >>> [(rows.tolist(), values.tolist()) for rows, values in row_patterns(flat, np.array([1]))]
+    [([0, 2], [1.0]), ([1], [0.0])]
+    """
+    values, first, inverse = np.unique(
+        flat[:, columns], axis=0, return_index=True, return_inverse=True
+    )
+    inverse = inverse.reshape(-1)
+    return [(np.flatnonzero(inverse == g), values[g]) for g in np.argsort(first, kind="stable")]
+
+
+def bind_inputs(model: Any, fixed: Sequence[int], values: np.ndarray) -> Any:
+    """``model`` with the inputs ``fixed`` held at ``values`` (their flat values side by side,
+    one sample): a native model of the other inputs, whose ``input`` layers come first as
+    ``NetworkSpec.add_input`` requires, the fixed ones becoming ``constant`` layers. What a
+    model-agnostic method explains for the rows that share those values (a mask, say)."""
+    from glassbox.models.native import NativeModel
+    from glassbox.models.spec import NetworkSpec
+
+    spec, inputs = model.spec, model.inputs
+    kept = [k for k in range(len(inputs)) if k not in set(fixed)]
+    bound = NetworkSpec(input_shape=(0,))
+    where: dict[int, int] = {-1: -1}
+    for k in kept:  # the k-th input is the k-th layer
+        where[k] = bound.add_input(inputs[k].name, inputs[k].shape, inputs[k].dtype)
+    offset = 0
+    for k in fixed:
+        size = _size(inputs[k])
+        value = np.asarray(values[offset : offset + size], np.float32).reshape(inputs[k].shape)
+        where[k] = bound.add(
+            "constant", inputs[k].name, [-1], {"shape": inputs[k].shape}, value=value
+        )
+        offset += size
+    for index in range(len(inputs), len(spec.layers)):
+        layer = spec.layers[index]
+        where[index] = bound.add(
+            layer.kind, layer.name, [where[i] for i in layer.inputs], layer.params, **layer.weights
+        )
+    return NativeModel(bound, output_names=model.output_names)
+
+
+def sample_values(
+    inputs: Sequence[InputSpec], kept: Sequence[int], value: object, name: str
+) -> object:
+    """A per-sample value (a baseline) over the inputs ``kept`` side by side: one number as it
+    is, or a tuple / dict of one number or sample per input (of every input; the others are
+    dropped), as flat float32 values."""
+    if isinstance(value, (int, float, np.number)):
+        return value
+    parts = split_parts(inputs, value, name, optional=True)
+    out = []
+    for k in kept:
+        where = f"{name}[{inputs[k].name!r}]"
+        part = 0.0 if parts[k] is None else parts[k]
+        out.append(_broadcast(part, inputs[k].shape, where).reshape(-1))
+    return np.concatenate(out)

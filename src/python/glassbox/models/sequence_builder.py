@@ -14,6 +14,7 @@ are 0 and 1, so the attention layers know to turn it into an additive bias.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,11 @@ class SequenceBuilder:
         if not ids.known:
             return ids
         pad = -1 if padding_idx is None else int(padding_idx) % weight.shape[0]
+        if ids.scalar:  # one id per sample: one vector, not a sequence of one
+            out = self.layer(
+                "embedding", f"{name}/rows", [ids], {"padding_idx": pad}, weight=weight
+            )
+            return self.new_shape(name, out, [weight.shape[1]])
         return self.layer("embedding", name, [ids], {"padding_idx": pad}, weight=weight)
 
     @_propagates
@@ -159,7 +165,7 @@ class SequenceBuilder:
         self._plain(x, "a reshape")
         shape = tuple(int(d) for d in shape)
         if shape == tuple(x.shape):  # type: ignore[arg-type]
-            return x
+            return dataclasses.replace(x, scalar=False) if x.scalar else x
         return self.layer("reshape", name, [x], {"shape": shape}, channels_last=False)
 
     @_propagates
@@ -191,7 +197,8 @@ class SequenceBuilder:
         picked = self.take(f"{name}/take", x, axis, [index])
         shape = list(x.shape)  # type: ignore[arg-type]
         del shape[native]
-        return self.new_shape(name, picked, shape or [1])
+        out = self.new_shape(name, picked, shape or [1])
+        return out if shape else dataclasses.replace(out, scalar=True)
 
     @_propagates
     def compare(self: GraphBuilder, name: str, op: str, x: Tensor, value: Any) -> Tensor:

@@ -590,6 +590,7 @@ def _input_dtype(node: Any) -> str:
     import torch.nn.functional as F
 
     comparisons = {getattr(m, op) for m in (operator, torch) for op in _COMPARISONS}
+    views = {"view", "reshape", "squeeze", "unsqueeze", "contiguous", "transpose", "permute"}
     for user in node.users:
         if user.op == "call_method" and user.target in (
             "long",
@@ -605,8 +606,14 @@ def _input_dtype(node: Any) -> str:
             return "int"
         if user.op == "call_module":
             module = user.graph.owning_module.get_submodule(user.target)
-            if type(module).__name__ == "Embedding":
+            if type(module).__name__ in ("Embedding", "EmbeddingBag"):
                 return "int"
+        # x[:, 0], x.view(...): the part is read as the whole is (per-column category codes)
+        passes = (user.op == "call_function" and user.target is operator.getitem) or (
+            user.op == "call_method" and user.target in views
+        )
+        if passes and user.args and user.args[0] is node and _input_dtype(user) == "int":
+            return "int"
     return "float"
 
 
@@ -671,11 +678,11 @@ def _permute(t: _Translator) -> Tensor:
 
 def _unsqueeze(t: _Translator) -> Tensor:
     x = t.tensor()
-    rank = len(x.shape) + 2  # the batch and the new axis
+    rank = len(x.framework_shape) + 2  # the batch and the new axis
     dim = int(t.arg(1, "dim")) % rank
     if dim == 0:
         raise Unsupported("a new axis before the batch axis")
-    shape = list(x.shape)
+    shape = list(x.framework_shape)
     shape.insert(dim - 1, 1)
     return t.builder.new_shape(t.name, x, shape)
 
