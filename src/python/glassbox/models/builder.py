@@ -73,11 +73,11 @@ ALTERNATIVES: dict[str, str] = {
     "instancenorm": "no native form yet; BatchNorm uses fixed statistics",
     "embedding": "Embedding (torch, ONNX Gather); Keras' Embedding is planned",
     "rnn": "LSTM or GRU (the plain RNN cell has no native form yet)",
-    "multiheadattention": "nn.MultiheadAttention (torch); Keras' MultiHeadAttention is planned",
+    "multiheadattention": "nn.MultiheadAttention (torch), MultiHeadAttention (Keras)",
     "upsample": "no native form yet; glassbox.wrap(...) for model-agnostic methods",
     "zeropaddingd": "padding= of the next convolution",
     "pad": "padding= of the next convolution",
-    "multiply": "x * y (torch); Keras' Multiply layer is planned",
+    "multiply": "x * y (torch), Multiply (Keras)",
     "matmul": "Linear / Dense (a matrix product with a constant weight)",
     "getitem": "no slicing of computed tensors; select outputs after the model",
 }

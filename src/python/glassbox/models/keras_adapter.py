@@ -1,7 +1,11 @@
 """Translate a Keras 3 model into a native glassbox network (``glassbox.from_keras``).
 
-Sequential and Functional models (nested too) with one input and one output. Each Keras layer
-class maps, in one table, to graph-builder calls (``models/builder.py``); activations come from
+Sequential and Functional models (nested too) with one output. A Functional model may have
+several inputs (token ids and a padding mask): they become named network inputs, and
+``predict`` takes a tuple or dict. Each Keras layer class maps, in one table, to graph-builder
+calls (``models/builder.py``); a second table maps the calls that read their arguments (merges,
+``MultiHeadAttention`` with its keyword masks, ``keras.ops`` functions of tensors and constants
+such as a position embedding of ``ops.arange(T)``); activations come from
 the layer table's Keras names (``models/layers.py``). Layers keep their Keras names (a shared
 layer called again gets ``_1``, ``_2``, ...); a ``Dense`` / ``Conv2D`` with an activation is the
 affine layer ``name`` then ``f"{name}/activation"``. Weights are copied once; the model is not
@@ -47,8 +51,9 @@ def from_keras(
     Parameters
     ----------
     model : keras.Model
-        A built ``keras.Sequential`` or Functional model with one input and one output, made of
-        the layers and activations ``supported()`` lists. It is not modified.
+        A built ``keras.Sequential`` or Functional model with one output (a Functional model
+        may have several inputs), made of the layers and activations ``supported()`` lists.
+        It is not modified.
     output : {"model", "logits", "probabilities"}
         ``"model"``: what the model computes; ``"logits"``: without a final softmax,
         log-softmax or sigmoid; ``"probabilities"``: class probabilities (a softmax is appended
@@ -92,7 +97,9 @@ def from_keras(
     return build_network(spec, feature_names=feature_names, output_names=output_names)
 
 
-def _input_shape(model: Any) -> tuple[int, ...]:
+def _inputs(model: Any) -> list[tuple[str, tuple[int, ...], str]]:
+    """``(name, per-sample shape, dtype)`` of each model input: dtype "int" for integer and
+    boolean inputs (token ids, masks), else "float"."""
     inputs = model.inputs if model.built and hasattr(model, "inputs") else None
     if not inputs:
         raise ValueError(
@@ -100,7 +107,15 @@ def _input_shape(model: Any) -> tuple[int, ...]:
             "give it a keras.Input or call model.build((None, n_features)) first"
         )
     what = f"the Keras model {model.name!r}"
-    return sample_shape(tuple(inputs[0].shape), len(inputs), len(model.outputs), what)
+    result = []
+    for x in inputs:
+        label = f"the input {x.name!r} of {what}" if len(inputs) > 1 else None
+        shape = sample_shape(tuple(x.shape), 1, len(model.outputs), what, label)
+        dtype = str(getattr(x, "dtype", "float32"))
+        result.append(
+            (str(x.name), shape, "int" if dtype.startswith(("int", "uint", "bool")) else "float")
+        )
+    return result
 
 
 def _channels_last(keras: Any, model: Any) -> bool:
@@ -116,49 +131,97 @@ class _Translator:
 
     def __init__(self, keras: Any, model: Any) -> None:
         self.keras = keras
+        inputs = _inputs(model)
+        single = len(inputs) == 1
         self.builder = GraphBuilder(
-            _input_shape(model),
+            inputs[0][1] if single else (1,),
             adapter="from_keras",
             supported=supported(),
-            channels_last=_channels_last(keras, model),
+            channels_last=single and _channels_last(keras, model),
             help="Use glassbox.wrap(model.predict, ...) for model-agnostic methods.",
         )
+        # several inputs (token ids and a mask) are named inputs, side by side
+        self.inputs = [self.builder.input] if single else self.builder.named_inputs(inputs)
 
     def run(self, model: Any) -> NetworkSpec:
         """The spec, or one error naming every unsupported layer."""
-        return self.builder.finish(self.model(model, self.builder.input), model.name)
+        return self.builder.finish(self.model(model, self.inputs), model.name)
 
-    def model(self, model: Any, x: Tensor) -> Tensor:
-        """A (nested) Sequential or Functional model applied to ``x``."""
+    def model(self, model: Any, xs: list[Tensor]) -> Tensor:
+        """A (nested) Sequential or Functional model applied to ``xs`` (one per input)."""
         if isinstance(model, self.keras.Sequential):
+            x = xs[0]
             for layer in model.layers:
                 x = self.layer(layer, [x])
             return x
-        if len(model.inputs) != 1 or len(model.outputs) != 1:  # a nested model (translate)
+        if len(model.inputs) != len(xs) or len(model.outputs) != 1:  # a nested model
             raise Unsupported("nested models must have one input and one output")
-        values: dict[int, Tensor] = {id(model.inputs[0]): x}
+        values: dict[int, Any] = {id(k): x for k, x in zip(model.inputs, xs, strict=True)}
         for depth in sorted(model._nodes_by_depth, reverse=True):  # topological order
             for node in model._nodes_by_depth[depth]:
-                if node.is_input:
-                    continue
-                layer, inputs = node.operation, [values.get(id(s)) for s in node.input_tensors]
-                if len(node.outputs) != 1 or None in inputs:
-                    reason = f"it has {len(node.outputs)} outputs or reads a constant tensor"
-                    out = self.builder.unsupported(layer.name, type(layer).__name__, reason)
-                else:
-                    out = self.layer(layer, inputs)  # type: ignore[arg-type]
-                values.update(dict.fromkeys(map(id, node.outputs), out))
+                if not node.is_input:
+                    self.node(node, values)
         return values[id(model.outputs[0])]
+
+    def node(self, node: Any, values: dict[int, Any]) -> None:
+        """One call of a layer or a ``keras.ops`` function in a Functional model: its outputs
+        are recorded in ``values`` (by the id of their Keras tensors)."""
+        op, tables = node.operation, _tables()
+        inputs = [values.get(id(x)) for x in node.input_tensors]
+        call = tables.calls.get(type(op))
+        is_op = not isinstance(op, self.keras.layers.Layer)
+        what = f"keras.ops.{type(op).__name__}" if is_op else type(op).__name__
+        if call is not None and None not in inputs:  # reads the call's arguments
+            args, kwargs = (
+                self.arguments(node.arguments.args, values),
+                {k: self.arguments(v, values) for k, v in node.arguments.kwargs.items()},
+            )
+            out = self.builder.apply(op.name, what, call, inputs, self, op, args, kwargs)
+        elif is_op and call is None:
+            out = self.builder.unsupported(op.name, what)
+        elif len(node.outputs) != 1 or None in inputs or self._constants(node):
+            reason = f"it has {len(node.outputs)} outputs or reads a constant tensor"
+            out = self.builder.unsupported(op.name, what, reason)
+        else:
+            out = self.layer(op, inputs)
+        outs = out if isinstance(out, tuple) else (out,) * len(node.outputs)
+        values.update(zip(map(id, node.outputs), outs, strict=True))
+
+    def arguments(self, value: Any, values: dict[int, Any]) -> Any:
+        """A call argument with Keras tensors replaced by their values and backend tensors by
+        NumPy arrays (constants), in lists and tuples too."""
+        if isinstance(value, self.keras.KerasTensor):
+            return values.get(id(value))
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.arguments(v, values) for v in value)
+        if (
+            hasattr(value, "shape")
+            and hasattr(value, "dtype")
+            and not isinstance(value, np.ndarray)
+        ):
+            if hasattr(value, "detach"):  # torch backend: np.asarray(tensor) warns
+                return value.detach().cpu().numpy()
+            return np.asarray(self.keras.ops.convert_to_numpy(value))
+        return value
+
+    def _constants(self, node: Any) -> bool:
+        """The call reads an array that is not a Keras tensor of the model."""
+        leaves = [*node.arguments.args, *node.arguments.kwargs.values()]
+        leaves = [v for x in leaves for v in (x if isinstance(x, (list, tuple)) else [x])]
+        return any(
+            hasattr(v, "shape") and not isinstance(v, self.keras.KerasTensor) for v in leaves
+        )
 
     def layer(self, layer: Any, inputs: list[Tensor]) -> Tensor:
         """One layer (or nested model) applied to ``inputs``, through its table handler."""
         what, tables = type(layer).__name__, _tables()
         nested = isinstance(layer, self.keras.Model)
         handler = _nested if nested else tables.layers.get(type(layer))
-        merge = type(layer) in tables.merges
-        if handler is not None and len(inputs) != 1 and not merge:
+        if handler is None and type(layer) in tables.calls:
+            return self.builder.unsupported(layer.name, what, "only in a Functional model")
+        if handler is not None and len(inputs) != 1 and not nested:
             return self.builder.unsupported(layer.name, what, f"it reads {len(inputs)} tensors")
-        x = inputs if merge else inputs[0]  # a nested model reports its own layers
+        x = inputs if nested else inputs[0]  # a nested model reports its own layers
         return self.builder.apply(
             layer.name, what, handler, [] if nested else inputs, self, layer, x
         )
@@ -450,8 +513,8 @@ def _global_pool1d(kind: str) -> Handler:
     return handler
 
 
-def _nested(t: _Translator, layer: Any, x: Tensor) -> Tensor:
-    return t.model(layer, x)
+def _nested(t: _Translator, layer: Any, xs: list[Tensor]) -> Tensor:
+    return t.model(layer, xs)
 
 
 def _activation_layer(t: _Translator, layer: Any, x: Tensor) -> Tensor:
@@ -467,6 +530,225 @@ def _activation(alias: Alias) -> Handler:
 
 def _identity(kind: str) -> Handler:
     return lambda t, layer, x: t.builder.identity(layer.name, x, kind)
+
+
+# -- calls that read their arguments (Functional models): merges, attention, keras.ops --------
+#: ``(translator, layer or op, args, kwargs) -> output(s)``; Keras tensors in the arguments are
+#: replaced by their values, backend tensors by NumPy constants.
+Call = Callable[["_Translator", Any, tuple, dict], Any]
+
+
+def _merge(op: str) -> Call:
+    """Add / Subtract / Multiply layers over a list of tensors and constants (a position
+    embedding of constant positions is a constant)."""
+
+    def handler(t: _Translator, layer: Any, args: tuple, kwargs: dict) -> Any:
+        xs = list(args[0])
+        if op == "add" and all(isinstance(x, Tensor) for x in xs):
+            if len({x.shape for x in xs}) == 1:
+                return t.builder.add(layer.name, xs)
+        out = xs[0]
+        for i, x in enumerate(xs[1:], 1):
+            out = t.builder.arithmetic(
+                layer.name if i == len(xs) - 1 else f"{layer.name}/{i}", op, out, x
+            )
+        return out
+
+    return handler
+
+
+def _binary(op: str) -> Call:
+    """``keras.ops.add(a, b)`` / ``a + b`` (subtract, multiply): tensors and constants."""
+    return lambda t, fn, args, kwargs: t.builder.arithmetic(fn.name, op, *args[:2])
+
+
+def _concatenate(t: _Translator, layer: Any, args: tuple, kwargs: dict) -> Tensor:
+    xs = list(args[0])
+    if not all(isinstance(x, Tensor) for x in xs):
+        raise Unsupported("it joins a constant tensor")
+    return t.builder.concat(layer.name, xs, layer.axis)
+
+
+def _expand_dims(t: _Translator, fn: Any, args: tuple, kwargs: dict) -> Tensor:
+    x, axis = args[0], fn.axis
+    shape = list(x.shape)
+    rank = len(shape) + 2  # with the batch axis and the new one
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or axis % rank == 0:
+        raise Unsupported(f"axis={axis!r}; one int that is not the batch axis")
+    shape.insert(int(axis) % rank - 1, 1)
+    return t.builder.new_shape(fn.name, x, shape)
+
+
+def _get_item(t: _Translator, fn: Any, args: tuple, kwargs: dict) -> Tensor:
+    """``x[:, 0]``, ``x[:, :3]``, ``x[..., 1:]``: ints and slices, the batch axis whole."""
+    x, key = args[0], args[1]
+    key = key if isinstance(key, tuple) else (key,)
+    rank = len(x.shape) + 1
+    if key.count(Ellipsis) == 1:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (rank - len(key) + 1) + key[i + 1 :]
+    if not key or key[0] != slice(None) or len(key) > rank:
+        raise Unsupported(f"index {args[1]!r}; the batch axis must be taken whole (x[:, ...])")
+    steps, axis = [], 1
+    for item in key[1:]:
+        if isinstance(item, slice):
+            if item != slice(None):
+                steps.append((axis, item))
+            axis += 1
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            steps.append((axis, int(item)))
+        else:
+            raise Unsupported(f"index {item!r}; ints and slices are supported")
+    for i, (axis, item) in enumerate(steps):
+        name = fn.name if i == len(steps) - 1 else f"{fn.name}/{i}"
+        if isinstance(item, slice):
+            x = t.builder.slice(name, x, axis, item.start, item.stop, item.step or 1)
+        else:
+            x = t.builder.select(name, x, axis, item)
+    return x
+
+
+def _cast(t: _Translator, fn: Any, args: tuple, kwargs: dict) -> Tensor:
+    """A cast of a mask or of an integer input (the same numbers), to float or bool (!= 0)."""
+    x, dtype = args[0], str(fn.dtype)
+    if dtype == "bool":
+        return x if x.mask else t.builder.compare(fn.name, "ne", x, 0.0)
+    spec = t.builder.spec
+    whole = x.mask or (
+        x.index >= 0 and x.index < len(spec.inputs) and spec.inputs[x.index].dtype == "int"
+    )
+    if dtype.startswith("float") or whole:
+        return x
+    raise Unsupported(f"a cast of a computed float tensor to {dtype} (it truncates)")
+
+
+def _compare(op: str) -> Call:
+    """``keras.ops.not_equal(ids, 0)`` and the like: a tensor against one constant."""
+
+    def handler(t: _Translator, fn: Any, args: tuple, kwargs: dict) -> Tensor:
+        x, value = args[:2]
+        if not isinstance(x, Tensor):  # 0 == x
+            x, value = value, x
+            op_ = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}.get(op, op)
+        else:
+            op_ = op
+        if not isinstance(x, Tensor) or isinstance(value, Tensor):
+            raise Unsupported("a comparison of two computed tensors")
+        return t.builder.compare(fn.name, op_, x, value)
+
+    return handler
+
+
+def _keras_mha_projections(t: _Translator, layer: Any) -> dict[str, tuple[np.ndarray, Any]]:
+    """Keras' EinsumDense kernels (D, heads, d) and (heads, d_v, *output_shape) as dense
+    weights (out, in)."""
+    projections = {}
+    dense = {"q": layer._query_dense, "k": layer._key_dense, "v": layer._value_dense}
+    dense["out"] = layer._output_dense
+    for label, sub in dense.items():
+        if getattr(sub, "quantization_mode", None) is not None:
+            raise Unsupported(f"quantized ({sub.quantization_mode})")
+        kernel = t.numpy(sub.kernel)
+        bias = None if sub.bias is None else t.numpy(sub.bias).ravel()
+        if label == "out":
+            kernel = kernel.reshape(kernel.shape[0] * kernel.shape[1], -1)
+        else:
+            kernel = kernel.reshape(kernel.shape[0], -1)
+        projections[label] = (np.ascontiguousarray(kernel.T), bias)
+    return projections
+
+
+def _multi_head_attention(t: _Translator, layer: Any, args: tuple, kwargs: dict) -> Any:
+    """keras.layers.MultiHeadAttention over (T, D) sequences (the default attention axis):
+    the builder's attention, with Keras' masks (``attention_mask`` nonzero = attend,
+    ``use_causal_mask``, ``sliding_window``) applied as a ``where`` before the softmax: a
+    masked score is MASKED_SCORE, so a row with every key masked averages the values, as
+    Keras' fused attention does (its path without dropout and without returned scores); on
+    Keras' other path the masked weights are zeroed after the softmax, as there."""
+    import inspect
+
+    from glassbox.models.sequence_builder import MASKED_SCORE
+
+    b, name = t.builder, layer.name
+    call = inspect.signature(layer.call).bind(*args, **kwargs).arguments
+    query, value = call["query"], call["value"]
+    key = call.get("key") if call.get("key") is not None else value
+    for label in ("query_mask", "value_mask", "key_mask"):
+        if call.get(label) is not None:
+            raise Unsupported(f"{label}= (pass attention_mask instead)")
+    if getattr(layer, "_use_gate", False):
+        raise Unsupported("use_gate=True")
+    if not all(isinstance(x, Tensor) for x in (query, key, value)):
+        raise Unsupported("query, key and value must be computed tensors")
+    if any(len(x.shape) != 2 for x in (query, key, value)):
+        shapes = [x.shape for x in (query, key, value)]
+        raise Unsupported(f"inputs of per-sample shapes {shapes}; only (T, D) sequences")
+    if tuple(layer._attention_axes or (1,)) != (1,):
+        raise Unsupported(f"attention_axes={layer._attention_axes}; only the default (1,)")
+    steps, keys = query.shape[0], key.shape[0]
+    band = np.ones((steps, keys), bool)  # the constant masks (causal, sliding window)
+    rows, cols = np.arange(steps)[:, None], np.arange(keys)[None, :]
+    if call.get("use_causal_mask"):
+        band &= rows >= cols
+    if getattr(layer, "_sliding_window", None) is not None:
+        band &= np.abs(rows - cols) < int(layer._sliding_window)
+    mask = call.get("attention_mask")
+    if mask is not None and not isinstance(mask, Tensor):  # a constant mask
+        constant = np.asarray(mask) != 0
+        band &= constant.reshape(constant.shape[-2:]) if constant.ndim >= 2 else constant
+        mask = None
+    if isinstance(mask, Tensor):
+        if len(mask.shape) != 2:
+            raise Unsupported(
+                f"attention_mask of shape {mask.framework_shape} per sample; expects (T, S) "
+                "or a shape that broadcasts to it, e.g. (1, S)"
+            )
+        try:
+            np.broadcast_shapes(mask.shape, (steps, keys))
+        except ValueError:
+            raise Unsupported(
+                f"attention_mask of shape {mask.shape} per sample for {steps} queries and "
+                f"{keys} keys"
+            ) from None
+
+    attend: list[Tensor] = []  # the (1, T, S) mask, 1 = attend, made once
+
+    def masked(scores: Tensor) -> Tensor:
+        cond = mask
+        if cond is not None and not cond.mask:  # Keras casts the mask to bool
+            cond = b.compare(f"{name}/attention_mask", "ne", cond, 0.0)
+        if not band.all():
+            constant = band.astype(np.float32)
+            cond = (
+                b.constant(f"{name}/mask", constant)
+                if cond is None
+                else b.arithmetic(f"{name}/mask", "mul", cond, constant)
+            )
+        if cond is None:
+            return scores
+        attend.append(b.new_shape(f"{name}/mask/heads", cond, (1, *cond.shape)))
+        return b.where(f"{name}/masked", attend[0], scores, MASKED_SCORE)
+
+    def zeroed(weights: Tensor) -> Tensor:
+        """Keras' Softmax layer (its path when the scores are returned or with dropout) zeroes
+        the masked weights: a row with every key masked is then 0, not uniform."""
+        if not attend:
+            return weights
+        return b.where(f"{name}/weights/masked", attend[0], weights, 0.0)
+
+    scores = bool(call.get("return_attention_scores"))
+    out, weights = b.attention(
+        name,
+        query,
+        key,
+        value,
+        _keras_mha_projections(t, layer),
+        int(layer.num_heads),
+        masked=masked,
+        zeroed=zeroed if scores or float(layer._dropout) > 0.0 else None,
+        output_shape=layer._output_shape,
+    )
+    return (out, weights) if scores else out
 
 
 class _Tables:
@@ -505,11 +787,33 @@ class _Tables:
             L.GRU: _recurrent,
             L.Bidirectional: _bidirectional,
             L.ActivityRegularization: _identity("identity"),
-            L.Add: lambda t, layer, xs: t.builder.add(layer.name, xs),
-            L.Subtract: lambda t, layer, xs: t.builder.arithmetic(layer.name, "sub", *xs),
-            L.Concatenate: lambda t, layer, xs: t.builder.concat(layer.name, xs, layer.axis),
         }
-        self.merges = {L.Add, L.Subtract, L.Concatenate}
+        from keras.src.ops import core
+        from keras.src.ops import numpy as knp
+
+        # calls that read their arguments: several tensors, constants, keywords
+        self.calls: dict[type, Call] = {
+            L.Add: _merge("add"),
+            L.Subtract: _merge("sub"),
+            L.Multiply: _merge("mul"),
+            L.Concatenate: _concatenate,
+            L.MultiHeadAttention: _multi_head_attention,
+            knp.Add: _binary("add"),
+            knp.Subtract: _binary("sub"),
+            knp.Multiply: _binary("mul"),
+            knp.ExpandDims: _expand_dims,
+            knp.GetItem: _get_item,
+            core.Cast: _cast,
+        }
+        for op, cls in (
+            ("eq", "Equal"),
+            ("ne", "NotEqual"),
+            ("lt", "Less"),
+            ("le", "LessEqual"),
+            ("gt", "Greater"),
+            ("ge", "GreaterEqual"),
+        ):
+            self.calls[getattr(knp, cls)] = _compare(op)
         for noise in ("Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise"):
             self.layers[getattr(L, noise)] = _identity("dropout")
         self.activations: dict[Any, Alias] = {}
@@ -532,10 +836,17 @@ def supported() -> tuple[str, ...]:
     >>> "Conv2D" in supported() and "activation 'mish'" in supported()
     True
     """
+    from keras.layers import Layer
+
     notes = {"ReLU": "ReLU (no threshold)", "Rescaling": "Rescaling (any broadcastable scale)"}
     activations = ["linear", *(n for n in activation_aliases("keras") if "." not in n)]
+    calls = [
+        cls.__name__ if issubclass(cls, Layer) else f"keras.ops.{cls.__name__}"
+        for cls in _tables().calls
+    ]
     return (
         *(notes.get(cls.__name__, cls.__name__) for cls in _tables().layers),
+        *calls,
         "Sequential / Functional models used as layers",
         *(f"activation {name!r}" for name in activations),
     )

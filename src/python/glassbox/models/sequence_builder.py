@@ -15,7 +15,7 @@ are 0 and 1, so the attention layers know to turn it into an additive bias.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -386,6 +386,63 @@ class SequenceBuilder:
             **options,
         )
         return self.new_shape(name, out, (out.shape[0], out.shape[2]))  # type: ignore[index]
+
+    # -- multi-head attention --------------------------------------------------------------------
+    def attention(
+        self: GraphBuilder,
+        name: str,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        projections: dict[str, tuple[np.ndarray, Any]],
+        heads: int,
+        *,
+        masked: Callable[[Tensor], Tensor] | None = None,
+        zeroed: Callable[[Tensor], Tensor] | None = None,
+        output_shape: Sequence[int] | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Multi-head scaled dot-product attention of (T, D) queries over (S, D') keys and
+        values, decomposed into native layers: the dense projections ``<name>/q``, ``/k``,
+        ``/v``, the heads (``<name>/q/heads``, ``<name>/q/t``), the scores ``q k^T / sqrt(d_k)``
+        (``<name>/qk``, ``<name>/scores``), ``masked(scores)`` (the masks, named by the
+        caller), the softmax ``<name>/weights``, the weighted sum of values ``<name>/context``,
+        the merged heads and the output projection, the last layer, named ``name``.
+
+        ``projections`` maps q, k, v and out to (weight, bias or None) as :meth:`dense` takes
+        them: q and k (heads * d_k, in), v (heads * d_v, in), out (units, heads * d_v), with
+        head h's features at [h * d, (h + 1) * d). ``masked`` turns the (heads, T, S) scores
+        into masked ones; ``zeroed(weights)``, if given, changes the softmax's output (Keras
+        zeroes masked weights). ``output_shape``: the per-step output's shape when it is not the
+        vector (units,) (Keras' ``output_shape=(4, 2)``). Returns the output and the weights.
+        """
+        parts = []
+        for label, x in (("q", query), ("k", key), ("v", value)):
+            weight, bias = projections[label]
+            z = self.dense(f"{name}/{label}", x, weight, bias)
+            steps, width = z.shape  # type: ignore[misc]
+            if width % heads:
+                raise Unsupported(f"{width} {label} features for {heads} heads")
+            z = self.new_shape(f"{name}/{label}/heads", z, (steps, heads, width // heads))
+            parts.append(self.permute_axes(f"{name}/{label}/t", z, (0, 2, 1, 3)))
+        q, k, v = parts
+        kt = self.permute_axes(f"{name}/k/tt", k, (0, 1, 3, 2))
+        scores = self.matmul(f"{name}/qk", q, kt)
+        scores = self.scale_shift(f"{name}/scores", scores, 1.0 / np.sqrt(q.shape[-1]), 0.0)  # type: ignore[index]
+        if masked is not None:
+            scores = masked(scores)
+        weights = self.activation(f"{name}/weights", "softmax", scores, axis=-1)
+        if zeroed is not None:
+            weights = zeroed(weights)
+        context = self.matmul(f"{name}/context", weights, v)
+        context = self.permute_axes(f"{name}/context/t", context, (0, 2, 1, 3))
+        steps = query.shape[0]  # type: ignore[index]
+        context = self.new_shape(f"{name}/context/flat", context, (steps, heads * v.shape[-1]))  # type: ignore[index]
+        weight, bias = projections["out"]
+        shape = tuple(int(d) for d in output_shape or ())
+        if len(shape) <= 1:
+            return self.dense(name, context, weight, bias), weights
+        out = self.dense(f"{name}/out", context, weight, bias)
+        return self.new_shape(name, out, (steps, *shape)), weights
 
     def broadcast_binary(self: GraphBuilder, name: str, op: str, a: Tensor, b: Tensor) -> Tensor:
         """``a op b`` of two tensors (add, sub, mul, div) with NumPy broadcasting of the

@@ -863,42 +863,31 @@ class _Attention:
     def __call__(
         self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any
     ) -> Tensor:
-        b = self.t.builder
-        m, name = self.m, self.name
-        d, heads = m.embed_dim, m.num_heads
-        dh = d // heads
+        m = self.m
+        d = m.embed_dim
         w = _to_numpy(m.in_proj_weight)
         bias = None if m.in_proj_bias is None else _to_numpy(m.in_proj_bias)
-        parts = []
-        for i, (label, x) in enumerate((("q", query), ("k", key), ("v", value))):
-            z = b.dense(
-                f"{name}/{label}",
-                x,
-                w[i * d : (i + 1) * d],
-                None if bias is None else bias[i * d : (i + 1) * d],
-            )
-            steps = z.shape[0]
-            z = b.new_shape(f"{name}/{label}/heads", z, (steps, heads, dh))
-            parts.append(b.permute_axes(f"{name}/{label}/t", z, (0, 2, 1, 3)))
-        q, k, v = parts
-        kt = b.permute_axes(f"{name}/k/tt", k, (0, 1, 3, 2))
-        scores = b.matmul(f"{name}/qk", q, kt)
-        scores = b.scale_shift(f"{name}/scores", scores, 1.0 / np.sqrt(dh), 0.0)
-        t_q, t_k = q.shape[1], k.shape[1]
-        for label, mask, shape in (
-            ("key_padding_mask", key_padding_mask, (1, 1, t_k)),
-            ("attn_mask", attn_mask, (1, t_q, t_k)),
-        ):
-            if mask is None:
-                continue
-            scores = self._masked(scores, mask, shape, label)
-        weights = b.activation(f"{name}/weights", "softmax", scores, axis=-1)
-        context = b.matmul(f"{name}/context", weights, v)
-        context = b.permute_axes(f"{name}/context/t", context, (0, 2, 1, 3))
-        context = b.new_shape(f"{name}/context/flat", context, (t_q, d))
-        out_w = _to_numpy(m.out_proj.weight)
+        projections = {
+            label: (w[i * d : (i + 1) * d], None if bias is None else bias[i * d : (i + 1) * d])
+            for i, label in enumerate("qkv")
+        }
         out_b = None if m.out_proj.bias is None else _to_numpy(m.out_proj.bias)
-        return b.dense(name, context, out_w, out_b)
+        projections["out"] = (_to_numpy(m.out_proj.weight), out_b)
+        t_q, t_k = query.shape[0], key.shape[0]  # type: ignore[index]
+
+        def masked(scores: Tensor) -> Tensor:
+            for label, mask, shape in (
+                ("key_padding_mask", key_padding_mask, (1, 1, t_k)),
+                ("attn_mask", attn_mask, (1, t_q, t_k)),
+            ):
+                if mask is not None:
+                    scores = self._masked(scores, mask, shape, label)
+            return scores
+
+        out, _ = self.t.builder.attention(
+            self.name, query, key, value, projections, m.num_heads, masked=masked
+        )
+        return out
 
     def _masked(self, scores: Tensor, mask: Any, shape: tuple[int, ...], label: str) -> Tensor:
         """Scores plus the mask's bias: a boolean mask (True = not attended) becomes
