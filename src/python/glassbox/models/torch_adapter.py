@@ -599,13 +599,14 @@ def _input_dtype(node: Any) -> str:
             *_COMPARISONS,
         ):
             return "int"
-        if user.op == "call_function" and (
-            user.target is F.embedding or user.target in comparisons
-        ):
+        if user.op == "call_function" and user.target in comparisons:
             return "int"
-        if user.op == "call_module":
+        ids = _arg(user, 0, "input") is node  # an embedding's ids, not its per_sample_weights
+        if ids and user.op == "call_function" and user.target in (F.embedding, F.embedding_bag):
+            return "int"
+        if ids and user.op == "call_module":
             module = user.graph.owning_module.get_submodule(user.target)
-            if type(module).__name__ == "Embedding":
+            if type(module).__name__ in ("Embedding", "EmbeddingBag"):
                 return "int"
     return "float"
 
@@ -622,6 +623,71 @@ def _embedding(t: _Translator) -> Any:
         if t.arg(3, "max_norm") is not None:
             raise Unsupported("max_norm (it renormalises the table while it reads it)")
     return t.builder.embedding(t.name, ids, weight, pad)
+
+
+def _embedding_bag(t: _Translator) -> Any:
+    """nn.EmbeddingBag / F.embedding_bag on (B, T) ids, one bag a row (no offsets): the
+    embedding (``<name>/embedding``), then torch's sum, mean or max over the row. As in torch,
+    ``padding_idx`` is left out of the bag: a mean divides by the other ids, a max reads only
+    them, and a bag of padding alone is zeros. ``per_sample_weights`` (mode sum) must be a
+    (B, T) tensor the model computes or takes as an input."""
+    from glassbox.models.sequence_builder import MASKED_SCORE
+
+    b, name, module = t.builder, t.name, t.module
+    if module is not None:
+        mode, pad, max_norm = module.mode, module.padding_idx, module.max_norm
+        offsets, scale = t.arg(1, "offsets"), t.arg(2, "per_sample_weights")
+    else:  # F.embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq,
+        #                    mode, sparse, per_sample_weights, include_last_offset, padding_idx)
+        mode, pad = t.arg(6, "mode", "mean"), t.arg(10, "padding_idx")
+        max_norm, offsets, scale = (
+            t.arg(3, "max_norm"),
+            t.arg(2, "offsets"),
+            t.arg(8, "per_sample_weights"),
+        )
+    if max_norm is not None:
+        raise Unsupported("max_norm (it renormalises the table while it reads it)")
+    if offsets is not None:
+        raise Unsupported(
+            "offsets (1-D ids cut into bags); pass the ids as a (B, T) tensor, one bag a row "
+            "(shorter bags filled with padding_idx), without offsets"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise Unsupported(f"mode={mode!r}")
+    if scale is not None and (
+        mode != "sum" or not isinstance(scale, Tensor) or scale.shape != t.tensor().shape
+    ):
+        raise Unsupported(
+            "per_sample_weights other than a (B, T) tensor computed by the model (or one of its "
+            "inputs) with mode='sum'"
+        )
+    (table,) = _parameters(t, (1, "weight"))
+    ids = t.tensor()
+    if len(ids.shape) != 1:
+        raise Unsupported(f"ids of per-sample shape {ids.shape}; it reads (B, T) ids")
+    steps = ids.shape[0]
+    pad = None if pad is None else int(pad) % table.shape[0]
+    rows = b.embedding(f"{name}/embedding", ids, table, pad)  # (T, D)
+    keep = None if pad is None else b.compare(f"{name}/keep", "ne", ids, pad)  # (T,)
+    if scale is not None:
+        scale = scale if keep is None else b.broadcast_binary(f"{name}/scale", "mul", scale, keep)
+    elif mode != "max":
+        scale = keep
+    if scale is not None:  # padding (and weights) zero their rows before the sum
+        column = b.new_shape(f"{name}/scale/column", scale, (steps, 1))
+        rows = b.broadcast_binary(f"{name}/scaled", "mul", rows, column)
+    if keep is None or mode == "sum":
+        return b.reduce(name, mode, rows, 1)
+    count = b.reduce(f"{name}/count", "sum", keep, 1, keepdims=True)  # (1,)
+    if mode == "mean":  # the sum over the kept ids / max(count, 1)
+        empty = b.compare(f"{name}/empty", "eq", count, 0.0)
+        divisor = b.broadcast_binary(f"{name}/divisor", "add", count, empty)
+        total = b.reduce(f"{name}/sum", "sum", rows, 1)
+        return b.broadcast_binary(name, "div", total, divisor)
+    column = b.new_shape(f"{name}/keep/column", keep, (steps, 1))
+    kept = b.where(f"{name}/kept", column, rows, MASKED_SCORE)
+    top = b.reduce(f"{name}/max", "max", kept, 1)
+    return b.where(name, b.compare(f"{name}/any", "gt", count, 0.0), top, 0.0)
 
 
 def _layer_norm(t: _Translator) -> Tensor:
@@ -1025,6 +1091,7 @@ class _Tables:
             nn.Flatten: _flatten,
             nn.Identity: _identity("identity"),
             nn.Embedding: _embedding,
+            nn.EmbeddingBag: _embedding_bag,
             nn.LayerNorm: _layer_norm,
             nn.MultiheadAttention: _multihead_attention,
             nn.TransformerEncoderLayer: _transformer_encoder_layer,
@@ -1060,6 +1127,7 @@ class _Tables:
             torch.neg: _neg,
             torch.rsub: _arithmetic("sub", swap=True),
             F.embedding: _embedding,
+            F.embedding_bag: _embedding_bag,
             F.conv1d: _conv1d,
             F.max_pool1d: _pool1d("max"),
             F.avg_pool1d: _pool1d("avg"),
