@@ -31,6 +31,7 @@ from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
 from glassbox.models.spec import NetworkSpec
+from glassbox.models.torch_export import through_onnx
 
 if TYPE_CHECKING:
     import torch
@@ -54,7 +55,10 @@ def from_torch(
     module : torch.nn.Module
         A ``torch.nn.Sequential`` (possibly nested) or any ``torch.fx``-traceable module built
         from the supported modules and functions (``supported()`` lists them). It is not
-        modified.
+        modified. A module torch.fx cannot trace (a Hugging Face transformer) is exported with
+        ``torch.onnx.export(dynamo=False)`` and translated by ``from_onnx`` when the ``onnx``
+        package is installed and the input shape is known; a ``UserWarning`` says so, and its
+        layers are named after the ONNX nodes (``models/torch_export.py``).
     input_shape : int or tuple of int, optional
         Shape of one sample (without the batch axis), e.g. ``(C, H, W)`` for images (NCHW, as
         torch takes them). Default: the shape of ``example_input`` without its batch axis, else
@@ -65,7 +69,9 @@ def from_torch(
         log-softmax or sigmoid; ``"probabilities"``: class probabilities (a softmax is appended
         to logits; a single logit ``z`` becomes ``[1 - sigmoid(z), sigmoid(z)]``).
     example_input : tensor or array, optional
-        A batch of inputs; only its shape is used (``input_shape = example_input.shape[1:]``).
+        A batch of inputs; only its shape is used (``input_shape = example_input.shape[1:]``),
+        and by the ONNX export of a module torch.fx cannot trace, its values (else ids 0,
+        masks 1 and floats 0 of ``input_shape``).
     feature_names, output_names : sequence of str, optional
         Names of the (flattened) input features and of the outputs.
 
@@ -82,7 +88,9 @@ def from_torch(
         the layer.
     UnsupportedLayerError
         If the module contains layers or operations with no native equivalent, or with invalid
-        geometry; the message names every one of them.
+        geometry; the message names every one of them. If torch.fx cannot trace it and its
+        ONNX export fails, cannot be translated or does not reproduce the module on other
+        inputs (a branch on input values).
 
     Examples
     --------
@@ -101,15 +109,21 @@ def from_torch(
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
     check_output(output)
-    graph_module = _trace(module)
+    shape = _input_shape(input_shape, example_input)
+    names = {"feature_names": feature_names, "output_names": output_names}
+    try:
+        graph_module = _trace(module)
+    except UnsupportedLayerError as error:  # through the ONNX export, if it can be tried
+        exported = through_onnx(module, shape, example_input, error, output=output, **names)  # type: ignore[arg-type]
+        if exported is None:
+            raise
+        return exported
     what = f"torch module {type(module).__name__}"
 
     def factory(shape: tuple[int, ...]) -> NetworkSpec:
         spec = _Translator(graph_module, shape).run()
         return apply_output(spec, output, what=f"this {type(module).__name__}")
 
-    shape = _input_shape(input_shape, example_input)
-    names = {"feature_names": feature_names, "output_names": output_names}
     if shape is not None:
         return NativeModel(factory(shape), **names)  # type: ignore[arg-type]
     linear = next((m for m in module.modules() if isinstance(m, torch.nn.Linear)), None)
