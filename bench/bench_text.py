@@ -10,8 +10,9 @@ padding token's embedding, with 50 Gauss-Legendre steps (Captum's default method
 - an ``nn.TransformerEncoder`` classifier (embedding 64 + positions, 2 layers, 4 heads, GELU,
   feed-forward 128, CLS pooling) with an attention mask;
 - a Hugging Face ``BertForSequenceClassification`` (2 layers, hidden 64, 4 heads, intermediate
-  128) built from a config, explained by glassbox through its ONNX export and by Captum on the
-  torch model (``bert.embeddings.word_embeddings``).
+  128) built from a config, converted by ``gb.from_torch`` (which exports it to ONNX, as
+  torch.fx cannot trace it) and explained by Captum on the torch model
+  (``bert.embeddings.word_embeddings``).
 
 Captum runs with each ``internal_batch_size`` of (None, 256, 512, 1024, 3200) and the best median
 is reported; torch and glassbox use 2 threads. Values are checked against Captum (max
@@ -22,13 +23,18 @@ point; the same-run SGEMM is the ceiling.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from common import Row, bench_main, interleaved_medians, sgemm_gflops
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from text_models import BertLogits, Recurrent, tiny_bert, transformers
 
 N_ROWS, N_TOKENS, N_STEPS, TARGET = 64, 32, 50, 1
 BATCH_SIZES = (None, 256, 512, 1024, 3200)
@@ -53,21 +59,6 @@ def _models() -> dict[str, tuple[Any, Any, Any, dict[str, Any]]]:
             keep = (ids != 0).float().unsqueeze(-1)
             return self.fc(torch.tanh((self.emb(ids) * keep).sum(1) / keep.sum(1).clamp(min=1)))
 
-    class Recurrent(nn.Module):
-        def __init__(self, cell: str) -> None:
-            super().__init__()
-            self.emb = nn.Embedding(1000, 64, padding_idx=0)
-            self.rnn = getattr(nn, cell)(64, 64, batch_first=True, bidirectional=True)
-            self.fc = nn.Linear(128, 2)
-            self.lstm = cell == "LSTM"
-
-        def forward(self, ids):
-            if self.lstm:
-                _, (h, _) = self.rnn(self.emb(ids))
-            else:
-                _, h = self.rnn(self.emb(ids))
-            return self.fc(torch.cat([h[-2], h[-1]], dim=1))
-
     class Encoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -86,7 +77,7 @@ def _models() -> dict[str, tuple[Any, Any, Any, dict[str, Any]]]:
     bag = Bag().eval()
     models["embedding bag"] = (bag, bag.emb, gb.from_torch(bag, input_shape=(N_TOKENS,)), {})
     for cell in ("LSTM", "GRU"):
-        net = Recurrent(cell).eval()
+        net = Recurrent(cell).eval()  # embedding 1000 x 64, 64 units each way
         model = gb.from_torch(net, input_shape=(N_TOKENS,))
         models[f"Bi{cell} 64"] = (net, net.emb, model, {})
     encoder = Encoder().eval()
@@ -103,59 +94,20 @@ def _models() -> dict[str, tuple[Any, Any, Any, dict[str, Any]]]:
 
 
 def _bert() -> tuple[Any, Any, Any, dict[str, Any]] | None:
-    """The Hugging Face model built from a config and its ONNX export, or None without
-    transformers."""
-    import os
-    import sys
-    import tempfile
-
-    try:  # a torchvision built for another torch breaks transformers' imports: hide it
-        import torchvision  # noqa: F401
-    except Exception:
-        for name in [m for m in sys.modules if m.split(".")[0] == "torchvision"]:
-            del sys.modules[name]
-        sys.modules["torchvision"] = None  # type: ignore[assignment]
-    try:
-        import transformers
-    except ImportError:
-        return None
-    import torch
+    """The Hugging Face model built from a config, converted by from_torch (through its ONNX
+    export, as torch.fx cannot trace it), or None without transformers."""
+    import warnings
 
     import glassbox as gb
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    config = transformers.BertConfig(
-        vocab_size=1000,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        max_position_embeddings=64,
-        num_labels=2,
-    )
-    torch.manual_seed(0)
-    model = transformers.BertForSequenceClassification(config).eval()
-
-    class Logits(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = model
-
-        def forward(self, input_ids, attention_mask):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).logits
-
-    wrapped = Logits().eval()
-    ids = torch.ones(2, N_TOKENS, dtype=torch.long)
-    path = os.path.join(tempfile.mkdtemp(), "bert.onnx")
-    torch.onnx.export(
-        wrapped,
-        (ids, torch.ones_like(ids)),
-        path,
-        input_names=["input_ids", "attention_mask"],
-        output_names=["logits"],
-        dynamic_axes={"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}},
-    )
-    native = gb.from_onnx(path)
+    if transformers() is None:
+        return None
+    model = tiny_bert(1000)
+    shapes = {"input_ids": (N_TOKENS,), "attention_mask": (N_TOKENS,)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "exported with torch.onnx.export": we know
+        native = gb.from_torch(model, input_shape=shapes)
+    wrapped = BertLogits(model).eval()
     return wrapped, model.bert.embeddings.word_embeddings, native, {"mask": True, "onnx": True}
 
 

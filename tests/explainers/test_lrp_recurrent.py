@@ -12,6 +12,8 @@ from glassbox.models.spec import NetworkSpec
 from reference import lrp_recurrent
 
 torch = pytest.importorskip("torch")
+from text_models import Recurrent  # noqa: E402
+
 nn = torch.nn
 
 
@@ -48,28 +50,16 @@ def test_relevance_equals_the_literal_rule(cell: str, bidirectional: bool) -> No
     np.testing.assert_allclose(ours, expected, atol=1e-4 * np.abs(expected).max())
 
 
-class Classifier(nn.Module):
-    def __init__(self, cell: str) -> None:
-        super().__init__()
-        torch.manual_seed(3)
-        self.emb = nn.Embedding(30, 8)
-        self.rnn = getattr(nn, cell)(
-            8, 6, num_layers=2, batch_first=True, bidirectional=True, bias=False
-        )
-        self.fc = nn.Linear(12, 2, bias=False)
-        self.lstm = cell == "LSTM"
-
-    def forward(self, ids):
-        if self.lstm:
-            _, (h, _) = self.rnn(self.emb(ids))
-        else:
-            _, h = self.rnn(self.emb(ids))
-        return self.fc(torch.cat([h[-2], h[-1]], dim=1))
+def classifier(cell: str) -> Recurrent:
+    """Embedding -> 2-layer bidirectional LSTM / GRU without biases -> h_n -> linear."""
+    torch.manual_seed(3)
+    kwargs = {"num_layers": 2, "bias": False, "padding_idx": None}
+    return Recurrent(cell, vocab=30, dim=8, hidden=6, n_out=2, **kwargs).eval()
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 def test_a_bias_free_classifier_conserves_relevance(cell: str) -> None:
-    model = gb.from_torch(Classifier(cell).eval(), input_shape=(7,))
+    model = gb.from_torch(classifier(cell), input_shape=(7,))
     ids = np.random.default_rng(4).integers(0, 30, size=(4, 7))
     exp = gb.LRP(model)(ids, target=1)
     logit = model.predict(ids)[:, 1]

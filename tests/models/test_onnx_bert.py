@@ -6,10 +6,7 @@ native network must match onnxruntime and torch with and without padding in the 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import os
-import sys
 import warnings
 from typing import Any
 
@@ -24,23 +21,17 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from glassbox.errors import UnsupportedLayerError  # noqa: E402
 from glassbox.models.onnx_adapter import from_onnx  # noqa: E402
+from text_models import (  # noqa: E402
+    BERT_WORDS,
+    captum_word_attributions,
+    tiny_bert,
+    token_batch,
+    transformers,
+)
 
 nn = torch.nn
 T, VOCAB = 32, 100
 RTOL = 1e-4
-
-
-def _transformers() -> Any:
-    """transformers, offline; a torchvision whose C++ ops do not load (a build for another
-    torch) is hidden from it, as BERT does not need it."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        importlib.import_module("torchvision")
-    except Exception:
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-        sys.modules["torchvision"] = None  # type: ignore[assignment]
-    return pytest.importorskip("transformers")
 
 
 def _export(net: Any, args: tuple[Any, ...], path: Any, names: list[str], dynamo: bool) -> Any:
@@ -58,21 +49,10 @@ def _export(net: Any, args: tuple[Any, ...], path: Any, names: list[str], dynamo
     return path
 
 
-def _batch(n_tokens: int, vocab: int, rows: int = 6, seed: int = 0) -> tuple[np.ndarray, ...]:
-    """Token ids and two masks: all ones, and padded rows (one fully padded but the first)."""
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(0, vocab, size=(rows, n_tokens), dtype=np.int64)
-    padded = np.ones_like(ids)
-    for row, length in enumerate(rng.integers(1, n_tokens, size=rows)):
-        padded[row, length:] = 0
-    padded[0, 1:] = 0
-    return ids, np.ones_like(ids), padded
-
-
 def _check(path: Any, net: Any, names: list[str], n_tokens: int, vocab: int) -> Any:
     model = from_onnx(str(path))
     session = ort.InferenceSession(str(path))
-    ids, *masks = _batch(n_tokens, vocab)
+    ids, *masks = token_batch(n_tokens, vocab)
     for mask in masks:
         expected = session.run(None, dict(zip(names, (ids, mask), strict=True)))[0]
         with torch.no_grad():
@@ -90,23 +70,14 @@ def _check(path: Any, net: Any, names: list[str], n_tokens: int, vocab: int) -> 
 
 @pytest.fixture(scope="module")
 def bert() -> Any:
-    transformers = _transformers()
-    config = transformers.BertConfig(
-        vocab_size=VOCAB,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        max_position_embeddings=64,
-        num_labels=2,
-    )
-    torch.manual_seed(0)
-    return transformers.BertForSequenceClassification(config).eval()
+    if transformers() is None:
+        pytest.skip("transformers is not installed")
+    return tiny_bert(VOCAB)
 
 
 @pytest.fixture(scope="module", params=["dynamo", "legacy"])
 def bert_onnx(request: Any, bert: Any, tmp_path_factory: Any) -> Any:
-    ids, mask, _ = (torch.from_numpy(a) for a in _batch(T, VOCAB, rows=2))
+    ids, mask, _ = (torch.from_numpy(a) for a in token_batch(T, VOCAB, rows=2))
     path = tmp_path_factory.mktemp("bert") / f"bert_{request.param}.onnx"
     names = ["input_ids", "attention_mask"]
     return _export(bert, (ids, mask), path, names, request.param == "dynamo")
@@ -120,7 +91,7 @@ def test_bert_matches_onnxruntime_and_torch(bert_onnx: Any, bert: Any) -> None:
     ]
     # the word embedding keeps its node's name (a layer for LayerIntegratedGradients)
     dynamo = bert_onnx.name.endswith("dynamo.onnx")
-    words = "node_embedding" if dynamo else "/bert/embeddings/word_embeddings/Gather"
+    words = "node_embedding" if dynamo else BERT_WORDS
     assert model.spec.layers[model.layer_names.index(words)].kind == "embedding"
     kinds = {layer.kind for layer in model.spec.layers}
     assert {"embedding", "layer_norm", "matmul", "softmax"} <= kinds
@@ -152,7 +123,7 @@ class _Encoder(nn.Module):
 def test_transformer_encoder_matches_onnxruntime_and_torch(dynamo: bool, tmp_path: Any) -> None:
     torch.manual_seed(1)
     net = _Encoder().eval()
-    ids, mask, _ = (torch.from_numpy(a) for a in _batch(16, 50, rows=2))
+    ids, mask, _ = (torch.from_numpy(a) for a in token_batch(16, 50, rows=2))
     path = _export(net, (ids, mask), tmp_path / "encoder.onnx", ["ids", "mask"], dynamo)
     _check(path, net, ["ids", "mask"], 16, 50)
 
@@ -293,35 +264,14 @@ def test_an_open_sequence_length_is_taken_from_input_shape() -> None:
 def test_layer_integrated_gradients_on_bert_equal_captum(bert_onnx: Any, bert: Any) -> None:
     """LayerIntegratedGradients at the word-embedding Gather of the export equals Captum's on
     the torch model's ``bert.embeddings.word_embeddings`` (same steps and method)."""
-    captum_attr = pytest.importorskip("captum.attr")
+    pytest.importorskip("captum.attr")
     import glassbox as gb
 
     model = from_onnx(str(bert_onnx))
     embeddings = [layer.name for layer in model.spec.layers if layer.kind == "embedding"]
     assert len(embeddings) == 1  # position and token-type embeddings fold to constants
-    ids, _, mask = _batch(T, VOCAB, rows=4, seed=3)
+    ids, _, mask = token_batch(T, VOCAB, rows=4, seed=3)
     ours = gb.LayerIntegratedGradients(model, embeddings[0], n_steps=20)((ids, mask), target=1)
-
-    class Logits(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).logits
-
-    lig = captum_attr.LayerIntegratedGradients(Logits(), bert.bert.embeddings.word_embeddings)
-    t_ids = torch.from_numpy(ids)
-    theirs = (
-        lig.attribute(
-            t_ids,
-            baselines=torch.zeros_like(t_ids),  # the padding token, glassbox's default baseline
-            additional_forward_args=(torch.from_numpy(mask),),
-            target=1,
-            n_steps=20,
-        )
-        .detach()
-        .numpy()
-    )
+    theirs = captum_word_attributions(bert, ids, mask, target=1, n_steps=20)
     scale = np.abs(theirs).max()
     np.testing.assert_allclose(ours.values, theirs, rtol=0, atol=1e-4 * scale)

@@ -99,6 +99,11 @@ def test_transformer_encoder_classifier(norm_first: bool, activation: str, pool:
     close(model.predict(by_name), expected, 1e-5)
     names = model.layer_names
     assert {"emb", "encoder.layers.0.self_attn", "encoder", "head"} <= set(names)
+    if pool == "cls" and not norm_first:  # the head keeps the named inputs
+        shapes = {"input_ids": (16,), "attention_mask": (16,)}
+        probabilities = gb.from_torch(module, input_shape=shapes, output="probabilities")
+        softmax = torch.softmax(torch.from_numpy(expected), -1).numpy()
+        close(probabilities.predict((ids.numpy(), mask.numpy())), softmax, 1e-5)
     assert "encoder.layers.0.self_attn/weights" in names  # the attention weights (softmax)
 
 

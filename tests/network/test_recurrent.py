@@ -16,6 +16,8 @@ from glassbox.errors import UnsupportedLayerError
 from glassbox.models.spec import NetworkSpec
 
 torch = pytest.importorskip("torch")
+from text_models import Recurrent  # noqa: E402
+
 nn = torch.nn
 
 
@@ -66,29 +68,16 @@ def test_one_layer_against_the_reference_and_torch(
     np.testing.assert_allclose(grad, x.grad.reshape(3, -1).numpy(), rtol=1e-4, atol=1e-6)
 
 
-class Classifier(nn.Module):
+def classifier(cell: str) -> Recurrent:
     """Embedding -> 2-layer bidirectional LSTM / GRU -> [h_n forward, h_n reverse] -> linear."""
-
-    def __init__(self, cell: str) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.emb = nn.Embedding(30, 8, padding_idx=0)
-        self.rnn = getattr(nn, cell)(8, 6, num_layers=2, batch_first=True, bidirectional=True)
-        self.fc = nn.Linear(12, 3)
-        self.lstm = cell == "LSTM"
-
-    def forward(self, ids):
-        if self.lstm:
-            _, (h, _) = self.rnn(self.emb(ids))
-        else:
-            _, h = self.rnn(self.emb(ids))
-        return self.fc(torch.cat([h[-2], h[-1]], dim=1))
+    torch.manual_seed(0)
+    return Recurrent(cell, vocab=30, dim=8, hidden=6, n_out=3, num_layers=2).eval()
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 def test_bidirectional_classifier_and_layer_ig_against_captum(cell: str) -> None:
     captum_attr = pytest.importorskip("captum.attr")
-    module = Classifier(cell).eval()
+    module = classifier(cell)
     model = gb.from_torch(module, input_shape=(9,))
     ids = torch.randint(1, 30, (4, 9), generator=torch.Generator().manual_seed(1))
     np.testing.assert_allclose(

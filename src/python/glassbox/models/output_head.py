@@ -165,7 +165,8 @@ def apply_output(
 
 def _copy(spec: NetworkSpec) -> NetworkSpec:
     """A copy of ``spec`` whose layer list and layer records may be changed freely."""
-    return NetworkSpec(tuple(spec.input_shape), [copy.copy(layer) for layer in spec.layers])
+    layers = [copy.copy(layer) for layer in spec.layers]
+    return NetworkSpec(tuple(spec.input_shape), layers, list(spec.inputs))
 
 
 def _attach(spec: NetworkSpec, head: str | None, name: str) -> NetworkSpec:

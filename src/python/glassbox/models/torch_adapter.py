@@ -31,6 +31,7 @@ from glassbox.models.layers import Alias, activation_aliases
 from glassbox.models.native import NativeModel
 from glassbox.models.output_head import apply_output, check_output
 from glassbox.models.spec import NetworkSpec
+from glassbox.models.torch_export import through_onnx
 
 if TYPE_CHECKING:
     import torch
@@ -54,7 +55,10 @@ def from_torch(
     module : torch.nn.Module
         A ``torch.nn.Sequential`` (possibly nested) or any ``torch.fx``-traceable module built
         from the supported modules and functions (``supported()`` lists them). It is not
-        modified.
+        modified. A module torch.fx cannot trace (a Hugging Face transformer) is exported with
+        ``torch.onnx.export(dynamo=False)`` and translated by ``from_onnx`` when the ``onnx``
+        package is installed and the input shape is known; a ``UserWarning`` says so, and its
+        layers are named after the ONNX nodes (``models/torch_export.py``).
     input_shape : int or tuple of int, optional
         Shape of one sample (without the batch axis), e.g. ``(C, H, W)`` for images (NCHW, as
         torch takes them). Default: the shape of ``example_input`` without its batch axis, else
@@ -65,7 +69,9 @@ def from_torch(
         log-softmax or sigmoid; ``"probabilities"``: class probabilities (a softmax is appended
         to logits; a single logit ``z`` becomes ``[1 - sigmoid(z), sigmoid(z)]``).
     example_input : tensor or array, optional
-        A batch of inputs; only its shape is used (``input_shape = example_input.shape[1:]``).
+        A batch of inputs; only its shape is used (``input_shape = example_input.shape[1:]``),
+        and by the ONNX export of a module torch.fx cannot trace, its values (else ids 0,
+        masks 1 and floats 0 of ``input_shape``).
     feature_names, output_names : sequence of str, optional
         Names of the (flattened) input features and of the outputs.
 
@@ -82,7 +88,9 @@ def from_torch(
         the layer.
     UnsupportedLayerError
         If the module contains layers or operations with no native equivalent, or with invalid
-        geometry; the message names every one of them.
+        geometry; the message names every one of them. If torch.fx cannot trace it and its
+        ONNX export fails, cannot be translated or does not reproduce the module on other
+        inputs (a branch on input values).
 
     Examples
     --------
@@ -101,15 +109,21 @@ def from_torch(
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
     check_output(output)
-    graph_module = _trace(module)
+    shape = _input_shape(input_shape, example_input)
+    names = {"feature_names": feature_names, "output_names": output_names}
+    try:
+        graph_module = _trace(module)
+    except UnsupportedLayerError as error:  # through the ONNX export, if it can be tried
+        exported = through_onnx(module, shape, example_input, error, output=output, **names)  # type: ignore[arg-type]
+        if exported is None:
+            raise
+        return exported
     what = f"torch module {type(module).__name__}"
 
     def factory(shape: tuple[int, ...]) -> NetworkSpec:
         spec = _Translator(graph_module, shape).run()
         return apply_output(spec, output, what=f"this {type(module).__name__}")
 
-    shape = _input_shape(input_shape, example_input)
-    names = {"feature_names": feature_names, "output_names": output_names}
     if shape is not None:
         return NativeModel(factory(shape), **names)  # type: ignore[arg-type]
     linear = next((m for m in module.modules() if isinstance(m, torch.nn.Linear)), None)
@@ -600,11 +614,12 @@ def _input_dtype(node: Any) -> str:
             *_COMPARISONS,
         ):
             return "int"
-        if user.op == "call_function" and (
-            user.target is F.embedding or user.target in comparisons
-        ):
+        if user.op == "call_function" and user.target in comparisons:
             return "int"
-        if user.op == "call_module":
+        ids = _arg(user, 0, "input") is node  # an embedding's ids, not its per_sample_weights
+        if ids and user.op == "call_function" and user.target in (F.embedding, F.embedding_bag):
+            return "int"
+        if ids and user.op == "call_module":
             module = user.graph.owning_module.get_submodule(user.target)
             if type(module).__name__ in ("Embedding", "EmbeddingBag"):
                 return "int"
@@ -629,6 +644,71 @@ def _embedding(t: _Translator) -> Any:
         if t.arg(3, "max_norm") is not None:
             raise Unsupported("max_norm (it renormalises the table while it reads it)")
     return t.builder.embedding(t.name, ids, weight, pad)
+
+
+def _embedding_bag(t: _Translator) -> Any:
+    """nn.EmbeddingBag / F.embedding_bag on (B, T) ids, one bag a row (no offsets): the
+    embedding (``<name>/embedding``), then torch's sum, mean or max over the row. As in torch,
+    ``padding_idx`` is left out of the bag: a mean divides by the other ids, a max reads only
+    them, and a bag of padding alone is zeros. ``per_sample_weights`` (mode sum) must be a
+    (B, T) tensor the model computes or takes as an input."""
+    from glassbox.models.sequence_builder import MASKED_SCORE
+
+    b, name, module = t.builder, t.name, t.module
+    if module is not None:
+        mode, pad, max_norm = module.mode, module.padding_idx, module.max_norm
+        offsets, scale = t.arg(1, "offsets"), t.arg(2, "per_sample_weights")
+    else:  # F.embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq,
+        #                    mode, sparse, per_sample_weights, include_last_offset, padding_idx)
+        mode, pad = t.arg(6, "mode", "mean"), t.arg(10, "padding_idx")
+        max_norm, offsets, scale = (
+            t.arg(3, "max_norm"),
+            t.arg(2, "offsets"),
+            t.arg(8, "per_sample_weights"),
+        )
+    if max_norm is not None:
+        raise Unsupported("max_norm (it renormalises the table while it reads it)")
+    if offsets is not None:
+        raise Unsupported(
+            "offsets (1-D ids cut into bags); pass the ids as a (B, T) tensor, one bag a row "
+            "(shorter bags filled with padding_idx), without offsets"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise Unsupported(f"mode={mode!r}")
+    if scale is not None and (
+        mode != "sum" or not isinstance(scale, Tensor) or scale.shape != t.tensor().shape
+    ):
+        raise Unsupported(
+            "per_sample_weights other than a (B, T) tensor computed by the model (or one of its "
+            "inputs) with mode='sum'"
+        )
+    (table,) = _parameters(t, (1, "weight"))
+    ids = t.tensor()
+    if len(ids.shape) != 1:
+        raise Unsupported(f"ids of per-sample shape {ids.shape}; it reads (B, T) ids")
+    steps = ids.shape[0]
+    pad = None if pad is None else int(pad) % table.shape[0]
+    rows = b.embedding(f"{name}/embedding", ids, table, pad)  # (T, D)
+    keep = None if pad is None else b.compare(f"{name}/keep", "ne", ids, pad)  # (T,)
+    if scale is not None:
+        scale = scale if keep is None else b.broadcast_binary(f"{name}/scale", "mul", scale, keep)
+    elif mode != "max":
+        scale = keep
+    if scale is not None:  # padding (and weights) zero their rows before the sum
+        column = b.new_shape(f"{name}/scale/column", scale, (steps, 1))
+        rows = b.broadcast_binary(f"{name}/scaled", "mul", rows, column)
+    if keep is None or mode == "sum":
+        return b.reduce(name, mode, rows, 1)
+    count = b.reduce(f"{name}/count", "sum", keep, 1, keepdims=True)  # (1,)
+    if mode == "mean":  # the sum over the kept ids / max(count, 1)
+        empty = b.compare(f"{name}/empty", "eq", count, 0.0)
+        divisor = b.broadcast_binary(f"{name}/divisor", "add", count, empty)
+        total = b.reduce(f"{name}/sum", "sum", rows, 1)
+        return b.broadcast_binary(name, "div", total, divisor)
+    column = b.new_shape(f"{name}/keep/column", keep, (steps, 1))
+    kept = b.where(f"{name}/kept", column, rows, MASKED_SCORE)
+    top = b.reduce(f"{name}/max", "max", kept, 1)
+    return b.where(name, b.compare(f"{name}/any", "gt", count, 0.0), top, 0.0)
 
 
 def _layer_norm(t: _Translator) -> Tensor:
@@ -1021,6 +1101,7 @@ class _Tables:
             nn.Flatten: _flatten,
             nn.Identity: _identity("identity"),
             nn.Embedding: _embedding,
+            nn.EmbeddingBag: _embedding_bag,
             nn.LayerNorm: _layer_norm,
             nn.MultiheadAttention: _multihead_attention,
             nn.TransformerEncoderLayer: _transformer_encoder_layer,
@@ -1056,6 +1137,7 @@ class _Tables:
             torch.neg: _neg,
             torch.rsub: _arithmetic("sub", swap=True),
             F.embedding: _embedding,
+            F.embedding_bag: _embedding_bag,
             F.conv1d: _conv1d,
             F.max_pool1d: _pool1d("max"),
             F.avg_pool1d: _pool1d("avg"),
