@@ -155,6 +155,25 @@ def test_baselines_are_given_per_input_and_integer_inputs_keep_their_values() ->
         gb.GradientShap(model)((numeric, codes), baselines=(numeric, codes), target=0)
 
 
+def test_noise_tunnel_perturbs_the_real_inputs_and_keeps_the_layout() -> None:
+    _, model = tabular_model()
+    numeric, codes = tabular_rows(3)
+    tunnel = gb.NoiseTunnel(gb.Saliency(model, abs=False), nt_samples=4, stdevs=0.1, seed=1)
+    exp = tunnel((numeric, codes), target=0)
+    assert exp.inputs == {"numeric": (4,)} and exp.values.shape == (3, 4)
+    np.testing.assert_array_equal(exp.data, numeric)
+    # the mean of saliency at the same noisy copies, drawn as NoiseTunnel draws them
+    rng = [np.random.default_rng([1, row]) for row in range(3)]
+    noisy = [numeric[r] + rng[r].normal(0.0, 0.1, size=(4, 4)).astype(np.float32) for r in range(3)]
+    expected = [
+        gb.Saliency(model, abs=False)(
+            (noisy[r], np.repeat(codes[r : r + 1], 4, 0)), target=0
+        ).values.mean(axis=0)
+        for r in range(3)
+    ]
+    np.testing.assert_allclose(exp.values, np.stack(expected), rtol=1e-5, atol=1e-7)
+
+
 def test_a_model_of_integer_inputs_only_is_refused_by_input_gradients_before_any_work() -> None:
     model = gb.from_torch(MaskedBag().eval(), input_shape={"ids": (5,), "mask": (5,)})
     ids, mask = token_rows()

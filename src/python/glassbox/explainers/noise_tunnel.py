@@ -18,7 +18,7 @@ from glassbox._validation import check_choice, check_int, check_nonnegative, che
 from glassbox.explainers.base import Explainer
 from glassbox.explainers.gradients import NT_TYPES
 from glassbox.explanation import Explanation
-from glassbox.models.inputs import token_inputs, unpack
+from glassbox.models.inputs import input_columns, token_inputs, unpack
 
 #: The most values one stacked batch of noisy copies holds (64 MiB of float32).
 _STACK_VALUES = 1 << 24
@@ -104,7 +104,7 @@ class NoiseTunnel:
         """Explain ``X`` (as the wrapped explainer takes it); ``kwargs`` (``target=``,
         ``baselines=``, ...) go to the wrapped explainer, per-row arrays repeated per copy."""
         explainer = self.explainer
-        _, flat, _ = explainer._inputs(X, kwargs.get("target", 0) if "target" in kwargs else 0)
+        batch, flat, _ = explainer._inputs(X, kwargs.get("target", 0) if "target" in kwargs else 0)
         model = explainer.model
         n, width, samples = flat.shape[0], flat.shape[1], self.nt_samples
         noisy = self._noisy_columns(model, width)
@@ -138,10 +138,13 @@ class NoiseTunnel:
             values = mean
             if samples > 1:
                 stderr = np.sqrt(variance * samples / (samples - 1) / samples).astype(np.float32)
-        batch = explainer._inputs(X, kwargs.get("target", 0) if "target" in kwargs else 0)[0]
+        data = batch.copy()  # the batch may be the caller's own array: never hand it back
+        if first.inputs is not None:  # several inputs: the attributed ones, side by side
+            data = flat[:, input_columns(model.inputs, explainer._attributed_inputs())]
         return Explanation(
             values=values.astype(np.float32),
-            data=batch.copy(),
+            data=data,
+            inputs=first.inputs,
             feature_names=first.feature_names,
             output_names=first.output_names,
             target=None if first.target is None else _targets(explainer, kwargs, n),
