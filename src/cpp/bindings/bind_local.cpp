@@ -87,7 +87,9 @@ void bind_local(py::module_& m) {
 
     m.def(
         "lime_samples",
-        [](const LimeStats& stats, const ConstRowRef& X, Index num_samples, std::uint64_t seed) {
+        [](const LimeStats& stats, const ConstRowRef& X, Index num_samples, std::uint64_t seed,
+           std::int64_t first_row) {
+            require(first_row >= 0, "first_row: expected an integer >= 0");
             require(X.cols() == stats.n_features, "X: wrong number of features");
             require_count(num_samples, "num_samples", 1);
             const Index n = X.rows(), d = X.cols();
@@ -100,14 +102,16 @@ void bind_local(py::module_& m) {
             float* in = inputs.mutable_data();
             double* z = interpretable.mutable_data();
             for (Index r = 0; r < n; ++r) {
-                const LimeRowSampler sampler(stats, X.row(r).data(), r, seed);
+                const LimeRowSampler sampler(stats, X.row(r).data(), first_row + r, seed);
                 const Index at = r * num_samples * d;
                 sampler.sample_range(0, num_samples, in + at, z + at);
             }
             return LimeSamples{inputs, interpretable};
         },
         py::arg("stats"), py::kw_only(), py::arg("X"), py::arg("num_samples"), py::arg("seed"),
-        "The neighbourhoods LIME evaluates for the rows of X (a LimeSamples).");
+        py::arg("first_row") = 0,
+        "The neighbourhoods LIME evaluates for the rows of X (a LimeSamples); row r draws as row "
+        "first_row + r of a larger job.");
     m.def(
         "lime_tabular",
         [](const py::object& model, const ConstRowRef& X, const LimeStats& stats,

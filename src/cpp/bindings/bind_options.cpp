@@ -48,6 +48,15 @@ void bind_run_options(py::module_& m) {
              py::arg("memory_budget") = RunOptions{}.memory_budget)
         .def_readwrite("n_threads", &RunOptions::n_threads)
         .def_property(
+            "first_row", [](const RunOptions& o) { return o.first_row; },
+            [](RunOptions& o, std::int64_t first) {
+                require(first >= 0 && first <= (std::int64_t{1} << 53),
+                        "first_row: expected an integer between 0 and 2**53, got " +
+                            std::to_string(first));
+                o.first_row = first;
+            },
+            "The index of the call's first row in the whole job (keys per-row random streams).")
+        .def_property(
             "control",
             py::cpp_function([](const RunOptions& o) { return o.control; },
                              py::return_value_policy::reference),

@@ -18,6 +18,10 @@ struct RunOptions {
     // Set by with_progress_total(): the job's total was added up front, so the loops it runs
     // only report progress (a job of several loops shows one total from the start).
     bool total_declared = false;
+    // The index of this call's first row in the whole job. Per-row random streams are keyed by
+    // first_row + i, so a job split into batches (a resumed file) or partitions (Dask) draws the
+    // numbers one call over every row would.
+    std::int64_t first_row = 0;
 };
 
 // Throws Interrupted when the job's caller asked it to stop (Ctrl-C). Cheap: call it between

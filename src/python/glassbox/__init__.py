@@ -79,6 +79,7 @@ from glassbox.models import (
 )
 from glassbox.models.trees import TreeModel, from_trees
 from glassbox.reporting import report
+from glassbox.rows import row_offset
 from glassbox.saving import load
 from glassbox.surrogate import SurrogateTree, surrogate_tree
 
@@ -147,6 +148,7 @@ __all__ = [
     "permutation_importance",
     "plots",
     "report",
+    "row_offset",
     "superpixels",
     "surrogate_tree",
     "wrap",

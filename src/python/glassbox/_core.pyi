@@ -55,6 +55,7 @@ class JobControl:
 class RunOptions:
     n_threads: int
     memory_budget: int
+    first_row: int
     control: JobControl | None
     def __init__(self, n_threads: int = 0, *, memory_budget: int = 67108864) -> None: ...
 
@@ -397,7 +398,7 @@ class LimeResult:
     prediction: Float64Array
 
 def lime_samples(
-    stats: LimeStats, *, X: FloatArray, num_samples: int, seed: int
+    stats: LimeStats, *, X: FloatArray, num_samples: int, seed: int, first_row: int = 0
 ) -> LimeSamples: ...
 def lime_tabular(
     model: _AnyModel,

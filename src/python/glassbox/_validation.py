@@ -324,8 +324,10 @@ def run_options(n_threads: object = None, memory_budget: object = None) -> _core
     RunOptions(n_threads=2, memory_budget=1048576)
     """
     from glassbox import _core  # the extension, imported only when options are resolved
+    from glassbox.rows import first_row
 
     options = _core.RunOptions(check_threads(n_threads))
+    options.first_row = first_row()  # where the call's rows sit in a larger job (row_offset)
     if memory_budget is not None:
         options.memory_budget = check_int(memory_budget, "memory_budget", 1, MAX_MEMORY_BUDGET)
     return options

@@ -176,7 +176,7 @@ Attribution noise_tunnel(const Network& net, const ConstRowRef& X, const std::ve
         [&](Index p, Index count, RowMatrixXf& points) {
             for (Index i = 0; i < count; ++i) {
                 const Index row = (p + i) / samples, draw = (p + i) % samples;
-                rng.normals(row, draw, points.row(i).data(), X.cols());
+                rng.normals(options.first_row + row, draw, points.row(i).data(), X.cols());
                 points.row(i) = X.row(row) + stdev * points.row(i);
             }
         },
@@ -220,6 +220,7 @@ struct GradientShapSetup {
     const GradientShapOptions& shap;
     RowMatrixXd& sum_a;
     RowMatrixXd& sum_a2;
+    std::int64_t first_row;  // RunOptions::first_row: the streams' key of row 0
     CounterRng noise{shap.seed, kGradientShapNoise};
     CounterRng alphas{shap.seed, kGradientShapAlpha};
     CounterRng picks{shap.seed, kGradientShapBaseline};
@@ -230,10 +231,11 @@ struct GradientShapSetup {
         offset.resize(count, X.cols());
         for (Index i = 0; i < count; ++i) {
             const Index row = (p + i) / samples, draw = (p + i) % samples;
-            const Index j = picks.index(row, draw, references.rows());
-            const float alpha = static_cast<float>(alphas.uniform(row, draw));
+            const std::uint64_t key = static_cast<std::uint64_t>(first_row + row);
+            const Index j = picks.index(key, draw, references.rows());
+            const float alpha = static_cast<float>(alphas.uniform(key, draw));
             if (stdev > 0.0f) {
-                noise.normals(row, draw, offset.row(i).data(), X.cols());
+                noise.normals(key, draw, offset.row(i).data(), X.cols());
             } else {
                 offset.row(i).setZero();  // no noise: skip the draws
             }
@@ -278,7 +280,7 @@ Attribution gradient_shap(const Network& net, const ConstRowRef& X, const ConstR
             setup->reduce(p, count, grads, offset);
         }
     };
-    const GradientShapSetup setup{X, references, shap, sum_a, sum_a2};
+    const GradientShapSetup setup{X, references, shap, sum_a, sum_a2, options.first_row};
     for_each_gradient_block(net, X.rows(), samples, targets, options, d * sizeof(float),
                             [&] { return Worker{&setup, {}}; });
     Attribution out;

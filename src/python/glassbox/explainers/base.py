@@ -71,6 +71,7 @@ from glassbox.models.inputs import (
 from glassbox.models.native import NativeModel
 from glassbox.models.trees.model import TreeModel
 from glassbox.progress import ProgressArg, check_progress
+from glassbox.rows import first_row, row_offset
 
 
 @dataclass(frozen=True)
@@ -646,10 +647,15 @@ class AgnosticExplainer(Explainer):
             elif value is not None:
                 arguments[key] = self._rows(value, key)[:, columns]
         parts = []
+        offset = first_row()
         for rows, values in row_patterns(flat, input_columns(inputs, fixed)):
             clone = type(self)(bind_inputs(self.model, fixed, values), **arguments)
-            part_target = None if targets is None else targets[rows]
-            parts.append((rows, clone(flat[rows][:, columns], target=part_target)))
+            # runs of consecutive rows, each at its place in the job: seeded draws per row
+            # stay those of one call over every row
+            for run in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1):
+                part_target = None if targets is None else targets[run]
+                with row_offset(offset + int(run[0])):
+                    parts.append((run, clone(flat[run][:, columns], target=part_target)))
         return stitch_rows(parts, flat.shape[0])
 
     def _sample_shapes(self, batch: np.ndarray | None = None) -> list[tuple[int, ...]]:

@@ -15,6 +15,7 @@ from glassbox.explanation import Explanation
 from glassbox.masks import mask_groups
 from glassbox.models.agnostic import evaluate
 from glassbox.progress import ProgressArg
+from glassbox.rows import first_row
 
 DISCRETIZERS = {"quartile": 4, "decile": 10, None: 0}
 FEATURE_SELECTIONS = ("auto", "forward", "highest_weights", "none")
@@ -178,6 +179,7 @@ class Lime(AgnosticExplainer):
             X=batch.reshape(batch.shape[0], -1),
             num_samples=self.num_samples,
             seed=self.seed,
+            first_row=first_row(),
         )
         return np.asarray(result.inputs), np.asarray(result.interpretable)
 

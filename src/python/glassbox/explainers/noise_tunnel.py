@@ -19,6 +19,7 @@ from glassbox.explainers.base import Explainer
 from glassbox.explainers.gradients import NT_TYPES
 from glassbox.explanation import Explanation
 from glassbox.models.inputs import input_columns, token_inputs, unpack
+from glassbox.rows import first_row, row_offset
 
 #: The most values one stacked batch of noisy copies holds (64 MiB of float32).
 _STACK_VALUES = 1 << 24
@@ -112,16 +113,18 @@ class NoiseTunnel:
         sums: list[np.ndarray] = []
         squares: list[np.ndarray] = []
         first: Explanation | None = None
+        offset = first_row()  # the rows' place in a larger job (row_offset)
         for begin in range(0, n, chunk):
             rows = np.arange(begin, min(n, begin + chunk))
             stacked = np.repeat(flat[rows], samples, axis=0)
             for i, row in enumerate(rows):
-                rng = np.random.default_rng([self.seed, int(row)])
+                rng = np.random.default_rng([self.seed, offset + int(row)])
                 draws = rng.normal(0.0, self.stdevs, size=(samples, noisy.size))
                 block = stacked[i * samples : (i + 1) * samples]
                 block[:, noisy] += draws.astype(np.float32)
             args = {key: _repeat(key, value, rows, n, samples) for key, value in kwargs.items()}
-            exp = explainer(_as_taken(model, stacked), **args)
+            with row_offset((offset + begin) * samples):  # the copies' place among all copies
+                exp = explainer(_as_taken(model, stacked), **args)
             values = np.asarray(exp.values, dtype=np.float64)
             values = values.reshape(rows.size, samples, *values.shape[1:])
             q = values**2 if self.nt_type == "smoothgrad_sq" else values

@@ -504,7 +504,7 @@ void lime_whole_rows(const Model& model, const ConstRowRef& X, const LimeStats& 
             Z.resize(count, d);
             for (Index offset = 0; offset < count; offset += S) {
                 const Index r = (first + offset) / S;
-                const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+                const LimeRowSampler sampler(stats, X.row(r).data(), run.first_row + r, options.seed);
                 sampler.sample_range(0, S, batch.row(offset).data(), Z.row(offset).data());
             }
         },
@@ -531,7 +531,7 @@ void lime_row_pieces(const Model& model, const ConstRowRef& X, const LimeStats& 
     const Index n = X.rows(), d = X.cols(), S = options.num_samples;
     add_progress_total(run, n * S);
     auto fit_one = [&](Index r) {
-        const LimeRowSampler sampler(stats, X.row(r).data(), r, options.seed);
+        const LimeRowSampler sampler(stats, X.row(r).data(), run.first_row + r, options.seed);
         RowFold row(d, kernel_width);
         RowMatrixXf batch, Y;
         RowMatrixXd& Z = lime_scratch();
@@ -588,22 +588,18 @@ LimeResult lime_tabular(const Model& model, const ConstRowRef& X, const LimeStat
     if (n == 0) return result;
 
     // Chunks within the budget (the interpretable samples are kept next to the model's rows). A
-    // neighbourhood that fits is evaluated whole, several rows per chunk: a Python model gets as
-    // many rows per call as the budget allows; a native network a few rows per chunk, so its tape
-    // is small enough to be kept between chunks and the rows spread over the cores. A larger one
-    // is evaluated in pieces of whole blocks.
+    // neighbourhood that fits is evaluated whole: a Python model gets as many rows per call as
+    // the budget allows; a native network one row per chunk, so its tape is small enough to be
+    // kept between chunks, the rows spread over the cores, and each row is evaluated in the same
+    // call whichever other rows the job explains (a job split into parts gives the same bits).
+    // A larger one is evaluated in pieces of whole blocks.
     const Index budget_rows = plan_chunk_rows(model, run.memory_budget, total, 2 * d + 2);
     if (budget_rows < S) {
         const Index piece = std::max(kLimeBlock, budget_rows / kLimeBlock * kLimeBlock);
         lime_row_pieces(model, X, stats, targets, options, kernel_width, piece, run, result);
         return result;
     }
-    Index rows_per_chunk = budget_rows / S;
-    if (model.thread_safe()) {
-        constexpr Index kNativeChunkSamples = 16384;
-        rows_per_chunk = std::min(rows_per_chunk, std::min(kNativeChunkSamples / S, (n + 15) / 16));
-        rows_per_chunk = std::max<Index>(1, rows_per_chunk);
-    }
+    const Index rows_per_chunk = model.thread_safe() ? 1 : budget_rows / S;
     lime_whole_rows(model, X, stats, targets, options, kernel_width, rows_per_chunk, run, result);
     return result;
 }

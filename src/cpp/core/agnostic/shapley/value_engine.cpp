@@ -10,16 +10,32 @@ namespace {
 // A native network runs chunks in parallel: keep them cache-sized so a job splits into many.
 constexpr Index kNativeChunkRows = 4096;
 
-// (row, coalition) blocks of m rows per chunk: whole blocks, budget-bounded, thousands of rows
-// per call for a Python callable. Depends only on the budget, model and sizes, never on threads.
-Index plan_units(const Game& game, Index total_units) {
+// How (row, coalition) blocks of m rows are cut into model calls: `per_chunk` blocks per call,
+// each explained row's C coalitions padded to `per_row` (a multiple of per_chunk) blocks.
+struct UnitPlan {
+    Index per_chunk;
+    Index per_row;
+};
+
+// Whole blocks per call, budget-bounded. A native network's calls hold one explained row's
+// blocks only, cut from its C coalitions alone (never from the number of rows), so each row is
+// evaluated in the same calls whichever other rows the job explains: a job split into parts
+// (batches of a file, Dask partitions) gives the bits of one job. A Python callable gets
+// thousands of rows per call across rows instead. Never depends on threads.
+UnitPlan plan_units(const Game& game, Index n_rows, Index C) {
     const Index m = game.B.rows();
+    const bool per_row = game.model.thread_safe();
+    const Index planned = per_row ? C : mul_count(n_rows, C, "rows x coalitions");
     Index rows = game.chunk_rows;
     if (rows <= 0) {
-        rows = plan_chunk_rows(game.model, game.options.memory_budget, total_units * m);
-        if (game.model.thread_safe()) rows = std::min(rows, kNativeChunkRows);
+        rows = plan_chunk_rows(game.model, game.options.memory_budget, planned * m);
+        if (per_row) rows = std::min(rows, kNativeChunkRows);
     }
-    return std::max<Index>(1, std::min(total_units, rows / m));
+    const Index per_chunk = std::max<Index>(1, std::min(planned, rows / m));
+    if (!per_row) return {per_chunk, C};
+    const Index calls = (C + per_chunk - 1) / per_chunk;  // evenly: < calls padding blocks
+    const Index even = (C + calls - 1) / calls;
+    return {even, even * calls};
 }
 
 // Writes group g of every row of `block` from x (in the coalition) or from the background.
@@ -55,30 +71,57 @@ void check_game(const Game& game) {
                                              " features, the model has " + std::to_string(p));
 }
 
+namespace {
+
+// f on `count` rows of `rows` (a ConstRowRef) into out (count x k), `chunk` rows per call.
+void outputs_of(const Game& game, const ConstRowRef& rows, Index chunk, RowMatrixXd& out) {
+    const Index count = rows.rows();
+    out.resize(count, game.n_outputs());
+    for_each_model_chunk(
+        game.model, count, chunk, chunk_options(game, count, chunk),
+        [&](Index first, Index size, RowMatrixXf& batch) { batch = rows.middleRows(first, size); },
+        [&](Index first, Index size, const RowMatrixXf& Y) {
+            out.middleRows(first, size) = Y.cast<double>();
+        });
+}
+
+}  // namespace
+
 Endpoints endpoint_values(const Game& game) {
     const Index n = game.X.rows(), m = game.B.rows(), k = game.n_outputs();
     Endpoints out{RowMatrixXd(n, k), VectorXd::Zero(k), VectorXd::Zero(k)};
     RowMatrixXd fb(m, k);
-    const Index chunk =
-        game.chunk_rows > 0 ? game.chunk_rows
-                            : std::min(plan_chunk_rows(game.model, game.options.memory_budget, n + m),
-                                       game.model.thread_safe() ? kNativeChunkRows : n + m);
-    for_each_model_chunk(
-        game.model, n + m, chunk, chunk_options(game, n + m, chunk),
-        [&](Index first, Index count, RowMatrixXf& rows) {
-            for (Index r = first; r < first + count; ++r) {
-                rows.row(r - first) = r < n ? game.X.row(r) : game.B.row(r - n);
-            }
-        },
-        [&](Index first, Index count, const RowMatrixXf& Y) {
-            for (Index r = first; r < first + count; ++r) {
-                if (r < n) {
-                    out.fx.row(r) = Y.row(r - first).cast<double>();
-                } else {
-                    fb.row(r - n) = Y.row(r - first).cast<double>();
+    if (game.model.thread_safe()) {
+        // the background on its own, and each explained row in a call of its own: the same
+        // bits whichever rows the job explains (see plan_units)
+        const Index chunk = game.chunk_rows > 0 ? game.chunk_rows
+                                                : std::min(plan_chunk_rows(game.model,
+                                                                           game.options.memory_budget, m),
+                                                           kNativeChunkRows);
+        outputs_of(game, game.B, chunk, fb);
+        outputs_of(game, game.X, 1, out.fx);
+    } else {  // a Python callable: one call over X and the background together
+        const Index chunk =
+            game.chunk_rows > 0
+                ? game.chunk_rows
+                : std::min(plan_chunk_rows(game.model, game.options.memory_budget, n + m), n + m);
+        for_each_model_chunk(
+            game.model, n + m, chunk, chunk_options(game, n + m, chunk),
+            [&](Index first, Index count, RowMatrixXf& rows) {
+                for (Index r = first; r < first + count; ++r) {
+                    rows.row(r - first) = r < n ? game.X.row(r) : game.B.row(r - n);
                 }
-            }
-        });
+            },
+            [&](Index first, Index count, const RowMatrixXf& Y) {
+                for (Index r = first; r < first + count; ++r) {
+                    if (r < n) {
+                        out.fx.row(r) = Y.row(r - first).cast<double>();
+                    } else {
+                        fb.row(r - n) = Y.row(r - first).cast<double>();
+                    }
+                }
+            });
+    }
     // summed in row order after the parallel loop: the same bits for any thread count
     for (Index b = 0; b < m; ++b) out.base += fb.row(b).transpose();
     out.base /= static_cast<double>(m);
@@ -100,22 +143,26 @@ void values_of_rows(const Game& game, const CoalitionSet& set, Index coal_begin,
                     Index coal_stride) {
     const Index m = game.B.rows(), k = game.n_outputs(), words = set.words();
     const Index C = coal_end - coal_begin;
-    const Index total_units = mul_count(n_rows, C, "rows x coalitions");
-    if (total_units <= 0) return;
+    if (mul_count(n_rows, C, "rows x coalitions") <= 0) return;
     if (coal_stride <= 0) coal_stride = k;
     if (row_stride <= 0) row_stride = C * k;
-    const Index units_per_chunk = plan_units(game, total_units);
+    const UnitPlan plan = plan_units(game, n_rows, C);
+    const Index P = plan.per_row;  // blocks per row, padding included
+    const Index total_units = mul_count(n_rows, P, "rows x coalitions");
     for_each_model_chunk(
         game.model, mul_count(total_units, m, "rows x coalitions x background rows"),
-        units_per_chunk * m,
-        chunk_options(game, total_units * m, units_per_chunk * m),
+        plan.per_chunk * m, chunk_options(game, total_units * m, plan.per_chunk * m),
         [&](Index first, Index count, RowMatrixXf& rows) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
-                const Index i = row_at(u / C), c = coal_begin + u % C;
                 auto block = rows.middleRows((u - u0) * m, m);
+                if (u % P >= C) {  // padding: evaluated, never read
+                    block = game.B;
+                    continue;
+                }
+                const Index i = row_at(u / P), c = coal_begin + u % P;
                 const std::uint64_t* bits = set.row(c);
-                if (u > u0 && u % C != 0) {
+                if (u > u0 && u % P != 0) {
                     // the previous block is this row's previous coalition: patch the difference
                     block = rows.middleRows((u - 1 - u0) * m, m);
                     const std::uint64_t* prev = set.row(c - 1);
@@ -138,7 +185,8 @@ void values_of_rows(const Game& game, const CoalitionSet& set, Index coal_begin,
         [&](Index first, Index count, const RowMatrixXf& Y) {
             const Index u0 = first / m, nu = count / m;
             for (Index u = u0; u < u0 + nu; ++u) {
-                double* slot = out + slot_at(u / C) * row_stride + (u % C) * coal_stride;
+                if (u % P >= C) continue;  // padding
+                double* slot = out + slot_at(u / P) * row_stride + (u % P) * coal_stride;
                 for (Index o = 0; o < k; ++o) {
                     double sum = 0.0;
                     for (Index b = 0; b < m; ++b) sum += Y((u - u0) * m + b, o);
