@@ -1,5 +1,5 @@
 """``glassbox inspect MODEL``: a network's layer table and weight statistics on the terminal (the
-``inspect`` subcommand of ``glassbox.cli``). MODEL is read as ``glassbox report`` reads it (a
+``inspect`` subcommand of ``glassbox.cli``). MODEL is read by ``glassbox.jobs.files`` (a
 saved glassbox model, an ``.onnx`` file, or a pickle with ``--allow-pickle``). Exit codes: 0
 printed, 2 bad usage or input, 1 any other failure; errors are one line.
 """
@@ -10,10 +10,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-EXAMPLE = """examples:
+from glassbox.jobs.files import EXIT_CODES, add_allow_pickle, load_model, run_command
+
+EXAMPLE = (
+    """examples:
   glassbox inspect model.onnx
   glassbox inspect lenet.gb --svg lenet.svg
-  glassbox inspect mlp.joblib --allow-pickle --no-weights"""
+  glassbox inspect mlp.joblib --allow-pickle --no-weights
+
+"""
+    + EXIT_CODES
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -34,19 +41,14 @@ def add_parser(commands: Any) -> None:
         "--svg", metavar="FILE", help="also write the layer graph as a standalone SVG file"
     )
     parser.add_argument("--no-weights", action="store_true", help="print the layer table only")
-    parser.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="load a pickled / joblib MODEL (a pickle runs code: only files you trust)",
-    )
+    add_allow_pickle(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``glassbox inspect`` with parsed ``args``; return the exit code."""
     from glassbox.inspect import summary, weights
-    from glassbox.reporting.command import fail, load_model
 
-    try:
+    def body() -> int:
         model = load_model(args.model, args.allow_pickle)
         layers = summary(model)
         print(layers)
@@ -56,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
         if args.svg:
             Path(args.svg).write_text(layers.graph_svg(), encoding="utf-8")
             print(f"wrote {args.svg}")
-    except (ValueError, TypeError, ImportError, OSError) as error:
-        return fail("inspect", error, 2)
-    except Exception as error:  # a failure, not the user's input: exit 1, still one line
-        return fail("inspect", error, 1)
-    return 0
+        return 0
+
+    return run_command("inspect", body)
