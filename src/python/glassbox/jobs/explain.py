@@ -393,7 +393,8 @@ class Job:
         }
 
     def explain(self, first_row: int, batch: Any) -> tuple[np.ndarray, Any]:
-        """The attributions of one batch (rows x explained columns, float32) and the columns
+        """The attributions of one batch (rows x explained columns, float32 or float64 as the
+        explainer returns them) and the columns
         written after them (ids, and the per-row target when it is the predicted output)."""
         import glassbox as gb
 
@@ -404,7 +405,9 @@ class Job:
         offset = gb.row_offset(first_row) if hasattr(gb, "row_offset") else contextlib.nullcontext()
         with offset:
             explanation = self.explainer(X, **self._call_arguments(), target=target)
-        values = np.asarray(explanation.values, dtype=np.float32).reshape(len(X), -1)
+        values = np.asarray(explanation.values).reshape(len(X), -1)
+        if values.dtype not in (np.float32, np.float64):
+            values = values.astype(np.float64)
         if values.shape[1] != len(self.features):
             raise InputError(
                 f"--method {self.key}: the model's attributions have {values.shape[1]} columns "

@@ -156,7 +156,9 @@ def _load_torchscript(path: str, n_inputs: int | None) -> Any:
     import glassbox as gb
 
     try:
-        module = torch.jit.load(path, map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's deprecation of TorchScript: not the user's
+            module = torch.jit.load(path, map_location="cpu")
     except Exception as error:
         raise InputError(
             f"MODEL: {path!r} is not a TorchScript file (torch.jit.save of torch.jit.script / "

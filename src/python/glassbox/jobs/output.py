@@ -13,7 +13,7 @@ Formats (``--format``, by default the ``--out`` file's extension):
   groups of the old file, one at a time, into a new file beside it (``OUT.resume.tmp``), goes on
   with the next batches, and replaces OUT with it when it closes (finished or interrupted again).
   A run killed without closing (SIGKILL, power loss) leaves no footer: start it again.
-- ``npy``: a float32 array of the final shape (rows x attributed columns), created at once
+- ``npy``: an array of the final shape (rows x attributed columns), created at the first batch
   (``numpy.lib.format.open_memmap``) and filled batch by batch; rows past the sidecar's
   ``rows_written`` are zeros until written. Only the values: no id columns.
 
@@ -142,12 +142,13 @@ def _table(values: np.ndarray, names: list[str], extra: Any) -> Any:
 
 
 def _floats(column: np.ndarray) -> Any:
-    """A float32 NumPy column as an Arrow array, from its buffer (``pa.array`` imports pandas,
-    60 MB the job does not need)."""
+    """A float32 / float64 NumPy column as an Arrow array, from its buffer (``pa.array`` imports
+    pandas, 60 MB the job does not need)."""
     import pyarrow as pa
 
-    data = np.ascontiguousarray(column, dtype=np.float32)
-    return pa.Array.from_buffers(pa.float32(), len(data), [None, pa.py_buffer(data)])
+    data = np.ascontiguousarray(column)
+    kind = pa.float32() if data.dtype == np.float32 else pa.float64()
+    return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
 
 
 class CsvWriter:
@@ -229,32 +230,37 @@ class ParquetWriter:
 
 
 class NpyWriter:
-    """A float32 ``.npy`` array of the final shape, filled in place batch by batch."""
+    """An ``.npy`` array of the final shape (the values' dtype: float32 for networks, float64 for
+    most model-agnostic methods), created at the first batch and filled in place."""
 
     def __init__(self, out: str, names: list[str], state: dict[str, Any], n_rows: Any) -> None:
         from numpy.lib.format import open_memmap
 
-        shape = (int(n_rows()), len(names))
+        self.out, self.shape = out, (int(n_rows()), len(names))
+        self.array: Any = None
         if state["batches_done"]:
             self.array = open_memmap(out, mode="r+")
-            if self.array.shape != shape or self.array.dtype != np.float32:
+            if self.array.shape != self.shape:
                 raise InputError(
-                    f"--resume: {out!r} holds {self.array.dtype} {self.array.shape}, expected "
-                    f"float32 {shape}; run without --resume"
+                    f"--resume: {out!r} holds an array of shape {self.array.shape}, expected "
+                    f"{self.shape}; run without --resume"
                 )
-        else:
-            self.array = open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
         self.row = int(state["rows_written"])
 
     def write(self, values: np.ndarray, extra: Any) -> dict[str, Any]:
+        from numpy.lib.format import open_memmap
+
+        if self.array is None:
+            self.array = open_memmap(self.out, mode="w+", dtype=values.dtype, shape=self.shape)
         self.array[self.row : self.row + values.shape[0]] = values
         self.array.flush()
         self.row += values.shape[0]
         return {}
 
     def close(self) -> None:
-        self.array.flush()
-        del self.array
+        if self.array is not None:
+            self.array.flush()
+            self.array = None
 
 
 WRITERS = {"csv": CsvWriter, "parquet": ParquetWriter, "npy": NpyWriter}
