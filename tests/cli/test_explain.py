@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FEATURES, N_ROWS, assert_values, read_values, run
+from cli_files import FEATURES, N_ROWS, assert_values, read_values, run
 
 import glassbox as gb
 
@@ -176,26 +176,30 @@ def test_xgboost_pickle_with_treeshap(files, pickles, tmp_path):
     np.testing.assert_array_equal(np.load(out), expected)
 
 
-@pytest.mark.parametrize(
-    ("argv", "match"),
-    [
-        (["{gb}", "{folder}/missing.csv", "--method", "ig"], "DATA: no file at"),
-        (["{folder}/missing.onnx", "{csv}", "--method", "ig"], "MODEL: no file at"),
-        (["{gb}", "{csv}", "--method", "shazam"], "--method: unknown method 'shazam'"),
-        (["{gb}", "{csv}", "--method", "ig", "--columns", "a,zz"], "--columns: DATA has no column 'zz'"),
-        (["{gb}", "{csv}", "--method", "ig", "--id-column", "idd"], "did you mean 'id'"),
-        (["{gb}", "{csv}", "--method", "treeshap", "--columns", "a,b,c,d,e"], "--method treeshap:"),
-        (["{xgb}", "{npy}", "--method", "ig", "--allow-pickle"], "--method ig: estimator 'xgbregressor'"),
-        (["{gb}", "{csv}", "--method", "ig", "--columns", "a,b,c,d,e", "--target", "4"], "--target: output 4 is out of range"),
-        (["{gb}", "{csv}", "--method", "ig", "--out", "x.txt"], "--format: cannot tell"),
-        (["{gb}", "{npy}", "--method", "ig", "--id-column", "0", "--out", "x.npy"], "--id-column: an .npy output"),
-        (["{gb}", "{csv}", "--method", "ig"], "X: columns ['name'] are not numeric"),
-    ],
-)  # fmt: skip
-def test_bad_input_is_exit_2_in_one_line(files, pickles, tmp_path, monkeypatch, capsys, argv, match):
+BAD_INPUT = [
+    (["{gb}", "{folder}/missing.csv"], "DATA: no file at"),
+    (["{folder}/missing.onnx", "{csv}"], "MODEL: no file at"),
+    (["{gb}", "{csv}", "--method", "shazam"], "--method: unknown method 'shazam'"),
+    (["{gb}", "{csv}", "--columns", "a,zz"], "--columns: DATA has no column 'zz'"),
+    (["{gb}", "{csv}", "--id-column", "idd"], "did you mean 'id'"),
+    (["{gb}", "{csv}", "--method", "treeshap", "--columns", "a,b,c,d,e"], "--method treeshap:"),
+    (["{xgb}", "{npy}", "--allow-pickle"], "--method ig: estimator 'xgbregressor'"),
+    (["{gb}", "{csv}", "--columns", "a,b,c,d,e", "--target", "4"], "--target: output 4 is out"),
+    (["{gb}", "{csv}", "--out", "x.txt"], "--format: cannot tell"),
+    (["{gb}", "{npy}", "--id-column", "0", "--out", "x.npy"], "--id-column: an .npy output"),
+    (["{gb}", "{csv}"], "X: columns ['name'] are not numeric"),
+]
+
+
+@pytest.mark.parametrize(("argv", "match"), BAD_INPUT)
+def test_bad_input_is_exit_2_in_one_line(
+    files, pickles, tmp_path, monkeypatch, capsys, argv, match
+):
+    """Each bad argument is named (``--method ig`` unless the case gives a method)."""
     monkeypatch.chdir(tmp_path)
     names = {key: value for key, value in {**files, **pickles}.items() if isinstance(value, Path)}
-    assert run("explain", *[a.format(**names) for a in argv]) == 2
+    method = [] if "--method" in argv else ["--method", "ig"]
+    assert run("explain", *[a.format(**names) for a in argv], *method) == 2
     err = capsys.readouterr().err.splitlines()[-1]  # after the note on loading a pickle
     assert err.startswith("glassbox explain: error: "), err
     assert match in err, err

@@ -202,7 +202,11 @@ def write_table(frame: Any, out: str | None, fmt: str | None) -> None:
     if fmt == "parquet":
         frame.to_parquet(out, index=False)
     elif fmt == "json":
-        frame.to_json(out, orient="records", indent=1)
+        import json
+
+        records = frame.to_dict(orient="records")  # numbers in their shortest round-trip form
+        with open(out, "w", encoding="utf-8") as handle:
+            json.dump(records, handle, indent=1, default=lambda value: value.item())
     else:
         frame.to_csv(out, index=False)
     print(f"wrote {out}")
