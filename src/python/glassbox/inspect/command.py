@@ -10,38 +10,34 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from glassbox.jobs.files import EXIT_CODES, add_allow_pickle, load_model, run_command
+from glassbox.jobs.files import (
+    add_command,
+    load_model,
+    run_command,
+)
 
-EXAMPLE = (
-    """examples:
+EXAMPLE = """examples:
   glassbox inspect model.onnx
   glassbox inspect lenet.gb --svg lenet.svg
-  glassbox inspect mlp.joblib --allow-pickle --no-weights
-
-"""
-    + EXIT_CODES
-)
+  glassbox inspect mlp.joblib --allow-pickle --no-weights"""
 
 
 def add_parser(commands: Any) -> None:
     """Add the ``inspect`` subcommand to ``commands`` (argparse subparsers)."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "inspect",
-        help="print a network's layers (shapes, parameters, multiply-adds) and weight health",
-        description=(
-            "Print the layer table of a network (as torchinfo does) and the statistics of each\n"
-            "dense / convolution layer's weights: spread, zeros, spectral norm, stable rank and\n"
-            "the WeightWatcher heavy-tail exponent alpha."
-        ),
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "print a network's layers (shapes, parameters, multiply-adds) and weight health",
+        "Print the layer table of a network (as torchinfo does) and the statistics of each\n"
+        "dense / convolution layer's weights: spread, zeros, spectral norm, stable rank and\n"
+        "the WeightWatcher heavy-tail exponent alpha.",
+        EXAMPLE,
+        data=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / a pickle)")
     parser.add_argument(
         "--svg", metavar="FILE", help="also write the layer graph as a standalone SVG file"
     )
     parser.add_argument("--no-weights", action="store_true", help="print the layer table only")
-    add_allow_pickle(parser)
 
 
 def run(args: argparse.Namespace) -> int:

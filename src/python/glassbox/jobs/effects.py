@@ -7,16 +7,13 @@ rows; ``--max-rows N`` keeps the first N.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from glassbox.jobs.files import (
-    EXIT_CODES,
-    MODEL_HELP,
-    InputError,
-    add_allow_pickle,
+    add_command,
+    format_from,
     load_data,
     load_model,
     positive_int,
@@ -27,41 +24,33 @@ from glassbox.jobs.files import (
 TABLE_FORMATS = ("csv", "parquet", "json")
 METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc", "r2", "mse", "mae")
 
-IMPORTANCE_EXAMPLES = f"""examples:
+IMPORTANCE_EXAMPLES = """examples:
   glassbox importance model.gb data.csv --label default
   glassbox importance forest.joblib --allow-pickle data.parquet --label price --metric r2 \\
       --n-repeats 10 --out importance.parquet
 
 Writes one row per feature: feature, importances_mean, importances_std (the drop of the score
 when the feature's column is permuted, over --n-repeats permutations). --metric defaults to
-accuracy when the label holds classes (integers or strings), r2 when it holds real values.
+accuracy when the label holds classes (integers or strings), r2 when it holds real values."""
 
-{MODEL_HELP}
-
-{EXIT_CODES}"""
-
-PDP_EXAMPLES = f"""examples:
+PDP_EXAMPLES = """examples:
   glassbox pdp model.gb data.csv --feature age
   glassbox pdp model.onnx data.parquet --feature age --feature income --target 1 \\
       --grid-resolution 20 --out pdp.csv
   glassbox pdp model.gb data.csv --feature age --kind individual --out ice.parquet
 
 Writes one row per (feature, output, grid value): feature, value, output, average (and with
---kind individual / both, one row per data row: row, individual).
-
-{MODEL_HELP}
-
-{EXIT_CODES}"""
+--kind individual / both, one row per data row: row, individual)."""
 
 
 def add_parsers(commands: Any) -> None:
     """Add the ``importance`` and ``pdp`` subcommands to ``commands`` (argparse subparsers)."""
-    importance = commands.add_parser(
+    importance = add_command(
+        commands,
         "importance",
-        help="permutation feature importance of a model on a labelled data file",
-        description="Permutation feature importance (scikit-learn's semantics), in the core.",
-        epilog=IMPORTANCE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "permutation feature importance of a model on a labelled data file",
+        "Permutation feature importance (scikit-learn's semantics), in the core.",
+        IMPORTANCE_EXAMPLES,
     )
     _common(importance)
     importance.add_argument("--label", required=True, metavar="COLUMN", help="the column of y")
@@ -71,12 +60,12 @@ def add_parsers(commands: Any) -> None:
     )
     importance.add_argument("--seed", type=int, default=0, help="permutation seed (default: 0)")
 
-    pdp = commands.add_parser(
+    pdp = add_command(
+        commands,
         "pdp",
-        help="partial dependence (and ICE curves) of features of a model on a data file",
-        description="Partial dependence of the model's outputs on each --feature.",
-        epilog=PDP_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "partial dependence (and ICE curves) of features of a model on a data file",
+        "Partial dependence of the model's outputs on each --feature.",
+        PDP_EXAMPLES,
     )
     _common(pdp)
     pdp.add_argument(
@@ -97,14 +86,11 @@ def add_parsers(commands: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / .pt / a pickle)")
-    parser.add_argument("data", metavar="DATA", help="data file (.csv / .parquet / .npy)")
     parser.add_argument("--out", help="output table (.csv / .parquet / .json; default: print)")
     parser.add_argument("--format", choices=TABLE_FORMATS, help="default: --out's extension")
     parser.add_argument("--columns", metavar="A,B,C", help="the model's input columns, in order")
     parser.add_argument("--max-rows", type=positive_int, metavar="N", help="first N rows only")
     parser.add_argument("--threads", type=positive_int, metavar="N", help="threads")
-    add_allow_pickle(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,15 +169,7 @@ def _pdp(model: Any, X: Any, args: argparse.Namespace) -> Any:
 
 def table_format(out: str | None, given: str | None) -> str | None:
     """``--format``, else the extension of ``--out`` (None: print the table)."""
-    if given is not None or out is None:
-        return given
-    suffix = Path(out).suffix.lower().lstrip(".")
-    if suffix not in TABLE_FORMATS:
-        raise InputError(
-            f"--format: cannot tell the format from --out {out!r}; give --format csv, parquet "
-            "or json, or an --out ending in .csv, .parquet or .json"
-        )
-    return suffix
+    return given if out is None else format_from(out, given, TABLE_FORMATS)
 
 
 def write_table(frame: Any, out: str | None, fmt: str | None) -> None:

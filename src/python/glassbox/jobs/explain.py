@@ -27,19 +27,18 @@ from typing import Any
 import numpy as np
 
 from glassbox.jobs.files import (
-    EXIT_CODES,
-    MODEL_HELP,
     InputError,
     Source,
-    add_allow_pickle,
+    add_command,
     column_index,
     fail,
+    format_from,
     load_data,
     load_model,
     positive_int,
     split_names,
 )
-from glassbox.jobs.output import FORMATS, WRITERS, Progress, file_stamp, output_format
+from glassbox.jobs.output import FORMATS, WRITERS, Progress, file_stamp
 
 #: Rows of DATA taken as the background when a method needs one and none is given.
 DEFAULT_BACKGROUND_ROWS = 100
@@ -128,28 +127,20 @@ streaming and resume: DATA is read, explained and written --batch-rows rows at a
 memory follows the batch, not the file). OUT.progress.json records the finished batches; after
 Ctrl-C (exit 130) or a failure, the same command with --resume continues after the last complete
 batch, giving the same values as an uninterrupted run; it refuses if the arguments or DATA
-changed. A finished run removes the progress file.
-
-{MODEL_HELP}
-
-{EXIT_CODES}"""
+changed. A finished run removes the progress file."""
 
 
 def add_parser(commands: Any) -> None:
     """Add the ``explain`` subcommand to ``commands`` (argparse subparsers)."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "explain",
-        help="attributions of every row of a data file, streamed in batches (resumable)",
-        description=(
-            "Explain every row of DATA with one attribution method and write the values as a\n"
-            "table: one column per explained input column (same names, same order), then the\n"
-            "--id-column columns."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "attributions of every row of a data file, streamed in batches (resumable)",
+        "Explain every row of DATA with one attribution method and write the values as a\n"
+        "table: one column per explained input column (same names, same order), then the\n"
+        "--id-column columns.",
+        EXAMPLES,
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / .pt / a pickle)")
-    parser.add_argument("data", metavar="DATA", help="data file (.csv / .parquet / .npy)")
     parser.add_argument(
         "--method",
         required=True,
@@ -224,7 +215,6 @@ def add_parser(commands: Any) -> None:
         help="ig, deeplift, featureablation: the baseline value (default: 0)",
     )
     parser.add_argument("--composite", help="lrp: the rule composite (e.g. epsilon_plus)")
-    add_allow_pickle(parser)
 
 
 def method_name(text: str) -> str:
@@ -261,7 +251,7 @@ class Job:
         self.method = METHODS[self.key]
         self.source = Source(args.data)
         self.out = args.out or f"{Path(args.data).stem}.{self.key}{Path(args.data).suffix}"
-        self.format = output_format(self.out, args.format)
+        self.format = format_from(self.out, args.format, FORMATS)
         self._columns()
         self.model = load_model(args.model, args.allow_pickle, n_inputs=len(self.features))
         from glassbox.explainers.base import is_python_model

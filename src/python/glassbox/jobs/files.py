@@ -91,13 +91,47 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_allow_pickle(parser: Any) -> None:
-    """The ``--allow-pickle`` flag (the same words in every subcommand)."""
+def add_command(
+    commands: Any, name: str, summary: str, description: str, epilog: str, data: bool = True
+) -> Any:
+    """A subcommand's parser (``commands``: argparse subparsers): ``summary`` in the command
+    list, ``description`` and ``epilog`` (examples) in its ``--help`` as written, followed by
+    what MODEL and DATA may be (``MODEL_HELP``, with DATA) and the exit codes; with the
+    arguments every subcommand reads files with: MODEL, DATA (unless ``data`` is False) and
+    ``--allow-pickle``."""
+    import argparse
+
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="\n\n".join([epilog, *([MODEL_HELP] if data else []), EXIT_CODES]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / .pt / a pickle)")
+    if data:
+        parser.add_argument("data", metavar="DATA", help="data file (.csv / .parquet / .npy)")
     parser.add_argument(
         "--allow-pickle",
         action="store_true",
         help="load a pickled / joblib MODEL (a pickle runs code: only files you trust)",
     )
+    return parser
+
+
+def format_from(out: str, given: str | None, formats: Sequence[str]) -> str:
+    """``--format`` when given, else the extension of ``--out`` (one of ``formats``)."""
+    if given is not None:
+        return given
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        listed = ", ".join(formats[:-1]) + " or " + formats[-1]
+        endings = ", ".join(f".{f}" for f in formats[:-1]) + f" or .{formats[-1]}"
+        raise InputError(
+            f"--format: cannot tell the format from --out {out!r}; give --format {listed}, or "
+            f"an --out ending in {endings}"
+        )
+    return suffix
 
 
 def _existing(path: str, argument: str) -> Path:

@@ -40,19 +40,6 @@ FORMATS = ("csv", "parquet", "npy")
 VERSION = 1
 
 
-def output_format(out: str, given: str | None) -> str:
-    """``--format``, or the extension of ``--out``."""
-    if given is not None:
-        return given
-    suffix = Path(out).suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise InputError(
-            f"--format: cannot tell the format from --out {out!r}; give --format csv, parquet "
-            "or npy, or an --out ending in .csv, .parquet or .npy"
-        )
-    return suffix
-
-
 def file_stamp(path: str | Path) -> dict[str, Any]:
     """A file's identity for the sidecar: absolute path, size and modification time."""
     stat = os.stat(path)

@@ -15,44 +15,33 @@ import os
 from typing import Any
 
 from glassbox.jobs.files import (
-    EXIT_CODES,
-    MODEL_HELP,
-    add_allow_pickle,
+    add_command,
     load_data,
     load_model,
     run_command,
 )
 
-EXAMPLE = f"""example:
-  glassbox report model.gb data.csv --label diagnosis --out report.html --rows 0,17 --budget 20
-
-{MODEL_HELP}
-
-{EXIT_CODES}"""
+EXAMPLE = """example:
+  glassbox report model.gb data.csv --label diagnosis --out report.html --rows 0,17 --budget 20"""
 
 
 def add_parser(commands: Any) -> None:
     """Add the ``report`` subcommand to ``commands`` (argparse subparsers)."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "report",
-        help="write a self-contained HTML report about a model on a data file",
-        description=(
-            "Compute global importance, Shapley values, partial dependence, interactions and\n"
-            "local explanations within a time budget, and write them as one HTML file that\n"
-            "loads nothing (figures inline)."
-        ),
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "write a self-contained HTML report about a model on a data file",
+        "Compute global importance, Shapley values, partial dependence, interactions and\n"
+        "local explanations within a time budget, and write them as one HTML file that\n"
+        "loads nothing (figures inline).",
+        EXAMPLE,
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / a pickle)")
-    parser.add_argument("data", metavar="DATA", help="data file (.csv / .parquet / .npy)")
     parser.add_argument("--label", metavar="COLUMN", help="the column of DATA holding y")
     parser.add_argument("--out", default="report.html", help="HTML file (default: report.html)")
     parser.add_argument("--rows", type=_rows, help="rows shown one by one, e.g. 0,17,42")
     parser.add_argument("--budget", type=_seconds, default=20.0, help="seconds (default: 20)")
     parser.add_argument("--target", help="the output explained (index or name)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every sample (default: 0)")
-    add_allow_pickle(parser)
 
 
 def _rows(text: str) -> list[int]:
