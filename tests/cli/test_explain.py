@@ -249,3 +249,29 @@ def test_python_m_glassbox_in_a_subprocess(files, tmp_path):
     assert done.stdout.strip() == f"wrote {out} ({N_ROWS} rows, ig)"
     model = gb.from_onnx(str(files["onnx"]))
     assert_values(out, gb.IntegratedGradients(model)(files["X"], target=0).values)
+
+
+def test_torchscript_that_cannot_be_converted_is_called_as_a_function(files, tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    class Branchy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(5, 1)
+
+        def forward(self, x):
+            if bool(x.sum() > 0):  # a branch on the values: no native translation
+                return self.fc(x)
+            return -self.fc(x)
+
+    path = tmp_path / "branchy.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.script(Branchy().eval()), str(path))
+    out = tmp_path / "out.npy"
+    assert run("explain", path, files["npy"], "--method", "ig", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "called as a Python function" in err and "--method ig:" in err.splitlines()[-1]
+    assert run("explain", path, files["npy"], "--method", "featureablation", "--out", out) == 0
+    assert np.load(out).shape == (N_ROWS, 5)
