@@ -3,6 +3,9 @@
 Examples
 --------
 $ glassbox demo --rows 100 --steps 32
+$ glassbox explain model.onnx data.parquet --method ig --out attributions.parquet
+$ glassbox importance model.gb data.csv --label y --out importance.csv
+$ glassbox pdp model.gb data.csv --feature age --out pdp.csv
 $ glassbox report model.gb data.csv --label y --out report.html
 $ glassbox inspect model.onnx --svg model.svg
 """
@@ -13,12 +16,7 @@ import argparse
 from collections.abc import Sequence
 from importlib import metadata
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
+from glassbox.jobs.files import EXIT_CODES, positive_int
 
 
 def _version() -> str:
@@ -37,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glassbox",
         description="glassbox: fast explanations of neural-network predictions on the CPU.",
+        epilog="Run glassbox COMMAND --help for a command's options and examples.\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -52,20 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--rows",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="explain only the first N rows (default: all 569)",
     )
     demo.add_argument(
-        "--steps", type=_positive_int, default=50, help="Integrated Gradients steps (default: 50)"
+        "--steps", type=positive_int, default=50, help="Integrated Gradients steps (default: 50)"
     )
-    demo.add_argument(
-        "--top", type=_positive_int, default=10, help="features to list (default: 10)"
-    )
+    demo.add_argument("--top", type=positive_int, default=10, help="features to list (default: 10)")
     demo.add_argument("--seed", type=int, default=0, help="random_state of the MLP (default: 0)")
     from glassbox.inspect import command as inspect_command
+    from glassbox.jobs import effects, explain
     from glassbox.reporting import command as report_command
 
+    explain.add_parser(commands)
+    effects.add_parsers(commands)
     report_command.add_parser(commands)
     inspect_command.add_parser(commands)
     return parser
@@ -92,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from glassbox.demo import run_demo
 
         return run_demo(rows=args.rows, n_steps=args.steps, top=args.top, seed=args.seed)
+    if args.command == "explain":
+        from glassbox.jobs.explain import run
+
+        return run(args)
+    if args.command in ("importance", "pdp"):
+        from glassbox.jobs.effects import run
+
+        return run(args)
     if args.command == "inspect":
         from glassbox.inspect.command import run
 

@@ -1,5 +1,5 @@
 """``glassbox inspect MODEL``: a network's layer table and weight statistics on the terminal (the
-``inspect`` subcommand of ``glassbox.cli``). MODEL is read as ``glassbox report`` reads it (a
+``inspect`` subcommand of ``glassbox.cli``). MODEL is read by ``glassbox.jobs.files`` (a
 saved glassbox model, an ``.onnx`` file, or a pickle with ``--allow-pickle``). Exit codes: 0
 printed, 2 bad usage or input, 1 any other failure; errors are one line.
 """
@@ -10,6 +10,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from glassbox.jobs.files import (
+    add_command,
+    load_model,
+    run_command,
+)
+
 EXAMPLE = """examples:
   glassbox inspect model.onnx
   glassbox inspect lenet.gb --svg lenet.svg
@@ -18,35 +24,27 @@ EXAMPLE = """examples:
 
 def add_parser(commands: Any) -> None:
     """Add the ``inspect`` subcommand to ``commands`` (argparse subparsers)."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "inspect",
-        help="print a network's layers (shapes, parameters, multiply-adds) and weight health",
-        description=(
-            "Print the layer table of a network (as torchinfo does) and the statistics of each\n"
-            "dense / convolution layer's weights: spread, zeros, spectral norm, stable rank and\n"
-            "the WeightWatcher heavy-tail exponent alpha."
-        ),
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "print a network's layers (shapes, parameters, multiply-adds) and weight health",
+        "Print the layer table of a network (as torchinfo does) and the statistics of each\n"
+        "dense / convolution layer's weights: spread, zeros, spectral norm, stable rank and\n"
+        "the WeightWatcher heavy-tail exponent alpha.",
+        EXAMPLE,
+        data=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (.gb / .onnx / a pickle)")
     parser.add_argument(
         "--svg", metavar="FILE", help="also write the layer graph as a standalone SVG file"
     )
     parser.add_argument("--no-weights", action="store_true", help="print the layer table only")
-    parser.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="load a pickled / joblib MODEL (a pickle runs code: only files you trust)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``glassbox inspect`` with parsed ``args``; return the exit code."""
     from glassbox.inspect import summary, weights
-    from glassbox.reporting.command import fail, load_model
 
-    try:
+    def body() -> int:
         model = load_model(args.model, args.allow_pickle)
         layers = summary(model)
         print(layers)
@@ -56,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
         if args.svg:
             Path(args.svg).write_text(layers.graph_svg(), encoding="utf-8")
             print(f"wrote {args.svg}")
-    except (ValueError, TypeError, ImportError, OSError) as error:
-        return fail("inspect", error, 2)
-    except Exception as error:  # a failure, not the user's input: exit 1, still one line
-        return fail("inspect", error, 1)
-    return 0
+        return 0
+
+    return run_command("inspect", body)

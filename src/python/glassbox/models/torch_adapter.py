@@ -58,7 +58,8 @@ def from_torch(
         modified. A module torch.fx cannot trace (a Hugging Face transformer) is exported with
         ``torch.onnx.export(dynamo=False)`` and translated by ``from_onnx`` when the ``onnx``
         package is installed and the input shape is known; a ``UserWarning`` says so, and its
-        layers are named after the ONNX nodes (``models/torch_export.py``).
+        layers are named after the ONNX nodes (``models/torch_export.py``). So is a TorchScript
+        module (``torch.jit.load``): pass ``input_shape``.
     input_shape : int or tuple of int, optional
         Shape of one sample (without the batch axis), e.g. ``(C, H, W)`` for images (NCHW, as
         torch takes them). Default: the shape of ``example_input`` without its batch axis, else

@@ -115,11 +115,7 @@ def _examples(module: torch.nn.Module, shape: Any, example_input: Any) -> dict[s
     name) holding 1 in masks, 0 in ids (both int64) and 0.0 elsewhere."""
     import torch
 
-    parameters = [
-        p.name
-        for p in inspect.signature(module.forward).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
+    parameters = _arguments(module)
     single = isinstance(shape, tuple) and all(isinstance(d, int) for d in shape)
     given = example_input if example_input is not None else (shape,) if single else shape
     if isinstance(given, dict):
@@ -141,6 +137,19 @@ def _examples(module: torch.nn.Module, shape: Any, example_input: Any) -> dict[s
     if example_input is not None:
         return {name: torch.as_tensor(value) for name, value in named.items()}
     return {name: _example(name, tuple(value)) for name, value in named.items()}
+
+
+def _arguments(module: torch.nn.Module) -> list[str]:
+    """The names of ``module.forward``'s arguments; a TorchScript module (``torch.jit.load``)
+    has no Python signature, so its compiled schema names them (after ``self``)."""
+    schema = getattr(module.forward, "schema", None)
+    if schema is not None:
+        return [argument.name for argument in schema.arguments if argument.name != "self"]
+    return [
+        p.name
+        for p in inspect.signature(module.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def _example(name: str, shape: tuple[int, ...]) -> Any:
