@@ -392,8 +392,7 @@ class Job:
         target: Any = self.target
         if target is None:
             target = self._predicted(X)
-        offset = gb.row_offset(first_row) if hasattr(gb, "row_offset") else contextlib.nullcontext()
-        with offset:
+        with gb.row_offset(first_row):  # seeded draws per row: those of one call over the file
             explanation = self.explainer(X, **self._call_arguments(), target=target)
         values = np.asarray(explanation.values).reshape(len(X), -1)
         if values.dtype not in (np.float32, np.float64):
