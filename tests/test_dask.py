@@ -3,7 +3,11 @@ processes and on dask's synchronous scheduler, against the in-process call."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,6 +203,19 @@ def test_samples_of_the_model_input_shape(synchronous, X):
     assert_same(lazy, in_parts(explainer, images, (8,) * 5, target=1))
 
 
+def test_a_dataframe_with_an_empty_partition_and_a_target_series(synchronous, X, mlp):
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    frame["t"] = np.arange(N) % 3
+    data = dd.from_pandas(frame, npartitions=4)
+    data = data.map_partitions(lambda p: p[(p.index < 10) | (p.index >= 20)])  # 2nd empty
+    explainer = gb.IntegratedGradients(mlp, n_steps=8)
+    lazy = gbd.explain(explainer, data[list("abcdef")], target=data["t"])
+    assert lazy.values.chunks[0] == (10, 10, 10) and lazy.feature_names == list("abcdef")
+    kept = frame[(frame.index < 10) | (frame.index >= 20)]
+    target = kept["t"].to_numpy()
+    assert_same(lazy, in_parts(explainer, kept[list("abcdef")], (10, 10, 10), target=target))
+
+
 @pytest.mark.xfail(
     not hasattr(gb, "row_offset"),
     strict=False,
@@ -259,3 +276,21 @@ def test_without_dask_a_clear_import_error(monkeypatch, X):
     explainer = gb.KernelShap(gb.wrap(numpy_model, n_inputs=D), background=X[:8])
     with pytest.raises(ImportError, match=r'pip install "glassbox\[dask\]"'):
         gbd.explain(explainer, X)
+
+
+def test_the_readme_example_runs(tmp_path):
+    """The README's "At scale" Dask example, run as the script it is (a LocalCluster of two
+    worker processes)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n## At scale\n")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    [block] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    script = tmp_path / "example.py"
+    check = "    assert values.shape == full.values.shape == (2_000, 8)\n"
+    script.write_text(block + check + "    print('ok')\n", encoding="utf-8")
+    source = str(Path(gb.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": source}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
