@@ -29,15 +29,18 @@ from typing import Any
 import numpy as np
 
 
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds one run of ``fn`` took, and its result."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
 def median_of(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
     """The median time of ``repeats`` runs of ``fn`` after one warm-up, and the last result."""
-    result = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    fn()
+    runs = [timed(fn) for _ in range(repeats)]
+    return statistics.median(seconds for seconds, _ in runs), runs[-1][1]
 
 
 def build(rows: int) -> tuple[Any, np.ndarray]:
