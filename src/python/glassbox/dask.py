@@ -214,6 +214,8 @@ def explain(explainer: Explainer, data: Any, **call_kwargs: Any) -> DaskExplanat
     n = sum(lengths)
     per_row, shared = _split_kwargs(call_kwargs, lengths, n, da, dd)
     keep = [i for i, m in enumerate(lengths) if m > 0]  # an explainer refuses empty batches
+    if not keep:
+        raise ValueError(f"data: has no rows (its {len(lengths)} partitions are empty)")
     first_rows = [a for a, _ in _spans(lengths)]
 
     shipped = copy.copy(explainer)
