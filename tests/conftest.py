@@ -70,6 +70,7 @@ OPTIONAL_FRAMEWORKS = (
     "lime",
     "xgboost",
     "lightgbm",
+    "dask",
 )
 
 

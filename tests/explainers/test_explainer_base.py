@@ -3,7 +3,9 @@ the model checked in one place, and models built lazily from the first batch the
 
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -200,6 +202,21 @@ def test_the_explanation_records_the_options_and_the_method(cls: type) -> None:
     assert exp.method == CASES[cls][3] == cls.method_name
     for name, value in explainer.options.items():
         assert exp.options[name] == value, name
+
+
+@pytest.mark.parametrize("cls", list(CASES), ids=lambda c: c.__name__)
+def test_explainers_pickle_and_explain_the_same(cls: type) -> None:
+    """glassbox.dask ships explainers to worker processes: every explainer pickles (what
+    ``_setup`` made from the model, core objects among it, is made again on loading) and the
+    copy explains bit for bit as the original; ``copy.copy`` shares the set-up state."""
+    explainer = _make(cls, progress=False)
+    loaded = pickle.loads(pickle.dumps(explainer))
+    assert type(loaded) is cls and repr(loaded) == repr(explainer)
+    expected, got = _explain(explainer, cls), _explain(loaded, cls)
+    np.testing.assert_array_equal(got.values, expected.values, strict=True)
+    assert repr(got.options) == repr(expected.options)
+    shallow = copy.copy(explainer)
+    assert all(getattr(shallow, name) is value for name, value in vars(explainer).items())
 
 
 @pytest.mark.parametrize("cls", list(CASES), ids=lambda c: c.__name__)

@@ -135,6 +135,7 @@ __all__ = [
     "build_network",
     "compress",
     "cpu_level",
+    "dask",
     "diagnose",
     "from_keras",
     "from_onnx",
@@ -157,8 +158,9 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     """``glassbox.plots`` on first use (it imports matplotlib; ``import glassbox`` never does), and
-    ``glassbox.inspect`` (looking inside a network)."""
-    if name in ("plots", "inspect"):
+    ``glassbox.inspect`` (looking inside a network), ``glassbox.dask`` (dask collections; it
+    imports dask at its first call)."""
+    if name in ("plots", "inspect", "dask"):
         import importlib
 
         return importlib.import_module(f"glassbox.{name}")

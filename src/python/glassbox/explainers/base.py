@@ -242,8 +242,7 @@ class Explainer:
             self.seed = check_seed(getattr(self, "seed", None))
         self._set_up = False
         if getattr(self.model, "built", True):
-            self._setup()
-            self._set_up = True
+            self._run_setup()
 
     # ---- the model --------------------------------------------------------------------------
 
@@ -293,8 +292,35 @@ class Explainer:
                     self._adopt(self._schema, self._sample)
             else:
                 self._build(shape[1:])
+        self._run_setup()
+
+    def _run_setup(self) -> None:
+        """``_setup()``, remembering the attributes it made (pickling leaves them out)."""
+        before = set(self.__dict__)
         self._setup()
+        self._made_by_setup = tuple(sorted(set(self.__dict__) - before))
         self._set_up = True
+
+    # ---- pickling (glassbox.dask ships explainers to worker processes) ----------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The explainer without what ``_setup()`` made from the model (core objects among it,
+        which do not pickle); ``__setstate__`` makes it again. A progress callable must pickle
+        (``glassbox.dask`` ships explainers with ``progress=False``)."""
+        made = set(self.__dict__.get("_made_by_setup", ()))
+        return {key: value for key, value in self.__dict__.items() if key not in made}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if state.get("_set_up"):
+            self._run_setup()
+
+    def __copy__(self) -> Explainer:
+        """A shallow copy sharing the set-up state (``copy.copy`` would otherwise go through
+        ``__getstate__`` and set up again)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     def _build(self, sample_shape: tuple[int, ...]) -> None:
         """Build the lazy native model for samples of ``sample_shape``."""

@@ -9,7 +9,7 @@ gives shap's pairwise interaction values (path-dependent).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,18 @@ class TreeTarget:
     #: a two-class model's probabilities ([1 - p, p]: softmax of margins (0, m)) as the spec of
     #: the one-output logistic ensemble of m, which interventional TreeSHAP explains instead
     binary: Any = None
+    #: the ``TreeEnsembleSpec`` the ensemble was compiled from (a TreeModel's), for pickling
+    spec: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its spec (core ensembles do not pickle), compiled again on loading."""
+        if self.spec is None:
+            raise TypeError(
+                "TreeShap of a core TreeEnsemble does not pickle; explain the TreeModel "
+                "(glassbox.from_trees) instead"
+            )
+        kept = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "ensemble"}
+        return (_tree_target, (kept,))
 
     @property
     def n_inputs(self) -> int:
@@ -52,6 +64,14 @@ class TreeTarget:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.n_inputs,)
+
+
+def _tree_target(kept: dict[str, Any]) -> TreeTarget:
+    """A pickled TreeTarget: its ensemble compiled from its spec (``compile_spec`` validates it)."""
+    from glassbox.models.trees.model import compile_spec
+
+    probabilities = kept["output"] == "probabilities"
+    return TreeTarget(compile_spec(kept["spec"], apply_link=probabilities), **kept)
 
 
 def as_tree_target(model: object) -> TreeTarget:
@@ -83,6 +103,7 @@ def as_tree_target(model: object) -> TreeTarget:
         bool(getattr(model, "allow_nan", True)),
         output=getattr(model, "output", "raw"),
         binary=_binary(model.spec),
+        spec=model.spec,
     )
 
 
@@ -226,6 +247,11 @@ class TreeShap(AgnosticExplainer):
             self._background = self._rows(self.background, "background")
             if self._background.shape[0] == 0:
                 raise ValueError("background: has no rows; pass at least one row")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_logistic", None)  # a core ensemble: compiled again when needed
+        return state
 
     def _core_model(self) -> object:
         binary = self._binary()
