@@ -13,8 +13,10 @@ How it runs:
   scheduler, else one object embedded once in the graph (local schedulers). Native models pickle
   by their spec; a progress callable is not shipped (partitions run with ``progress=False``).
 - Each partition is one explainer call on the worker (one core call under OpenMP), inside
-  ``glassbox.row_offset(partition_start)`` when glassbox has it, so methods seeded per row
-  (Lime, SmoothGrad, GradientShap) seed each row by its index in the whole job. In a
+  ``glassbox.row_offset(partition_start)``, so methods seeded per row (Lime, SmoothGrad,
+  GradientShap) seed each row by its index in the whole job, and on a native network the
+  Shapley explainers and Lime give each row the bits of one call over every row
+  (docs/methods.md). In a
   ``dask.distributed`` worker, an explainer with ``n_threads=None`` runs one thread per task
   (dask's own rule: a worker's threads are its parallelism); ``GLASSBOX_NUM_THREADS`` or an
   explicit ``n_threads`` win.
@@ -54,7 +56,6 @@ import copy
 import itertools
 import os
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -375,6 +376,22 @@ def _probe(
     return explainer(row, **shared, **first)
 
 
+def connect(address: str, name: str = "scheduler") -> Any:
+    """A ``distributed.Client`` of the Dask scheduler at ``address`` (not made the default);
+    an ImportError naming the extra without dask.distributed, an OSError naming ``name`` when
+    no scheduler answers within 10 s."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise ImportError(
+            f'{name}: needs dask.distributed: pip install "glassbox[dask]"'
+        ) from error
+    try:
+        return Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise OSError(f"{name}: no Dask scheduler answered at {address!r} ({error})") from error
+
+
 def _ship(dask: Any, payload: Any) -> Any:
     """``payload`` once on every worker: scattered (broadcast) when a distributed Client is the
     active scheduler, else one delayed object the graph's tasks share."""
@@ -407,13 +424,12 @@ def _explain_partition(
     data_dtype: np.dtype | None,
 ) -> Explanation:
     """One partition explained on a worker (one explainer call), its rows numbered from
-    ``start`` for per-row seeds (``glassbox.row_offset``, when glassbox has it)."""
+    ``start`` for per-row seeds (``glassbox.row_offset``)."""
     shared_explainer, shared = payload
     explainer = copy.copy(shared_explainer)  # a task's own state (the worker's tasks share one)
     if explainer.n_threads is None and not os.environ.get("GLASSBOX_NUM_THREADS") and _in_worker():
         explainer.n_threads = 1  # dask's rule: a worker's threads are its parallelism
-    offset = getattr(glassbox, "row_offset", None)
-    with offset(start) if offset is not None else nullcontext():
+    with glassbox.row_offset(start):
         exp = explainer(part, **shared, **per_row)
     if data_dtype is not None and exp.data.dtype != data_dtype:
         exp = replace(exp, data=exp.data.astype(data_dtype))  # float32 and float64 parts

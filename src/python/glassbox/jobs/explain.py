@@ -13,6 +13,7 @@ columns, then (only for a model with several outputs explained without ``--targe
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import os
 import signal
@@ -197,6 +198,12 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted run (see below)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="explain the batches on a Dask cluster (tcp://host:8786; needs glassbox[dask]): "
+        "the explainer is sent to the workers once, DATA is read and OUT written here",
     )
     parser.add_argument(
         "--n-steps", type=positive_int, metavar="N", help="ig: integration steps (default: 50)"
@@ -388,12 +395,48 @@ class Job:
         written after them (ids, and the per-row target when it is the predicted output)."""
         import glassbox as gb
 
-        X = self._features(batch)
-        target: Any = self.target
-        if target is None:
-            target = self._predicted(X)
+        X, target = self._inputs(batch)
         with gb.row_offset(first_row):  # seeded draws per row: those of one call over the file
             explanation = self.explainer(X, **self._call_arguments(), target=target)
+        return self._result(explanation, X, batch, target)
+
+    def _inputs(self, batch: Any) -> tuple[Any, Any]:
+        """The explained columns of a batch, and the target (each row's predicted output when
+        none was given)."""
+        X = self._features(batch)
+        return X, self.target if self.target is not None else self._predicted(X)
+
+    def _remote(self, batches: Iterator[tuple[int, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
+        """``explain`` of each batch, in order, on the Dask cluster at ``--scheduler``: the
+        explainer scattered to every worker once, a few batches in flight per worker (so the
+        workers stay busy while this process reads and writes), the same calls as a local run
+        (one per batch, inside its ``row_offset``), so the same values."""
+        from glassbox.dask import _explain_partition, connect
+
+        client = connect(self.args.scheduler, "--scheduler")
+        try:
+            [payload] = client.scatter(
+                [(self.explainer, self._call_arguments())], broadcast=True, hash=False
+            )
+            window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
+            pending: collections.deque[tuple[Any, Any, Any, Any]] = collections.deque()
+            for first_row, batch in batches:
+                X, target = self._inputs(batch)
+                task = client.submit(
+                    _explain_partition, payload, X, first_row, {"target": target}, None, pure=False
+                )
+                pending.append((task, X, batch, target))
+                if len(pending) >= window:
+                    task, X, batch, target = pending.popleft()
+                    yield self._result(task.result(), X, batch, target)
+            while pending:
+                task, X, batch, target = pending.popleft()
+                yield self._result(task.result(), X, batch, target)
+        finally:
+            client.close()  # cancels what is still in flight (Ctrl-C, a failure)
+
+    def _result(self, explanation: Any, X: Any, batch: Any, target: Any) -> tuple[np.ndarray, Any]:
+        """A batch's explanation as the values and the extra columns written."""
         values = np.asarray(explanation.values).reshape(len(X), -1)
         if values.dtype not in (np.float32, np.float64):
             values = values.astype(np.float64)
@@ -445,15 +488,19 @@ class Job:
         done, rows = int(state["batches_done"]), int(state["rows_written"])
         bar = _Progress(self.args.progress, self.source.n_rows, rows)
         batches = self.source.batches(self.args.batch_rows, self.read, start=rows)
+        if self.args.scheduler:
+            results = self._remote(batches)
+        else:
+            results = (self.explain(first_row, batch) for first_row, batch in batches)
         try:
-            for first_row, batch in batches:
-                values, extra = self.explain(first_row, batch)
+            for values, extra in results:
                 with _held_interrupts():  # Ctrl-C here waits until the batch is recorded
                     written = writer.write(values, extra)
                     done, rows = done + 1, rows + values.shape[0]
                     progress.save(batches_done=done, rows_written=rows, **written)
                 bar.update(rows)
         except KeyboardInterrupt:
+            results.close()  # a cluster's tasks in flight are cancelled
             bar.close()
             writer.close()
             print(
@@ -463,6 +510,7 @@ class Job:
             )
             return 130
         except BaseException:
+            results.close()
             bar.close()
             writer.close()  # a readable file of the complete batches; --resume continues
             raise
