@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_files import FEATURES, N_ROWS
+
+from cli.cli_files import FEATURES, N_ROWS
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cli_files import FEATURES, run
 
 import glassbox as gb
+from cli.cli_files import FEATURES, run
 
 pd = pytest.importorskip("pandas")
 

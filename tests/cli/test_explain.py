@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_files import FEATURES, N_ROWS, assert_values, read_values, run
 
 import glassbox as gb
+from cli.cli_files import FEATURES, N_ROWS, assert_values, read_values, run
 
 pd = pytest.importorskip("pandas")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_files import N_ROWS, read_values, run
+
+from cli.cli_files import N_ROWS, read_values, run
 
 pq = pytest.importorskip("pyarrow.parquet")
 

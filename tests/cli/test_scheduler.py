@@ -4,7 +4,8 @@ a local run writes, bit for bit (seeded KernelShap, and a classifier's predicted
 from __future__ import annotations
 
 import pytest
-from cli_files import run
+
+from cli.cli_files import run
 
 pytest.importorskip("distributed")
 pq = pytest.importorskip("pyarrow.parquet")
