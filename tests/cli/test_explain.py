@@ -197,7 +197,8 @@ BAD_INPUT = [
     (["{gb}", "{csv}", "--columns", "a,b,c,d,e", "--target", "4"], "--target: output 4 is out"),
     (["{gb}", "{csv}", "--out", "x.txt"], "--format: cannot tell"),
     (["{gb}", "{npy}", "--id-column", "0", "--out", "x.npy"], "--id-column: an .npy output"),
-    (["{gb}", "{csv}"], "X: columns ['name'] are not numeric"),
+    (["{gb}", "{csv}"], "--columns: the model takes 5 inputs, and 7 columns"),
+    (["{gb}", "{csv}", "--columns", "a,b,c,d,name"], "X: columns ['name'] are not numeric"),
 ]
 
 
@@ -285,3 +286,27 @@ def test_torchscript_that_cannot_be_converted_is_called_as_a_function(files, tmp
     assert "called as a Python function" in err and "--method ig:" in err.splitlines()[-1]
     assert run("explain", path, files["npy"], "--method", "featureablation", "--out", out) == 0
     assert np.load(out).shape == (N_ROWS, 5)
+
+
+def test_a_model_with_feature_names_picks_its_columns(files, tmp_path):
+    """Without --columns, a model that names its inputs reads those columns of DATA, in its
+    order (ids, labels and other columns left out); a width that does not fit is one line."""
+    net = files["net"]
+    names = ["e", "d", "c", "b", "a"]
+    gb.from_torch(net, feature_names=names).save(tmp_path / "named.gb")
+    out = tmp_path / "out.parquet"
+    assert run("explain", tmp_path / "named.gb", files["parquet"], "--method", "saliency",
+               "--id-column", "id", "--out", out) == 0  # fmt: skip
+    table = pq.read_table(out)
+    assert table.column_names == [*names, "id"]
+    X = files["X"][:, ::-1].copy()  # DATA's a..e as the model's e..a
+    expected = gb.Saliency(gb.load(tmp_path / "named.gb"))(X, target=0).values
+    np.testing.assert_array_equal(np.column_stack([table.column(n) for n in names]), expected)
+
+
+def test_columns_that_do_not_fit_the_model_are_one_line(files, tmp_path, capsys):
+    code = run("explain", files["gb"], files["parquet"], "--method", "saliency",
+               "--columns", "a,b", "--out", tmp_path / "o.csv")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--columns: the model takes 5 inputs, and 2 columns of DATA would be explained" in err

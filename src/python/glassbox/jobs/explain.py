@@ -261,6 +261,7 @@ class Job:
         self.format = format_from(self.out, args.format, FORMATS)
         self._columns()
         self.model = load_model(args.model, args.allow_pickle, n_inputs=len(self.features))
+        self._model_columns()
         from glassbox.explainers.base import is_python_model
 
         numeric = all(self.source.numeric(c) for c in self.features)
@@ -287,6 +288,26 @@ class Job:
                 "parquet to keep id columns"
             )
         self.read = list(dict.fromkeys([*self.features, *self.ids]))  # columns read, in order
+
+    def _model_columns(self) -> None:
+        """Without ``--columns``: the model's own feature names when DATA has them all (a label
+        or other columns left out), in the model's order; then the widths checked before any
+        work."""
+        names = getattr(self.model, "feature_names", None) or getattr(
+            self.model, "feature_names_in_", None
+        )
+        names = None if names is None else [str(n) for n in names]
+        if self.args.columns is None and names and set(names) <= set(self.source.columns):
+            self.features = names
+            self.read = list(dict.fromkeys([*self.features, *self.ids]))
+        width = getattr(self.model, "n_inputs", None)
+        if isinstance(width, int) and width != len(self.features):
+            shown = ", ".join(self.features[:6]) + (", ..." if len(self.features) > 6 else "")
+            raise InputError(
+                f"--columns: the model takes {width} inputs, and {len(self.features)} columns of "
+                f"DATA would be explained ({shown}); name the model's input columns in order "
+                "with --columns A,B,C (ids go in --id-column)"
+            )
 
     def _background(self) -> Any:
         """The background rows (None when the method takes none)."""
