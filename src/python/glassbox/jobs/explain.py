@@ -115,6 +115,10 @@ native network: .gb, .onnx, a TorchScript file it converts, a scikit-learn MLP /
 kernelshap, permutation (Permutation Shapley), lime, featureablation (any model);
 treeshap (tree ensembles: scikit-learn, XGBoost, LightGBM).
 
+columns: --columns A,B,C names the model's input columns, in order; without it, the columns the
+model names (a saved glassbox or scikit-learn model fitted on a DataFrame) when DATA has them
+all, else every column but the --id-column ones.
+
 target: --target INT|NAME explains that output for every row. Without it a one-output model's
 output is explained, and a model with several outputs (a classifier's classes) explains each
 row's predicted output (the largest), named in an extra last column "target".
@@ -123,6 +127,9 @@ background: kernelshap, permutation, lime and gradientshap take the first
 --background-rows rows of DATA (default {DEFAULT_BACKGROUND_ROWS}) unless --background FILE gives
 them; treeshap uses one only when given (interventional; else path-dependent). ig, deeplift and
 featureablation compare with --baseline (default 0).
+
+cluster: --scheduler tcp://host:8786 explains each batch on a Dask cluster (pip install
+"glassbox[dask]"); DATA is read and OUT written here, with the same values and resume.
 
 streaming and resume: DATA is read, explained and written --batch-rows rows at a time (peak
 memory follows the batch, not the file). OUT.progress.json records the finished batches; after
